@@ -1,0 +1,1 @@
+"""The embedded local stack: Postgres+pgvector, fakesnow server, OpenAI-compatible simulator."""

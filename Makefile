@@ -1,0 +1,33 @@
+# Two commands for a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test unit lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no credentials
+	$(BIN)/backfill demo --records $${RECORDS:-20000}
+
+test: $(STAMP)  ## lint, type check, then every test
+	$(BIN)/ruff check backfill tests jobs benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check backfill tests jobs benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .backfill .pytest_cache .mypy_cache .ruff_cache

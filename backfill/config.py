@@ -1,0 +1,244 @@
+"""The job's configuration: one pydantic model loaded from YAML with ``${VAR}`` expansion.
+
+Each field's description is the reference for its key. Unknown keys are errors, so a typo
+never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from backfill.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = "config/backfill.yaml"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Snowflake identifiers are interpolated into SQL; accept only plain (unquoted) ones.
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]*$"
+Identifier = Annotated[str, Field(pattern=_IDENTIFIER)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SnowflakeConfig(_Section):
+    account: str = Field(description="Account identifier, e.g. myorg-myaccount.")
+    user: str = Field(description="Login name.")
+    authenticator: Literal["snowflake", "externalbrowser", "oauth", "snowflake_jwt"] = Field(
+        "snowflake",
+        description="snowflake (password) | externalbrowser (SSO, on the driver) | oauth | "
+        "snowflake_jwt (key pair).",
+    )
+    password: SecretStr | None = Field(None, description="Password (authenticator snowflake).")
+    token: SecretStr | None = Field(None, description="OAuth access token (authenticator oauth).")
+    private_key_file: str | None = Field(
+        None, description="PEM private key path (authenticator snowflake_jwt)."
+    )
+    private_key_file_pwd: SecretStr | None = Field(
+        None, description="Passphrase of private_key_file, if it is encrypted."
+    )
+    warehouse: str | None = None
+    database: Identifier = Field(description="Database holding the work-order table.")
+    schema_: Identifier = Field(alias="schema", description="Schema holding the table.")
+    role: str | None = None
+    connect_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Passed as-is to snowflake.connector.connect (host, port, protocol, ...).",
+    )
+    table: Identifier = Field("WORK_ORDERS", description="Source table of work orders.")
+    id_column: Identifier = Field("WORK_ORDER_ID", description="Unique work-order id column.")
+    timestamp_column: Identifier = Field("CREATED_AT", description="Column that ranges a run.")
+    columns: dict[str, Identifier] = Field(
+        default_factory=dict,
+        description="Canonical field -> source column, where the source names differ.",
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check_auth(self) -> SnowflakeConfig:
+        needed = {"snowflake": "password", "oauth": "token", "snowflake_jwt": "private_key_file"}
+        key = needed.get(self.authenticator)
+        if key and not _filled(getattr(self, key)):
+            raise ValueError(
+                f"authenticator {self.authenticator!r} needs snowflake.{key}, which is empty"
+            )
+        if self.authenticator == "snowflake_jwt" and not Path(str(self.private_key_file)).is_file():
+            raise ValueError(f"snowflake.private_key_file: no such file {self.private_key_file}")
+        return self
+
+
+class PostgresConfig(_Section):
+    dsn: SecretStr | None = Field(
+        None, description="libpq DSN or URI; absent or empty: the embedded server."
+    )
+    schema_: Identifier = Field("public", alias="schema", description="Schema of the tables.")
+    embedded_dir: str = Field(
+        ".backfill/postgres", description="Data directory of the embedded server (dsn empty)."
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ModelEndpointConfig(_Section):
+    provider: Literal["azure_openai", "openai"] = Field(
+        "azure_openai", description="azure_openai | openai (any OpenAI-compatible server)."
+    )
+    endpoint: str | None = Field(
+        None, description="azure_endpoint for Azure; base_url for openai (empty: api.openai.com)."
+    )
+    api_key: SecretStr | None = Field(None, description="API key (from the environment).")
+    api_version: str = Field("2024-10-21", description="Azure OpenAI API version.")
+    deployment: str = Field(description="Azure deployment name, or model name for openai.")
+    requests_per_minute: PositiveInt = Field(1000, description="Quota: requests per minute.")
+    tokens_per_minute: PositiveInt = Field(1_000_000, description="Quota: tokens per minute.")
+    max_retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        6, description="Retries of a 429/5xx/timeout, honouring retry-after."
+    )
+    timeout_seconds: Annotated[float, Field(gt=0)] = Field(60.0, description="Per request.")
+    max_concurrency: PositiveInt = Field(
+        64, description="Requests in flight per actor of this stage."
+    )
+
+    @model_validator(mode="after")
+    def _check_provider(self) -> ModelEndpointConfig:
+        if self.provider == "azure_openai" and not self.endpoint:
+            raise ValueError("provider azure_openai needs endpoint (https://<resource>.openai.azure.com)")
+        if not _filled(self.api_key):
+            raise ValueError("api_key is empty")
+        return self
+
+
+class LLMConfig(ModelEndpointConfig):
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.0
+    max_output_tokens: PositiveInt = Field(800, description="Cap on one extraction's answer.")
+
+
+class EmbeddingConfig(ModelEndpointConfig):
+    deployment: str = "text-embedding-3-small"
+    dimensions: Annotated[int, Field(gt=0, le=16000)] = Field(
+        1536, description="Vector size; the semantic_embeddings column is vector(dimensions)."
+    )
+    batch_size: Annotated[int, Field(gt=0, le=2048)] = Field(
+        256, description="Inputs per embeddings request (Azure allows up to 2048)."
+    )
+
+
+class PipelineConfig(_Section):
+    partition_rows: PositiveInt = Field(50_000, description="Target rows per read partition.")
+    batch_size: PositiveInt = Field(200, description="Rows per batch through the stages.")
+    max_failed_fraction: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.01, description="Above this share of failed records the run exits 3."
+    )
+    extract_actors: PositiveInt = Field(2, description="Actors of the extract stage.")
+    embed_actors: PositiveInt = Field(1, description="Actors of the embed stage.")
+    write_actors: PositiveInt = Field(1, description="Concurrent Postgres writers.")
+    max_text_chars: PositiveInt = Field(
+        12_000, description="Scrubbed text longer than this is truncated before the LLM."
+    )
+    progress_interval_seconds: Annotated[float, Field(gt=0)] = Field(
+        10.0, description="Seconds between progress lines."
+    )
+    bucket: Literal["day", "hour"] = Field("day", description="Planner's counting bucket.")
+
+
+class Config(_Section):
+    snowflake: SnowflakeConfig
+    postgres: PostgresConfig = PostgresConfig()
+    llm: LLMConfig
+    embedding: EmbeddingConfig
+    pipeline: PipelineConfig = PipelineConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _embedding_inherits_llm(cls, data: Any) -> Any:
+        """``embedding`` takes the same keys as ``llm``; the connection keys it leaves out
+        (endpoint, api_key, api_version, provider) are the LLM's."""
+        if isinstance(data, dict) and isinstance(data.get("llm"), dict) \
+                and isinstance(data.get("embedding"), dict):
+            emb = dict(data["embedding"])
+            for key in ("provider", "endpoint", "api_key", "api_version"):
+                if emb.get(key) is None and data["llm"].get(key) is not None:
+                    emb[key] = data["llm"][key]
+            data = {**data, "embedding": emb}
+        return data
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is not None and str(value).strip() != ""
+
+
+def expand_env(value: Any, env: dict[str, str] | None = None) -> Any:
+    """Expand ``${VAR}`` and ``${VAR:-default}`` in every string of a parsed YAML tree.
+
+    An unset variable without a default expands to the empty string; the model then says
+    which key is empty, where that key is needed.
+    """
+    env = dict(os.environ) if env is None else env
+    if isinstance(value, dict):
+        return {k: expand_env(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, env) for v in value]
+    if isinstance(value, str):
+        expanded = _ENV_REF.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
+        return None if expanded == "" and value != "" else expanded
+    return value
+
+
+def _env_refs(value: Any, path: str = "") -> dict[str, list[str]]:
+    """Key path -> the environment variables its raw value names (for error messages)."""
+    refs: dict[str, list[str]] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            refs.update(_env_refs(v, f"{path}.{k}" if path else str(k)))
+    elif isinstance(value, str):
+        names = [m.group(1) for m in _ENV_REF.finditer(value)]
+        if names:
+            refs[path] = names
+    return refs
+
+
+def parse_config(raw: Any, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    try:
+        return Config.model_validate(expand_env(raw, env))
+    except ValidationError as exc:
+        refs = _env_refs(raw)
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]).replace("schema_", "schema")
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            hint = ""
+            section = key.split(".")[0]
+            for ref_key, names in refs.items():
+                if ref_key == key or (ref_key.startswith(section + ".") and ref_key.split(".")[-1] in msg):
+                    hint = f" (set {', '.join(names)} in the environment)"
+                    break
+            lines.append(f"  {key}: {msg}{hint}")
+        raise ConfigError(f"{source}: invalid configuration\n" + "\n".join(lines)) from None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load the YAML at ``path``, else ``$BACKFILL_CONFIG``, else ``config/backfill.yaml``."""
+    chosen = Path(path or os.environ.get("BACKFILL_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        text = chosen.read_text()
+    except OSError as exc:
+        raise ConfigError(f"--config {chosen}: cannot read ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
+    return parse_config(raw, str(chosen))

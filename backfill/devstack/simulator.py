@@ -1,0 +1,1333 @@
+"""OpenAI / Azure OpenAI compatible simulator for tests, benchmarks and the demo.
+
+A small ``aiohttp.web`` server that answers chat completions (including strict
+``json_schema`` structured outputs) and embeddings deterministically, and injects
+the faults a real Azure OpenAI deployment produces: latency, 429 rate limiting
+(per deployment, with ``retry-after``), 500/503, malformed JSON, refusals and
+content-filter 400s.
+
+Run it::
+
+    python -m backfill.devstack.simulator --host 127.0.0.1 --port 0 --rpm 600 --log sim.jsonl
+
+It prints one line ``READY http://HOST:PORT`` on stdout when it accepts requests.
+
+Routes
+    ``POST /v1/chat/completions``, ``POST /v1/embeddings``                  (OpenAI)
+    ``POST /openai/deployments/{deployment}/chat/completions|embeddings``  (Azure)
+    ``POST /openai/v1/chat/completions|embeddings``                         (Azure "v1")
+    ``GET /_sim/stats``, ``GET|POST /_sim/config``, ``POST /_sim/reset``      (admin)
+
+Deterministic fault triggers (independent of the configured rates): a user message
+containing ``SIMFAULT:refusal``, ``SIMFAULT:malformed``, ``SIMFAULT:content_filter``,
+``SIMFAULT:500`` or ``SIMFAULT:schema``; an embedding input containing ``SIMFAULT:embed``.
+
+Tests and the demo use :class:`SimulatorProcess` (stdlib only) to run it as a subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import os
+import queue
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+__all__ = [
+    "CONFIG_FIELDS",
+    "DEFAULT_CONFIG",
+    "REFUSAL_TEXT",
+    "SimConfig",
+    "Simulator",
+    "SimulatorProcess",
+    "create_app",
+    "main",
+    "read_request_log",
+]
+
+REFUSAL_TEXT = "I'm sorry, I can't help with that."
+DEFAULT_EMBEDDING_DIMENSIONS = 1536
+MAX_EMBEDDING_INPUTS = 2048
+MAX_EMBEDDING_INPUT_TOKENS = 8192
+MAX_EMBEDDING_DIMENSIONS = 8192
+_READY_PREFIX = "READY "
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclasses.dataclass
+class SimConfig:
+    """Live-changeable behaviour of the simulator (``POST /_sim/config``)."""
+
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0
+    rpm: int = 0  # requests per minute per deployment, 0 = unlimited
+    tpm: int = 0  # tokens per minute per deployment, 0 = unlimited
+    fail_rate: float = 0.0  # 500/503, chat and embeddings
+    malformed_rate: float = 0.0  # chat only
+    refusal_rate: float = 0.0  # chat only
+    content_filter_rate: float = 0.0  # chat only
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Validate and apply ``values``; raises ``ValueError`` without changing anything."""
+        clean: dict[str, Any] = {}
+        for key, raw in values.items():
+            if key not in CONFIG_FIELDS:
+                raise ValueError(f"unknown config key {key!r}; known: {sorted(CONFIG_FIELDS)}")
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                raise ValueError(f"{key} must be a number, got {raw!r}")
+            if not math.isfinite(raw) or raw < 0:
+                raise ValueError(f"{key} must be a finite number >= 0, got {raw!r}")
+            if key.endswith("_rate"):
+                if raw > 1:
+                    raise ValueError(f"{key} must be within [0, 1], got {raw!r}")
+                clean[key] = float(raw)
+            elif key in ("rpm", "tpm"):
+                clean[key] = int(raw)
+            else:
+                clean[key] = float(raw)
+        for key, value in clean.items():
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+CONFIG_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimConfig))
+DEFAULT_CONFIG: dict[str, Any] = SimConfig().as_dict()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _estimate_tokens(chars: int) -> int:
+    return (chars + 3) // 4
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _text_seed(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "big")
+
+
+def _normalise(text: str) -> str:
+    return text.lower().replace("_", " ").replace("-", " ")
+
+
+def _message_texts(content: Any) -> list[str]:
+    """Text strings of one chat message ``content`` (string or list of content parts)."""
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        out: list[str] = []
+        for part in content:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                out.append(part["text"])
+        return out
+    return []
+
+
+def _error_body(code: str, message: str, *, type_: str | None = None, **extra: Any) -> dict:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if type_ is not None:
+        err["type"] = type_
+    err.update(extra)
+    return {"error": err}
+
+
+# --------------------------------------------------------------------------- schema walker
+
+_SUMMARY_NAME = re.compile(
+    r"summary|description|narrative|explanation|rationale|reason|notes?$|comment|details?$|text$",
+    re.IGNORECASE,
+)
+_MAX_DEPTH = 16  # hard stop for recursive schemas
+_SOFT_DEPTH = 6  # from here on arrays are minimal and optionals are null
+
+Gen = Callable[["_Ctx", int], Any]
+
+
+class _Ctx:
+    """Per-request generation state: deterministic RNG and the user text."""
+
+    __slots__ = ("rng", "words", "norm")
+
+    def __init__(self, text: str) -> None:
+        self.rng = random.Random(_text_seed(text))
+        words = [w.strip(".,;:!?()[]{}\"'") for w in text.split()]
+        self.words = [w for w in words if w] or ["unknown"]
+        self.norm = _normalise(text)
+
+    def snippet(self, min_words: int, max_words: int) -> str:
+        words = self.words
+        n = self.rng.randint(min_words, max_words)
+        n = max(1, min(n, len(words)))
+        start = self.rng.randint(0, len(words) - n)
+        return " ".join(words[start : start + n])
+
+
+class _SchemaCompiler:
+    """Turns a JSON schema into a generator function of a value validating against it."""
+
+    def __init__(self, root: dict) -> None:
+        self.root = root
+        self.refs: dict[str, list[Gen]] = {}
+
+    # -- references ---------------------------------------------------------
+    def resolve(self, ref: str) -> dict:
+        if not ref.startswith("#"):
+            raise ValueError(f"unsupported $ref {ref!r}")
+        node: Any = self.root
+        for part in ref[1:].split("/"):
+            if not part:
+                continue
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if not isinstance(node, dict):
+            raise ValueError(f"$ref {ref!r} does not point at a schema")
+        return node
+
+    def compile_ref(self, ref: str, name: str) -> Gen:
+        key = f"{ref}\x00{name if _SUMMARY_NAME.search(name or '') else ''}"
+        cell = self.refs.get(key)
+        if cell is None:
+            cell = []
+            self.refs[key] = cell  # registered before compiling: recursion-safe
+            cell.append(self.compile(self.resolve(ref), name))
+        return lambda ctx, depth: cell[0](ctx, depth)
+
+    # -- main dispatch ------------------------------------------------------
+    def compile(self, node: Any, name: str = "") -> Gen:
+        if node is True or not isinstance(node, dict) or not node:
+            return self._string({}, name)
+        if "const" in node:
+            const = node["const"]
+            return lambda ctx, depth: const
+        if "enum" in node:
+            return self._enum(node["enum"])
+        if "$ref" in node:
+            return self.compile_ref(node["$ref"], name)
+        if "allOf" in node:
+            return self.compile(self._merge_all_of(node), name)
+        for key in ("anyOf", "oneOf"):
+            if key in node:
+                return self._any_of(node[key], name)
+        typ = node.get("type")
+        if isinstance(typ, list):
+            non_null = [t for t in typ if t != "null"]
+            if not non_null:
+                return lambda ctx, depth: None
+            inner = self.compile({**node, "type": non_null[0]}, name)
+            if "null" in typ:
+                return lambda ctx, depth: None if depth >= _MAX_DEPTH else inner(ctx, depth)
+            return inner
+        if typ == "object" or (typ is None and "properties" in node):
+            return self._object(node)
+        if typ == "array" or (typ is None and ("items" in node or "prefixItems" in node)):
+            return self._array(node, name)
+        if typ == "integer":
+            return self._integer(node)
+        if typ == "number":
+            return self._number(node)
+        if typ == "boolean":
+            return lambda ctx, depth: ctx.rng.random() < 0.5
+        if typ == "null":
+            return lambda ctx, depth: None
+        return self._string(node, name)
+
+    def _merge_all_of(self, node: dict) -> dict:
+        merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+        for sub in node["allOf"]:
+            if isinstance(sub, dict) and "$ref" in sub:
+                sub = {**self.resolve(sub["$ref"]), **{k: v for k, v in sub.items() if k != "$ref"}}
+            if not isinstance(sub, dict):
+                continue
+            for key, value in sub.items():
+                if key == "properties":
+                    merged["properties"] = {**merged.get("properties", {}), **value}
+                elif key == "required":
+                    merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
+                else:
+                    merged.setdefault(key, value)
+        return merged
+
+    def _any_of(self, branches: list, name: str) -> Gen:
+        def is_null(b: Any) -> bool:
+            return isinstance(b, dict) and (b.get("type") == "null" or b.get("const", 0) is None)
+
+        non_null = [b for b in branches if not is_null(b)]
+        has_null = len(non_null) < len(branches)
+        if not non_null:
+            return lambda ctx, depth: None
+        first = self.compile(non_null[0], name)
+        if not has_null:
+            return first
+        return lambda ctx, depth: None if depth >= _SOFT_DEPTH else first(ctx, depth)
+
+    def _object(self, node: dict) -> Gen:
+        props = node.get("properties") or {}
+        fields = [(key, self.compile(sub, key)) for key, sub in props.items()]
+
+        def gen(ctx: _Ctx, depth: int) -> Any:
+            if depth >= _MAX_DEPTH:
+                return {}
+            return {key: g(ctx, depth + 1) for key, g in fields}
+
+        return gen
+
+    def _array(self, node: dict, name: str) -> Gen:
+        prefix = [self.compile(sub, name) for sub in node.get("prefixItems") or []]
+        items = node.get("items")
+        item_gen = self.compile(items, name) if isinstance(items, dict) else None
+        lo = max(int(node.get("minItems", 0)), len(prefix) if prefix and item_gen is None else 0)
+        hi = node.get("maxItems")
+        hi = 3 if hi is None else min(int(hi), max(3, lo))
+        hi = max(hi, lo)
+
+        def gen(ctx: _Ctx, depth: int) -> Any:
+            if depth >= _MAX_DEPTH:
+                return []
+            n = lo if depth >= _SOFT_DEPTH else ctx.rng.randint(lo, hi)
+            out = [g(ctx, depth + 1) for g in prefix[:n]]
+            if item_gen is not None:
+                out.extend(item_gen(ctx, depth + 1) for _ in range(n - len(out)))
+            return out
+
+        return gen
+
+    @staticmethod
+    def _enum(values: list) -> Gen:
+        if not values:
+            return lambda ctx, depth: None
+        choices = [v for v in values if v is not None] or list(values)
+        phrases: dict[str, Any] = {}
+        for v in values:
+            if isinstance(v, str) and _normalise(v).strip():
+                phrases.setdefault(_normalise(v).strip(), v)
+        pattern = None
+        if phrases:
+            alts = sorted(phrases, key=len, reverse=True)  # longest wins at a position
+            body = "|".join(r"\s+".join(map(re.escape, p.split())) for p in alts)
+            pattern = re.compile(rf"(?<![a-z0-9])({body})(?![a-z0-9])")
+            lookup = {re.sub(r"\s+", " ", p): v for p, v in phrases.items()}
+
+        def gen(ctx: _Ctx, depth: int) -> Any:
+            if pattern is not None:
+                m = pattern.search(ctx.norm)
+                if m is not None:
+                    return lookup[re.sub(r"\s+", " ", m.group(1))]
+            return choices[ctx.rng.randrange(len(choices))]
+
+        return gen
+
+    @staticmethod
+    def _integer(node: dict) -> Gen:
+        lo: int | None = None
+        hi: int | None = None
+        if "minimum" in node:
+            lo = math.ceil(node["minimum"])
+        if isinstance(node.get("exclusiveMinimum"), int | float):
+            lo = max(lo if lo is not None else -(2**62), math.floor(node["exclusiveMinimum"]) + 1)
+        if "maximum" in node:
+            hi = math.floor(node["maximum"])
+        if isinstance(node.get("exclusiveMaximum"), int | float):
+            hi = min(hi if hi is not None else 2**62, math.ceil(node["exclusiveMaximum"]) - 1)
+        if lo is None:
+            lo = 0 if hi is None or hi >= 0 else hi - 100
+        if hi is None:
+            hi = lo + 100
+        hi = max(hi, lo)
+        step = node.get("multipleOf")
+        step = int(step) if isinstance(step, int | float) and step >= 1 and step == int(step) else 1
+
+        def gen(ctx: _Ctx, depth: int) -> int:
+            v = ctx.rng.randint(lo, hi)
+            if step > 1:
+                v = (v // step) * step
+                if v < lo:
+                    v += step
+            return v
+
+        return gen
+
+    @staticmethod
+    def _number(node: dict) -> Gen:
+        lo = node.get("minimum")
+        hi = node.get("maximum")
+        xlo = node.get("exclusiveMinimum")
+        xhi = node.get("exclusiveMaximum")
+        xlo = xlo if isinstance(xlo, int | float) and not isinstance(xlo, bool) else None
+        xhi = xhi if isinstance(xhi, int | float) and not isinstance(xhi, bool) else None
+        a = lo if lo is not None else xlo
+        b = hi if hi is not None else xhi
+        if a is None:
+            a = 0.0 if b is None or b >= 0 else b - 100.0
+        if b is None:
+            b = a + 100.0
+        a, b = float(a), float(max(a, b))
+
+        def ok(v: float) -> bool:
+            return a <= v <= b and (xlo is None or v > xlo) and (xhi is None or v < xhi)
+
+        def gen(ctx: _Ctx, depth: int) -> float:
+            v = round(a + ctx.rng.random() * (b - a), 3)
+            v = min(b, max(a, v))
+            return v if ok(v) else (a + b) / 2
+
+        return gen
+
+    @staticmethod
+    def _string(node: dict, name: str) -> Gen:
+        fmt = node.get("format")
+        max_len = node.get("maxLength")
+        min_len = int(node.get("minLength", 0) or 0)
+        long_text = bool(name) and _SUMMARY_NAME.search(name) is not None
+        lo_w, hi_w = (6, 15) if long_text else (1, 4)
+
+        def fit(s: str) -> str:
+            if max_len is not None and len(s) > max_len:
+                s = s[: int(max_len)].rstrip() or s[: int(max_len)]
+            if len(s) < min_len:
+                s = s + "x" * (min_len - len(s))
+            return s
+
+        if fmt == "date-time":
+            return lambda ctx, depth: fit(
+                f"2024-{ctx.rng.randint(1, 12):02d}-{ctx.rng.randint(1, 28):02d}"
+                f"T{ctx.rng.randint(0, 23):02d}:{ctx.rng.randint(0, 59):02d}:00Z"
+            )
+        if fmt == "date":
+            return lambda ctx, depth: fit(
+                f"2024-{ctx.rng.randint(1, 12):02d}-{ctx.rng.randint(1, 28):02d}"
+            )
+        if fmt == "time":
+            return lambda ctx, depth: fit(f"{ctx.rng.randint(0, 23):02d}:00:00")
+        if fmt == "uuid":
+            return lambda ctx, depth: fit(
+                "%08x-%04x-4%03x-8%03x-%012x"  # noqa: UP031
+                % (
+                    ctx.rng.getrandbits(32),
+                    ctx.rng.getrandbits(16),
+                    ctx.rng.getrandbits(12),
+                    ctx.rng.getrandbits(12),
+                    ctx.rng.getrandbits(48),
+                )
+            )
+        if fmt == "email":
+            return lambda ctx, depth: fit("user@example.com")
+        return lambda ctx, depth: fit(ctx.snippet(lo_w, hi_w))
+
+
+class _LRU(OrderedDict):
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        if len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
+# --------------------------------------------------------------------------- rate limiter
+
+
+class _Bucket:
+    """Token bucket, refilled continuously: ``capacity`` per 60 s."""
+
+    __slots__ = ("capacity", "rate", "tokens", "stamp")
+
+    def __init__(self, capacity: int, now: float) -> None:
+        self.capacity = float(capacity)
+        self.rate = capacity / 60.0
+        self.tokens = float(capacity)
+        self.stamp = now
+
+    def refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def wait_for(self, cost: float) -> float:
+        """Seconds until ``cost`` is available (0 if it is now)."""
+        cost = min(cost, self.capacity)
+        if self.tokens >= cost:
+            return 0.0
+        return (cost - self.tokens) / self.rate
+
+
+class _Limiter:
+    """Per-deployment requests-per-minute and tokens-per-minute limits."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def clear(self) -> None:
+        self.buckets.clear()
+
+    def _bucket(self, model: str, kind: str, limit: int, now: float) -> _Bucket:
+        b = self.buckets.get((model, kind))
+        if b is None or b.capacity != limit:
+            b = self.buckets[(model, kind)] = _Bucket(limit, now)
+        else:
+            b.refill(now)
+        return b
+
+    def check(
+        self, model: str, rpm: int, tpm: int, tokens: int
+    ) -> tuple[float, str, dict[str, str]]:
+        """Admit or reject one request. Returns (retry_after_s or 0, which limit, headers)."""
+        if not rpm and not tpm:
+            return 0.0, "", {}
+        now = time.monotonic()
+        rb = self._bucket(model, "r", rpm, now) if rpm else None
+        tb = self._bucket(model, "t", tpm, now) if tpm else None
+        wait_r = rb.wait_for(1) if rb else 0.0
+        wait_t = tb.wait_for(tokens) if tb else 0.0
+        wait = max(wait_r, wait_t)
+        which = "call" if wait_r >= wait_t else "token"
+        if wait <= 0:
+            if rb:
+                rb.tokens -= 1
+            if tb:
+                tb.tokens -= min(tokens, tb.capacity)
+        headers: dict[str, str] = {}
+        if rb:
+            headers["x-ratelimit-limit-requests"] = str(rpm)
+            headers["x-ratelimit-remaining-requests"] = str(max(0, int(rb.tokens)))
+        if tb:
+            headers["x-ratelimit-limit-tokens"] = str(tpm)
+            headers["x-ratelimit-remaining-tokens"] = str(max(0, int(tb.tokens)))
+        return wait, which, headers
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class Simulator:
+    """State and request handlers of one simulator instance (see :func:`create_app`)."""
+
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        log_path: str | os.PathLike[str] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.config = config or SimConfig()
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.jitter_rng = random.Random(seed + 1)
+        self.limiter = _Limiter()
+        self._fail_toggle = 0
+        self._ids = itertools.count(1)
+        self._schemas: _LRU = _LRU(256)
+        self._vectors: _LRU = _LRU(4096)
+        self.stats: dict[str, Any] = {}
+        self.reset()
+        self._log = None
+        if log_path is not None:
+            path = Path(log_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(path, "a", encoding="utf-8")  # noqa: SIM115
+
+    # -- admin --------------------------------------------------------------
+    def reset(self) -> None:
+        """Zero the stats, refill the rate limiters and reseed the fault RNG."""
+        self.stats = {
+            "requests": 0,
+            "by_status": {},
+            "chat": 0,
+            "embeddings": 0,
+            "embedding_inputs": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+        }
+        self.limiter.clear()
+        self.rng.seed(self.seed)
+        self.jitter_rng.seed(self.seed + 1)
+        self._fail_toggle = 0
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    # -- plumbing -----------------------------------------------------------
+    def _write_log(self, kind: str, model: str, status: int, texts: list[str]) -> None:
+        if self._log is None:
+            return
+        line = json.dumps(
+            {"ts": time.time(), "kind": kind, "model": model, "status": status, "texts": texts},
+            ensure_ascii=False,
+        )
+        self._log.write(line + "\n")
+        self._log.flush()
+
+    def _latency(self) -> float:
+        cfg = self.config
+        ms = cfg.latency_ms
+        if cfg.latency_jitter_ms:
+            ms += self.jitter_rng.uniform(-cfg.latency_jitter_ms, cfg.latency_jitter_ms)
+        return max(0.0, ms) / 1000.0
+
+    def _next_fail(self) -> tuple[int, dict]:
+        self._fail_toggle ^= 1
+        if self._fail_toggle:
+            return 500, _error_body(
+                "InternalServerError",
+                "The server had an error while processing your request. Sorry about that!",
+                type_="server_error",
+            )
+        return 503, _error_body(
+            "ServiceUnavailable",
+            "The service is temporarily unable to process your request. Please try again later.",
+            type_="server_error",
+        )
+
+    def _rate_limited(
+        self, kind: str, model: str, wait: float, which: str, api_version: str
+    ) -> tuple[int, dict, dict[str, str]]:
+        secs = max(1, math.ceil(wait))
+        op = "ChatCompletions_Create" if kind == "chat" else "Embeddings_Create"
+        msg = (
+            f"Requests to the {op} Operation under Azure OpenAI API version {api_version} "
+            f"have exceeded {which} rate limit of your current deployment {model!r}. "
+            f"Please retry after {secs} seconds."
+        )
+        headers = {"retry-after": str(secs), "retry-after-ms": str(math.ceil(wait * 1000) + 1)}
+        return 429, _error_body("429", msg), headers
+
+    async def _respond(
+        self,
+        kind: str,
+        model: str,
+        texts: list[str],
+        status: int,
+        payload: Any,
+        headers: dict[str, str],
+    ) -> web.Response:
+        from aiohttp import web
+
+        stats = self.stats
+        stats["requests"] += 1
+        key = str(status)
+        stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
+        self._write_log(kind, model, status, texts)
+        if status != 429:
+            delay = self._latency()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        headers["x-request-id"] = f"sim-{next(self._ids):x}"
+        return web.Response(
+            status=status,
+            body=payload if isinstance(payload, bytes) else _dumps(payload),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    @staticmethod
+    async def _read_json(request: web.Request) -> tuple[dict | None, str]:
+        try:
+            raw = await request.read()
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return None, f"request body is not valid JSON: {exc}"
+        if not isinstance(body, dict):
+            return None, "request body must be a JSON object"
+        return body, ""
+
+    @staticmethod
+    def _authorised(request: web.Request) -> bool:
+        h = request.headers
+        return bool(h.get("api-key")) or h.get("Authorization", "").startswith("Bearer ")
+
+    # -- chat -----------------------------------------------------------------
+    def _compiled(self, schema: dict) -> Gen:
+        key = json.dumps(schema, separators=(",", ":"))
+        gen = self._schemas.get(key)
+        if gen is None:
+            gen = _SchemaCompiler(schema).compile(schema)
+            self._schemas.put(key, gen)
+        return gen
+
+    def _answer(self, body: dict, user_text: str, schema_fault: bool) -> str:
+        fmt = body.get("response_format")
+        if not isinstance(fmt, dict):
+            fmt = {}
+        ftype = fmt.get("type")
+        ctx = _Ctx(user_text)
+        if ftype == "json_schema":
+            js = fmt.get("json_schema") or {}
+            schema = js.get("schema") if isinstance(js, dict) else None
+            if not isinstance(schema, dict):
+                schema = {"type": "object", "properties": {}}
+            value = self._compiled(schema)(ctx, 0)
+            if schema_fault:
+                value = _violate(value, schema)
+            return json.dumps(value, ensure_ascii=False)
+        if ftype == "json_object":
+            value = {"summary": ctx.snippet(6, 15)}
+            if schema_fault:
+                value = {}
+            return json.dumps(value, ensure_ascii=False)
+        return "Simulated response: " + " ".join(ctx.words[:30])
+
+    async def handle_chat(self, request: web.Request) -> web.Response:
+        model = request.match_info.get("deployment", "")
+        body, err = await self._read_json(request)
+        if body is None:
+            return await self._respond(
+                "chat",
+                model or "unknown",
+                [],
+                400,
+                _error_body("invalid_request_error", err, type_="invalid_request_error"),
+                {},
+            )
+        model = model or str(body.get("model") or "unknown")
+        messages = body.get("messages")
+        texts: list[str] = []
+        user_texts: list[str] = []
+        if isinstance(messages, list):
+            for m in messages:
+                if not isinstance(m, dict):
+                    continue
+                parts = _message_texts(m.get("content"))
+                texts.extend(parts)
+                if m.get("role") == "user":
+                    user_texts.extend(parts)
+        self.stats["chat"] += 1
+        if not self._authorised(request):
+            return await self._respond(
+                "chat",
+                model,
+                texts,
+                401,
+                _error_body("401", "Access denied due to missing subscription key."),
+                {},
+            )
+        if not isinstance(messages, list) or not messages:
+            return await self._respond(
+                "chat",
+                model,
+                texts,
+                400,
+                _error_body(
+                    "invalid_request_error",
+                    "'messages' must be a non-empty array",
+                    type_="invalid_request_error",
+                    param="messages",
+                ),
+                {},
+            )
+        if body.get("stream"):
+            return await self._respond(
+                "chat",
+                model,
+                texts,
+                400,
+                _error_body(
+                    "invalid_request_error",
+                    "the simulator does not support stream=true",
+                    type_="invalid_request_error",
+                    param="stream",
+                ),
+                {},
+            )
+        chars = sum(len(t) for t in texts)
+        user_text = "\n".join(user_texts) if user_texts else "\n".join(texts)
+        trigger = ""
+        if "SIMFAULT:" in user_text:
+            for name in ("500", "content_filter", "refusal", "malformed", "schema"):
+                if f"SIMFAULT:{name}" in user_text:
+                    trigger = name
+                    break
+        answer = self._answer(body, user_text, trigger == "schema")
+        prompt_tokens = _estimate_tokens(chars)
+        completion_tokens = _estimate_tokens(len(answer))
+
+        cfg = self.config
+        wait, which, headers = self.limiter.check(
+            model, cfg.rpm, cfg.tpm, prompt_tokens + completion_tokens
+        )
+        if wait > 0:
+            status, payload, extra = self._rate_limited(
+                "chat", model, wait, which, request.query.get("api-version", "v1")
+            )
+            headers.update(extra)
+            return await self._respond("chat", model, texts, status, payload, headers)
+
+        u = self.rng.random()
+        if not trigger:
+            edge = cfg.fail_rate
+            if u < edge:
+                trigger = "fail"
+            elif u < (edge := edge + cfg.content_filter_rate):
+                trigger = "content_filter"
+            elif u < (edge := edge + cfg.refusal_rate):
+                trigger = "refusal"
+            elif u < edge + cfg.malformed_rate:
+                trigger = "malformed"
+
+        if trigger == "500":
+            payload = _error_body(
+                "InternalServerError",
+                "The server had an error while processing your request. Sorry about that!",
+                type_="server_error",
+            )
+            return await self._respond("chat", model, texts, 500, payload, headers)
+        if trigger == "fail":
+            status, payload = self._next_fail()
+            return await self._respond("chat", model, texts, status, payload, headers)
+        if trigger == "content_filter":
+            payload = _error_body(
+                "content_filter",
+                "The response was filtered due to the prompt triggering Azure OpenAI's content "
+                "management policy.",
+                param="prompt",
+                status=400,
+                innererror={
+                    "code": "ResponsibleAIPolicyViolation",
+                    "content_filter_result": {
+                        "hate": {"filtered": False, "severity": "safe"},
+                        "self_harm": {"filtered": False, "severity": "safe"},
+                        "sexual": {"filtered": False, "severity": "safe"},
+                        "violence": {"filtered": True, "severity": "medium"},
+                    },
+                },
+            )
+            return await self._respond("chat", model, texts, 400, payload, headers)
+
+        content: str | None = answer
+        refusal: str | None = None
+        if trigger == "refusal":
+            content, refusal = None, REFUSAL_TEXT
+            completion_tokens = _estimate_tokens(len(REFUSAL_TEXT))
+        elif trigger == "malformed":
+            content = answer[: len(answer) // 2]
+        stats = self.stats
+        stats["prompt_tokens"] += prompt_tokens
+        stats["completion_tokens"] += completion_tokens
+        payload = {
+            "id": f"chatcmpl-sim{self.seed:x}{next(self._ids):08x}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": str(body.get("model") or model),
+            "system_fingerprint": "fp_simulator",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": refusal},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+        return await self._respond("chat", model, texts, 200, payload, headers)
+
+    # -- embeddings -------------------------------------------------------------
+    def _vector(self, text: str, dim: int):
+        import numpy as np
+
+        key = (text, dim)
+        vec = self._vectors.get(key)
+        if vec is None:
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+            rng = np.random.default_rng(int.from_bytes(digest, "little"))
+            vec = rng.standard_normal(dim, dtype=np.float32)
+            vec /= np.linalg.norm(vec)
+            vec = vec.astype("<f4", copy=False)
+            self._vectors.put(key, vec)
+        return vec
+
+    @staticmethod
+    def _embedding_inputs(raw: Any) -> list[str] | None:
+        def tokens_text(ints: list) -> str:
+            return " ".join(str(i) for i in ints)
+
+        if isinstance(raw, str):
+            return [raw]
+        if not isinstance(raw, list):
+            return None
+        if raw and all(isinstance(x, int) and not isinstance(x, bool) for x in raw):
+            return [tokens_text(raw)]
+        out: list[str] = []
+        for item in raw:
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, list) and all(isinstance(x, int) for x in item):
+                out.append(tokens_text(item))
+            else:
+                return None
+        return out
+
+    async def handle_embeddings(self, request: web.Request) -> web.Response:
+        model = request.match_info.get("deployment", "")
+        body, err = await self._read_json(request)
+        if body is None:
+            return await self._respond(
+                "embeddings",
+                model or "unknown",
+                [],
+                400,
+                _error_body("invalid_request_error", err, type_="invalid_request_error"),
+                {},
+            )
+        model = model or str(body.get("model") or "unknown")
+        inputs = self._embedding_inputs(body.get("input"))
+        texts = inputs or []
+        self.stats["embeddings"] += 1
+        self.stats["embedding_inputs"] += len(texts)
+
+        def bad(message: str, param: str = "input"):
+            return self._respond(
+                "embeddings",
+                model,
+                texts,
+                400,
+                _error_body(
+                    "invalid_request_error", message, type_="invalid_request_error", param=param
+                ),
+                {},
+            )
+
+        if not self._authorised(request):
+            return await self._respond(
+                "embeddings",
+                model,
+                texts,
+                401,
+                _error_body("401", "Access denied due to missing subscription key."),
+                {},
+            )
+        if not inputs:
+            return await bad("'input' must be a non-empty string or array of strings")
+        if len(inputs) > MAX_EMBEDDING_INPUTS:
+            return await bad(f"'input' must have at most {MAX_EMBEDDING_INPUTS} items")
+        if any(not t for t in inputs):
+            return await bad("'input' cannot contain empty strings")
+        dim = body.get("dimensions", DEFAULT_EMBEDDING_DIMENSIONS)
+        if dim is None:
+            dim = DEFAULT_EMBEDDING_DIMENSIONS
+        if (
+            isinstance(dim, bool)
+            or not isinstance(dim, int)
+            or not (1 <= dim <= MAX_EMBEDDING_DIMENSIONS)
+        ):
+            return await bad(f"invalid 'dimensions': {dim!r}", "dimensions")
+        encoding = body.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):
+            return await bad(f"invalid 'encoding_format': {encoding!r}", "encoding_format")
+        per_input = [_estimate_tokens(len(t)) for t in inputs]
+        if max(per_input) > MAX_EMBEDDING_INPUT_TOKENS:
+            return await bad(
+                f"This model's maximum context length is {MAX_EMBEDDING_INPUT_TOKENS} tokens, "
+                f"however you requested {max(per_input)} tokens in an input."
+            )
+        prompt_tokens = sum(per_input)
+
+        cfg = self.config
+        wait, which, headers = self.limiter.check(model, cfg.rpm, cfg.tpm, prompt_tokens)
+        if wait > 0:
+            status, payload, extra = self._rate_limited(
+                "embeddings", model, wait, which, request.query.get("api-version", "v1")
+            )
+            headers.update(extra)
+            return await self._respond("embeddings", model, texts, status, payload, headers)
+
+        u = self.rng.random()
+        if any("SIMFAULT:embed" in t for t in inputs):
+            payload = _error_body(
+                "invalid_request_error",
+                "Simulated invalid embedding input (SIMFAULT:embed).",
+                type_="invalid_request_error",
+                param="input",
+            )
+            return await self._respond("embeddings", model, texts, 400, payload, headers)
+        if u < cfg.fail_rate:
+            status, payload = self._next_fail()
+            return await self._respond("embeddings", model, texts, status, payload, headers)
+
+        data = []
+        for i, text in enumerate(inputs):
+            vec = self._vector(text, dim)
+            emb: Any = (
+                base64.b64encode(vec.tobytes()).decode("ascii")
+                if encoding == "base64"
+                else vec.tolist()
+            )
+            data.append({"object": "embedding", "index": i, "embedding": emb})
+        self.stats["prompt_tokens"] += prompt_tokens
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": str(body.get("model") or model),
+            "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+        }
+        return await self._respond("embeddings", model, texts, 200, payload, headers)
+
+    # -- admin routes -------------------------------------------------------------
+    async def handle_stats(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        return web.json_response(self.stats)
+
+    async def handle_config(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        if request.method == "POST":
+            body, err = await self._read_json(request) if request.can_read_body else ({}, "")
+            if body is None:
+                return web.json_response(_error_body("invalid_request_error", err), status=400)
+            old = (self.config.rpm, self.config.tpm)
+            try:
+                self.config.update(body)
+            except ValueError as exc:
+                return web.json_response(_error_body("invalid_request_error", str(exc)), status=400)
+            if (self.config.rpm, self.config.tpm) != old:
+                self.limiter.clear()
+        return web.json_response(self.config.as_dict())
+
+    async def handle_reset(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        self.reset()
+        return web.json_response({"ok": True})
+
+    async def handle_not_found(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        return web.json_response(
+            _error_body("404", f"Resource not found: {request.method} {request.path}"),
+            status=404,
+        )
+
+
+def _violate(value: Any, schema: dict) -> Any:
+    """Valid JSON that breaks ``schema``: drop a required property (or add a forbidden one)."""
+    if isinstance(value, dict):
+        required = schema.get("required") or list(value)
+        for key in required:
+            if key in value:
+                out = dict(value)
+                del out[key]
+                return out
+        return {**value, "__simfault_unexpected__": True}
+    return {"__simfault_unexpected__": value}
+
+
+def create_app(
+    config: SimConfig | None = None,
+    *,
+    log_path: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+):
+    """Build the ``aiohttp.web.Application``; the :class:`Simulator` is ``app["simulator"]``."""
+    from aiohttp import web
+
+    sim = Simulator(config, log_path=log_path, seed=seed)
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app["simulator"] = sim
+    r = app.router
+    for prefix in ("/v1", "/openai/v1", "/openai/deployments/{deployment}"):
+        r.add_post(prefix + "/chat/completions", sim.handle_chat)
+        r.add_post(prefix + "/embeddings", sim.handle_embeddings)
+    r.add_get("/_sim/stats", sim.handle_stats)
+    r.add_get("/_sim/config", sim.handle_config)
+    r.add_post("/_sim/config", sim.handle_config)
+    r.add_post("/_sim/reset", sim.handle_reset)
+    r.add_route("*", "/{tail:.*}", sim.handle_not_found)
+
+    async def _close(_app) -> None:
+        sim.close()
+
+    app.on_cleanup.append(_close)
+    return app
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m backfill.devstack.simulator",
+        description="OpenAI / Azure OpenAI compatible simulator with fault injection.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--latency-jitter-ms", type=float, default=0.0)
+    p.add_argument("--rpm", type=int, default=0, help="requests/minute per deployment, 0=off")
+    p.add_argument("--tpm", type=int, default=0, help="tokens/minute per deployment, 0=off")
+    p.add_argument("--fail-rate", type=float, default=0.0)
+    p.add_argument("--malformed-rate", type=float, default=0.0)
+    p.add_argument("--refusal-rate", type=float, default=0.0)
+    p.add_argument("--content-filter-rate", type=float, default=0.0)
+    p.add_argument("--log", default=None, help="append one JSON line per API request")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from aiohttp import web
+
+    config = SimConfig()
+    config.update({k: getattr(args, k) for k in CONFIG_FIELDS})
+    app = create_app(config, log_path=args.log, seed=args.seed)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, args.host, args.port, backlog=4096)
+    await site.start()
+    port = runner.addresses[0][1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    sys.stdout.write(f"{_READY_PREFIX}http://{host}:{port}\n")
+    sys.stdout.flush()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        config = SimConfig()
+        config.update({k: getattr(args, k) for k in CONFIG_FIELDS})
+    except ValueError as exc:
+        print(f"simulator: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+# --------------------------------------------------------------------------- helper for tests
+
+
+def read_request_log(path: str | os.PathLike[str]) -> list[dict]:
+    """All complete JSON lines of a simulator request log ([] if the file does not exist)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line being written right now
+    return out
+
+
+class SimulatorProcess:
+    """Runs the simulator as a subprocess; stdlib only.
+
+    >>> with SimulatorProcess(rpm=600, log_path="sim.jsonl") as sim:
+    ...     client = OpenAI(base_url=sim.openai_base_url, api_key="x")
+    """
+
+    _OPTION_NAMES = CONFIG_FIELDS | {"seed"}
+
+    def __init__(
+        self,
+        port: int = 0,
+        log_path: str | os.PathLike[str] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        startup_timeout: float = 30.0,
+        **options: Any,
+    ) -> None:
+        unknown = set(options) - self._OPTION_NAMES
+        if unknown:
+            raise TypeError(f"unknown simulator options: {sorted(unknown)}")
+        self.host = host
+        self.port = port
+        self.log_path = Path(log_path) if log_path is not None else None
+        self.options = options
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[str] | None = None
+        self._url: str | None = None
+        self._stderr: Any = None
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    # -- lifecycle ------------------------------------------------------------
+    def command(self) -> list[str]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "backfill.devstack.simulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
+        if self.log_path is not None:
+            cmd += ["--log", str(self.log_path)]
+        for key, value in self.options.items():
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
+        return cmd
+
+    def start(self) -> SimulatorProcess:
+        if self.proc is not None:
+            raise RuntimeError("simulator already started")
+        env = dict(os.environ)
+        project_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (project_root, env.get("PYTHONPATH")) if p)
+        env["PYTHONUNBUFFERED"] = "1"
+        self._stderr = tempfile.TemporaryFile(mode="w+b")
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            text=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = self.proc.stdout
+        assert stdout is not None
+
+        def pump() -> None:
+            for line in stdout:
+                lines.put(line)
+            lines.put("")  # EOF
+
+        threading.Thread(target=pump, name="simulator-stdout", daemon=True).start()
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = lines.get(timeout=max(0.0, remaining))
+            except queue.Empty:
+                self.stop()
+                raise RuntimeError(
+                    f"simulator not ready after {self.startup_timeout:.0f} s; "
+                    f"stderr:\n{self._read_stderr()}"
+                ) from None
+            if line.startswith(_READY_PREFIX):
+                self._url = line[len(_READY_PREFIX) :].strip()
+                return self
+            if line == "":
+                rc = self.proc.wait()
+                err = self._read_stderr()
+                self.stop()
+                raise RuntimeError(f"simulator exited with code {rc} before READY:\n{err}")
+
+    def _read_stderr(self) -> str:
+        if self._stderr is None:
+            return ""
+        try:
+            self._stderr.seek(0)
+            return self._stderr.read().decode(errors="replace")
+        except (OSError, ValueError):
+            return ""
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        self._url = None
+
+    def __enter__(self) -> SimulatorProcess:
+        if self.proc is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses ------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("simulator is not running")
+        return self._url
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.url + "/v1"
+
+    # -- admin ----------------------------------------------------------------
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data is not None else {},
+        )
+        try:
+            with self._opener.open(req, timeout=30) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise RuntimeError(f"simulator {method} {path} -> {exc.code}: {detail}") from None
+
+    def stats(self) -> dict:
+        return self._call("GET", "/_sim/stats")
+
+    def configure(self, **options: Any) -> dict:
+        """Change config live (see :class:`SimConfig`); returns the full config."""
+        return self._call("POST", "/_sim/config", options)
+
+    def reset(self) -> None:
+        """Zero stats, refill rate limiters and reseed the fault RNG (config is kept)."""
+        self._call("POST", "/_sim/reset", {})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Stage 4 (async actor pool): embeddings of the scrubbed documents, batched per request.
+
+A request the API rejects is retried input by input, so that one bad input fails only its
+own record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+import openai
+import pyarrow as pa
+
+from backfill import schema as S
+from backfill.config import EmbeddingConfig
+from backfill.errors import FatalError, RecordError, TransientError
+from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
+from backfill.openai_client import classify, make_client
+
+
+class Embedder:
+    """Ray Data callable class: batched embedding requests, several in flight."""
+
+    def __init__(self, cfg: EmbeddingConfig) -> None:
+        self.cfg = cfg
+        self.client = make_client(cfg)
+        self.limit = asyncio.Semaphore(cfg.max_concurrency)
+        self.unavailable_streak = 0
+
+    async def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        async with self.limit:
+            try:
+                resp = await self.client.embeddings.create(
+                    model=self.cfg.deployment, input=texts, dimensions=self.cfg.dimensions
+                )
+            except openai.OpenAIError as exc:
+                err = classify(exc, "embed")
+                if isinstance(err, openai.OpenAIError):
+                    raise FatalError(f"{type(exc).__name__}: {exc}. Check embedding.endpoint, "
+                                     "embedding.api_key and embedding.deployment.",
+                                     dependency="Embedding API") from exc
+                raise err from exc
+        vectors = [np.asarray(d.embedding, dtype=np.float32)
+                   for d in sorted(resp.data, key=lambda d: d.index)]
+        for v in vectors:
+            if v.shape != (self.cfg.dimensions,):
+                raise RecordError("embed", "WrongDimensions",
+                                  f"got {v.shape[0]} dimensions, expected {self.cfg.dimensions}")
+        return vectors
+
+    async def _embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
+        try:
+            vectors: list[np.ndarray | Exception] = list(await self._embed(texts))
+            self.unavailable_streak = 0
+            return vectors
+        except RecordError as exc:
+            if len(texts) == 1:
+                return [exc]
+        except TransientError as exc:
+            self.unavailable_streak += 1
+            if self.unavailable_streak >= MAX_CONSECUTIVE_UNAVAILABLE:
+                raise FatalError(str(exc), dependency=f"embedding deployment "
+                                 f"{self.cfg.deployment!r}") from exc
+            return [exc] * len(texts)
+        # The request was rejected as a whole: find the input(s) at fault.
+        results = await asyncio.gather(*(self._embed_chunk([t]) for t in texts))
+        return [r[0] for r in results]
+
+    async def __call__(self, table: pa.Table) -> pa.Table:
+        status = table.column(S.STATUS).to_pylist()
+        docs = table.column(S.DOCUMENT).to_pylist()
+        todo = [i for i, s in enumerate(status) if s == S.OK]
+        size = self.cfg.batch_size
+        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+        answers = await asyncio.gather(*(self._embed_chunk([docs[i] for i in c]) for c in chunks))
+        results: list[Any] = [r for chunk in answers for r in chunk]
+        return apply_outcomes(table, todo, results,
+                              {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)})

@@ -1,0 +1,191 @@
+"""Stage 3 (async actor pool): structured extraction of each work order by the LLM.
+
+The answer must validate against ``schema.Extraction`` (sent as a strict JSON schema). An
+invalid answer gets one repair attempt; a refusal, a content-filter verdict or a second
+invalid answer makes the record a failed record, never a failed block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import openai
+import pyarrow as pa
+import pyarrow.compute as pc
+from openai.lib._pydantic import to_strict_json_schema  # the schema `parse()` sends
+from pydantic import ValidationError
+
+from backfill import schema as S
+from backfill.config import LLMConfig
+from backfill.errors import FatalError, RecordError, TransientError
+from backfill.openai_client import classify, make_client
+
+RESPONSE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "work_order_extraction",
+        "strict": True,
+        "schema": to_strict_json_schema(S.Extraction),
+    },
+}
+# After this many records in a row fail with a transient error that outlived the client's
+# retries, the API is down rather than flaky: stop the job so it can be resumed later,
+# instead of dead-lettering the rest of the backfill.
+MAX_CONSECUTIVE_UNAVAILABLE = 25
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def grounding_warnings(extraction: S.Extraction, document: str) -> list[str]:
+    """Parts named in the answer should occur in the text; say which do not."""
+    words = set(_WORD.findall(document.lower()))
+    warnings = []
+    for part in extraction.parts_replaced:
+        tokens = [t for t in _WORD.findall(part.lower()) if len(t) > 2]
+        if tokens and not any(t in words for t in tokens):
+            warnings.append(f"part not found in text: {part}")
+    return warnings
+
+
+class Extractor:
+    """Ray Data callable class: one async client, many requests in flight."""
+
+    def __init__(self, cfg: LLMConfig) -> None:
+        self.cfg = cfg
+        self.client = make_client(cfg)
+        self.limit = asyncio.Semaphore(cfg.max_concurrency)
+        self.unavailable_streak = 0
+
+    async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
+        async with self.limit:
+            try:
+                resp = await self.client.chat.completions.create(
+                    model=self.cfg.deployment,
+                    messages=messages,  # type: ignore[arg-type]
+                    response_format=RESPONSE_FORMAT,  # type: ignore[arg-type]
+                    temperature=self.cfg.temperature,
+                    max_tokens=self.cfg.max_output_tokens,
+                )
+            except openai.OpenAIError as exc:
+                raise classify(exc, "extract") from exc
+        choice = resp.choices[0]
+        usage = resp.usage
+        tin, tout = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        if choice.finish_reason == "content_filter":
+            raise RecordError("extract", "ContentFilter", "answer withheld by the content filter")
+        if getattr(choice.message, "refusal", None):
+            raise RecordError("extract", "Refusal", str(choice.message.refusal)[:500])
+        if choice.finish_reason == "length":
+            raise RecordError("extract", "AnswerTooLong",
+                              f"answer exceeded llm.max_output_tokens={self.cfg.max_output_tokens}")
+        return choice.message.content or "", tin, tout
+
+    async def extract_one(self, document: str) -> tuple[str, int, int]:
+        """Return (JSON of extraction and warnings, input tokens, output tokens)."""
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": S.SYSTEM_PROMPT},
+            {"role": "user", "content": document},
+        ]
+        content, tin, tout = await self._ask(messages)
+        try:
+            extraction = S.Extraction.model_validate_json(content)
+        except ValidationError as first:
+            # One repair attempt: show the model its answer and what was wrong with it.
+            messages += [
+                {"role": "assistant", "content": content},
+                {"role": "user", "content": "That answer is invalid: "
+                 f"{_short_errors(first)}. Answer again with JSON matching the schema."},
+            ]
+            content, tin2, tout2 = await self._ask(messages)
+            tin, tout = tin + tin2, tout + tout2
+            try:
+                extraction = S.Extraction.model_validate_json(content)
+            except ValidationError as second:
+                kind = "InvalidJSON" if _is_json_error(second) else "SchemaViolation"
+                raise RecordError("extract", kind,
+                                  f"after one repair: {_short_errors(second)}") from None
+        doc = {"extraction": extraction.model_dump(mode="json"),
+               "warnings": grounding_warnings(extraction, document)}
+        return json.dumps(doc), tin, tout
+
+    async def _guarded(self, document: str) -> tuple[str, int, int] | Exception:
+        try:
+            result = await self.extract_one(document)
+        except (RecordError, TransientError) as exc:
+            if isinstance(exc, TransientError):
+                self.unavailable_streak += 1
+                if self.unavailable_streak >= MAX_CONSECUTIVE_UNAVAILABLE:
+                    raise FatalError(
+                        f"{self.unavailable_streak} requests in a row failed after "
+                        f"{self.cfg.max_retries} retries each; last: {exc}",
+                        dependency=f"LLM deployment {self.cfg.deployment!r}",
+                    ) from exc
+            return exc
+        except (openai.AuthenticationError, openai.PermissionDeniedError,
+                openai.NotFoundError) as exc:
+            raise FatalError(f"{type(exc).__name__}: {exc}. Check llm.endpoint, llm.api_key "
+                             "and llm.deployment.", dependency="LLM") from exc
+        self.unavailable_streak = 0
+        return result
+
+    async def __call__(self, table: pa.Table) -> pa.Table:
+        status = table.column(S.STATUS).to_pylist()
+        docs = table.column(S.DOCUMENT).to_pylist()
+        todo = [i for i, s in enumerate(status) if s == S.OK]
+        results = await asyncio.gather(*(self._guarded(docs[i]) for i in todo))
+        return apply_outcomes(table, todo, results, {
+            S.EXTRACTION: pa.string(), S.TOKENS_IN: pa.int32(), S.TOKENS_OUT: pa.int32(),
+        })
+
+
+def apply_outcomes(table: pa.Table, rows: list[int], results: list[Any],
+                   new_columns: dict[str, pa.DataType]) -> pa.Table:
+    """Add a stage's result columns; turn its exceptions into failed-row outcomes."""
+    n = table.num_rows
+    values: dict[str, list[Any]] = {name: [None] * n for name in new_columns}
+    status = table.column(S.STATUS).to_pylist()
+    stage = table.column(S.STAGE).to_pylist()
+    err_class = table.column(S.ERROR_CLASS).to_pylist()
+    err_msg = table.column(S.ERROR_MESSAGE).to_pylist()
+    for i, result in zip(rows, results, strict=True):
+        if isinstance(result, Exception):
+            status[i] = S.FAILED
+            if isinstance(result, RecordError):
+                stage[i], err_class[i], err_msg[i] = result.stage, result.error_class, result.message
+            else:
+                stage[i] = _stage_of(new_columns)
+                err_class[i] = "Unavailable" if isinstance(result, TransientError) \
+                    else type(result).__name__
+                err_msg[i] = str(result)[:2000]
+            continue
+        if not isinstance(result, tuple):
+            result = (result,)
+        for name, value in zip(new_columns, result, strict=True):
+            values[name][i] = value
+    for name, column in ((S.STATUS, status), (S.STAGE, stage), (S.ERROR_CLASS, err_class),
+                         (S.ERROR_MESSAGE, err_msg)):
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pa.array(column, pa.string()))
+    for name, dtype in new_columns.items():
+        table = table.append_column(name, pa.array(values[name], dtype))
+    return table
+
+
+def _stage_of(new_columns: dict[str, pa.DataType]) -> str:
+    return "embed" if S.EMBEDDING in new_columns else "extract"
+
+
+def _short_errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()[:5]
+    )[:1000]
+
+
+def _is_json_error(exc: ValidationError) -> bool:
+    return any(e["type"] == "json_invalid" for e in exc.errors())
+
+
+def ok_mask(table: pa.Table) -> pa.Array:
+    return pc.equal(table.column(S.STATUS), S.OK)

@@ -1,0 +1,87 @@
+"""Wires the stages into one Ray Data dataset; knows nothing of the command line.
+
+read (one task per pending partition) -> prepare (skip done, validate, scrub; CPU tasks)
+-> extract (async actor pool) -> embed (async actor pool) -> Postgres datasink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ray
+from ray.data import ActorPoolStrategy, DataContext
+
+from backfill.config import Config
+from backfill.embed import Embedder
+from backfill.extract import Extractor
+from backfill.prepare import prepare_batch
+from backfill.sink import PostgresDatasink, WriteTarget
+from backfill.source import Partition, SnowflakeDatasource
+
+# I/O-bound actors ask for a fraction of a CPU, so that on a 2-CPU node they never take the
+# CPUs the read, prepare and write tasks need (with whole CPUs the pools deadlocked the read).
+IO_ACTOR_CPUS = 0.25
+
+
+@dataclass
+class PipelineSpec:
+    cfg: Config
+    dsn: str
+    run_id: str
+    session: Any  # the SnowflakeSession actor handle
+    partitions: list[Partition]
+
+
+def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
+    cfg, p = spec.cfg, spec.cfg.pipeline
+    ctx = DataContext.get_current()
+    # A batch failing is a bug or a dependency past its retries: never drop its rows
+    # silently (DESIGN: max_errored_blocks is not to be used).
+    ctx.max_errored_blocks = 0
+    ds = ray.data.read_datasource(
+        SnowflakeDatasource(spec.session, spec.partitions),
+        override_num_blocks=max(1, len(spec.partitions)),
+    )
+    ds = ds.map_batches(
+        prepare_batch,
+        batch_format="pyarrow",
+        batch_size=p.batch_size,
+        fn_kwargs={"dsn": spec.dsn, "schema": cfg.postgres.schema_, "run_id": spec.run_id,
+                   "max_chars": p.max_text_chars},
+        num_cpus=0.5,
+    )
+    ds = ds.map_batches(
+        Extractor,
+        fn_constructor_kwargs={"cfg": cfg.llm},
+        batch_format="pyarrow",
+        batch_size=p.batch_size,
+        compute=ActorPoolStrategy(min_size=1, max_size=p.extract_actors,
+                                  max_concurrent_calls_per_actor=4),
+        num_cpus=IO_ACTOR_CPUS,
+    )
+    ds = ds.map_batches(
+        Embedder,
+        fn_constructor_kwargs={"cfg": cfg.embedding},
+        batch_format="pyarrow",
+        batch_size=p.batch_size,
+        compute=ActorPoolStrategy(min_size=1, max_size=p.embed_actors,
+                                  max_concurrent_calls_per_actor=4),
+        num_cpus=IO_ACTOR_CPUS,
+    )
+    return ds
+
+
+def make_sink(spec: PipelineSpec) -> PostgresDatasink:
+    return PostgresDatasink(WriteTarget(
+        dsn=spec.dsn, schema=spec.cfg.postgres.schema_, run_id=spec.run_id,
+        llm_model=spec.cfg.llm.deployment, embedding_model=spec.cfg.embedding.deployment,
+    ))
+
+
+def run_pipeline(spec: PipelineSpec) -> PostgresDatasink:
+    sink = make_sink(spec)
+    build_dataset(spec).write_datasink(
+        sink, concurrency=spec.cfg.pipeline.write_actors, ray_remote_args={"num_cpus": 0.5}
+    )
+    return sink

@@ -1,0 +1,137 @@
+"""Stage 1 (CPU tasks): drop records this run already wrote, validate rows, scrub PII and
+compose the document that the LLM and the embedding model see.
+
+Dropping finished ids here, before the extract stage, is what keeps a resumed run from
+paying twice for a record (DESIGN decision 4).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from backfill import schema as S
+from backfill.db import TRANSIENT_PG_ERRORS, connect, with_pg_retry
+from backfill.scrub import scrub_array
+
+_connections: dict[str, psycopg.Connection[Any]] = {}
+TRUNCATION_MARK = " [TRUNCATED]"
+
+
+def _conn(dsn: str, schema: str) -> psycopg.Connection[Any]:
+    key = f"{dsn}|{schema}|{os.getpid()}"
+    conn = _connections.get(key)
+    if conn is None or conn.closed or conn.broken:
+        conn = connect(dsn, schema, autocommit=True)
+        _connections[key] = conn
+    return conn
+
+
+def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
+    """Ids among ``ids`` whose block this run already committed (ok or failed)."""
+
+    def query() -> set[str]:
+        try:
+            rows = _conn(dsn, schema).execute(
+                "SELECT work_order_id FROM maintenance_logs WHERE run_id = %s "
+                "AND work_order_id = ANY(%s)", (run_id, ids),
+            ).fetchall()
+        except TRANSIENT_PG_ERRORS:
+            _connections.pop(f"{dsn}|{schema}|{os.getpid()}", None)
+            raise
+        return {r[0] for r in rows}
+
+    return with_pg_retry(query, "looking up finished records")
+
+
+def drop_done(table: pa.Table, dsn: str, schema: str, run_id: str) -> pa.Table:
+    ids = [i for i in table.column(S.ID).to_pylist() if i is not None]
+    if not ids:
+        return table
+    done = done_ids(ids, dsn, schema, run_id)
+    if not done:
+        return table
+    keep = pc.invert(pc.fill_null(pc.is_in(table.column(S.ID), pa.array(sorted(done))), False))
+    return table.filter(keep)
+
+
+def _fail_where(mask: pa.Array, stage: str, error_class: str, message: str,
+                status: pa.Array, cols: dict[str, pa.Array]) -> pa.Array:
+    """Mark rows failed where ``mask`` holds and they are not failed already."""
+    newly = pc.and_(mask, pc.equal(status, S.OK))
+    for name, value in ((S.STAGE, stage), (S.ERROR_CLASS, error_class),
+                        (S.ERROR_MESSAGE, message)):
+        cols[name] = pc.if_else(newly, value, cols[name])
+    return pc.if_else(newly, S.FAILED, status)
+
+
+def validate(table: pa.Table) -> pa.Table:
+    """Add outcome columns; rows that cannot be processed are marked failed, not raised."""
+    n = table.num_rows
+    status = pa.array([S.OK] * n, pa.string())
+    cols: dict[str, pa.Array] = {
+        name: pa.nulls(n, pa.string()) for name in (S.STAGE, S.ERROR_CLASS, S.ERROR_MESSAGE)
+    }
+    status = _fail_where(pc.is_null(table.column(S.ID)).combine_chunks(), "validate",
+                         "MissingId", f"source row has no {S.ID}", status, cols)
+    status = _fail_where(pc.is_null(table.column(S.CREATED_AT)).combine_chunks(), "validate",
+                         "MissingTimestamp", f"source row has no {S.CREATED_AT}", status, cols)
+    empty = None
+    for name in S.FREE_TEXT:
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(table.column(name)), ""), True)
+        empty = blank if empty is None else pc.and_(empty, blank)
+    assert empty is not None
+    status = _fail_where(empty.combine_chunks() if isinstance(empty, pa.ChunkedArray) else empty,
+                         "validate", "EmptyText",
+                         "problem description, technician notes and resolution are all empty",
+                         status, cols)
+    table = table.append_column(S.STATUS, status)
+    for name in (S.STAGE, S.ERROR_CLASS, S.ERROR_MESSAGE):
+        table = table.append_column(name, cols[name])
+    return table
+
+
+def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
+    """Scrub the free text and build the document sent to the LLM and embedded.
+
+    Only the free-text columns carry PII; the structured columns (equipment, manufacturer,
+    work type) are kept as they are, since a cue-based name pattern could mangle them
+    ("Patient Monitor").
+    """
+    scrubbed = {name: scrub_array(table.column(name))[0] for name in S.FREE_TEXT}
+
+    def field(label: str, values: Any) -> pa.Array:
+        return pc.binary_join_element_wise(label, pc.fill_null(values, "-"), "")
+
+    header = pc.binary_join_element_wise(
+        field("Equipment: ", table.column("EQUIPMENT_TYPE")),
+        field("Manufacturer: ", table.column("MANUFACTURER")),
+        field("Model: ", table.column("MODEL")),
+        field("Work type: ", table.column("WORK_TYPE")),
+        field("Priority: ", table.column("PRIORITY")),
+        "; ",
+    )
+    document = pc.binary_join_element_wise(
+        header,
+        field("Problem: ", scrubbed["PROBLEM_DESCRIPTION"]),
+        field("Technician notes: ", scrubbed["TECHNICIAN_NOTES"]),
+        field("Resolution: ", scrubbed["RESOLUTION"]),
+        "\n",
+    )
+    lengths = pc.utf8_length(document)
+    truncated = pc.greater(lengths, max_chars)
+    cut = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(document, 0, max_chars - len(TRUNCATION_MARK)), TRUNCATION_MARK, ""
+    )
+    document = pc.if_else(truncated, cut, document)
+    return table.append_column(S.DOCUMENT, document).append_column(S.TRUNCATED, truncated)
+
+
+def prepare_batch(table: pa.Table, *, dsn: str, schema: str, run_id: str,
+                  max_chars: int) -> pa.Table:
+    table = drop_done(table, dsn, schema, run_id)
+    return compose_documents(validate(table), max_chars)

@@ -1,0 +1,109 @@
+"""``status`` and ``report``: what a run did, read from the database alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backfill import progress as P
+from backfill.config import Config
+from backfill.db import connect, resolve_dsn
+from backfill.errors import ConfigError
+
+
+def status_lines(cfg: Config, run_id: str | None) -> list[str]:
+    with connect(resolve_dsn(cfg), cfg.postgres.schema_, autocommit=True) as conn:
+        _require_tables(conn)
+        runs = P.run_progress(conn, run_id)
+    if run_id and not runs:
+        raise ConfigError(f"--run-id {run_id}: no such run")
+    if not runs:
+        return ["no runs yet"]
+    lines = [f"{'run id':<24} {'state':<8} {'records':>10} {'ok':>10} {'failed':>8} "
+             f"{'open':>6} {'partitions':>11}  updated"]
+    for r in runs:
+        lines.append(
+            f"{r.run_id:<24} {r.state:<8} {r.rows_expected:>10,} {r.rows_ok:>10,} "
+            f"{r.rows_failed:>8,} {r.failed_open:>6,} {r.partitions_done:>5}/{r.partitions:<5}  "
+            f"{r.updated_at:%Y-%m-%d %H:%M:%S}"
+        )
+    return lines
+
+
+def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
+    with connect(resolve_dsn(cfg), cfg.postgres.schema_, autocommit=True) as conn:
+        _require_tables(conn)
+        runs = P.run_progress(conn, run_id)
+        if not runs:
+            raise ConfigError(f"--run-id {run_id}: no such run")
+        r = runs[0]
+        info = conn.execute(
+            "SELECT info, created_at, updated_at FROM etl_metadata WHERE run_id = %s "
+            "AND kind = 'run'", (run_id,),
+        ).fetchone()
+        failed = conn.execute(
+            "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s "
+            "AND resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC", (run_id,),
+        ).fetchall()
+        tokens = conn.execute(
+            "SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
+            "count(*) FILTER (WHERE input_truncated), "
+            "count(*) FILTER (WHERE jsonb_array_length(warnings) > 0) "
+            "FROM ai_extracted_data WHERE run_id = %s", (run_id,),
+        ).fetchone()
+        embedded = conn.execute(
+            "SELECT count(*) FROM semantic_embeddings WHERE run_id = %s", (run_id,)
+        ).fetchone()
+        breakdown = conn.execute(
+            "SELECT failure_mode, count(*) FROM ai_extracted_data WHERE run_id = %s "
+            "GROUP BY 1 ORDER BY 2 DESC LIMIT 10", (run_id,),
+        ).fetchall()
+    assert info is not None and tokens is not None and embedded is not None
+    return {
+        "run_id": run_id,
+        "state": r.state,
+        "params": info[0].get("params", {}),
+        "started_at": info[1],
+        "updated_at": r.updated_at,
+        "partitions": {"total": r.partitions, "done": r.partitions_done},
+        "records": {"expected": r.rows_expected, "ok": r.rows_ok, "failed": r.rows_failed,
+                    "failed_unresolved": r.failed_open},
+        "failed_by_stage": [{"stage": s, "error_class": c, "count": n} for s, c, n in failed],
+        "extractions": {"rows": tokens[0], "input_tokens": tokens[1],
+                        "output_tokens": tokens[2], "input_truncated": tokens[3],
+                        "with_grounding_warnings": tokens[4]},
+        "embeddings": embedded[0],
+        "top_failure_modes": {m: n for m, n in breakdown},
+    }
+
+
+def report_text(rep: dict[str, Any]) -> str:
+    rec, ex = rep["records"], rep["extractions"]
+    lines = [
+        f"run {rep['run_id']} ({rep['state']})",
+        f"  range: {rep['params'].get('start')} .. {rep['params'].get('end')} of "
+        f"{rep['params'].get('table')}",
+        f"  started {rep['started_at']:%Y-%m-%d %H:%M:%S}, last update "
+        f"{rep['updated_at']:%Y-%m-%d %H:%M:%S}",
+        f"  partitions: {rep['partitions']['done']}/{rep['partitions']['total']} done",
+        f"  records: {rec['expected']:,} expected, {rec['ok']:,} ok, {rec['failed']:,} failed "
+        f"({rec['failed_unresolved']:,} unresolved)",
+        f"  extractions: {ex['rows']:,} ({ex['input_tokens']:,} input / {ex['output_tokens']:,} "
+        f"output tokens; {ex['input_truncated']:,} truncated inputs, "
+        f"{ex['with_grounding_warnings']:,} with grounding warnings)",
+        f"  embeddings: {rep['embeddings']:,}",
+    ]
+    if rep["failed_by_stage"]:
+        lines.append("  failed records by stage:")
+        lines += [f"    {f['stage']}/{f['error_class']}: {f['count']:,}"
+                  for f in rep["failed_by_stage"]]
+    if rep["top_failure_modes"]:
+        lines.append("  top failure modes: " + ", ".join(
+            f"{m} {n:,}" for m, n in rep["top_failure_modes"].items()))
+    return "\n".join(lines)
+
+
+def _require_tables(conn: Any) -> None:
+    row = conn.execute("SELECT to_regclass('etl_metadata')").fetchone()
+    if row is None or row[0] is None:
+        raise ConfigError("no backfill tables in this database/schema yet: check postgres.dsn "
+                          "and postgres.schema, or run `backfill run` first")

@@ -1,0 +1,309 @@
+"""The driver side of a run: plan or resume, execute the pipeline, report, exit status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import psycopg
+import ray
+from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from backfill import progress as P
+from backfill.config import Config
+from backfill.db import connect, ensure_schema, ensure_search_index, resolve_dsn, with_pg_retry
+from backfill.errors import (
+    EXIT_OK,
+    EXIT_TOO_MANY_FAILURES,
+    BackfillError,
+    ConfigError,
+    FatalError,
+)
+from backfill.pipeline import PipelineSpec, run_pipeline
+from backfill.source import Partition, SnowflakeSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunRequest:
+    config_path: str | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    run_id: str | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    exit_code: int
+    rows_expected: int = 0
+    rows_ok: int = 0
+    rows_failed: int = 0
+    partitions: int = 0
+    seconds: float = 0.0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def init_ray() -> None:
+    if ray.is_initialized():
+        return
+    address = os.environ.get("RAY_ADDRESS")
+    ray.init(
+        address=address or None,
+        include_dashboard=bool(address),
+        logging_level=logging.WARNING,
+        log_to_driver=True,
+        configure_logging=True,
+    )
+
+
+def _params(cfg: Config, start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
+    """What defines a run; resuming under different parameters is refused."""
+    return {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "table": f"{cfg.snowflake.database}.{cfg.snowflake.schema_}.{cfg.snowflake.table}",
+        "id_column": cfg.snowflake.id_column,
+        "timestamp_column": cfg.snowflake.timestamp_column,
+        "llm_deployment": cfg.llm.deployment,
+        "embedding_deployment": cfg.embedding.deployment,
+        "dimensions": cfg.embedding.dimensions,
+    }
+
+
+def _check_same_run(stored: dict[str, Any], requested: dict[str, Any], run_id: str,
+                    explicit_bounds: bool) -> None:
+    keys = [k for k in requested if k not in ("start", "end") or explicit_bounds]
+    diffs = [f"{k}: stored {stored.get(k)!r}, now {requested[k]!r}"
+             for k in keys if stored.get(k) != requested[k]]
+    if diffs:
+        raise ConfigError(
+            f"run {run_id} exists with other parameters ({'; '.join(diffs)}); "
+            "resume it with its own parameters, or start a new run without --run-id"
+        )
+
+
+class ProgressPrinter(threading.Thread):
+    """Prints a progress line every few seconds, read from etl_metadata (the truth)."""
+
+    def __init__(self, dsn: str, schema: str, run_id: str, interval: float,
+                 out: TextIO = sys.stderr) -> None:
+        super().__init__(daemon=True, name="progress")
+        self.dsn, self.schema, self.run_id, self.interval, self.out = dsn, schema, run_id, interval, out
+        self.stop_event = threading.Event()
+        self.started_at = time.monotonic()
+        self.first_done: int | None = None
+
+    def line(self) -> str | None:
+        with connect(self.dsn, self.schema, autocommit=True) as conn:
+            rows = P.run_progress(conn, self.run_id)
+        if not rows:
+            return None
+        r = rows[0]
+        elapsed = time.monotonic() - self.started_at
+        if self.first_done is None:
+            self.first_done = r.rows_done
+        rate = (r.rows_done - self.first_done) / elapsed * 3600 if elapsed > 0 else 0.0
+        left = max(r.rows_expected - r.rows_done, 0)
+        eta = f"{left / rate * 3600 / 60:.1f} min" if rate > 0 else "-"
+        pct = 100.0 * r.rows_done / r.rows_expected if r.rows_expected else 100.0
+        return (f"[{self.run_id}] {r.rows_done:,}/{r.rows_expected:,} records ({pct:.1f}%), "
+                f"{r.rows_failed:,} failed, partitions {r.partitions_done}/{r.partitions}, "
+                f"{rate:,.0f} records/h, ETA {eta}")
+
+    def run(self) -> None:
+        while not self.stop_event.wait(self.interval):
+            try:
+                text = self.line()
+            except psycopg.Error as exc:
+                text = f"[{self.run_id}] progress unavailable: {exc}"
+            if text:
+                print(text, file=self.out, flush=True)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+def _start_session(cfg: Config, run_id: str) -> Any:
+    """The run's Snowflake session, on this (the driver's) node."""
+    node = ray.get_runtime_context().get_node_id()
+    return SnowflakeSession.options(
+        name=f"backfill-snowflake-{run_id}",
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
+    ).remote(cfg.snowflake)
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The root cause of an error raised inside a Ray task or actor."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, BackfillError):
+            return exc
+        cause = getattr(exc, "cause", None) if isinstance(exc, RayError) else None
+        nxt = cause or exc.__cause__
+        if nxt is None:
+            return exc
+        exc = nxt
+    return exc
+
+
+def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult:
+    """Run or resume one backfill. Raises ConfigError / FatalError for exits 2 / 1."""
+    t0 = time.monotonic()
+    dsn = resolve_dsn(cfg)
+    schema = cfg.postgres.schema_
+    ensure_schema(dsn, schema, cfg.embedding.dimensions)
+    run_id = req.run_id or new_run_id()
+    resume_hint = (f"backfill run --run-id {run_id}"
+                   + (f" --config {req.config_path}" if req.config_path else ""))
+    requested = _params(cfg, req.start, req.end)
+
+    def load() -> P.RunRecord | None:
+        with connect(dsn, schema) as conn:
+            return P.load_run(conn, run_id)
+
+    run = with_pg_retry(load, "reading the run")
+    if run is not None:
+        _check_same_run(run.params, requested, run_id, req.start is not None or req.end is not None)
+        if run.state == P.DONE:
+            print(f"run {run_id} is already done; nothing to do", file=out)
+            return _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
+    init_ray()
+    session = _start_session(cfg, run_id)
+    try:
+        if run is None:
+            start, end, parts = _plan(session, cfg, req)
+            print(f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end}), "
+                  f"{len(parts)} partitions", file=out, flush=True)
+            if req.dry_run:
+                print(dry_run_report(cfg, parts), file=out)
+                return RunResult(run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts),
+                                 partitions=len(parts))
+
+            def create() -> None:
+                with connect(dsn, schema) as conn:
+                    P.create_run(conn, run_id, requested, parts)
+
+            with_pg_retry(create, "recording the run's plan")
+            run = with_pg_retry(load, "reading the run")
+            assert run is not None
+        elif req.dry_run:
+            print(f"run {run_id} exists ({run.state}); a dry run plans new runs only", file=out)
+            return RunResult(run_id, EXIT_OK)
+
+        with connect(dsn, schema) as conn:
+            pending = P.pending_partitions(conn, run)
+        print(f"run {run_id}: {len(pending)} of {len(run.partitions)} partitions to process",
+              file=out, flush=True)
+        printer = ProgressPrinter(dsn, schema, run_id, cfg.pipeline.progress_interval_seconds, out)
+        printer.start()
+        try:
+            if pending:
+                run_pipeline(PipelineSpec(cfg, dsn, run_id, session, pending))
+        except KeyboardInterrupt:
+            raise FatalError("interrupted", dependency="operator", resume_hint=resume_hint) from None
+        except Exception as exc:  # noqa: BLE001 - classified below
+            root = _unwrap(exc)
+            if isinstance(root, FatalError):
+                raise FatalError(root.message, root.dependency, resume_hint) from exc
+            if isinstance(root, ConfigError):
+                raise root from exc
+            raise FatalError(f"{type(root).__name__}: {root}", dependency="pipeline",
+                             resume_hint=resume_hint) from exc
+        finally:
+            printer.stop()
+        return _finish(dsn, schema, run_id, cfg, pending, t0, out)
+    finally:
+        ray.kill(session)
+
+
+def _plan(session: Any, cfg: Config, req: RunRequest) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
+    try:
+        return ray.get(session.plan.remote(req.start, req.end, cfg.pipeline.partition_rows,
+                                           cfg.pipeline.bucket))
+    except RayError as exc:
+        root = _unwrap(exc)
+        if isinstance(root, BackfillError):
+            raise root from exc
+        raise FatalError(f"planning failed: {root}", dependency="Snowflake") from exc
+
+
+def _finish(dsn: str, schema: str, run_id: str, cfg: Config, pending: list[Partition],
+            t0: float, out: TextIO) -> RunResult:
+    """The dataset completed, so every pending partition was read and written in full."""
+
+    def close() -> None:
+        with connect(dsn, schema) as conn, conn.transaction():
+            conn.execute(
+                "UPDATE etl_metadata SET state = 'done', updated_at = now() WHERE run_id = %s "
+                "AND kind = 'partition' AND item = ANY(%s)",
+                (run_id, [str(p.index) for p in pending]),
+            )
+
+    with_pg_retry(close, "closing the run's partitions")
+    print(f"run {run_id}: building the search index", file=out, flush=True)
+    ensure_search_index(dsn, schema)
+    result = _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
+    code = EXIT_OK
+    processed = result.rows_ok + result.rows_failed
+    if processed and result.rows_failed / processed > cfg.pipeline.max_failed_fraction:
+        code = EXIT_TOO_MANY_FAILURES
+    result.exit_code = code
+
+    def mark() -> None:
+        with connect(dsn, schema) as conn:
+            P.set_run_state(conn, run_id, P.DONE, result.summary)
+
+    with_pg_retry(mark, "marking the run done")
+    return result
+
+
+def _result(dsn: str, schema: str, run_id: str, cfg: Config, t0: float, code: int) -> RunResult:
+    with connect(dsn, schema) as conn:
+        rows = P.run_progress(conn, run_id)
+        by_class = conn.execute(
+            "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
+            "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC", (run_id,),
+        ).fetchall()
+    r = rows[0]
+    summary = {
+        "records": r.rows_expected, "ok": r.rows_ok, "failed": r.rows_failed,
+        "failed_open": r.failed_open,
+        "failed_by_stage": {f"{s}/{c}": n for s, c, n in by_class},
+        "max_failed_fraction": cfg.pipeline.max_failed_fraction,
+    }
+    return RunResult(run_id, code, rows_expected=r.rows_expected, rows_ok=r.rows_ok,
+                     rows_failed=r.rows_failed, partitions=r.partitions,
+                     seconds=time.monotonic() - t0, summary=summary)
+
+
+def dry_run_report(cfg: Config, parts: list[Partition]) -> str:
+    records = sum(p.rows for p in parts)
+    # Rough per-record figures until the estimator samples real text (tokens ~ chars / 4).
+    prompt_tokens, answer_tokens = 600, 180
+    chat_minutes = max(records / cfg.llm.requests_per_minute,
+                       records * (prompt_tokens + answer_tokens) / cfg.llm.tokens_per_minute)
+    lines = [f"dry run: {len(parts)} partitions, {records:,} records",
+             f"  estimated LLM tokens: {records * prompt_tokens:,} in, {records * answer_tokens:,} out",
+             f"  estimated duration at the configured quota: {chat_minutes / 60:.1f} h",
+             "  nothing was written"]
+    for p in parts[:20]:
+        lines.append(f"  partition {p.index}: [{p.lo}, {p.hi}) {p.rows:,} rows")
+    if len(parts) > 20:
+        lines.append(f"  ... {len(parts) - 20} more partitions")
+    return "\n".join(lines)

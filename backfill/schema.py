@@ -1,0 +1,115 @@
+"""Data shapes shared by the stages: canonical source columns, the row outcome columns that
+travel with every batch, and the extraction model sent to the LLM as a strict JSON schema."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+ID = "WORK_ORDER_ID"
+CREATED_AT = "CREATED_AT"
+FREE_TEXT = ("PROBLEM_DESCRIPTION", "TECHNICIAN_NOTES", "RESOLUTION")
+TEXT_COLUMNS = (
+    "FACILITY_ID", "DEPARTMENT", "EQUIPMENT_ID", "EQUIPMENT_TYPE", "MANUFACTURER", "MODEL",
+    "WORK_TYPE", "PRIORITY", "STATUS", *FREE_TEXT,
+)
+SOURCE_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string()),
+        pa.field(CREATED_AT, pa.timestamp("us")),
+        pa.field("UPDATED_AT", pa.timestamp("us")),
+        *[pa.field(name, pa.string()) for name in TEXT_COLUMNS[:-3]],
+        *[pa.field(name, pa.string()) for name in FREE_TEXT],
+        pa.field("LABOR_HOURS", pa.float64()),
+    ]
+)
+CANONICAL_COLUMNS = tuple(SOURCE_SCHEMA.names)
+
+# Columns the stages add. Every row carries its outcome: "ok", or "failed" with the stage
+# and reason, so that a bad record never fails its block (DESIGN decision 6).
+PARTITION = "_partition"
+STATUS = "_status"
+STAGE = "_stage"
+ERROR_CLASS = "_error_class"
+ERROR_MESSAGE = "_error_message"
+DOCUMENT = "_document"
+TRUNCATED = "_truncated"
+EXTRACTION = "_extraction"
+TOKENS_IN = "_tokens_in"
+TOKENS_OUT = "_tokens_out"
+EMBEDDING = "_embedding"
+OK = "ok"
+FAILED = "failed"
+
+PROMPT_VERSION = "extract-v1"
+
+
+class EquipmentCategory(str, Enum):
+    imaging = "imaging"
+    life_support = "life_support"
+    patient_monitoring = "patient_monitoring"
+    infusion = "infusion"
+    surgical = "surgical"
+    laboratory = "laboratory"
+    sterilization = "sterilization"
+    therapeutic = "therapeutic"
+    diagnostic = "diagnostic"
+    patient_handling = "patient_handling"
+    other = "other"
+
+
+class FailureMode(str, Enum):
+    electrical = "electrical"
+    mechanical = "mechanical"
+    software = "software"
+    battery = "battery"
+    sensor = "sensor"
+    display = "display"
+    alarm = "alarm"
+    leak = "leak"
+    calibration = "calibration"
+    physical_damage = "physical_damage"
+    user_error = "user_error"
+    no_fault_found = "no_fault_found"
+    preventive_maintenance = "preventive_maintenance"
+    other = "other"
+
+
+class Severity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class SafetyImpact(str, Enum):
+    none = "none"
+    potential = "potential"
+    actual = "actual"
+
+
+class Extraction(BaseModel):
+    """What the LLM extracts from one work order. Sent as a strict JSON schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    equipment_category: EquipmentCategory = Field(description="Kind of device.")
+    failure_mode: FailureMode = Field(description="How the device failed.")
+    root_cause: str | None = Field(description="Root cause in a few words, null if unknown.")
+    actions_taken: list[str] = Field(description="What the technician did, short phrases.")
+    parts_replaced: list[str] = Field(description="Parts replaced, as named in the text.")
+    severity: Severity = Field(description="Operational severity of the problem.")
+    patient_safety_impact: SafetyImpact = Field(description="Effect on patient safety.")
+    follow_up_needed: bool = Field(description="Whether more work is needed.")
+    summary: str = Field(description="One line summary of the work order.")
+    confidence: float = Field(ge=0, le=1, description="Confidence in this extraction, 0..1.")
+
+
+SYSTEM_PROMPT = (
+    "You extract structured facts from maintenance work orders of medical equipment. "
+    "Answer only with JSON matching the schema. Use only facts stated in the work order; "
+    "name parts exactly as written; use null for an unknown root cause. Placeholders such "
+    "as [PATIENT_NAME] or [MRN] stand for removed personal data: never guess them."
+)

@@ -1,0 +1,294 @@
+"""Snowflake: one authenticated session on the driver's node, a partition plan, and a Ray
+Data datasource whose read tasks fetch each partition's result batches as Arrow.
+
+Workers never hold credentials (DESIGN decision 1): a ``SnowflakeSession`` actor pinned to
+the driver's node owns the one connection and runs each partition's query when its read
+task asks; the read task receives the query's result batches (on real Snowflake, presigned
+chunk URLs) and downloads them as Arrow itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import ray
+from ray.data.block import BlockMetadata
+from ray.data.datasource import Datasource, ReadTask
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from backfill import schema as S
+from backfill.config import SnowflakeConfig
+from backfill.errors import FatalError, TransientError
+
+log = logging.getLogger(__name__)
+
+
+def connect(cfg: SnowflakeConfig) -> Any:
+    """Open a connection with any of the four authenticators.
+
+    ``client_store_temporary_credential`` keeps an SSO token in the OS keyring, so a
+    resumed run does not pop the browser again.
+    """
+    import snowflake.connector
+
+    kwargs: dict[str, Any] = {
+        "account": cfg.account,
+        "user": cfg.user,
+        "database": cfg.database,
+        "schema": cfg.schema_,
+        "authenticator": cfg.authenticator,
+        "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False, "TIMEZONE": "UTC"},
+    }
+    if cfg.warehouse:
+        kwargs["warehouse"] = cfg.warehouse
+    if cfg.role:
+        kwargs["role"] = cfg.role
+    if cfg.authenticator == "snowflake":
+        kwargs["password"] = cfg.password.get_secret_value() if cfg.password else ""
+    elif cfg.authenticator == "oauth":
+        kwargs["token"] = cfg.token.get_secret_value() if cfg.token else ""
+    elif cfg.authenticator == "snowflake_jwt":
+        kwargs["private_key_file"] = cfg.private_key_file
+        if cfg.private_key_file_pwd:
+            kwargs["private_key_file_pwd"] = cfg.private_key_file_pwd.get_secret_value()
+    elif cfg.authenticator == "externalbrowser":
+        kwargs["client_store_temporary_credential"] = True
+    kwargs.update(cfg.connect_args)
+    try:
+        return snowflake.connector.connect(**kwargs)
+    except snowflake.connector.errors.DatabaseError as exc:
+        raise FatalError(
+            f"cannot connect to account {cfg.account!r} as {cfg.user!r} "
+            f"({cfg.authenticator}): {exc}",
+            dependency="Snowflake",
+        ) from exc
+
+
+def select_list(cfg: SnowflakeConfig) -> str:
+    """``SELECT`` list that renames source columns to the canonical names."""
+    mapping = {S.ID: cfg.id_column, S.CREATED_AT: cfg.timestamp_column, **cfg.columns}
+    unknown = set(cfg.columns) - set(S.CANONICAL_COLUMNS)
+    if unknown:
+        from backfill.errors import ConfigError
+
+        raise ConfigError(f"snowflake.columns: unknown canonical field(s) {sorted(unknown)}; "
+                          f"known: {', '.join(S.CANONICAL_COLUMNS)}")
+    return ", ".join(
+        f"{mapping.get(name, name)} AS {name}" for name in S.CANONICAL_COLUMNS
+    )
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A slice of the source: ``lo <= timestamp < hi``. ``rows`` is the planner's count."""
+
+    index: int
+    lo: dt.datetime
+    hi: dt.datetime
+    rows: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "lo": self.lo.isoformat(), "hi": self.hi.isoformat(),
+                "rows": self.rows}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Partition:
+        return cls(d["index"], dt.datetime.fromisoformat(d["lo"]),
+                   dt.datetime.fromisoformat(d["hi"]), d["rows"])
+
+
+_BUCKET_STEP = {"day": dt.timedelta(days=1), "hour": dt.timedelta(hours=1)}
+
+
+class Planner:
+    """Counts rows per time bucket over ``[start, end)`` and packs them into partitions.
+
+    A bucket busier than a partition is split again at the next finer bucket (day -> hour);
+    an hour busier than that stays one partition (see DESIGN.md on splitting by id range).
+    """
+
+    def __init__(self, cfg: SnowflakeConfig, conn: Any) -> None:
+        self.cfg = cfg
+        self.conn = conn
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime] | None:
+        ts = self.cfg.timestamp_column
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT MIN({ts}), MAX({ts}) FROM {self.cfg.table}")
+        lo, hi = cur.fetchone()
+        if lo is None:
+            return None
+        return _naive(lo), _naive(hi) + dt.timedelta(microseconds=1)
+
+    def count_buckets(self, unit: str, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, int]]:
+        ts = self.cfg.timestamp_column
+        cur = self.conn.cursor()
+        cur.execute(
+            f"SELECT DATE_TRUNC('{unit}', {ts}) AS B, COUNT(*) AS N FROM {self.cfg.table} "
+            f"WHERE {ts} >= %s AND {ts} < %s GROUP BY B ORDER BY B",
+            (start, end),
+        )
+        return [(_naive(b), int(n)) for b, n in cur.fetchall()]
+
+    def plan(self, start: dt.datetime, end: dt.datetime, target_rows: int, unit: str = "day") -> list[Partition]:
+        buckets = self.count_buckets(unit, start, end)
+        if unit == "day":
+            refined: list[tuple[dt.datetime, int]] = []
+            for bucket, count in buckets:
+                if count > target_rows:
+                    refined.extend(self.count_buckets("hour", bucket, bucket + _BUCKET_STEP["day"]))
+                else:
+                    refined.append((bucket, count))
+            buckets = refined
+        return pack_buckets(buckets, start, end, target_rows)
+
+
+def pack_buckets(buckets: list[tuple[dt.datetime, int]], start: dt.datetime, end: dt.datetime,
+                 target_rows: int) -> list[Partition]:
+    """Pack sorted (bucket start, count) pairs into partitions of about ``target_rows``.
+
+    A bucket ends where the next one starts (buckets may mix days and hours). Partitions
+    tile ``[start, end)`` without gaps, so a row that appears in the source between planning
+    and reading still falls in exactly one partition.
+    """
+    parts: list[Partition] = []
+    lo, rows = start, 0
+    for i, (bucket, count) in enumerate(buckets):
+        nxt = buckets[i + 1][0] if i + 1 < len(buckets) else end
+        b_lo = max(bucket, start)
+        if rows and rows + count > target_rows:
+            parts.append(Partition(len(parts), lo, b_lo, rows))
+            lo, rows = b_lo, 0
+        rows += count
+        if rows >= target_rows:
+            hi = min(nxt, end)
+            parts.append(Partition(len(parts), lo, hi, rows))
+            lo, rows = hi, 0
+    if rows or lo < end:
+        parts.append(Partition(len(parts), lo, end, rows))
+    return [p for p in parts if p.lo < p.hi]
+
+
+def _naive(value: Any) -> dt.datetime:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=3)
+class SnowflakeSession:
+    """The one Snowflake session of a run, on the driver's node (DESIGN decision 1)."""
+
+    def __init__(self, cfg: SnowflakeConfig) -> None:
+        self.cfg = cfg
+        self.conn = connect(cfg)
+        self.sql = (
+            f"SELECT {select_list(cfg)} FROM {cfg.table} "
+            f"WHERE {cfg.timestamp_column} >= %s AND {cfg.timestamp_column} < %s"
+        )
+
+    def plan(self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int,
+             unit: str) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
+        """Resolve open bounds from the table and plan ``[start, end)``."""
+        planner = Planner(self.cfg, self.conn)
+        if start is None or end is None:
+            bounds = planner.bounds()
+            if bounds is None:
+                lo = hi = start or end or dt.datetime(1970, 1, 1)
+                return lo, hi, []
+            start, end = start or bounds[0], end or bounds[1]
+        return start, end, planner.plan(start, end, target_rows, unit)
+
+    @retry(retry=retry_if_exception_type(TransientError), stop=stop_after_attempt(5),
+           wait=wait_exponential_jitter(initial=1, max=30), reraise=True)
+    def partition_batches(self, lo: dt.datetime, hi: dt.datetime) -> list[Any]:
+        import snowflake.connector
+
+        try:
+            cur = self.conn.cursor()
+            cur.execute(self.sql, (lo, hi))
+            return list(cur.get_result_batches() or [])
+        except snowflake.connector.errors.DatabaseError as exc:
+            if self.conn.is_closed():
+                self.conn = connect(self.cfg)
+            raise TransientError(f"Snowflake query for [{lo}, {hi}) failed: {exc}") from exc
+
+    def rows_by_ids(self, ids: list[str]) -> list[Any]:
+        """Result batches of the given ids (``retry-failed``)."""
+        cur = self.conn.cursor()
+        placeholders = ", ".join(["%s"] * len(ids))
+        cur.execute(
+            f"SELECT {select_list(self.cfg)} FROM {self.cfg.table} "
+            f"WHERE {self.cfg.id_column} IN ({placeholders})",
+            ids,
+        )
+        return list(cur.get_result_batches() or [])
+
+
+def normalize(table: pa.Table, partition: int) -> pa.Table:
+    """Cast a result batch to the canonical schema and tag it with its partition.
+
+    A numeric id becomes its decimal string; text loses NUL characters, which Postgres text
+    cannot hold.
+    """
+    columns = []
+    for field in S.SOURCE_SCHEMA:
+        col = table.column(field.name)
+        if field.name == S.ID and not pa.types.is_string(col.type):
+            if pa.types.is_decimal(col.type) and col.type.scale == 0:
+                col = pc.cast(col, pa.int64())
+            col = pc.cast(col, pa.string())
+        elif pa.types.is_timestamp(field.type) and pa.types.is_timestamp(col.type) and col.type.tz:
+            col = pc.cast(col, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+        else:
+            col = pc.cast(col, field.type)
+        if pa.types.is_string(field.type):
+            col = pc.replace_substring(col, "\x00", "")
+        columns.append(col)
+    out = pa.Table.from_arrays(columns, schema=S.SOURCE_SCHEMA)
+    return out.append_column(S.PARTITION, pa.array([partition] * out.num_rows, pa.int32()))
+
+
+def _read_partition(session: Any, part: Partition) -> Iterator[pa.Table]:
+    batches = ray.get(session.partition_batches.remote(part.lo, part.hi))
+    for batch in batches:
+        table = batch.to_arrow()
+        if table.num_rows:
+            yield normalize(table, part.index)
+
+
+class SnowflakeDatasource(Datasource):
+    """One read task per pending partition. ``get_read_tasks`` is called several times per
+    execution by Ray Data, so it only builds closures; the query runs inside the task."""
+
+    def __init__(self, session: Any, partitions: list[Partition]) -> None:
+        self.session = session
+        self.partitions = partitions
+
+    def estimate_inmemory_data_size(self) -> int | None:
+        return sum(p.rows for p in self.partitions) * 2_000
+
+    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None) -> list[ReadTask]:
+        tasks = []
+        for part in self.partitions:
+            meta = BlockMetadata(num_rows=part.rows, size_bytes=part.rows * 2_000,
+                                 input_files=None, exec_stats=None)
+            session = self.session
+
+            def read(part: Partition = part, session: Any = session) -> Iterator[pa.Table]:
+                yield from _read_partition(session, part)
+
+            tasks.append(ReadTask(read, meta, schema=None))
+        return tasks
+
+    @property
+    def supports_distributed_reads(self) -> bool:
+        return True

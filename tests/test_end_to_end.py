@@ -1,0 +1,167 @@
+"""The whole job on 10,000 synthetic records, through every real component: fakesnow
+server + real connector, the OpenAI-compatible simulator + real openai client, local Ray,
+embedded Postgres + pgvector. Assertions read the database and the simulator's log."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from backfill.devstack.simulator import read_request_log
+from backfill.devstack.stack import LocalStack, local_stack
+from backfill.runner import RunRequest, RunResult, execute
+
+pytestmark = pytest.mark.integration
+SCHEMA = "e2e"
+N = 10_000
+
+
+@pytest.fixture(scope="module")
+def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[LocalStack]:
+    work = tmp_path_factory.mktemp("e2e")
+    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=2500,
+                     dsn=pg_dsn) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def run(stack: LocalStack) -> RunResult:
+    return execute(stack.config, RunRequest(config_path=str(stack.config_path)))
+
+
+def _conn(stack: LocalStack) -> psycopg.Connection:
+    conn = psycopg.connect(stack.dsn, autocommit=True)
+    conn.execute(f"SET search_path TO {SCHEMA}")
+    return conn
+
+
+def test_run_completes_within_failure_budget(run: RunResult) -> None:
+    assert run.exit_code == 0, run.summary
+    assert run.rows_expected == N
+    assert run.rows_ok + run.rows_failed == N
+    assert run.rows_ok > 0.98 * N
+
+
+def test_every_source_id_is_written_exactly_once(stack: LocalStack, run: RunResult) -> None:
+    source_ids = {i for i in stack.data.table.column("WORK_ORDER_ID").to_pylist() if i}
+    with _conn(stack) as conn:
+        rows = conn.execute("SELECT work_order_id FROM maintenance_logs").fetchall()
+    ids = [r[0] for r in rows]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == source_ids
+
+
+def test_every_record_has_extraction_and_embedding_or_a_failure(
+        stack: LocalStack, run: RunResult) -> None:
+    with _conn(stack) as conn:
+        missing = conn.execute(
+            "SELECT m.work_order_id FROM maintenance_logs m "
+            "LEFT JOIN ai_extracted_data a USING (work_order_id) "
+            "LEFT JOIN semantic_embeddings e ON e.work_order_id = m.work_order_id "
+            "LEFT JOIN failed_records f ON f.work_order_id = m.work_order_id "
+            "  AND f.run_id = %s AND f.resolved_at IS NULL "
+            "WHERE (a.work_order_id IS NULL OR e.work_order_id IS NULL) "
+            "  AND f.work_order_id IS NULL", (run.run_id,),
+        ).fetchall()
+        dims = conn.execute("SELECT DISTINCT vector_dims(embedding) FROM semantic_embeddings"
+                            ).fetchall()
+    assert missing == []
+    assert dims == [(1536,)]
+
+
+def test_bad_rows_are_failed_records_with_stage_and_reason(
+        stack: LocalStack, run: RunResult) -> None:
+    with _conn(stack) as conn:
+        failed = conn.execute(
+            "SELECT work_order_id, stage, error_class, error_message, attempts, first_seen_at, "
+            "last_seen_at FROM failed_records WHERE run_id = %s AND resolved_at IS NULL",
+            (run.run_id,),
+        ).fetchall()
+    by_id = {r[0]: r for r in failed}
+    assert all(r[3] and r[4] >= 1 and r[5] and r[6] for r in failed)
+    expectations = {
+        "simfault_refusal": ("extract", "Refusal"),
+        "simfault_malformed": ("extract", "InvalidJSON"),
+        "simfault_schema": ("extract", "SchemaViolation"),
+        "simfault_content_filter": ("extract", "ContentFilter"),
+        "simfault_embed": ("embed", "BadRequest"),
+        "empty_text": ("validate", "EmptyText"),
+    }
+    for kind, (stage, error_class) in expectations.items():
+        ids = stack.data.bad_ids.get(kind, [])
+        assert ids, f"synthetic data has no {kind} rows"
+        for wid in ids:
+            assert wid in by_id, f"{kind} row {wid} has no failed record"
+            assert by_id[wid][1:3] == (stage, error_class), by_id[wid]
+    null_id_failures = [r for r in failed if r[2] == "MissingId"]
+    assert len(null_id_failures) == len(stack.data.bad_ids.get("null_id", []))
+
+
+def test_no_planted_pii_leaves_the_scrubber(stack: LocalStack, run: RunResult) -> None:
+    requests = read_request_log(stack.request_log)
+    assert len(requests) > N / 2  # the log really holds the traffic
+    sent = "\n".join(t for r in requests for t in r["texts"])
+    with _conn(stack) as conn:
+        stored = "\n".join(
+            r[0] for r in conn.execute(
+                "SELECT extraction::text FROM ai_extracted_data UNION ALL "
+                "SELECT document FROM semantic_embeddings").fetchall())
+    pii = stack.data.planted_pii
+    assert len(pii) > 100
+    leaked_sent = [p for p in pii if p in sent]
+    leaked_stored = [p for p in pii if p in stored]
+    assert leaked_sent == []
+    assert leaked_stored == []
+
+
+def test_no_record_sent_to_the_llm_twice(stack: LocalStack, run: RunResult) -> None:
+    """Each ok record costs one chat request (two with the repair attempt), no more."""
+    chats = [r for r in read_request_log(stack.request_log) if r["kind"] == "chat"]
+    users = Counter(r["texts"][1] for r in chats if r["status"] == 200)
+    assert max(users.values()) <= 2
+
+
+def test_progress_rows_account_for_every_partition(stack: LocalStack, run: RunResult) -> None:
+    with _conn(stack) as conn:
+        parts = conn.execute(
+            "SELECT item, state, rows_expected, rows_ok + rows_failed FROM etl_metadata "
+            "WHERE run_id = %s AND kind = 'partition'", (run.run_id,)).fetchall()
+        state = conn.execute("SELECT state, info->'summary' FROM etl_metadata WHERE run_id = %s "
+                             "AND kind = 'run'", (run.run_id,)).fetchone()
+    assert len(parts) >= 4
+    assert all(p[1] == "done" and p[2] == p[3] for p in parts), parts
+    assert state is not None and state[0] == "done"
+    assert state[1]["records"] == N
+
+
+def test_rerunning_a_finished_run_does_nothing(stack: LocalStack, run: RunResult) -> None:
+    before = stack.simulator.stats()["requests"]
+    again = execute(stack.config, RunRequest(run_id=run.run_id))
+    assert again.exit_code == 0
+    assert stack.simulator.stats()["requests"] == before
+
+
+def test_status_and_report_commands(stack: LocalStack, run: RunResult,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from backfill.cli import main
+
+    assert main(["status", "--config", str(stack.config_path)]) == 0
+    assert run.run_id in capsys.readouterr().out
+    assert main(["report", "--config", str(stack.config_path), "--run-id", run.run_id,
+                 "--format", "json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["records"]["expected"] == N
+    assert rep["embeddings"] == run.rows_ok
+    assert main(["report", "--config", str(stack.config_path), "--run-id", "nope"]) == 2
+
+
+def test_search_index_exists(stack: LocalStack, run: RunResult) -> None:
+    with _conn(stack) as conn:
+        row = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND "
+                           "indexname = 'semantic_embeddings_hnsw'", (SCHEMA,)).fetchone()
+    assert row and "hnsw" in row[0]

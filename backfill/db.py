@@ -51,7 +51,7 @@ def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:
     """Run ``fn`` (which opens its own connection), retrying faults a reconnect cures."""
 
     @retry(retry=retry_if_exception_type(TRANSIENT_PG_ERRORS), stop=stop_after_attempt(attempts),
-           wait=wait_exponential_jitter(initial=0.5, max=20), reraise=True)
+           wait=wait_exponential_jitter(multiplier=0.5, max=20), reraise=True)
     def attempt() -> T:
         return fn()
 

@@ -17,7 +17,7 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import FatalError, RecordError, TransientError
 from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
-from backfill.openai_client import classify, make_client
+from backfill.openai_client import classify, make_client, quiet_unclosed_sessions
 
 
 class Embedder:
@@ -69,6 +69,7 @@ class Embedder:
         return [r[0] for r in results]
 
     async def __call__(self, table: pa.Table) -> pa.Table:
+        quiet_unclosed_sessions()
         status = table.column(S.STATUS).to_pylist()
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]

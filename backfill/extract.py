@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from backfill import schema as S
 from backfill.config import LLMConfig
 from backfill.errors import FatalError, RecordError, TransientError
-from backfill.openai_client import classify, make_client
+from backfill.openai_client import classify, make_client, quiet_unclosed_sessions
 
 RESPONSE_FORMAT = {
     "type": "json_schema",
@@ -131,6 +131,7 @@ class Extractor:
         return result
 
     async def __call__(self, table: pa.Table) -> pa.Table:
+        quiet_unclosed_sessions()
         status = table.column(S.STATUS).to_pylist()
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]

@@ -33,6 +33,24 @@ def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=cfg.endpoint or None, **common)
 
 
+def quiet_unclosed_sessions() -> None:
+    """Ray ends actor processes without a hook to close the aiohttp session, and asyncio
+    then logs "Unclosed client session" with its connection list. Drop just that message."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    if getattr(loop, "_backfill_quiet", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if str(context.get("message", "")).startswith("Unclosed"):
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    loop._backfill_quiet = True  # type: ignore[attr-defined]
+
+
 def classify(exc: Exception, stage: str) -> Exception:
     """Map an exception the client raised (after its retries) onto ours."""
     if isinstance(exc, openai.BadRequestError):

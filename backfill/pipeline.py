@@ -6,6 +6,7 @@ read (one task per pending partition) -> prepare (skip done, validate, scrub; CP
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,8 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # A batch failing is a bug or a dependency past its retries: never drop its rows
     # silently (DESIGN: max_errored_blocks is not to be used).
     ctx.max_errored_blocks = 0
+    # Progress bars only on a terminal; elsewhere our own progress lines say where it stands.
+    ctx.enable_progress_bars = ctx.enable_progress_bars and sys.stderr.isatty()
     ds = ray.data.read_datasource(
         SnowflakeDatasource(spec.session, spec.partitions),
         override_num_blocks=max(1, len(spec.partitions)),

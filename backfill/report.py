@@ -80,7 +80,7 @@ def report_text(rep: dict[str, Any]) -> str:
     rec, ex = rep["records"], rep["extractions"]
     lines = [
         f"run {rep['run_id']} ({rep['state']})",
-        f"  range: {rep['params'].get('start')} .. {rep['params'].get('end')} of "
+        f"  range: [{' .. '.join(rep['params'].get('range') or ['?', '?'])}) of "
         f"{rep['params'].get('table')}",
         f"  started {rep['started_at']:%Y-%m-%d %H:%M:%S}, last update "
         f"{rep['updated_at']:%Y-%m-%d %H:%M:%S}",

@@ -69,6 +69,10 @@ def init_ray() -> None:
         log_to_driver=True,
         configure_logging=True,
     )
+    if not log.isEnabledFor(logging.INFO):
+        # Ray Data logs each operator's state every few seconds at INFO; the progress
+        # lines below say the same from the database.
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def _params(cfg: Config, start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
@@ -87,7 +91,8 @@ def _params(cfg: Config, start: dt.datetime | None, end: dt.datetime | None) -> 
 
 def _check_same_run(stored: dict[str, Any], requested: dict[str, Any], run_id: str,
                     explicit_bounds: bool) -> None:
-    keys = [k for k in requested if k not in ("start", "end") or explicit_bounds]
+    keys = [k for k in requested if k not in ("start", "end", "range") or explicit_bounds]
+    keys = [k for k in keys if k != "range"]
     diffs = [f"{k}: stored {stored.get(k)!r}, now {requested[k]!r}"
              for k in keys if stored.get(k) != requested[k]]
     if diffs:
@@ -199,6 +204,7 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
                 with connect(dsn, schema) as conn:
                     P.create_run(conn, run_id, requested, parts)
 
+            requested["range"] = [start.isoformat(), end.isoformat()]
             with_pg_retry(create, "recording the run's plan")
             run = with_pg_retry(load, "reading the run")
             assert run is not None
@@ -223,7 +229,7 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
                 raise FatalError(root.message, root.dependency, resume_hint) from exc
             if isinstance(root, ConfigError):
                 raise root from exc
-            raise FatalError(f"{type(root).__name__}: {root}", dependency="pipeline",
+            raise FatalError(f"{type(root).__name__}: {root or repr(exc)}", dependency="pipeline",
                              resume_hint=resume_hint) from exc
         finally:
             printer.stop()

@@ -169,10 +169,11 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
         doc = json.loads(answer)
         ex = doc["extraction"]
         yield (
+            # jsonb columns take Python objects: psycopg serialises them itself.
             wid, ex["equipment_category"], ex["failure_mode"], ex["root_cause"],
-            json.dumps(ex["actions_taken"]), json.dumps(ex["parts_replaced"]), ex["severity"],
+            ex["actions_taken"], ex["parts_replaced"], ex["severity"],
             ex["patient_safety_impact"], ex["follow_up_needed"], ex["summary"],
-            ex["confidence"], json.dumps(ex), json.dumps(doc.get("warnings", [])), bool(trunc),
+            ex["confidence"], ex, doc.get("warnings", []), bool(trunc),
             model, S.PROMPT_VERSION, ti, to,
         )
 

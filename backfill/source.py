@@ -208,7 +208,7 @@ class SnowflakeSession:
         return start, end, planner.plan(start, end, target_rows, unit)
 
     @retry(retry=retry_if_exception_type(TransientError), stop=stop_after_attempt(5),
-           wait=wait_exponential_jitter(initial=1, max=30), reraise=True)
+           wait=wait_exponential_jitter(multiplier=1, max=30), reraise=True)
     def partition_batches(self, lo: dt.datetime, hi: dt.datetime) -> list[Any]:
         import snowflake.connector
 
@@ -276,7 +276,8 @@ class SnowflakeDatasource(Datasource):
     def estimate_inmemory_data_size(self) -> int | None:
         return sum(p.rows for p in self.partitions) * 2_000
 
-    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None) -> list[ReadTask]:
+    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
+                       data_context: Any = None) -> list[ReadTask]:
         tasks = []
         for part in self.partitions:
             meta = BlockMetadata(num_rows=part.rows, size_bytes=part.rows * 2_000,

@@ -142,17 +142,20 @@ def _ri(r: Callable[[], float], lo: int, hi: int) -> int:
 
 
 class _Mode:
-    """A failure mode: what staff report, what the tech finds, does, and why it happened."""
+    """A failure mode: symptoms staff report plus coherent repair scenarios.
 
-    __slots__ = ("symptoms", "findings", "actions", "causes", "tag")
+    Each scenario is ``(finding, action, root cause, part)``; ``{pn}`` in the action is the part
+    number of ``part`` for the row's model.  Keeping finding/action/cause together (rather than
+    drawing them independently) keeps every ticket internally consistent, which matters for an
+    extraction model reading it.
+    """
 
-    def __init__(self, symptoms, findings, actions, causes, tag=""):
-        self.tag = tag
+    __slots__ = ("symptoms", "fixes", "tag")
+
+    def __init__(self, symptoms, fixes, tag=""):
         self.symptoms = tuple(symptoms)
-        self.findings = tuple(findings)
-        # actions: str or (str, part_key); "{pn}" in the text is the part's number
-        self.actions = tuple(a if isinstance(a, tuple) else (a, None) for a in actions)
-        self.causes = tuple(causes)
+        self.fixes = tuple(f if len(f) == 4 else (*f, None) for f in fixes)
+        self.tag = tag
 
 
 M = _Mode
@@ -196,24 +199,21 @@ GENERIC_MODES = (
             "Battery will not hold a charge; unit shuts off within {mins} minutes on battery.",
             "Low battery alarm even after charging overnight.",
             "Battery icon shows full but unit died during patient transport.",
-            "Unit will not run on battery at all, only on AC.",
+            "Unit will not run on battery, only on AC.",
             "Battery fault message on power-up.",
         ],
         [
-            "Battery capacity test: {pct}% of rated capacity.",
-            "Battery pack date code {batt_year}, past recommended replacement interval.",
-            "Battery pack swollen, rear housing slightly bulged.",
-            "Charging circuit OK; battery will not accept charge.",
-        ],
-        [
-            ("Replaced battery pack P/N {pn}.", "battery pack"),
-            ("Installed new Li-ion battery P/N {pn}, ran full charge/discharge cycle.", "battery pack"),
-            ("Replaced battery and battery door gasket P/N {pn}.", "battery pack"),
-        ],
-        [
-            "battery at end of life",
-            "battery aged out (more than {yrs} years in service)",
-            "deep discharge from storage without AC power",
+            ("Battery capacity test: {pct}% of rated capacity.",
+             "Replaced battery pack P/N {pn}.", "battery at end of life", "battery pack"),
+            ("Battery pack date code {batt_year}, past recommended replacement interval.",
+             "Installed new Li-ion battery P/N {pn}, ran full charge/discharge cycle.",
+             "battery aged out (more than {yrs} years in service)", "battery pack"),
+            ("Battery pack swollen, rear housing slightly bulged.",
+             "Replaced battery pack P/N {pn} and battery door. Swollen pack bagged for recycling.",
+             "battery cell failure", "battery pack"),
+            ("Battery reads 0 V; charging circuit tested OK with known good pack.",
+             "Replaced battery P/N {pn}.", "deep discharge from storage without AC power",
+             "battery pack"),
         ],
         tag="battery",
     ),
@@ -222,47 +222,58 @@ GENERIC_MODES = (
             "Unit will not power on, no AC indicator.",
             "Intermittent shutdowns while plugged in.",
             "Burning smell reported from rear of unit.",
-            "Device reboots when AC cord is moved.",
         ],
         [
-            "Measured {v} V on the 12 V rail, out of spec.",
-            "Blown fuse F1 on power entry module.",
-            "Bulging capacitors on power supply board; output drops under load.",
-            "Loose AC inlet, intermittent contact.",
+            ("Measured {v} V on the 12 V rail, out of spec.",
+             "Replaced power supply board P/N {pn}.", "power supply failure", "power supply"),
+            ("Blown fuse F1 on power entry module.",
+             "Replaced fuses (2x T2AL 250V) and power entry module P/N {pn}.",
+             "power surge during generator test", "power entry module"),
+            ("Bulging capacitors on power supply board; output drops under load.",
+             "Replaced power supply P/N {pn}.", "component aging on PSU board", "power supply"),
+        ],
+    ),
+    M(
+        [
+            "Device reboots when the AC cord is moved.",
+            "AC power indicator flickers when cord is touched.",
         ],
         [
-            ("Replaced power supply board P/N {pn}.", "power supply"),
-            ("Replaced fuses (2x T2AL 250V) and power entry module P/N {pn}.", "power entry module"),
-            ("Replaced AC inlet assembly P/N {pn}.", "AC inlet"),
+            ("Loose AC inlet, intermittent contact.", "Replaced AC inlet assembly P/N {pn}.",
+             "damaged AC inlet from cord being yanked", "AC inlet"),
+            ("Worn power cord plug, intermittent at the prongs.",
+             "Replaced hospital-grade power cord P/N {pn}.", "worn power cord", "power cord"),
         ],
-        [
-            "power supply failure",
-            "component aging on PSU board",
-            "power surge during generator test",
-            "damaged AC inlet from cord being yanked",
-        ],
+        tag="portable",
     ),
     M(
         [
             "Display flickering.",
             "Screen goes blank intermittently, device still alarming.",
             "Horizontal lines across the LCD.",
+            "Display very dim, hard to read values.",
+        ],
+        [
+            ("LVDS cable connector partially unseated.",
+             "Reseated LVDS cable and secured with Kapton tape.", "display cable vibration"),
+            ("Backlight inverter output intermittent.",
+             "Replaced backlight inverter board P/N {pn}.", "backlight inverter failure",
+             "inverter board"),
+            ("LCD panel failure confirmed with external monitor test.",
+             "Replaced LCD assembly P/N {pn}.", "LCD panel failure", "LCD assembly"),
+        ],
+    ),
+    M(
+        [
             "Touchscreen unresponsive in lower right corner.",
-            "Backlight very dim, hard to read values.",
+            "Touchscreen registers touches in the wrong place.",
         ],
         [
-            "LVDS cable connector partially unseated.",
-            "Backlight inverter failing.",
-            "LCD panel has dead rows of pixels.",
-            "Touch panel calibration off by about 15 mm.",
+            ("Touch panel calibration off by about 15 mm.",
+             "Recalibrated touchscreen from service menu.", "touch panel drift"),
+            ("Touch panel cracked at the corner.", "Replaced touch panel P/N {pn}.",
+             "impact damage to touch panel", "touch panel"),
         ],
-        [
-            ("Replaced LCD assembly P/N {pn}.", "LCD assembly"),
-            "Reseated LVDS cable and secured with tape.",
-            ("Replaced backlight inverter board P/N {pn}.", "inverter board"),
-            "Recalibrated touchscreen from service menu.",
-        ],
-        ["display cable vibration", "backlight failure", "LCD panel failure", "touch panel drift"],
     ),
     M(
         [
@@ -272,36 +283,37 @@ GENERIC_MODES = (
             "Fan noise getting louder over the last week.",
         ],
         [
-            "Cooling fan bearing worn, fan speed {rpm} rpm.",
-            "Heavy dust buildup on fan filter and heat sink.",
-            "Fan blade cracked.",
+            ("Cooling fan bearing worn, fan speed {rpm} rpm.", "Replaced cooling fan P/N {pn}.",
+             "worn fan bearing", "cooling fan"),
+            ("Heavy dust buildup on fan filter and heat sink.",
+             "Cleaned air filter and heat sink with vacuum and compressed air.",
+             "clogged air filter"),
+            ("Fan blade cracked, rubbing on shroud.", "Replaced fan and air filter P/N {pn}.",
+             "fan damage", "cooling fan"),
         ],
-        [
-            ("Replaced cooling fan P/N {pn}.", "cooling fan"),
-            "Cleaned air filter and heat sink with vacuum and compressed air.",
-            ("Replaced fan and air filter P/N {pn}.", "cooling fan"),
-        ],
-        ["worn fan bearing", "clogged air filter", "dust accumulation"],
     ),
     M(
         [
             "Cracked housing after unit was dropped.",
-            "Broken handle.",
-            "Missing screws on rear cover, cover rattling.",
             "Rear case cracked near the AC inlet.",
+            "Front bezel cracked, pieces missing.",
         ],
         [
-            "Crack runs through the mounting boss, housing no longer fluid resistant.",
-            "Handle mounting posts broken off.",
-            "Two rear cover screws missing, gasket not seated.",
+            ("Crack runs through the mounting boss, housing no longer fluid resistant.",
+             "Replaced rear housing P/N {pn}.", "dropped during transport", "rear housing"),
+            ("Front bezel cracked at the corner; internal components OK.",
+             "Replaced front bezel P/N {pn}.", "impact with bed rail", "front bezel"),
         ],
+        tag="portable",
+    ),
+    M(
+        ["Broken handle.", "Carry handle loose."],
         [
-            ("Replaced rear housing P/N {pn}.", "rear housing"),
-            ("Replaced handle assembly P/N {pn}.", "handle"),
-            ("Replaced front bezel P/N {pn}.", "front bezel"),
-            "Installed missing screws and checked gasket seating.",
+            ("Handle mounting posts broken off.", "Replaced handle assembly P/N {pn}.",
+             "unit lifted by the handle while attached to a pole", "handle"),
+            ("Handle screws stripped.", "Installed new handle screws with threadlocker.",
+             "normal wear"),
         ],
-        ["dropped during transport", "impact with bed rail", "normal wear", "unknown physical damage"],
         tag="portable",
     ),
     M(
@@ -309,112 +321,109 @@ GENERIC_MODES = (
             "Unit froze on boot screen.",
             "Software error {code} displayed, unit locks up.",
             "Reboots randomly during use.",
-            "Settings revert to defaults after power cycle.",
             "System hangs when trying to export data.",
         ],
         [
-            "Error log shows watchdog resets.",
-            "Configuration file corrupted.",
-            "Known issue listed in {mfr} service bulletin for v{fw_old}.",
-            "Real-time clock battery depleted, config lost on power-down.",
-        ],
-        [
-            "Updated firmware from v{fw_old} to v{fw_new}.",
-            "Reloaded software per service manual and restored site configuration.",
-            "Cleared error log and performed factory reset; reloaded facility profile.",
-            ("Replaced RTC coin cell P/N {pn} and restored configuration.", "RTC battery"),
-        ],
-        [
-            "software defect fixed in v{fw_new}",
-            "corrupted configuration file",
-            "depleted RTC battery",
+            ("Error log shows repeated watchdog resets.",
+             "Updated firmware from v{fw_old} to v{fw_new}.", "software defect fixed in v{fw_new}"),
+            ("Configuration file corrupted.",
+             "Reloaded software per service manual and restored site configuration.",
+             "corrupted configuration file"),
+            ("Known issue listed in {mfr} service bulletin for v{fw_old}.",
+             "Installed software v{fw_new} per service bulletin.", "known software defect"),
+            ("Event log full, system slow to respond.",
+             "Cleared error log and performed factory reset; reloaded facility profile.",
+             "full event log"),
         ],
     ),
     M(
         [
-            "Frayed power cord.",
-            "Ground pin missing on power cord.",
-            "Power cord strain relief split open.",
+            "Settings revert to defaults after power cycle.",
+            "Date/time wrong after every power-off.",
         ],
         [
-            "Ground resistance {ohm_bad} ohm, fails limit of 0.3 ohm.",
-            "Insulation cut exposing conductors near the plug.",
+            ("Real-time clock battery measured 1.9 V.",
+             "Replaced RTC coin cell P/N {pn} and restored configuration.",
+             "depleted RTC battery", "RTC battery"),
         ],
-        [("Replaced hospital-grade power cord P/N {pn}.", "power cord")],
-        ["cord rolled over by bed casters", "cord pulled out by the cable"],
+    ),
+    M(
+        ["Frayed power cord.", "Ground pin missing on power cord.",
+         "Power cord strain relief split open."],
+        [
+            ("Ground resistance {ohm_bad} ohm, fails limit of 0.3 ohm.",
+             "Replaced hospital-grade power cord P/N {pn}.", "cord rolled over by bed casters",
+             "power cord"),
+            ("Insulation cut exposing conductors near the plug.",
+             "Replaced hospital-grade power cord P/N {pn}.", "cord pulled out by the cable",
+             "power cord"),
+        ],
         tag="portable",
     ),
     M(
+        ["Keypad buttons sticking.", "Keypad unresponsive, some keys need several presses.",
+         "Silence button does not work."],
         [
-            "Keypad buttons sticking.",
-            "Keypad unresponsive, some keys need several presses.",
-            "Rotary knob skipping values.",
-            "Silence button does not work.",
+            ("Membrane keypad worn through on the most used keys.",
+             "Replaced keypad membrane P/N {pn}.", "worn keypad", "keypad"),
+            ("Sticky residue under keypad overlay.",
+             "Cleaned keypad and verified every key in service test mode.",
+             "fluid ingress from disinfectant spray"),
         ],
+    ),
+    M(
+        ["Rotary knob skipping values.", "Navigation wheel selects the wrong item."],
         [
-            "Membrane keypad worn through on the most used keys.",
-            "Sticky residue under keypad overlay.",
-            "Encoder knob contacts worn.",
+            ("Encoder knob contacts worn.", "Replaced encoder knob assembly P/N {pn}.",
+             "normal wear", "encoder"),
         ],
-        [
-            ("Replaced keypad membrane P/N {pn}.", "keypad"),
-            ("Replaced encoder knob assembly P/N {pn}.", "encoder"),
-            "Cleaned keypad and verified every key in service test mode.",
-        ],
-        ["worn keypad", "fluid ingress from disinfectant spray", "normal wear"],
     ),
     M(
         [
             "Not connecting to wireless.",
             "Drops off the network every few hours.",
-            "Device not showing on central station / EMR integration.",
+            "Device not showing in EMR integration.",
             "Data not flowing to EMR since last night.",
         ],
         [
-            "Device certificate expired on {cert_date}.",
-            "Wireless module not detected in service menu.",
-            "Wrong SSID profile loaded after software update.",
-            "IP conflict with another device on VLAN {vlan}.",
+            ("Device certificate expired on {cert_date}.",
+             "Installed new device certificate and re-entered WPA2-Enterprise credentials.",
+             "expired certificate"),
+            ("Wireless module not detected in service menu.",
+             "Replaced wireless module P/N {pn}.", "failed wireless module", "wireless module"),
+            ("Wrong SSID profile loaded after software update.",
+             "Reloaded network profile and verified association to access point.",
+             "network profile lost during update"),
+            ("IP conflict with another device on VLAN {vlan}.",
+             "Worked with IT network team to assign static IP {ip} and confirmed connectivity.",
+             "IP address conflict"),
         ],
-        [
-            "Re-entered WPA2-Enterprise credentials and installed new certificate.",
-            ("Replaced wireless module P/N {pn}.", "wireless module"),
-            "Worked with IT network team to assign static IP {ip} and confirmed connectivity.",
-            "Reloaded network profile and verified association to access point.",
-        ],
-        ["expired certificate", "failed wireless module", "network configuration change by IT"],
     ),
     M(
+        ["Fluid spilled into unit.", "Sticky residue on keypad, possible IV fluid ingress.",
+         "Saline leaked into the device during use."],
         [
-            "Fluid spilled into unit.",
-            "Sticky residue on keypad, possible IV fluid ingress.",
-            "Saline leaked into the device during use.",
+            ("Corrosion on main board connector J{jnum}.",
+             "Replaced main board P/N {pn} due to corrosion.", "fluid ingress", "main board"),
+            ("Dried dextrose residue inside housing, boards OK.",
+             "Disassembled, cleaned with IPA and dried; inspected boards under magnification.",
+             "fluid ingress"),
+            ("Moisture under display bezel.",
+             "Dried unit for 24 h, replaced bezel gasket P/N {pn}.",
+             "improper cleaning (disinfectant sprayed directly on unit)", "bezel gasket"),
         ],
-        [
-            "Corrosion on main board connector J{jnum}.",
-            "Dried dextrose residue inside housing.",
-            "Moisture found under display bezel.",
-        ],
-        [
-            "Disassembled, cleaned with IPA and dried; inspected boards under magnification.",
-            ("Replaced main board P/N {pn} due to corrosion.", "main board"),
-        ],
-        ["fluid ingress", "improper cleaning (disinfectant sprayed directly on unit)"],
         tag="portable",
     ),
     M(
+        ["Alarm volume very low.", "No audible alarm, only visual."],
         [
-            "Alarm volume very low.",
-            "No audible alarm, only visual.",
-            "Alarm sounds distorted / crackling.",
+            ("Speaker cone torn.", "Replaced speaker assembly P/N {pn}.", "speaker failure",
+             "speaker"),
+            ("Speaker connector loose.", "Reseated speaker connector.", "loose connector"),
+            ("Alarm volume minimum set to 1 in configuration.",
+             "Reset alarm volume minimum per clinical engineering policy.",
+             "configuration error"),
         ],
-        ["Speaker cone torn.", "Speaker connector loose.", "Alarm volume set to minimum in config."],
-        [
-            ("Replaced speaker assembly P/N {pn}.", "speaker"),
-            "Reset alarm volume minimum per clinical engineering policy.",
-            "Reseated speaker connector.",
-        ],
-        ["speaker failure", "configuration error", "loose connector"],
     ),
     M(
         [
@@ -423,15 +432,12 @@ GENERIC_MODES = (
             "Device alarmed once with unknown error, cleared on restart.",
         ],
         [
-            "Could not reproduce; ran unit for {h} hours with no fault.",
-            "No errors in the event log for the reported time.",
-            "All functional tests passed.",
+            ("Could not reproduce; ran unit for {h} hours with no fault.",
+             "Performed full functional check, no fault found.",
+             "no fault found, possible user error"),
+            ("No errors in the event log for the reported time.",
+             "Ran extended burn-in test without recurrence.", "could not duplicate"),
         ],
-        [
-            "Performed full functional check, no fault found.",
-            "Ran extended burn-in test without recurrence.",
-        ],
-        ["no fault found, possible user error", "could not duplicate"],
     ),
 )
 
@@ -439,6 +445,7 @@ _CRIT = ("ventilator", "defibrillator", "anesthesia machine", "infant incubator"
 
 EQUIPMENT: dict[str, dict] = {
     "infusion pump": {
+        "home": True,
         "weight": 20,
         "noun": "pump",
         "models": [
@@ -458,27 +465,33 @@ EQUIPMENT: dict[str, dict] = {
                     "Pump alarming downstream occlusion with no kink in the line.",
                     "Repeated patient-side occlusion alarms on channel {ch}, nurse swapped "
                     "tubing twice.",
-                    "Upstream occlusion alarm every few minutes at {rate} mL/h.",
-                    "Occlusion alarm will not clear after reloading the set.",
+                    "Occlusion alarm at {rate} mL/h will not clear after reloading the set.",
                 ],
                 [
-                    "Downstream pressure sensor reads {kpa} kPa offset at zero load.",
-                    "Upstream pressure sensor drifting, out of calibration.",
-                    "Dried dextrose on pressure sensor pins; pumping fingers sticky.",
-                    "Platen spring weak, set not compressed evenly.",
+                    ("Downstream pressure sensor reads {kpa} kPa offset at zero load.",
+                     "Replaced downstream pressure sensor assembly P/N {pn}.",
+                     "pressure sensor drift", "pressure sensor"),
+                    ("Dried dextrose on pressure sensor pins; pumping fingers sticky.",
+                     "Cleaned pumping mechanism and sensor pins with IPA, recalibrated pressure "
+                     "sensors.", "fluid ingress from spilled TPN"),
+                    ("Platen spring weak, set not compressed evenly.",
+                     "Replaced pumping mechanism P/N {pn}.", "worn platen", "pumping mechanism"),
+                    ("No fault with pump; occlusion alarm reproduced only with the clamp closed "
+                     "on the set.", "Reviewed set loading with charge nurse.",
+                     "roller clamp left closed (user error)"),
+                ],
+            ),
+            M(
+                [
+                    "Upstream occlusion alarm every few minutes.",
+                    "Upstream occlusion alarm with full bag, spike OK.",
                 ],
                 [
-                    ("Replaced downstream pressure sensor assembly P/N {pn}.", "pressure sensor"),
-                    "Cleaned pumping mechanism and sensor pins with IPA, recalibrated pressure "
-                    "sensors.",
-                    ("Replaced pumping mechanism P/N {pn}.", "pumping mechanism"),
-                    "Recalibrated occlusion pressure transducers per service manual.",
-                ],
-                [
-                    "pressure sensor drift",
-                    "fluid ingress from spilled TPN",
-                    "worn platen",
-                    "tubing set misloaded (user error)",
+                    ("Upstream pressure sensor drifting, out of calibration.",
+                     "Recalibrated upstream pressure transducer per service manual.",
+                     "sensor drift"),
+                    ("Upstream sensor cracked.", "Replaced upstream pressure sensor P/N {pn}.",
+                     "sensor damage", "upstream sensor"),
                 ],
             ),
             M(
@@ -488,14 +501,13 @@ EQUIPMENT: dict[str, dict] = {
                     "Air-in-line alarm on channel {ch} during blood infusion.",
                 ],
                 [
-                    "Air-in-line ultrasonic sensor failing self-test.",
-                    "AIL detector channel dirty, residue in sensor slot.",
+                    ("Air-in-line ultrasonic sensor failing self-test.",
+                     "Replaced air-in-line detector P/N {pn}.", "AIL sensor failure",
+                     "air-in-line sensor"),
+                    ("AIL detector channel dirty, residue in sensor slot.",
+                     "Cleaned AIL sensor channel, verified detection with 50 uL bubble test.",
+                     "contaminated AIL sensor"),
                 ],
-                [
-                    ("Replaced air-in-line detector P/N {pn}.", "air-in-line sensor"),
-                    "Cleaned AIL sensor channel, verified detection with 50 uL bubble test.",
-                ],
-                ["contaminated AIL sensor", "AIL sensor failure", "outgassing of cold fluid"],
             ),
             M(
                 [
@@ -503,12 +515,13 @@ EQUIPMENT: dict[str, dict] = {
                     "Door latch broken, set not held in place.",
                     "Channel door pops open during infusion.",
                 ],
-                ["Door latch hook cracked.", "Door hinge pin walked out.", "Latch spring missing."],
                 [
-                    ("Replaced door assembly P/N {pn}.", "door assembly"),
-                    ("Replaced door latch P/N {pn} and verified door-open alarm.", "door latch"),
+                    ("Door latch hook cracked.",
+                     "Replaced door latch P/N {pn} and verified door-open alarm.",
+                     "broken latch", "door latch"),
+                    ("Door hinge pin walked out.", "Replaced door assembly P/N {pn}.",
+                     "normal wear", "door assembly"),
                 ],
-                ["broken latch", "excessive force on door", "normal wear"],
             ),
             M(
                 [
@@ -517,31 +530,30 @@ EQUIPMENT: dict[str, dict] = {
                     "Heparin drip ran about {pct_small}% fast per pharmacy.",
                 ],
                 [
-                    "Flow accuracy with IDA-5: {err}% error at 100 mL/h (spec +/-5%).",
-                    "Mechanism cam worn, stroke volume low.",
+                    ("Flow accuracy with IDA-5: {err}% error at 100 mL/h (spec +/-5%).",
+                     "Recalibrated pumping mechanism per service manual.", "calibration drift"),
+                    ("Mechanism cam worn, stroke volume low.",
+                     "Replaced pumping mechanism P/N {pn}; flow accuracy re-verified within "
+                     "+/-5%.", "worn pumping mechanism", "pumping mechanism"),
+                    ("Flow accuracy within spec on bench ({flow} mL/h at 100 mL/h).",
+                     "No repair needed; pharmacy notified, incident review opened.",
+                     "no device fault found (bag overfill suspected)"),
                 ],
-                [
-                    "Recalibrated pumping mechanism per service manual.",
-                    ("Replaced pumping mechanism P/N {pn}; flow accuracy re-verified within "
-                     "+/-5%.", "pumping mechanism"),
-                ],
-                ["calibration drift", "worn pumping mechanism"],
             ),
             M(
                 [
                     "Pump not receiving updated drug library.",
-                    "Guardrails data set version outdated on unit.",
+                    "Drug library version outdated on unit.",
                     "Pump shows communication error with server.",
                 ],
                 [
-                    "Pump last synced {days_ago} days ago.",
-                    "Wireless card not associating to the medical device SSID.",
+                    ("Pump last synced {days_ago} days ago; server shows pump offline.",
+                     "Pushed latest drug library from server, confirmed version on unit.",
+                     "server-side deployment failure"),
+                    ("Wireless card not associating to the medical device SSID.",
+                     "Replaced wireless module P/N {pn}.", "wireless module failure",
+                     "wireless module"),
                 ],
-                [
-                    "Pushed latest drug library from server, confirmed version on unit.",
-                    ("Replaced wireless module P/N {pn}.", "wireless module"),
-                ],
-                ["network connectivity", "server-side deployment failure"],
             ),
             M(
                 [
@@ -550,24 +562,24 @@ EQUIPMENT: dict[str, dict] = {
                     "Malfunction alarm {code} at startup.",
                 ],
                 [
-                    "Error log: {code} repeated {count} times; communication fault between PC "
-                    "unit and module.",
-                    "IUI connector pins bent.",
+                    ("Error log: {code} repeated {count} times; communication fault between PC "
+                     "unit and module.", "Replaced IUI connector P/N {pn}.",
+                     "bent connector pins", "IUI connector"),
+                    ("Logic board fails diagnostics with {code}.",
+                     "Replaced main logic board P/N {pn}.", "logic board failure", "main board"),
                 ],
-                [
-                    ("Replaced IUI connector P/N {pn}.", "IUI connector"),
-                    ("Replaced main logic board P/N {pn}.", "main board"),
-                ],
-                ["bent connector pins", "logic board failure"],
             ),
             M(
                 [
                     "Pole clamp loose, pump slides down the IV pole.",
                     "Pole clamp knob spins freely.",
                 ],
-                ["Pole clamp threads stripped.", "Clamp screw bent."],
-                [("Replaced pole clamp assembly P/N {pn}.", "pole clamp")],
-                ["normal wear", "over-tightening on oversized pole"],
+                [
+                    ("Pole clamp threads stripped.", "Replaced pole clamp assembly P/N {pn}.",
+                     "normal wear", "pole clamp"),
+                    ("Clamp screw bent.", "Replaced pole clamp screw P/N {pn}.",
+                     "over-tightening on oversized pole", "clamp screw"),
+                ],
             ),
         ],
         "pm": [
@@ -609,25 +621,33 @@ EQUIPMENT: dict[str, dict] = {
                     "Syringe not recognized, size detection fault.",
                     "Pump says wrong syringe size for a {syr} mL syringe.",
                 ],
-                ["Syringe size sensor potentiometer out of range.", "Barrel clamp sensor dirty."],
                 [
-                    ("Replaced syringe size sensor P/N {pn}.", "size sensor"),
-                    "Recalibrated syringe size detection for 3, 5, 10, 20, 30, 60 mL.",
+                    ("Syringe size sensor potentiometer out of range.",
+                     "Replaced syringe size sensor P/N {pn}.", "sensor failure", "size sensor"),
+                    ("Barrel clamp sensor dirty.",
+                     "Cleaned barrel clamp and recalibrated size detection for 3-60 mL.",
+                     "dirty clamp sensor"),
                 ],
-                ["sensor drift", "dirty clamp sensor"],
             ),
             M(
                 [
                     "Plunger clamp broken.",
                     "Plunger driver does not grip the plunger flange.",
-                    "Occlusion alarm at {rate} mL/h on small syringe.",
                 ],
-                ["Plunger clamp arm cracked.", "Force sensor reading high at zero load."],
                 [
-                    ("Replaced plunger driver assembly P/N {pn}.", "plunger driver"),
-                    "Recalibrated force sensor.",
+                    ("Plunger clamp arm cracked.", "Replaced plunger driver assembly P/N {pn}.",
+                     "broken plunger clamp", "plunger driver"),
                 ],
-                ["broken plunger clamp", "force sensor drift"],
+            ),
+            M(
+                ["Occlusion alarm at {rate} mL/h on small syringe.",
+                 "False occlusion alarms on 10 mL syringe."],
+                [
+                    ("Force sensor reading high at zero load.", "Recalibrated force sensor.",
+                     "force sensor drift"),
+                    ("Force sensor fails calibration.", "Replaced force sensor P/N {pn}.",
+                     "force sensor failure", "force sensor"),
+                ],
             ),
         ],
         "pm": [
@@ -640,6 +660,7 @@ EQUIPMENT: dict[str, dict] = {
         "cal": [("flow rate at 10 mL/h", "mL/h", 10.0, 0.4)],
     },
     "ventilator": {
+        "home": True,
         "weight": 8,
         "noun": "vent",
         "models": [
@@ -659,12 +680,13 @@ EQUIPMENT: dict[str, dict] = {
                     "FiO2 reading {o2_bad}% with 100% O2 set.",
                     "O2 cell alarm on startup.",
                 ],
-                ["O2 cell depleted, output {mv} mV.", "O2 cell past expiration date."],
                 [
-                    ("Replaced O2 cell P/N {pn}, calibrated at 21% and 100%.", "O2 cell"),
-                    "Performed O2 sensor calibration.",
+                    ("O2 cell depleted, output {mv} mV.",
+                     "Replaced O2 cell P/N {pn}, calibrated at 21% and 100%.",
+                     "O2 cell end of life", "O2 cell"),
+                    ("O2 cell within date, calibration drifted.", "Performed O2 sensor calibration.",
+                     "calibration drift"),
                 ],
-                ["O2 cell end of life", "calibration drift"],
             ),
             M(
                 [
@@ -673,16 +695,13 @@ EQUIPMENT: dict[str, dict] = {
                     "Expiratory flow sensor failure message.",
                 ],
                 [
-                    "Expiratory flow sensor wire broken.",
-                    "Flow sensor contaminated with secretions.",
-                    "Flow sensor calibration out of range.",
+                    ("Expiratory flow sensor wire broken.",
+                     "Replaced expiratory flow sensor P/N {pn}.", "broken hot-wire flow sensor",
+                     "flow sensor"),
+                    ("Flow sensor contaminated with secretions.",
+                     "Replaced flow sensor with reprocessed spare, recalibrated.",
+                     "contaminated flow sensor"),
                 ],
-                [
-                    ("Replaced expiratory flow sensor P/N {pn}.", "flow sensor"),
-                    "Recalibrated flow sensor.",
-                    "Cleaned and disinfected flow sensor per IFU, recalibrated.",
-                ],
-                ["broken hot-wire flow sensor", "contaminated flow sensor"],
             ),
             M(
                 [
@@ -691,29 +710,28 @@ EQUIPMENT: dict[str, dict] = {
                     "Cannot maintain PEEP of {peep} cmH2O.",
                 ],
                 [
-                    "Exhalation valve diaphragm torn.",
-                    "Leak at expiratory cassette O-ring.",
-                    "Leak rate {leak} mL/min at 50 cmH2O.",
+                    ("Exhalation valve diaphragm torn.",
+                     "Replaced exhalation valve diaphragm P/N {pn}.", "torn exhalation diaphragm",
+                     "exhalation diaphragm"),
+                    ("Leak at expiratory cassette O-ring, leak rate {leak} mL/min at 50 cmH2O.",
+                     "Replaced O-rings and re-ran leak test.", "worn O-ring"),
+                    ("Expiratory valve cassette seated crooked after reprocessing.",
+                     "Reseated expiratory valve cassette; SST passed.",
+                     "improper reassembly after cleaning"),
                 ],
-                [
-                    ("Replaced exhalation valve diaphragm P/N {pn}.", "exhalation diaphragm"),
-                    ("Replaced expiratory valve cassette P/N {pn}.", "expiratory valve"),
-                    "Replaced O-rings and re-ran leak test.",
-                ],
-                ["torn exhalation diaphragm", "worn O-ring", "improper reassembly after cleaning"],
             ),
             M(
                 [
                     "Vent went to ambient state with {code}.",
-                    "Technical fault {code}, unit switched to backup.",
+                    "Technical fault {code}, patient switched to backup vent.",
                     "Turbine overheat alarm.",
                 ],
-                ["Blower/turbine current high.", "Turbine bearing noise audible."],
                 [
-                    ("Replaced turbine module P/N {pn}.", "turbine"),
-                    ("Replaced blower assembly P/N {pn}.", "blower"),
+                    ("Blower current high, turbine bearing noise audible.",
+                     "Replaced turbine module P/N {pn}.", "turbine bearing wear", "turbine"),
+                    ("Blower inlet filter clogged.",
+                     "Replaced inlet filter and fan filter, ran EST.", "clogged inlet filter"),
                 ],
-                ["turbine failure", "blower bearing wear"],
             ),
         ],
         "pm": [
@@ -756,47 +774,54 @@ EQUIPMENT: dict[str, dict] = {
                     "Helium pressure rising.",
                 ],
                 [
-                    "Cold head compressor tripped on overtemperature, chilled water flow low.",
-                    "Helium compressor adsorber past service hours.",
+                    ("Cold head compressor tripped on overtemperature, chilled water flow low.",
+                     "Restarted compressor after facilities restored chilled water; {mfr} "
+                     "notified.", "facility chiller interruption"),
+                    ("Helium compressor adsorber past service hours.",
+                     "Replaced compressor adsorber P/N {pn}.", "adsorber past service life",
+                     "adsorber"),
+                    ("Cold head making knocking noise, 2nd stage temperature high.",
+                     "Coordinated {mfr} FSE visit; cold head replaced.", "cold head wear"),
                 ],
-                [
-                    "Restarted compressor after chilled water restored; vendor notified.",
-                    ("Replaced compressor adsorber P/N {pn}.", "adsorber"),
-                    "Coordinated {mfr} FSE visit for cold head replacement.",
-                ],
-                ["chilled water interruption", "cold head wear", "facility chiller failure"],
             ),
             M(
                 [
                     "Head coil not detected.",
-                    "RF spikes / herringbone artifact on all sequences.",
-                    "Image artifacts, ghosting on knee coil images.",
                     "Coil error {code} when starting exam.",
                 ],
                 [
-                    "Head/neck coil connector pins damaged.",
-                    "RF noise source found: loose RF door finger stock.",
-                    "Coil element {elem} failing in coil test.",
+                    ("Head/neck coil connector pins damaged.",
+                     "Replaced head/neck coil P/N {pn} (exchange).", "damaged coil connector",
+                     "head coil"),
+                    ("Coil element {elem} failing in coil test.",
+                     "Sent coil for repair, loaner coil installed and tested.",
+                     "coil element failure"),
+                ],
+            ),
+            M(
+                [
+                    "RF spikes / herringbone artifact on all sequences.",
+                    "Image artifacts, zipper line through images.",
                 ],
                 [
-                    ("Replaced head/neck coil P/N {pn} (exchange).", "head coil"),
-                    "Repaired RF door finger stock, RF noise test passed.",
-                    "Ran coil QA and SNR test, within spec.",
+                    ("RF noise source found: loose RF door finger stock.",
+                     "Repaired RF door finger stock, RF noise test passed.", "RF shielding leak"),
+                    ("Spike test fails; loose gradient cable connection in equipment room.",
+                     "{mfr} FSE re-torqued gradient cable connections, spike test passed.",
+                     "loose gradient cable"),
                 ],
-                ["damaged coil connector", "RF shielding leak", "coil element failure"],
             ),
             M(
                 [
                     "Patient table will not move.",
                     "Table stuck in the bore, manual release used.",
-                    "Gradient amplifier fault {code}, scans aborted.",
                 ],
-                ["Table drive belt slipping.", "Gradient amplifier channel Y fault in log."],
                 [
-                    ("Replaced table drive belt P/N {pn}.", "drive belt"),
-                    "{mfr} FSE replaced gradient amplifier module.",
+                    ("Table drive belt slipping.", "Replaced table drive belt P/N {pn}.",
+                     "table drive wear", "drive belt"),
+                    ("Table position encoder error {code}.", "Replaced table encoder P/N {pn}.",
+                     "encoder failure", "table encoder"),
                 ],
-                ["table drive wear", "gradient amplifier failure"],
             ),
         ],
         "pm": [
@@ -831,40 +856,42 @@ EQUIPMENT: dict[str, dict] = {
                     "Scan aborted with HV generator error {code}.",
                 ],
                 [
-                    "Tube arc count high, tube at {tube_scans} scan seconds.",
-                    "HV cable termination shows tracking marks.",
+                    ("Tube arc count high, tube at {tube_scans} scan seconds.",
+                     "{mfr} FSE replaced X-ray tube, performed tube seasoning and calibration.",
+                     "X-ray tube end of life"),
+                    ("HV cable termination shows tracking marks.", "Replaced HV cable P/N {pn}.",
+                     "HV cable breakdown", "HV cable"),
                 ],
-                [
-                    "{mfr} FSE replaced X-ray tube, performed tube seasoning and calibration.",
-                    ("Replaced HV cable P/N {pn}.", "HV cable"),
-                ],
-                ["X-ray tube end of life", "HV cable breakdown"],
             ),
             M(
                 [
                     "Ring artifacts on head images.",
-                    "Streak artifacts after software update.",
                     "Image quality complaint from radiologist: banding in abdomen.",
                 ],
-                ["Detector calibration out of date.", "Detector module {elem} channel dead."],
                 [
-                    "Performed air calibration and detector calibration.",
-                    ("Replaced detector module P/N {pn}.", "detector module"),
+                    ("Detector calibration out of date.",
+                     "Performed air calibration and detector calibration.",
+                     "detector calibration drift"),
+                    ("Detector module {elem} has a dead channel.",
+                     "Replaced detector module P/N {pn}.", "detector module failure",
+                     "detector module"),
                 ],
-                ["detector calibration drift", "detector module failure"],
             ),
             M(
+                ["Gantry rotation error {code}.", "Gantry will not rotate, rotation fault."],
                 [
-                    "Gantry rotation error {code}.",
-                    "Table will not move, table motion error.",
-                    "Gantry tilt not working.",
+                    ("Slip ring brushes worn.", "Replaced slip ring brush block P/N {pn}.",
+                     "slip ring wear", "brush block"),
                 ],
-                ["Slip ring brushes worn.", "Table encoder fault.", "Tilt motor brake sticking."],
+            ),
+            M(
+                ["Table will not move, table motion error.", "Table drifts during helical scan."],
                 [
-                    ("Replaced slip ring brush block P/N {pn}.", "brush block"),
-                    ("Replaced table encoder P/N {pn}.", "table encoder"),
+                    ("Table encoder fault.", "Replaced table encoder P/N {pn}.", "encoder failure",
+                     "table encoder"),
+                    ("Table drive belt tension low.", "Adjusted drive belt tension and "
+                     "calibrated table position.", "belt stretch"),
                 ],
-                ["slip ring wear", "encoder failure"],
             ),
         ],
         "pm": [
@@ -899,12 +926,12 @@ EQUIPMENT: dict[str, dict] = {
                     "SpO2 shows 'no signal' with a known good sensor.",
                     "Pleth waveform noisy on multiple patients.",
                 ],
-                ["SpO2 module failing self-test.", "SpO2 extension cable intermittent."],
                 [
-                    ("Replaced SpO2 interface cable P/N {pn}.", "SpO2 cable"),
-                    ("Replaced SpO2 module P/N {pn}.", "SpO2 module"),
+                    ("SpO2 extension cable intermittent when flexed.",
+                     "Replaced SpO2 interface cable P/N {pn}.", "damaged SpO2 cable", "SpO2 cable"),
+                    ("SpO2 module failing self-test.", "Replaced SpO2 module P/N {pn}.",
+                     "SpO2 module failure", "SpO2 module"),
                 ],
-                ["damaged SpO2 cable", "SpO2 module failure"],
             ),
             M(
                 [
@@ -913,16 +940,14 @@ EQUIPMENT: dict[str, dict] = {
                     "NIBP takes several minutes to get a reading.",
                 ],
                 [
-                    "NIBP pump weak, leak rate {leak_mmhg} mmHg/min.",
-                    "NIBP hose connector cracked.",
-                    "NIBP pressure transducer off by {mmhg_err} mmHg.",
+                    ("NIBP pump weak, leak rate {leak_mmhg} mmHg/min.",
+                     "Replaced NIBP pump assembly P/N {pn}.", "NIBP pump wear", "NIBP pump"),
+                    ("NIBP hose connector cracked.", "Replaced NIBP hose P/N {pn}.",
+                     "cracked hose connector", "NIBP hose"),
+                    ("NIBP pressure transducer off by {mmhg_err} mmHg.",
+                     "Recalibrated NIBP transducer against reference manometer.",
+                     "transducer drift"),
                 ],
-                [
-                    ("Replaced NIBP pump assembly P/N {pn}.", "NIBP pump"),
-                    ("Replaced NIBP hose P/N {pn}.", "NIBP hose"),
-                    "Recalibrated NIBP transducer against reference manometer.",
-                ],
-                ["NIBP pump wear", "cracked hose connector", "transducer drift"],
             ),
             M(
                 [
@@ -930,24 +955,28 @@ EQUIPMENT: dict[str, dict] = {
                     "Noisy ECG waveform.",
                     "ECG trace shows 60 Hz interference.",
                 ],
-                ["Lead set {leads}-lead cable broken at the yoke.", "Trunk cable intermittent."],
                 [
-                    ("Replaced ECG trunk cable P/N {pn}.", "ECG trunk cable"),
-                    ("Replaced {leads}-lead set P/N {pn}.", "lead set"),
+                    ("{leads}-lead set broken at the yoke.", "Replaced {leads}-lead set P/N {pn}.",
+                     "broken lead wire", "lead set"),
+                    ("Trunk cable intermittent.", "Replaced ECG trunk cable P/N {pn}.",
+                     "damaged trunk cable", "ECG trunk cable"),
+                    ("Monitor OK with simulator; electrodes dried out.",
+                     "Educated staff on electrode prep and storage.", "poor electrode contact"),
                 ],
-                ["broken lead wire", "damaged trunk cable", "poor electrode contact"],
             ),
             M(
                 [
                     "Monitor not showing at central station.",
-                    "Lost telemetry/central connection, bed shows offline.",
+                    "Lost central connection, bed shows offline.",
                 ],
-                ["Network port on monitor damaged.", "Monitor assigned to wrong unit in CIS."],
                 [
-                    "Reassigned monitor to correct care unit in central station config.",
-                    ("Replaced network interface board P/N {pn}.", "network board"),
+                    ("Monitor assigned to wrong care unit in central station config.",
+                     "Reassigned monitor to correct care unit in central station config.",
+                     "network configuration"),
+                    ("Network port on monitor damaged.",
+                     "Replaced network interface board P/N {pn}.", "damaged network port",
+                     "network board"),
                 ],
-                ["network configuration", "damaged network port"],
             ),
         ],
         "pm": [
@@ -984,16 +1013,14 @@ EQUIPMENT: dict[str, dict] = {
                     "Defib shows 'Service' indicator.",
                 ],
                 [
-                    "Self-test log shows {code}.",
-                    "Therapy cable test fails.",
-                    "Internal charge test failed at 200 J.",
+                    ("Self-test log shows {code}; therapy cable test fails.",
+                     "Replaced therapy cable P/N {pn}.", "damaged therapy cable",
+                     "therapy cable"),
+                    ("Internal charge test failed at 200 J.", "Replaced HV capacitor P/N {pn}.",
+                     "HV capacitor failure", "HV capacitor"),
+                    ("Self-test log shows {code} from therapy board.",
+                     "Replaced therapy board P/N {pn}.", "therapy board fault", "therapy board"),
                 ],
-                [
-                    ("Replaced therapy cable P/N {pn}.", "therapy cable"),
-                    ("Replaced HV capacitor P/N {pn}.", "HV capacitor"),
-                    ("Replaced therapy board P/N {pn}.", "therapy board"),
-                ],
-                ["damaged therapy cable", "HV capacitor failure", "therapy board fault"],
             ),
             M(
                 [
@@ -1001,23 +1028,23 @@ EQUIPMENT: dict[str, dict] = {
                     "Charge time longer than {secs} seconds to 200 J.",
                 ],
                 [
-                    "Delivered {joules} J into 50 ohm load for 200 J selected.",
-                    "Charge time {secs} s on battery.",
+                    ("Delivered {joules} J into 50 ohm load for 200 J selected.",
+                     "Replaced HV capacitor P/N {pn}.", "aging capacitor", "HV capacitor"),
+                    ("Charge time {secs} s on battery, 6 s on AC.",
+                     "Replaced battery P/N {pn}; charge time now 6 s.", "weak battery",
+                     "battery pack"),
                 ],
-                [
-                    ("Replaced HV capacitor P/N {pn}.", "HV capacitor"),
-                    ("Replaced battery P/N {pn}; charge time now 6 s.", "battery pack"),
-                ],
-                ["aging capacitor", "weak battery"],
             ),
             M(
                 ["Printer jams.", "Strip recorder not printing.", "Paper door broken."],
-                ["Printer platen roller worn.", "Printer door latch broken."],
                 [
-                    ("Replaced printer assembly P/N {pn}.", "printer"),
-                    ("Replaced paper door P/N {pn}.", "printer door"),
+                    ("Printer platen roller worn.", "Replaced printer assembly P/N {pn}.",
+                     "printer wear", "printer"),
+                    ("Printer door latch broken.", "Replaced paper door P/N {pn}.",
+                     "latch wear", "printer door"),
+                    ("Wrong paper loaded (thermal side down).",
+                     "Reloaded paper correctly, printed test strip.", "user error"),
                 ],
-                ["printer wear", "wrong paper used"],
             ),
         ],
         "pm": [
@@ -1053,34 +1080,45 @@ EQUIPMENT: dict[str, dict] = {
             M(
                 [
                     "Dark vertical lines in the image from the {probe} probe.",
-                    "Image dropout on one side with the curved probe.",
-                    "Probe not recognized by system.",
+                    "Image dropout on one side with the {probe} probe.",
                 ],
                 [
-                    "Probe element test shows {dead} dead elements.",
-                    "Cracked lens on {probe} transducer, leakage test failed.",
-                    "Probe connector pins bent.",
+                    ("Probe element test shows {dead} dead elements.",
+                     "Sent {probe} probe for repair under contract, loaner provided.",
+                     "transducer element failure"),
+                    ("Cracked lens on {probe} transducer, leakage test failed.",
+                     "Replaced {probe} transducer P/N {pn}.", "probe dropped", "probe"),
                 ],
+            ),
+            M(
+                ["Probe not recognized by system.", "System shows 'no probe' on port 2."],
                 [
-                    ("Sent {probe} probe for repair under contract, loaner P/N {pn} provided.",
-                     "probe"),
-                    ("Replaced {probe} transducer P/N {pn}.", "probe"),
+                    ("Probe connector pins bent.", "Replaced probe connector P/N {pn}.",
+                     "connector damage", "probe connector"),
+                    ("Port 2 connector contacts dirty.",
+                     "Cleaned probe port contacts, verified all ports.", "dirty contacts"),
                 ],
-                ["transducer element failure", "probe dropped", "cracked lens"],
             ),
             M(
                 [
                     "Trackball not moving cursor smoothly.",
-                    "System will not boot past splash screen.",
                     "Keyboard keys unresponsive.",
                 ],
-                ["Trackball dirty.", "Hard drive SMART errors.", "Control panel cable loose."],
                 [
-                    "Cleaned trackball assembly.",
-                    ("Replaced hard drive P/N {pn}, reloaded system software.", "hard drive"),
-                    ("Replaced control panel P/N {pn}.", "control panel"),
+                    ("Trackball dirty.", "Cleaned trackball assembly.", "dirty trackball"),
+                    ("Control panel cable loose.", "Reseated control panel cable.",
+                     "loose cable"),
+                    ("Control panel keys worn.", "Replaced control panel P/N {pn}.",
+                     "normal wear", "control panel"),
                 ],
-                ["dirty trackball", "hard drive failure"],
+            ),
+            M(
+                ["System will not boot past splash screen.", "System very slow to boot."],
+                [
+                    ("Hard drive SMART errors.",
+                     "Replaced hard drive P/N {pn}, reloaded system software and presets.",
+                     "hard drive failure", "hard drive"),
+                ],
             ),
         ],
         "pm": [
@@ -1112,36 +1150,51 @@ EQUIPMENT: dict[str, dict] = {
                 [
                     "Wireless DR panel not communicating with system.",
                     "Detector not ready, exposures blocked.",
-                    "DR panel dropped, now showing lines in image.",
                 ],
-                ["Detector battery not charging.", "Panel cracked scintillator.",
-                 "Panel pairing lost after update."],
                 [
-                    "Re-paired detector and re-ran gain calibration.",
-                    ("Replaced detector battery P/N {pn}.", "detector battery"),
-                    "{mfr} replaced DR panel under service contract.",
+                    ("Panel pairing lost after update.",
+                     "Re-paired detector and re-ran gain calibration.", "detector pairing lost"),
+                    ("Detector battery not charging.", "Replaced detector battery P/N {pn}.",
+                     "battery failure", "detector battery"),
                 ],
-                ["detector pairing lost", "detector damaged by drop", "battery failure"],
+            ),
+            M(
+                ["DR panel dropped, now showing lines in image.", "Cracked DR panel."],
+                [
+                    ("Panel scintillator cracked.",
+                     "{mfr} replaced DR panel under service contract.",
+                     "detector damaged by drop"),
+                ],
             ),
             M(
                 ["Collimator light not working.", "Collimator light dim, field hard to see."],
-                ["Collimator lamp burned out.", "Collimator LED driver failed."],
-                [("Replaced collimator lamp P/N {pn}.", "collimator lamp")],
-                ["lamp end of life"],
+                [
+                    ("Collimator lamp burned out.", "Replaced collimator lamp P/N {pn}.",
+                     "lamp end of life", "collimator lamp"),
+                    ("Collimator LED driver failed.", "Replaced LED driver board P/N {pn}.",
+                     "LED driver failure", "LED driver"),
+                ],
             ),
             M(
+                ["Tube arm drifts down, will not hold position."],
+                [("Arm brake worn.", "Replaced arm brake P/N {pn}.", "brake wear", "arm brake")],
+            ),
+            M(
+                ["Exposure error {code}, no image acquired.", "Generator fault {code}."],
                 [
-                    "Tube arm drifts down, will not hold position.",
-                    "Exposure error {code}, no image acquired.",
-                    "Drive motor on portable not working.",
+                    ("Generator fault in log: {code}.",
+                     "Replaced generator control board P/N {pn}.", "generator board failure",
+                     "generator board"),
                 ],
-                ["Arm brake worn.", "Generator fault in log: {code}.", "Drive motor brushes worn."],
+            ),
+            M(
+                ["Drive motor on portable not working.", "Portable will not drive forward."],
                 [
-                    ("Replaced arm brake P/N {pn}.", "arm brake"),
-                    ("Replaced generator control board P/N {pn}.", "generator board"),
-                    ("Replaced drive motor P/N {pn}.", "drive motor"),
+                    ("Drive motor brushes worn.", "Replaced drive motor P/N {pn}.", "motor wear",
+                     "drive motor"),
+                    ("Deadman switch on drive handle failed.", "Replaced drive handle switch "
+                     "P/N {pn}.", "switch failure", "drive switch"),
                 ],
-                ["brake wear", "generator board failure", "motor wear"],
             ),
         ],
         "pm": [
@@ -1155,6 +1208,7 @@ EQUIPMENT: dict[str, dict] = {
         "cal": [("kVp at 80 kV", "kV", 80.0, 1.5), ("exposure time at 100 ms", "ms", 100.0, 3.0)],
     },
     "dialysis machine": {
+        "home": True,
         "weight": 5,
         "noun": "dialysis machine",
         "models": [
@@ -1171,44 +1225,58 @@ EQUIPMENT: dict[str, dict] = {
                 [
                     "Conductivity alarm during treatment.",
                     "Conductivity out of range, reading {cond} mS/cm.",
-                    "Machine will not pass pressure holding test.",
                 ],
                 [
-                    "Conductivity cell dirty.",
-                    "Concentrate pump output low.",
-                    "Internal hydraulic leak at the balancing chamber.",
+                    ("Conductivity cell dirty.", "Cleaned and recalibrated conductivity cell.",
+                     "scaling in hydraulics"),
+                    ("Concentrate pump output low.", "Replaced concentrate pump P/N {pn}.",
+                     "concentrate pump wear", "concentrate pump"),
                 ],
-                [
-                    "Cleaned and recalibrated conductivity cell.",
-                    ("Replaced concentrate pump P/N {pn}.", "concentrate pump"),
-                    ("Replaced balancing chamber diaphragm P/N {pn}.", "balancing chamber"),
-                ],
-                ["scaling in hydraulics", "concentrate pump wear", "diaphragm rupture"],
             ),
             M(
+                ["Machine will not pass pressure holding test.", "Fluid under machine."],
                 [
-                    "Blood leak detector alarm with no visible blood.",
-                    "Air detector alarm keeps triggering.",
-                    "Heater failure, dialysate temp {temp} C.",
+                    ("Internal hydraulic leak at the balancing chamber.",
+                     "Replaced balancing chamber diaphragm P/N {pn}.", "diaphragm rupture",
+                     "balancing chamber"),
+                    ("Loose hose clamp at the heater outlet.",
+                     "Replaced hose clamp and verified pressure hold.", "loose fitting"),
                 ],
+            ),
+            M(
+                ["Blood leak detector alarm with no visible blood."],
                 [
-                    "Blood leak detector optics fouled.",
-                    "Air detector sensor misaligned.",
-                    "Heater rod open circuit.",
+                    ("Blood leak detector optics fouled.",
+                     "Cleaned blood leak detector, recalibrated.", "fouled optics"),
+                    ("Blood leak detector fails calibration.",
+                     "Replaced blood leak detector P/N {pn}.", "detector failure",
+                     "blood leak detector"),
                 ],
+            ),
+            M(
+                ["Air detector alarm keeps triggering.", "Venous line air detector false alarms."],
                 [
-                    "Cleaned blood leak detector, recalibrated.",
-                    ("Replaced air detector P/N {pn}.", "air detector"),
-                    ("Replaced heater rod P/N {pn}.", "heater rod"),
+                    ("Air detector sensor misaligned.",
+                     "Realigned air detector and verified with test set.", "sensor misalignment"),
+                    ("Air detector fails self-test.", "Replaced air detector P/N {pn}.",
+                     "sensor failure", "air detector"),
                 ],
-                ["fouled optics", "sensor misalignment", "heater failure"],
+            ),
+            M(
+                ["Heater failure, dialysate temp {temp} C.", "Dialysate temperature low alarm."],
+                [
+                    ("Heater rod open circuit.", "Replaced heater rod P/N {pn}.",
+                     "heater failure", "heater rod"),
+                ],
             ),
             M(
                 ["Heat disinfect cycle failing.", "Chemical disinfect did not complete."],
-                ["Disinfect temperature not reaching 83 C.", "Citric acid intake line clogged."],
-                ["Descaled hydraulics and reran heat disinfect.",
-                 ("Replaced intake filter P/N {pn}.", "intake filter")],
-                ["scale buildup", "clogged intake line"],
+                [
+                    ("Disinfect temperature not reaching 83 C.",
+                     "Descaled hydraulics and reran heat disinfect.", "scale buildup"),
+                    ("Citric acid intake line clogged.", "Replaced intake filter P/N {pn}.",
+                     "clogged intake line", "intake filter"),
+                ],
             ),
         ],
         "pm": [
@@ -1239,33 +1307,34 @@ EQUIPMENT: dict[str, dict] = {
                 [
                     "Machine failed leak test during morning checkout.",
                     "System leak of {leak} mL/min.",
-                    "Low O2 supply alarm with pipeline connected.",
                 ],
                 [
-                    "CO2 absorber canister O-ring damaged.",
-                    "Bellows housing cracked.",
-                    "Loose vaporizer mount seal.",
+                    ("CO2 absorber canister O-ring damaged.",
+                     "Replaced absorber canister O-ring P/N {pn}.", "worn O-ring",
+                     "absorber O-ring"),
+                    ("Bellows housing cracked.", "Replaced bellows assembly P/N {pn}.",
+                     "cracked bellows", "bellows"),
+                    ("Loose vaporizer mount seal.",
+                     "Reseated vaporizer and replaced mount O-rings; leak test passed.",
+                     "improper vaporizer mounting"),
                 ],
-                [
-                    ("Replaced absorber canister O-ring P/N {pn}.", "absorber O-ring"),
-                    ("Replaced bellows assembly P/N {pn}.", "bellows"),
-                    "Reseated vaporizer and replaced mount O-rings; leak test passed.",
-                ],
-                ["worn O-ring", "cracked bellows", "improper reassembly"],
             ),
             M(
+                ["Gas monitor module error {code}.", "Agent readings inaccurate, sevo reading low."],
                 [
-                    "Gas monitor module error {code}.",
-                    "Agent readings inaccurate, sevo reading low.",
-                    "Flow sensor failure message.",
+                    ("Gas module sample line water trap clogged.",
+                     "Replaced water trap and calibrated gas module with calibration gas.",
+                     "clogged water trap"),
+                    ("Gas module fails calibration.", "Replaced gas module P/N {pn}.",
+                     "gas module failure", "gas module"),
                 ],
-                ["Gas module sample line water trap clogged.", "Flow sensor contaminated."],
+            ),
+            M(
+                ["Flow sensor failure message.", "Tidal volume reading inaccurate."],
                 [
-                    ("Replaced gas module P/N {pn}.", "gas module"),
-                    ("Replaced flow sensor P/N {pn}.", "flow sensor"),
-                    "Calibrated gas module with calibration gas.",
+                    ("Flow sensor contaminated with moisture.", "Replaced flow sensor P/N {pn}.",
+                     "flow sensor contamination", "flow sensor"),
                 ],
-                ["clogged water trap", "flow sensor contamination"],
             ),
         ],
         "pm": [
@@ -1294,21 +1363,28 @@ EQUIPMENT: dict[str, dict] = {
             M(
                 ["Noisy baseline on all leads.", "Lead II shows flat line.",
                  "Lead fail message on V3."],
-                ["Patient cable lead V3 open.", "Acquisition module intermittent."],
                 [
-                    ("Replaced 10-lead patient cable P/N {pn}.", "patient cable"),
-                    ("Replaced acquisition module P/N {pn}.", "acquisition module"),
+                    ("Patient cable lead open.", "Replaced 10-lead patient cable P/N {pn}.",
+                     "broken lead wire", "patient cable"),
+                    ("Acquisition module intermittent.", "Replaced acquisition module P/N {pn}.",
+                     "acquisition module failure", "acquisition module"),
                 ],
-                ["broken lead wire", "acquisition module failure"],
             ),
             M(
-                ["ECGs not transmitting to MUSE.", "Printer jams every few ECGs."],
-                ["Site number misconfigured.", "Printhead dirty, paper path worn."],
+                ["ECGs not transmitting to MUSE.", "Orders not downloading to cart."],
                 [
-                    "Reconfigured MUSE site and transmission settings.",
-                    ("Replaced printhead P/N {pn}.", "printhead"),
+                    ("Site number misconfigured.",
+                     "Reconfigured MUSE site and transmission settings.", "configuration error"),
                 ],
-                ["configuration error", "printer wear"],
+            ),
+            M(
+                ["Printer jams every few ECGs.", "Printout faded."],
+                [
+                    ("Printhead dirty, paper path worn.", "Replaced printhead P/N {pn}.",
+                     "printer wear", "printhead"),
+                    ("Non-OEM paper in use.", "Replaced paper with OEM stock, cleaned printhead.",
+                     "wrong paper"),
+                ],
             ),
         ],
         "pm": ["ECG simulator test, all 12 leads verified.", "Print quality checked."],
@@ -1335,25 +1411,28 @@ EQUIPMENT: dict[str, dict] = {
                     "Cycle aborted with {code}.",
                 ],
                 [
-                    "Air leak at door gasket.",
-                    "Steam trap stuck open.",
-                    "Chamber temperature probe reading {temp_off} C low.",
+                    ("Air leak at door gasket.", "Replaced door gasket P/N {pn}.",
+                     "worn door gasket", "door gasket"),
+                    ("Steam trap stuck open.", "Replaced steam trap P/N {pn}.",
+                     "failed steam trap", "steam trap"),
+                    ("Chamber temperature probe reading {temp_off} C low.",
+                     "Replaced chamber RTD P/N {pn} and calibrated.", "temperature probe drift",
+                     "chamber RTD"),
                 ],
-                [
-                    ("Replaced door gasket P/N {pn}.", "door gasket"),
-                    ("Replaced steam trap P/N {pn}.", "steam trap"),
-                    ("Replaced chamber RTD P/N {pn} and calibrated.", "chamber RTD"),
-                ],
-                ["worn door gasket", "failed steam trap", "temperature probe drift"],
             ),
             M(
-                ["Vacuum pump noisy.", "Long vacuum pulse times.", "Door will not unlock."],
-                ["Vacuum pump seal leaking.", "Door lock solenoid sticking."],
+                ["Vacuum pump noisy.", "Long vacuum pulse times."],
                 [
-                    ("Rebuilt vacuum pump with kit P/N {pn}.", "vacuum pump kit"),
-                    ("Replaced door lock solenoid P/N {pn}.", "door solenoid"),
+                    ("Vacuum pump seal leaking.", "Rebuilt vacuum pump with kit P/N {pn}.",
+                     "vacuum pump wear", "vacuum pump kit"),
                 ],
-                ["vacuum pump wear", "solenoid failure"],
+            ),
+            M(
+                ["Door will not unlock after cycle.", "Door seal alarm."],
+                [
+                    ("Door lock solenoid sticking.", "Replaced door lock solenoid P/N {pn}.",
+                     "solenoid failure", "door solenoid"),
+                ],
             ),
         ],
         "pm": [
@@ -1378,18 +1457,25 @@ EQUIPMENT: dict[str, dict] = {
         "codes": ("Err ##", "E-###"),
         "modes": [
             M(
+                ["Light head drifts, will not stay in position."],
                 [
-                    "Light head drifts, will not stay in position.",
-                    "Several LEDs out on light head {head}.",
-                    "Light flickers at high intensity.",
+                    ("Arm brake tension low.", "Adjusted arm brake tension per service manual.",
+                     "brake wear"),
                 ],
-                ["Arm brake tension low.", "LED module {elem} failed.", "Slip ring contact worn."],
+            ),
+            M(
+                ["Several LEDs out on light head {head}.", "Light head dimmer than the other."],
                 [
-                    "Adjusted arm brake tension per service manual.",
-                    ("Replaced LED module P/N {pn}.", "LED module"),
-                    ("Replaced slip ring P/N {pn}.", "slip ring"),
+                    ("LED module {elem} failed.", "Replaced LED module P/N {pn}.",
+                     "LED module failure", "LED module"),
                 ],
-                ["brake wear", "LED module failure", "slip ring wear"],
+            ),
+            M(
+                ["Light flickers at high intensity.", "Light turns off when arm is rotated."],
+                [
+                    ("Slip ring contact worn.", "Replaced slip ring P/N {pn}.", "slip ring wear",
+                     "slip ring"),
+                ],
             ),
         ],
         "pm": ["Light intensity measured {lux} lux at 1 m.", "Arm and brake adjustment checked."],
@@ -1398,6 +1484,7 @@ EQUIPMENT: dict[str, dict] = {
         "cal": [],
     },
     "hospital bed": {
+        "home": True,
         "weight": 7,
         "noun": "bed",
         "models": [
@@ -1415,37 +1502,39 @@ EQUIPMENT: dict[str, dict] = {
                     "Bed exit alarm does not sound.",
                     "Scale reading off by {kg} kg.",
                 ],
-                ["Load cell {elem} out of calibration.", "Load cell cable pinched."],
                 [
-                    "Calibrated scale with test weights.",
-                    ("Replaced load cell P/N {pn}.", "load cell"),
+                    ("Load cell {elem} out of calibration.",
+                     "Calibrated scale with test weights.", "load cell drift"),
+                    ("Load cell cable pinched.", "Replaced load cell P/N {pn}.", "pinched cable",
+                     "load cell"),
                 ],
-                ["load cell drift", "pinched cable"],
             ),
             M(
+                ["Head of bed will not raise.", "Bed stuck in low position.",
+                 "Pendant control not working."],
                 [
-                    "Head of bed will not raise.",
-                    "Bed stuck in low position.",
-                    "Pendant control not working.",
-                    "Side rail latch broken.",
+                    ("HOB actuator not responding.", "Replaced HOB actuator P/N {pn}.",
+                     "actuator failure", "HOB actuator"),
+                    ("Pendant cable cut.", "Replaced pendant P/N {pn}.", "cable damage",
+                     "pendant"),
                 ],
-                ["HOB actuator not responding.", "Pendant cable cut.", "Side rail latch spring broken."],
+            ),
+            M(
+                ["Side rail latch broken.", "Side rail will not lock up."],
                 [
-                    ("Replaced HOB actuator P/N {pn}.", "HOB actuator"),
-                    ("Replaced pendant P/N {pn}.", "pendant"),
-                    ("Replaced side rail latch P/N {pn}.", "side rail latch"),
+                    ("Side rail latch spring broken.", "Replaced side rail latch P/N {pn}.",
+                     "latch wear", "side rail latch"),
                 ],
-                ["actuator failure", "cable damage", "latch wear"],
             ),
             M(
                 ["Brake will not engage.", "Caster wobbles.", "CPR release does not work."],
-                ["Brake pedal linkage worn.", "Caster bearing worn.", "CPR cable stretched."],
                 [
-                    ("Replaced caster P/N {pn}.", "caster"),
-                    "Adjusted brake linkage.",
-                    ("Replaced CPR release cable P/N {pn}.", "CPR cable"),
+                    ("Brake pedal linkage worn.", "Adjusted brake linkage.", "linkage wear"),
+                    ("Caster bearing worn.", "Replaced caster P/N {pn}.", "caster wear",
+                     "caster"),
+                    ("CPR cable stretched.", "Replaced CPR release cable P/N {pn}.",
+                     "cable stretch", "CPR cable"),
                 ],
-                ["linkage wear", "caster wear"],
             ),
         ],
         "pm": ["Scale verified with 50 kg test weight.", "Bed exit alarm function checked.",
@@ -1467,28 +1556,29 @@ EQUIPMENT: dict[str, dict] = {
         "codes": ("Alarm ##", "E-###"),
         "modes": [
             M(
-                [
-                    "Air temperature alarm, temp not holding at set point.",
-                    "Skin temp probe reading erratic.",
-                    "Humidity not reaching {hum}%.",
-                ],
-                ["Heater element degraded.", "Skin probe connector damaged.",
-                 "Humidifier reservoir scale buildup."],
-                [
-                    ("Replaced heater P/N {pn}.", "heater"),
-                    ("Replaced skin temp probe P/N {pn}.", "skin probe"),
-                    "Descaled humidifier, verified humidity control.",
-                ],
-                ["heater failure", "damaged probe", "scale buildup"],
+                ["Air temperature alarm, temp not holding at set point."],
+                [("Heater element degraded.", "Replaced heater P/N {pn}.", "heater failure",
+                  "heater")],
             ),
             M(
-                ["Porthole door latch broken.", "Fan noise in incubator."],
-                ["Porthole latch cracked.", "Fan impeller rubbing."],
-                [
-                    ("Replaced porthole latch P/N {pn}.", "porthole latch"),
-                    ("Replaced fan motor P/N {pn}.", "fan motor"),
-                ],
-                ["latch wear", "fan wear"],
+                ["Skin temp probe reading erratic.", "Probe failure alarm."],
+                [("Skin probe connector damaged.", "Replaced skin temp probe P/N {pn}.",
+                  "damaged probe", "skin probe")],
+            ),
+            M(
+                ["Humidity not reaching {hum}%."],
+                [("Humidifier reservoir scale buildup.",
+                  "Descaled humidifier, verified humidity control.", "scale buildup")],
+            ),
+            M(
+                ["Porthole door latch broken.", "Porthole will not stay closed."],
+                [("Porthole latch cracked.", "Replaced porthole latch P/N {pn}.", "latch wear",
+                  "porthole latch")],
+            ),
+            M(
+                ["Fan noise in incubator.", "Air flow alarm."],
+                [("Fan impeller rubbing.", "Replaced fan motor P/N {pn}.", "fan wear",
+                  "fan motor")],
             ),
         ],
         "pm": ["Temperature accuracy verified with INCU II analyzer.", "Alarms verified."],
@@ -1507,11 +1597,17 @@ EQUIPMENT: dict[str, dict] = {
         "codes": ("Error ###", "E-###"),
         "modes": [
             M(
-                ["QC failure on pO2.", "Sample path clogged.", "Cartridge not recognized."],
-                ["Sample probe blocked with clot.", "Cartridge reader dirty."],
-                ["Cleared sample path and ran QC.",
-                 ("Replaced sample probe P/N {pn}.", "sample probe")],
-                ["clotted sample", "dirty reader"],
+                ["Sample path clogged.", "Sample aspiration error {code}."],
+                [("Sample probe blocked with clot.", "Replaced sample probe P/N {pn}.",
+                  "clotted sample", "sample probe"),
+                 ("Clot in sample path.", "Cleared sample path and ran QC.", "clotted sample")],
+            ),
+            M(
+                ["QC failure on pO2.", "Cartridge not recognized."],
+                [("Cartridge reader contacts dirty.", "Cleaned reader contacts, QC passed.",
+                  "dirty reader"),
+                 ("Sensor cartridge expired on board.", "Replaced sensor cartridge, QC passed.",
+                  "expired cartridge")],
             ),
         ],
         "pm": ["Ran QC levels 1-3 - PASS.", "Replaced pump tubing."],
@@ -1530,16 +1626,21 @@ EQUIPMENT: dict[str, dict] = {
         "codes": ("Error ###", "E-###"),
         "modes": [
             M(
-                ["REM alarm with pad properly applied.", "Footswitch not activating.",
-                 "Output seems weak in cut mode."],
-                ["REM circuit impedance high.", "Footswitch cable broken.",
-                 "Output {watts} W measured for 100 W set."],
-                [
-                    ("Replaced footswitch P/N {pn}.", "footswitch"),
-                    "Calibrated output per service manual.",
-                    ("Replaced REM board P/N {pn}.", "REM board"),
-                ],
-                ["cable damage", "output drift", "REM board fault"],
+                ["REM alarm with pad properly applied."],
+                [("REM circuit impedance high.", "Replaced REM board P/N {pn}.",
+                  "REM board fault", "REM board"),
+                 ("REM cable connector worn.", "Replaced REM cable adapter P/N {pn}.",
+                  "cable damage", "REM cable")],
+            ),
+            M(
+                ["Footswitch not activating."],
+                [("Footswitch cable broken.", "Replaced footswitch P/N {pn}.", "cable damage",
+                  "footswitch")],
+            ),
+            M(
+                ["Output seems weak in cut mode."],
+                [("Output {watts} W measured for 100 W set.",
+                  "Calibrated output per service manual.", "output drift")],
             ),
         ],
         "pm": ["Output power verified with ESU analyzer in cut and coag.",
@@ -1556,12 +1657,17 @@ EQUIPMENT: dict[str, dict] = {
         "codes": ("INOP ###", "E-###"),
         "modes": [
             M(
-                ["Transmitter not pairing.", "Frequent 'no signal' at central.",
-                 "Battery door broken."],
-                ["Antenna connection loose.", "Battery contacts corroded."],
-                [("Replaced battery door P/N {pn}.", "battery door"),
-                 "Cleaned battery contacts, re-paired to central station."],
-                ["corroded contacts", "antenna fault"],
+                ["Transmitter not pairing.", "Frequent 'no signal' at central."],
+                [("Antenna connection loose.", "Replaced antenna assembly P/N {pn}.",
+                  "antenna fault", "antenna"),
+                 ("Battery contacts corroded.",
+                  "Cleaned battery contacts, re-paired to central station.",
+                  "corroded contacts")],
+            ),
+            M(
+                ["Battery door broken."],
+                [("Battery door hinge snapped.", "Replaced battery door P/N {pn}.",
+                  "normal wear", "battery door")],
             ),
         ],
         "pm": ["Verified ECG and SpO2 at central station."],
@@ -1626,6 +1732,20 @@ _GENERIC_VERIFY = (
     "Performed ESI: ground {ohm} ohm, leakage {ua} uA - PASS.",
     "Ran unit on the bench for {h} hours without recurrence.",
     "Power-on self-test passed.",
+)
+_OBSERVATIONS = (
+    "No physical damage noted.",
+    "Checked cables and connectors, no issues.",
+    "Unit at firmware v{fw_old}.",
+    "Last PM passed, within interval.",
+    "Asset has {count} WOs on record.",
+)
+_EXTRA_ACTIONS = (
+    "Also cleaned unit and replaced worn labels.",
+    "Replaced worn rubber feet while unit was open.",
+    "Tightened loose screws on rear cover.",
+    "Cleaned dust from internal fan and vents.",
+    "Updated firmware to v{fw_new} while unit was in the shop.",
 )
 _CLOSERS = (
     "Returned to service in {loc}.",
@@ -1971,15 +2091,15 @@ def _compose_corrective(rt, ctx, r, spec, mfr, model, status):
     notes.append(_pick(_VERIFY_LINES, r).format_map(ctx))
     if r() < 0.35:
         notes.append(_pick(_LOG_LINES, r).format_map(ctx))
-    notes.append(_pick(mode.findings, r).format_map(ctx))
-    if r() < 0.25 and len(mode.findings) > 1:
-        notes.append(_pick(mode.findings, r).format_map(ctx))
-    act = _pick(mode.actions, r)
-    cause = _pick(mode.causes, r).format_map(ctx)
+    if r() < 0.2:
+        notes.append(_pick(_OBSERVATIONS, r).format_map(ctx))
+    finding, action, cause, part = _pick(mode.fixes, r)
+    notes.append(finding.format_map(ctx))
+    cause = cause.format_map(ctx)
     if status in ("open", "in_progress", "deferred"):
-        if act[1] is not None and r() < 0.6:
-            pn = _part_number(mfr, model, act[1])
-            notes.append(f"Ordered {act[1]} (P/N {pn}), ETA {ctx['eta']} business days.")
+        if part is not None and r() < 0.6:
+            pn = _part_number(mfr, model, part)
+            notes.append(f"Ordered {part} (P/N {pn}), ETA {ctx['eta']} business days.")
         else:
             notes.append(_pick(_PENDING, r).format_map(ctx))
         if status == "deferred":
@@ -1990,22 +2110,20 @@ def _compose_corrective(rt, ctx, r, spec, mfr, model, status):
             notes.pop()
         rt.resolution.append(_pick(_CANCEL, r).format_map(ctx))
         return
-    a1 = _action(ctx, mfr, model, act)
+    a1 = _action(ctx, mfr, model, (action, part))
     notes.append(a1)
     acts = [a1]
-    if r() < 0.25 and len(mode.actions) > 1:
-        a2 = _action(ctx, mfr, model, _pick(mode.actions, r))
-        if a2 != a1:
-            notes.append(a2)
-            acts.append(a2)
+    if r() < 0.15:
+        a2 = _pick(_EXTRA_ACTIONS, r).format_map(ctx)
+        notes.append(a2)
+        acts.append(a2)
     verify = _pick(spec["_verify_all"] if r() < 0.5 else _GENERIC_VERIFY, r)
     verify = verify.format_map(ctx)
     notes.append(verify)
     if r() < 0.6:
         notes.append(_pick(_CLOSERS, r).format_map(ctx))
     res = rt.resolution
-    u = r()
-    if u < 0.25:
+    if r() < 0.25:
         res.append(acts[0])
     else:
         res.extend(acts)
@@ -2054,18 +2172,18 @@ def _compose_pm(rt, ctx, r, spec, mfr, model, status):
         items[i], items[j] = items[j], items[i]
         notes.append(items[i].format_map(ctx))
     gen = spec["_pm_generic"]
+    first = int(r() * len(gen))
     for x in range(_ri(r, 1, 3)):
-        notes.append(gen[(int(r() * len(gen)) + x) % len(gen)].format_map(ctx))
+        notes.append(gen[(first + x) % len(gen)].format_map(ctx))
     u = r()
     if u < 0.15:
-        mode = _pick(spec["modes"], r)
-        finding = _pick(mode.findings, r).format_map(ctx)
-        act = _action(ctx, mfr, model, _pick(mode.actions, r))
+        finding, action, _cause, part = _pick(_pick(spec["modes"], r).fixes, r)
+        finding = finding.format_map(ctx)
+        act = _action(ctx, mfr, model, (action, part))
         notes.append(f"Found during PM: {finding} {act}")
         rt.resolution.append(f"PM completed with findings: {finding} {act}")
     elif u < 0.2:
-        mode = _pick(spec["modes"], r)
-        finding = _pick(mode.findings, r).format_map(ctx)
+        finding = _pick(_pick(spec["modes"], r).fixes, r)[0].format_map(ctx)
         notes.append(f"Failed: {finding}")
         rt.resolution.append(
             f"Unit failed PM: {finding} Removed from service; corrective WO opened."
@@ -2153,8 +2271,7 @@ def _compose_inspection(rt, ctx, r, spec, mfr, model, status):
     if r() < 0.5:
         rt.notes.append(_pick(spec["pm"], r).format_map(ctx))
     if r() < 0.1:
-        mode = _pick(spec["modes"], r)
-        finding = _pick(mode.findings, r).format_map(ctx)
+        finding = _pick(_pick(spec["modes"], r).fixes, r)[0].format_map(ctx)
         rt.notes.append(finding)
         rt.resolution.append(
             f"Failed inspection: {finding} Returned to vendor under {ctx['rma']}."
@@ -2356,7 +2473,7 @@ def _plant(r, ctx) -> tuple[str, list[str]]:
             (
                 "Call {dept} charge nurse at {x}{e} when ready.",
                 "Contact {x}{e} for pickup.",
-                "Callback: {x}{e}",
+                "Callback: {x}{e}.",
                 "Left voicemail for {mfr} FSE at {x}.",
                 "Pt family phone {x} - home unit delivery.",
                 "Reach requester at {x}{e} or via pager.",
@@ -2415,7 +2532,7 @@ def _plant(r, ctx) -> tuple[str, list[str]]:
             return f"PATIENT: {up} shown on the screen.", [up]
         lf = f"{last}, {first}"
         return f"Patient name: {lf} on the admit screen.", [lf]
-    if kind < 0.96:  # address (home-use equipment)
+    if kind < 0.96 and ctx.spec.get("home"):  # address: home-use equipment only
         addr = f"{_ri(r, 2, 9899)} {_pick(_STREETS, r)} {_pick(_STREET_SUFFIX, r)}"
         t = _pick(("Home unit picked up from patient residence at {x}.",
                    "Deliver loaner to {x}, back door."), r)
@@ -2706,8 +2823,13 @@ def generate_work_orders(
         if pii_list[i] and avail:
             n_plants = 1 if pii_x[i] < 0.8 else (2 if pii_x[i] < 0.95 else 3)
             for _ in range(n_plants):
-                # problem and notes carry most PII; resolutions occasionally
-                col = _pick(avail, r)
+                # problem and notes carry most PII; resolutions only occasionally
+                u = r()
+                if "r" in avail and (u < 0.1 or len(avail) == 1):
+                    col = "r"
+                else:
+                    pn_avail = [c for c in avail if c != "r"]
+                    col = pn_avail[int(r() * len(pn_avail))]
                 sentence, strings = _plant(r, ctx)
                 lst = segs[col]
                 lst.insert(int(r() * (len(lst) + 1)), sentence)

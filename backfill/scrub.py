@@ -1,0 +1,420 @@
+"""PII scrubber for work-order free text.
+
+Runs before anything is sent to the LLM or written to the enriched tables.  Detected PII is
+replaced with typed placeholders:
+
+    [EMAIL] [MRN] [ACCOUNT] [SSN] [DOB] [PHONE] [ADDRESS] [PATIENT_NAME]
+
+Design notes
+------------
+* Precision matters as much as recall: the text is biomedical-engineering content full of
+  numbers (part numbers, serials, error codes, firmware versions, measurements, service dates,
+  room/bed numbers) that the extraction step needs.  So identifiers that are only PII *because of
+  context* (MRNs, dates of birth, account numbers, bare 9-digit SSNs, 7-digit local phone
+  numbers, names) are only scrubbed after a cue word ("MRN", "DOB", "born", "pt", "Mr." ...).
+  Only formats that are self-evidently PII are scrubbed without a cue: e-mails, dashed SSNs,
+  North-American/international phone numbers, street addresses with a street suffix.
+* For cue-based patterns the cue is kept and only the value replaced ("DOB [DOB]",
+  "pt [PATIENT_NAME]"), which keeps the sentence readable for the LLM.
+* Patterns run in a fixed order; earlier ones remove tokens that would confuse later ones
+  (e-mails contain names and digits; MRNs/DOBs are digit strings a phone pattern could grab).
+* Each pattern is guarded by a cheap substring test so texts without e.g. "@" or a DOB cue never
+  pay for that regex.
+* Staff names other than in e-mails, free-form ages, and names without a cue are out of scope.
+
+``SCRUBBER_VERSION`` must be bumped whenever behaviour changes (it is stored with enriched rows
+so they can be re-scrubbed/re-extracted).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+__all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubResult", "scrub_array", "scrub_text"]
+
+SCRUBBER_VERSION = "1"
+
+PLACEHOLDERS = ("EMAIL", "MRN", "ACCOUNT", "SSN", "DOB", "PHONE", "ADDRESS", "PATIENT_NAME")
+
+
+@dataclass(slots=True)
+class ScrubResult:
+    text: str | None
+    counts: dict[str, int] = field(default_factory=dict)  # placeholder type -> replacements
+
+
+# ---------------------------------------------------------------------------------------------
+# Character classes.  Python's ``re`` has no \p{Lu}/\p{Ll}; build explicit classes covering
+# ASCII + Latin-1 + Latin Extended-A/B so names like José, Müller, Łukasz, Çelik, Øverby match.
+# ---------------------------------------------------------------------------------------------
+
+
+def _chars(pred) -> str:
+    return "".join(chr(c) for c in range(0xC0, 0x250) if pred(chr(c)))
+
+
+_U = "A-Z" + _chars(str.isupper)
+_L = "a-z" + _chars(str.islower)
+_APOS = "'\u2019"
+
+# A capitalised name word: John, O'Brien, D'Angelo, McDonald, MacLeod, DeLuca, Anne-Marie,
+# Garcia-Lopez, José, Łukasz; or an initial "J.".  The optional inner capital allows one
+# Mc/Mac/De-style camel hump but not ALL-CAPS tokens (which are usually acronyms: ECG, SpO2).
+_W = (
+    rf"(?:[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?"
+    rf"(?:-[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?)*"
+    rf"|[{_U}]\.)"
+)
+# Lower-case surname particles ("Maria de la Cruz", "Jan van der Berg").
+_PARTICLE = r"(?:de|del|della|der|den|da|das|do|dos|du|van|von|la|le|di|bin|ibn|al|el|ter|ten)"
+# An ALL-CAPS name word (EHR label style "PATIENT: GARCIA-LOPEZ, MARIA"); >= 2 letters.
+_CW = rf"(?:[{_U}][{_U}{_APOS}\-]*[{_U}])"
+
+# ---------------------------------------------------------------------------------------------
+# Patterns
+# ---------------------------------------------------------------------------------------------
+
+# Performance note: sre can skip ahead quickly only when a pattern starts with a literal or a
+# plain character class.  A leading ``\b``, lookbehind, optional group or ``(?i:...)`` makes it
+# attempt a match at every position (2-4x slower).  Patterns that run on every text therefore
+# start with a character class and check the left boundary with a lookbehind placed *after* the
+# first character (``\d(?<![\w]\d)`` == "this digit is not preceded by a word character") or in
+# the callback.  Cue-based patterns (case-insensitive) only run when a cheap ``in`` test on the
+# lower-cased text finds their cue.
+
+_EMAIL = re.compile(
+    # local part: dot-atoms; domain: labels + TLD >= 2 letters.  Unicode local parts are rare in
+    # hospital systems and not worth the false-positive risk.  Only run when "@" is present.
+    r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
+)
+
+# Separator between a cue and its value: "MRN 123", "MRN: 123", "MRN# 123", "MRN - 123".
+_SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
+
+_MRN = re.compile(
+    r"(?P<cue>\b(?:"
+    r"(?i:mrn)s?|M\.R\.N\.?|MR[ \t]?\#|MR[ \t]?(?:No|Num)\b\.?"
+    r"|(?i:medical[ \t]+record|med\.?[ \t]*rec\.?)(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
+    r"|(?i:patient|pt)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"
+    r")" + _SEP + r")"
+    # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8)
+    r"(?P<val>[A-Z]{0,3}\d(?:[\d\-]{3,18})\d)(?![\w\-])"
+)
+_MRN_GATE = ("mrn", "m.r.n", "mr#", "mr #", "mr no", "mr num", "medical record", "med rec",
+             "medrec", "med. rec", "patient id", "patient #", "patient no", "patient number",
+             "pt id", "pt #", "pt no", "pt number", "pt. id", "pt.id", "patient#", "pt#")
+
+_ACCOUNT = re.compile(
+    # hospital account / encounter / FIN / CSN numbers: cue + optional (#|no|number|id) + 6-12
+    # digits.  Vendor "case"/"PO"/"order" numbers are deliberately not matched.
+    r"(?P<cue>\b(?i:acct|account|encounter|enc|fin|csn|har|visit)"
+    r"(?:[ \t]*(?:\#|(?i:no\b\.?|number|num|id\b)))?" + _SEP + r")"
+    r"(?P<val>\d{6,12})(?![\w\-])"
+)
+_ACCOUNT_GATE = ("acct", "account", "encounter", "enc ", "enc#", "enc:", "fin ", "fin#", "fin:",
+                 "csn", "har ", "har#", "har:", "visit")
+
+# ---- Digit-led, cue-less shapes.  These run on every text, so they are combined into ONE
+# alternation (_NUMERIC below: one scan instead of four).  Each body is written to follow a first
+# character already consumed from the class [\d(+]; a lookbehind re-checks what it was.
+
+# SSN without a cue: only the dashed 3-2-4 shape.  Area/group/serial validity (no 000/666/9xx
+# area, 00 group, 0000 serial) and a part/serial label before it are checked in the callback.
+_SSN_DASHED_BODY = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}(?![\w\-]|\.\d)"
+# SSN with a cue: also "123 45 6789" and "123456789".
+_SSN_CUE = re.compile(
+    r"(?P<cue>\b(?i:ssn|ss\#|ss[ \t]?no\b\.?|soc(?:ial)?[ \t]+sec(?:urity)?(?:[ \t]+"
+    r"(?:number|no\b\.?|\#))?|social)" + _SEP + r")"
+    r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4})(?![\w\-]|\.\d)"
+)
+_SSN_GATE = ("ssn", "ss#", "ss #", "ss no", "social")
+
+_MONTH = (
+    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = (
+    r"(?:\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})"  # 03/14/1962, 3-14-62, 14.03.1962
+    r"|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}"  # 1962-03-14
+    rf"|{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"  # March 14, 1962
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*\d{{4}}"  # 14-Mar-1962, 14 Mar 1962
+    r"|\d{8}"  # 19620314 / 03141962
+    r"|(?:19|20)\d{2})"  # "born in 1962": a birth year alone is still a DOB element
+)
+_DOB = re.compile(
+    # Only with a cue: a bare date is a service date and must survive.
+    r"(?P<cue>(?:\bD\.O\.B\.?|\b(?i:dob)\b|\b(?i:date[ \t]+of[ \t]+birth|birth[ \t]?date)"
+    r"|\b(?i:born)(?:[ \t]+(?i:on|in))?|\bB\.D\.)" + _SEP + r")"
+    rf"(?P<val>{_DATE})(?![\d/])"
+)
+_DOB_GATE = ("dob", "d.o.b", "birth", "born", "b.d.")
+
+# Phone numbers.  The lookbehind after the first character says which shape we are in.  A
+# separator is required between groups, so bare 10-digit serial numbers are not phones (those
+# need a cue, see _PHONE_BARE_BODY).  The callback rejects matches glued to a longer token (part
+# numbers, versions, IPs) or preceded by a P/N, SN, REF... label.
+_EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6}\b)?"
+_PHONE_BODY = (
+    r"(?:"
+    r"(?<=\+)1[ .\-]?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # +1 617 555 0199
+    r"|(?<=\+)[2-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){2,5}"  # +44 20 7946 0958 (8-15 digits)
+    r"|(?<=1)[ .\-](?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # 1-617-555-0199
+    r"|(?<=\()\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}"  # (617) 555-0199
+    r"|(?<=\d)\d{2}[ .\-]\d{3}[ .\-]\d{4}"  # 617-555-0199, 617.555.0199, 617 555 0199
+    r")(?![\w\-]|\.\d)" + _EXT
+)
+# 7-digit local numbers ("pager 555-1234") and unseparated 10/11-digit numbers: only after a
+# phone cue, which the callback looks for in the text just before the number.
+_PHONE_BARE_BODY = (
+    r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{9,10})(?![\w\-]|\.\d)" + _EXT
+)
+_PHONE_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
+    r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2})$"
+)
+
+_ADDRESS_BODY = (
+    # house number + 1-3 capitalised street-name words + a street suffix, optional unit.
+    # Requiring the suffix keeps "Room 412 Bed B", "OR 5" or "12 Lead ECG" out.
+    rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[{_U}][{_L}]+[ \t]+){{1,3}}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
+    r"|Terrace|Parkway|Pkwy|Circle|Highway|Hwy)\b"
+    r"(?:,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
+)
+
+# Empty marker groups let the callback dispatch on ``m.lastgroup``.  The shapes are disjoint
+# (3-2-4 vs 3-3-4 digit groups vs number + street words); the cue-dependent bare number comes
+# last so that a separated phone number always wins.
+_NUMERIC = re.compile(
+    r"[\d(+](?:"
+    rf"{_SSN_DASHED_BODY}(?P<ssn>)"
+    rf"|{_PHONE_BODY}(?P<phone>)"
+    rf"|{_ADDRESS_BODY}(?P<addr>)"
+    rf"|{_PHONE_BARE_BODY}(?P<bare>)"
+    r")"
+)
+
+_NAME = re.compile(
+    # Cues: pt / pt. / patient / Patient: / PATIENT: / Mr. Mrs. Ms. Mx. Miss.  Written as a
+    # branch of literals (fast first-character scan); the left word boundary is checked in the
+    # callback.  "PT" alone is physical therapy / prothrombin time, so it needs a colon.
+    r"(?P<cue>p(?:t|atient)|P(?:t|T|atient|ATIENT)|M(?:rs?|s|x|iss|ister))\b\.?"
+    r"(?:[ \t]+(?:[Nn]ame|NAME)\b)?"
+    r"(?:[ \t]*(?P<colon>:)[ \t]*|[ \t]+)"
+    r"(?P<name>"
+    # After a colon also accept EHR label styles: "Smith, John", "de la Cruz, Maria",
+    # "SMITH, JOHN".  Without a colon only "First [particles] Last" (1-3 capitalised words).
+    rf"(?(colon)(?:(?:{_PARTICLE}[ \t]+)*{_W}(?:[ \t]+{_W})?,[ \t]*{_W}(?:[ \t]+{_W})?"
+    rf"|{_CW}(?:,?[ \t]+{_CW}){{0,3}}"
+    rf"|(?:{_PARTICLE}[ \t]+)*{_W}(?:(?:[ \t]+{_PARTICLE})*[ \t]+{_W}){{0,2}})"
+    rf"|{_W}(?:(?:[ \t]+{_PARTICLE})*[ \t]+{_W}){{0,2}})"
+    r")"
+)
+_NAME_GATE = ("pt", "patient", "mr", "ms", "mx", "miss")
+_NAME_TOKEN = re.compile(rf"[\w{_APOS}.\-]+")
+
+
+# Capitalised words that follow a cue but are not names ("Patient Monitor", "pt. The pump ...",
+# "Patient: NONE").  Compared lower-case.
+_NOT_NAMES = frozenset(
+    """
+    monitor monitors monitoring cable cables module modules data side safety care circuit line
+    lines lift bed beds room rooms transport simulator tubing lead leads id identification label
+    labels alarm alarms connection connections connected weight table couch cradle support
+    interface information info demographics list census admission privacy flow portal position
+    positioning warmer warming unit units temperature temp return plate electrode electrodes
+    applied leakage auxiliary ground isolation sensor sensors probe probes controller pendant
+    handset call network server gateway wristband armband tag chart mode setup settings name
+    education services experience area zone bay record records number side environment gas
+    hookup end port cart chair scale parameters profile category type size class population
+    pump pumps device devices equipment vent ventilator bed unit system
+    the this that these those a an and but or if in on at to for from with was were is are has
+    had have no not none per will would should could did does do also then when while after
+    before during called reported reports states stated said says moved transferred discharged
+    admitted unable unknown unk yes all any other same new old see note notes please ok n/a
+    nurse rn staff tech biomed here there it its he she they we i my our their his her now
+    still currently ready available present absent waiting pending complained complaint fell
+    safe injury harm involved impact event incident family daughter son wife husband
+    rm ward floor pod icu er ed or pacu nicu alaris philips baxter zoll stryker hillrom
+    medtronic draeger mindray siemens ge monday tuesday wednesday thursday friday saturday sunday
+    """.split()
+)
+
+# Text right before a number that marks it as engineering data, not PII: "P/N 123-45-6789",
+# "SN 555-201-3344", "part# ...", "REF", "LOT", "model", firmware/version.
+_ENG_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:p/?n|pn|part(?:[ \t]*(?:no|number|num))?|s/?n|serial(?:[ \t]*(?:no|number|num))?"
+    r"|ref|lot|cat(?:alog)?|model|mdl|rev|fw|firmware|version|ver|sw|build|asset|tag|wo|"
+    r"ticket|case|rma|po|order|ip|mac|kit|code|error|err)\b\.?[ \t]*[:#]?[ \t]*)$"
+)
+
+
+def _eng_context(text: str, start: int) -> bool:
+    return _ENG_CUE_BEFORE.search(text, max(0, start - 24), start) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Replacement callbacks.  Each receives a hit list so counts are exact even when it declines.
+# ---------------------------------------------------------------------------------------------
+
+
+def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str:
+    hits.append(tag)
+    return f"{m.group('cue')}[{tag}]"
+
+
+def _glued(text: str, start: int) -> bool:
+    """True if the match at ``start`` continues a longer token (part no., version, IP...)."""
+    if start == 0:
+        return False
+    c = text[start - 1]
+    return c.isalnum() or c in "_/.-+"
+
+
+def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str:
+    s = m.group(0)
+    area, group, serial = s[:3], s[4:6], s[7:]
+    if (
+        area in ("000", "666")
+        or area[0] == "9"
+        or group == "00"
+        or serial == "0000"
+        or _eng_context(m.string, m.start())
+    ):
+        return s
+    hits.append("SSN")
+    return "[SSN]"
+
+
+def _phone_cb(m: re.Match, hits: list[str]) -> str:
+    s = m.group(0)
+    start = m.start()
+    if _glued(m.string, start) or _eng_context(m.string, start):
+        return s
+    if s[0] == "+" and s[1] != "1":
+        nd = sum(c.isdigit() for c in s)
+        if nd < 8 or nd > 15:
+            return s
+    hits.append("PHONE")
+    return "[PHONE]"
+
+
+def _phone_bare_cb(m: re.Match, hits: list[str]) -> str:
+    start = m.start()
+    if _PHONE_CUE_BEFORE.search(m.string, max(0, start - 32), start) is None:
+        return m.group(0)
+    hits.append("PHONE")
+    return "[PHONE]"
+
+
+def _name_cb(m: re.Match, hits: list[str]) -> str:
+    whole = m.group(0)
+    if _glued(m.string, m.start()):
+        return whole  # cue is the tail of a longer word ("script", "Helmsley")
+    if m.group("cue") == "PT" and not m.group("colon"):
+        return whole
+    name = m.group("name")
+    toks = list(_NAME_TOKEN.finditer(name))
+    if not toks or toks[0].group().lower().rstrip(".,") in _NOT_NAMES:
+        return whole
+    cut = len(name)
+    for t in toks[1:]:
+        if t.group().lower().rstrip(".,") in _NOT_NAMES:
+            cut = t.start()
+            break
+    kept = name[:cut].rstrip(" \t,")
+    if not kept:
+        return whole
+    hits.append("PATIENT_NAME")
+    prefix = whole[: m.start("name") - m.start()]
+    return f"{prefix}[PATIENT_NAME]{name[len(kept):]}"
+
+
+def _numeric_cb(m: re.Match, hits: list[str]) -> str:
+    kind = m.lastgroup
+    if kind == "phone":
+        return _phone_cb(m, hits)
+    if kind == "ssn":
+        return _ssn_dashed_cb(m, hits)
+    if kind == "addr":
+        hits.append("ADDRESS")
+        return "[ADDRESS]"
+    return _phone_bare_cb(m, hits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def _any(low: str, needles: tuple[str, ...]) -> bool:
+    for n in needles:
+        if n in low:
+            return True
+    return False
+
+
+def scrub_text(text: str | None) -> ScrubResult:
+    """Replace PII in ``text`` with typed placeholders. ``None`` stays ``None``."""
+    if text is None:
+        return ScrubResult(None, {})
+    if not isinstance(text, str):
+        raise TypeError(f"scrub_text expects str or None, got {type(text).__name__}")
+    if not text:
+        return ScrubResult(text, {})
+    hits: list[str] = []
+    low = text.lower()
+
+    # Order matters: e-mails first (they contain names and digits), then cue-based numbers
+    # (MRN/account/DOB/SSN) before the cue-less phone/SSN/address shapes, names last.
+    if "@" in text:
+        text, n = _EMAIL.subn("[EMAIL]", text)
+        hits.extend(["EMAIL"] * n)
+    if _any(low, _MRN_GATE):
+        text = _MRN.sub(lambda m: _cue_keep(m, "MRN", hits), text)
+    if _any(low, _ACCOUNT_GATE):
+        text = _ACCOUNT.sub(lambda m: _cue_keep(m, "ACCOUNT", hits), text)
+    if _any(low, _DOB_GATE):
+        text = _DOB.sub(lambda m: _cue_keep(m, "DOB", hits), text)
+    if _any(low, _SSN_GATE):
+        text = _SSN_CUE.sub(lambda m: _cue_keep(m, "SSN", hits), text)
+    text = _NUMERIC.sub(lambda m: _numeric_cb(m, hits), text)
+    if _any(low, _NAME_GATE):
+        text = _NAME.sub(lambda m: _name_cb(m, hits), text)
+
+    counts: dict[str, int] = {}
+    for h in hits:
+        counts[h] = counts.get(h, 0) + 1
+    return ScrubResult(text, counts)
+
+
+def scrub_array(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, dict[str, int]]:
+    """Scrub a string Arrow array. NULLs stay NULL; returns (array, total counts)."""
+    if isinstance(arr, pa.ChunkedArray):
+        typ = arr.type
+        values = arr.to_pylist()
+    elif isinstance(arr, pa.Array):
+        typ = arr.type
+        values = arr.to_pylist()
+    else:
+        raise TypeError(f"expected a pyarrow Array or ChunkedArray, got {type(arr).__name__}")
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_null(typ)):
+        raise TypeError(f"expected a string array, got {typ}")
+    totals: dict[str, int] = {}
+    out: list[str | None] = []
+    append = out.append
+    for v in values:
+        if v is None or not v:
+            append(v)
+            continue
+        res = scrub_text(v)
+        append(res.text)
+        for k, c in res.counts.items():
+            totals[k] = totals.get(k, 0) + c
+    return pa.array(out, type=typ if not pa.types.is_null(typ) else pa.string()), totals

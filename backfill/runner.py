@@ -191,8 +191,14 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
     init_ray()
     session = _start_session(cfg, run_id)
     try:
+        missing = _session_call(session.describe)
+        if missing:
+            print(f"note: {cfg.snowflake.table} has no column for {', '.join(missing)} (not "
+                  "mapped in snowflake.columns either); they are loaded as NULL",
+                  file=out, flush=True)
         if run is None:
-            start, end, parts = _plan(session, cfg, req)
+            start, end, parts = _session_call(session.plan, req.start, req.end,
+                                              cfg.pipeline.partition_rows, cfg.pipeline.bucket)
             print(f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end}), "
                   f"{len(parts)} partitions", file=out, flush=True)
             if req.dry_run:
@@ -238,15 +244,14 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
         ray.kill(session)
 
 
-def _plan(session: Any, cfg: Config, req: RunRequest) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
+def _session_call(method: Any, *args: Any) -> Any:
     try:
-        return ray.get(session.plan.remote(req.start, req.end, cfg.pipeline.partition_rows,
-                                           cfg.pipeline.bucket))
+        return ray.get(method.remote(*args))
     except RayError as exc:
         root = _unwrap(exc)
         if isinstance(root, BackfillError):
             raise root from exc
-        raise FatalError(f"planning failed: {root}", dependency="Snowflake") from exc
+        raise FatalError(f"{root}", dependency="Snowflake") from exc
 
 
 def _finish(dsn: str, schema: str, run_id: str, cfg: Config, pending: list[Partition],

@@ -95,28 +95,28 @@ _EMAIL = re.compile(
 # Separator between a cue and its value: "MRN 123", "MRN: 123", "MRN# 123", "MRN - 123".
 _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 
+# Cue-led patterns start with a character class of the cue's possible first letters and re-check
+# which cue it is with a lookbehind right after it (see the performance note above); the rest is
+# case-insensitive.  The left word boundary is checked in the callback.
 _MRN = re.compile(
-    r"(?P<cue>\b(?:"
-    r"(?i:mrn)s?|M\.R\.N\.?|MR[ \t]?\#|MR[ \t]?(?:No|Num)\b\.?"
-    r"|(?i:medical[ \t]+record|med\.?[ \t]*rec\.?)(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
-    r"|(?i:patient|pt)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"
+    r"(?P<cue>[MmPp](?:"
+    r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))"  # MRN, MRN#, MR#, MR No.
+    r"|(?<=M)\.R\.N\.?"  # M.R.N.
+    r"|(?<=[Mm])(?i:edical[ \t]+record|ed\.?[ \t]*rec\.?)"  # medical record, med rec
+    r"(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
+    r"|(?<=[Pp])(?i:atient|t)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"  # patient ID
     r")" + _SEP + r")"
     # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8)
     r"(?P<val>[A-Z]{0,3}\d(?:[\d\-]{3,18})\d)(?![\w\-])"
 )
-_MRN_GATE = ("mrn", "m.r.n", "mr#", "mr #", "mr no", "mr num", "medical record", "med rec",
-             "medrec", "med. rec", "patient id", "patient #", "patient no", "patient number",
-             "pt id", "pt #", "pt no", "pt number", "pt. id", "pt.id", "patient#", "pt#")
 
-_ACCOUNT = re.compile(
-    # hospital account / encounter / FIN / CSN numbers: cue + optional (#|no|number|id) + 6-12
-    # digits.  Vendor "case"/"PO"/"order" numbers are deliberately not matched.
-    r"(?P<cue>\b(?i:acct|account|encounter|enc|fin|csn|har|visit)"
-    r"(?:[ \t]*(?:\#|(?i:no\b\.?|number|num|id\b)))?" + _SEP + r")"
-    r"(?P<val>\d{6,12})(?![\w\-])"
+# Account / encounter / FIN / CSN / visit numbers are bare 6-12 digit runs after such a cue; they
+# are found by the _NUMERIC "bare" branch and confirmed by looking at the text before them.
+# Vendor "case"/"PO"/"order"/"ticket" numbers are deliberately not matched.
+_ACCOUNT_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:acct|account|encounter|enc|fin|csn|har|visit)"
+    r"(?:[ \t]*(?:\#|no\.?|number|num|id))?[ \t]*(?:[:#=\-][ \t]*){0,2})$"
 )
-_ACCOUNT_GATE = ("acct", "account", "encounter", "enc ", "enc#", "enc:", "fin ", "fin#", "fin:",
-                 "csn", "har ", "har#", "har:", "visit")
 
 # ---- Digit-led, cue-less shapes.  These run on every text, so they are combined into ONE
 # alternation (_NUMERIC below: one scan instead of four).  Each body is written to follow a first
@@ -127,11 +127,10 @@ _ACCOUNT_GATE = ("acct", "account", "encounter", "enc ", "enc#", "enc:", "fin ",
 _SSN_DASHED_BODY = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}(?![\w\-]|\.\d)"
 # SSN with a cue: also "123 45 6789" and "123456789".
 _SSN_CUE = re.compile(
-    r"(?P<cue>\b(?i:ssn|ss\#|ss[ \t]?no\b\.?|soc(?:ial)?[ \t]+sec(?:urity)?(?:[ \t]+"
-    r"(?:number|no\b\.?|\#))?|social)" + _SEP + r")"
+    r"(?P<cue>[Ss](?i:sn\b|s[ \t]?\#|s[ \t]?no\b\.?|oc(?:ial)?[ \t]+sec(?:urity)?"
+    r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b)" + _SEP + r")"
     r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4})(?![\w\-]|\.\d)"
 )
-_SSN_GATE = ("ssn", "ss#", "ss #", "ss no", "social")
 
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -147,15 +146,16 @@ _DATE = (
 )
 _DOB = re.compile(
     # Only with a cue: a bare date is a service date and must survive.
-    r"(?P<cue>(?:\bD\.O\.B\.?|\b(?i:dob)\b|\b(?i:date[ \t]+of[ \t]+birth|birth[ \t]?date)"
-    r"|\b(?i:born)(?:[ \t]+(?i:on|in))?|\bB\.D\.)" + _SEP + r")"
+    r"(?P<cue>[DdBb](?:"
+    r"(?<=D)\.O\.B\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
+    r"|(?<=[Bb])(?i:irth[ \t]?date|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."
+    r")" + _SEP + r")"
     rf"(?P<val>{_DATE})(?![\d/])"
 )
-_DOB_GATE = ("dob", "d.o.b", "birth", "born", "b.d.")
 
 # Phone numbers.  The lookbehind after the first character says which shape we are in.  A
 # separator is required between groups, so bare 10-digit serial numbers are not phones (those
-# need a cue, see _PHONE_BARE_BODY).  The callback rejects matches glued to a longer token (part
+# need a cue, see _BARE_BODY).  The callback rejects matches glued to a longer token (part
 # numbers, versions, IPs) or preceded by a P/N, SN, REF... label.
 _EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6}\b)?"
 _PHONE_BODY = (
@@ -167,10 +167,11 @@ _PHONE_BODY = (
     r"|(?<=\d)\d{2}[ .\-]\d{3}[ .\-]\d{4}"  # 617-555-0199, 617.555.0199, 617 555 0199
     r")(?![\w\-]|\.\d)" + _EXT
 )
-# 7-digit local numbers ("pager 555-1234") and unseparated 10/11-digit numbers: only after a
-# phone cue, which the callback looks for in the text just before the number.
-_PHONE_BARE_BODY = (
-    r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{9,10})(?![\w\-]|\.\d)" + _EXT
+# Bare numbers: 7-digit local phone numbers ("pager 555-1234"), unseparated 10/11-digit phone
+# numbers and 6-12 digit account numbers.  Only PII after a phone/account cue, which the callback
+# looks for in the text just before the number.
+_BARE_BODY = (
+    r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{5,11})(?![\w\-]|\.\d)" + _EXT
 )
 _PHONE_CUE_BEFORE = re.compile(
     r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
@@ -194,7 +195,7 @@ _NUMERIC = re.compile(
     rf"{_SSN_DASHED_BODY}(?P<ssn>)"
     rf"|{_PHONE_BODY}(?P<phone>)"
     rf"|{_ADDRESS_BODY}(?P<addr>)"
-    rf"|{_PHONE_BARE_BODY}(?P<bare>)"
+    rf"|{_BARE_BODY}(?P<bare>)"
     r")"
 )
 
@@ -214,7 +215,6 @@ _NAME = re.compile(
     rf"|{_W}(?:(?:[ \t]+{_PARTICLE})*[ \t]+{_W}){{0,2}})"
     r")"
 )
-_NAME_GATE = ("pt", "patient", "mr", "ms", "mx", "miss")
 _NAME_TOKEN = re.compile(rf"[\w{_APOS}.\-]+")
 
 
@@ -263,6 +263,8 @@ def _eng_context(text: str, start: int) -> bool:
 
 
 def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str:
+    if _glued(m.string, m.start()):
+        return m.group(0)  # cue is the tail of a longer word ("newborn", "expt")
     hits.append(tag)
     return f"{m.group('cue')}[{tag}]"
 
@@ -303,12 +305,20 @@ def _phone_cb(m: re.Match, hits: list[str]) -> str:
     return "[PHONE]"
 
 
-def _phone_bare_cb(m: re.Match, hits: list[str]) -> str:
-    start = m.start()
-    if _PHONE_CUE_BEFORE.search(m.string, max(0, start - 32), start) is None:
-        return m.group(0)
-    hits.append("PHONE")
-    return "[PHONE]"
+def _bare_cb(m: re.Match, hits: list[str]) -> str:
+    text, start = m.string, m.start()
+    lo = max(0, start - 40)
+    s = m.group(0)
+    if s.isdigit() and 6 <= len(s) <= 12 and _ACCOUNT_CUE_BEFORE.search(text, lo, start):
+        hits.append("ACCOUNT")
+        return "[ACCOUNT]"
+    number = s.split("x")[0].split("ext")[0]
+    if sum(c.isdigit() for c in number) in (7, 10, 11) and _PHONE_CUE_BEFORE.search(
+        text, lo, start
+    ):
+        hits.append("PHONE")
+        return "[PHONE]"
+    return s
 
 
 def _name_cb(m: re.Match, hits: list[str]) -> str:
@@ -343,19 +353,12 @@ def _numeric_cb(m: re.Match, hits: list[str]) -> str:
     if kind == "addr":
         hits.append("ADDRESS")
         return "[ADDRESS]"
-    return _phone_bare_cb(m, hits)
+    return _bare_cb(m, hits)
 
 
 # ---------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------
-
-
-def _any(low: str, needles: tuple[str, ...]) -> bool:
-    for n in needles:
-        if n in low:
-            return True
-    return False
 
 
 def scrub_text(text: str | None) -> ScrubResult:
@@ -367,24 +370,17 @@ def scrub_text(text: str | None) -> ScrubResult:
     if not text:
         return ScrubResult(text, {})
     hits: list[str] = []
-    low = text.lower()
 
     # Order matters: e-mails first (they contain names and digits), then cue-based numbers
-    # (MRN/account/DOB/SSN) before the cue-less phone/SSN/address shapes, names last.
+    # (MRN/DOB/SSN) before the cue-less phone/SSN/address/account shapes, names last.
     if "@" in text:
         text, n = _EMAIL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
-    if _any(low, _MRN_GATE):
-        text = _MRN.sub(lambda m: _cue_keep(m, "MRN", hits), text)
-    if _any(low, _ACCOUNT_GATE):
-        text = _ACCOUNT.sub(lambda m: _cue_keep(m, "ACCOUNT", hits), text)
-    if _any(low, _DOB_GATE):
-        text = _DOB.sub(lambda m: _cue_keep(m, "DOB", hits), text)
-    if _any(low, _SSN_GATE):
-        text = _SSN_CUE.sub(lambda m: _cue_keep(m, "SSN", hits), text)
+    text = _MRN.sub(lambda m: _cue_keep(m, "MRN", hits), text)
+    text = _DOB.sub(lambda m: _cue_keep(m, "DOB", hits), text)
+    text = _SSN_CUE.sub(lambda m: _cue_keep(m, "SSN", hits), text)
     text = _NUMERIC.sub(lambda m: _numeric_cb(m, hits), text)
-    if _any(low, _NAME_GATE):
-        text = _NAME.sub(lambda m: _name_cb(m, hits), text)
+    text = _NAME.sub(lambda m: _name_cb(m, hits), text)
 
     counts: dict[str, int] = {}
     for h in hits:

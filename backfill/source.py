@@ -24,7 +24,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from backfill import schema as S
 from backfill.config import SnowflakeConfig
-from backfill.errors import FatalError, TransientError
+from backfill.errors import ConfigError, FatalError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +70,28 @@ def connect(cfg: SnowflakeConfig) -> Any:
         ) from exc
 
 
-def select_list(cfg: SnowflakeConfig) -> str:
-    """``SELECT`` list that renames source columns to the canonical names."""
+def select_list(cfg: SnowflakeConfig, available: set[str] | None = None) -> tuple[str, list[str]]:
+    """``SELECT`` list renaming source columns to the canonical names, and the canonical
+    columns the source lacks (selected as NULL). ``available``: the table's columns."""
     mapping = {S.ID: cfg.id_column, S.CREATED_AT: cfg.timestamp_column, **cfg.columns}
     unknown = set(cfg.columns) - set(S.CANONICAL_COLUMNS)
     if unknown:
-        from backfill.errors import ConfigError
-
         raise ConfigError(f"snowflake.columns: unknown canonical field(s) {sorted(unknown)}; "
                           f"known: {', '.join(S.CANONICAL_COLUMNS)}")
-    return ", ".join(
-        f"{mapping.get(name, name)} AS {name}" for name in S.CANONICAL_COLUMNS
-    )
+    items, missing = [], []
+    for name in S.CANONICAL_COLUMNS:
+        source = mapping.get(name, name)
+        if available is not None and source.upper() not in available:
+            key = {S.ID: "snowflake.id_column", S.CREATED_AT: "snowflake.timestamp_column"}.get(
+                name, f"snowflake.columns.{name}" if name in cfg.columns else "")
+            if key:
+                raise ConfigError(f"{key}: column {source} is not in {cfg.table} "
+                                  f"(columns: {', '.join(sorted(available))})")
+            missing.append(name)
+            items.append(f"NULL AS {name}")
+        else:
+            items.append(f"{source} AS {name}")
+    return ", ".join(items), missing
 
 
 @dataclass(frozen=True)
@@ -188,16 +198,37 @@ class SnowflakeSession:
     """The one Snowflake session of a run, on the driver's node (DESIGN decision 1)."""
 
     def __init__(self, cfg: SnowflakeConfig) -> None:
+        # Connect on first use, not here: an error in a method reaches the driver with its
+        # cause, while a failed actor constructor arrives as an opaque ActorDiedError.
         self.cfg = cfg
-        self.conn = connect(cfg)
-        self.sql = (
-            f"SELECT {select_list(cfg)} FROM {cfg.table} "
-            f"WHERE {cfg.timestamp_column} >= %s AND {cfg.timestamp_column} < %s"
-        )
+        self.conn: Any = None
+        self.columns = ""
+        self.missing: list[str] = []
+
+    def _ensure(self) -> None:
+        if self.conn is not None and not self.conn.is_closed():
+            return
+        import snowflake.connector
+
+        self.conn = connect(self.cfg)
+        cur = self.conn.cursor()
+        try:
+            cur.execute(f"SELECT * FROM {self.cfg.table} LIMIT 0")
+        except snowflake.connector.errors.ProgrammingError as exc:
+            raise ConfigError(f"snowflake.table: cannot read {self.cfg.database}."
+                              f"{self.cfg.schema_}.{self.cfg.table}: {exc.msg}") from None
+        available = {str(d.name).upper() for d in cur.description}
+        self.columns, self.missing = select_list(self.cfg, available)
+
+    def describe(self) -> list[str]:
+        """Connect, check the table and its columns; return canonical columns it lacks."""
+        self._ensure()
+        return self.missing
 
     def plan(self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int,
              unit: str) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
         """Resolve open bounds from the table and plan ``[start, end)``."""
+        self._ensure()
         planner = Planner(self.cfg, self.conn)
         if start is None or end is None:
             bounds = planner.bounds()
@@ -212,21 +243,29 @@ class SnowflakeSession:
     def partition_batches(self, lo: dt.datetime, hi: dt.datetime) -> list[Any]:
         import snowflake.connector
 
+        self._ensure()
+        ts = self.cfg.timestamp_column
         try:
             cur = self.conn.cursor()
-            cur.execute(self.sql, (lo, hi))
+            cur.execute(f"SELECT {self.columns} FROM {self.cfg.table} "
+                        f"WHERE {ts} >= %s AND {ts} < %s", (lo, hi))
             return list(cur.get_result_batches() or [])
+        except snowflake.connector.errors.ProgrammingError as exc:
+            raise FatalError(f"query for [{lo}, {hi}) failed: {exc}",
+                             dependency="Snowflake") from exc
         except snowflake.connector.errors.DatabaseError as exc:
+            # Dropped sessions, network faults, warehouse hiccups: a retry may cure them.
             if self.conn.is_closed():
-                self.conn = connect(self.cfg)
+                self.conn = None
             raise TransientError(f"Snowflake query for [{lo}, {hi}) failed: {exc}") from exc
 
     def rows_by_ids(self, ids: list[str]) -> list[Any]:
         """Result batches of the given ids (``retry-failed``)."""
+        self._ensure()
         cur = self.conn.cursor()
         placeholders = ", ".join(["%s"] * len(ids))
         cur.execute(
-            f"SELECT {select_list(self.cfg)} FROM {self.cfg.table} "
+            f"SELECT {self.columns} FROM {self.cfg.table} "
             f"WHERE {self.cfg.id_column} IN ({placeholders})",
             ids,
         )

@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from backfill import errors as E
 from backfill.config import Config, load_config
@@ -27,21 +27,25 @@ def _date(text: str) -> dt.datetime:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2, as the contract says
+    def error(self, message: str) -> NoReturn:  # usage errors exit 2, as the contract says
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(E.EXIT_CONFIG)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="backfill", description="Backfill of medical work orders: "
-                     "Snowflake -> PII scrub -> LLM extraction + embeddings -> PostgreSQL.")
+    parser = _Parser(
+        prog="backfill",
+        description="Backfill of medical work orders: "
+        "Snowflake -> PII scrub -> LLM extraction + embeddings -> PostgreSQL.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", help="YAML config (default: $BACKFILL_CONFIG, then "
-                       "config/backfill.yaml)")
+        p.add_argument(
+            "--config", help="YAML config (default: $BACKFILL_CONFIG, then config/backfill.yaml)"
+        )
         p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
         return p
 
@@ -49,8 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date, help="first timestamp, inclusive (ISO 8601)")
     run.add_argument("--end", type=_date, help="last timestamp, exclusive (ISO 8601)")
     run.add_argument("--run-id", help="resume this run (or start it under this id)")
-    run.add_argument("--dry-run", action="store_true",
-                     help="plan and estimate only; write nothing")
+    run.add_argument("--dry-run", action="store_true", help="plan and estimate only; write nothing")
 
     status = command("status", "progress of one run or of all runs")
     status.add_argument("--run-id")
@@ -61,10 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", "the whole job on the embedded local stack, no credentials")
     demo.add_argument("--records", type=int, default=20_000, help="synthetic work orders")
-    demo.add_argument("--latency-ms", type=float, default=50.0,
-                      help="simulated API latency")
-    demo.add_argument("--workdir", default=".backfill/demo",
-                      help="where the demo keeps its database and files")
+    demo.add_argument("--latency-ms", type=float, default=50.0, help="simulated API latency")
+    demo.add_argument(
+        "--workdir", default=".backfill/demo", help="where the demo keeps its database and files"
+    )
     return parser
 
 
@@ -78,17 +81,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start >= args.end:
         raise E.ConfigError(f"--start {args.start} is not before --end {args.end}")
     cfg = _config(args)
-    result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id,
-                                     args.dry_run))
+    result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run))
     if not args.dry_run:
         print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
 
 def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = None) -> str:
-    lines = [f"run {run_id}: {summary.get('ok', 0):,} ok, {summary.get('failed', 0):,} failed "
-             f"of {summary.get('records', 0):,} records"
-             + (f" in {seconds:.0f} s" if seconds is not None else "")]
+    lines = [
+        f"run {run_id}: {summary.get('ok', 0):,} ok, {summary.get('failed', 0):,} failed "
+        f"of {summary.get('records', 0):,} records"
+        + (f" in {seconds:.0f} s" if seconds is not None else "")
+    ]
     for key, n in summary.get("failed_by_stage", {}).items():
         lines.append(f"  failed {key}: {n:,}")
     return "\n".join(lines)
@@ -120,8 +124,10 @@ COMMANDS = {"run": cmd_run, "status": cmd_status, "report": cmd_report, "demo": 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return COMMANDS[args.command](args)
     except E.ConfigError as exc:

@@ -110,7 +110,9 @@ class ModelEndpointConfig(_Section):
     @model_validator(mode="after")
     def _check_provider(self) -> ModelEndpointConfig:
         if self.provider == "azure_openai" and not self.endpoint:
-            raise ValueError("provider azure_openai needs endpoint (https://<resource>.openai.azure.com)")
+            raise ValueError(
+                "provider azure_openai needs endpoint (https://<resource>.openai.azure.com)"
+            )
         if not _filled(self.api_key):
             raise ValueError("api_key is empty")
         return self
@@ -151,18 +153,21 @@ class PipelineConfig(_Section):
 
 class Config(_Section):
     snowflake: SnowflakeConfig
-    postgres: PostgresConfig = PostgresConfig()
+    postgres: PostgresConfig = Field(default_factory=lambda: PostgresConfig())
     llm: LLMConfig
     embedding: EmbeddingConfig
-    pipeline: PipelineConfig = PipelineConfig()
+    pipeline: PipelineConfig = Field(default_factory=lambda: PipelineConfig())
 
     @model_validator(mode="before")
     @classmethod
     def _embedding_inherits_llm(cls, data: Any) -> Any:
         """``embedding`` takes the same keys as ``llm``; the connection keys it leaves out
         (endpoint, api_key, api_version, provider) are the LLM's."""
-        if isinstance(data, dict) and isinstance(data.get("llm"), dict) \
-                and isinstance(data.get("embedding"), dict):
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("llm"), dict)
+            and isinstance(data.get("embedding"), dict)
+        ):
             emb = dict(data["embedding"])
             for key in ("provider", "endpoint", "api_key", "api_version"):
                 if emb.get(key) is None and data["llm"].get(key) is not None:
@@ -223,7 +228,9 @@ def parse_config(raw: Any, source: str = "<config>", env: dict[str, str] | None 
             hint = ""
             section = key.split(".")[0]
             for ref_key, names in refs.items():
-                if ref_key == key or (ref_key.startswith(section + ".") and ref_key.split(".")[-1] in msg):
+                if ref_key == key or (
+                    ref_key.startswith(section + ".") and ref_key.split(".")[-1] in msg
+                ):
                     hint = f" (set {', '.join(names)} in the environment)"
                     break
             lines.append(f"  {key}: {msg}{hint}")

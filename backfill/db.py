@@ -50,8 +50,12 @@ def connect(dsn: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any]:
 def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:
     """Run ``fn`` (which opens its own connection), retrying faults a reconnect cures."""
 
-    @retry(retry=retry_if_exception_type(TRANSIENT_PG_ERRORS), stop=stop_after_attempt(attempts),
-           wait=wait_exponential_jitter(multiplier=0.5, max=20), reraise=True)
+    @retry(
+        retry=retry_if_exception_type(TRANSIENT_PG_ERRORS),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential_jitter(multiplier=0.5, max=20),
+        reraise=True,
+    )
     def attempt() -> T:
         return fn()
 
@@ -61,7 +65,7 @@ def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:
         raise FatalError(f"{what} failed {attempts} times: {exc}", dependency="PostgreSQL") from exc
 
 
-def ddl(schema: str, dimensions: int) -> list[sql.Composable]:
+def ddl(schema: str, dimensions: int) -> list[sql.Composed]:
     s = sql.Identifier(schema)
     statements = [
         "CREATE EXTENSION IF NOT EXISTS vector",
@@ -78,7 +82,8 @@ def ddl(schema: str, dimensions: int) -> list[sql.Composable]:
             partition_id integer,
             loaded_at timestamptz NOT NULL DEFAULT now())""",
         "CREATE INDEX IF NOT EXISTS maintenance_logs_run_idx ON {s}.maintenance_logs (run_id)",
-        "CREATE INDEX IF NOT EXISTS maintenance_logs_created_idx ON {s}.maintenance_logs (created_at)",
+        "CREATE INDEX IF NOT EXISTS maintenance_logs_created_idx"
+        " ON {s}.maintenance_logs (created_at)",
         """CREATE TABLE IF NOT EXISTS {s}.ai_extracted_data (
             work_order_id text PRIMARY KEY,
             equipment_category text NOT NULL,
@@ -100,7 +105,8 @@ def ddl(schema: str, dimensions: int) -> list[sql.Composable]:
             output_tokens integer,
             run_id text NOT NULL,
             extracted_at timestamptz NOT NULL DEFAULT now())""",
-        "CREATE INDEX IF NOT EXISTS ai_extracted_failure_idx ON {s}.ai_extracted_data (failure_mode)",
+        "CREATE INDEX IF NOT EXISTS ai_extracted_failure_idx"
+        " ON {s}.ai_extracted_data (failure_mode)",
         f"""CREATE TABLE IF NOT EXISTS {{s}}.semantic_embeddings (
             work_order_id text NOT NULL,
             model text NOT NULL,

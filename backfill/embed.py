@@ -38,16 +38,23 @@ class Embedder:
             except openai.OpenAIError as exc:
                 err = classify(exc, "embed")
                 if isinstance(err, openai.OpenAIError):
-                    raise FatalError(f"{type(exc).__name__}: {exc}. Check embedding.endpoint, "
-                                     "embedding.api_key and embedding.deployment.",
-                                     dependency="Embedding API") from exc
+                    raise FatalError(
+                        f"{type(exc).__name__}: {exc}. Check embedding.endpoint, "
+                        "embedding.api_key and embedding.deployment.",
+                        dependency="Embedding API",
+                    ) from exc
                 raise err from exc
-        vectors = [np.asarray(d.embedding, dtype=np.float32)
-                   for d in sorted(resp.data, key=lambda d: d.index)]
+        vectors = [
+            np.asarray(d.embedding, dtype=np.float32)
+            for d in sorted(resp.data, key=lambda d: d.index)
+        ]
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
-                raise RecordError("embed", "WrongDimensions",
-                                  f"got {v.shape[0]} dimensions, expected {self.cfg.dimensions}")
+                raise RecordError(
+                    "embed",
+                    "WrongDimensions",
+                    f"got {v.shape[0]} dimensions, expected {self.cfg.dimensions}",
+                )
         return vectors
 
     async def _embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
@@ -61,8 +68,9 @@ class Embedder:
         except TransientError as exc:
             self.unavailable_streak += 1
             if self.unavailable_streak >= MAX_CONSECUTIVE_UNAVAILABLE:
-                raise FatalError(str(exc), dependency=f"embedding deployment "
-                                 f"{self.cfg.deployment!r}") from exc
+                raise FatalError(
+                    str(exc), dependency=f"embedding deployment {self.cfg.deployment!r}"
+                ) from exc
             return [exc] * len(texts)
         # The request was rejected as a whole: find the input(s) at fault.
         results = await asyncio.gather(*(self._embed_chunk([t]) for t in texts))
@@ -74,8 +82,9 @@ class Embedder:
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]
         size = self.cfg.batch_size
-        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
         answers = await asyncio.gather(*(self._embed_chunk([docs[i] for i in c]) for c in chunks))
         results: list[Any] = [r for chunk in answers for r in chunk]
-        return apply_outcomes(table, todo, results,
-                              {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)})
+        return apply_outcomes(
+            table, todo, results, {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)}
+        )

@@ -61,10 +61,10 @@ class Extractor:
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         async with self.limit:
             try:
-                resp = await self.client.chat.completions.create(
+                resp = await self.client.chat.completions.create(  # type: ignore[call-overload]
                     model=self.cfg.deployment,
-                    messages=messages,  # type: ignore[arg-type]
-                    response_format=RESPONSE_FORMAT,  # type: ignore[arg-type]
+                    messages=messages,
+                    response_format=RESPONSE_FORMAT,
                     temperature=self.cfg.temperature,
                     max_tokens=self.cfg.max_output_tokens,
                 )
@@ -78,8 +78,11 @@ class Extractor:
         if getattr(choice.message, "refusal", None):
             raise RecordError("extract", "Refusal", str(choice.message.refusal)[:500])
         if choice.finish_reason == "length":
-            raise RecordError("extract", "AnswerTooLong",
-                              f"answer exceeded llm.max_output_tokens={self.cfg.max_output_tokens}")
+            raise RecordError(
+                "extract",
+                "AnswerTooLong",
+                f"answer exceeded llm.max_output_tokens={self.cfg.max_output_tokens}",
+            )
         return choice.message.content or "", tin, tout
 
     async def extract_one(self, document: str) -> tuple[str, int, int]:
@@ -95,8 +98,11 @@ class Extractor:
             # One repair attempt: show the model its answer and what was wrong with it.
             messages += [
                 {"role": "assistant", "content": content},
-                {"role": "user", "content": "That answer is invalid: "
-                 f"{_short_errors(first)}. Answer again with JSON matching the schema."},
+                {
+                    "role": "user",
+                    "content": "That answer is invalid: "
+                    f"{_short_errors(first)}. Answer again with JSON matching the schema.",
+                },
             ]
             content, tin2, tout2 = await self._ask(messages)
             tin, tout = tin + tin2, tout + tout2
@@ -104,10 +110,13 @@ class Extractor:
                 extraction = S.Extraction.model_validate_json(content)
             except ValidationError as second:
                 kind = "InvalidJSON" if _is_json_error(second) else "SchemaViolation"
-                raise RecordError("extract", kind,
-                                  f"after one repair: {_short_errors(second)}") from None
-        doc = {"extraction": extraction.model_dump(mode="json"),
-               "warnings": grounding_warnings(extraction, document)}
+                raise RecordError(
+                    "extract", kind, f"after one repair: {_short_errors(second)}"
+                ) from None
+        doc = {
+            "extraction": extraction.model_dump(mode="json"),
+            "warnings": grounding_warnings(extraction, document),
+        }
         return json.dumps(doc), tin, tout
 
     async def _guarded(self, document: str) -> tuple[str, int, int] | Exception:
@@ -123,10 +132,15 @@ class Extractor:
                         dependency=f"LLM deployment {self.cfg.deployment!r}",
                     ) from exc
             return exc
-        except (openai.AuthenticationError, openai.PermissionDeniedError,
-                openai.NotFoundError) as exc:
-            raise FatalError(f"{type(exc).__name__}: {exc}. Check llm.endpoint, llm.api_key "
-                             "and llm.deployment.", dependency="LLM") from exc
+        except (
+            openai.AuthenticationError,
+            openai.PermissionDeniedError,
+            openai.NotFoundError,
+        ) as exc:
+            raise FatalError(
+                f"{type(exc).__name__}: {exc}. Check llm.endpoint, llm.api_key and llm.deployment.",
+                dependency="LLM",
+            ) from exc
         self.unavailable_streak = 0
         return result
 
@@ -136,13 +150,21 @@ class Extractor:
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]
         results = await asyncio.gather(*(self._guarded(docs[i]) for i in todo))
-        return apply_outcomes(table, todo, results, {
-            S.EXTRACTION: pa.string(), S.TOKENS_IN: pa.int32(), S.TOKENS_OUT: pa.int32(),
-        })
+        return apply_outcomes(
+            table,
+            todo,
+            results,
+            {
+                S.EXTRACTION: pa.string(),
+                S.TOKENS_IN: pa.int32(),
+                S.TOKENS_OUT: pa.int32(),
+            },
+        )
 
 
-def apply_outcomes(table: pa.Table, rows: list[int], results: list[Any],
-                   new_columns: dict[str, pa.DataType]) -> pa.Table:
+def apply_outcomes(
+    table: pa.Table, rows: list[int], results: list[Any], new_columns: dict[str, pa.DataType]
+) -> pa.Table:
     """Add a stage's result columns; turn its exceptions into failed-row outcomes."""
     n = table.num_rows
     values: dict[str, list[Any]] = {name: [None] * n for name in new_columns}
@@ -154,21 +176,31 @@ def apply_outcomes(table: pa.Table, rows: list[int], results: list[Any],
         if isinstance(result, Exception):
             status[i] = S.FAILED
             if isinstance(result, RecordError):
-                stage[i], err_class[i], err_msg[i] = result.stage, result.error_class, result.message
+                stage[i], err_class[i], err_msg[i] = (
+                    result.stage,
+                    result.error_class,
+                    result.message,
+                )
             else:
                 stage[i] = _stage_of(new_columns)
-                err_class[i] = "Unavailable" if isinstance(result, TransientError) \
-                    else type(result).__name__
+                err_class[i] = (
+                    "Unavailable" if isinstance(result, TransientError) else type(result).__name__
+                )
                 err_msg[i] = str(result)[:2000]
             continue
         if not isinstance(result, tuple):
             result = (result,)
         for name, value in zip(new_columns, result, strict=True):
             values[name][i] = value
-    for name, column in ((S.STATUS, status), (S.STAGE, stage), (S.ERROR_CLASS, err_class),
-                         (S.ERROR_MESSAGE, err_msg)):
-        table = table.set_column(table.schema.get_field_index(name), name,
-                                 pa.array(column, pa.string()))
+    for name, column in (
+        (S.STATUS, status),
+        (S.STAGE, stage),
+        (S.ERROR_CLASS, err_class),
+        (S.ERROR_MESSAGE, err_msg),
+    ):
+        table = table.set_column(
+            table.schema.get_field_index(name), name, pa.array(column, pa.string())
+        )
     for name, dtype in new_columns.items():
         table = table.append_column(name, pa.array(values[name], dtype))
     return table

@@ -28,7 +28,7 @@ def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
     }
     if cfg.provider == "azure_openai":
         return openai.AsyncAzureOpenAI(
-            azure_endpoint=cfg.endpoint, api_version=cfg.api_version, **common
+            azure_endpoint=cfg.endpoint or "", api_version=cfg.api_version, **common
         )
     return openai.AsyncOpenAI(base_url=cfg.endpoint or None, **common)
 
@@ -59,11 +59,19 @@ def classify(exc: Exception, stage: str) -> Exception:
         if code == "content_filter":
             return RecordError(stage, "ContentFilter", str(body.get("message") or exc)[:500])
         return RecordError(stage, "BadRequest", str(exc)[:500])
-    if isinstance(exc, (openai.RateLimitError, openai.InternalServerError,
-                        openai.APITimeoutError, openai.APIConnectionError)):
+    if isinstance(
+        exc,
+        (
+            openai.RateLimitError,
+            openai.InternalServerError,
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+        ),
+    ):
         return TransientError(f"{type(exc).__name__}: {str(exc)[:300]}")
-    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError,
-                        openai.NotFoundError)):
+    if isinstance(
+        exc, (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
+    ):
         return exc  # fatal: wrong key, endpoint or deployment; the caller stops the job
     if isinstance(exc, openai.APIStatusError):
         return RecordError(stage, f"HTTP{exc.status_code}", str(exc)[:500])

@@ -43,15 +43,23 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # Progress bars only on a terminal; elsewhere our own progress lines say where it stands.
     ctx.enable_progress_bars = ctx.enable_progress_bars and sys.stderr.isatty()
     ds = ray.data.read_datasource(
-        SnowflakeDatasource(spec.session, spec.partitions),
+        SnowflakeDatasource(spec.session, spec.partitions, p.batch_size),
         override_num_blocks=max(1, len(spec.partitions)),
     )
+    # Blocks of batch_size rows all the way to the sink. Without this a map task's output
+    # block is as large as its input (a whole result chunk): the unit of commit, and what a
+    # crash can lose, would be a partition, and progress would move in jumps.
+    ds = ds.repartition(target_num_rows_per_block=p.batch_size)
     ds = ds.map_batches(
         prepare_batch,
         batch_format="pyarrow",
         batch_size=p.batch_size,
-        fn_kwargs={"dsn": spec.dsn, "schema": cfg.postgres.schema_, "run_id": spec.run_id,
-                   "max_chars": p.max_text_chars},
+        fn_kwargs={
+            "dsn": spec.dsn,
+            "schema": cfg.postgres.schema_,
+            "run_id": spec.run_id,
+            "max_chars": p.max_text_chars,
+        },
         num_cpus=0.5,
     )
     ds = ds.map_batches(
@@ -59,8 +67,9 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         fn_constructor_kwargs={"cfg": cfg.llm},
         batch_format="pyarrow",
         batch_size=p.batch_size,
-        compute=ActorPoolStrategy(min_size=1, max_size=p.extract_actors,
-                                  max_concurrent_calls_per_actor=4),
+        compute=ActorPoolStrategy(
+            min_size=1, max_size=p.extract_actors, max_concurrent_calls_per_actor=4
+        ),
         num_cpus=IO_ACTOR_CPUS,
     )
     ds = ds.map_batches(
@@ -68,18 +77,24 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         fn_constructor_kwargs={"cfg": cfg.embedding},
         batch_format="pyarrow",
         batch_size=p.batch_size,
-        compute=ActorPoolStrategy(min_size=1, max_size=p.embed_actors,
-                                  max_concurrent_calls_per_actor=4),
+        compute=ActorPoolStrategy(
+            min_size=1, max_size=p.embed_actors, max_concurrent_calls_per_actor=4
+        ),
         num_cpus=IO_ACTOR_CPUS,
     )
     return ds
 
 
 def make_sink(spec: PipelineSpec) -> PostgresDatasink:
-    return PostgresDatasink(WriteTarget(
-        dsn=spec.dsn, schema=spec.cfg.postgres.schema_, run_id=spec.run_id,
-        llm_model=spec.cfg.llm.deployment, embedding_model=spec.cfg.embedding.deployment,
-    ))
+    return PostgresDatasink(
+        WriteTarget(
+            dsn=spec.dsn,
+            schema=spec.cfg.postgres.schema_,
+            run_id=spec.run_id,
+            llm_model=spec.cfg.llm.deployment,
+            embedding_model=spec.cfg.embedding.deployment,
+        )
+    )
 
 
 def run_pipeline(spec: PipelineSpec) -> PostgresDatasink:

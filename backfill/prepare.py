@@ -36,10 +36,15 @@ def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
 
     def query() -> set[str]:
         try:
-            rows = _conn(dsn, schema).execute(
-                "SELECT work_order_id FROM maintenance_logs WHERE run_id = %s "
-                "AND work_order_id = ANY(%s)", (run_id, ids),
-            ).fetchall()
+            rows = (
+                _conn(dsn, schema)
+                .execute(
+                    "SELECT work_order_id FROM maintenance_logs WHERE run_id = %s "
+                    "AND work_order_id = ANY(%s)",
+                    (run_id, ids),
+                )
+                .fetchall()
+            )
         except TRANSIENT_PG_ERRORS:
             _connections.pop(f"{dsn}|{schema}|{os.getpid()}", None)
             raise
@@ -59,12 +64,17 @@ def drop_done(table: pa.Table, dsn: str, schema: str, run_id: str) -> pa.Table:
     return table.filter(keep)
 
 
-def _fail_where(mask: pa.Array, stage: str, error_class: str, message: str,
-                status: pa.Array, cols: dict[str, pa.Array]) -> pa.Array:
+def _fail_where(
+    mask: pa.Array,
+    stage: str,
+    error_class: str,
+    message: str,
+    status: pa.Array,
+    cols: dict[str, pa.Array],
+) -> pa.Array:
     """Mark rows failed where ``mask`` holds and they are not failed already."""
     newly = pc.and_(mask, pc.equal(status, S.OK))
-    for name, value in ((S.STAGE, stage), (S.ERROR_CLASS, error_class),
-                        (S.ERROR_MESSAGE, message)):
+    for name, value in ((S.STAGE, stage), (S.ERROR_CLASS, error_class), (S.ERROR_MESSAGE, message)):
         cols[name] = pc.if_else(newly, value, cols[name])
     return pc.if_else(newly, S.FAILED, status)
 
@@ -76,19 +86,35 @@ def validate(table: pa.Table) -> pa.Table:
     cols: dict[str, pa.Array] = {
         name: pa.nulls(n, pa.string()) for name in (S.STAGE, S.ERROR_CLASS, S.ERROR_MESSAGE)
     }
-    status = _fail_where(pc.is_null(table.column(S.ID)).combine_chunks(), "validate",
-                         "MissingId", f"source row has no {S.ID}", status, cols)
-    status = _fail_where(pc.is_null(table.column(S.CREATED_AT)).combine_chunks(), "validate",
-                         "MissingTimestamp", f"source row has no {S.CREATED_AT}", status, cols)
+    status = _fail_where(
+        pc.is_null(table.column(S.ID)).combine_chunks(),
+        "validate",
+        "MissingId",
+        f"source row has no {S.ID}",
+        status,
+        cols,
+    )
+    status = _fail_where(
+        pc.is_null(table.column(S.CREATED_AT)).combine_chunks(),
+        "validate",
+        "MissingTimestamp",
+        f"source row has no {S.CREATED_AT}",
+        status,
+        cols,
+    )
     empty = None
     for name in S.FREE_TEXT:
         blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(table.column(name)), ""), True)
         empty = blank if empty is None else pc.and_(empty, blank)
     assert empty is not None
-    status = _fail_where(empty.combine_chunks() if isinstance(empty, pa.ChunkedArray) else empty,
-                         "validate", "EmptyText",
-                         "problem description, technician notes and resolution are all empty",
-                         status, cols)
+    status = _fail_where(
+        empty.combine_chunks() if isinstance(empty, pa.ChunkedArray) else empty,
+        "validate",
+        "EmptyText",
+        "problem description, technician notes and resolution are all empty",
+        status,
+        cols,
+    )
     table = table.append_column(S.STATUS, status)
     for name in (S.STAGE, S.ERROR_CLASS, S.ERROR_MESSAGE):
         table = table.append_column(name, cols[name])
@@ -131,7 +157,8 @@ def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
     return table.append_column(S.DOCUMENT, document).append_column(S.TRUNCATED, truncated)
 
 
-def prepare_batch(table: pa.Table, *, dsn: str, schema: str, run_id: str,
-                  max_chars: int) -> pa.Table:
+def prepare_batch(
+    table: pa.Table, *, dsn: str, schema: str, run_id: str, max_chars: int
+) -> pa.Table:
     table = drop_done(table, dsn, schema, run_id)
     return compose_documents(validate(table), max_chars)

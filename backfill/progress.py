@@ -20,8 +20,9 @@ from backfill.source import Partition
 RUNNING, DONE, FAILED = "running", "done", "failed"
 
 
-def record_block(cur: psycopg.Cursor[Any], run_id: str, key: str,
-                 counts: dict[int, tuple[int, int]]) -> None:
+def record_block(
+    cur: psycopg.Cursor[Any], run_id: str, key: str, counts: dict[int, tuple[int, int]]
+) -> None:
     """Add a block's counts to its partitions; mark a partition done when all its rows are in.
 
     The partition row is locked before its blocks are summed, so that two writers of the
@@ -71,37 +72,54 @@ def load_run(conn: psycopg.Connection[Any], run_id: str) -> RunRecord | None:
     return RunRecord(run_id, state, info.get("params", {}), parts)
 
 
-def create_run(conn: psycopg.Connection[Any], run_id: str, params: dict[str, Any],
-               partitions: list[Partition]) -> None:
+def create_run(
+    conn: psycopg.Connection[Any], run_id: str, params: dict[str, Any], partitions: list[Partition]
+) -> None:
     """Store the run's plan; the plan is fixed for the life of the run (DESIGN decision 2)."""
     with conn.transaction():
         conn.execute(
             "INSERT INTO etl_metadata (run_id, kind, item, state, rows_expected, info) "
             "VALUES (%s, 'run', '', %s, %s, %s)",
-            (run_id, RUNNING, sum(p.rows for p in partitions),
-             json.dumps({"params": params, "plan": [p.to_json() for p in partitions]})),
+            (
+                run_id,
+                RUNNING,
+                sum(p.rows for p in partitions),
+                json.dumps({"params": params, "plan": [p.to_json() for p in partitions]}),
+            ),
         )
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO etl_metadata (run_id, kind, item, state, partition_id, "
                 "rows_expected, info) VALUES (%s, 'partition', %s, %s, %s, %s, %s)",
-                [(run_id, str(p.index), "done" if p.rows == 0 else "pending", p.index, p.rows,
-                  json.dumps(p.to_json())) for p in partitions],
+                [
+                    (
+                        run_id,
+                        str(p.index),
+                        "done" if p.rows == 0 else "pending",
+                        p.index,
+                        p.rows,
+                        json.dumps(p.to_json()),
+                    )
+                    for p in partitions
+                ],
             )
 
 
 def pending_partitions(conn: psycopg.Connection[Any], run: RunRecord) -> list[Partition]:
     done = {
-        int(item) for (item,) in conn.execute(
+        int(item)
+        for (item,) in conn.execute(
             "SELECT item FROM etl_metadata WHERE run_id = %s AND kind = 'partition' "
-            "AND state = 'done'", (run.run_id,),
+            "AND state = 'done'",
+            (run.run_id,),
         )
     }
     return [p for p in run.partitions if p.index not in done]
 
 
-def set_run_state(conn: psycopg.Connection[Any], run_id: str, state: str,
-                  summary: dict[str, Any] | None = None) -> None:
+def set_run_state(
+    conn: psycopg.Connection[Any], run_id: str, state: str, summary: dict[str, Any] | None = None
+) -> None:
     with conn.transaction():
         conn.execute(
             "UPDATE etl_metadata SET state = %s, updated_at = now(), "
@@ -145,8 +163,17 @@ def run_progress(conn: psycopg.Connection[Any], run_id: str | None = None) -> li
         (run_id, run_id),
     ).fetchall()
     return [
-        RunProgress(run_id=r[0], state=r[1], started_at=r[2], partitions=r[3],
-                    partitions_done=r[4], rows_expected=int(r[5]), rows_ok=int(r[6]),
-                    rows_failed=int(r[7]), updated_at=r[8], failed_open=int(r[9]))
+        RunProgress(
+            run_id=r[0],
+            state=r[1],
+            started_at=r[2],
+            partitions=r[3],
+            partitions_done=r[4],
+            rows_expected=int(r[5]),
+            rows_ok=int(r[6]),
+            rows_failed=int(r[7]),
+            updated_at=r[8],
+            failed_open=int(r[9]),
+        )
         for r in rows
     ]

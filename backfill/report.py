@@ -18,8 +18,10 @@ def status_lines(cfg: Config, run_id: str | None) -> list[str]:
         raise ConfigError(f"--run-id {run_id}: no such run")
     if not runs:
         return ["no runs yet"]
-    lines = [f"{'run id':<24} {'state':<8} {'records':>10} {'ok':>10} {'failed':>8} "
-             f"{'open':>6} {'partitions':>11}  updated"]
+    lines = [
+        f"{'run id':<24} {'state':<8} {'records':>10} {'ok':>10} {'failed':>8} "
+        f"{'open':>6} {'partitions':>11}  updated"
+    ]
     for r in runs:
         lines.append(
             f"{r.run_id:<24} {r.state:<8} {r.rows_expected:>10,} {r.rows_ok:>10,} "
@@ -38,24 +40,28 @@ def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
         r = runs[0]
         info = conn.execute(
             "SELECT info, created_at, updated_at FROM etl_metadata WHERE run_id = %s "
-            "AND kind = 'run'", (run_id,),
+            "AND kind = 'run'",
+            (run_id,),
         ).fetchone()
         failed = conn.execute(
             "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s "
-            "AND resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC", (run_id,),
+            "AND resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC",
+            (run_id,),
         ).fetchall()
         tokens = conn.execute(
             "SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
             "count(*) FILTER (WHERE input_truncated), "
             "count(*) FILTER (WHERE jsonb_array_length(warnings) > 0) "
-            "FROM ai_extracted_data WHERE run_id = %s", (run_id,),
+            "FROM ai_extracted_data WHERE run_id = %s",
+            (run_id,),
         ).fetchone()
         embedded = conn.execute(
             "SELECT count(*) FROM semantic_embeddings WHERE run_id = %s", (run_id,)
         ).fetchone()
         breakdown = conn.execute(
             "SELECT failure_mode, count(*) FROM ai_extracted_data WHERE run_id = %s "
-            "GROUP BY 1 ORDER BY 2 DESC LIMIT 10", (run_id,),
+            "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+            (run_id,),
         ).fetchall()
     assert info is not None and tokens is not None and embedded is not None
     return {
@@ -65,12 +71,20 @@ def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
         "started_at": info[1],
         "updated_at": r.updated_at,
         "partitions": {"total": r.partitions, "done": r.partitions_done},
-        "records": {"expected": r.rows_expected, "ok": r.rows_ok, "failed": r.rows_failed,
-                    "failed_unresolved": r.failed_open},
+        "records": {
+            "expected": r.rows_expected,
+            "ok": r.rows_ok,
+            "failed": r.rows_failed,
+            "failed_unresolved": r.failed_open,
+        },
         "failed_by_stage": [{"stage": s, "error_class": c, "count": n} for s, c, n in failed],
-        "extractions": {"rows": tokens[0], "input_tokens": tokens[1],
-                        "output_tokens": tokens[2], "input_truncated": tokens[3],
-                        "with_grounding_warnings": tokens[4]},
+        "extractions": {
+            "rows": tokens[0],
+            "input_tokens": tokens[1],
+            "output_tokens": tokens[2],
+            "input_truncated": tokens[3],
+            "with_grounding_warnings": tokens[4],
+        },
         "embeddings": embedded[0],
         "top_failure_modes": {m: n for m, n in breakdown},
     }
@@ -94,16 +108,21 @@ def report_text(rep: dict[str, Any]) -> str:
     ]
     if rep["failed_by_stage"]:
         lines.append("  failed records by stage:")
-        lines += [f"    {f['stage']}/{f['error_class']}: {f['count']:,}"
-                  for f in rep["failed_by_stage"]]
+        lines += [
+            f"    {f['stage']}/{f['error_class']}: {f['count']:,}" for f in rep["failed_by_stage"]
+        ]
     if rep["top_failure_modes"]:
-        lines.append("  top failure modes: " + ", ".join(
-            f"{m} {n:,}" for m, n in rep["top_failure_modes"].items()))
+        lines.append(
+            "  top failure modes: "
+            + ", ".join(f"{m} {n:,}" for m, n in rep["top_failure_modes"].items())
+        )
     return "\n".join(lines)
 
 
 def _require_tables(conn: Any) -> None:
     row = conn.execute("SELECT to_regclass('etl_metadata')").fetchone()
     if row is None or row[0] is None:
-        raise ConfigError("no backfill tables in this database/schema yet: check postgres.dsn "
-                          "and postgres.schema, or run `backfill run` first")
+        raise ConfigError(
+            "no backfill tables in this database/schema yet: check postgres.dsn "
+            "and postgres.schema, or run `backfill run` first"
+        )

@@ -89,12 +89,16 @@ def _params(cfg: Config, start: dt.datetime | None, end: dt.datetime | None) -> 
     }
 
 
-def _check_same_run(stored: dict[str, Any], requested: dict[str, Any], run_id: str,
-                    explicit_bounds: bool) -> None:
+def _check_same_run(
+    stored: dict[str, Any], requested: dict[str, Any], run_id: str, explicit_bounds: bool
+) -> None:
     keys = [k for k in requested if k not in ("start", "end", "range") or explicit_bounds]
     keys = [k for k in keys if k != "range"]
-    diffs = [f"{k}: stored {stored.get(k)!r}, now {requested[k]!r}"
-             for k in keys if stored.get(k) != requested[k]]
+    diffs = [
+        f"{k}: stored {stored.get(k)!r}, now {requested[k]!r}"
+        for k in keys
+        if stored.get(k) != requested[k]
+    ]
     if diffs:
         raise ConfigError(
             f"run {run_id} exists with other parameters ({'; '.join(diffs)}); "
@@ -105,10 +109,17 @@ def _check_same_run(stored: dict[str, Any], requested: dict[str, Any], run_id: s
 class ProgressPrinter(threading.Thread):
     """Prints a progress line every few seconds, read from etl_metadata (the truth)."""
 
-    def __init__(self, dsn: str, schema: str, run_id: str, interval: float,
-                 out: TextIO = sys.stderr) -> None:
+    def __init__(
+        self, dsn: str, schema: str, run_id: str, interval: float, out: TextIO = sys.stderr
+    ) -> None:
         super().__init__(daemon=True, name="progress")
-        self.dsn, self.schema, self.run_id, self.interval, self.out = dsn, schema, run_id, interval, out
+        self.dsn, self.schema, self.run_id, self.interval, self.out = (
+            dsn,
+            schema,
+            run_id,
+            interval,
+            out,
+        )
         self.stop_event = threading.Event()
         self.started_at = time.monotonic()
         self.first_done: int | None = None
@@ -126,9 +137,11 @@ class ProgressPrinter(threading.Thread):
         left = max(r.rows_expected - r.rows_done, 0)
         eta = f"{left / rate * 3600 / 60:.1f} min" if rate > 0 else "-"
         pct = 100.0 * r.rows_done / r.rows_expected if r.rows_expected else 100.0
-        return (f"[{self.run_id}] {r.rows_done:,}/{r.rows_expected:,} records ({pct:.1f}%), "
-                f"{r.rows_failed:,} failed, partitions {r.partitions_done}/{r.partitions}, "
-                f"{rate:,.0f} records/h, ETA {eta}")
+        return (
+            f"[{self.run_id}] {r.rows_done:,}/{r.rows_expected:,} records ({pct:.1f}%), "
+            f"{r.rows_failed:,} failed, partitions {r.partitions_done}/{r.partitions}, "
+            f"{rate:,.0f} records/h, ETA {eta}"
+        )
 
     def run(self) -> None:
         while not self.stop_event.wait(self.interval):
@@ -146,7 +159,7 @@ class ProgressPrinter(threading.Thread):
 def _start_session(cfg: Config, run_id: str) -> Any:
     """The run's Snowflake session, on this (the driver's) node."""
     node = ray.get_runtime_context().get_node_id()
-    return SnowflakeSession.options(
+    return SnowflakeSession.options(  # type: ignore[attr-defined]
         name=f"backfill-snowflake-{run_id}",
         scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
     ).remote(cfg.snowflake)
@@ -174,8 +187,9 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
     schema = cfg.postgres.schema_
     ensure_schema(dsn, schema, cfg.embedding.dimensions)
     run_id = req.run_id or new_run_id()
-    resume_hint = (f"backfill run --run-id {run_id}"
-                   + (f" --config {req.config_path}" if req.config_path else ""))
+    resume_hint = f"backfill run --run-id {run_id}" + (
+        f" --config {req.config_path}" if req.config_path else ""
+    )
     requested = _params(cfg, req.start, req.end)
 
     def load() -> P.RunRecord | None:
@@ -193,18 +207,27 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
     try:
         missing = _session_call(session.describe)
         if missing:
-            print(f"note: {cfg.snowflake.table} has no column for {', '.join(missing)} (not "
-                  "mapped in snowflake.columns either); they are loaded as NULL",
-                  file=out, flush=True)
+            print(
+                f"note: {cfg.snowflake.table} has no column for {', '.join(missing)} (not "
+                "mapped in snowflake.columns either); they are loaded as NULL",
+                file=out,
+                flush=True,
+            )
         if run is None:
-            start, end, parts = _session_call(session.plan, req.start, req.end,
-                                              cfg.pipeline.partition_rows, cfg.pipeline.bucket)
-            print(f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end}), "
-                  f"{len(parts)} partitions", file=out, flush=True)
+            start, end, parts = _session_call(
+                session.plan, req.start, req.end, cfg.pipeline.partition_rows, cfg.pipeline.bucket
+            )
+            print(
+                f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end}), "
+                f"{len(parts)} partitions",
+                file=out,
+                flush=True,
+            )
             if req.dry_run:
                 print(dry_run_report(cfg, parts), file=out)
-                return RunResult(run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts),
-                                 partitions=len(parts))
+                return RunResult(
+                    run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts), partitions=len(parts)
+                )
 
             def create() -> None:
                 with connect(dsn, schema) as conn:
@@ -220,23 +243,31 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
 
         with connect(dsn, schema) as conn:
             pending = P.pending_partitions(conn, run)
-        print(f"run {run_id}: {len(pending)} of {len(run.partitions)} partitions to process",
-              file=out, flush=True)
+        print(
+            f"run {run_id}: {len(pending)} of {len(run.partitions)} partitions to process",
+            file=out,
+            flush=True,
+        )
         printer = ProgressPrinter(dsn, schema, run_id, cfg.pipeline.progress_interval_seconds, out)
         printer.start()
         try:
             if pending:
                 run_pipeline(PipelineSpec(cfg, dsn, run_id, session, pending))
         except KeyboardInterrupt:
-            raise FatalError("interrupted", dependency="operator", resume_hint=resume_hint) from None
+            raise FatalError(
+                "interrupted", dependency="operator", resume_hint=resume_hint
+            ) from None
         except Exception as exc:  # noqa: BLE001 - classified below
             root = _unwrap(exc)
             if isinstance(root, FatalError):
                 raise FatalError(root.message, root.dependency, resume_hint) from exc
             if isinstance(root, ConfigError):
                 raise root from exc
-            raise FatalError(f"{type(root).__name__}: {root or repr(exc)}", dependency="pipeline",
-                             resume_hint=resume_hint) from exc
+            raise FatalError(
+                f"{type(root).__name__}: {root or repr(exc)}",
+                dependency="pipeline",
+                resume_hint=resume_hint,
+            ) from exc
         finally:
             printer.stop()
         return _finish(dsn, schema, run_id, cfg, pending, t0, out)
@@ -254,8 +285,15 @@ def _session_call(method: Any, *args: Any) -> Any:
         raise FatalError(f"{root}", dependency="Snowflake") from exc
 
 
-def _finish(dsn: str, schema: str, run_id: str, cfg: Config, pending: list[Partition],
-            t0: float, out: TextIO) -> RunResult:
+def _finish(
+    dsn: str,
+    schema: str,
+    run_id: str,
+    cfg: Config,
+    pending: list[Partition],
+    t0: float,
+    out: TextIO,
+) -> RunResult:
     """The dataset completed, so every pending partition was read and written in full."""
 
     def close() -> None:
@@ -289,30 +327,44 @@ def _result(dsn: str, schema: str, run_id: str, cfg: Config, t0: float, code: in
         rows = P.run_progress(conn, run_id)
         by_class = conn.execute(
             "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
-            "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC", (run_id,),
+            "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC",
+            (run_id,),
         ).fetchall()
     r = rows[0]
     summary = {
-        "records": r.rows_expected, "ok": r.rows_ok, "failed": r.rows_failed,
+        "records": r.rows_expected,
+        "ok": r.rows_ok,
+        "failed": r.rows_failed,
         "failed_open": r.failed_open,
         "failed_by_stage": {f"{s}/{c}": n for s, c, n in by_class},
         "max_failed_fraction": cfg.pipeline.max_failed_fraction,
     }
-    return RunResult(run_id, code, rows_expected=r.rows_expected, rows_ok=r.rows_ok,
-                     rows_failed=r.rows_failed, partitions=r.partitions,
-                     seconds=time.monotonic() - t0, summary=summary)
+    return RunResult(
+        run_id,
+        code,
+        rows_expected=r.rows_expected,
+        rows_ok=r.rows_ok,
+        rows_failed=r.rows_failed,
+        partitions=r.partitions,
+        seconds=time.monotonic() - t0,
+        summary=summary,
+    )
 
 
 def dry_run_report(cfg: Config, parts: list[Partition]) -> str:
     records = sum(p.rows for p in parts)
     # Rough per-record figures until the estimator samples real text (tokens ~ chars / 4).
     prompt_tokens, answer_tokens = 600, 180
-    chat_minutes = max(records / cfg.llm.requests_per_minute,
-                       records * (prompt_tokens + answer_tokens) / cfg.llm.tokens_per_minute)
-    lines = [f"dry run: {len(parts)} partitions, {records:,} records",
-             f"  estimated LLM tokens: {records * prompt_tokens:,} in, {records * answer_tokens:,} out",
-             f"  estimated duration at the configured quota: {chat_minutes / 60:.1f} h",
-             "  nothing was written"]
+    chat_minutes = max(
+        records / cfg.llm.requests_per_minute,
+        records * (prompt_tokens + answer_tokens) / cfg.llm.tokens_per_minute,
+    )
+    lines = [
+        f"dry run: {len(parts)} partitions, {records:,} records",
+        f"  estimated LLM tokens: {records * prompt_tokens:,} in, {records * answer_tokens:,} out",
+        f"  estimated duration at the configured quota: {chat_minutes / 60:.1f} h",
+        "  nothing was written",
+    ]
     for p in parts[:20]:
         lines.append(f"  partition {p.index}: [{p.lo}, {p.hi}) {p.rows:,} rows")
     if len(parts) > 20:

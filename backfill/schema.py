@@ -3,7 +3,7 @@ travel with every batch, and the extraction model sent to the LLM as a strict JS
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,8 +12,16 @@ ID = "WORK_ORDER_ID"
 CREATED_AT = "CREATED_AT"
 FREE_TEXT = ("PROBLEM_DESCRIPTION", "TECHNICIAN_NOTES", "RESOLUTION")
 TEXT_COLUMNS = (
-    "FACILITY_ID", "DEPARTMENT", "EQUIPMENT_ID", "EQUIPMENT_TYPE", "MANUFACTURER", "MODEL",
-    "WORK_TYPE", "PRIORITY", "STATUS", *FREE_TEXT,
+    "FACILITY_ID",
+    "DEPARTMENT",
+    "EQUIPMENT_ID",
+    "EQUIPMENT_TYPE",
+    "MANUFACTURER",
+    "MODEL",
+    "WORK_TYPE",
+    "PRIORITY",
+    "STATUS",
+    *FREE_TEXT,
 )
 SOURCE_SCHEMA = pa.schema(
     [
@@ -46,7 +54,7 @@ FAILED = "failed"
 PROMPT_VERSION = "extract-v1"
 
 
-class EquipmentCategory(str, Enum):
+class EquipmentCategory(StrEnum):
     imaging = "imaging"
     life_support = "life_support"
     patient_monitoring = "patient_monitoring"
@@ -60,7 +68,7 @@ class EquipmentCategory(str, Enum):
     other = "other"
 
 
-class FailureMode(str, Enum):
+class FailureMode(StrEnum):
     electrical = "electrical"
     mechanical = "mechanical"
     software = "software"
@@ -77,14 +85,14 @@ class FailureMode(str, Enum):
     other = "other"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
     critical = "critical"
 
 
-class SafetyImpact(str, Enum):
+class SafetyImpact(StrEnum):
     none = "none"
     potential = "potential"
     actual = "actual"

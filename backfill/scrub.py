@@ -66,7 +66,7 @@ _APOS = "'\u2019"
 _W = (
     rf"(?:[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?"
     rf"(?:-[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?)*"
-    rf"|[{_U}]\.)"
+    rf"|[{_U}]\.(?!\w))"  # an initial, but not the "D." of "D.O.B."
 )
 # Lower-case surname particles ("Maria de la Cruz", "Jan van der Berg").
 _PARTICLE = r"(?:de|del|della|der|den|da|das|do|dos|du|van|von|la|le|di|bin|ibn|al|el|ter|ten)"
@@ -184,7 +184,7 @@ _ADDRESS_BODY = (
     rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[{_U}][{_L}]+[ \t]+){{1,3}}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
     r"|Terrace|Parkway|Pkwy|Circle|Highway|Hwy)\b"
-    r"(?:,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
+    r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
 )
 
 # Empty marker groups let the callback dispatch on ``m.lastgroup``.  The shapes are disjoint
@@ -203,7 +203,8 @@ _NAME = re.compile(
     # Cues: pt / pt. / patient / Patient: / PATIENT: / Mr. Mrs. Ms. Mx. Miss.  Written as a
     # branch of literals (fast first-character scan); the left word boundary is checked in the
     # callback.  "PT" alone is physical therapy / prothrombin time, so it needs a colon.
-    r"(?P<cue>p(?:t|atient)|P(?:t|T|atient|ATIENT)|M(?:rs?|s|x|iss|ister))\b\.?"
+    r"(?P<cue>p(?:t\b\.?|atient\b)|P(?:t\b\.?|T\b|atient\b|ATIENT\b)|M(?:rs?|s|x)\b\.?"
+    r"|Miss\b|Mister\b)"
     r"(?:[ \t]+(?:[Nn]ame|NAME)\b)?"
     r"(?:[ \t]*(?P<colon>:)[ \t]*|[ \t]+)"
     r"(?P<name>"
@@ -241,6 +242,8 @@ _NOT_NAMES = frozenset(
     safe injury harm involved impact event incident family daughter son wife husband
     rm ward floor pod icu er ed or pacu nicu alaris philips baxter zoll stryker hillrom
     medtronic draeger mindray siemens ge monday tuesday wednesday thursday friday saturday sunday
+    physical therapy therapist respiratory occupational speech dept department clinic lab gym
+    service request
     """.split()
 )
 
@@ -262,11 +265,26 @@ def _eng_context(text: str, start: int) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str:
+# Callbacks return the replacement, or None to decline the match (see _sub).
+
+
+def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str | None:
     if _glued(m.string, m.start()):
-        return m.group(0)  # cue is the tail of a longer word ("newborn", "expt")
+        return None  # cue is the tail of a longer word ("newborn", "expt")
     hits.append(tag)
     return f"{m.group('cue')}[{tag}]"
+
+
+def _mrn_cb(m: re.Match, hits: list[str]) -> str | None:
+    return _cue_keep(m, "MRN", hits)
+
+
+def _dob_cb(m: re.Match, hits: list[str]) -> str | None:
+    return _cue_keep(m, "DOB", hits)
+
+
+def _ssn_cue_cb(m: re.Match, hits: list[str]) -> str | None:
+    return _cue_keep(m, "SSN", hits)
 
 
 def _glued(text: str, start: int) -> bool:
@@ -277,7 +295,7 @@ def _glued(text: str, start: int) -> bool:
     return c.isalnum() or c in "_/.-+"
 
 
-def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str:
+def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str | None:
     s = m.group(0)
     area, group, serial = s[:3], s[4:6], s[7:]
     if (
@@ -287,25 +305,25 @@ def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str:
         or serial == "0000"
         or _eng_context(m.string, m.start())
     ):
-        return s
+        return None
     hits.append("SSN")
     return "[SSN]"
 
 
-def _phone_cb(m: re.Match, hits: list[str]) -> str:
+def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     s = m.group(0)
     start = m.start()
     if _glued(m.string, start) or _eng_context(m.string, start):
-        return s
+        return None
     if s[0] == "+" and s[1] != "1":
         nd = sum(c.isdigit() for c in s)
         if nd < 8 or nd > 15:
-            return s
+            return None
     hits.append("PHONE")
     return "[PHONE]"
 
 
-def _bare_cb(m: re.Match, hits: list[str]) -> str:
+def _bare_cb(m: re.Match, hits: list[str]) -> str | None:
     text, start = m.string, m.start()
     lo = max(0, start - 40)
     s = m.group(0)
@@ -318,19 +336,41 @@ def _bare_cb(m: re.Match, hits: list[str]) -> str:
     ):
         hits.append("PHONE")
         return "[PHONE]"
-    return s
+    return None
 
 
-def _name_cb(m: re.Match, hits: list[str]) -> str:
-    whole = m.group(0)
+# A determiner/adjective right before "pt"/"patient" means the cue is used as a noun ("the pt.",
+# "discharged pt.") rather than as a title before a name ("per RN, pt. O'Brien").
+_NOUN_USE_BEFORE = frozenset(
+    """
+    the a an this that each every another same other any no our your their his her its
+    discharged admitted transferred previous prior current next new sedated intubated ventilated
+    pediatric peds adult bariatric isolation infant neonatal first last second one
+    """.split()
+)
+_PREV_WORD = re.compile(r"([A-Za-z]+)[ \t]*$")
+
+
+def _noun_use_before(text: str, start: int) -> bool:
+    m = _PREV_WORD.search(text, max(0, start - 20), start)
+    return m is not None and m.group(1).lower() in _NOUN_USE_BEFORE
+
+
+def _name_cb(m: re.Match, hits: list[str]) -> str | None:
     if _glued(m.string, m.start()):
-        return whole  # cue is the tail of a longer word ("script", "Helmsley")
-    if m.group("cue") == "PT" and not m.group("colon"):
-        return whole
+        return None  # cue is the tail of a longer word ("script", "Helmsley")
+    cue = m.group("cue")
+    if not m.group("colon"):
+        if cue == "PT":
+            return None
+        if cue[0] in "pP" and _noun_use_before(m.string, m.start()):
+            # "the pt. Loaner defib ..." / "discharged patient Monitor": here pt/patient is a noun
+            # ending the phrase and the capitalised word starts the next sentence.
+            return None
     name = m.group("name")
     toks = list(_NAME_TOKEN.finditer(name))
     if not toks or toks[0].group().lower().rstrip(".,") in _NOT_NAMES:
-        return whole
+        return None
     cut = len(name)
     for t in toks[1:]:
         if t.group().lower().rstrip(".,") in _NOT_NAMES:
@@ -338,13 +378,13 @@ def _name_cb(m: re.Match, hits: list[str]) -> str:
             break
     kept = name[:cut].rstrip(" \t,")
     if not kept:
-        return whole
+        return None
     hits.append("PATIENT_NAME")
-    prefix = whole[: m.start("name") - m.start()]
+    prefix = m.group(0)[: m.start("name") - m.start()]
     return f"{prefix}[PATIENT_NAME]{name[len(kept):]}"
 
 
-def _numeric_cb(m: re.Match, hits: list[str]) -> str:
+def _numeric_cb(m: re.Match, hits: list[str]) -> str | None:
     kind = m.lastgroup
     if kind == "phone":
         return _phone_cb(m, hits)
@@ -354,6 +394,30 @@ def _numeric_cb(m: re.Match, hits: list[str]) -> str:
         hits.append("ADDRESS")
         return "[ADDRESS]"
     return _bare_cb(m, hits)
+
+
+def _sub(pattern: re.Pattern, text: str, cb, hits: list[str]) -> str:
+    """Like ``pattern.sub(cb, text)``, but a declined match (cb returns None) consumes nothing:
+    the scan resumes one character after its start.  With ``re.sub`` a declined "pt. Mr" (noun
+    use of pt.) would swallow the "Mr" cue of "discharged pt. Mr. Øverby"."""
+    m = pattern.search(text)
+    if m is None:
+        return text
+    out: list[str] = []
+    last = 0
+    while m is not None:
+        replacement = cb(m, hits)
+        if replacement is None:
+            m = pattern.search(text, m.start() + 1)
+            continue
+        out.append(text[last : m.start()])
+        out.append(replacement)
+        last = m.end()
+        m = pattern.search(text, last)
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,11 +440,11 @@ def scrub_text(text: str | None) -> ScrubResult:
     if "@" in text:
         text, n = _EMAIL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
-    text = _MRN.sub(lambda m: _cue_keep(m, "MRN", hits), text)
-    text = _DOB.sub(lambda m: _cue_keep(m, "DOB", hits), text)
-    text = _SSN_CUE.sub(lambda m: _cue_keep(m, "SSN", hits), text)
-    text = _NUMERIC.sub(lambda m: _numeric_cb(m, hits), text)
-    text = _NAME.sub(lambda m: _name_cb(m, hits), text)
+    text = _sub(_MRN, text, _mrn_cb, hits)
+    text = _sub(_DOB, text, _dob_cb, hits)
+    text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
+    text = _sub(_NUMERIC, text, _numeric_cb, hits)
+    text = _sub(_NAME, text, _name_cb, hits)
 
     counts: dict[str, int] = {}
     for h in hits:

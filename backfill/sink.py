@@ -34,14 +34,44 @@ log = logging.getLogger(__name__)
 LOG_COLUMNS = [c.lower() for c in S.CANONICAL_COLUMNS]
 LOG_TYPES = ["text", "timestamp", "timestamp", *["text"] * 12, "float8"]
 EXTRACT_COLUMNS = [
-    "work_order_id", "equipment_category", "failure_mode", "root_cause", "actions_taken",
-    "parts_replaced", "severity", "patient_safety_impact", "follow_up_needed", "summary",
-    "confidence", "extraction", "warnings", "input_truncated", "model", "prompt_version",
-    "input_tokens", "output_tokens",
+    "work_order_id",
+    "equipment_category",
+    "failure_mode",
+    "root_cause",
+    "actions_taken",
+    "parts_replaced",
+    "severity",
+    "patient_safety_impact",
+    "follow_up_needed",
+    "summary",
+    "confidence",
+    "extraction",
+    "warnings",
+    "input_truncated",
+    "model",
+    "prompt_version",
+    "input_tokens",
+    "output_tokens",
 ]
 EXTRACT_TYPES = [
-    "text", "text", "text", "text", "jsonb", "jsonb", "text", "text", "bool", "text", "float4",
-    "jsonb", "jsonb", "bool", "text", "text", "int4", "int4",
+    "text",
+    "text",
+    "text",
+    "text",
+    "jsonb",
+    "jsonb",
+    "text",
+    "text",
+    "bool",
+    "text",
+    "float4",
+    "jsonb",
+    "jsonb",
+    "bool",
+    "text",
+    "text",
+    "int4",
+    "int4",
 ]
 
 
@@ -110,8 +140,13 @@ def block_key(table: pa.Table) -> str:
     return h.hexdigest()
 
 
-def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], types: list[str],
-               rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy_rows(
+    cur: psycopg.Cursor[Any],
+    table: str,
+    columns: list[str],
+    types: list[str],
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
     stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
@@ -121,18 +156,24 @@ def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], types: 
             copy.write_row(row)
 
 
-def _upsert(cur: psycopg.Cursor[Any], target: str, staging: str, columns: list[str],
-            keys: list[str]) -> None:
+def _upsert(
+    cur: psycopg.Cursor[Any], target: str, staging: str, columns: list[str], keys: list[str]
+) -> None:
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     updates = sql.SQL(", ").join(
         sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-        for c in columns if c not in keys
+        for c in columns
+        if c not in keys
     )
     cur.execute(
-        sql.SQL(
-            "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}"
-        ).format(sql.Identifier(target), cols, cols, sql.Identifier(staging),
-                 sql.SQL(", ").join(map(sql.Identifier, keys)), updates)
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
+            sql.Identifier(target),
+            cols,
+            cols,
+            sql.Identifier(staging),
+            sql.SQL(", ").join(map(sql.Identifier, keys)),
+            updates,
+        )
     )
 
 
@@ -150,10 +191,7 @@ def _dedupe_last(table: pa.Table) -> pa.Table:
 def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str) -> None:
     cols = [table.column(c).to_pylist() for c in S.CANONICAL_COLUMNS]
     parts = table.column(S.PARTITION).to_pylist()
-    rows = (
-        (*values, run_id, part)
-        for *values, part in zip(*cols, parts, strict=True)
-    )
+    rows = ((*values, run_id, part) for *values, part in zip(*cols, parts, strict=True))
     columns = [*LOG_COLUMNS, "run_id", "partition_id"]
     _copy_rows(cur, "stage_logs", columns, [*LOG_TYPES, "text", "int4"], rows)
     _upsert(cur, "maintenance_logs", "stage_logs", columns, ["work_order_id"])
@@ -170,30 +208,56 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
         ex = doc["extraction"]
         yield (
             # jsonb columns take Python objects: psycopg serialises them itself.
-            wid, ex["equipment_category"], ex["failure_mode"], ex["root_cause"],
-            ex["actions_taken"], ex["parts_replaced"], ex["severity"],
-            ex["patient_safety_impact"], ex["follow_up_needed"], ex["summary"],
-            ex["confidence"], ex, doc.get("warnings", []), bool(trunc),
-            model, S.PROMPT_VERSION, ti, to,
+            wid,
+            ex["equipment_category"],
+            ex["failure_mode"],
+            ex["root_cause"],
+            ex["actions_taken"],
+            ex["parts_replaced"],
+            ex["severity"],
+            ex["patient_safety_impact"],
+            ex["follow_up_needed"],
+            ex["summary"],
+            ex["confidence"],
+            ex,
+            doc.get("warnings", []),
+            bool(trunc),
+            model,
+            S.PROMPT_VERSION,
+            ti,
+            to,
         )
 
 
 def _write_enriched(cur: psycopg.Cursor[Any], ok: pa.Table, target: WriteTarget) -> None:
     if ok.num_rows == 0:
         return
-    _copy_rows(cur, "stage_extract", [*EXTRACT_COLUMNS, "run_id"], [*EXTRACT_TYPES, "text"],
-               ((*r, target.run_id) for r in _extraction_rows(ok, target.llm_model)))
-    _upsert(cur, "ai_extracted_data", "stage_extract", [*EXTRACT_COLUMNS, "run_id"],
-            ["work_order_id"])
+    _copy_rows(
+        cur,
+        "stage_extract",
+        [*EXTRACT_COLUMNS, "run_id"],
+        [*EXTRACT_TYPES, "text"],
+        ((*r, target.run_id) for r in _extraction_rows(ok, target.llm_model)),
+    )
+    _upsert(
+        cur, "ai_extracted_data", "stage_extract", [*EXTRACT_COLUMNS, "run_id"], ["work_order_id"]
+    )
     emb = ok.column(S.EMBEDDING).combine_chunks()
     vectors = emb.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     vectors = vectors.reshape(ok.num_rows, -1)
     ids = ok.column(S.ID).to_pylist()
     docs = ok.column(S.DOCUMENT).to_pylist()
     columns = ["work_order_id", "model", "embedding", "document", "run_id"]
-    _copy_rows(cur, "stage_embed", columns, ["text", "text", "vector", "text", "text"],
-               ((wid, target.embedding_model, vec, doc, target.run_id)
-                for wid, vec, doc in zip(ids, vectors, docs, strict=True)))
+    _copy_rows(
+        cur,
+        "stage_embed",
+        columns,
+        ["text", "text", "vector", "text", "text"],
+        (
+            (wid, target.embedding_model, vec, doc, target.run_id)
+            for wid, vec, doc in zip(ids, vectors, docs, strict=True)
+        ),
+    )
     _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"])
     cur.execute(
         "UPDATE failed_records SET resolved_at = now() WHERE run_id = %s AND "
@@ -216,29 +280,34 @@ def failed_key(table: pa.Table) -> list[str]:
 def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str) -> None:
     if failed.num_rows == 0:
         return
-    rows = list(zip(
-        failed_key(failed),
-        failed.column(S.STAGE).to_pylist(),
-        failed.column(S.ERROR_CLASS).to_pylist(),
-        failed.column(S.ERROR_MESSAGE).to_pylist(),
-        failed.column(S.PARTITION).to_pylist(),
-        strict=True,
-    ))
+    rows = list(
+        zip(
+            failed_key(failed),
+            failed.column(S.STAGE).to_pylist(),
+            failed.column(S.ERROR_CLASS).to_pylist(),
+            failed.column(S.ERROR_MESSAGE).to_pylist(),
+            failed.column(S.PARTITION).to_pylist(),
+            strict=True,
+        )
+    )
     cur.executemany(
         "INSERT INTO failed_records (run_id, work_order_id, stage, error_class, error_message, "
         "partition_id) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, work_order_id) DO "
         "UPDATE SET stage = EXCLUDED.stage, error_class = EXCLUDED.error_class, "
         "error_message = EXCLUDED.error_message, attempts = failed_records.attempts + 1, "
         "last_seen_at = now(), resolved_at = NULL",
-        [(run_id, key, stage, cls, (msg or "")[:4000], part)
-         for key, stage, cls, msg, part in rows],
+        [
+            (run_id, key, stage, cls, (msg or "")[:4000], part)
+            for key, stage, cls, msg, part in rows
+        ],
     )
 
 
 def _partition_counts(table: pa.Table) -> dict[int, tuple[int, int]]:
     counts: dict[int, list[int]] = {}
-    for part, status in zip(table.column(S.PARTITION).to_pylist(),
-                            table.column(S.STATUS).to_pylist(), strict=True):
+    for part, status in zip(
+        table.column(S.PARTITION).to_pylist(), table.column(S.STATUS).to_pylist(), strict=True
+    ):
         c = counts.setdefault(part, [0, 0])
         c[0 if status == S.OK else 1] += 1
     return {p: (c[0], c[1]) for p, c in counts.items()}
@@ -250,7 +319,9 @@ def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
     with_ids = table.filter(pc.is_valid(table.column(S.ID)))
     logs = _dedupe_last(with_ids)
     status = table.column(S.STATUS)
-    ok = _dedupe_last(table.filter(pc.and_(pc.equal(status, S.OK), pc.is_valid(table.column(S.ID)))))
+    ok = _dedupe_last(
+        table.filter(pc.and_(pc.equal(status, S.OK), pc.is_valid(table.column(S.ID))))
+    )
     failed = table.filter(pc.not_equal(status, S.OK))
     counts = _partition_counts(table)
 
@@ -272,16 +343,19 @@ def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
 
 def _as_write_failures(table: pa.Table, exc: Exception) -> pa.Table:
     n = table.num_rows
-    return table.set_column(
-        table.schema.get_field_index(S.STATUS), S.STATUS, pa.array([S.FAILED] * n)
-    ).set_column(
-        table.schema.get_field_index(S.STAGE), S.STAGE, pa.array(["write"] * n)
-    ).set_column(
-        table.schema.get_field_index(S.ERROR_CLASS), S.ERROR_CLASS,
-        pa.array([type(exc).__name__] * n),
-    ).set_column(
-        table.schema.get_field_index(S.ERROR_MESSAGE), S.ERROR_MESSAGE,
-        pa.array([str(exc)[:2000]] * n),
+    return (
+        table.set_column(table.schema.get_field_index(S.STATUS), S.STATUS, pa.array([S.FAILED] * n))
+        .set_column(table.schema.get_field_index(S.STAGE), S.STAGE, pa.array(["write"] * n))
+        .set_column(
+            table.schema.get_field_index(S.ERROR_CLASS),
+            S.ERROR_CLASS,
+            pa.array([type(exc).__name__] * n),
+        )
+        .set_column(
+            table.schema.get_field_index(S.ERROR_MESSAGE),
+            S.ERROR_MESSAGE,
+            pa.array([str(exc)[:2000]] * n),
+        )
     )
 
 
@@ -292,8 +366,7 @@ def write_isolating(table: pa.Table, target: WriteTarget) -> BlockOutcome:
         return write_block(table, target)
     except (psycopg.DataError, psycopg.IntegrityError, psycopg.errors.ProgrammingError) as exc:
         if table.num_rows == 1:
-            log.warning("Postgres rejected work order %s: %s",
-                        table.column(S.ID)[0].as_py(), exc)
+            log.warning("Postgres rejected work order %s: %s", table.column(S.ID)[0].as_py(), exc)
             return write_block(_as_write_failures(table, exc), target)
         half = table.num_rows // 2
         a = write_isolating(table.slice(0, half), target)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,17 +76,22 @@ def select_list(cfg: SnowflakeConfig, available: set[str] | None = None) -> tupl
     mapping = {S.ID: cfg.id_column, S.CREATED_AT: cfg.timestamp_column, **cfg.columns}
     unknown = set(cfg.columns) - set(S.CANONICAL_COLUMNS)
     if unknown:
-        raise ConfigError(f"snowflake.columns: unknown canonical field(s) {sorted(unknown)}; "
-                          f"known: {', '.join(S.CANONICAL_COLUMNS)}")
+        raise ConfigError(
+            f"snowflake.columns: unknown canonical field(s) {sorted(unknown)}; "
+            f"known: {', '.join(S.CANONICAL_COLUMNS)}"
+        )
     items, missing = [], []
     for name in S.CANONICAL_COLUMNS:
         source = mapping.get(name, name)
         if available is not None and source.upper() not in available:
             key = {S.ID: "snowflake.id_column", S.CREATED_AT: "snowflake.timestamp_column"}.get(
-                name, f"snowflake.columns.{name}" if name in cfg.columns else "")
+                name, f"snowflake.columns.{name}" if name in cfg.columns else ""
+            )
             if key:
-                raise ConfigError(f"{key}: column {source} is not in {cfg.table} "
-                                  f"(columns: {', '.join(sorted(available))})")
+                raise ConfigError(
+                    f"{key}: column {source} is not in {cfg.table} "
+                    f"(columns: {', '.join(sorted(available))})"
+                )
             missing.append(name)
             items.append(f"NULL AS {name}")
         else:
@@ -104,13 +109,21 @@ class Partition:
     rows: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "lo": self.lo.isoformat(), "hi": self.hi.isoformat(),
-                "rows": self.rows}
+        return {
+            "index": self.index,
+            "lo": self.lo.isoformat(),
+            "hi": self.hi.isoformat(),
+            "rows": self.rows,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Partition:
-        return cls(d["index"], dt.datetime.fromisoformat(d["lo"]),
-                   dt.datetime.fromisoformat(d["hi"]), d["rows"])
+        return cls(
+            d["index"],
+            dt.datetime.fromisoformat(d["lo"]),
+            dt.datetime.fromisoformat(d["hi"]),
+            d["rows"],
+        )
 
 
 _BUCKET_STEP = {"day": dt.timedelta(days=1), "hour": dt.timedelta(hours=1)}
@@ -136,7 +149,9 @@ class Planner:
             return None
         return _naive(lo), _naive(hi) + dt.timedelta(microseconds=1)
 
-    def count_buckets(self, unit: str, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, int]]:
+    def count_buckets(
+        self, unit: str, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[dt.datetime, int]]:
         ts = self.cfg.timestamp_column
         cur = self.conn.cursor()
         cur.execute(
@@ -146,7 +161,9 @@ class Planner:
         )
         return [(_naive(b), int(n)) for b, n in cur.fetchall()]
 
-    def plan(self, start: dt.datetime, end: dt.datetime, target_rows: int, unit: str = "day") -> list[Partition]:
+    def plan(
+        self, start: dt.datetime, end: dt.datetime, target_rows: int, unit: str = "day"
+    ) -> list[Partition]:
         buckets = self.count_buckets(unit, start, end)
         if unit == "day":
             refined: list[tuple[dt.datetime, int]] = []
@@ -159,8 +176,9 @@ class Planner:
         return pack_buckets(buckets, start, end, target_rows)
 
 
-def pack_buckets(buckets: list[tuple[dt.datetime, int]], start: dt.datetime, end: dt.datetime,
-                 target_rows: int) -> list[Partition]:
+def pack_buckets(
+    buckets: list[tuple[dt.datetime, int]], start: dt.datetime, end: dt.datetime, target_rows: int
+) -> list[Partition]:
     """Pack sorted (bucket start, count) pairs into partitions of about ``target_rows``.
 
     A bucket ends where the next one starts (buckets may mix days and hours). Partitions
@@ -215,8 +233,10 @@ class SnowflakeSession:
         try:
             cur.execute(f"SELECT * FROM {self.cfg.table} LIMIT 0")
         except snowflake.connector.errors.ProgrammingError as exc:
-            raise ConfigError(f"snowflake.table: cannot read {self.cfg.database}."
-                              f"{self.cfg.schema_}.{self.cfg.table}: {exc.msg}") from None
+            raise ConfigError(
+                f"snowflake.table: cannot read {self.cfg.database}."
+                f"{self.cfg.schema_}.{self.cfg.table}: {exc.msg}"
+            ) from None
         available = {str(d.name).upper() for d in cur.description}
         self.columns, self.missing = select_list(self.cfg, available)
 
@@ -225,8 +245,9 @@ class SnowflakeSession:
         self._ensure()
         return self.missing
 
-    def plan(self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int,
-             unit: str) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
+    def plan(
+        self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int, unit: str
+    ) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
         """Resolve open bounds from the table and plan ``[start, end)``."""
         self._ensure()
         planner = Planner(self.cfg, self.conn)
@@ -238,8 +259,12 @@ class SnowflakeSession:
             start, end = start or bounds[0], end or bounds[1]
         return start, end, planner.plan(start, end, target_rows, unit)
 
-    @retry(retry=retry_if_exception_type(TransientError), stop=stop_after_attempt(5),
-           wait=wait_exponential_jitter(multiplier=1, max=30), reraise=True)
+    @retry(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(5),
+        wait=wait_exponential_jitter(multiplier=1, max=30),
+        reraise=True,
+    )
     def partition_batches(self, lo: dt.datetime, hi: dt.datetime) -> list[Any]:
         import snowflake.connector
 
@@ -247,12 +272,15 @@ class SnowflakeSession:
         ts = self.cfg.timestamp_column
         try:
             cur = self.conn.cursor()
-            cur.execute(f"SELECT {self.columns} FROM {self.cfg.table} "
-                        f"WHERE {ts} >= %s AND {ts} < %s", (lo, hi))
+            cur.execute(
+                f"SELECT {self.columns} FROM {self.cfg.table} WHERE {ts} >= %s AND {ts} < %s",
+                (lo, hi),
+            )
             return list(cur.get_result_batches() or [])
         except snowflake.connector.errors.ProgrammingError as exc:
-            raise FatalError(f"query for [{lo}, {hi}) failed: {exc}",
-                             dependency="Snowflake") from exc
+            raise FatalError(
+                f"query for [{lo}, {hi}) failed: {exc}", dependency="Snowflake"
+            ) from exc
         except snowflake.connector.errors.DatabaseError as exc:
             # Dropped sessions, network faults, warehouse hiccups: a retry may cure them.
             if self.conn.is_closed():
@@ -296,35 +324,44 @@ def normalize(table: pa.Table, partition: int) -> pa.Table:
     return out.append_column(S.PARTITION, pa.array([partition] * out.num_rows, pa.int32()))
 
 
-def _read_partition(session: Any, part: Partition) -> Iterator[pa.Table]:
+def _read_partition(session: Any, part: Partition, block_rows: int) -> Iterator[pa.Table]:
+    """Yield the partition in blocks of ``block_rows``.
+
+    Small blocks matter: a map task's output block is as large as its input block, so the
+    sink's unit of commit (and what a crash can lose) would otherwise be a whole result
+    chunk; and progress would move in jumps of that size.
+    """
     batches = ray.get(session.partition_batches.remote(part.lo, part.hi))
     for batch in batches:
-        table = batch.to_arrow()
-        if table.num_rows:
-            yield normalize(table, part.index)
+        table = normalize(batch.to_arrow(), part.index)
+        for offset in range(0, table.num_rows, block_rows):
+            yield table.slice(offset, block_rows)
 
 
 class SnowflakeDatasource(Datasource):
     """One read task per pending partition. ``get_read_tasks`` is called several times per
     execution by Ray Data, so it only builds closures; the query runs inside the task."""
 
-    def __init__(self, session: Any, partitions: list[Partition]) -> None:
+    def __init__(self, session: Any, partitions: list[Partition], block_rows: int) -> None:
         self.session = session
         self.partitions = partitions
+        self.block_rows = block_rows
 
     def estimate_inmemory_data_size(self) -> int | None:
         return sum(p.rows for p in self.partitions) * 2_000
 
-    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
-                       data_context: Any = None) -> list[ReadTask]:
+    def get_read_tasks(
+        self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
+    ) -> list[ReadTask]:
         tasks = []
         for part in self.partitions:
-            meta = BlockMetadata(num_rows=part.rows, size_bytes=part.rows * 2_000,
-                                 input_files=None, exec_stats=None)
-            session = self.session
+            meta = BlockMetadata(
+                num_rows=part.rows, size_bytes=part.rows * 2_000, input_files=None, exec_stats=None
+            )
+            session, block_rows = self.session, self.block_rows
 
             def read(part: Partition = part, session: Any = session) -> Iterator[pa.Table]:
-                yield from _read_partition(session, part)
+                yield from _read_partition(session, part, block_rows)
 
             tasks.append(ReadTask(read, meta, schema=None))
         return tasks

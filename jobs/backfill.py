@@ -1,4 +1,4 @@
-"""Entry point for ``ray job submit -- python jobs/backfill.py ARGS`` (same as ``backfill run ARGS``).
+"""Entry point for ``ray job submit -- python jobs/backfill.py ARGS`` (= ``backfill run ARGS``).
 
 The first argument may also name another command (``status``, ``report``, ...).
 """

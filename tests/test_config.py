@@ -16,8 +16,11 @@ from backfill.errors import ConfigError
 pytestmark = pytest.mark.unit
 
 CONTRACT = Path(__file__).resolve().parents[1].parent / "shared" / "CONTRACT.md"
-ENV = {"SNOWFLAKE_PASSWORD": "pw", "AZURE_OPENAI_API_KEY": "key",
-       "BACKFILL_POSTGRES_DSN": "postgresql://u@localhost/db"}
+ENV = {
+    "SNOWFLAKE_PASSWORD": "pw",
+    "AZURE_OPENAI_API_KEY": "key",
+    "BACKFILL_POSTGRES_DSN": "postgresql://u@localhost/db",
+}
 
 
 def contract_yaml() -> dict:
@@ -75,7 +78,11 @@ def test_sql_identifiers_are_checked() -> None:
 def test_env_expansion_defaults() -> None:
     env = {"A": "1"}
     assert expand_env({"x": "${A}", "y": "${B:-two}", "z": "${B}", "w": "a-${A}-b"}, env) == {
-        "x": "1", "y": "two", "z": None, "w": "a-1-b"}
+        "x": "1",
+        "y": "two",
+        "z": None,
+        "w": "a-1-b",
+    }
 
 
 def test_oauth_needs_token() -> None:

@@ -21,11 +21,11 @@ N = 10_000
 
 
 @pytest.fixture(scope="module")
-def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[LocalStack]:
+def stack(
+    pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("e2e")
-    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=2500,
-                     dsn=pg_dsn) as s:
+    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=2500, dsn=pg_dsn) as s:
         yield s
 
 
@@ -57,7 +57,8 @@ def test_every_source_id_is_written_exactly_once(stack: LocalStack, run: RunResu
 
 
 def test_every_record_has_extraction_and_embedding_or_a_failure(
-        stack: LocalStack, run: RunResult) -> None:
+    stack: LocalStack, run: RunResult
+) -> None:
     with _conn(stack) as conn:
         missing = conn.execute(
             "SELECT m.work_order_id FROM maintenance_logs m "
@@ -66,16 +67,19 @@ def test_every_record_has_extraction_and_embedding_or_a_failure(
             "LEFT JOIN failed_records f ON f.work_order_id = m.work_order_id "
             "  AND f.run_id = %s AND f.resolved_at IS NULL "
             "WHERE (a.work_order_id IS NULL OR e.work_order_id IS NULL) "
-            "  AND f.work_order_id IS NULL", (run.run_id,),
+            "  AND f.work_order_id IS NULL",
+            (run.run_id,),
         ).fetchall()
-        dims = conn.execute("SELECT DISTINCT vector_dims(embedding) FROM semantic_embeddings"
-                            ).fetchall()
+        dims = conn.execute(
+            "SELECT DISTINCT vector_dims(embedding) FROM semantic_embeddings"
+        ).fetchall()
     assert missing == []
     assert dims == [(1536,)]
 
 
 def test_bad_rows_are_failed_records_with_stage_and_reason(
-        stack: LocalStack, run: RunResult) -> None:
+    stack: LocalStack, run: RunResult
+) -> None:
     with _conn(stack) as conn:
         failed = conn.execute(
             "SELECT work_order_id, stage, error_class, error_message, attempts, first_seen_at, "
@@ -108,9 +112,12 @@ def test_no_planted_pii_leaves_the_scrubber(stack: LocalStack, run: RunResult) -
     sent = "\n".join(t for r in requests for t in r["texts"])
     with _conn(stack) as conn:
         stored = "\n".join(
-            r[0] for r in conn.execute(
+            r[0]
+            for r in conn.execute(
                 "SELECT extraction::text FROM ai_extracted_data UNION ALL "
-                "SELECT document FROM semantic_embeddings").fetchall())
+                "SELECT document FROM semantic_embeddings"
+            ).fetchall()
+        )
     pii = stack.data.planted_pii
     assert len(pii) > 100
     leaked_sent = [p for p in pii if p in sent]
@@ -130,9 +137,13 @@ def test_progress_rows_account_for_every_partition(stack: LocalStack, run: RunRe
     with _conn(stack) as conn:
         parts = conn.execute(
             "SELECT item, state, rows_expected, rows_ok + rows_failed FROM etl_metadata "
-            "WHERE run_id = %s AND kind = 'partition'", (run.run_id,)).fetchall()
-        state = conn.execute("SELECT state, info->'summary' FROM etl_metadata WHERE run_id = %s "
-                             "AND kind = 'run'", (run.run_id,)).fetchone()
+            "WHERE run_id = %s AND kind = 'partition'",
+            (run.run_id,),
+        ).fetchall()
+        state = conn.execute(
+            "SELECT state, info->'summary' FROM etl_metadata WHERE run_id = %s AND kind = 'run'",
+            (run.run_id,),
+        ).fetchone()
     assert len(parts) >= 4
     assert all(p[1] == "done" and p[2] == p[3] for p in parts), parts
     assert state is not None and state[0] == "done"
@@ -146,14 +157,27 @@ def test_rerunning_a_finished_run_does_nothing(stack: LocalStack, run: RunResult
     assert stack.simulator.stats()["requests"] == before
 
 
-def test_status_and_report_commands(stack: LocalStack, run: RunResult,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_and_report_commands(
+    stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
+) -> None:
     from backfill.cli import main
 
     assert main(["status", "--config", str(stack.config_path)]) == 0
     assert run.run_id in capsys.readouterr().out
-    assert main(["report", "--config", str(stack.config_path), "--run-id", run.run_id,
-                 "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--config",
+                str(stack.config_path),
+                "--run-id",
+                run.run_id,
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     rep = json.loads(capsys.readouterr().out)
     assert rep["records"]["expected"] == N
     duplicates = len(stack.data.bad_ids.get("duplicate_id", []))
@@ -163,6 +187,9 @@ def test_status_and_report_commands(stack: LocalStack, run: RunResult,
 
 def test_search_index_exists(stack: LocalStack, run: RunResult) -> None:
     with _conn(stack) as conn:
-        row = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND "
-                           "indexname = 'semantic_embeddings_hnsw'", (SCHEMA,)).fetchone()
+        row = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND "
+            "indexname = 'semantic_embeddings_hnsw'",
+            (SCHEMA,),
+        ).fetchone()
     assert row and "hnsw" in row[0]

@@ -55,12 +55,15 @@ def test_normalize_casts_numeric_ids_and_drops_nul() -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("exc", [
-    ConfigError("snowflake.table: bad"),
-    FatalError("down", "PostgreSQL", "backfill run --run-id x"),
-    TransientError("429"),
-    RecordError("extract", "Refusal", "no"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConfigError("snowflake.table: bad"),
+        FatalError("down", "PostgreSQL", "backfill run --run-id x"),
+        TransientError("429"),
+        RecordError("extract", "Refusal", "no"),
+    ],
+)
 def test_errors_survive_pickling(exc: Exception) -> None:
     back = pickle.loads(pickle.dumps(exc))
     assert type(back) is type(exc) and str(back) == str(exc)

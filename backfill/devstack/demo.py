@@ -16,28 +16,42 @@ from backfill.runner import RunRequest, execute
 DEMO_SCHEMA = "backfill_demo"
 
 
-def run_demo(records: int = 20_000, latency_ms: float = 50.0,
-             workdir: str = ".backfill/demo") -> int:
+def run_demo(
+    records: int = 20_000, latency_ms: float = 50.0, workdir: str = ".backfill/demo"
+) -> int:
     t0 = time.monotonic()
-    print(f"demo: generating {records:,} synthetic work orders and starting the local stack "
-          f"(fakesnow, LLM simulator at {latency_ms:.0f} ms, embedded Postgres) in {workdir}",
-          flush=True)
+    print(
+        f"demo: generating {records:,} synthetic work orders and starting the local stack "
+        f"(fakesnow, LLM simulator at {latency_ms:.0f} ms, embedded Postgres) in {workdir}",
+        flush=True,
+    )
     with local_stack(workdir, records, latency_ms=latency_ms, pg_schema=DEMO_SCHEMA) as stack:
         # A clean slate each time, so the figures below are this demo's alone.
         with psycopg.connect(stack.dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                sql.Identifier(DEMO_SCHEMA)))
-        print(f"demo: stack ready in {time.monotonic() - t0:.0f} s; config written to "
-              f"{stack.config_path}", flush=True)
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(DEMO_SCHEMA))
+            )
+        print(
+            f"demo: stack ready in {time.monotonic() - t0:.0f} s; config written to "
+            f"{stack.config_path}",
+            flush=True,
+        )
         result = execute(stack.config, RunRequest(config_path=str(stack.config_path)))
         print(report_text(build_report(stack.config, result.run_id)))
         stats = stack.simulator.stats()
-        print(f"  LLM simulator: {stats.get('chat', 0):,} chat and {stats.get('embeddings', 0):,} "
-              f"embedding requests")
+        print(
+            f"  LLM simulator: {stats.get('chat', 0):,} chat and {stats.get('embeddings', 0):,} "
+            f"embedding requests"
+        )
         rate = result.rows_expected / result.seconds * 3600 if result.seconds else 0
-        print(f"demo: {result.rows_expected:,} records in {result.seconds:.0f} s "
-              f"({rate:,.0f} records/hour); exit status {result.exit_code}")
-        print(f"demo: the database stays in {stack.workdir / 'pg'}; inspect it with\n"
-              f"  backfill status --config {stack.config_path}   (while nothing else runs, "
-              f"the embedded server starts again on demand)", file=sys.stderr)
+        print(
+            f"demo: {result.rows_expected:,} records in {result.seconds:.0f} s "
+            f"({rate:,.0f} records/hour); exit status {result.exit_code}"
+        )
+        print(
+            f"demo: the database stays in {stack.workdir / 'pg'}; inspect it with\n"
+            f"  backfill status --config {stack.config_path}   (while nothing else runs, "
+            f"the embedded server starts again on demand)",
+            file=sys.stderr,
+        )
     return result.exit_code if result.exit_code in (E.EXIT_OK, E.EXIT_TOO_MANY_FAILURES) else 1

@@ -88,9 +88,8 @@ def seed_table(parquet: str, database: str, schema: str, table: str) -> int:
 
 
 def serve(host: str, port: int, seed: str | None, database: str, schema: str, table: str) -> None:
-    import uvicorn
-
     import fakesnow.server as fs_server
+    import uvicorn
 
     _patch_null_timestamps()
     if seed:
@@ -127,14 +126,31 @@ class FakesnowProcess:
     proc: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     def start(self, timeout: float = 60.0) -> FakesnowProcess:
-        cmd = [sys.executable, "-m", "backfill.devstack.snowflake", "--host", self.host,
-               "--port", str(self.port), "--database", self.database, "--schema", self.schema,
-               "--table", self.table]
+        cmd = [
+            sys.executable,
+            "-m",
+            "backfill.devstack.snowflake",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--database",
+            self.database,
+            "--schema",
+            self.schema,
+            "--table",
+            self.table,
+        ]
         if self.seed_parquet:
             cmd += ["--seed", self.seed_parquet]
         stderr = open(self.log_path, "a") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         line = _read_ready(self.proc, timeout)
         self.port = int(line.split()[1].rsplit(":", 1)[1])
         return self
@@ -175,8 +191,9 @@ def _read_ready(proc: subprocess.Popen[str], timeout: float) -> str:
     reader.join(timeout)
     if not result:
         proc.kill()
-        raise RuntimeError(f"{proc.args!r} did not become ready within {timeout:.0f}s "
-                           f"(exit code {proc.poll()})")
+        raise RuntimeError(
+            f"{proc.args!r} did not become ready within {timeout:.0f}s (exit code {proc.poll()})"
+        )
     return result[0]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,9 +39,16 @@ class LocalStack:
 
 
 @contextlib.contextmanager
-def local_stack(workdir: str | Path, records: int, latency_ms: float = 0.0, seed: int = 0,
-                pg_schema: str = "public", partition_rows: int = 5000,
-                dsn: str | None = None, **sim_options: float) -> Iterator[LocalStack]:
+def local_stack(
+    workdir: str | Path,
+    records: int,
+    latency_ms: float = 0.0,
+    seed: int = 0,
+    pg_schema: str = "public",
+    partition_rows: int = 5000,
+    dsn: str | None = None,
+    **sim_options: Any,
+) -> Iterator[LocalStack]:
     """Seed ``records`` synthetic work orders into a fakesnow server, start the simulator and
     the embedded Postgres (unless ``dsn`` is given), and write ``workdir/backfill.yaml``."""
     work = Path(workdir).resolve()
@@ -52,9 +60,10 @@ def local_stack(workdir: str | Path, records: int, latency_ms: float = 0.0, seed
     dsn = dsn or embedded_dsn(work / "pg")
     request_log = work / "llm_requests.jsonl"
     request_log.unlink(missing_ok=True)
-    with FakesnowProcess(seed_parquet=str(parquet), log_path=str(work / "fakesnow.log")) as fs, \
-            SimulatorProcess(log_path=str(request_log), latency_ms=latency_ms,
-                             **sim_options) as sim:
+    with (
+        FakesnowProcess(seed_parquet=str(parquet), log_path=str(work / "fakesnow.log")) as fs,
+        SimulatorProcess(log_path=str(request_log), latency_ms=latency_ms, **sim_options) as sim,
+    ):
         env = {
             **os.environ,
             "BACKFILL_FAKESNOW_PORT": str(fs.port),
@@ -69,5 +78,13 @@ def local_stack(workdir: str | Path, records: int, latency_ms: float = 0.0, seed
         rendered = expand_env(local_template(), env)
         config_path = work / "backfill.yaml"
         config_path.write_text(yaml.safe_dump(rendered, sort_keys=False))
-        yield LocalStack(work, data, dsn, fs, sim, config_path,
-                         parse_config(rendered, str(config_path)), request_log)
+        yield LocalStack(
+            work,
+            data,
+            dsn,
+            fs,
+            sim,
+            config_path,
+            parse_config(rendered, str(config_path)),
+            request_log,
+        )

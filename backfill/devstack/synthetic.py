@@ -1814,12 +1814,14 @@ _LOG_EVENTS = (
     "INFO self-test pass",
     "WARN battery low",
     "INFO AC power restored",
-    "ALARM occlusion downstream",
-    "INFO channel start",
-    "INFO channel stop",
+    "INFO AC power lost, on battery",
+    "ALARM high priority acknowledged",
+    "INFO therapy start",
+    "INFO therapy stop",
     "WARN sensor check",
     "ERROR watchdog reset",
     "INFO config loaded",
+    "INFO user login biomed",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -2585,16 +2587,16 @@ _LABOR_MEAN = {
 # get status-driven NULLs, e.g. RESOLUTION on open tickets.
 _NULL_RATES = {
     "UPDATED_AT": 0.10,
-    "FACILITY_ID": 0.04,
+    "FACILITY_ID": 0.05,
     "DEPARTMENT": 0.10,
-    "EQUIPMENT_ID": 0.06,
-    "EQUIPMENT_TYPE": 0.06,
+    "EQUIPMENT_ID": 0.08,
+    "EQUIPMENT_TYPE": 0.08,
     "MANUFACTURER": 0.10,
     "MODEL": 0.12,
-    "WORK_TYPE": 0.05,
+    "WORK_TYPE": 0.08,
     "PRIORITY": 0.10,
-    "STATUS": 0.04,
-    "PROBLEM_DESCRIPTION": 0.04,
+    "STATUS": 0.06,
+    "PROBLEM_DESCRIPTION": 0.05,
     "TECHNICIAN_NOTES": 0.10,
     "RESOLUTION": 0.08,
     "LABOR_HOURS": 0.12,
@@ -2740,7 +2742,7 @@ def generate_work_orders(
                              replace=False).tolist()
         for j, pos in enumerate(positions):
             bad_kind[pos] = BAD_ROW_KINDS[j % len(BAD_ROW_KINDS)]
-    bad_ids: dict[str, list[str]] = {k: [] for k in BAD_ROW_KINDS} if bad_rows else {}
+    bad_ids: dict[str, list[str]] = {k: [] for k in BAD_ROW_KINDS}
 
     # --- ids -----------------------------------------------------------------------------------
     ids: list[str | None] = []
@@ -2814,7 +2816,7 @@ def generate_work_orders(
         if kind == "empty_text":
             prob_col[i] = None if r() < 0.5 else ""
             notes_col[i] = None if r() < 0.5 else ""
-            res_col[i] = None if r() < 0.5 else "  "
+            res_col[i] = None if r() < 0.5 else ""
             continue
 
         segs = {"p": rt.problem, "n": rt.notes, "r": rt.resolution}

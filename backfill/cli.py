@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="resume this run (or start it under this id)")
     run.add_argument("--dry-run", action="store_true", help="plan and estimate only; write nothing")
 
+    retry = command("retry-failed", "process a run's unresolved failed records again")
+    retry.add_argument("--run-id", required=True)
+
     status = command("status", "progress of one run or of all runs")
     status.add_argument("--run-id")
 
@@ -98,6 +101,14 @@ def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = 
     return "\n".join(lines)
 
 
+def cmd_retry_failed(args: argparse.Namespace) -> int:
+    from backfill.retry import retry_failed
+
+    result = retry_failed(_config(args), args.run_id, args.config)
+    print(_summary_text(result.run_id, result.summary, result.seconds))
+    return result.exit_code
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from backfill.report import status_lines
 
@@ -119,7 +130,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(records=args.records, latency_ms=args.latency_ms, workdir=args.workdir)
 
 
-COMMANDS = {"run": cmd_run, "status": cmd_status, "report": cmd_report, "demo": cmd_demo}
+COMMANDS = {
+    "run": cmd_run,
+    "retry-failed": cmd_retry_failed,
+    "status": cmd_status,
+    "report": cmd_report,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

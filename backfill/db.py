@@ -126,6 +126,7 @@ def ddl(schema: str, dimensions: int) -> list[sql.Composed]:
             first_seen_at timestamptz NOT NULL DEFAULT now(),
             last_seen_at timestamptz NOT NULL DEFAULT now(),
             resolved_at timestamptz,
+            last_block text,
             PRIMARY KEY (run_id, work_order_id))""",
         """CREATE INDEX IF NOT EXISTS failed_records_open_idx ON {s}.failed_records (run_id)
             WHERE resolved_at IS NULL""",

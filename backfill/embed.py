@@ -17,7 +17,13 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import FatalError, RecordError, TransientError
 from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
-from backfill.openai_client import classify, make_client, quiet_unclosed_sessions
+from backfill.openai_client import (
+    Pacer,
+    call_with_retries,
+    classify,
+    make_client,
+    quiet_unclosed_sessions,
+)
 
 
 class Embedder:
@@ -27,13 +33,18 @@ class Embedder:
         self.cfg = cfg
         self.client = make_client(cfg)
         self.limit = asyncio.Semaphore(cfg.max_concurrency)
+        self.pacer = Pacer()
         self.unavailable_streak = 0
 
     async def _embed(self, texts: list[str]) -> list[np.ndarray]:
         async with self.limit:
             try:
-                resp = await self.client.embeddings.create(
-                    model=self.cfg.deployment, input=texts, dimensions=self.cfg.dimensions
+                resp = await call_with_retries(
+                    lambda: self.client.embeddings.create(
+                        model=self.cfg.deployment, input=texts, dimensions=self.cfg.dimensions
+                    ),
+                    self.pacer,
+                    self.cfg.max_retries,
                 )
             except openai.OpenAIError as exc:
                 err = classify(exc, "embed")

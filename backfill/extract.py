@@ -21,7 +21,13 @@ from pydantic import ValidationError
 from backfill import schema as S
 from backfill.config import LLMConfig
 from backfill.errors import FatalError, RecordError, TransientError
-from backfill.openai_client import classify, make_client, quiet_unclosed_sessions
+from backfill.openai_client import (
+    Pacer,
+    call_with_retries,
+    classify,
+    make_client,
+    quiet_unclosed_sessions,
+)
 
 RESPONSE_FORMAT = {
     "type": "json_schema",
@@ -56,17 +62,22 @@ class Extractor:
         self.cfg = cfg
         self.client = make_client(cfg)
         self.limit = asyncio.Semaphore(cfg.max_concurrency)
+        self.pacer = Pacer()
         self.unavailable_streak = 0
 
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         async with self.limit:
             try:
-                resp = await self.client.chat.completions.create(  # type: ignore[call-overload]
-                    model=self.cfg.deployment,
-                    messages=messages,
-                    response_format=RESPONSE_FORMAT,
-                    temperature=self.cfg.temperature,
-                    max_tokens=self.cfg.max_output_tokens,
+                resp = await call_with_retries(
+                    lambda: self.client.chat.completions.create(  # type: ignore[call-overload]
+                        model=self.cfg.deployment,
+                        messages=messages,
+                        response_format=RESPONSE_FORMAT,
+                        temperature=self.cfg.temperature,
+                        max_tokens=self.cfg.max_output_tokens,
+                    ),
+                    self.pacer,
+                    self.cfg.max_retries,
                 )
             except openai.OpenAIError as exc:
                 raise classify(exc, "extract") from exc

@@ -1,13 +1,20 @@
-"""One async ``openai`` client per actor, Azure or any OpenAI-compatible server.
+"""One async ``openai`` client per actor, Azure or any OpenAI-compatible server, and the
+retry policy around its calls.
 
-The client's own retries handle 429/5xx/timeouts with backoff and honour ``retry-after``
-and ``retry-after-ms``; what is left after them is classified here, where the library's
-exceptions enter our code.
+Retries are ours, not the client's (``max_retries=0``), because a 429 and a 5xx mean
+different things. A 429 says the API is up and we are over quota: every request of the
+actor pauses for the ``retry-after`` it names, and the wait does not use up the record's
+retries (running at quota is the normal state of a backfill). A 5xx or a timeout is a fault:
+retried with exponential backoff and jitter up to ``max_retries``, then the record fails.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import openai
 
@@ -22,7 +29,7 @@ def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
     http_client = openai.DefaultAioHttpClient(timeout=cfg.timeout_seconds)
     common: dict[str, Any] = {
         "api_key": api_key,
-        "max_retries": cfg.max_retries,
+        "max_retries": 0,  # see call_with_retries
         "timeout": cfg.timeout_seconds,
         "http_client": http_client,
     }
@@ -76,3 +83,61 @@ def classify(exc: Exception, stage: str) -> Exception:
     if isinstance(exc, openai.APIStatusError):
         return RecordError(stage, f"HTTP{exc.status_code}", str(exc)[:500])
     return exc
+
+
+T = TypeVar("T")
+# Longest a record waits behind 429s before it is failed as Unavailable.
+MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
+
+
+def retry_after_seconds(exc: openai.APIStatusError) -> float | None:
+    """The server's ``retry-after-ms`` / ``retry-after``, in seconds, if it sent one."""
+    headers = exc.response.headers if exc.response is not None else {}
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue
+    return None
+
+
+class Pacer:
+    """Holds every request of one actor back while the API has asked us to wait."""
+
+    def __init__(self) -> None:
+        self.resume_at = 0.0
+        self.rate_limited = 0
+
+    def pause(self, seconds: float) -> None:
+        # Jitter, so that the paused requests do not all arrive in the same instant.
+        self.resume_at = max(self.resume_at, time.monotonic() + seconds * random.uniform(1, 1.25))
+        self.rate_limited += 1
+
+    async def wait(self) -> None:
+        while (delay := self.resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(delay)
+
+
+async def call_with_retries(
+    call: Callable[[], Awaitable[T]], pacer: Pacer, max_retries: int
+) -> T:
+    """Run ``call``: 429s wait as the server says, faults are retried with backoff."""
+    faults = 0
+    waited_since = time.monotonic()
+    while True:
+        await pacer.wait()
+        try:
+            return await call()
+        except openai.RateLimitError as exc:
+            if time.monotonic() - waited_since > MAX_RATE_LIMIT_WAIT_SECONDS:
+                raise
+            pacer.pause(retry_after_seconds(exc) or 1.0)
+        except (openai.InternalServerError, openai.APITimeoutError,
+                openai.APIConnectionError) as exc:
+            faults += 1
+            if faults > max_retries:
+                raise
+            hinted = retry_after_seconds(exc) if isinstance(exc, openai.APIStatusError) else None
+            await asyncio.sleep(hinted or min(30.0, 0.5 * 2 ** (faults - 1)) * random.uniform(1, 2))

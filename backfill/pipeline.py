@@ -18,7 +18,7 @@ from backfill.embed import Embedder
 from backfill.extract import Extractor
 from backfill.prepare import prepare_batch
 from backfill.sink import PostgresDatasink, WriteTarget
-from backfill.source import Partition, SnowflakeDatasource
+from backfill.source import IdChunk, Partition, SnowflakeDatasource
 
 # I/O-bound actors ask for a fraction of a CPU, so that on a 2-CPU node they never take the
 # CPUs the read, prepare and write tasks need (with whole CPUs the pools deadlocked the read).
@@ -31,7 +31,10 @@ class PipelineSpec:
     dsn: str
     run_id: str
     session: Any  # the SnowflakeSession actor handle
-    partitions: list[Partition]
+    partitions: list[Partition] | list[IdChunk]
+    duplicate_ids: frozenset[str] = frozenset()
+    # A retry-failed pass reprocesses records this run already wrote.
+    skip_done: bool = True
 
 
 def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
@@ -59,6 +62,8 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
             "schema": cfg.postgres.schema_,
             "run_id": spec.run_id,
             "max_chars": p.max_text_chars,
+            "duplicate_ids": spec.duplicate_ids,
+            "skip_done": spec.skip_done,
         },
         num_cpus=0.5,
     )

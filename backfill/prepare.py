@@ -157,8 +157,34 @@ def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
     return table.append_column(S.DOCUMENT, document).append_column(S.TRUNCATED, truncated)
 
 
+def mark_duplicates(table: pa.Table, duplicate_ids: frozenset[str]) -> pa.Table:
+    """Rows whose id occurs more than once in the run's range (found by the planner) are
+    failed: which copy is the work order is a question for a person, not for the LLM."""
+    if not duplicate_ids:
+        return table
+    mask = pc.fill_null(pc.is_in(table.column(S.ID), pa.array(sorted(duplicate_ids))), False)
+    status = table.column(S.STATUS).combine_chunks()
+    cols = {name: table.column(name).combine_chunks()
+            for name in (S.STAGE, S.ERROR_CLASS, S.ERROR_MESSAGE)}
+    status = _fail_where(mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask,
+                         "validate", "DuplicateId",
+                         f"{S.ID} occurs more than once in the source range", status, cols)
+    table = table.set_column(table.schema.get_field_index(S.STATUS), S.STATUS, status)
+    for name, col in cols.items():
+        table = table.set_column(table.schema.get_field_index(name), name, col)
+    return table
+
+
 def prepare_batch(
-    table: pa.Table, *, dsn: str, schema: str, run_id: str, max_chars: int
+    table: pa.Table,
+    *,
+    dsn: str,
+    schema: str,
+    run_id: str,
+    max_chars: int,
+    duplicate_ids: frozenset[str] = frozenset(),
+    skip_done: bool = True,
 ) -> pa.Table:
-    table = drop_done(table, dsn, schema, run_id)
-    return compose_documents(validate(table), max_chars)
+    if skip_done:
+        table = drop_done(table, dsn, schema, run_id)
+    return compose_documents(mark_duplicates(validate(table), duplicate_ids), max_chars)

@@ -58,6 +58,7 @@ class RunRecord:
     state: str
     params: dict[str, Any]
     partitions: list[Partition]
+    duplicate_ids: list[str]
 
 
 def load_run(conn: psycopg.Connection[Any], run_id: str) -> RunRecord | None:
@@ -69,11 +70,15 @@ def load_run(conn: psycopg.Connection[Any], run_id: str) -> RunRecord | None:
         return None
     state, info = row
     parts = [Partition.from_json(p) for p in info.get("plan", [])]
-    return RunRecord(run_id, state, info.get("params", {}), parts)
+    return RunRecord(run_id, state, info.get("params", {}), parts, info.get("duplicate_ids", []))
 
 
 def create_run(
-    conn: psycopg.Connection[Any], run_id: str, params: dict[str, Any], partitions: list[Partition]
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    params: dict[str, Any],
+    partitions: list[Partition],
+    duplicate_ids: list[str] | None = None,
 ) -> None:
     """Store the run's plan; the plan is fixed for the life of the run (DESIGN decision 2)."""
     with conn.transaction():
@@ -84,7 +89,13 @@ def create_run(
                 run_id,
                 RUNNING,
                 sum(p.rows for p in partitions),
-                json.dumps({"params": params, "plan": [p.to_json() for p in partitions]}),
+                json.dumps(
+                    {
+                        "params": params,
+                        "plan": [p.to_json() for p in partitions],
+                        "duplicate_ids": duplicate_ids or [],
+                    }
+                ),
             ),
         )
         with conn.cursor() as cur:

@@ -229,9 +229,14 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
                     run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts), partitions=len(parts)
                 )
 
+            duplicates = _session_call(session.duplicate_ids, start, end)
+            if duplicates:
+                print(f"note: {len(duplicates):,} ids occur more than once in the range; their "
+                      "rows go to failed_records (validate/DuplicateId)", file=out, flush=True)
+
             def create() -> None:
                 with connect(dsn, schema) as conn:
-                    P.create_run(conn, run_id, requested, parts)
+                    P.create_run(conn, run_id, requested, parts, duplicates)
 
             requested["range"] = [start.isoformat(), end.isoformat()]
             with_pg_retry(create, "recording the run's plan")
@@ -248,31 +253,39 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
             file=out,
             flush=True,
         )
-        printer = ProgressPrinter(dsn, schema, run_id, cfg.pipeline.progress_interval_seconds, out)
-        printer.start()
-        try:
-            if pending:
-                run_pipeline(PipelineSpec(cfg, dsn, run_id, session, pending))
-        except KeyboardInterrupt:
-            raise FatalError(
-                "interrupted", dependency="operator", resume_hint=resume_hint
-            ) from None
-        except Exception as exc:  # noqa: BLE001 - classified below
-            root = _unwrap(exc)
-            if isinstance(root, FatalError):
-                raise FatalError(root.message, root.dependency, resume_hint) from exc
-            if isinstance(root, ConfigError):
-                raise root from exc
-            raise FatalError(
-                f"{type(root).__name__}: {root or repr(exc)}",
-                dependency="pipeline",
-                resume_hint=resume_hint,
-            ) from exc
-        finally:
-            printer.stop()
+        if pending:
+            spec = PipelineSpec(cfg, dsn, run_id, session, pending,
+                                duplicate_ids=frozenset(run.duplicate_ids))
+            _run_with_progress(spec, resume_hint, out)
         return _finish(dsn, schema, run_id, cfg, pending, t0, out)
     finally:
         ray.kill(session)
+
+
+def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> None:
+    """Execute the pipeline with progress lines; turn what stopped it into a FatalError
+    that names the dependency and the command to resume."""
+    cfg = spec.cfg
+    printer = ProgressPrinter(spec.dsn, cfg.postgres.schema_, spec.run_id,
+                              cfg.pipeline.progress_interval_seconds, out)
+    printer.start()
+    try:
+        run_pipeline(spec)
+    except KeyboardInterrupt:
+        raise FatalError("interrupted", dependency="operator", resume_hint=resume_hint) from None
+    except Exception as exc:  # noqa: BLE001 - classified below
+        root = _unwrap(exc)
+        if isinstance(root, FatalError):
+            raise FatalError(root.message, root.dependency, resume_hint) from exc
+        if isinstance(root, ConfigError):
+            raise root from exc
+        raise FatalError(
+            f"{type(root).__name__}: {root or repr(exc)}",
+            dependency="pipeline",
+            resume_hint=resume_hint,
+        ) from exc
+    finally:
+        printer.stop()
 
 
 def _session_call(method: Any, *args: Any) -> Any:
@@ -305,14 +318,18 @@ def _finish(
             )
 
     with_pg_retry(close, "closing the run's partitions")
+    return close_run(dsn, schema, run_id, cfg, t0, out)
+
+
+def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
+              out: TextIO) -> RunResult:
+    """Build the search index, decide the exit status, record the summary."""
     print(f"run {run_id}: building the search index", file=out, flush=True)
     ensure_search_index(dsn, schema)
     result = _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
-    code = EXIT_OK
     processed = result.rows_ok + result.rows_failed
     if processed and result.rows_failed / processed > cfg.pipeline.max_failed_fraction:
-        code = EXIT_TOO_MANY_FAILURES
-    result.exit_code = code
+        result.exit_code = EXIT_TOO_MANY_FAILURES
 
     def mark() -> None:
         with connect(dsn, schema) as conn:

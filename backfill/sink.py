@@ -101,7 +101,7 @@ def _connection(target: WriteTarget) -> psycopg.Connection[Any]:
     key = f"{target.dsn}|{target.schema}|{os.getpid()}"
     conn = _connections.get(key)
     if conn is None or conn.closed or conn.broken:
-        conn = connect(target.dsn, target.schema)
+        conn = connect(target.dsn, target.schema, application_name="backfill-sink")
         register_vector(conn)
         with conn.cursor() as cur:
             cur.execute(
@@ -157,11 +157,23 @@ def _copy_rows(
 
 
 def _upsert(
-    cur: psycopg.Cursor[Any], target: str, staging: str, columns: list[str], keys: list[str]
+    cur: psycopg.Cursor[Any],
+    target: str,
+    staging: str,
+    columns: list[str],
+    keys: list[str],
+    overrides: dict[str, str] | None = None,
 ) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE from a staging table; ``overrides`` gives the SET
+    expression of some columns (SQL text of ours, never data)."""
+    overrides = overrides or {}
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     updates = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+        sql.SQL("{} = {}").format(
+            sql.Identifier(c),
+            sql.SQL(overrides[c]) if c in overrides else sql.SQL("EXCLUDED.{}").format(
+                sql.Identifier(c)),
+        )
         for c in columns
         if c not in keys
     )
@@ -194,7 +206,11 @@ def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str) -> None:
     rows = ((*values, run_id, part) for *values, part in zip(*cols, parts, strict=True))
     columns = [*LOG_COLUMNS, "run_id", "partition_id"]
     _copy_rows(cur, "stage_logs", columns, [*LOG_TYPES, "text", "int4"], rows)
-    _upsert(cur, "maintenance_logs", "stage_logs", columns, ["work_order_id"])
+    # A retry-failed pass has no partition (-1): the row keeps the one it was read in.
+    keep_partition = ("CASE WHEN EXCLUDED.partition_id < 0 THEN maintenance_logs.partition_id "
+                      "ELSE EXCLUDED.partition_id END")
+    _upsert(cur, "maintenance_logs", "stage_logs", columns, ["work_order_id"],
+            {"partition_id": keep_partition})
 
 
 def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
@@ -267,17 +283,26 @@ def _write_enriched(cur: psycopg.Cursor[Any], ok: pa.Table, target: WriteTarget)
 
 
 def failed_key(table: pa.Table) -> list[str]:
-    """Key of a failed row: its id, or for a row without one a stable stand-in."""
+    """Key of a failed row: its id, or for a row without one a stand-in made of its
+    timestamp and a hash of its content, the same however the rows are grouped in blocks."""
     ids = table.column(S.ID).to_pylist()
+    if all(i is not None for i in ids):
+        return ids
     created = table.column(S.CREATED_AT).to_pylist()
-    parts = table.column(S.PARTITION).to_pylist()
-    return [
-        wid if wid is not None else f"<null id: created {c}, partition {p}, row {i}>"
-        for i, (wid, c, p) in enumerate(zip(ids, created, parts, strict=True))
-    ]
+    texts = [table.column(c).to_pylist() for c in S.TEXT_COLUMNS]
+    keys = []
+    for i, wid in enumerate(ids):
+        if wid is not None:
+            keys.append(wid)
+            continue
+        digest = hashlib.blake2b("\x1f".join(str(t[i]) for t in texts).encode(), digest_size=6)
+        keys.append(f"<no id: {S.CREATED_AT} {created[i]}, content {digest.hexdigest()}>")
+    return keys
 
 
-def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str) -> None:
+def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str, key: str) -> None:
+    """Upsert dead letters. ``attempts`` counts blocks, so writing the same block again (a
+    Ray retry, a resumed run) does not count as another attempt."""
     if failed.num_rows == 0:
         return
     rows = list(
@@ -292,13 +317,16 @@ def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str) -> No
     )
     cur.executemany(
         "INSERT INTO failed_records (run_id, work_order_id, stage, error_class, error_message, "
-        "partition_id) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, work_order_id) DO "
-        "UPDATE SET stage = EXCLUDED.stage, error_class = EXCLUDED.error_class, "
-        "error_message = EXCLUDED.error_message, attempts = failed_records.attempts + 1, "
-        "last_seen_at = now(), resolved_at = NULL",
+        "partition_id, last_block) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (run_id, work_order_id) DO UPDATE SET stage = EXCLUDED.stage, "
+        "error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message, "
+        "attempts = failed_records.attempts + CASE WHEN failed_records.last_block IS DISTINCT "
+        "  FROM EXCLUDED.last_block THEN 1 ELSE 0 END, "
+        "partition_id = coalesce(failed_records.partition_id, EXCLUDED.partition_id), "
+        "last_block = EXCLUDED.last_block, last_seen_at = now(), resolved_at = NULL",
         [
-            (run_id, key, stage, cls, (msg or "")[:4000], part)
-            for key, stage, cls, msg, part in rows
+            (run_id, wid, stage, cls, (msg or "")[:4000], part if part >= 0 else None, key)
+            for wid, stage, cls, msg, part in rows
         ],
     )
 
@@ -331,7 +359,7 @@ def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
             with conn.transaction(), conn.cursor() as cur:
                 _write_logs(cur, logs, target.run_id)
                 _write_enriched(cur, ok, target)
-                _write_failed(cur, failed, target.run_id)
+                _write_failed(cur, failed, target.run_id, key)
                 record_block(cur, target.run_id, key, counts)
         except TRANSIENT_PG_ERRORS:
             _drop_connection(target)

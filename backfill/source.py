@@ -10,6 +10,7 @@ chunk URLs) and downloads them as Arrow itself.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -203,6 +204,15 @@ def pack_buckets(
     return [p for p in parts if p.lo < p.hi]
 
 
+def _id_text(value: Any) -> str:
+    """An id as ``normalize`` writes it: a whole number as its decimal string."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+        value = int(value)
+    return str(value)
+
+
 def _naive(value: Any) -> dt.datetime:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
@@ -258,6 +268,18 @@ class SnowflakeSession:
                 return lo, hi, []
             start, end = start or bounds[0], end or bounds[1]
         return start, end, planner.plan(start, end, target_rows, unit)
+
+    def duplicate_ids(self, start: dt.datetime, end: dt.datetime) -> list[str]:
+        """Ids that occur more than once in ``[start, end)``, as the canonical text."""
+        self._ensure()
+        ts, wid = self.cfg.timestamp_column, self.cfg.id_column
+        cur = self.conn.cursor()
+        cur.execute(
+            f"SELECT {wid} FROM {self.cfg.table} WHERE {ts} >= %s AND {ts} < %s "
+            f"AND {wid} IS NOT NULL GROUP BY {wid} HAVING COUNT(*) > 1",
+            (start, end),
+        )
+        return [_id_text(r[0]) for r in cur.fetchall()]
 
     @retry(
         retry=retry_if_exception_type(TransientError),
@@ -338,11 +360,31 @@ def _read_partition(session: Any, part: Partition, block_rows: int) -> Iterator[
             yield table.slice(offset, block_rows)
 
 
+@dataclass(frozen=True)
+class IdChunk:
+    """Source rows fetched by id (``retry-failed``); their partition is -1."""
+
+    ids: tuple[str, ...]
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+
+def _read_ids(session: Any, chunk: IdChunk, block_rows: int) -> Iterator[pa.Table]:
+    batches = ray.get(session.rows_by_ids.remote(list(chunk.ids)))
+    for batch in batches:
+        table = normalize(batch.to_arrow(), -1)
+        for offset in range(0, table.num_rows, block_rows):
+            yield table.slice(offset, block_rows)
+
+
 class SnowflakeDatasource(Datasource):
     """One read task per pending partition. ``get_read_tasks`` is called several times per
     execution by Ray Data, so it only builds closures; the query runs inside the task."""
 
-    def __init__(self, session: Any, partitions: list[Partition], block_rows: int) -> None:
+    def __init__(self, session: Any, partitions: list[Partition] | list[IdChunk],
+                 block_rows: int) -> None:
         self.session = session
         self.partitions = partitions
         self.block_rows = block_rows
@@ -360,8 +402,12 @@ class SnowflakeDatasource(Datasource):
             )
             session, block_rows = self.session, self.block_rows
 
-            def read(part: Partition = part, session: Any = session) -> Iterator[pa.Table]:
-                yield from _read_partition(session, part, block_rows)
+            def read(part: Partition | IdChunk = part, session: Any = session,
+                     block_rows: int = block_rows) -> Iterator[pa.Table]:
+                if isinstance(part, IdChunk):
+                    yield from _read_ids(session, part, block_rows)
+                else:
+                    yield from _read_partition(session, part, block_rows)
 
             tasks.append(ReadTask(read, meta, schema=None))
         return tasks

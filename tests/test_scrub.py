@@ -151,6 +151,13 @@ POSITIVE = [
     ("Patient name: de la Cruz, Maria on the admit screen", "Maria", "PATIENT_NAME"),
     ("Home unit picked up at 2266 Sunset Road.", "2266 Sunset", "ADDRESS"),
     ("Deliver loaner to 48 Maple Ave, Apt 3B, back door.", "3B", "ADDRESS"),
+    # cue glued to punctuation (missing space after a period, brackets)
+    ("Alarm noted.DOB 03/14/1962", "03/14/1962", "DOB"),
+    ("alarmed.pt John Smith was on it", "John Smith", "PATIENT_NAME"),
+    ("(pt John Smith)", "John Smith", "PATIENT_NAME"),
+    ("see-MRN 1234567", "1234567", "MRN"),
+    # a declined noun use of "pt." must not swallow the next cue
+    ("cleared discharged pt. Mr. Øverby tripped", "Øverby", "PATIENT_NAME"),
     ("acct # 12345678", "12345678", "ACCOUNT"),
     ("FIN: 1234567 on the label", "1234567", "ACCOUNT"),
     ("encounter 987654321", "987654321", "ACCOUNT"),
@@ -331,6 +338,26 @@ def test_long_text() -> None:
     res = scrub_text(text)
     assert res.text.endswith("Callback: [PHONE]")
     assert res.counts == {"PHONE": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 100_000,
+        "+1 " + "2 " * 50_000,
+        "12-" * 30_000,
+        "pt " + "Aaaa " * 20_000,
+        "Patient: " + "AAAA, " * 20_000,
+        "DOB 1/1/" * 20_000,
+        "a" * 50_000 + "@" + "b." * 20_000,
+        "pt Maria " + "de la " * 20_000 + "Cruz",
+    ],
+    ids=["digits", "plus", "dashes", "pt-words", "caps", "dob", "email", "particles"],
+)
+def test_no_catastrophic_backtracking(text: str) -> None:
+    t0 = time.perf_counter()
+    scrub_text(text)
+    assert time.perf_counter() - t0 < 1.0  # all linear: ~2-30 ms each
 
 
 def test_idempotent(synthetic) -> None:

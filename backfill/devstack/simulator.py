@@ -461,14 +461,17 @@ class _LRU(OrderedDict):
 
 
 class _Bucket:
-    """Token bucket, refilled continuously: ``capacity`` per 60 s."""
+    """Token bucket refilled continuously at ``limit`` per 60 s, holding at most 10 s worth:
+    Azure evaluates a per-minute quota over short windows, so a burst of a whole minute's
+    quota is answered with 429s there too."""
 
-    __slots__ = ("capacity", "rate", "tokens", "stamp")
+    __slots__ = ("limit", "capacity", "rate", "tokens", "stamp")
 
-    def __init__(self, capacity: int, now: float) -> None:
-        self.capacity = float(capacity)
-        self.rate = capacity / 60.0
-        self.tokens = float(capacity)
+    def __init__(self, limit: int, now: float) -> None:
+        self.limit = limit
+        self.capacity = max(1.0, limit / 6.0)
+        self.rate = limit / 60.0
+        self.tokens = self.capacity
         self.stamp = now
 
     def refill(self, now: float) -> None:
@@ -495,7 +498,7 @@ class _Limiter:
 
     def _bucket(self, model: str, kind: str, limit: int, now: float) -> _Bucket:
         b = self.buckets.get((model, kind))
-        if b is None or b.capacity != limit:
+        if b is None or b.limit != limit:
             b = self.buckets[(model, kind)] = _Bucket(limit, now)
         else:
             b.refill(now)

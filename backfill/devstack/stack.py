@@ -47,13 +47,15 @@ def local_stack(
     pg_schema: str = "public",
     partition_rows: int = 5000,
     dsn: str | None = None,
+    bad_rows: bool = True,
+    overrides: dict[str, Any] | None = None,
     **sim_options: Any,
 ) -> Iterator[LocalStack]:
     """Seed ``records`` synthetic work orders into a fakesnow server, start the simulator and
     the embedded Postgres (unless ``dsn`` is given), and write ``workdir/backfill.yaml``."""
     work = Path(workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    data = generate_work_orders(records, seed=seed)
+    data = generate_work_orders(records, seed=seed, bad_rows=bad_rows)
     parquet = work / "work_orders.parquet"
     write_parquet(data, parquet)
     embedded = dsn is None
@@ -75,7 +77,7 @@ def local_stack(
             "BACKFILL_POSTGRES_SCHEMA": pg_schema,
             "BACKFILL_PARTITION_ROWS": str(partition_rows),
         }
-        rendered = expand_env(local_template(), env)
+        rendered = _merge(expand_env(local_template(), env), overrides or {})
         config_path = work / "backfill.yaml"
         config_path.write_text(yaml.safe_dump(rendered, sort_keys=False))
         yield LocalStack(
@@ -88,3 +90,14 @@ def local_stack(
             parse_config(rendered, str(config_path)),
             request_log,
         )
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``extra`` into ``base`` (the tests' per-case config changes)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out

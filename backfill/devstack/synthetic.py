@@ -684,8 +684,8 @@ EQUIPMENT: dict[str, dict] = {
                     ("O2 cell depleted, output {mv} mV.",
                      "Replaced O2 cell P/N {pn}, calibrated at 21% and 100%.",
                      "O2 cell end of life", "O2 cell"),
-                    ("O2 cell within date, calibration drifted.", "Performed O2 sensor calibration.",
-                     "calibration drift"),
+                    ("O2 cell within date, calibration drifted.",
+                     "Performed O2 sensor calibration.", "calibration drift"),
                 ],
             ),
             M(
@@ -903,7 +903,8 @@ EQUIPMENT: dict[str, dict] = {
         "verify": ["Water phantom CT number {hu} HU, uniformity within spec."],
         "recalls": [("table may move unexpectedly if foot pedal cable damaged",
                      "Installed revised foot pedal P/N {pn}", "foot pedal")],
-        "cal": [("CT number of water", "HU", 0.0, 2.0), ("kVp accuracy at 120 kV", "kV", 120.0, 1.5)],
+        "cal": [("CT number of water", "HU", 0.0, 2.0),
+                ("kVp accuracy at 120 kV", "kV", 120.0, 1.5)],
     },
     "patient monitor": {
         "weight": 16,
@@ -990,7 +991,8 @@ EQUIPMENT: dict[str, dict] = {
         ],
         "recalls": [("display may freeze without alarm after v{fw_old}",
                      "Installed software v{fw_new}", None)],
-        "cal": [("NIBP at 150 mmHg", "mmHg", 150.0, 2.0), ("temperature at 37.0 C", "C", 37.0, 0.1)],
+        "cal": [("NIBP at 150 mmHg", "mmHg", 150.0, 2.0),
+                ("temperature at 37.0 C", "C", 37.0, 0.1)],
     },
     "defibrillator": {
         "weight": 6,
@@ -1320,7 +1322,8 @@ EQUIPMENT: dict[str, dict] = {
                 ],
             ),
             M(
-                ["Gas monitor module error {code}.", "Agent readings inaccurate, sevo reading low."],
+                ["Gas monitor module error {code}.",
+                 "Agent readings inaccurate, sevo reading low."],
                 [
                     ("Gas module sample line water trap clogged.",
                      "Replaced water trap and calibrated gas module with calibration gas.",
@@ -2859,7 +2862,7 @@ def generate_work_orders(
             notes_col[i] = ("- " + txt) if sep == "\n- " else txt
         if keep_r:
             res_col[i] = " ".join(rt.resolution)
-        if empty_list[i]:
+        if empty_list[i] and kind is None:
             which = _ri(r, 0, 2)
             col = (prob_col, notes_col, res_col)[which]
             # keep planted PII text intact so planted_pii stays truthful

@@ -1,0 +1,93 @@
+"""``backfill retry-failed``: the run's unresolved failed records through the same pipeline.
+
+Source rows are fetched again by id, in bounded chunks, by the run's Snowflake session.
+Records that now succeed are marked resolved (in the sink, in the same transaction as their
+data); the rest stay, with ``attempts`` incremented.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+import ray
+
+from backfill import progress as P
+from backfill.config import Config
+from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
+from backfill.errors import ConfigError
+from backfill.pipeline import PipelineSpec
+from backfill.runner import (
+    RunResult,
+    _run_with_progress,
+    _start_session,
+    close_run,
+    init_ray,
+)
+from backfill.source import IdChunk
+
+# Ids per source query: an IN list of this size is cheap for Snowflake and bounds memory.
+CHUNK_IDS = 1000
+# Failures that another attempt cannot cure: the data itself is at fault.
+NOT_RETRIED = ("MissingId", "MissingTimestamp", "DuplicateId", "EmptyText")
+
+
+def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
+                 out: TextIO = sys.stderr) -> RunResult:
+    t0 = time.monotonic()
+    dsn = resolve_dsn(cfg)
+    schema = cfg.postgres.schema_
+    ensure_schema(dsn, schema, cfg.embedding.dimensions)
+
+    def load() -> tuple[P.RunRecord | None, list[str], int]:
+        with connect(dsn, schema) as conn:
+            run = P.load_run(conn, run_id)
+            ids = [r[0] for r in conn.execute(
+                "SELECT work_order_id FROM failed_records WHERE run_id = %s AND "
+                "resolved_at IS NULL AND NOT (error_class = ANY(%s)) ORDER BY work_order_id",
+                (run_id, list(NOT_RETRIED)),
+            )]
+            row = conn.execute(
+                "SELECT count(*) FROM failed_records WHERE run_id = %s AND resolved_at IS NULL "
+                "AND error_class = ANY(%s)", (run_id, list(NOT_RETRIED)),
+            ).fetchone()
+        return run, ids, int(row[0]) if row else 0
+
+    run, ids, unfixable = with_pg_retry(load, "reading the failed records")
+    if run is None:
+        raise ConfigError(f"--run-id {run_id}: no such run")
+    if run.state != P.DONE:
+        raise ConfigError(f"run {run_id} is not finished ({run.state}): resume it first with "
+                          f"backfill run --run-id {run_id}")
+    print(f"run {run_id}: retrying {len(ids):,} failed records"
+          + (f" ({unfixable:,} bad source rows are not retried: {', '.join(NOT_RETRIED)})"
+             if unfixable else ""), file=out, flush=True)
+    if ids:
+        init_ray()
+        session = _start_session(cfg, run_id)
+        try:
+            chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
+            spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
+                                duplicate_ids=frozenset(run.duplicate_ids), skip_done=False)
+            hint = f"backfill retry-failed --run-id {run_id}" + (
+                f" --config {config_path}" if config_path else "")
+            _run_with_progress(spec, hint, out)
+        finally:
+            ray.kill(session)
+
+    def recount() -> None:
+        # Partition counts become "records now ok / still failed" for the whole run.
+        with connect(dsn, schema) as conn, conn.transaction():
+            conn.execute(
+                "UPDATE etl_metadata p SET rows_failed = f.n, rows_ok = p.rows_expected - f.n, "
+                "updated_at = now() FROM (SELECT q.item, (SELECT count(*) FROM failed_records r "
+                "  WHERE r.run_id = q.run_id AND r.partition_id = q.partition_id "
+                "  AND r.resolved_at IS NULL) AS n FROM etl_metadata q "
+                "  WHERE q.run_id = %s AND q.kind = 'partition') f "
+                "WHERE p.run_id = %s AND p.kind = 'partition' AND p.item = f.item",
+                (run_id, run_id),
+            )
+
+    with_pg_retry(recount, "recounting the run")
+    return close_run(dsn, schema, run_id, cfg, t0, out)

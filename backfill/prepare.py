@@ -53,15 +53,18 @@ def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
     return with_pg_retry(query, "looking up finished records")
 
 
-def drop_done(table: pa.Table, dsn: str, schema: str, run_id: str) -> pa.Table:
-    ids = [i for i in table.column(S.ID).to_pylist() if i is not None]
+def drop_done(table: pa.Table, dsn: str, schema: str, run_id: str,
+              keep: frozenset[str] = frozenset()) -> pa.Table:
+    """Drop rows whose id this run already wrote, except ids in ``keep`` (duplicate ids:
+    the second copy of one must be counted too, and costs no LLM call)."""
+    ids = [i for i in table.column(S.ID).to_pylist() if i is not None and i not in keep]
     if not ids:
         return table
     done = done_ids(ids, dsn, schema, run_id)
     if not done:
         return table
-    keep = pc.invert(pc.fill_null(pc.is_in(table.column(S.ID), pa.array(sorted(done))), False))
-    return table.filter(keep)
+    fresh = pc.invert(pc.fill_null(pc.is_in(table.column(S.ID), pa.array(sorted(done))), False))
+    return table.filter(fresh)
 
 
 def _fail_where(
@@ -186,5 +189,5 @@ def prepare_batch(
     skip_done: bool = True,
 ) -> pa.Table:
     if skip_done:
-        table = drop_done(table, dsn, schema, run_id)
+        table = drop_done(table, dsn, schema, run_id, duplicate_ids)
     return compose_documents(mark_duplicates(validate(table), duplicate_ids), max_chars)

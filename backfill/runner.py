@@ -229,7 +229,7 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
                     run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts), partitions=len(parts)
                 )
 
-            duplicates = _session_call(session.duplicate_ids, start, end)
+            duplicates, parts = _session_call(session.duplicates, start, end, parts)
             if duplicates:
                 print(f"note: {len(duplicates):,} ids occur more than once in the range; their "
                       "rows go to failed_records (validate/DuplicateId)", file=out, flush=True)

@@ -13,7 +13,7 @@ import datetime as dt
 import decimal
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -108,6 +108,8 @@ class Partition:
     lo: dt.datetime
     hi: dt.datetime
     rows: int
+    # Rows whose id occurs more than once in the run's range (see SnowflakeSession.duplicates)
+    duplicate_rows: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +117,7 @@ class Partition:
             "lo": self.lo.isoformat(),
             "hi": self.hi.isoformat(),
             "rows": self.rows,
+            "duplicate_rows": self.duplicate_rows,
         }
 
     @classmethod
@@ -124,6 +127,7 @@ class Partition:
             dt.datetime.fromisoformat(d["lo"]),
             dt.datetime.fromisoformat(d["hi"]),
             d["rows"],
+            d.get("duplicate_rows", 0),
         )
 
 
@@ -269,17 +273,30 @@ class SnowflakeSession:
             start, end = start or bounds[0], end or bounds[1]
         return start, end, planner.plan(start, end, target_rows, unit)
 
-    def duplicate_ids(self, start: dt.datetime, end: dt.datetime) -> list[str]:
-        """Ids that occur more than once in ``[start, end)``, as the canonical text."""
+    def duplicates(
+        self, start: dt.datetime, end: dt.datetime, parts: list[Partition]
+    ) -> tuple[list[str], list[Partition]]:
+        """Ids that occur more than once in ``[start, end)`` (canonical text), and the
+        partitions with their count of such rows."""
         self._ensure()
-        ts, wid = self.cfg.timestamp_column, self.cfg.id_column
+        ts, wid, table = self.cfg.timestamp_column, self.cfg.id_column, self.cfg.table
         cur = self.conn.cursor()
         cur.execute(
-            f"SELECT {wid} FROM {self.cfg.table} WHERE {ts} >= %s AND {ts} < %s "
-            f"AND {wid} IS NOT NULL GROUP BY {wid} HAVING COUNT(*) > 1",
-            (start, end),
+            f"SELECT {wid}, {ts} FROM {table} WHERE {ts} >= %s AND {ts} < %s AND {wid} IN ("
+            f"SELECT {wid} FROM {table} WHERE {ts} >= %s AND {ts} < %s AND {wid} IS NOT NULL "
+            f"GROUP BY {wid} HAVING COUNT(*) > 1)",
+            (start, end, start, end),
         )
-        return [_id_text(r[0]) for r in cur.fetchall()]
+        rows = cur.fetchall()
+        counts = [0] * len(parts)
+        for _, when in rows:
+            when = _naive(when)
+            for p in parts:
+                if p.lo <= when < p.hi:
+                    counts[p.index] += 1
+                    break
+        ids = sorted({_id_text(r[0]) for r in rows})
+        return ids, [replace(p, duplicate_rows=c) for p, c in zip(parts, counts, strict=True)]
 
     @retry(
         retry=retry_if_exception_type(TransientError),

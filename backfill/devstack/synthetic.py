@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -1996,12 +1997,17 @@ _CTX_FUNCS: dict[str, Callable] = {
 }
 
 
-class _Ctx(dict):
+class _Ctx(dict[str, str]):
     """Template slot values; unknown slots are drawn lazily (once per row) from _CTX_FUNCS."""
 
     __slots__ = ("r", "spec", "date", "idnum")
 
-    def __missing__(self, key):
+    r: Callable[[], float]
+    spec: dict[str, Any]
+    date: str
+    idnum: int
+
+    def __missing__(self, key: str) -> str:
         v = _CTX_FUNCS[key](self)
         self[key] = v
         return v
@@ -2684,14 +2690,14 @@ def generate_work_orders(
     age_days = (int((end - start).total_seconds()) - off) / 86400.0
 
     wt_idx = g.choice(len(WORK_TYPES), size=n, p=_WT_P)
-    u = g.random(n)
+    status_u = g.random(n)
     status_idx = np.where(
         age_days < 30,
-        np.searchsorted(np.cumsum([0.25, 0.25, 0.40, 0.05, 0.05]), u, side="right"),
+        np.searchsorted(np.cumsum([0.25, 0.25, 0.40, 0.05, 0.05]), status_u, side="right"),
         np.where(
             age_days < 180,
-            np.searchsorted(np.cumsum([0.04, 0.04, 0.80, 0.06, 0.06]), u, side="right"),
-            np.searchsorted(np.cumsum([0.01, 0.01, 0.88, 0.06, 0.04]), u, side="right"),
+            np.searchsorted(np.cumsum([0.04, 0.04, 0.80, 0.06, 0.06]), status_u, side="right"),
+            np.searchsorted(np.cumsum([0.01, 0.01, 0.88, 0.06, 0.04]), status_u, side="right"),
         ),
     )
     status_idx = np.minimum(status_idx, len(STATUSES) - 1)
@@ -2761,23 +2767,27 @@ def generate_work_orders(
         elif kind == "duplicate_id":
             # reuse the id of a random earlier ordinary row (rejection sampling, O(1) expected)
             src = -1
+            src_id = ""
             for _ in range(1000):
                 j = int(r() * i)
-                if ids[j] is not None and j not in bad_kind:
+                cand = ids[j]
+                if cand is not None and j not in bad_kind:
                     src = j
+                    src_id = cand
                     break
             if src < 0:
                 ids.append(f"WO-{next_id:08d}")
                 next_id += 1
                 continue
             dup_source[i] = src
-            ids.append(ids[src])
-            bad_ids["duplicate_id"].append(ids[src])
+            ids.append(src_id)
+            bad_ids["duplicate_id"].append(src_id)
         else:
-            ids.append(f"WO-{next_id:08d}")
+            new_id = f"WO-{next_id:08d}"
+            ids.append(new_id)
             next_id += 1
             if kind is not None:
-                bad_ids[kind].append(ids[-1])
+                bad_ids[kind].append(new_id)
 
     # --- text ------------------------------------------------------------------------------
     planted: dict[str, None] = {}
@@ -2864,10 +2874,11 @@ def generate_work_orders(
             res_col[i] = " ".join(rt.resolution)
         if empty_list[i] and kind is None:
             which = _ri(r, 0, 2)
-            col = (prob_col, notes_col, res_col)[which]
+            text_col = (prob_col, notes_col, res_col)[which]
+            cur = text_col[i]
             # keep planted PII text intact so planted_pii stays truthful
-            if col[i] is not None and not any(s in col[i] for s in row_planted):
-                col[i] = ""
+            if cur is not None and not any(s in cur for s in row_planted):
+                text_col[i] = ""
 
     # duplicate rows must differ in text from the row whose id they reuse
     for i, src in dup_source.items():

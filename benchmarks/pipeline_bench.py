@@ -1,0 +1,170 @@
+"""Whole-job benchmark: N synthetic records through the real pipeline against the simulator.
+
+    python benchmarks/pipeline_bench.py --records 20000 --latency-ms 300
+    python benchmarks/pipeline_bench.py --records 20000 --latency-ms 300 --rpm 3000 --tpm 3000000
+
+Prints records/hour, quota utilisation, the share of 429 answers, CPU-seconds per record and
+peak RSS of the job's process tree (driver + Ray + workers; the simulator and the fakesnow
+server stand for remote services and are measured apart). Wall time counts from the run's
+start to its end, not the stack's startup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backfill.devstack.stack import local_stack  # noqa: E402
+from backfill.runner import RunRequest, execute  # noqa: E402
+
+
+def _tree(root: psutil.Process, exclude: set[int]) -> list[psutil.Process]:
+    procs = [root]
+    try:
+        procs += root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        pass
+    skip: set[int] = set()
+    for pid in exclude:
+        try:
+            p = psutil.Process(pid)
+            skip |= {pid} | {c.pid for c in p.children(recursive=True)}
+        except psutil.NoSuchProcess:
+            continue
+    return [p for p in procs if p.pid not in skip]
+
+
+class TreeSampler(threading.Thread):
+    """Samples the CPU time and RSS of a process tree every ``interval`` seconds."""
+
+    def __init__(self, exclude: set[int], interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(os.getpid())
+        self.exclude, self.interval = exclude, interval
+        self.cpu: dict[int, float] = {}
+        self.peak_rss = 0
+        self.stop = threading.Event()
+
+    def sample(self) -> None:
+        rss = 0
+        for p in _tree(self.root, self.exclude):
+            try:
+                t = p.cpu_times()
+                self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                rss += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            self.sample()
+
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+
+@dataclass
+class Result:
+    records: int
+    latency_ms: float
+    rpm: int
+    tpm: int
+    seconds: float
+    records_per_hour: float
+    requests: int
+    requests_per_minute: float
+    tokens_per_minute: float
+    rpm_utilisation: float | None
+    tpm_utilisation: float | None
+    share_429: float
+    cpu_seconds_per_record_ms: float
+    peak_rss_mib: float
+    exit_code: int
+    ok: int
+    failed: int
+
+
+def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
+        concurrency: int, workdir: str | None) -> Result:
+    work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
+    quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
+             "max_concurrency": concurrency}
+    overrides = {
+        "llm": quota,
+        "embedding": {**quota},
+        "pipeline": {"extract_actors": extract_actors, "progress_interval_seconds": 10},
+    }
+    with local_stack(work, records, latency_ms=latency_ms, pg_schema="bench",
+                     partition_rows=max(5000, records // 8), bad_rows=False,
+                     overrides=overrides, rpm=rpm, tpm=tpm) as stack:
+        assert stack.simulator.proc is not None and stack.snowflake.proc is not None
+        sampler = TreeSampler({stack.simulator.proc.pid, stack.snowflake.proc.pid})
+        sampler.sample()
+        cpu0 = sampler.cpu_seconds()
+        sampler.start()
+        t0 = time.monotonic()
+        result = execute(stack.config, RunRequest())
+        seconds = time.monotonic() - t0
+        sampler.stop.set()
+        sampler.join()
+        sampler.sample()
+        stats: dict[str, Any] = stack.simulator.stats()
+    requests = int(stats["requests"])
+    tokens = int(stats.get("prompt_tokens", 0)) + int(stats.get("completion_tokens", 0))
+    per_min = requests / seconds * 60
+    tokens_per_min = tokens / seconds * 60
+    return Result(
+        records=records, latency_ms=latency_ms, rpm=rpm, tpm=tpm, seconds=round(seconds, 1),
+        records_per_hour=round(records / seconds * 3600),
+        requests=requests, requests_per_minute=round(per_min),
+        tokens_per_minute=round(tokens_per_min),
+        # Chat and embedding deployments have a quota each; the busier one is the chat one.
+        rpm_utilisation=round(stats.get("chat", 0) / seconds * 60 / rpm, 3) if rpm else None,
+        tpm_utilisation=round(tokens_per_min / tpm, 3) if tpm else None,
+        share_429=round(int(stats["by_status"].get("429", 0)) / max(requests, 1), 4),
+        cpu_seconds_per_record_ms=round((sampler.cpu_seconds() - cpu0) / records * 1000, 2),
+        peak_rss_mib=round(sampler.peak_rss / 2**20),
+        exit_code=result.exit_code, ok=result.rows_ok, failed=result.rows_failed,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--latency-ms", type=float, default=300.0)
+    parser.add_argument("--rpm", type=int, default=0, help="quota per deployment; 0 = none")
+    parser.add_argument("--tpm", type=int, default=0)
+    parser.add_argument("--extract-actors", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=128,
+                        help="requests in flight per actor")
+    parser.add_argument("--workdir")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    res = run(args.records, args.latency_ms, args.rpm, args.tpm, args.extract_actors,
+              args.concurrency, args.workdir)
+    if args.json:
+        print(json.dumps(asdict(res)))
+        return
+    print(f"machine: {platform.machine()}, {psutil.cpu_count()} CPUs, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
+    for key, value in asdict(res).items():
+        print(f"  {key:28} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -17,10 +17,12 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import FatalError, RecordError, TransientError
 from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
+from backfill.limiter import Quota
 from backfill.openai_client import (
     Pacer,
     call_with_retries,
     classify,
+    estimate_tokens,
     make_client,
     quiet_unclosed_sessions,
 )
@@ -29,8 +31,9 @@ from backfill.openai_client import (
 class Embedder:
     """Ray Data callable class: batched embedding requests, several in flight."""
 
-    def __init__(self, cfg: EmbeddingConfig) -> None:
+    def __init__(self, cfg: EmbeddingConfig, quota: Any = None) -> None:
         self.cfg = cfg
+        self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
         self.client = make_client(cfg)
         self.limit = asyncio.Semaphore(cfg.max_concurrency)
         self.pacer = Pacer()
@@ -39,13 +42,18 @@ class Embedder:
     async def _embed(self, texts: list[str]) -> list[np.ndarray]:
         async with self.limit:
             try:
+                estimate = estimate_tokens(texts)
                 resp = await call_with_retries(
-                    lambda: self.client.embeddings.create(
+                    lambda: self.client.embeddings.with_raw_response.create(
                         model=self.cfg.deployment, input=texts, dimensions=self.cfg.dimensions
                     ),
                     self.pacer,
                     self.cfg.max_retries,
+                    self.quota,
+                    estimate,
                 )
+                if self.quota is not None and resp.usage is not None:
+                    self.quota.correct(estimate - resp.usage.total_tokens)
             except openai.OpenAIError as exc:
                 err = classify(exc, "embed")
                 if isinstance(err, openai.OpenAIError):

@@ -21,10 +21,12 @@ from pydantic import ValidationError
 from backfill import schema as S
 from backfill.config import LLMConfig
 from backfill.errors import FatalError, RecordError, TransientError
+from backfill.limiter import Quota
 from backfill.openai_client import (
     Pacer,
     call_with_retries,
     classify,
+    estimate_tokens,
     make_client,
     quiet_unclosed_sessions,
 )
@@ -58,8 +60,10 @@ def grounding_warnings(extraction: S.Extraction, document: str) -> list[str]:
 class Extractor:
     """Ray Data callable class: one async client, many requests in flight."""
 
-    def __init__(self, cfg: LLMConfig) -> None:
+    def __init__(self, cfg: LLMConfig, quota: Any = None) -> None:
         self.cfg = cfg
+        self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
+        self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
         self.client = make_client(cfg)
         self.limit = asyncio.Semaphore(cfg.max_concurrency)
         self.pacer = Pacer()
@@ -68,8 +72,10 @@ class Extractor:
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         async with self.limit:
             try:
+                texts = [m["content"] for m in messages]
+                estimate = estimate_tokens(texts) + int(self.answer_tokens)
                 resp = await call_with_retries(
-                    lambda: self.client.chat.completions.create(  # type: ignore[call-overload]
+                    lambda: self.client.chat.completions.with_raw_response.create(  # type: ignore[call-overload]
                         model=self.cfg.deployment,
                         messages=messages,
                         response_format=RESPONSE_FORMAT,
@@ -78,12 +84,17 @@ class Extractor:
                     ),
                     self.pacer,
                     self.cfg.max_retries,
+                    self.quota,
+                    estimate,
                 )
             except openai.OpenAIError as exc:
                 raise classify(exc, "extract") from exc
         choice = resp.choices[0]
         usage = resp.usage
         tin, tout = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        if usage and self.quota is not None:
+            self.quota.correct(estimate - (tin + tout))
+            self.answer_tokens = 0.9 * self.answer_tokens + 0.1 * tout
         if choice.finish_reason == "content_filter":
             raise RecordError("extract", "ContentFilter", "answer withheld by the content filter")
         if getattr(choice.message, "refusal", None):

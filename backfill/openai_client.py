@@ -20,6 +20,7 @@ import openai
 
 from backfill.config import ModelEndpointConfig
 from backfill.errors import RecordError, TransientError
+from backfill.limiter import Quota
 
 
 def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
@@ -86,6 +87,13 @@ def classify(exc: Exception, stage: str) -> Exception:
 
 
 T = TypeVar("T")
+
+
+def estimate_tokens(texts: list[str]) -> int:
+    """Tokens of ``texts`` before the call, for the quota; corrected from ``usage`` after.
+    About four characters per token for English (tiktoken's encodings are downloaded at
+    run time, which this tool cannot assume)."""
+    return sum(len(t) for t in texts) // 4 + 4 * len(texts)
 # Longest a record waits behind 429s before it is failed as Unavailable.
 MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
 
@@ -121,19 +129,32 @@ class Pacer:
 
 
 async def call_with_retries(
-    call: Callable[[], Awaitable[T]], pacer: Pacer, max_retries: int
-) -> T:
-    """Run ``call``: 429s wait as the server says, faults are retried with backoff."""
+    call: Callable[[], Awaitable[Any]],
+    pacer: Pacer,
+    max_retries: int,
+    quota: Quota | None = None,
+    tokens: int = 0,
+) -> Any:
+    """Run ``call`` (a ``with_raw_response`` call) within the deployment's quota and return
+    the parsed answer: 429s wait as the server says, faults are retried with backoff."""
     faults = 0
     waited_since = time.monotonic()
     while True:
+        if quota is not None:
+            await quota.acquire(tokens)
         await pacer.wait()
         try:
-            return await call()
+            raw = await call()
+            if quota is not None:
+                quota.observe(raw.headers)
+            return raw.parse()
         except openai.RateLimitError as exc:
             if time.monotonic() - waited_since > MAX_RATE_LIMIT_WAIT_SECONDS:
                 raise
-            pacer.pause(retry_after_seconds(exc) or 1.0)
+            wait = retry_after_seconds(exc) or 1.0
+            pacer.pause(wait)
+            if quota is not None:
+                quota.pause(wait)
         except (openai.InternalServerError, openai.APITimeoutError,
                 openai.APIConnectionError) as exc:
             faults += 1

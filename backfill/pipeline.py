@@ -16,6 +16,7 @@ from ray.data import ActorPoolStrategy, DataContext
 from backfill.config import Config
 from backfill.embed import Embedder
 from backfill.extract import Extractor
+from backfill.limiter import quota_actor
 from backfill.prepare import prepare_batch
 from backfill.sink import PostgresDatasink, WriteTarget
 from backfill.source import IdChunk, Partition, SnowflakeDatasource
@@ -35,6 +36,18 @@ class PipelineSpec:
     duplicate_ids: frozenset[str] = frozenset()
     # A retry-failed pass reprocesses records this run already wrote.
     skip_done: bool = True
+    # The cluster-wide budget of each deployment (limiter.QuotaActor handles).
+    llm_quota: Any = None
+    embedding_quota: Any = None
+
+    def __post_init__(self) -> None:
+        llm, emb = self.cfg.llm, self.cfg.embedding
+        if self.llm_quota is None:
+            self.llm_quota = quota_actor(llm.requests_per_minute, llm.tokens_per_minute)
+        if self.embedding_quota is None:
+            same = (emb.endpoint, emb.deployment) == (llm.endpoint, llm.deployment)
+            self.embedding_quota = self.llm_quota if same else quota_actor(
+                emb.requests_per_minute, emb.tokens_per_minute)
 
 
 def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
@@ -69,7 +82,7 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     )
     ds = ds.map_batches(
         Extractor,
-        fn_constructor_kwargs={"cfg": cfg.llm},
+        fn_constructor_kwargs={"cfg": cfg.llm, "quota": spec.llm_quota},
         batch_format="pyarrow",
         batch_size=p.batch_size,
         compute=ActorPoolStrategy(
@@ -79,7 +92,7 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     )
     ds = ds.map_batches(
         Embedder,
-        fn_constructor_kwargs={"cfg": cfg.embedding},
+        fn_constructor_kwargs={"cfg": cfg.embedding, "quota": spec.embedding_quota},
         batch_format="pyarrow",
         batch_size=p.batch_size,
         compute=ActorPoolStrategy(

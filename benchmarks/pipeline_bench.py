@@ -133,7 +133,8 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         requests=requests, requests_per_minute=round(per_min),
         tokens_per_minute=round(tokens_per_min),
         # Chat and embedding deployments have a quota each; the busier one is the chat one.
-        rpm_utilisation=round(stats.get("chat", 0) / seconds * 60 / rpm, 3) if rpm else None,
+        rpm_utilisation=(round(stats["ok_by_kind"].get("chat", 0) / seconds * 60 / rpm, 3)
+                         if rpm else None),
         tpm_utilisation=round(tokens_per_min / tpm, 3) if tpm else None,
         share_429=round(int(stats["by_status"].get("429", 0)) / max(requests, 1), 4),
         cpu_seconds_per_record_ms=round((sampler.cpu_seconds() - cpu0) / records * 1000, 2),

@@ -573,6 +573,7 @@ class Simulator:
             "embedding_inputs": 0,
             "prompt_tokens": 0,
             "completion_tokens": 0,
+            "ok_by_kind": {},
         }
         self.limiter.clear()
         self.rng.seed(self.seed)
@@ -644,6 +645,8 @@ class Simulator:
         stats["requests"] += 1
         key = str(status)
         stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
+        if status == 200:
+            stats["ok_by_kind"][kind] = stats["ok_by_kind"].get(kind, 0) + 1
         self._write_log(kind, model, status, texts)
         if status != 429:
             delay = self._latency()

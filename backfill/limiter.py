@@ -117,12 +117,16 @@ class Quota:
 
     def __init__(self, actor: Any, rpm: int) -> None:
         self.actor = actor
-        self.lease = int(max(1, min(16, rpm / 3000)))
+        # At most 1% of a minute's quota, and 64 requests: a few remote calls per second.
+        self.lease = int(max(1, min(64, rpm / 100)))
         self.left_requests = 0
         self.left_tokens = 0
         self.avg_tokens = 0.0
         self.ready_at = 0.0
         self.lock = asyncio.Lock()
+        self.unsent_correction = 0
+        self.corrections = 0
+        self.observed_at = 0.0
 
     async def acquire(self, tokens: int) -> None:
         """Wait until one request of ``tokens`` (estimated) fits the deployment's quota."""
@@ -145,9 +149,14 @@ class Quota:
             await asyncio.sleep(delay)
 
     def correct(self, tokens: int) -> None:
-        """Give back (or take) the difference between estimated and real tokens."""
-        if tokens:
-            self.actor.correct.remote(tokens)
+        """Give back (or take) the difference between estimated and real tokens; sent a
+        lease at a time, since a remote call per request costs CPU the client lacks."""
+        self.unsent_correction += tokens
+        self.corrections += 1
+        if self.corrections >= self.lease:
+            if self.unsent_correction:
+                self.actor.correct.remote(self.unsent_correction)
+            self.unsent_correction = self.corrections = 0
 
     def pause(self, seconds: float) -> None:
         """A 429: every caller of the deployment waits."""
@@ -161,7 +170,11 @@ class Quota:
             except ValueError:
                 return None
 
+        now = time.monotonic()
+        if now - self.observed_at < 1.0:  # the server's count moves slowly; once a second
+            return
         req = number("x-ratelimit-remaining-requests")
         tok = number("x-ratelimit-remaining-tokens")
         if req is not None or tok is not None:
+            self.observed_at = now
             self.actor.observe.remote(req, tok)

@@ -16,7 +16,7 @@ demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no
 	$(BIN)/backfill demo --records $${RECORDS:-20000}
 
 test: $(STAMP)  ## lint, type check, then every test
-	$(BIN)/ruff check backfill tests jobs
+	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -24,7 +24,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check backfill tests jobs
+	$(BIN)/ruff check backfill tests jobs benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

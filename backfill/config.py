@@ -6,6 +6,7 @@ never silently falls back to a default.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -100,12 +101,25 @@ class ModelEndpointConfig(_Section):
     requests_per_minute: PositiveInt = Field(1000, description="Quota: requests per minute.")
     tokens_per_minute: PositiveInt = Field(1_000_000, description="Quota: tokens per minute.")
     max_retries: Annotated[int, Field(ge=0, le=20)] = Field(
-        6, description="Retries of a 429/5xx/timeout, honouring retry-after."
+        6, description="Retries of a 5xx/timeout (429s wait as told and do not count)."
     )
     timeout_seconds: Annotated[float, Field(gt=0)] = Field(60.0, description="Per request.")
-    max_concurrency: PositiveInt = Field(
-        64, description="Requests in flight per actor of this stage."
+    max_concurrency: PositiveInt | None = Field(
+        None,
+        description="Requests in flight per actor of this stage. Default: enough to fill "
+        "the quota at expected_latency_seconds (Little's law), between 16 and 512.",
     )
+    expected_latency_seconds: Annotated[float, Field(gt=0)] = Field(
+        2.0, description="Slowest usual answer time; sizes the default max_concurrency."
+    )
+
+    def concurrency_per_actor(self, actors: int) -> int:
+        """In flight per actor so that ``actors`` actors can use the whole quota: requests
+        per second times latency (Little's law), shared by the actors."""
+        if self.max_concurrency:
+            return self.max_concurrency
+        needed = self.requests_per_minute / 60.0 * self.expected_latency_seconds / actors
+        return int(min(512, max(16, math.ceil(needed))))
 
     @model_validator(mode="after")
     def _check_provider(self) -> ModelEndpointConfig:

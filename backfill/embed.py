@@ -31,11 +31,11 @@ from backfill.openai_client import (
 class Embedder:
     """Ray Data callable class: batched embedding requests, several in flight."""
 
-    def __init__(self, cfg: EmbeddingConfig, quota: Any = None) -> None:
+    def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1) -> None:
         self.cfg = cfg
         self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
         self.client = make_client(cfg)
-        self.limit = asyncio.Semaphore(cfg.max_concurrency)
+        self.limit = asyncio.Semaphore(cfg.concurrency_per_actor(actors))
         self.pacer = Pacer()
         self.unavailable_streak = 0
 

@@ -60,12 +60,12 @@ def grounding_warnings(extraction: S.Extraction, document: str) -> list[str]:
 class Extractor:
     """Ray Data callable class: one async client, many requests in flight."""
 
-    def __init__(self, cfg: LLMConfig, quota: Any = None) -> None:
+    def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1) -> None:
         self.cfg = cfg
         self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
         self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
         self.client = make_client(cfg)
-        self.limit = asyncio.Semaphore(cfg.max_concurrency)
+        self.limit = asyncio.Semaphore(cfg.concurrency_per_actor(actors))
         self.pacer = Pacer()
         self.unavailable_streak = 0
 

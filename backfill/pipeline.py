@@ -82,7 +82,8 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     )
     ds = ds.map_batches(
         Extractor,
-        fn_constructor_kwargs={"cfg": cfg.llm, "quota": spec.llm_quota},
+        fn_constructor_kwargs={"cfg": cfg.llm, "quota": spec.llm_quota,
+                               "actors": p.extract_actors},
         batch_format="pyarrow",
         batch_size=p.batch_size,
         compute=ActorPoolStrategy(
@@ -92,7 +93,8 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     )
     ds = ds.map_batches(
         Embedder,
-        fn_constructor_kwargs={"cfg": cfg.embedding, "quota": spec.embedding_quota},
+        fn_constructor_kwargs={"cfg": cfg.embedding, "quota": spec.embedding_quota,
+                               "actors": p.embed_actors},
         batch_format="pyarrow",
         batch_size=p.batch_size,
         compute=ActorPoolStrategy(

@@ -84,6 +84,17 @@ class PostgresConfig(_Section):
     embedded_dir: str = Field(
         ".backfill/postgres", description="Data directory of the embedded server (dsn empty)."
     )
+    build_index: bool = Field(
+        True,
+        description="Build the HNSW search index when a run finishes, if it is missing. "
+        "false: leave it to the DBA (e.g. CREATE INDEX CONCURRENTLY off-hours).",
+    )
+    index_build_memory: str = Field(
+        "2GB",
+        pattern=r"^[0-9]+\s*(kB|MB|GB|TB)$",
+        description="maintenance_work_mem for the index build. The HNSW graph should fit: "
+        "about rows x dimensions x 4 bytes x 1.2; beyond it the build slows many times over.",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -177,13 +177,13 @@ def ensure_schema(dsn: str, schema: str, dimensions: int) -> None:
     with_pg_retry(run, "creating the schema")
 
 
-def ensure_search_index(dsn: str, schema: str) -> None:
+def ensure_search_index(dsn: str, schema: str, memory: str = "2GB") -> None:
     """Build the HNSW index after the load: maintained row by row during a bulk load it
     cost 7x the insert time (DESIGN decision 9)."""
 
     def run() -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SET maintenance_work_mem = '512MB'")
+            conn.execute(sql.SQL("SET maintenance_work_mem = {}").format(sql.Literal(memory)))
             conn.execute(
                 sql.SQL(
                     "CREATE INDEX IF NOT EXISTS semantic_embeddings_hnsw ON {}.semantic_embeddings "

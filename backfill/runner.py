@@ -324,8 +324,11 @@ def _finish(
 def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
               out: TextIO) -> RunResult:
     """Build the search index, decide the exit status, record the summary."""
-    print(f"run {run_id}: building the search index", file=out, flush=True)
-    ensure_search_index(dsn, schema)
+    if cfg.postgres.build_index:
+        print(f"run {run_id}: building the search index if missing (HNSW, "
+              f"maintenance_work_mem {cfg.postgres.index_build_memory}); on a large table this "
+              "takes a while", file=out, flush=True)
+        ensure_search_index(dsn, schema, cfg.postgres.index_build_memory)
     result = _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
     processed = result.rows_ok + result.rows_failed
     if processed and result.rows_failed / processed > cfg.pipeline.max_failed_fraction:

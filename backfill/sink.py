@@ -104,6 +104,9 @@ def _connection(target: WriteTarget) -> psycopg.Connection[Any]:
         conn = connect(target.dsn, target.schema, application_name="backfill-sink")
         register_vector(conn)
         with conn.cursor() as cur:
+            # Safe here: a block's rows and its progress row commit together, so a server
+            # crash can only lose whole recent blocks, which a resume writes again.
+            cur.execute("SET synchronous_commit = off")
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS stage_logs (LIKE maintenance_logs "
                 "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"

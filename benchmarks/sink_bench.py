@@ -82,7 +82,7 @@ def main() -> None:
               "load_seconds": round(load, 2), "rows_per_second": round(table.num_rows / load)}
     if not args.with_hnsw:
         t1 = time.monotonic()
-        ensure_search_index(dsn, schema)
+        ensure_search_index(dsn, schema, "2GB")
         build = time.monotonic() - t1
         result["index_build_seconds"] = round(build, 2)
         result["rows_per_second_including_index"] = round(table.num_rows / (load + build))

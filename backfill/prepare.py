@@ -101,7 +101,7 @@ def validate(table: pa.Table) -> pa.Table:
         pc.is_null(table.column(S.CREATED_AT)).combine_chunks(),
         "validate",
         "MissingTimestamp",
-        f"source row has no {S.CREATED_AT}",
+        f"source row has no {S.CREATED_AT}, or one that is not a timestamp",
         status,
         cols,
     )

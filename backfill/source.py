@@ -354,6 +354,8 @@ def normalize(table: pa.Table, partition: int) -> pa.Table:
             col = pc.cast(col, pa.string())
         elif pa.types.is_timestamp(field.type) and pa.types.is_timestamp(col.type) and col.type.tz:
             col = pc.cast(col, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+        elif pa.types.is_timestamp(field.type) and pa.types.is_string(col.type):
+            col = _parse_timestamps(col)
         else:
             col = pc.cast(col, field.type)
         if pa.types.is_string(field.type):
@@ -361,6 +363,24 @@ def normalize(table: pa.Table, partition: int) -> pa.Table:
         columns.append(col)
     out = pa.Table.from_arrays(columns, schema=S.SOURCE_SCHEMA)
     return out.append_column(S.PARTITION, pa.array([partition] * out.num_rows, pa.int32()))
+
+
+def _parse_timestamps(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Timestamps kept as text in the source: parse each; one that does not parse becomes
+    NULL, which the validate stage dead-letters, instead of failing the whole block."""
+    try:
+        return pc.cast(col, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = []
+        for text in col.to_pylist():
+            try:
+                value = dt.datetime.fromisoformat(text) if text else None
+            except ValueError:
+                value = None
+            if value is not None and value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            values.append(value)
+        return pa.array(values, pa.timestamp("us"))
 
 
 def _read_partition(session: Any, part: Partition, block_rows: int) -> Iterator[pa.Table]:

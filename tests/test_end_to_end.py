@@ -193,3 +193,12 @@ def test_search_index_exists(stack: LocalStack, run: RunResult) -> None:
             (SCHEMA,),
         ).fetchone()
     assert row and "hnsw" in row[0]
+
+
+def test_resuming_with_other_parameters_is_refused(stack: LocalStack, run: RunResult) -> None:
+    import datetime as dt
+
+    from backfill.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="exists with other parameters"):
+        execute(stack.config, RunRequest(run_id=run.run_id, start=dt.datetime(2020, 1, 1)))

@@ -67,3 +67,13 @@ def test_normalize_casts_numeric_ids_and_drops_nul() -> None:
 def test_errors_survive_pickling(exc: Exception) -> None:
     back = pickle.loads(pickle.dumps(exc))
     assert type(back) is type(exc) and str(back) == str(exc)
+
+
+@pytest.mark.unit
+def test_unparseable_text_timestamps_become_null_not_a_failed_block() -> None:
+    cols = {name: pa.array(["x", "y"]) for name in S.CANONICAL_COLUMNS}
+    cols[S.CREATED_AT] = pa.array(["2021-03-01T12:00:00", "last tuesday"])
+    cols["UPDATED_AT"] = pa.array([None, None], pa.timestamp("us"))
+    cols["LABOR_HOURS"] = pa.array([1.0, 2.0])
+    out = normalize(pa.table(cols), partition=0)
+    assert out.column(S.CREATED_AT).to_pylist() == [D(2021, 3, 1, 12), None]

@@ -80,29 +80,23 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         },
         num_cpus=0.5,
     )
-    ds = ds.map_batches(
-        Extractor,
-        fn_constructor_kwargs={"cfg": cfg.llm, "quota": spec.llm_quota,
-                               "actors": p.extract_actors},
+    ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, p.extract_actors, p.batch_size)
+    return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, p.embed_actors,
+                      p.batch_size)
+
+
+def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
+               batch_size: int) -> ray.data.Dataset:
+    """An async actor pool calling one deployment. Several batches per actor at once keep
+    its requests in flight while one batch waits for its slowest answer."""
+    return ds.map_batches(
+        stage,
+        fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors},
         batch_format="pyarrow",
-        batch_size=p.batch_size,
-        compute=ActorPoolStrategy(
-            min_size=1, max_size=p.extract_actors, max_concurrent_calls_per_actor=4
-        ),
+        batch_size=batch_size,
+        compute=ActorPoolStrategy(min_size=1, max_size=actors, max_concurrent_calls_per_actor=4),
         num_cpus=IO_ACTOR_CPUS,
     )
-    ds = ds.map_batches(
-        Embedder,
-        fn_constructor_kwargs={"cfg": cfg.embedding, "quota": spec.embedding_quota,
-                               "actors": p.embed_actors},
-        batch_format="pyarrow",
-        batch_size=p.batch_size,
-        compute=ActorPoolStrategy(
-            min_size=1, max_size=p.embed_actors, max_concurrent_calls_per_actor=4
-        ),
-        num_cpus=IO_ACTOR_CPUS,
-    )
-    return ds
 
 
 def make_sink(spec: PipelineSpec) -> PostgresDatasink:

@@ -3,9 +3,10 @@
     python benchmarks/pipeline_bench.py --records 20000 --latency-ms 300
     python benchmarks/pipeline_bench.py --records 20000 --latency-ms 300 --rpm 3000 --tpm 3000000
 
-Prints records/hour, quota utilisation, the share of 429 answers, CPU-seconds per record and
-peak RSS of the job's process tree (driver + Ray + workers; the simulator and the fakesnow
-server stand for remote services and are measured apart). Wall time counts from the run's
+Prints records/hour, quota utilisation, the share of 429 answers, CPU-seconds per record
+and peak memory (PSS, so shared pages count once) of the job's process tree (driver + Ray +
+workers; the simulator and the fakesnow server stand for remote services and are measured
+apart). Wall time counts from the run's
 start to its end, not the stack's startup.
 """
 
@@ -64,7 +65,9 @@ class TreeSampler(threading.Thread):
             try:
                 t = p.cpu_times()
                 self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
-                rss += p.memory_info().rss
+                # PSS: shared pages (Ray's object store is mapped by every worker)
+                # count once, split among the processes that map them.
+                rss += p.memory_full_info().pss
             except psutil.NoSuchProcess:
                 continue
         self.peak_rss = max(self.peak_rss, rss)

@@ -102,7 +102,8 @@ class Result:
 
 
 def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
-        concurrency: int, workdir: str | None, build_index: bool = True) -> Result:
+        concurrency: int, workdir: str | None, build_index: bool = True,
+        partition_rows: int = 5000) -> Result:
     work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
     quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
              "max_concurrency": concurrency}
@@ -113,7 +114,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         "postgres": {"build_index": build_index},
     }
     with local_stack(work, records, latency_ms=latency_ms, pg_schema="bench",
-                     partition_rows=max(5000, records // 8), bad_rows=False,
+                     partition_rows=partition_rows, bad_rows=False,
                      overrides=overrides, rpm=rpm, tpm=tpm) as stack:
         assert stack.simulator.proc is not None and stack.snowflake.proc is not None
         sampler = TreeSampler({stack.simulator.proc.pid, stack.snowflake.proc.pid})
@@ -158,12 +159,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=128,
                         help="requests in flight per actor")
     parser.add_argument("--workdir")
+    parser.add_argument("--partition-rows", type=int, default=5000,
+                        help="keep it fixed when comparing memory across sizes: fakesnow "
+                        "returns a partition as one result batch")
     parser.add_argument("--no-index", action="store_true",
                         help="skip the HNSW build at the end (sink_bench times it apart)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     res = run(args.records, args.latency_ms, args.rpm, args.tpm, args.extract_actors,
-              args.concurrency, args.workdir, not args.no_index)
+              args.concurrency, args.workdir, not args.no_index, args.partition_rows)
     if args.json:
         print(json.dumps(asdict(res)))
         return

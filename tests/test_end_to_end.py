@@ -202,3 +202,18 @@ def test_resuming_with_other_parameters_is_refused(stack: LocalStack, run: RunRe
 
     with pytest.raises(ConfigError, match="exists with other parameters"):
         execute(stack.config, RunRequest(run_id=run.run_id, start=dt.datetime(2020, 1, 1)))
+
+
+def test_exit_3_when_failures_exceed_the_budget(stack: LocalStack, run: RunResult) -> None:
+    """A small range around a record the LLM refuses, with no failures allowed."""
+    import datetime as dt
+
+    table = stack.data.table
+    refused = stack.data.bad_ids["simfault_refusal"][0]
+    ids = table.column("WORK_ORDER_ID").to_pylist()
+    when = table.column("CREATED_AT")[ids.index(refused)].as_py()
+    strict = stack.config.model_copy(update={
+        "pipeline": stack.config.pipeline.model_copy(update={"max_failed_fraction": 0.0})})
+    result = execute(strict, RunRequest(start=when, end=when + dt.timedelta(hours=1)))
+    assert result.rows_failed >= 1
+    assert result.exit_code == 3

@@ -4,6 +4,7 @@ reconnect cures."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -45,6 +46,37 @@ def connect(dsn: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any]:
     conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
     conn.commit()
     return conn
+
+
+# One connection per worker process and purpose: Ray reuses worker processes across tasks,
+# so a connection outlives the task that opened it.
+_cached: dict[tuple[str, str, str, int], psycopg.Connection[Any]] = {}
+
+
+def cached_connection(
+    dsn: str, schema: str, purpose: str,
+    setup: Callable[[psycopg.Connection[Any]], None] | None = None, **kwargs: Any,
+) -> psycopg.Connection[Any]:
+    """This process's connection for ``purpose``; a new one (``setup`` run on it) if none
+    is open."""
+    key = (dsn, schema, purpose, os.getpid())
+    conn = _cached.get(key)
+    if conn is None or conn.closed or conn.broken:
+        conn = connect(dsn, schema, **kwargs)
+        if setup is not None:
+            setup(conn)
+        _cached[key] = conn
+    return conn
+
+
+def drop_cached_connection(dsn: str, schema: str, purpose: str) -> None:
+    """Forget (and close) a connection a transient error has made suspect."""
+    conn = _cached.pop((dsn, schema, purpose, os.getpid()), None)
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - already broken; closing is best effort
+            pass
 
 
 def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:

@@ -14,7 +14,6 @@ from typing import Any
 
 import openai
 import pyarrow as pa
-import pyarrow.compute as pc
 from openai.lib._pydantic import to_strict_json_schema  # the schema `parse()` sends
 from pydantic import ValidationError
 
@@ -240,7 +239,3 @@ def _short_errors(exc: ValidationError) -> str:
 
 def _is_json_error(exc: ValidationError) -> bool:
     return any(e["type"] == "json_invalid" for e in exc.errors())
-
-
-def ok_mask(table: pa.Table) -> pa.Array:
-    return pc.equal(table.column(S.STATUS), S.OK)

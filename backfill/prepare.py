@@ -7,28 +7,21 @@ paying twice for a record (DESIGN decision 4).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from backfill import schema as S
-from backfill.db import TRANSIENT_PG_ERRORS, connect, with_pg_retry
+from backfill.db import (
+    TRANSIENT_PG_ERRORS,
+    cached_connection,
+    drop_cached_connection,
+    with_pg_retry,
+)
 from backfill.scrub import scrub_array
 
-_connections: dict[str, psycopg.Connection[Any]] = {}
 TRUNCATION_MARK = " [TRUNCATED]"
-
-
-def _conn(dsn: str, schema: str) -> psycopg.Connection[Any]:
-    key = f"{dsn}|{schema}|{os.getpid()}"
-    conn = _connections.get(key)
-    if conn is None or conn.closed or conn.broken:
-        conn = connect(dsn, schema, autocommit=True)
-        _connections[key] = conn
-    return conn
 
 
 def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
@@ -37,7 +30,7 @@ def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
     def query() -> set[str]:
         try:
             rows = (
-                _conn(dsn, schema)
+                cached_connection(dsn, schema, "lookup", autocommit=True)
                 .execute(
                     "SELECT work_order_id FROM maintenance_logs WHERE run_id = %s "
                     "AND work_order_id = ANY(%s)",
@@ -46,7 +39,7 @@ def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
                 .fetchall()
             )
         except TRANSIENT_PG_ERRORS:
-            _connections.pop(f"{dsn}|{schema}|{os.getpid()}", None)
+            drop_cached_connection(dsn, schema, "lookup")
             raise
         return {r[0] for r in rows}
 

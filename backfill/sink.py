@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,12 @@ from ray.data.datasource import Datasink
 from ray.data.datasource.datasink import WriteResult
 
 from backfill import schema as S
-from backfill.db import TRANSIENT_PG_ERRORS, connect, with_pg_retry
+from backfill.db import (
+    TRANSIENT_PG_ERRORS,
+    cached_connection,
+    drop_cached_connection,
+    with_pg_retry,
+)
 from backfill.progress import record_block
 
 log = logging.getLogger(__name__)
@@ -93,45 +97,27 @@ class BlockOutcome:
     per_partition: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-# One connection per write worker process: Ray reuses worker processes across tasks.
-_connections: dict[str, psycopg.Connection[Any]] = {}
+def _prepare_session(conn: psycopg.Connection[Any]) -> None:
+    register_vector(conn)
+    with conn.cursor() as cur:
+        # Safe here: a block's rows and its progress row commit together, so a server
+        # crash can only lose whole recent blocks, which a resume writes again.
+        cur.execute("SET synchronous_commit = off")
+        for stage, table in (("stage_logs", "maintenance_logs"),
+                             ("stage_extract", "ai_extracted_data"),
+                             ("stage_embed", "semantic_embeddings")):
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} "
+                        "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    conn.commit()
 
 
 def _connection(target: WriteTarget) -> psycopg.Connection[Any]:
-    key = f"{target.dsn}|{target.schema}|{os.getpid()}"
-    conn = _connections.get(key)
-    if conn is None or conn.closed or conn.broken:
-        conn = connect(target.dsn, target.schema, application_name="backfill-sink")
-        register_vector(conn)
-        with conn.cursor() as cur:
-            # Safe here: a block's rows and its progress row commit together, so a server
-            # crash can only lose whole recent blocks, which a resume writes again.
-            cur.execute("SET synchronous_commit = off")
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS stage_logs (LIKE maintenance_logs "
-                "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS stage_extract (LIKE ai_extracted_data "
-                "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS stage_embed (LIKE semantic_embeddings "
-                "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-        conn.commit()
-        _connections[key] = conn
-    return conn
+    return cached_connection(target.dsn, target.schema, "sink", _prepare_session,
+                             application_name="backfill-sink")
 
 
 def _drop_connection(target: WriteTarget) -> None:
-    key = f"{target.dsn}|{target.schema}|{os.getpid()}"
-    conn = _connections.pop(key, None)
-    if conn is not None:
-        try:
-            conn.close()
-        except Exception:  # noqa: BLE001 - already broken; closing is best effort
-            pass
+    drop_cached_connection(target.dsn, target.schema, "sink")
 
 
 def block_key(table: pa.Table) -> str:

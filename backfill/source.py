@@ -390,9 +390,14 @@ def _read_partition(session: Any, part: Partition, block_rows: int) -> Iterator[
     sink's unit of commit (and what a crash can lose) would otherwise be a whole result
     chunk; and progress would move in jumps of that size.
     """
-    batches = ray.get(session.partition_batches.remote(part.lo, part.hi))
+    yield from _blocks(ray.get(session.partition_batches.remote(part.lo, part.hi)),
+                       part.index, block_rows)
+
+
+def _blocks(batches: list[Any], partition: int, block_rows: int) -> Iterator[pa.Table]:
+    """Download result batches as Arrow, canonical schema, in blocks of ``block_rows``."""
     for batch in batches:
-        table = normalize(batch.to_arrow(), part.index)
+        table = normalize(batch.to_arrow(), partition)
         for offset in range(0, table.num_rows, block_rows):
             yield table.slice(offset, block_rows)
 
@@ -409,11 +414,7 @@ class IdChunk:
 
 
 def _read_ids(session: Any, chunk: IdChunk, block_rows: int) -> Iterator[pa.Table]:
-    batches = ray.get(session.rows_by_ids.remote(list(chunk.ids)))
-    for batch in batches:
-        table = normalize(batch.to_arrow(), -1)
-        for offset in range(0, table.num_rows, block_rows):
-            yield table.slice(offset, block_rows)
+    yield from _blocks(ray.get(session.rows_by_ids.remote(list(chunk.ids))), -1, block_rows)
 
 
 class SnowflakeDatasource(Datasource):

@@ -707,19 +707,29 @@ class Simulator:
             return json.dumps(value, ensure_ascii=False)
         return "Simulated response: " + " ".join(ctx.words[:30])
 
-    async def handle_chat(self, request: web.Request) -> web.Response:
+    async def _parse(
+        self, kind: str, request: web.Request
+    ) -> tuple[str, dict, web.Response | None]:
+        """The deployment (from the Azure path, else the body's model) and the JSON body;
+        or a 400 answer when the body is not JSON."""
         model = request.match_info.get("deployment", "")
         body, err = await self._read_json(request)
         if body is None:
-            return await self._respond(
-                "chat",
+            bad = await self._respond(
+                kind,
                 model or "unknown",
                 [],
                 400,
                 _error_body("invalid_request_error", err, type_="invalid_request_error"),
                 {},
             )
-        model = model or str(body.get("model") or "unknown")
+            return model, {}, bad
+        return model or str(body.get("model") or "unknown"), body, None
+
+    async def handle_chat(self, request: web.Request) -> web.Response:
+        model, body, not_json = await self._parse("chat", request)
+        if not_json is not None:
+            return not_json
         messages = body.get("messages")
         texts: list[str] = []
         user_texts: list[str] = []
@@ -902,18 +912,9 @@ class Simulator:
         return out
 
     async def handle_embeddings(self, request: web.Request) -> web.Response:
-        model = request.match_info.get("deployment", "")
-        body, err = await self._read_json(request)
-        if body is None:
-            return await self._respond(
-                "embeddings",
-                model or "unknown",
-                [],
-                400,
-                _error_body("invalid_request_error", err, type_="invalid_request_error"),
-                {},
-            )
-        model = model or str(body.get("model") or "unknown")
+        model, body, not_json = await self._parse("embeddings", request)
+        if not_json is not None:
+            return not_json
         inputs = self._embedding_inputs(body.get("input"))
         texts = inputs or []
         self.stats["embeddings"] += 1

@@ -144,6 +144,30 @@ def set_run_state(
         )
 
 
+def recount_from_failures(conn: psycopg.Connection[Any], run_id: str) -> None:
+    """Final partition counts from the dead letters, not from the block sums.
+
+    Block sums are exact while a run goes straight through, but rows that are processed
+    again after a resume (no id, duplicate ids) or resolved by retry-failed would be
+    counted twice. Failed rows = unresolved dead letters, plus the extra copies of
+    duplicate ids (one dead letter stands for all copies); ok = the rest.
+    """
+    with conn.transaction():
+        conn.execute(
+            "UPDATE etl_metadata p SET rows_failed = f.n, rows_ok = p.rows_expected - f.n, "
+            "updated_at = now() FROM (SELECT q.item, "
+            "  (SELECT count(*) FROM failed_records r WHERE r.run_id = q.run_id "
+            "   AND r.partition_id = q.partition_id AND r.resolved_at IS NULL) "
+            "  + greatest(0, coalesce((q.info->>'duplicate_rows')::int, 0) "
+            "    - (SELECT count(*) FROM failed_records r WHERE r.run_id = q.run_id "
+            "       AND r.partition_id = q.partition_id AND r.resolved_at IS NULL "
+            "       AND r.error_class = 'DuplicateId')) AS n "
+            "  FROM etl_metadata q WHERE q.run_id = %s AND q.kind = 'partition') f "
+            "WHERE p.run_id = %s AND p.kind = 'partition' AND p.item = f.item",
+            (run_id, run_id),
+        )
+
+
 @dataclass
 class RunProgress:
     run_id: str

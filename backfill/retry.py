@@ -76,18 +76,4 @@ def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
         finally:
             ray.kill(session)
 
-    def recount() -> None:
-        # Partition counts become "records now ok / still failed" for the whole run.
-        with connect(dsn, schema) as conn, conn.transaction():
-            conn.execute(
-                "UPDATE etl_metadata p SET rows_failed = f.n, rows_ok = p.rows_expected - f.n, "
-                "updated_at = now() FROM (SELECT q.item, (SELECT count(*) FROM failed_records r "
-                "  WHERE r.run_id = q.run_id AND r.partition_id = q.partition_id "
-                "  AND r.resolved_at IS NULL) AS n FROM etl_metadata q "
-                "  WHERE q.run_id = %s AND q.kind = 'partition') f "
-                "WHERE p.run_id = %s AND p.kind = 'partition' AND p.item = f.item",
-                (run_id, run_id),
-            )
-
-    with_pg_retry(recount, "recounting the run")
     return close_run(dsn, schema, run_id, cfg, t0, out)

@@ -323,7 +323,14 @@ def _finish(
 
 def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
               out: TextIO) -> RunResult:
-    """Build the search index, decide the exit status, record the summary."""
+    """Recount from the dead letters, build the search index, decide the exit status,
+    record the summary."""
+
+    def recount() -> None:
+        with connect(dsn, schema) as conn:
+            P.recount_from_failures(conn, run_id)
+
+    with_pg_retry(recount, "recounting the run")
     if cfg.postgres.build_index:
         print(f"run {run_id}: building the search index if missing (HNSW, "
               f"maintenance_work_mem {cfg.postgres.index_build_memory}); on a large table this "

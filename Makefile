@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit lint typecheck bench clean
+.PHONY: demo test unit lint typecheck docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+docs: $(STAMP)  ## regenerate docs/configuration.md from the config models
+	$(BIN)/python -m backfill.config > docs/configuration.md
 
 clean:
 	rm -rf $(VENV) .backfill .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -123,6 +123,20 @@ class ModelEndpointConfig(_Section):
     expected_latency_seconds: Annotated[float, Field(gt=0)] = Field(
         2.0, description="Slowest usual answer time; sizes the default max_concurrency."
     )
+    tokenizer: Literal["o200k_base", "cl100k_base", "chars"] | None = Field(
+        None,
+        description="tiktoken encoding that counts tokens for the quota before a call. "
+        "Default: the model's if tiktoken knows the deployment name, else o200k_base (llm) "
+        "or cl100k_base (embedding). chars: four characters per token.",
+    )
+
+    # the encoding of this deployment's model family when its name does not tell
+    default_encoding: ClassVar[str] = "o200k_base"
+
+    def encoding(self) -> str:
+        from backfill.tokens import encoding_for
+
+        return encoding_for(self.deployment, self.tokenizer, self.default_encoding)
 
     def concurrency_per_actor(self, actors: int) -> int:
         """In flight per actor so that ``actors`` actors can use the whole quota: requests
@@ -149,6 +163,7 @@ class LLMConfig(ModelEndpointConfig):
 
 
 class EmbeddingConfig(ModelEndpointConfig):
+    default_encoding: ClassVar[str] = "cl100k_base"
     deployment: str = "text-embedding-3-small"
     dimensions: Annotated[int, Field(gt=0, le=16000)] = Field(
         1536, description="Vector size; the semantic_embeddings column is vector(dimensions)."
@@ -274,3 +289,36 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{chosen}: not valid YAML: {exc}") from None
     return parse_config(raw, str(chosen))
+
+
+REFERENCE_INTRO = (
+    "Generated from `backfill/config.py` by `make docs` (the field descriptions there are "
+    "the source; a test fails when this file is stale). `${VAR}` and `${VAR:-default}` are "
+    "expanded from the environment; unknown keys are errors (exit 2). `embedding` takes the "
+    "same keys as `llm` and inherits `provider`, `endpoint`, `api_key` and `api_version` "
+    "from it when it leaves them out."
+)
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md: every key of every section, its default and its meaning."""
+    out = ["# Configuration keys", "", REFERENCE_INTRO]
+    for section, field in Config.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        out += ["", f"## `{section}`", "", "| key | default | meaning |", "| --- | --- | --- |"]
+        for name, f in model.model_fields.items():
+            if f.is_required():
+                default = "required"
+            elif f.default is None or f.default == "":
+                default = "empty"
+            else:
+                value = f.default_factory() if f.default_factory else f.default  # type: ignore[call-arg]
+                default = f"`{value}`"
+            meaning = (f.description or "").replace("|", "\\|")
+            out.append(f"| `{f.alias or name}` | {default} | {meaning} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

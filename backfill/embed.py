@@ -22,10 +22,10 @@ from backfill.openai_client import (
     Pacer,
     call_with_retries,
     classify,
-    estimate_tokens,
     make_client,
     quiet_unclosed_sessions,
 )
+from backfill.tokens import count_tokens
 
 
 class Embedder:
@@ -37,12 +37,13 @@ class Embedder:
         self.client = make_client(cfg)
         self.limit = asyncio.Semaphore(cfg.concurrency_per_actor(actors))
         self.pacer = Pacer()
+        self.encoding = cfg.encoding()
         self.unavailable_streak = 0
 
     async def _embed(self, texts: list[str]) -> list[np.ndarray]:
         async with self.limit:
             try:
-                estimate = estimate_tokens(texts)
+                estimate = count_tokens(texts, self.encoding)
                 resp = await call_with_retries(
                     lambda: self.client.embeddings.with_raw_response.create(
                         model=self.cfg.deployment, input=texts, dimensions=self.cfg.dimensions

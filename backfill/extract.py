@@ -25,10 +25,10 @@ from backfill.openai_client import (
     Pacer,
     call_with_retries,
     classify,
-    estimate_tokens,
     make_client,
     quiet_unclosed_sessions,
 )
+from backfill.tokens import count_tokens
 
 RESPONSE_FORMAT = {
     "type": "json_schema",
@@ -63,6 +63,9 @@ class Extractor:
         self.cfg = cfg
         self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
         self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
+        self.encoding = cfg.encoding()
+        # the strict schema travels with every request and counts as prompt tokens
+        self.schema_tokens = count_tokens([json.dumps(RESPONSE_FORMAT)], self.encoding)
         self.client = make_client(cfg)
         self.limit = asyncio.Semaphore(cfg.concurrency_per_actor(actors))
         self.pacer = Pacer()
@@ -72,7 +75,11 @@ class Extractor:
         async with self.limit:
             try:
                 texts = [m["content"] for m in messages]
-                estimate = estimate_tokens(texts) + int(self.answer_tokens)
+                estimate = (
+                    count_tokens(texts, self.encoding)
+                    + self.schema_tokens
+                    + int(self.answer_tokens)
+                )
                 resp = await call_with_retries(
                     lambda: self.client.chat.completions.with_raw_response.create(  # type: ignore[call-overload]
                         model=self.cfg.deployment,

@@ -88,12 +88,6 @@ def classify(exc: Exception, stage: str) -> Exception:
 
 T = TypeVar("T")
 
-
-def estimate_tokens(texts: list[str]) -> int:
-    """Tokens of ``texts`` before the call, for the quota; corrected from ``usage`` after.
-    About four characters per token for English (tiktoken's encodings are downloaded at
-    run time, which this tool cannot assume)."""
-    return sum(len(t) for t in texts) // 4 + 4 * len(texts)
 # Longest a record waits behind 429s before it is failed as Unavailable.
 MAX_RATE_LIMIT_WAIT_SECONDS = 900.0
 
@@ -155,8 +149,11 @@ async def call_with_retries(
             pacer.pause(wait)
             if quota is not None:
                 quota.pause(wait)
-        except (openai.InternalServerError, openai.APITimeoutError,
-                openai.APIConnectionError) as exc:
+        except (
+            openai.InternalServerError,
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+        ) as exc:
             faults += 1
             if faults > max_retries:
                 raise

@@ -120,3 +120,14 @@ def test_load_config_reads_env_path(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("BACKFILL_CONFIG", str(path))
     assert load_config().llm.deployment == "gpt-4o-mini"
+
+
+@pytest.mark.unit
+def test_configuration_reference_is_current() -> None:
+    """docs/configuration.md lists every key the models accept (`make docs` rewrites it)."""
+    from pathlib import Path
+
+    from backfill.config import reference_markdown
+
+    doc = Path(__file__).parents[1] / "docs" / "configuration.md"
+    assert doc.read_text() == reference_markdown(), "stale: run `make docs`"

@@ -189,12 +189,16 @@ def _dedupe_last(table: pa.Table) -> pa.Table:
     return table.take(sorted(last.values()))
 
 
-def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str) -> None:
+def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str, direct: bool) -> None:
     cols = [table.column(c).to_pylist() for c in S.CANONICAL_COLUMNS]
     parts = table.column(S.PARTITION).to_pylist()
     rows = ((*values, run_id, part) for *values, part in zip(*cols, parts, strict=True))
     columns = [*LOG_COLUMNS, "run_id", "partition_id"]
-    _copy_rows(cur, "stage_logs", columns, [*LOG_TYPES, "text", "int4"], rows)
+    types = [*LOG_TYPES, "text", "int4"]
+    if direct:
+        _copy_rows(cur, "maintenance_logs", columns, types, rows)
+        return
+    _copy_rows(cur, "stage_logs", columns, types, rows)
     # A retry-failed pass has no partition (-1): the row keeps the one it was read in.
     keep_partition = ("CASE WHEN EXCLUDED.partition_id < 0 THEN maintenance_logs.partition_id "
                       "ELSE EXCLUDED.partition_id END")
@@ -234,19 +238,21 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
         )
 
 
-def _write_enriched(cur: psycopg.Cursor[Any], ok: pa.Table, target: WriteTarget) -> None:
+def _write_enriched(
+    cur: psycopg.Cursor[Any], ok: pa.Table, target: WriteTarget, direct: bool
+) -> None:
     if ok.num_rows == 0:
         return
     _copy_rows(
         cur,
-        "stage_extract",
+        "ai_extracted_data" if direct else "stage_extract",
         [*EXTRACT_COLUMNS, "run_id"],
         [*EXTRACT_TYPES, "text"],
         ((*r, target.run_id) for r in _extraction_rows(ok, target.llm_model)),
     )
-    _upsert(
-        cur, "ai_extracted_data", "stage_extract", [*EXTRACT_COLUMNS, "run_id"], ["work_order_id"]
-    )
+    if not direct:
+        _upsert(cur, "ai_extracted_data", "stage_extract", [*EXTRACT_COLUMNS, "run_id"],
+                ["work_order_id"])
     emb = ok.column(S.EMBEDDING).combine_chunks()
     vectors = emb.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     vectors = vectors.reshape(ok.num_rows, -1)
@@ -255,7 +261,7 @@ def _write_enriched(cur: psycopg.Cursor[Any], ok: pa.Table, target: WriteTarget)
     columns = ["work_order_id", "model", "embedding", "document", "run_id"]
     _copy_rows(
         cur,
-        "stage_embed",
+        "semantic_embeddings" if direct else "stage_embed",
         columns,
         ["text", "text", "vector", "text", "text"],
         (
@@ -263,7 +269,8 @@ def _write_enriched(cur: psycopg.Cursor[Any], ok: pa.Table, target: WriteTarget)
             for wid, vec, doc in zip(ids, vectors, docs, strict=True)
         ),
     )
-    _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"])
+    if not direct:
+        _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"])
     cur.execute(
         "UPDATE failed_records SET resolved_at = now() WHERE run_id = %s AND "
         "work_order_id = ANY(%s) AND resolved_at IS NULL",
@@ -330,6 +337,25 @@ def _partition_counts(table: pa.Table) -> dict[int, tuple[int, int]]:
     return {p: (c[0], c[1]) for p, c in counts.items()}
 
 
+def _write_rows(
+    cur: psycopg.Cursor[Any], logs: pa.Table, ok: pa.Table, target: WriteTarget
+) -> None:
+    """Rows of a block into the three tables. Most blocks of a backfill are new: COPY them
+    straight into the tables (no staging copy, and each 6 KB vector is TOASTed once, not
+    twice). A block holding any id already written (a resumed run, a Ray retry, a
+    retry-failed pass) meets a unique violation; it is rolled back to the savepoint and
+    goes through staging tables and upserts instead."""
+    try:
+        with cur.connection.transaction():
+            _write_logs(cur, logs, target.run_id, direct=True)
+            _write_enriched(cur, ok, target, direct=True)
+        return
+    except psycopg.errors.UniqueViolation:
+        pass
+    _write_logs(cur, logs, target.run_id, direct=False)
+    _write_enriched(cur, ok, target, direct=False)
+
+
 def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
     """Write one block in one transaction; retried on faults a reconnect cures."""
     key = block_key(table)
@@ -346,8 +372,7 @@ def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
         conn = _connection(target)
         try:
             with conn.transaction(), conn.cursor() as cur:
-                _write_logs(cur, logs, target.run_id)
-                _write_enriched(cur, ok, target)
+                _write_rows(cur, logs, ok, target)
                 _write_failed(cur, failed, target.run_id, key)
                 record_block(cur, target.run_id, key, counts)
         except TRANSIENT_PG_ERRORS:

@@ -18,40 +18,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import psycopg
-import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backfill import schema as S  # noqa: E402
 from backfill.db import ensure_schema, ensure_search_index  # noqa: E402
+from backfill.devstack.enriched import enriched_rows  # noqa: E402
 from backfill.devstack.postgres import embedded_dsn  # noqa: E402
-from backfill.devstack.synthetic import generate_work_orders  # noqa: E402
-from backfill.prepare import compose_documents, validate  # noqa: E402
 from backfill.progress import create_run  # noqa: E402
 from backfill.sink import WriteTarget, write_block  # noqa: E402
-from backfill.source import Partition, normalize  # noqa: E402
+from backfill.source import Partition  # noqa: E402
 
 DIM = 1536
-ANSWER = json.dumps({"extraction": {
-    "equipment_category": "infusion", "failure_mode": "sensor", "root_cause": "worn sensor",
-    "actions_taken": ["replaced sensor"], "parts_replaced": ["pressure sensor"],
-    "severity": "medium", "patient_safety_impact": "potential", "follow_up_needed": False,
-    "summary": "Occlusion alarm; replaced pressure sensor.", "confidence": 0.9},
-    "warnings": []})
-
-
-def enriched(rows: int) -> pa.Table:
-    table = normalize(generate_work_orders(rows, seed=1, bad_rows=False).table, 0)
-    table = compose_documents(validate(table), 12_000)
-    n = table.num_rows
-    vectors = np.random.default_rng(0).standard_normal((n, DIM), dtype=np.float32)
-    emb = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), DIM)
-    return (table.append_column(S.EXTRACTION, pa.array([ANSWER] * n))
-            .append_column(S.TOKENS_IN, pa.array([200] * n, pa.int32()))
-            .append_column(S.TOKENS_OUT, pa.array([80] * n, pa.int32()))
-            .append_column(S.EMBEDDING, emb))
 
 
 def main() -> None:
@@ -72,7 +50,7 @@ def main() -> None:
             conn.execute("CREATE INDEX semantic_embeddings_hnsw ON semantic_embeddings "
                          "USING hnsw (embedding vector_cosine_ops)")
         conn.commit()
-    table = enriched(args.rows)
+    table = enriched_rows(args.rows, DIM)
     target = WriteTarget(dsn, schema, "bench", "gpt-4o-mini", "text-embedding-3-small")
     t0 = time.monotonic()
     for offset in range(0, table.num_rows, args.block):

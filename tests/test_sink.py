@@ -1,0 +1,113 @@
+"""The Postgres sink on the embedded server: new blocks are copied straight into the tables,
+blocks holding ids already written go through staging and upserts, rejected rows are
+dead-lettered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from backfill import schema as S
+from backfill.db import connect, ensure_schema
+from backfill.devstack.enriched import enriched_rows, extraction_answer
+from backfill.progress import create_run
+from backfill.sink import WriteTarget, write_block, write_isolating
+from backfill.source import Partition
+
+pytestmark = pytest.mark.integration
+
+DIM = 8
+SCHEMA = "sinktest"
+
+
+@pytest.fixture
+def target(pg_dsn: str, request: pytest.FixtureRequest) -> WriteTarget:
+    ensure_schema(pg_dsn, SCHEMA, DIM)
+    run_id = f"sink-{request.node.name}"[:60]
+    with connect(pg_dsn, SCHEMA) as conn:
+        whole = Partition(0, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), 100)
+        create_run(conn, run_id, {}, [whole])
+        conn.commit()
+    return WriteTarget(pg_dsn, SCHEMA, run_id, "gpt-4o-mini", "text-embedding-3-small")
+
+
+def _rows(target: WriteTarget, query: str) -> list[tuple[Any, ...]]:
+    with connect(target.dsn, SCHEMA) as conn:
+        return conn.execute(query, (target.run_id,)).fetchall()
+
+
+def _ids_per_table(target: WriteTarget) -> dict[str, list[str]]:
+    return {
+        t: [r[0] for r in _rows(target, f"SELECT work_order_id FROM {t} WHERE run_id = %s")]
+        for t in ("maintenance_logs", "ai_extracted_data", "semantic_embeddings")
+    }
+
+
+def _with_summary(table: pa.Table, summary: str) -> pa.Table:
+    i = table.schema.get_field_index(S.EXTRACTION)
+    return table.set_column(
+        i, S.EXTRACTION, pa.array([extraction_answer(summary)] * table.num_rows)
+    )
+
+
+def test_writing_a_block_again_updates_rows_in_place(target: WriteTarget) -> None:
+    block = enriched_rows(20, DIM, seed=3, first_id=10_000)
+    write_block(block, target)
+    write_block(_with_summary(block, "second answer"), target)
+
+    ids = _ids_per_table(target)
+    expected = sorted(block.column(S.ID).to_pylist())
+    for table, got in ids.items():
+        assert sorted(got) == expected, f"{table}: rows lost or duplicated"
+    summaries = _rows(target, "SELECT DISTINCT summary FROM ai_extracted_data WHERE run_id = %s")
+    assert summaries == [("second answer",)], "the second write did not update the rows"
+
+
+def test_block_mixing_new_and_written_ids_lands_each_id_once(target: WriteTarget) -> None:
+    rows = enriched_rows(30, DIM, seed=4, first_id=20_000)
+    write_block(rows.slice(0, 15), target)
+    write_block(rows.slice(10, 20), target)  # ids 10..14 written already, 15..29 new
+
+    expected = sorted(rows.column(S.ID).to_pylist())
+    for table, got in _ids_per_table(target).items():
+        assert sorted(got) == expected, f"{table}: rows lost or duplicated"
+    vectors = _rows(
+        target, "SELECT work_order_id, embedding::text FROM semantic_embeddings WHERE run_id = %s"
+    )
+    emb = rows.column(S.EMBEDDING).combine_chunks()
+    by_id = dict(zip(rows.column(S.ID).to_pylist(), emb.to_pylist(), strict=True))
+    for wid, text in vectors:
+        np.testing.assert_allclose(json.loads(text), by_id[wid], rtol=1e-6)
+
+
+def test_a_row_postgres_rejects_is_dead_lettered_and_the_rest_written(
+    target: WriteTarget,
+) -> None:
+    rows = enriched_rows(16, DIM, seed=5, first_id=30_000)
+    vectors = np.asarray(rows.column(S.EMBEDDING).combine_chunks().to_pylist(), np.float32)
+    vectors[7, 0] = np.nan  # pgvector refuses NaN
+    bad_id = rows.column(S.ID)[7].as_py()
+    rows = rows.set_column(
+        rows.schema.get_field_index(S.EMBEDDING),
+        S.EMBEDDING,
+        pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), DIM),
+    )
+
+    out = write_isolating(rows, target)
+
+    assert (out.ok, out.failed) == (15, 1)
+    ids = _ids_per_table(target)
+    assert bad_id not in ids["semantic_embeddings"]
+    assert len(ids["semantic_embeddings"]) == 15
+    assert bad_id in ids["maintenance_logs"], "the raw row of a rejected record is kept"
+    failed = _rows(
+        target,
+        "SELECT work_order_id, stage, error_message FROM failed_records WHERE run_id = %s",
+    )
+    assert [(f[0], f[1]) for f in failed] == [(bad_id, "write")]
+    assert "NaN" in failed[0][2]

@@ -6,7 +6,6 @@ never silently falls back to a default.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -117,11 +116,12 @@ class ModelEndpointConfig(_Section):
     timeout_seconds: Annotated[float, Field(gt=0)] = Field(60.0, description="Per request.")
     max_concurrency: PositiveInt | None = Field(
         None,
-        description="Requests in flight per actor of this stage. Default: enough to fill "
-        "the quota at expected_latency_seconds (Little's law), between 16 and 512.",
+        description="Requests in flight per actor of this stage, fixed. Default: adaptive, "
+        "the actor's share of requests_per_minute times the observed answer time times 1.5 "
+        "(Little's law), between 16 and 512.",
     )
     expected_latency_seconds: Annotated[float, Field(gt=0)] = Field(
-        2.0, description="Slowest usual answer time; sizes the default max_concurrency."
+        2.0, description="First guess of the answer time, until answers are timed."
     )
     tokenizer: Literal["o200k_base", "cl100k_base", "chars"] | None = Field(
         None,
@@ -137,14 +137,6 @@ class ModelEndpointConfig(_Section):
         from backfill.tokens import encoding_for
 
         return encoding_for(self.deployment, self.tokenizer, self.default_encoding)
-
-    def concurrency_per_actor(self, actors: int) -> int:
-        """In flight per actor so that ``actors`` actors can use the whole quota: requests
-        per second times latency (Little's law), shared by the actors."""
-        if self.max_concurrency:
-            return self.max_concurrency
-        needed = self.requests_per_minute / 60.0 * self.expected_latency_seconds / actors
-        return int(min(512, max(16, math.ceil(needed))))
 
     @model_validator(mode="after")
     def _check_provider(self) -> ModelEndpointConfig:

@@ -23,6 +23,7 @@ from backfill.openai_client import (
     call_with_retries,
     classify,
     make_client,
+    make_window,
     quiet_unclosed_sessions,
 )
 from backfill.tokens import count_tokens
@@ -35,13 +36,13 @@ class Embedder:
         self.cfg = cfg
         self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
         self.client = make_client(cfg)
-        self.limit = asyncio.Semaphore(cfg.concurrency_per_actor(actors))
+        self.window = make_window(cfg, actors)
         self.pacer = Pacer()
         self.encoding = cfg.encoding()
         self.unavailable_streak = 0
 
     async def _embed(self, texts: list[str]) -> list[np.ndarray]:
-        async with self.limit:
+        async with self.window:
             try:
                 estimate = count_tokens(texts, self.encoding)
                 resp = await call_with_retries(
@@ -52,6 +53,7 @@ class Embedder:
                     self.cfg.max_retries,
                     self.quota,
                     estimate,
+                    self.window,
                 )
                 if self.quota is not None and resp.usage is not None:
                     self.quota.correct(estimate - resp.usage.total_tokens)

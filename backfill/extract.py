@@ -26,6 +26,7 @@ from backfill.openai_client import (
     call_with_retries,
     classify,
     make_client,
+    make_window,
     quiet_unclosed_sessions,
 )
 from backfill.tokens import count_tokens
@@ -67,12 +68,12 @@ class Extractor:
         # the strict schema travels with every request and counts as prompt tokens
         self.schema_tokens = count_tokens([json.dumps(RESPONSE_FORMAT)], self.encoding)
         self.client = make_client(cfg)
-        self.limit = asyncio.Semaphore(cfg.concurrency_per_actor(actors))
+        self.window = make_window(cfg, actors)
         self.pacer = Pacer()
         self.unavailable_streak = 0
 
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
-        async with self.limit:
+        async with self.window:
             try:
                 texts = [m["content"] for m in messages]
                 estimate = (
@@ -92,6 +93,7 @@ class Extractor:
                     self.cfg.max_retries,
                     self.quota,
                     estimate,
+                    self.window,
                 )
             except openai.OpenAIError as exc:
                 raise classify(exc, "extract") from exc

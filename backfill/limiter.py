@@ -18,6 +18,7 @@ server sends them, pull the buckets down to what the server says is left.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -178,3 +179,51 @@ class Quota:
         if req is not None or tok is not None:
             self.observed_at = now
             self.actor.observe.remote(req, tok)
+
+
+class InFlightWindow:
+    """How many requests one actor keeps in flight: its share of the deployment's request
+    rate times the observed answer time (Little's law), with headroom for slow answers.
+
+    A fixed number either starves the quota when answers are slower than guessed (long
+    extractions take 5-10 s) or queues hundreds of requests behind the limiter when they are
+    faster. So the window starts from ``expected_latency_seconds`` and follows a running
+    mean of the answer times it sees. ``fixed`` (``max_concurrency``) turns that off.
+    """
+
+    HEADROOM = 1.5
+    FLOOR, CEILING = 16, 512
+
+    def __init__(self, rate_per_second: float, latency: float, fixed: int | None = None) -> None:
+        self.rate = rate_per_second
+        self.latency = latency
+        self.fixed = fixed
+        self.limit = fixed or self._size()
+        self.in_flight = 0
+        self.peak = 0
+        self._cond: asyncio.Condition | None = None
+
+    def _size(self) -> int:
+        needed = math.ceil(self.rate * self.latency * self.HEADROOM)
+        return int(min(self.CEILING, max(self.FLOOR, needed)))
+
+    def observe(self, seconds: float) -> None:
+        """One answer took ``seconds`` (the HTTP call, not the waits before it)."""
+        self.latency = 0.95 * self.latency + 0.05 * seconds
+        if not self.fixed:
+            self.limit = self._size()
+
+    async def __aenter__(self) -> None:
+        if self._cond is None:
+            self._cond = asyncio.Condition()  # bound to the actor's event loop
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self._cond is not None
+        async with self._cond:
+            self.in_flight -= 1
+            # the limit may have grown since: wake as many as now fit
+            self._cond.notify(max(1, self.limit - self.in_flight))

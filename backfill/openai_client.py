@@ -20,7 +20,14 @@ import openai
 
 from backfill.config import ModelEndpointConfig
 from backfill.errors import RecordError, TransientError
-from backfill.limiter import Quota
+from backfill.limiter import InFlightWindow, Quota
+
+
+def make_window(cfg: ModelEndpointConfig, actors: int) -> InFlightWindow:
+    """The in-flight window of one of ``actors`` actors calling this deployment."""
+    return InFlightWindow(
+        cfg.requests_per_minute / 60.0 / actors, cfg.expected_latency_seconds, cfg.max_concurrency
+    )
 
 
 def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
@@ -128,6 +135,7 @@ async def call_with_retries(
     max_retries: int,
     quota: Quota | None = None,
     tokens: int = 0,
+    window: InFlightWindow | None = None,
 ) -> Any:
     """Run ``call`` (a ``with_raw_response`` call) within the deployment's quota and return
     the parsed answer: 429s wait as the server says, faults are retried with backoff."""
@@ -138,7 +146,10 @@ async def call_with_retries(
             await quota.acquire(tokens)
         await pacer.wait()
         try:
+            sent = time.monotonic()
             raw = await call()
+            if window is not None:
+                window.observe(time.monotonic() - sent)
             if quota is not None:
                 quota.observe(raw.headers)
             return raw.parse()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from backfill.limiter import Budget, Quota, quota_actor
+from backfill.limiter import Budget, InFlightWindow, Quota, quota_actor
 
 
 @pytest.mark.unit
@@ -62,3 +62,51 @@ def test_two_actors_share_one_budget(ray_local: None) -> None:
     # 300 requests: 200 from the burst, 100 more at 20/s -> about 5 s; separate
     # budgets would have let both clients through at once.
     assert elapsed >= 4.0
+
+
+@pytest.mark.unit
+def test_window_follows_the_observed_answer_time() -> None:
+    # 3,000 RPM over 2 actors: 25 requests/s each. Guessed 2 s: 25 x 2 x 1.5 = 75 in flight.
+    w = InFlightWindow(25.0, 2.0)
+    assert w.limit == 75
+    for _ in range(200):
+        w.observe(8.0)  # answers are four times slower than guessed
+    assert w.limit == pytest.approx(25 * 8 * 1.5, rel=0.02)
+    for _ in range(400):
+        w.observe(0.01)
+    assert w.limit == InFlightWindow.FLOOR
+    assert InFlightWindow(25.0, 2.0, fixed=40).limit == 40
+
+
+@pytest.mark.unit
+def test_window_never_lets_more_than_its_limit_in_flight_and_admits_more_when_it_grows() -> (
+    None
+):
+    async def scenario() -> tuple[int, int, int]:
+        w = InFlightWindow(10.0, 1.0)  # 10 x 1 x 1.5 = 15 -> the floor, 16
+        release = [asyncio.Event() for _ in range(100)]
+        entered: list[int] = []
+
+        async def request(i: int) -> None:
+            async with w:
+                entered.append(i)
+                await release[i].wait()
+
+        tasks = [asyncio.create_task(request(i)) for i in range(100)]
+        for _ in range(50):
+            await asyncio.sleep(0)
+        first = w.in_flight
+        for _ in range(100):
+            w.observe(5.0)  # answers slow down: the limit grows towards 75
+        release[entered[0]].set()  # the next exit lets the waiters that now fit in
+        for _ in range(50):
+            await asyncio.sleep(0)
+        grown = w.in_flight
+        for e in release:
+            e.set()
+        await asyncio.gather(*tasks)
+        return first, grown, w.limit
+
+    first, grown, limit = asyncio.run(scenario())
+    assert first == 16
+    assert grown == limit > 16

@@ -106,7 +106,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         partition_rows: int = 5000) -> Result:
     work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
     quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
-             "max_concurrency": concurrency}
+             "max_concurrency": concurrency or None}
     overrides = {
         "llm": quota,
         "embedding": {**quota},
@@ -156,8 +156,8 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=0, help="quota per deployment; 0 = none")
     parser.add_argument("--tpm", type=int, default=0)
     parser.add_argument("--extract-actors", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=128,
-                        help="requests in flight per actor")
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="requests in flight per actor, fixed; 0 = the adaptive window")
     parser.add_argument("--workdir")
     parser.add_argument("--partition-rows", type=int, default=5000,
                         help="keep it fixed when comparing memory across sizes: fakesnow "

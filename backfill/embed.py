@@ -7,6 +7,8 @@ own record.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ from backfill.errors import FatalError, RecordError, TransientError
 from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
 from backfill.limiter import Quota
 from backfill.openai_client import (
+    HttpResponse,
     Pacer,
     call_with_retries,
     classify,
@@ -27,6 +30,14 @@ from backfill.openai_client import (
     quiet_unclosed_sessions,
 )
 from backfill.tokens import count_tokens
+
+
+def _vector(embedding: str | list[float]) -> np.ndarray:
+    """A vector from the answer: base64 of little-endian float32 (what we ask for), or a
+    JSON list from a server that ignores ``encoding_format``."""
+    if isinstance(embedding, str):
+        return np.frombuffer(base64.b64decode(embedding), dtype="<f4")
+    return np.asarray(embedding, dtype=np.float32)
 
 
 class Embedder:
@@ -45,18 +56,23 @@ class Embedder:
         async with self.window:
             try:
                 estimate = count_tokens(texts, self.encoding)
-                resp = await call_with_retries(
-                    lambda: self.client.embeddings.with_raw_response.create(
-                        model=self.cfg.deployment, input=texts, dimensions=self.cfg.dimensions
-                    ),
+                body = {
+                    "model": self.cfg.deployment,
+                    "input": texts,
+                    "dimensions": self.cfg.dimensions,
+                    "encoding_format": "base64",
+                }
+                # client.post, not embeddings.create: the SDK turns each base64 vector into
+                # a list of 1536 Python floats inside a pydantic model; here it goes
+                # straight from the answer's bytes to a float32 array.
+                raw = await call_with_retries(
+                    lambda: self.client.post("/embeddings", body=body, cast_to=HttpResponse),
                     self.pacer,
                     self.cfg.max_retries,
                     self.quota,
                     estimate,
                     self.window,
                 )
-                if self.quota is not None and resp.usage is not None:
-                    self.quota.correct(estimate - resp.usage.total_tokens)
             except openai.OpenAIError as exc:
                 err = classify(exc, "embed")
                 if isinstance(err, openai.OpenAIError):
@@ -66,10 +82,21 @@ class Embedder:
                         dependency="Embedding API",
                     ) from exc
                 raise err from exc
-        vectors = [
-            np.asarray(d.embedding, dtype=np.float32)
-            for d in sorted(resp.data, key=lambda d: d.index)
-        ]
+        try:
+            answer = raw.json()
+            data = sorted(answer["data"], key=lambda d: d["index"])
+            vectors = [_vector(d["embedding"]) for d in data]
+            usage = answer.get("usage") or {}
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise RecordError(
+                "embed", "MalformedResponse", f"{type(exc).__name__}: {raw.text[:300]!r}"
+            ) from None
+        if len(vectors) != len(texts):
+            raise RecordError(
+                "embed", "MalformedResponse", f"{len(vectors)} vectors for {len(texts)} inputs"
+            )
+        if self.quota is not None and "total_tokens" in usage:
+            self.quota.correct(estimate - int(usage["total_tokens"]))
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
                 raise RecordError(

@@ -22,6 +22,7 @@ from backfill.config import LLMConfig
 from backfill.errors import FatalError, RecordError, TransientError
 from backfill.limiter import Quota
 from backfill.openai_client import (
+    HttpResponse,
     Pacer,
     call_with_retries,
     classify,
@@ -81,14 +82,19 @@ class Extractor:
                     + self.schema_tokens
                     + int(self.answer_tokens)
                 )
-                resp = await call_with_retries(
-                    lambda: self.client.chat.completions.with_raw_response.create(  # type: ignore[call-overload]
-                        model=self.cfg.deployment,
-                        messages=messages,
-                        response_format=RESPONSE_FORMAT,
-                        temperature=self.cfg.temperature,
-                        max_tokens=self.cfg.max_output_tokens,
-                    ),
+                body = {
+                    "model": self.cfg.deployment,
+                    "messages": messages,
+                    "response_format": RESPONSE_FORMAT,
+                    "temperature": self.cfg.temperature,
+                    "max_tokens": self.cfg.max_output_tokens,
+                }
+                # client.post (the SDK's documented call for any endpoint) instead of
+                # chat.completions.create: same transport, auth, Azure deployment URL and
+                # typed errors, without the SDK's per-call walk over the parameters and the
+                # answer (1.3 -> 0.7 ms of CPU per request measured, a sixth of the job's).
+                raw = await call_with_retries(
+                    lambda: self.client.post("/chat/completions", body=body, cast_to=HttpResponse),
                     self.pacer,
                     self.cfg.max_retries,
                     self.quota,
@@ -97,23 +103,31 @@ class Extractor:
                 )
             except openai.OpenAIError as exc:
                 raise classify(exc, "extract") from exc
-        choice = resp.choices[0]
-        usage = resp.usage
-        tin, tout = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        try:
+            answer = raw.json()
+            choice = answer["choices"][0]
+            message = choice["message"]
+            usage = answer.get("usage") or {}
+            tin, tout = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise RecordError(
+                "extract", "MalformedResponse", f"{type(exc).__name__}: {raw.text[:300]!r}"
+            ) from None
         if usage and self.quota is not None:
             self.quota.correct(estimate - (tin + tout))
             self.answer_tokens = 0.9 * self.answer_tokens + 0.1 * tout
-        if choice.finish_reason == "content_filter":
+        finish = choice.get("finish_reason")
+        if finish == "content_filter":
             raise RecordError("extract", "ContentFilter", "answer withheld by the content filter")
-        if getattr(choice.message, "refusal", None):
-            raise RecordError("extract", "Refusal", str(choice.message.refusal)[:500])
-        if choice.finish_reason == "length":
+        if message.get("refusal"):
+            raise RecordError("extract", "Refusal", str(message["refusal"])[:500])
+        if finish == "length":
             raise RecordError(
                 "extract",
                 "AnswerTooLong",
                 f"answer exceeded llm.max_output_tokens={self.cfg.max_output_tokens}",
             )
-        return choice.message.content or "", tin, tout
+        return message.get("content") or "", tin, tout
 
     async def extract_one(self, document: str) -> tuple[str, int, int]:
         """Return (JSON of extraction and warnings, input tokens, output tokens)."""

@@ -18,9 +18,16 @@ from typing import Any, TypeVar
 
 import openai
 
+try:  # the HTTP library of the installed openai SDK: httpx2 from openai 3, httpx before
+    import httpx2 as _http
+except ImportError:  # pragma: no cover - depends on the openai version
+    import httpx as _http  # type: ignore[no-redef]
+
 from backfill.config import ModelEndpointConfig
 from backfill.errors import RecordError, TransientError
 from backfill.limiter import InFlightWindow, Quota
+
+HttpResponse = _http.Response
 
 
 def make_window(cfg: ModelEndpointConfig, actors: int) -> InFlightWindow:
@@ -137,8 +144,9 @@ async def call_with_retries(
     tokens: int = 0,
     window: InFlightWindow | None = None,
 ) -> Any:
-    """Run ``call`` (a ``with_raw_response`` call) within the deployment's quota and return
-    the parsed answer: 429s wait as the server says, faults are retried with backoff."""
+    """Run ``call`` (a ``with_raw_response`` or ``client.post`` call returning the HTTP
+    response) within the deployment's quota and return that response: 429s wait as the
+    server says, faults are retried with backoff."""
     faults = 0
     waited_since = time.monotonic()
     while True:
@@ -152,7 +160,7 @@ async def call_with_retries(
                 window.observe(time.monotonic() - sent)
             if quota is not None:
                 quota.observe(raw.headers)
-            return raw.parse()
+            return raw
         except openai.RateLimitError as exc:
             if time.monotonic() - waited_since > MAX_RATE_LIMIT_WAIT_SECONDS:
                 raise

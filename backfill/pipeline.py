@@ -58,6 +58,13 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     ctx.max_errored_blocks = 0
     # Progress bars only on a terminal; elsewhere our own progress lines say where it stands.
     ctx.enable_progress_bars = ctx.enable_progress_bars and sys.stderr.isatty()
+    # Bound what Ray Data queues between stages. By default it may fill half the object
+    # store (GBs): the read stage, far faster than the API stages, runs ahead and the job's
+    # memory grows with the data set (measured: +29% from 20k to 200k records, mostly
+    # queued blocks in shared memory and on the driver).
+    ctx.execution_options.resource_limits = ctx.execution_options.resource_limits.copy(
+        object_store_memory=p.buffer_mb * 2**20
+    )
     ds = ray.data.read_datasource(
         SnowflakeDatasource(spec.session, spec.partitions, p.batch_size),
         override_num_blocks=max(1, len(spec.partitions)),

@@ -56,6 +56,9 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # A batch failing is a bug or a dependency past its retries: never drop its rows
     # silently (DESIGN: max_errored_blocks is not to be used).
     ctx.max_errored_blocks = 0
+    # Our errors cross the process boundary as themselves, not as a UserCodeException whose
+    # cause is lost in pickling: the driver needs the FatalError to name the dependency.
+    ctx.raise_original_map_exception = True
     # Progress bars only on a terminal; elsewhere our own progress lines say where it stands.
     ctx.enable_progress_bars = ctx.enable_progress_bars and sys.stderr.isatty()
     # Bound what Ray Data queues between stages. By default it may fill half the object

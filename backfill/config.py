@@ -181,10 +181,10 @@ class PipelineConfig(_Section):
         10.0, description="Seconds between progress lines."
     )
     bucket: Literal["day", "hour"] = Field("day", description="Planner's counting bucket.")
-    buffer_mb: PositiveInt = Field(
-        32,
+    buffer_mb: PositiveInt | None = Field(
+        128,
         description="Object-store memory (MiB) Ray Data may fill with blocks queued between "
-        "stages; bounds the job's memory whatever the data set's size.",
+        "stages. Default: Ray Data's own (half the object store).",
     )
 
 

@@ -65,9 +65,10 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # store (GBs): the read stage, far faster than the API stages, runs ahead and the job's
     # memory grows with the data set (measured: +29% from 20k to 200k records, mostly
     # queued blocks in shared memory and on the driver).
-    ctx.execution_options.resource_limits = ctx.execution_options.resource_limits.copy(
-        object_store_memory=p.buffer_mb * 2**20
-    )
+    if p.buffer_mb:
+        ctx.execution_options.resource_limits = ctx.execution_options.resource_limits.copy(
+            object_store_memory=p.buffer_mb * 2**20
+        )
     ds = ray.data.read_datasource(
         SnowflakeDatasource(spec.session, spec.partitions, p.batch_size),
         override_num_blocks=max(1, len(spec.partitions)),
@@ -95,6 +96,11 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
                       p.batch_size)
 
 
+# Batches an API actor works on at once. Every batch between the extract stage and the
+# sink's commit is LLM work paid again if the job is killed (tested in test_resume).
+BATCHES_PER_ACTOR = 4
+
+
 def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
                batch_size: int) -> ray.data.Dataset:
     """An async actor pool calling one deployment. Several batches per actor at once keep
@@ -104,7 +110,9 @@ def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: 
         fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors},
         batch_format="pyarrow",
         batch_size=batch_size,
-        compute=ActorPoolStrategy(min_size=1, max_size=actors, max_concurrent_calls_per_actor=4),
+        compute=ActorPoolStrategy(
+            min_size=1, max_size=actors, max_concurrent_calls_per_actor=BATCHES_PER_ACTOR
+        ),
         num_cpus=IO_ACTOR_CPUS,
     )
 

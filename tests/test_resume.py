@@ -24,6 +24,7 @@ import yaml
 
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
+from backfill.pipeline import BATCHES_PER_ACTOR
 from backfill.runner import RunRequest, execute
 
 pytestmark = pytest.mark.integration
@@ -78,6 +79,26 @@ def _done(dsn: str, schema: str, run_id: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def _written_ids(dsn: str, schema: str, run_id: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"SET search_path TO {schema}, public")
+        rows = conn.execute(
+            "SELECT work_order_id FROM maintenance_logs WHERE run_id = %s", (run_id,)
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _documents(dsn: str, schema: str) -> dict[str, set[str]]:
+    """Document sent to the LLM -> the ids it was composed for (templated text repeats)."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"SET search_path TO {schema}, public")
+        rows = conn.execute("SELECT document, work_order_id FROM semantic_embeddings").fetchall()
+    docs: dict[str, set[str]] = {}
+    for doc, wid in rows:
+        docs.setdefault(doc, set()).add(wid)
+    return docs
+
+
 def _kill_ray_session(temp_dir: str) -> None:
     """Ray's own daemons of a killed driver (they may sit in other process groups)."""
     for proc in psutil.process_iter(["cmdline"]):
@@ -108,6 +129,7 @@ def killed_and_resumed(stack: LocalStack, reference: str) -> dict[str, Any]:
     run_id = "killed"
     log_start = len(read_request_log(stack.request_log))
     kills = []
+    snapshots: list[tuple[set[str], int]] = []
     # Kill when this many records are in. Partitions are read in parallel, so at 85% the
     # run is in its last partition.
     points = [("early", lambda d: d[0] >= 200),
@@ -124,14 +146,18 @@ def killed_and_resumed(stack: LocalStack, reference: str) -> dict[str, Any]:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         _kill_ray_session(temp_dir)
+        # What was committed when it died, and where the request log stood.
+        committed = set(_written_ids(stack.dsn, "resumed", run_id))
         kills.append((name, state))
+        snapshots.append((committed, len(read_request_log(stack.request_log)) - log_start))
     temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
     proc = _start_run(config, run_id, temp_dir)
     _, err = proc.communicate(timeout=600)
     _kill_ray_session(temp_dir)
     assert proc.returncode == 0, err.decode()[-3000:]
-    return {"run_id": run_id, "kills": kills,
-            "requests": read_request_log(stack.request_log)[log_start:]}
+    return {"run_id": run_id, "kills": kills, "snapshots": snapshots,
+            "requests": read_request_log(stack.request_log)[log_start:],
+            "documents": _documents(stack.dsn, "resumed")}
 
 
 @pytest.mark.parametrize("table", list(TABLES))
@@ -144,14 +170,34 @@ def test_tables_match_an_uninterrupted_run(stack: LocalStack, reference: str,
     assert actual == expected
 
 
-def test_llm_paid_again_only_for_requests_in_flight(killed_and_resumed: dict[str, Any]) -> None:
+def _first_attempts(requests: list[dict[str, Any]]) -> list[str]:
     # First attempts only (a repair request carries the answer and the complaint too).
-    firsts = Counter(r["texts"][-1] for r in killed_and_resumed["requests"]
-                     if r["kind"] == "chat" and len(r["texts"]) == 2 and r["status"] == 200)
+    return [r["texts"][-1] for r in requests
+            if r["kind"] == "chat" and len(r["texts"]) == 2 and r["status"] == 200]
+
+
+def test_no_record_committed_before_a_kill_is_sent_to_the_llm_again(
+    killed_and_resumed: dict[str, Any],
+) -> None:
+    requests, docs = killed_and_resumed["requests"], killed_and_resumed["documents"]
+    for (committed, log_at_kill), kill in zip(
+        killed_and_resumed["snapshots"], killed_and_resumed["kills"], strict=True
+    ):
+        assert committed, f"nothing committed before the {kill[0]} kill: nothing tested"
+        again = [d for d in _first_attempts(requests[log_at_kill:])
+                 if docs.get(d) and docs[d] <= committed]
+        assert again == [], f"{len(again)} records committed before the {kill[0]} kill paid again"
+
+
+def test_llm_paid_again_only_for_records_between_extract_and_commit(
+    killed_and_resumed: dict[str, Any],
+) -> None:
+    firsts = Counter(_first_attempts(killed_and_resumed["requests"]))
     repeated = sum(n - 1 for n in firsts.values() if n > 1)
-    # In flight per kill: extract actors x calls per actor x batch size, plus the blocks
-    # between the extract stage and the sink.
-    bound = len(killed_and_resumed["kills"]) * 2 * 4 * 200
+    # Per kill, at most the batches the extract and embed actors hold (BATCHES_PER_ACTOR
+    # each) and a couple of blocks queued for the sink: 2 x 4 + 1 x 4 + 2 blocks of 200.
+    per_kill = (2 * BATCHES_PER_ACTOR + 1 * BATCHES_PER_ACTOR + 2) * 200
+    bound = len(killed_and_resumed["kills"]) * per_kill
     print(f"kills at {killed_and_resumed['kills']}: {repeated} records sent twice "
           f"(bound {bound}) of {len(firsts)}")
     assert len(firsts) >= N * 0.98

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,7 +19,7 @@ from backfill.config import Config, expand_env, parse_config
 from backfill.devstack.postgres import embedded_dsn
 from backfill.devstack.simulator import SimulatorProcess
 from backfill.devstack.snowflake import FakesnowProcess
-from backfill.devstack.synthetic import SyntheticData, generate_work_orders, write_parquet
+from backfill.devstack.synthetic import SyntheticData, generate_work_orders
 
 
 def local_template() -> dict[str, object]:
@@ -48,21 +49,30 @@ class LocalStack:
         return generate_work_orders(self.records, seed=self.seed, bad_rows=self.bad_rows)
 
 
-def _seed_parquet(records: int, seed: int, bad_rows: bool, path: str) -> None:
-    write_parquet(generate_work_orders(records, seed=seed, bad_rows=bad_rows), Path(path))
-
-
 def write_dataset(records: int, seed: int, bad_rows: bool, path: Path) -> None:
     """Generate and write the rows in a child process: a process that made 200,000 rows
     keeps their memory after it drops them, and the driver's memory is what the
-    benchmarks measure."""
-    proc = multiprocessing.get_context("spawn").Process(
-        target=_seed_parquet, args=(records, seed, bad_rows, str(path))
+    benchmarks measure. A plain interpreter, not multiprocessing's spawn, which would run
+    the caller's unguarded ``__main__`` script again."""
+    code = (
+        "import sys; from pathlib import Path; "
+        "from backfill.devstack.synthetic import generate_work_orders, write_parquet; "
+        "write_parquet(generate_work_orders(int(sys.argv[1]), seed=int(sys.argv[2]), "
+        "bad_rows=sys.argv[3] == '1'), Path(sys.argv[4]))"
     )
-    proc.start()
-    proc.join()
-    if proc.exitcode != 0:
-        raise RuntimeError(f"generating {records} synthetic rows failed (exit {proc.exitcode})")
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(records), str(seed), "1" if bad_rows else "0",
+         str(path)],
+        env=env, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"generating {records} synthetic rows failed (exit {done.returncode}): "
+            f"{done.stderr[-2000:]}"
+        )
 
 
 @contextlib.contextmanager

@@ -19,17 +19,7 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import FatalError, RecordError, TransientError
 from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
-from backfill.limiter import Quota
-from backfill.openai_client import (
-    HttpResponse,
-    Pacer,
-    call_with_retries,
-    classify,
-    make_client,
-    make_window,
-    quiet_unclosed_sessions,
-)
-from backfill.tokens import count_tokens
+from backfill.openai_client import Deployment, classify, quiet_unclosed_sessions
 
 
 def _vector(embedding: str | list[float]) -> np.ndarray:
@@ -45,43 +35,28 @@ class Embedder:
 
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1) -> None:
         self.cfg = cfg
-        self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
-        self.client = make_client(cfg)
-        self.window = make_window(cfg, actors)
-        self.pacer = Pacer()
-        self.encoding = cfg.encoding()
+        self.api = Deployment(cfg, quota, actors)
         self.unavailable_streak = 0
 
     async def _embed(self, texts: list[str]) -> list[np.ndarray]:
-        async with self.window:
-            try:
-                estimate = count_tokens(texts, self.encoding)
-                body = {
-                    "model": self.cfg.deployment,
-                    "input": texts,
-                    "dimensions": self.cfg.dimensions,
-                    "encoding_format": "base64",
-                }
-                # client.post, not embeddings.create: the SDK turns each base64 vector into
-                # a list of 1536 Python floats inside a pydantic model; here it goes
-                # straight from the answer's bytes to a float32 array.
-                raw = await call_with_retries(
-                    lambda: self.client.post("/embeddings", body=body, cast_to=HttpResponse),
-                    self.pacer,
-                    self.cfg.max_retries,
-                    self.quota,
-                    estimate,
-                    self.window,
-                )
-            except openai.OpenAIError as exc:
-                err = classify(exc, "embed")
-                if isinstance(err, openai.OpenAIError):
-                    raise FatalError(
-                        f"{type(exc).__name__}: {exc}. Check embedding.endpoint, "
-                        "embedding.api_key and embedding.deployment.",
-                        dependency="Embedding API",
-                    ) from exc
-                raise err from exc
+        estimate = self.api.tokens(texts)
+        body = {
+            "model": self.cfg.deployment,
+            "input": texts,
+            "dimensions": self.cfg.dimensions,
+            "encoding_format": "base64",
+        }
+        try:
+            raw = await self.api.post("/embeddings", body, estimate)
+        except openai.OpenAIError as exc:
+            err = classify(exc, "embed")
+            if isinstance(err, openai.OpenAIError):
+                raise FatalError(
+                    f"{type(exc).__name__}: {exc}. Check embedding.endpoint, "
+                    "embedding.api_key and embedding.deployment.",
+                    dependency="Embedding API",
+                ) from exc
+            raise err from exc
         try:
             answer = raw.json()
             data = sorted(answer["data"], key=lambda d: d["index"])
@@ -95,8 +70,8 @@ class Embedder:
             raise RecordError(
                 "embed", "MalformedResponse", f"{len(vectors)} vectors for {len(texts)} inputs"
             )
-        if self.quota is not None and "total_tokens" in usage:
-            self.quota.correct(estimate - int(usage["total_tokens"]))
+        if "total_tokens" in usage:
+            self.api.correct(estimate, int(usage["total_tokens"]))
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
                 raise RecordError(

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - depends on the openai version
 from backfill.config import ModelEndpointConfig
 from backfill.errors import RecordError, TransientError
 from backfill.limiter import InFlightWindow, Quota
+from backfill.tokens import count_tokens
 
 HttpResponse = _http.Response
 
@@ -178,3 +179,43 @@ async def call_with_retries(
                 raise
             hinted = retry_after_seconds(exc) if isinstance(exc, openai.APIStatusError) else None
             await asyncio.sleep(hinted or min(30.0, 0.5 * 2 ** (faults - 1)) * random.uniform(1, 2))
+
+
+class Deployment:
+    """One actor's side of a deployment: its client, quota lease, in-flight window, 429
+    pacer and token encoding, and the one way both API stages send a request."""
+
+    def __init__(self, cfg: ModelEndpointConfig, quota: Any, actors: int) -> None:
+        self.cfg = cfg
+        self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
+        self.client = make_client(cfg)
+        self.window = make_window(cfg, actors)
+        self.pacer = Pacer()
+        self.encoding = cfg.encoding()
+
+    def tokens(self, texts: list[str]) -> int:
+        return count_tokens(texts, self.encoding)
+
+    async def post(self, path: str, body: dict[str, Any], estimate: int) -> HttpResponse:
+        """POST ``body`` within the window and the quota, with our retries.
+
+        client.post (the SDK's documented call for any endpoint) instead of the typed
+        ``create()``: same transport, auth, Azure deployment URL and typed errors, without
+        the SDK's per-call walk over the parameters and construction of the answer's models
+        (1.3 -> 0.7 ms of CPU per chat request measured, a sixth of the job's); embeddings
+        go from base64 to float32 arrays without a list of Python floats in between.
+        """
+        async with self.window:
+            return await call_with_retries(
+                lambda: self.client.post(path, body=body, cast_to=HttpResponse),
+                self.pacer,
+                self.cfg.max_retries,
+                self.quota,
+                estimate,
+                self.window,
+            )
+
+    def correct(self, estimate: int, used: int) -> None:
+        """The real usage is known: give the difference back to (or take it from) the quota."""
+        if self.quota is not None:
+            self.quota.correct(estimate - used)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ID = "WORK_ORDER_ID"
 CREATED_AT = "CREATED_AT"
+UPDATED_AT = "UPDATED_AT"
 FREE_TEXT = ("PROBLEM_DESCRIPTION", "TECHNICIAN_NOTES", "RESOLUTION")
 TEXT_COLUMNS = (
     "FACILITY_ID",
@@ -27,7 +28,7 @@ SOURCE_SCHEMA = pa.schema(
     [
         pa.field(ID, pa.string()),
         pa.field(CREATED_AT, pa.timestamp("us")),
-        pa.field("UPDATED_AT", pa.timestamp("us")),
+        pa.field(UPDATED_AT, pa.timestamp("us")),
         *[pa.field(name, pa.string()) for name in TEXT_COLUMNS[:-3]],
         *[pa.field(name, pa.string()) for name in FREE_TEXT],
         pa.field("LABOR_HOURS", pa.float64()),

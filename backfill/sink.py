@@ -7,6 +7,7 @@ rejects is isolated by bisecting the block and dead-lettered with stage ``write`
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -152,9 +153,11 @@ def _upsert(
     columns: list[str],
     keys: list[str],
     overrides: dict[str, str] | None = None,
+    where: str | None = None,
 ) -> None:
     """INSERT ... ON CONFLICT DO UPDATE from a staging table; ``overrides`` gives the SET
-    expression of some columns (SQL text of ours, never data)."""
+    expression of some columns, ``where`` the condition of the update (SQL text of ours,
+    never data)."""
     overrides = overrides or {}
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     updates = sql.SQL(", ").join(
@@ -167,26 +170,37 @@ def _upsert(
         if c not in keys
     )
     cur.execute(
-        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}{}").format(
             sql.Identifier(target),
             cols,
             cols,
             sql.Identifier(staging),
             sql.SQL(", ").join(map(sql.Identifier, keys)),
             updates,
+            sql.SQL(f" WHERE {where}") if where else sql.SQL(""),
         )
     )
 
 
 def _dedupe_last(table: pa.Table) -> pa.Table:
-    """Keep the last row of each id: ON CONFLICT cannot touch one row twice in a statement."""
+    """One row per id (ON CONFLICT cannot touch a row twice in a statement): the latest by
+    (updated_at, created_at), as the upsert of maintenance_logs decides across blocks, so
+    the row kept for a duplicate id does not depend on the order rows arrive in."""
     ids = table.column(S.ID)
     if pc.count_distinct(ids).as_py() == len(ids):
         return table
-    last: dict[str, int] = {}
-    for i, v in enumerate(ids.to_pylist()):
-        last[v] = i
-    return table.take(sorted(last.values()))
+    keys = zip(
+        ids.to_pylist(),
+        table.column(S.UPDATED_AT).to_pylist(),
+        table.column(S.CREATED_AT).to_pylist(),
+        strict=True,
+    )
+    best: dict[str, tuple[tuple[Any, Any], int]] = {}
+    for i, (wid, updated, created) in enumerate(keys):
+        rank = (updated or dt.datetime.min, created or dt.datetime.min)
+        if wid not in best or rank >= best[wid][0]:
+            best[wid] = (rank, i)
+    return table.take(sorted(i for _, i in best.values()))
 
 
 def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str, direct: bool) -> None:
@@ -202,8 +216,15 @@ def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str, direct: 
     # A retry-failed pass has no partition (-1): the row keeps the one it was read in.
     keep_partition = ("CASE WHEN EXCLUDED.partition_id < 0 THEN maintenance_logs.partition_id "
                       "ELSE EXCLUDED.partition_id END")
+    # Rows of a duplicate id in other blocks of the same run: the latest one is kept,
+    # whichever block commits last. Another run takes the row over.
+    latest = ("maintenance_logs.run_id IS DISTINCT FROM EXCLUDED.run_id OR "
+              "(coalesce(EXCLUDED.updated_at, '-infinity'), "
+              "coalesce(EXCLUDED.created_at, '-infinity')) >= "
+              "(coalesce(maintenance_logs.updated_at, '-infinity'), "
+              "coalesce(maintenance_logs.created_at, '-infinity'))")
     _upsert(cur, "maintenance_logs", "stage_logs", columns, ["work_order_id"],
-            {"partition_id": keep_partition})
+            {"partition_id": keep_partition}, where=latest)
 
 
 def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:

@@ -111,3 +111,23 @@ def test_a_row_postgres_rejects_is_dead_lettered_and_the_rest_written(
     )
     assert [(f[0], f[1]) for f in failed] == [(bad_id, "write")]
     assert "NaN" in failed[0][2]
+
+
+def test_a_duplicate_id_keeps_its_latest_row_whatever_the_block_order(
+    target: WriteTarget,
+) -> None:
+    rows = enriched_rows(2, DIM, seed=6, first_id=40_000)
+    same_id = rows.column(S.ID)[0].as_py()
+    ids = pa.array([same_id, same_id])
+    updated = rows.schema.get_field_index("UPDATED_AT")
+    newer_first = rows.set_column(rows.schema.get_field_index(S.ID), S.ID, ids).set_column(
+        updated,
+        "UPDATED_AT",
+        pa.array([dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 1)], pa.timestamp("us")),
+    )
+    write_block(newer_first.slice(0, 1), target)
+    write_block(newer_first.slice(1, 1), target)  # the older row arrives last
+    write_block(newer_first, target)  # both rows in one block
+
+    kept = _rows(target, "SELECT updated_at FROM maintenance_logs WHERE run_id = %s")
+    assert kept == [(dt.datetime(2024, 1, 2),)]

@@ -21,8 +21,9 @@ from backfill.prepare import prepare_batch
 from backfill.sink import PostgresDatasink, WriteTarget
 from backfill.source import IdChunk, Partition, SnowflakeDatasource
 
-# I/O-bound actors ask for a fraction of a CPU, so that on a 2-CPU node they never take the
-# CPUs the read, prepare and write tasks need (with whole CPUs the pools deadlocked the read).
+# The I/O-bound parts (read, API actors, Postgres writers) ask for a fraction of a CPU, so
+# that on a 2-CPU node they never take the CPU that prepare needs nor starve each other
+# (with whole CPUs the actor pools deadlocked the read).
 IO_ACTOR_CPUS = 0.25
 
 
@@ -72,11 +73,9 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     ds = ray.data.read_datasource(
         SnowflakeDatasource(spec.session, spec.partitions, p.batch_size),
         override_num_blocks=max(1, len(spec.partitions)),
+        # Mostly waiting for Snowflake; a whole CPU for it starved the writers.
+        num_cpus=IO_ACTOR_CPUS,
     )
-    # Blocks of batch_size rows all the way to the sink. Without this a map task's output
-    # block is as large as its input (a whole result chunk): the unit of commit, and what a
-    # crash can lose, would be a partition, and progress would move in jumps.
-    ds = ds.repartition(target_num_rows_per_block=p.batch_size)
     ds = ds.map_batches(
         prepare_batch,
         batch_format="pyarrow",
@@ -89,8 +88,17 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
             "duplicate_ids": spec.duplicate_ids,
             "skip_done": spec.skip_done,
         },
-        num_cpus=0.5,
     )
+    # Blocks of batch_size rows all the way to the sink. Without this a task's output block
+    # is as large as its input (Ray Data merges what a task yields up to 128 MiB): the unit
+    # of commit, and what a crash can lose, would be a partition, and progress would jump.
+    # Placed after prepare and with the same (default) resources, read, prepare and
+    # repartition fuse into one task per partition that streams out batch-sized blocks.
+    # As separate tasks of one CPU each, read and repartition took both CPUs of a 2-CPU
+    # node until every partition was read: prepare, and so the API stages, waited (measured:
+    # nothing committed for the first 100 s of a 200,000-record run, every partition queued
+    # in memory meanwhile).
+    ds = ds.repartition(target_num_rows_per_block=p.batch_size)
     ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, p.extract_actors, p.batch_size)
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, p.embed_actors,
                       p.batch_size)
@@ -132,6 +140,7 @@ def make_sink(spec: PipelineSpec) -> PostgresDatasink:
 def run_pipeline(spec: PipelineSpec) -> PostgresDatasink:
     sink = make_sink(spec)
     build_dataset(spec).write_datasink(
-        sink, concurrency=spec.cfg.pipeline.write_actors, ray_remote_args={"num_cpus": 0.5}
+        sink, concurrency=spec.cfg.pipeline.write_actors,
+        ray_remote_args={"num_cpus": IO_ACTOR_CPUS},
     )
     return sink

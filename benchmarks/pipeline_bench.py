@@ -16,13 +16,14 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import psutil
 
@@ -48,11 +49,40 @@ def _tree(root: psutil.Process, exclude: set[int]) -> list[psutil.Process]:
     return [p for p in procs if p.pid not in skip]
 
 
+def _pss(pid: int) -> tuple[int, int, int]:
+    """PSS, and its anonymous and shared-memory parts, in bytes. smaps_rollup is one
+    read where psutil's memory_full_info walks every mapping in smaps."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key.startswith("Pss"):
+                fields[key] = int(rest.split()[0]) * 1024
+    return fields.get("Pss", 0), fields.get("Pss_Anon", 0), fields.get("Pss_Shmem", 0)
+
+
+def _name(p: psutil.Process, driver: int) -> str:
+    """A stable label: Ray titles its workers "ray::Actor.method" or "ray::IDLE"."""
+    if p.pid == driver:
+        return "driver"
+    cmd = p.cmdline()
+    if not cmd:
+        return p.name()
+    head = cmd[0].split()[0] if cmd[0].startswith("ray::") else Path(cmd[0]).name
+    if head.startswith("ray::"):
+        return " ".join(cmd)[:60].split(".")[0]
+    if head.startswith("python") and len(cmd) > 1:
+        return Path(cmd[1]).name if not cmd[1].startswith("-") else " ".join(cmd[1:3])
+    return head
+
+
 class TreeSampler(threading.Thread):
     """Samples the CPU time and RSS of a process tree every ``interval`` seconds."""
 
-    def __init__(self, exclude: set[int], interval: float = 0.5, pss_every: int = 4) -> None:
+    def __init__(self, exclude: set[int], interval: float = 0.5, pss_every: int = 4,
+                 trace: TextIO | None = None) -> None:
         super().__init__(daemon=True)
+        self.trace = trace
         self.root = psutil.Process(os.getpid())
         self.exclude, self.interval = exclude, interval
         # Reading smaps_rollup of every process costs the kernel (and this process, which
@@ -60,10 +90,14 @@ class TreeSampler(threading.Thread):
         self.pss_every, self.samples = pss_every, 0
         self.cpu: dict[int, float] = {}
         self.peak_rss = 0
+        # Per-process PSS at the moment of the tree's peak, to say where memory sits.
+        self.peak_breakdown: dict[str, float] = {}
         self.stop = threading.Event()
 
     def sample(self, memory: bool = True) -> None:
         rss = 0
+        parts: dict[str, float] = {}
+        pids: dict[str, int] = {}
         for p in _tree(self.root, self.exclude):
             try:
                 t = p.cpu_times()
@@ -71,10 +105,17 @@ class TreeSampler(threading.Thread):
                 if memory:
                     # PSS: shared pages (Ray's object store is mapped by every worker)
                     # count once, split among the processes that map them.
-                    rss += p.memory_full_info().pss
-            except psutil.NoSuchProcess:
+                    pss, anon, shmem = _pss(p.pid)
+                    rss += pss
+                    name = _name(p, self.root.pid)
+                    parts[name] = parts.get(name, 0) + pss
+                    pids[f"{p.pid} {name.strip()}"] = [round(x / 2**20) for x in (pss, anon, shmem)]
+            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 continue
-        self.peak_rss = max(self.peak_rss, rss)
+        if rss > self.peak_rss:
+            self.peak_rss, self.peak_breakdown = rss, parts
+        if memory and self.trace is not None:
+            self.trace.write(json.dumps({"t": round(time.monotonic(), 1), "pss": pids}) + "\n")
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
@@ -101,6 +142,7 @@ class Result:
     share_429: float
     cpu_seconds_per_record_ms: float
     peak_rss_mib: float
+    peak_breakdown_mib: dict[str, int]
     exit_code: int
     ok: int
     failed: int
@@ -108,21 +150,24 @@ class Result:
 
 def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
         concurrency: int, workdir: str | None, build_index: bool = True,
-        partition_rows: int = 5000) -> Result:
+        partition_rows: int = 5000, trace: TextIO | None = None,
+        buffer_mb: int | None = -1) -> Result:
     work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
     quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
              "max_concurrency": concurrency or None}
     overrides = {
         "llm": quota,
         "embedding": {**quota},
-        "pipeline": {"extract_actors": extract_actors, "progress_interval_seconds": 10},
+        "pipeline": {"extract_actors": extract_actors, "progress_interval_seconds": 10,
+                     **({} if buffer_mb == -1 else {"buffer_mb": buffer_mb or None})},
         "postgres": {"build_index": build_index},
     }
     with local_stack(work, records, latency_ms=latency_ms, pg_schema="bench",
                      partition_rows=partition_rows, bad_rows=False,
                      overrides=overrides, rpm=rpm, tpm=tpm) as stack:
         assert stack.simulator.proc is not None and stack.snowflake.proc is not None
-        sampler = TreeSampler({stack.simulator.proc.pid, stack.snowflake.proc.pid})
+        sampler = TreeSampler({stack.simulator.proc.pid, stack.snowflake.proc.pid},
+                              trace=trace)
         sampler.sample()
         cpu0 = sampler.cpu_seconds()
         sampler.start()
@@ -133,6 +178,9 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         sampler.join()
         sampler.sample()
         stats: dict[str, Any] = stack.simulator.stats()
+    if not workdir:
+        # 200,000 records leave 3 GB of database behind.
+        shutil.rmtree(work, ignore_errors=True)
     requests = int(stats["requests"])
     tokens = int(stats.get("prompt_tokens", 0)) + int(stats.get("completion_tokens", 0))
     per_min = requests / seconds * 60
@@ -149,6 +197,8 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         share_429=round(int(stats["by_status"].get("429", 0)) / max(requests, 1), 4),
         cpu_seconds_per_record_ms=round((sampler.cpu_seconds() - cpu0) / records * 1000, 2),
         peak_rss_mib=round(sampler.peak_rss / 2**20),
+        peak_breakdown_mib={k: round(v / 2**20) for k, v in
+                            sorted(sampler.peak_breakdown.items(), key=lambda kv: -kv[1])},
         exit_code=result.exit_code, ok=result.rows_ok, failed=result.rows_failed,
     )
 
@@ -169,10 +219,15 @@ def main() -> None:
                         "returns a partition as one result batch")
     parser.add_argument("--no-index", action="store_true",
                         help="skip the HNSW build at the end (sink_bench times it apart)")
+    parser.add_argument("--trace", type=argparse.FileType("w"),
+                        help="write each process's PSS (MiB) every 2 s to this file, JSON lines")
+    parser.add_argument("--buffer-mb", type=int, default=-1,
+                        help="pipeline.buffer_mb; -1 = the config default, 0 = Ray Data's own")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     res = run(args.records, args.latency_ms, args.rpm, args.tpm, args.extract_actors,
-              args.concurrency, args.workdir, not args.no_index, args.partition_rows)
+              args.concurrency, args.workdir, not args.no_index, args.partition_rows,
+              args.trace, args.buffer_mb)
     if args.json:
         print(json.dumps(asdict(res)))
         return

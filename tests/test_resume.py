@@ -6,6 +6,7 @@ uninterrupted run; the LLM paid again only for what was in flight. Also: worker 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,13 +101,15 @@ def _documents(dsn: str, schema: str) -> dict[str, set[str]]:
 
 
 def _kill_ray_session(temp_dir: str) -> None:
-    """Ray's own daemons of a killed driver (they may sit in other process groups)."""
+    """Ray's own daemons of a killed driver (they may sit in other process groups), and
+    the session's files."""
     for proc in psutil.process_iter(["cmdline"]):
         try:
             if any(temp_dir in part for part in proc.info["cmdline"] or []):
                 proc.kill()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
+    shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def _start_run(config: Path, run_id: str, temp_dir: str) -> subprocess.Popen[bytes]:

@@ -126,6 +126,34 @@ class TreeSampler(threading.Thread):
         return sum(self.cpu.values())
 
 
+class FirstCommit(threading.Thread):
+    """Seconds from the start until the first record is in Postgres: how long an operator
+    looks at an empty table (it grew with the number of partitions while the read stage
+    held every CPU)."""
+
+    def __init__(self, dsn: str, schema: str) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.schema = dsn, schema
+        self.t0 = time.monotonic()
+        self.seconds: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.stop.wait(0.25):
+                try:
+                    row = conn.execute(
+                        f"SELECT EXISTS (SELECT 1 FROM {self.schema}.maintenance_logs)"
+                    ).fetchone()
+                except psycopg.errors.UndefinedTable:
+                    continue
+                if row and row[0]:
+                    self.seconds = time.monotonic() - self.t0
+                    return
+
+
 @dataclass
 class Result:
     records: int
@@ -133,6 +161,7 @@ class Result:
     rpm: int
     tpm: int
     seconds: float
+    first_commit_seconds: float | None
     records_per_hour: float
     requests: int
     requests_per_minute: float
@@ -172,8 +201,11 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         cpu0 = sampler.cpu_seconds()
         sampler.start()
         t0 = time.monotonic()
+        first = FirstCommit(stack.dsn, "bench")
+        first.start()
         result = execute(stack.config, RunRequest())
         seconds = time.monotonic() - t0
+        first.stop.set()
         sampler.stop.set()
         sampler.join()
         sampler.sample()
@@ -187,6 +219,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
     tokens_per_min = tokens / seconds * 60
     return Result(
         records=records, latency_ms=latency_ms, rpm=rpm, tpm=tpm, seconds=round(seconds, 1),
+        first_commit_seconds=round(first.seconds, 1) if first.seconds is not None else None,
         records_per_hour=round(records / seconds * 3600),
         requests=requests, requests_per_minute=round(per_min),
         tokens_per_minute=round(tokens_per_min),

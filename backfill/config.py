@@ -176,8 +176,8 @@ class PipelineConfig(_Section):
     write_actors: PositiveInt = Field(
         2,
         description="Concurrent Postgres writers. Blocks waiting for a writer hold paid LLM "
-        "work that a kill loses: with one writer the kill test paid again for 7,929 records, "
-        "with two 5,098.",
+        "work that a kill loses; two lost a third less than one in the kill test "
+        "(docs/benchmarks.md).",
     )
     max_text_chars: PositiveInt = Field(
         12_000, description="Scrubbed text longer than this is truncated before the LLM."
@@ -189,7 +189,7 @@ class PipelineConfig(_Section):
     buffer_mb: PositiveInt | None = Field(
         128,
         description="Object-store memory (MiB) Ray Data may fill with blocks queued between "
-        "stages. Default: Ray Data's own (half the object store).",
+        "stages. Empty (null): Ray Data's own budget, half the object store.",
     )
 
 

@@ -62,18 +62,18 @@ def _pss(pid: int) -> tuple[int, int, int]:
 
 
 def _name(p: psutil.Process, driver: int) -> str:
-    """A stable label: Ray titles its workers "ray::Actor.method" or "ray::IDLE"."""
+    """A stable label: Ray titles its workers "ray::Actor.method" or "ray::IDLE" (padded
+    with spaces), other processes by their program or script."""
     if p.pid == driver:
         return "driver"
     cmd = p.cmdline()
     if not cmd:
         return p.name()
-    head = cmd[0].split()[0] if cmd[0].startswith("ray::") else Path(cmd[0]).name
-    if head.startswith("ray::"):
-        return " ".join(cmd)[:60].split(".")[0]
-    if head.startswith("python") and len(cmd) > 1:
+    if cmd[0].startswith("ray::"):
+        return cmd[0].split()[0].split(".")[0]
+    if Path(cmd[0]).name.startswith("python") and len(cmd) > 1:
         return Path(cmd[1]).name if not cmd[1].startswith("-") else " ".join(cmd[1:3])
-    return head
+    return Path(cmd[0]).name
 
 
 class TreeSampler(threading.Thread):
@@ -109,7 +109,7 @@ class TreeSampler(threading.Thread):
                     rss += pss
                     name = _name(p, self.root.pid)
                     parts[name] = parts.get(name, 0) + pss
-                    pids[f"{p.pid} {name.strip()}"] = [round(x / 2**20) for x in (pss, anon, shmem)]
+                    pids[f"{p.pid} {name}"] = [round(x / 2**20) for x in (pss, anon, shmem)]
             except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
                 continue
         if rss > self.peak_rss:
@@ -180,7 +180,7 @@ class Result:
 def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
         concurrency: int, workdir: str | None, build_index: bool = True,
         partition_rows: int = 5000, trace: TextIO | None = None,
-        buffer_mb: int | None = -1) -> Result:
+        buffer_mb: int | None = None) -> Result:
     work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
     quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
              "max_concurrency": concurrency or None}
@@ -188,7 +188,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         "llm": quota,
         "embedding": {**quota},
         "pipeline": {"extract_actors": extract_actors, "progress_interval_seconds": 10,
-                     **({} if buffer_mb == -1 else {"buffer_mb": buffer_mb or None})},
+                     **({} if buffer_mb is None else {"buffer_mb": buffer_mb or None})},
         "postgres": {"build_index": build_index},
     }
     with local_stack(work, records, latency_ms=latency_ms, pg_schema="bench",
@@ -254,8 +254,8 @@ def main() -> None:
                         help="skip the HNSW build at the end (sink_bench times it apart)")
     parser.add_argument("--trace", type=argparse.FileType("w"),
                         help="write each process's PSS (MiB) every 2 s to this file, JSON lines")
-    parser.add_argument("--buffer-mb", type=int, default=-1,
-                        help="pipeline.buffer_mb; -1 = the config default, 0 = Ray Data's own")
+    parser.add_argument("--buffer-mb", type=int,
+                        help="pipeline.buffer_mb (default: the config's); 0 = Ray Data's own")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     res = run(args.records, args.latency_ms, args.rpm, args.tpm, args.extract_actors,

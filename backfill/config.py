@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from backfill.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "config/backfill.yaml"
+EMBEDDED_DSN = "embedded"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Snowflake identifiers are interpolated into SQL; accept only plain (unquoted) ones.
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]*$"
@@ -77,11 +86,15 @@ class SnowflakeConfig(_Section):
 
 class PostgresConfig(_Section):
     dsn: SecretStr | None = Field(
-        None, description="libpq DSN or URI; absent or empty: the embedded server."
+        None,
+        validate_default=True,
+        description="libpq DSN or URI, or `embedded`: the embedded server under embedded_dir "
+        "(demo and tests). Absent or empty is an error (exit 2): a production run never "
+        "falls back to a local database.",
     )
     schema_: Identifier = Field("public", alias="schema", description="Schema of the tables.")
     embedded_dir: str = Field(
-        ".backfill/postgres", description="Data directory of the embedded server (dsn empty)."
+        ".backfill/postgres", description="Data directory of the embedded server (dsn embedded)."
     )
     build_index: bool = Field(
         True,
@@ -96,6 +109,21 @@ class PostgresConfig(_Section):
     )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("dsn", mode="after")
+    @classmethod
+    def _check_dsn(cls, dsn: SecretStr | None) -> SecretStr | None:
+        # An unset ${BACKFILL_POSTGRES_DSN} once started a throwaway local server and
+        # wrote PHI under .backfill/; the embedded server is now only ever asked for.
+        if not _filled(dsn):
+            raise ValueError(
+                "is empty: give a libpq DSN or URI, or `embedded` for the embedded server"
+            )
+        return dsn
+
+    @property
+    def embedded(self) -> bool:
+        return self.dsn is not None and self.dsn.get_secret_value().strip() == EMBEDDED_DSN
 
 
 class ModelEndpointConfig(_Section):
@@ -195,7 +223,7 @@ class PipelineConfig(_Section):
 
 class Config(_Section):
     snowflake: SnowflakeConfig
-    postgres: PostgresConfig = Field(default_factory=lambda: PostgresConfig())
+    postgres: PostgresConfig
     llm: LLMConfig
     embedding: EmbeddingConfig
     pipeline: PipelineConfig = Field(default_factory=lambda: PipelineConfig())

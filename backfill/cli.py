@@ -54,9 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end", type=_date, help="last timestamp, exclusive (ISO 8601)")
     run.add_argument("--run-id", help="resume this run (or start it under this id)")
     run.add_argument("--dry-run", action="store_true", help="plan and estimate only; write nothing")
+    wait_help = "if another driver holds the run, wait for it instead of exiting 2"
+    run.add_argument("--wait", action="store_true", help=wait_help)
 
     retry = command("retry-failed", "process a run's unresolved failed records again")
     retry.add_argument("--run-id", required=True)
+    retry.add_argument("--wait", action="store_true", help=wait_help)
+
+    verify = command("verify", "reconcile the source with Postgres per partition "
+                     "(exit 0 when they match, 3 when not)")
+    verify.add_argument("--run-id", required=True)
+    verify.add_argument("--format", choices=["text", "json"], default="text")
 
     status = command("status", "progress of one run or of all runs")
     status.add_argument("--run-id")
@@ -84,7 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start >= args.end:
         raise E.ConfigError(f"--start {args.start} is not before --end {args.end}")
     cfg = _config(args)
-    result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run))
+    result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run,
+                                     args.wait))
     if not args.dry_run:
         print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
@@ -98,13 +107,16 @@ def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = 
     ]
     for key, n in summary.get("failed_by_stage", {}).items():
         lines.append(f"  failed {key}: {n:,}")
+    if "reconciled" in summary:
+        lines.append("  reconciled with the source: "
+                     + ("yes" if summary["reconciled"] else "NO (see above; backfill verify)"))
     return "\n".join(lines)
 
 
 def cmd_retry_failed(args: argparse.Namespace) -> int:
     from backfill.retry import retry_failed
 
-    result = retry_failed(_config(args), args.run_id, args.config)
+    result = retry_failed(_config(args), args.run_id, args.config, wait=args.wait)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -124,6 +136,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return E.EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from backfill.runner import verify_run
+
+    check = verify_run(_config(args), args.run_id)
+    print(json.dumps(check.to_json(), indent=2) if args.format == "json" else check.text())
+    return E.EXIT_OK if check.reconciled else E.EXIT_TOO_MANY_FAILURES
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from backfill.devstack.demo import run_demo
 
@@ -135,6 +155,7 @@ COMMANDS = {
     "retry-failed": cmd_retry_failed,
     "status": cmd_status,
     "report": cmd_report,
+    "verify": cmd_verify,
     "demo": cmd_demo,
 }
 

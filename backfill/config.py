@@ -214,6 +214,12 @@ class PipelineConfig(_Section):
         10.0, description="Seconds between progress lines."
     )
     bucket: Literal["day", "hour"] = Field("day", description="Planner's counting bucket.")
+    verify_at_end: bool = Field(
+        True,
+        description="Reconcile the source with Postgres when a run finishes (as `backfill "
+        "verify` does: two aggregates per partition on each side); a run that does not "
+        "reconcile exits 3.",
+    )
     buffer_mb: PositiveInt | None = Field(
         128,
         description="Object-store memory (MiB) Ray Data may fill with blocks queued between "

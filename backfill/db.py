@@ -80,6 +80,42 @@ def drop_cached_connection(dsn: str, schema: str, purpose: str) -> None:
             pass
 
 
+def pg_transaction(
+    dsn: str, schema: str, purpose: str, fn: Callable[[psycopg.Cursor[Any]], T], what: str,
+    setup: Callable[[psycopg.Connection[Any]], None] | None = None, **kwargs: Any,
+) -> T:
+    """``fn(cursor)`` in one transaction on this process's connection for ``purpose``,
+    retried on a new connection after faults a reconnect cures."""
+
+    def attempt() -> T:
+        conn = cached_connection(dsn, schema, purpose, setup, **kwargs)
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                return fn(cur)
+        except TRANSIENT_PG_ERRORS:
+            drop_cached_connection(dsn, schema, purpose)
+            raise
+
+    return with_pg_retry(attempt, what)
+
+
+def pg_error_text(exc: BaseException) -> str:
+    """A Postgres error as its class, SQLSTATE and the names of what it concerns; never its
+    message, which can quote values (``DETAIL: Failing row contains (...)``, ``invalid input
+    syntax for type ...: "<value>"``, a trigger's own text): record data, PHI included."""
+    if not isinstance(exc, psycopg.Error):
+        return type(exc).__name__
+    parts = [type(exc).__name__]
+    if exc.sqlstate:
+        parts.append(f"SQLSTATE {exc.sqlstate}")
+    diag = exc.diag
+    for label, name in (("constraint", diag.constraint_name), ("table", diag.table_name),
+                        ("column", diag.column_name)):
+        if name:
+            parts.append(f"{label} {name}")
+    return ", ".join(parts)
+
+
 def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:
     """Run ``fn`` (which opens its own connection), retrying faults a reconnect cures."""
 
@@ -95,7 +131,9 @@ def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:
     try:
         return attempt()
     except TRANSIENT_PG_ERRORS as exc:
-        raise FatalError(f"{what} failed {attempts} times: {exc}", dependency="PostgreSQL") from exc
+        raise FatalError(
+            f"{what} failed {attempts} times: {pg_error_text(exc)}", dependency="PostgreSQL"
+        ) from exc
 
 
 def ddl(schema: str, dimensions: int) -> list[sql.Composed]:
@@ -208,6 +246,18 @@ def ensure_schema(dsn: str, schema: str, dimensions: int) -> None:
             )
 
     with_pg_retry(run, "creating the schema")
+
+
+def tables_exist(dsn: str, schema: str) -> bool:
+    """Whether the job's tables are there (read-only: a dry run creates nothing)."""
+
+    def look() -> bool:
+        with psycopg.connect(dsn, connect_timeout=15, autocommit=True) as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (
+                f"{sql.Identifier(schema).as_string(conn)}.etl_metadata",)).fetchone()
+        return bool(row and row[0])
+
+    return with_pg_retry(look, "looking for the tables")
 
 
 def ensure_search_index(dsn: str, schema: str, memory: str = "2GB") -> None:

@@ -71,3 +71,21 @@ class RecordError(BackfillError):
 
     def __str__(self) -> str:
         return f"{self.stage}/{self.error_class}: {self.message}"
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The error at the root of one raised inside a Ray task or actor: ours if there is one
+    in the chain (Ray wraps it in ``RayTaskError``s whose ``cause`` is the original)."""
+    from ray.exceptions import RayError
+
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, BackfillError):
+            return exc
+        cause = getattr(exc, "cause", None) if isinstance(exc, RayError) else None
+        nxt = cause or exc.__cause__
+        if nxt is None:
+            return exc
+        exc = nxt
+    return exc

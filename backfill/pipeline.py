@@ -19,7 +19,7 @@ from backfill.extract import Extractor
 from backfill.limiter import quota_actor
 from backfill.prepare import prepare_batch
 from backfill.sink import PostgresDatasink, WriteTarget
-from backfill.source import IdChunk, Partition, SnowflakeDatasource
+from backfill.source import IdChunk, Partition, ReadLedger, SnowflakeDatasource
 
 # The I/O-bound parts (read, API actors, Postgres writers) ask for a fraction of a CPU, so
 # that on a 2-CPU node they never take the CPU that prepare needs nor starve each other
@@ -70,8 +70,12 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         ctx.execution_options.resource_limits = ctx.execution_options.resource_limits.copy(
             object_store_memory=p.buffer_mb * 2**20
         )
+    # A run's read tasks record what they read, so that a partition is closed when all of
+    # it is committed; a retry-failed pass reads by id and has no partitions to close.
+    ledger = ReadLedger(spec.dsn, cfg.postgres.schema_, spec.run_id,
+                        spec.duplicate_ids) if spec.skip_done else None
     ds = ray.data.read_datasource(
-        SnowflakeDatasource(spec.session, spec.partitions, p.batch_size),
+        SnowflakeDatasource(spec.session, spec.partitions, p.batch_size, ledger),
         override_num_blocks=max(1, len(spec.partitions)),
         # Mostly waiting for Snowflake; a whole CPU for it starved the writers.
         num_cpus=IO_ACTOR_CPUS,

@@ -25,16 +25,20 @@ TRUNCATION_MARK = " [TRUNCATED]"
 
 
 def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
-    """Ids among ``ids`` whose block this run already committed (ok or failed)."""
+    """Ids among ``ids`` this run already committed (ok, failed, or rejected by Postgres)."""
 
     def query() -> set[str]:
         try:
             rows = (
                 cached_connection(dsn, schema, "lookup", autocommit=True)
                 .execute(
-                    "SELECT work_order_id FROM maintenance_logs WHERE run_id = %s "
-                    "AND work_order_id = ANY(%s)",
-                    (run_id, ids),
+                    # Rows Postgres rejected have no maintenance_logs row, only their dead
+                    # letter: sending them again would pay the LLM for another rejection.
+                    "SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s "
+                    "AND work_order_id = ANY(%(ids)s) UNION SELECT work_order_id FROM "
+                    "failed_records WHERE run_id = %(run)s AND stage = 'write' AND "
+                    "resolved_at IS NULL AND work_order_id = ANY(%(ids)s)",
+                    {"run": run_id, "ids": ids},
                 )
                 .fetchall()
             )

@@ -23,10 +23,13 @@ RUNNING, DONE, FAILED = "running", "done", "failed"
 def record_block(
     cur: psycopg.Cursor[Any], run_id: str, key: str, counts: dict[int, tuple[int, int]]
 ) -> None:
-    """Add a block's counts to its partitions; mark a partition done when all its rows are in.
+    """Note a block's rows against its partitions; close a partition once every row its read
+    task read is committed (``close_if_complete``).
 
-    The partition row is locked before its blocks are summed, so that two writers of the
-    same partition never sum from a snapshot that misses the other's committed block.
+    The block rows are keyed by the block's content, so a block written twice is noted
+    once. Their sum is an upper bound of the records committed (a resumed run writes some
+    rows again: ids without a row, duplicate ids): cheap enough to test on every block, and
+    only when it reaches the count read is the exact count taken from the tables.
     """
     for part in sorted(counts):
         ok, failed = counts[part]
@@ -37,23 +40,125 @@ def record_block(
             (run_id, f"{part}/{key}", part, ok, failed),
         )
     for part in sorted(counts):
-        cur.execute(
-            "SELECT 1 FROM etl_metadata WHERE run_id = %s AND kind = 'partition' AND item = %s "
-            "FOR UPDATE",
+        if part < 0:
+            continue
+        # Locked before the blocks are summed, so that two writers of the same partition
+        # never both decide from a snapshot that misses the other's committed block.
+        row = cur.execute(
+            "SELECT (p.info->>'keys_read')::bigint, (SELECT coalesce(sum(b.rows_ok + "
+            "b.rows_failed), 0) FROM etl_metadata b WHERE b.run_id = p.run_id AND "
+            "b.kind = 'block' AND b.partition_id = p.partition_id) "
+            "FROM etl_metadata p WHERE p.run_id = %s AND p.kind = 'partition' AND p.item = %s "
+            "AND p.state <> 'done' FOR UPDATE",
             (run_id, str(part)),
-        )
-        cur.execute(
-            "UPDATE etl_metadata p SET rows_ok = s.ok, rows_failed = s.failed, updated_at = now(), "
-            # A partition with duplicate ids is closed by the driver at the end of the run:
-            # its duplicate rows are processed (never skipped) again on a resume, so its
-            # block counts can run ahead of the rows actually done.
-            "state = CASE WHEN s.ok + s.failed >= p.rows_expected AND "
-            "coalesce((p.info->>'duplicate_rows')::int, 0) = 0 THEN 'done' ELSE p.state END "
-            "FROM (SELECT coalesce(sum(rows_ok), 0) AS ok, coalesce(sum(rows_failed), 0) AS failed "
-            "      FROM etl_metadata WHERE run_id = %s AND kind = 'block' AND partition_id = %s) s "
-            "WHERE p.run_id = %s AND p.kind = 'partition' AND p.item = %s",
-            (run_id, part, run_id, str(part)),
-        )
+        ).fetchone()
+        if row is not None and row[0] is not None and row[1] >= row[0]:
+            close_if_complete(cur, run_id, part)
+
+
+def record_read(
+    cur: psycopg.Cursor[Any], run_id: str, part: int, rows: int, keys: int, duplicate_keys: int
+) -> None:
+    """What the read task of a partition found in the source: ``rows`` rows holding ``keys``
+    distinct records (ids, or content keys of rows without an id), ``duplicate_keys`` of
+    them ids the planner found more than once. Overwritten when a resume reads it again."""
+    cur.execute(
+        "SELECT 1 FROM etl_metadata WHERE run_id = %s AND kind = 'partition' AND item = %s "
+        "FOR UPDATE",
+        (run_id, str(part)),
+    )
+    cur.execute(
+        "UPDATE etl_metadata SET updated_at = now(), info = info || jsonb_build_object("
+        "'rows_read', %s::bigint, 'keys_read', %s::bigint, 'duplicate_keys_read', %s::bigint, "
+        "'read_at', now()) WHERE run_id = %s AND kind = 'partition' AND item = %s",
+        (rows, keys, duplicate_keys, run_id, str(part)),
+    )
+    close_if_complete(cur, run_id, part)
+
+
+# The records of a partition committed so far, from the tables themselves: its ids in
+# maintenance_logs, and its dead letters (rows Postgres rejected and rows without an id or
+# a timestamp have no maintenance_logs row). Duplicate ids are left out: which partition
+# keeps their row depends on the order blocks commit in; they are checked per run.
+_COMMITTED_KEYS = (
+    "SELECT count(*) FROM (SELECT work_order_id FROM maintenance_logs "
+    "  WHERE run_id = %(run)s AND partition_id = %(part)s "
+    "  UNION SELECT work_order_id FROM failed_records "
+    "  WHERE run_id = %(run)s AND partition_id = %(part)s) k "
+    "WHERE NOT (k.work_order_id = ANY(%(dups)s))"
+)
+# ok: work orders with their extraction (and so their embedding: same transaction). failed:
+# open dead letters, except those of duplicate ids, which are counted as the rows read
+# instead (one dead letter stands for all copies, which may lie in several partitions);
+# plus any other row read that repeats a record of the partition. So ok + failed is the
+# rows read.
+_PARTITION_COUNTS = (
+    "SELECT (SELECT count(*) FROM maintenance_logs l JOIN ai_extracted_data a "
+    "  ON a.work_order_id = l.work_order_id AND a.run_id = l.run_id "
+    "  WHERE l.run_id = %(run)s AND l.partition_id = %(part)s), "
+    " (SELECT count(*) FROM failed_records f WHERE f.run_id = %(run)s "
+    "  AND f.partition_id = %(part)s AND f.resolved_at IS NULL "
+    "  AND f.error_class <> 'DuplicateId') "
+    " + (SELECT coalesce((info->>'rows_read')::bigint - (info->>'keys_read')::bigint "
+    "    + (info->>'duplicate_keys_read')::bigint, 0) "
+    "  FROM etl_metadata WHERE run_id = %(run)s AND kind = 'partition' AND item = %(item)s)"
+)
+
+
+def _duplicate_ids(cur: psycopg.Cursor[Any], run_id: str) -> list[str]:
+    row = cur.execute(
+        "SELECT coalesce(info->'duplicate_ids', '[]'::jsonb) FROM etl_metadata "
+        "WHERE run_id = %s AND kind = 'run' AND item = ''",
+        (run_id,),
+    ).fetchone()
+    return list(row[0]) if row else []
+
+
+def committed_keys(cur: psycopg.Cursor[Any], run_id: str, part: int) -> int:
+    row = cur.execute(
+        _COMMITTED_KEYS, {"run": run_id, "part": part, "dups": _duplicate_ids(cur, run_id)}
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def close_if_complete(cur: psycopg.Cursor[Any], run_id: str, part: int) -> bool:
+    """Mark the partition done, with its counts taken from the tables, if every record its
+    read task read is committed. The caller holds the partition row's lock."""
+    row = cur.execute(
+        "SELECT (info->>'keys_read')::bigint, coalesce((info->>'duplicate_keys_read')::bigint, "
+        "0), state FROM etl_metadata WHERE run_id = %s AND kind = 'partition' AND item = %s",
+        (run_id, str(part)),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return False
+    keys_read, duplicate_keys, state = row
+    if state == DONE:
+        return True
+    if committed_keys(cur, run_id, part) < keys_read - duplicate_keys:
+        return False
+    _store_counts(cur, run_id, part, DONE)
+    return True
+
+
+def _store_counts(cur: psycopg.Cursor[Any], run_id: str, part: int, state: str | None) -> None:
+    ok, failed = cur.execute(
+        _PARTITION_COUNTS, {"run": run_id, "part": part, "item": str(part)}).fetchone() or (0, 0)
+    cur.execute(
+        "UPDATE etl_metadata SET rows_ok = %s, rows_failed = %s, updated_at = now(), "
+        "state = coalesce(%s, state) WHERE run_id = %s AND kind = 'partition' AND item = %s",
+        (ok, failed, state, run_id, str(part)),
+    )
+
+
+def recount(conn: psycopg.Connection[Any], run_id: str) -> None:
+    """Every partition's ok and failed counts again from the tables (after a retry-failed
+    pass resolved some dead letters, or at the end of a run)."""
+    with conn.transaction(), conn.cursor() as cur:
+        parts = [int(r[0]) for r in cur.execute(
+            "SELECT item FROM etl_metadata WHERE run_id = %s AND kind = 'partition' "
+            "ORDER BY partition_id FOR UPDATE", (run_id,))]
+        for part in parts:
+            _store_counts(cur, run_id, part, None)
 
 
 @dataclass
@@ -110,7 +215,9 @@ def create_run(
                     (
                         run_id,
                         str(p.index),
-                        "done" if p.rows == 0 else "pending",
+                        # even a partition planned empty is read: rows may have
+                        # appeared in the source since
+                        "pending",
                         p.index,
                         p.rows,
                         json.dumps(p.to_json()),
@@ -132,44 +239,25 @@ def pending_partitions(conn: psycopg.Connection[Any], run: RunRecord) -> list[Pa
     return [p for p in run.partitions if p.index not in done]
 
 
-def set_run_state(
-    conn: psycopg.Connection[Any], run_id: str, state: str, summary: dict[str, Any] | None = None
-) -> None:
+def set_run_state(conn: psycopg.Connection[Any], run_id: str, state: str,
+                  **info: dict[str, Any] | None) -> None:
+    """The run's state, and keys of its ``info`` to set (``summary``, ``error``; None
+    removes the key)."""
     with conn.transaction():
         conn.execute(
             "UPDATE etl_metadata SET state = %s, updated_at = now(), "
-            "info = info || jsonb_build_object('summary', %s::jsonb) "
+            "info = jsonb_strip_nulls(info || %s::jsonb) "
             "WHERE run_id = %s AND kind = 'run' AND item = ''",
-            (state, json.dumps(summary or {}), run_id),
-        )
-
-
-def recount_from_failures(conn: psycopg.Connection[Any], run_id: str) -> None:
-    """Final partition counts from the dead letters, not from the block sums.
-
-    Block sums are exact while a run goes straight through, but rows that are processed
-    again after a resume (no id, duplicate ids) or resolved by retry-failed would be
-    counted twice. Failed rows = unresolved dead letters, plus the extra copies of
-    duplicate ids (one dead letter stands for all copies); ok = the rest.
-    """
-    with conn.transaction():
-        conn.execute(
-            "UPDATE etl_metadata p SET rows_failed = f.n, rows_ok = p.rows_expected - f.n, "
-            "updated_at = now() FROM (SELECT q.item, "
-            "  (SELECT count(*) FROM failed_records r WHERE r.run_id = q.run_id "
-            "   AND r.partition_id = q.partition_id AND r.resolved_at IS NULL) "
-            "  + greatest(0, coalesce((q.info->>'duplicate_rows')::int, 0) "
-            "    - (SELECT count(*) FROM failed_records r WHERE r.run_id = q.run_id "
-            "       AND r.partition_id = q.partition_id AND r.resolved_at IS NULL "
-            "       AND r.error_class = 'DuplicateId')) AS n "
-            "  FROM etl_metadata q WHERE q.run_id = %s AND q.kind = 'partition') f "
-            "WHERE p.run_id = %s AND p.kind = 'partition' AND p.item = f.item",
-            (run_id, run_id),
+            (state, json.dumps(info), run_id),
         )
 
 
 @dataclass
 class RunProgress:
+    """Where a run stands. ``rows_expected`` is the rows its partitions read (the
+    planner's count for partitions not read yet); ok and failed are counted from the tables
+    while the run is not done, and are the counts stored when it finished otherwise."""
+
     run_id: str
     state: str
     partitions: int
@@ -180,29 +268,36 @@ class RunProgress:
     failed_open: int
     started_at: Any
     updated_at: Any
+    rows_planned: int = 0
+    error: dict[str, Any] | None = None
 
     @property
     def rows_done(self) -> int:
         return self.rows_ok + self.rows_failed
 
 
-def run_progress(conn: psycopg.Connection[Any], run_id: str | None = None) -> list[RunProgress]:
-    """Progress of one run or of all runs, newest first, from ``etl_metadata``."""
+def run_progress(conn: psycopg.Connection[Any], run_id: str | None = None,
+                 stored: bool = False) -> list[RunProgress]:
+    """Progress of one run or of all runs, newest first, from the tables; ``stored``: the
+    partitions' stored counts even for a run not marked done (the run being closed)."""
     rows = conn.execute(
         "SELECT r.run_id, r.state, r.created_at, "
         "  count(p.item), count(p.item) FILTER (WHERE p.state = 'done'), "
-        "  coalesce(sum(p.rows_expected), 0), coalesce(sum(p.rows_ok), 0), "
-        "  coalesce(sum(p.rows_failed), 0), greatest(r.updated_at, max(p.updated_at)), "
+        "  coalesce(sum(coalesce((p.info->>'rows_read')::bigint, p.rows_expected)), 0), "
+        "  coalesce(sum(p.rows_ok), 0), coalesce(sum(p.rows_failed), 0), "
+        "  greatest(r.updated_at, max(p.updated_at)), "
         "  (SELECT count(*) FROM failed_records f WHERE f.run_id = r.run_id "
-        "   AND f.resolved_at IS NULL) "
+        "   AND f.resolved_at IS NULL), coalesce(sum(p.rows_expected), 0), r.info->'error' "
         "FROM etl_metadata r LEFT JOIN etl_metadata p ON p.run_id = r.run_id "
         "  AND p.kind = 'partition' "
         "WHERE r.kind = 'run' AND (%s::text IS NULL OR r.run_id = %s) "
-        "GROUP BY r.run_id, r.state, r.created_at, r.updated_at ORDER BY r.created_at DESC",
+        "GROUP BY r.run_id, r.state, r.created_at, r.updated_at, r.info "
+        "ORDER BY r.created_at DESC",
         (run_id, run_id),
     ).fetchall()
-    return [
-        RunProgress(
+    out = []
+    for r in rows:
+        prog = RunProgress(
             run_id=r[0],
             state=r[1],
             started_at=r[2],
@@ -213,6 +308,16 @@ def run_progress(conn: psycopg.Connection[Any], run_id: str | None = None) -> li
             rows_failed=int(r[7]),
             updated_at=r[8],
             failed_open=int(r[9]),
+            rows_planned=int(r[10]),
+            error=r[11],
         )
-        for r in rows
-    ]
+        if prog.state != DONE and not stored:
+            # Live, from what is committed: extractions written by this run (each with its
+            # embedding, in the same transaction) and its open dead letters.
+            row = conn.execute(
+                "SELECT count(*) FROM ai_extracted_data WHERE run_id = %s", (prog.run_id,)
+            ).fetchone()
+            prog.rows_ok = int(row[0]) if row else 0
+            prog.rows_failed = prog.failed_open
+        out.append(prog)
+    return out

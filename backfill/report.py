@@ -28,6 +28,9 @@ def status_lines(cfg: Config, run_id: str | None) -> list[str]:
             f"{r.rows_failed:>8,} {r.failed_open:>6,} {r.partitions_done:>5}/{r.partitions:<5}  "
             f"{r.updated_at:%Y-%m-%d %H:%M:%S}"
         )
+        if r.state == P.FAILED and r.error:
+            lines.append(f"  stopped by {r.error.get('class')} ({r.error.get('dependency')}): "
+                         f"{str(r.error.get('message', ''))[:300]}")
     return lines
 
 
@@ -71,7 +74,10 @@ def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
         "started_at": info[1],
         "updated_at": r.updated_at,
         "partitions": {"total": r.partitions, "done": r.partitions_done},
+        "error": r.error,
+        "reconciled": (info[0].get("summary") or {}).get("reconciled"),
         "records": {
+            "planned": r.rows_planned,
             "expected": r.rows_expected,
             "ok": r.rows_ok,
             "failed": r.rows_failed,
@@ -99,13 +105,18 @@ def report_text(rep: dict[str, Any]) -> str:
         f"  started {rep['started_at']:%Y-%m-%d %H:%M:%S}, last update "
         f"{rep['updated_at']:%Y-%m-%d %H:%M:%S}",
         f"  partitions: {rep['partitions']['done']}/{rep['partitions']['total']} done",
-        f"  records: {rec['expected']:,} expected, {rec['ok']:,} ok, {rec['failed']:,} failed "
-        f"({rec['failed_unresolved']:,} unresolved)",
+        f"  records: {rec['expected']:,} read ({rec['planned']:,} planned), {rec['ok']:,} ok, "
+        f"{rec['failed']:,} failed ({rec['failed_unresolved']:,} unresolved)",
         f"  extractions: {ex['rows']:,} ({ex['input_tokens']:,} input / {ex['output_tokens']:,} "
         f"output tokens; {ex['input_truncated']:,} truncated inputs, "
         f"{ex['with_grounding_warnings']:,} with grounding warnings)",
         f"  embeddings: {rep['embeddings']:,}",
     ]
+    if rep["reconciled"] is not None:
+        lines.append("  reconciled with the source: " + ("yes" if rep["reconciled"] else "NO"))
+    if rep["error"]:
+        lines.append(f"  stopped by {rep['error'].get('class')} "
+                     f"({rep['error'].get('dependency')}): {rep['error'].get('message')}")
     if rep["failed_by_stage"]:
         lines.append("  failed records by stage:")
         lines += [

@@ -18,6 +18,7 @@ from backfill.config import Config
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
 from backfill.errors import ConfigError
 from backfill.pipeline import PipelineSpec
+from backfill.runlock import RunLock
 from backfill.runner import (
     RunResult,
     _run_with_progress,
@@ -34,11 +35,19 @@ NOT_RETRIED = ("MissingId", "MissingTimestamp", "DuplicateId", "EmptyText")
 
 
 def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
-                 out: TextIO = sys.stderr) -> RunResult:
+                 out: TextIO = sys.stderr, wait: bool = False) -> RunResult:
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
     ensure_schema(dsn, schema, cfg.embedding.dimensions)
+    with RunLock(dsn, schema, run_id, wait=wait, out=out):
+        return _retry_held(cfg, run_id, config_path, out, t0)
+
+
+def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
+                t0: float) -> RunResult:
+    dsn = resolve_dsn(cfg)
+    schema = cfg.postgres.schema_
 
     def load() -> tuple[P.RunRecord | None, list[str], int]:
         with connect(dsn, schema) as conn:
@@ -63,17 +72,17 @@ def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
     print(f"run {run_id}: retrying {len(ids):,} failed records"
           + (f" ({unfixable:,} bad source rows are not retried: {', '.join(NOT_RETRIED)})"
              if unfixable else ""), file=out, flush=True)
-    if ids:
-        init_ray()
-        session = _start_session(cfg, run_id)
-        try:
-            chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
-            spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
-                                duplicate_ids=frozenset(run.duplicate_ids), skip_done=False)
-            hint = f"backfill retry-failed --run-id {run_id}" + (
-                f" --config {config_path}" if config_path else "")
-            _run_with_progress(spec, hint, out)
-        finally:
-            ray.kill(session)
-
-    return close_run(dsn, schema, run_id, cfg, t0, out)
+    if not ids:
+        return close_run(dsn, schema, run_id, cfg, t0, out)
+    init_ray()
+    session = _start_session(cfg, run_id)
+    try:
+        chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
+        spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
+                            duplicate_ids=frozenset(run.duplicate_ids), skip_done=False)
+        hint = f"backfill retry-failed --run-id {run_id}" + (
+            f" --config {config_path}" if config_path else "")
+        _run_with_progress(spec, hint, out)
+        return close_run(dsn, schema, run_id, cfg, t0, out, session)
+    finally:
+        ray.kill(session)

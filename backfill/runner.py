@@ -14,21 +14,29 @@ from typing import Any, TextIO
 
 import psycopg
 import ray
-from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from backfill import progress as P
 from backfill.config import Config
-from backfill.db import connect, ensure_schema, ensure_search_index, resolve_dsn, with_pg_retry
+from backfill.db import (
+    connect,
+    ensure_schema,
+    ensure_search_index,
+    resolve_dsn,
+    tables_exist,
+    with_pg_retry,
+)
 from backfill.errors import (
     EXIT_OK,
     EXIT_TOO_MANY_FAILURES,
-    BackfillError,
     ConfigError,
     FatalError,
+    root_cause,
 )
 from backfill.pipeline import PipelineSpec, run_pipeline
-from backfill.source import Partition, SnowflakeSession
+from backfill.runlock import RunLock
+from backfill.source import Partition, SnowflakeSession, session_call
+from backfill.verify import Reconciliation, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,7 @@ class RunRequest:
     end: dt.datetime | None = None
     run_id: str | None = None
     dry_run: bool = False
+    wait: bool = False  # for another driver of the same run to finish, instead of exit 2
 
 
 @dataclass
@@ -165,38 +174,44 @@ def _start_session(cfg: Config, run_id: str) -> Any:
     ).remote(cfg.snowflake)
 
 
-def _unwrap(exc: BaseException) -> BaseException:
-    """The root cause of an error raised inside a Ray task or actor."""
-    seen = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, BackfillError):
-            return exc
-        cause = getattr(exc, "cause", None) if isinstance(exc, RayError) else None
-        nxt = cause or exc.__cause__
-        if nxt is None:
-            return exc
-        exc = nxt
-    return exc
-
-
 def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult:
     """Run or resume one backfill. Raises ConfigError / FatalError for exits 2 / 1."""
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
-    ensure_schema(dsn, schema, cfg.embedding.dimensions)
     run_id = req.run_id or new_run_id()
-    resume_hint = f"backfill run --run-id {run_id}" + (
-        f" --config {req.config_path}" if req.config_path else ""
-    )
-    requested = _params(cfg, req.start, req.end)
+    if req.dry_run:
+        return _dry_run(cfg, req, dsn, run_id, out)
+    ensure_schema(dsn, schema, cfg.embedding.dimensions)
+    with RunLock(dsn, schema, run_id, wait=req.wait, out=out):
+        return _execute_held(cfg, req, dsn, run_id, t0, out)
 
+
+def _load(dsn: str, schema: str, run_id: str) -> P.RunRecord | None:
     def load() -> P.RunRecord | None:
         with connect(dsn, schema) as conn:
             return P.load_run(conn, run_id)
 
-    run = with_pg_retry(load, "reading the run")
+    return with_pg_retry(load, "reading the run")
+
+
+def _set_state(dsn: str, schema: str, run_id: str, state: str, **info: Any) -> None:
+    def write() -> None:
+        with connect(dsn, schema) as conn:
+            P.set_run_state(conn, run_id, state, **info)
+
+    with_pg_retry(write, f"marking the run {state}")
+
+
+def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float,
+                  out: TextIO) -> RunResult:
+    """The run, while this process holds its lock."""
+    schema = cfg.postgres.schema_
+    resume_hint = f"backfill run --run-id {run_id}" + (
+        f" --config {req.config_path}" if req.config_path else ""
+    )
+    requested = _params(cfg, req.start, req.end)
+    run = _load(dsn, schema, run_id)
     if run is not None:
         _check_same_run(run.params, requested, run_id, req.start is not None or req.end is not None)
         if run.state == P.DONE:
@@ -205,61 +220,103 @@ def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult
     init_ray()
     session = _start_session(cfg, run_id)
     try:
-        missing = _session_call(session.describe)
-        if missing:
-            print(
-                f"note: {cfg.snowflake.table} has no column for {', '.join(missing)} (not "
-                "mapped in snowflake.columns either); they are loaded as NULL",
-                file=out,
-                flush=True,
-            )
+        _describe_source(cfg, session, out)
         if run is None:
-            start, end, parts = _session_call(
-                session.plan, req.start, req.end, cfg.pipeline.partition_rows, cfg.pipeline.bucket
-            )
-            print(
-                f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end}), "
-                f"{len(parts)} partitions",
-                file=out,
-                flush=True,
-            )
-            if req.dry_run:
-                print(dry_run_report(cfg, parts), file=out)
-                return RunResult(
-                    run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts), partitions=len(parts)
-                )
+            run = _plan_run(cfg, req, dsn, run_id, session, requested, out)
+        else:
+            _set_state(dsn, schema, run_id, P.RUNNING, error=None)
+        try:
+            with connect(dsn, schema) as conn:
+                pending = P.pending_partitions(conn, run)
+            print(f"run {run_id}: {len(pending)} of {len(run.partitions)} partitions to process",
+                  file=out, flush=True)
+            if pending:
+                spec = PipelineSpec(cfg, dsn, run_id, session, pending,
+                                    duplicate_ids=frozenset(run.duplicate_ids))
+                _run_with_progress(spec, resume_hint, out)
+            _close_partitions(dsn, schema, run, session, pending, resume_hint)
+            return close_run(dsn, schema, run_id, cfg, t0, out, session)
+        except (FatalError, KeyboardInterrupt) as exc:
+            fatal = exc if isinstance(exc, FatalError) else FatalError(
+                "interrupted", dependency="operator", resume_hint=resume_hint)
+            _set_state(dsn, schema, run_id, P.FAILED, error={
+                "class": type(fatal.__cause__ or fatal).__name__,
+                "dependency": fatal.dependency, "message": fatal.message[:2000]})
+            raise
+    finally:
+        ray.kill(session)
 
-            duplicates, parts = _session_call(session.duplicates, start, end, parts)
-            if duplicates:
-                print(f"note: {len(duplicates):,} ids occur more than once in the range; their "
-                      "rows go to failed_records (validate/DuplicateId)", file=out, flush=True)
 
-            def create() -> None:
-                with connect(dsn, schema) as conn:
-                    P.create_run(conn, run_id, requested, parts, duplicates)
-
-            requested["range"] = [start.isoformat(), end.isoformat()]
-            with_pg_retry(create, "recording the run's plan")
-            run = with_pg_retry(load, "reading the run")
-            assert run is not None
-        elif req.dry_run:
-            print(f"run {run_id} exists ({run.state}); a dry run plans new runs only", file=out)
-            return RunResult(run_id, EXIT_OK)
-
-        with connect(dsn, schema) as conn:
-            pending = P.pending_partitions(conn, run)
+def _describe_source(cfg: Config, session: Any, out: TextIO) -> None:
+    missing = session_call(session.describe)
+    if missing:
         print(
-            f"run {run_id}: {len(pending)} of {len(run.partitions)} partitions to process",
+            f"note: {cfg.snowflake.table} has no column for {', '.join(missing)} (not "
+            "mapped in snowflake.columns either); they are loaded as NULL",
             file=out,
             flush=True,
         )
-        if pending:
-            spec = PipelineSpec(cfg, dsn, run_id, session, pending,
-                                duplicate_ids=frozenset(run.duplicate_ids))
-            _run_with_progress(spec, resume_hint, out)
-        return _finish(dsn, schema, run_id, cfg, pending, t0, out)
+
+
+def _plan_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, session: Any,
+              requested: dict[str, Any], out: TextIO) -> P.RunRecord:
+    """Plan the run and store its plan; the plan is fixed from then on."""
+    schema = cfg.postgres.schema_
+    start, end, parts = _plan(cfg, req, run_id, session, out)
+    duplicates, parts = session_call(session.duplicates, start, end, parts)
+    if duplicates:
+        print(f"note: {len(duplicates):,} ids occur more than once in the range; their "
+              "rows go to failed_records (validate/DuplicateId)", file=out, flush=True)
+    requested["range"] = [start.isoformat(), end.isoformat()]
+
+    def create() -> None:
+        with connect(dsn, schema) as conn:
+            P.create_run(conn, run_id, requested, parts, duplicates)
+
+    with_pg_retry(create, "recording the run's plan")
+    run = _load(dsn, schema, run_id)
+    assert run is not None
+    return run
+
+
+def _plan(cfg: Config, req: RunRequest, run_id: str, session: Any,
+          out: TextIO) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
+    start, end, parts, null_rows = session_call(
+        session.plan, req.start, req.end, cfg.pipeline.partition_rows, cfg.pipeline.bucket
+    )
+    print(
+        f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end})"
+        + (" and without a timestamp" if any(p.null_timestamps for p in parts) else "")
+        + f", {len(parts)} partitions",
+        file=out,
+        flush=True,
+    )
+    if null_rows and not any(p.null_timestamps for p in parts):
+        print(f"note: {null_rows:,} rows of {cfg.snowflake.table} have no "
+              f"{cfg.snowflake.timestamp_column}, so they lie in no range: a run without "
+              "--start/--end takes them (as validate/MissingTimestamp dead letters)",
+              file=out, flush=True)
+    return start, end, parts
+
+
+def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -> RunResult:
+    """Plan and estimate; write nothing anywhere (no schema, no run row)."""
+    schema = cfg.postgres.schema_
+    if req.run_id and tables_exist(dsn, schema):
+        run = _load(dsn, schema, run_id)
+        if run is not None:
+            print(f"run {run_id} exists ({run.state}); a dry run plans new runs only", file=out)
+            return RunResult(run_id, EXIT_OK)
+    init_ray()
+    session = _start_session(cfg, run_id)
+    try:
+        _describe_source(cfg, session, out)
+        _, _, parts = _plan(cfg, req, run_id, session, out)
     finally:
         ray.kill(session)
+    print(dry_run_report(cfg, parts), file=out)
+    return RunResult(run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts),
+                     partitions=len(parts))
 
 
 def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> None:
@@ -274,7 +331,7 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> Non
     except KeyboardInterrupt:
         raise FatalError("interrupted", dependency="operator", resume_hint=resume_hint) from None
     except Exception as exc:  # noqa: BLE001 - classified below
-        root = _unwrap(exc)
+        root = root_cause(exc)
         if isinstance(root, FatalError):
             raise FatalError(root.message, root.dependency, resume_hint) from exc
         if isinstance(root, ConfigError):
@@ -288,49 +345,59 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> Non
         printer.stop()
 
 
-def _session_call(method: Any, *args: Any) -> Any:
-    try:
-        return ray.get(method.remote(*args))
-    except RayError as exc:
-        root = _unwrap(exc)
-        if isinstance(root, BackfillError):
-            raise root from exc
-        raise FatalError(f"{root}", dependency="Snowflake") from exc
+def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,
+                      pending: list[Partition], resume_hint: str) -> None:
+    """The dataset completed: every pending partition must now be committed in full, as
+    counted from the tables (the sink closes most of them as their last block commits).
 
+    A partition still short is either a record moved to another partition (an id that
+    occurs twice, its row kept where it was read last) or a real loss: the source is asked
+    for its ids to tell which. A loss stops the run; resuming processes what is missing.
+    """
 
-def _finish(
-    dsn: str,
-    schema: str,
-    run_id: str,
-    cfg: Config,
-    pending: list[Partition],
-    t0: float,
-    out: TextIO,
-) -> RunResult:
-    """The dataset completed, so every pending partition was read and written in full."""
+    def close() -> list[Partition]:
+        short = []
+        with connect(dsn, schema) as conn, conn.transaction(), conn.cursor() as cur:
+            for part in pending:
+                cur.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND "
+                            "kind = 'partition' AND item = %s FOR UPDATE",
+                            (run.run_id, str(part.index)))
+                if not P.close_if_complete(cur, run.run_id, part.index):
+                    short.append(part)
+        return short
 
-    def close() -> None:
+    short = with_pg_retry(close, "closing the run's partitions")
+    if not short:
+        return
+    with connect(dsn, schema) as conn:
+        check = reconcile(conn, run, session, None, short)
+    lost = {c.index: c.missing for c in check.partitions if c.missing}
+    if lost:
+        n = sum(len(ids) for ids in lost.values())
+        raise FatalError(
+            f"{n:,} records were read but not committed (partitions "
+            f"{', '.join(map(str, sorted(lost)))}); nothing is marked done for them",
+            dependency="pipeline", resume_hint=resume_hint)
+
+    def mark() -> None:
         with connect(dsn, schema) as conn, conn.transaction():
-            conn.execute(
-                "UPDATE etl_metadata SET state = 'done', updated_at = now() WHERE run_id = %s "
-                "AND kind = 'partition' AND item = ANY(%s)",
-                (run_id, [str(p.index) for p in pending]),
-            )
+            conn.execute("UPDATE etl_metadata SET state = 'done', updated_at = now() "
+                         "WHERE run_id = %s AND kind = 'partition' AND item = ANY(%s)",
+                         (run.run_id, [str(p.index) for p in short]))
 
-    with_pg_retry(close, "closing the run's partitions")
-    return close_run(dsn, schema, run_id, cfg, t0, out)
+    with_pg_retry(mark, "closing the run's partitions")
 
 
 def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
-              out: TextIO) -> RunResult:
-    """Recount from the dead letters, build the search index, decide the exit status,
-    record the summary."""
+              out: TextIO, session: Any = None) -> RunResult:
+    """Count every partition from the tables, build the search index, reconcile with the
+    source (given its session), decide the exit status, record the summary."""
 
     def recount() -> None:
         with connect(dsn, schema) as conn:
-            P.recount_from_failures(conn, run_id)
+            P.recount(conn, run_id)
 
-    with_pg_retry(recount, "recounting the run")
+    with_pg_retry(recount, "counting the run's records")
     if cfg.postgres.build_index:
         print(f"run {run_id}: building the search index if missing (HNSW, "
               f"maintenance_work_mem {cfg.postgres.index_build_memory}); on a large table this "
@@ -340,32 +407,44 @@ def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
     processed = result.rows_ok + result.rows_failed
     if processed and result.rows_failed / processed > cfg.pipeline.max_failed_fraction:
         result.exit_code = EXIT_TOO_MANY_FAILURES
-
-    def mark() -> None:
+    if session is not None and cfg.pipeline.verify_at_end:
+        print(f"run {run_id}: reconciling with the source", file=out, flush=True)
+        run = _load(dsn, schema, run_id)
+        assert run is not None
         with connect(dsn, schema) as conn:
-            P.set_run_state(conn, run_id, P.DONE, result.summary)
-
-    with_pg_retry(mark, "marking the run done")
+            check = reconcile(conn, run, session, cfg.embedding.deployment)
+        print(check.text(), file=out, flush=True)
+        result.summary["reconciled"] = check.reconciled
+        if not check.reconciled:
+            result.exit_code = EXIT_TOO_MANY_FAILURES
+    _set_state(dsn, schema, run_id, P.DONE, summary=result.summary, error=None)
     return result
 
 
 def _result(dsn: str, schema: str, run_id: str, cfg: Config, t0: float, code: int) -> RunResult:
     with connect(dsn, schema) as conn:
-        rows = P.run_progress(conn, run_id)
+        rows = P.run_progress(conn, run_id, stored=True)
         by_class = conn.execute(
             "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
             "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC",
             (run_id,),
         ).fetchall()
+        info = conn.execute(
+            "SELECT info->'summary' FROM etl_metadata WHERE run_id = %s AND kind = 'run'",
+            (run_id,),
+        ).fetchone()
     r = rows[0]
     summary = {
         "records": r.rows_expected,
+        "records_planned": r.rows_planned,
         "ok": r.rows_ok,
         "failed": r.rows_failed,
         "failed_open": r.failed_open,
         "failed_by_stage": {f"{s}/{c}": n for s, c, n in by_class},
         "max_failed_fraction": cfg.pipeline.max_failed_fraction,
     }
+    if info and info[0] and "reconciled" in info[0]:
+        summary["reconciled"] = info[0]["reconciled"]
     return RunResult(
         run_id,
         code,
@@ -376,6 +455,22 @@ def _result(dsn: str, schema: str, run_id: str, cfg: Config, t0: float, code: in
         seconds=time.monotonic() - t0,
         summary=summary,
     )
+
+
+def verify_run(cfg: Config, run_id: str) -> Reconciliation:
+    """``backfill verify``: the run's partitions compared in the source and in Postgres."""
+    dsn = resolve_dsn(cfg)
+    schema = cfg.postgres.schema_
+    run = _load(dsn, schema, run_id) if tables_exist(dsn, schema) else None
+    if run is None:
+        raise ConfigError(f"--run-id {run_id}: no such run in {schema}")
+    init_ray()
+    session = _start_session(cfg, f"{run_id}-verify")
+    try:
+        with connect(dsn, schema) as conn:
+            return reconcile(conn, run, session, cfg.embedding.deployment)
+    finally:
+        ray.kill(session)
 
 
 def dry_run_report(cfg: Config, parts: list[Partition]) -> str:

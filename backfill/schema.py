@@ -3,6 +3,7 @@ travel with every batch, and the extraction model sent to the LLM as a strict JS
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 
 import pyarrow as pa
@@ -53,6 +54,25 @@ OK = "ok"
 FAILED = "failed"
 
 PROMPT_VERSION = "extract-v1"
+
+
+def record_keys(table: pa.Table) -> list[str]:
+    """Each row's record key: its id, or for a row without one a stand-in made of its
+    timestamp and a hash of its content, the same however the rows are grouped in blocks
+    (the key of its dead letter)."""
+    ids = table.column(ID).to_pylist()
+    if all(i is not None for i in ids):
+        return ids
+    created = table.column(CREATED_AT).to_pylist()
+    texts = [table.column(c).to_pylist() for c in TEXT_COLUMNS]
+    keys = []
+    for i, wid in enumerate(ids):
+        if wid is not None:
+            keys.append(wid)
+            continue
+        digest = hashlib.blake2b("\x1f".join(str(t[i]) for t in texts).encode(), digest_size=6)
+        keys.append(f"<no id: {CREATED_AT} {created[i]}, content {digest.hexdigest()}>")
+    return keys
 
 
 class EquipmentCategory(StrEnum):

@@ -26,12 +26,8 @@ from ray.data.datasource import Datasink
 from ray.data.datasource.datasink import WriteResult
 
 from backfill import schema as S
-from backfill.db import (
-    TRANSIENT_PG_ERRORS,
-    cached_connection,
-    drop_cached_connection,
-    with_pg_retry,
-)
+from backfill.db import TRANSIENT_PG_ERRORS, pg_error_text, pg_transaction
+from backfill.errors import FatalError
 from backfill.progress import record_block
 
 log = logging.getLogger(__name__)
@@ -96,6 +92,12 @@ class BlockOutcome:
     ok: int = 0
     failed: int = 0
     per_partition: dict[int, tuple[int, int]] = field(default_factory=dict)
+    rejected: int = 0  # rows dead-lettered because Postgres rejected them
+    rows: int = 0
+
+    @property
+    def rejected_all(self) -> bool:
+        return self.rows > 0 and self.rejected == self.rows
 
 
 def _prepare_session(conn: psycopg.Connection[Any]) -> None:
@@ -110,15 +112,6 @@ def _prepare_session(conn: psycopg.Connection[Any]) -> None:
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} "
                         "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
     conn.commit()
-
-
-def _connection(target: WriteTarget) -> psycopg.Connection[Any]:
-    return cached_connection(target.dsn, target.schema, "sink", _prepare_session,
-                             application_name="backfill-sink")
-
-
-def _drop_connection(target: WriteTarget) -> None:
-    drop_cached_connection(target.dsn, target.schema, "sink")
 
 
 def block_key(table: pa.Table) -> str:
@@ -299,24 +292,6 @@ def _write_enriched(
     )
 
 
-def failed_key(table: pa.Table) -> list[str]:
-    """Key of a failed row: its id, or for a row without one a stand-in made of its
-    timestamp and a hash of its content, the same however the rows are grouped in blocks."""
-    ids = table.column(S.ID).to_pylist()
-    if all(i is not None for i in ids):
-        return ids
-    created = table.column(S.CREATED_AT).to_pylist()
-    texts = [table.column(c).to_pylist() for c in S.TEXT_COLUMNS]
-    keys = []
-    for i, wid in enumerate(ids):
-        if wid is not None:
-            keys.append(wid)
-            continue
-        digest = hashlib.blake2b("\x1f".join(str(t[i]) for t in texts).encode(), digest_size=6)
-        keys.append(f"<no id: {S.CREATED_AT} {created[i]}, content {digest.hexdigest()}>")
-    return keys
-
-
 def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str, key: str) -> None:
     """Upsert dead letters. ``attempts`` counts blocks, so writing the same block again (a
     Ray retry, a resumed run) does not count as another attempt."""
@@ -324,7 +299,7 @@ def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str, key: 
         return
     rows = list(
         zip(
-            failed_key(failed),
+            S.record_keys(failed),
             failed.column(S.STAGE).to_pylist(),
             failed.column(S.ERROR_CLASS).to_pylist(),
             failed.column(S.ERROR_MESSAGE).to_pylist(),
@@ -380,8 +355,10 @@ def _write_rows(
 def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
     """Write one block in one transaction; retried on faults a reconnect cures."""
     key = block_key(table)
-    with_ids = table.filter(pc.is_valid(table.column(S.ID)))
-    logs = _dedupe_last(with_ids)
+    # maintenance_logs holds work orders: a row without an id or a timestamp is only a dead
+    # letter (validate/MissingId, validate/MissingTimestamp).
+    logs = _dedupe_last(table.filter(pc.and_(pc.is_valid(table.column(S.ID)),
+                                             pc.is_valid(table.column(S.CREATED_AT)))))
     status = table.column(S.STATUS)
     ok = _dedupe_last(
         table.filter(pc.and_(pc.equal(status, S.OK), pc.is_valid(table.column(S.ID))))
@@ -389,52 +366,81 @@ def write_block(table: pa.Table, target: WriteTarget) -> BlockOutcome:
     failed = table.filter(pc.not_equal(status, S.OK))
     counts = _partition_counts(table)
 
-    def transaction() -> None:
-        conn = _connection(target)
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                _write_rows(cur, logs, ok, target)
-                _write_failed(cur, failed, target.run_id, key)
-                record_block(cur, target.run_id, key, counts)
-        except TRANSIENT_PG_ERRORS:
-            _drop_connection(target)
-            raise
+    def transaction(cur: psycopg.Cursor[Any]) -> None:
+        _write_rows(cur, logs, ok, target)
+        _write_failed(cur, failed, target.run_id, key)
+        record_block(cur, target.run_id, key, counts)
 
-    with_pg_retry(transaction, f"writing a block of run {target.run_id}")
-    return BlockOutcome(ok=ok.num_rows, failed=failed.num_rows, per_partition=counts)
+    _transaction(target, transaction, f"writing a block of run {target.run_id}")
+    return BlockOutcome(ok=ok.num_rows, failed=failed.num_rows, per_partition=counts,
+                        rows=table.num_rows)
 
 
-def _as_write_failures(table: pa.Table, exc: Exception) -> pa.Table:
+def _transaction(target: WriteTarget, fn: Any, what: str) -> None:
+    pg_transaction(target.dsn, target.schema, "sink", fn, what, _prepare_session,
+                   application_name="backfill-sink")
+
+
+def write_rejected(row: pa.Table, exc: Exception, target: WriteTarget) -> BlockOutcome:
+    """A row Postgres rejects becomes a ``write`` dead letter, and nothing else of it is
+    written: the simplest write there is, not the one that just failed again. The message
+    is the error's class, SQLSTATE and constraint, never its text (which quotes the row)."""
+    failed = _as_write_failures(row, pg_error_text(exc))
+    key = block_key(row)
+    counts = _partition_counts(failed)
+
+    def transaction(cur: psycopg.Cursor[Any]) -> None:
+        _write_failed(cur, failed, target.run_id, key)
+        record_block(cur, target.run_id, key, counts)
+
+    _transaction(target, transaction, f"dead-lettering a rejected row of run {target.run_id}")
+    return BlockOutcome(ok=0, failed=1, per_partition=counts, rejected=1, rows=1)
+
+
+def _as_write_failures(table: pa.Table, message: str) -> pa.Table:
     n = table.num_rows
-    return (
-        table.set_column(table.schema.get_field_index(S.STATUS), S.STATUS, pa.array([S.FAILED] * n))
-        .set_column(table.schema.get_field_index(S.STAGE), S.STAGE, pa.array(["write"] * n))
-        .set_column(
-            table.schema.get_field_index(S.ERROR_CLASS),
-            S.ERROR_CLASS,
-            pa.array([type(exc).__name__] * n),
-        )
-        .set_column(
-            table.schema.get_field_index(S.ERROR_MESSAGE),
-            S.ERROR_MESSAGE,
-            pa.array([str(exc)[:2000]] * n),
-        )
-    )
+    for name, value in ((S.STATUS, S.FAILED), (S.STAGE, "write"),
+                        (S.ERROR_CLASS, "Rejected"), (S.ERROR_MESSAGE, message)):
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pa.array([value] * n, pa.string()))
+    return table
+
+
+# Errors that are not about the rows: a missing table, a revoked privilege, a wrong schema
+# (SQLSTATE classes 42, 28, 3D, 3F). Every row would be "rejected" by them; they stop the run.
+_SYSTEMIC_SQLSTATE_CLASSES = ("42", "28", "3D", "3F")
+# A block whose rows are all rejected with the same error, from this many rows up, is a
+# systemic fault too (e.g. a trigger that rejects every insert), not bad data.
+SYSTEMIC_REJECTED_ROWS = 16
 
 
 def write_isolating(table: pa.Table, target: WriteTarget) -> BlockOutcome:
-    """Write a block; if Postgres rejects its data, bisect to find the bad rows and write
-    them as failed records with stage ``write`` instead."""
+    """Write a block; if Postgres rejects its data, bisect to find the bad rows and
+    dead-letter them (stage ``write``) while the rest is written."""
     try:
         return write_block(table, target)
-    except (psycopg.DataError, psycopg.IntegrityError, psycopg.errors.ProgrammingError) as exc:
+    except psycopg.DatabaseError as exc:
+        if isinstance(exc, TRANSIENT_PG_ERRORS):  # retried in write_block, then FatalError
+            raise
+        state = exc.sqlstate or ""
+        if state[:2] in _SYSTEMIC_SQLSTATE_CLASSES:
+            raise FatalError(f"writing to {target.schema}: {pg_error_text(exc)}",
+                             dependency="PostgreSQL") from None
         if table.num_rows == 1:
-            log.warning("Postgres rejected work order %s: %s", table.column(S.ID)[0].as_py(), exc)
-            return write_block(_as_write_failures(table, exc), target)
+            log.warning("Postgres rejected work order %s: %s",
+                        S.record_keys(table)[0], pg_error_text(exc))
+            return write_rejected(table, exc, target)
         half = table.num_rows // 2
         a = write_isolating(table.slice(0, half), target)
         b = write_isolating(table.slice(half), target)
-        return BlockOutcome(a.ok + b.ok, a.failed + b.failed)
+        if a.ok == 0 and b.ok == 0 and a.rejected_all and b.rejected_all and (
+                table.num_rows >= SYSTEMIC_REJECTED_ROWS):
+            raise FatalError(
+                f"Postgres rejected all {table.num_rows} rows of a block ({pg_error_text(exc)})"
+                f": a constraint or trigger that no row passes?", dependency="PostgreSQL"
+            ) from None
+        return BlockOutcome(a.ok + b.ok, a.failed + b.failed,
+                            rejected=a.rejected + b.rejected, rows=a.rows + b.rows)
 
 
 class PostgresDatasink(Datasink[BlockOutcome]):

@@ -25,7 +25,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from backfill import schema as S
 from backfill.config import SnowflakeConfig
-from backfill.errors import ConfigError, FatalError, TransientError
+from backfill.errors import BackfillError, ConfigError, FatalError, TransientError, root_cause
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,8 @@ def select_list(cfg: SnowflakeConfig, available: set[str] | None = None) -> tupl
 
 @dataclass(frozen=True)
 class Partition:
-    """A slice of the source: ``lo <= timestamp < hi``. ``rows`` is the planner's count."""
+    """A slice of the source: ``lo <= timestamp < hi``, or the rows whose timestamp is NULL
+    (``null_timestamps``; a run without bounds has one). ``rows`` is the planner's count."""
 
     index: int
     lo: dt.datetime
@@ -110,6 +111,16 @@ class Partition:
     rows: int
     # Rows whose id occurs more than once in the run's range (see SnowflakeSession.duplicates)
     duplicate_rows: int = 0
+    null_timestamps: bool = False
+
+    def where(self, ts: str) -> tuple[str, tuple[Any, ...]]:
+        """The SQL condition selecting this partition's rows, and its parameters."""
+        if self.null_timestamps:
+            return f"{ts} IS NULL", ()
+        return f"{ts} >= %s AND {ts} < %s", (self.lo, self.hi)
+
+    def describe(self) -> str:
+        return "rows without a timestamp" if self.null_timestamps else f"[{self.lo}, {self.hi})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +129,7 @@ class Partition:
             "hi": self.hi.isoformat(),
             "rows": self.rows,
             "duplicate_rows": self.duplicate_rows,
+            "null_timestamps": self.null_timestamps,
         }
 
     @classmethod
@@ -128,6 +140,7 @@ class Partition:
             dt.datetime.fromisoformat(d["hi"]),
             d["rows"],
             d.get("duplicate_rows", 0),
+            d.get("null_timestamps", False),
         )
 
 
@@ -144,6 +157,14 @@ class Planner:
     def __init__(self, cfg: SnowflakeConfig, conn: Any) -> None:
         self.cfg = cfg
         self.conn = conn
+
+    def null_timestamp_rows(self) -> int:
+        """Rows whose timestamp is NULL: they lie in no time range."""
+        ts = self.cfg.timestamp_column
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT COUNT(*) FROM {self.cfg.table} WHERE {ts} IS NULL")
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime] | None:
         ts = self.cfg.timestamp_column
@@ -217,6 +238,19 @@ def _id_text(value: Any) -> str:
     return str(value)
 
 
+def id_hash_sql(expr: str) -> str:
+    """SQL of an id's hash, the same number in Snowflake and Postgres: the first 28 bits of
+    the MD5 of its text. Spelled digit by digit with POSITION because neither hex parsing
+    (Snowflake's TO_NUMBER 'XXXX', Postgres's bit casts) is common to both dialects (nor to
+    fakesnow). Summed over a partition it is a hash of the id set that ignores order; 28
+    bits keep the sum exact in a double (which some drivers return) up to 33M ids."""
+    digits = "'0123456789abcdef'"
+    return "(" + " + ".join(
+        f"(POSITION(SUBSTR(MD5({expr}), {i + 1}, 1) IN {digits}) - 1) * {16 ** (6 - i)}"
+        for i in range(7)
+    ) + ")"
+
+
 def _naive(value: Any) -> dt.datetime:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
@@ -261,17 +295,26 @@ class SnowflakeSession:
 
     def plan(
         self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int, unit: str
-    ) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
-        """Resolve open bounds from the table and plan ``[start, end)``."""
+    ) -> tuple[dt.datetime, dt.datetime, list[Partition], int]:
+        """Resolve open bounds from the table and plan ``[start, end)``; also count the rows
+        whose timestamp is NULL. A run without bounds covers the whole table, so those rows
+        get a partition of their own; a run with bounds reports how many it leaves out."""
         self._ensure()
         planner = Planner(self.cfg, self.conn)
+        null_rows = planner.null_timestamp_rows()
+        whole_table = start is None and end is None
+        parts: list[Partition] = []
         if start is None or end is None:
             bounds = planner.bounds()
             if bounds is None:
-                lo = hi = start or end or dt.datetime(1970, 1, 1)
-                return lo, hi, []
-            start, end = start or bounds[0], end or bounds[1]
-        return start, end, planner.plan(start, end, target_rows, unit)
+                start = end = start or end or dt.datetime(1970, 1, 1)
+            else:
+                start, end = start or bounds[0], end or bounds[1]
+        if start < end:
+            parts = planner.plan(start, end, target_rows, unit)
+        if whole_table and null_rows:
+            parts.append(Partition(len(parts), end, end, null_rows, null_timestamps=True))
+        return start, end, parts, null_rows
 
     def duplicates(
         self, start: dt.datetime, end: dt.datetime, parts: list[Partition]
@@ -292,11 +335,39 @@ class SnowflakeSession:
         for _, when in rows:
             when = _naive(when)
             for p in parts:
-                if p.lo <= when < p.hi:
+                if not p.null_timestamps and p.lo <= when < p.hi:
                     counts[p.index] += 1
                     break
         ids = sorted({_id_text(r[0]) for r in rows})
         return ids, [replace(p, duplicate_rows=c) for p, c in zip(parts, counts, strict=True)]
+
+    def partition_batches(self, part: Partition) -> list[Any]:
+        cond, params = part.where(self.cfg.timestamp_column)
+        return self._query(f"SELECT {self.columns} FROM {self.cfg.table} WHERE {cond}", params,
+                           part.describe())
+
+    def partition_digest(self, part: Partition) -> tuple[int, int, int]:
+        """(distinct ids, sum of their ``id_hash``, rows without an id) of a partition, in
+        one query on Snowflake: what ``backfill verify`` compares with Postgres."""
+        cond, params = part.where(self.cfg.timestamp_column)
+        wid, table = f"TO_VARCHAR({self.cfg.id_column})", self.cfg.table
+        sql = (f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT {wid} AS K FROM {table} WHERE "
+               f"{cond} AND {self.cfg.id_column} IS NOT NULL) A), (SELECT COALESCE(SUM("
+               f"{id_hash_sql('K')}), 0) FROM (SELECT DISTINCT {wid} AS K FROM {table} WHERE "
+               f"{cond} AND {self.cfg.id_column} IS NOT NULL) B), (SELECT COUNT(*) FROM {table} "
+               f"WHERE {cond} AND {self.cfg.id_column} IS NULL)")
+        batches = self._query(sql, params * 3, part.describe())
+        row = batches[0].to_arrow().to_pylist()[0] if batches else {}
+        values = list(row.values())
+        return int(values[0] or 0), int(values[1] or 0), int(values[2] or 0)
+
+    def partition_ids(self, part: Partition) -> list[str]:
+        """The distinct ids of a partition (for the partitions ``verify`` found to differ)."""
+        cond, params = part.where(self.cfg.timestamp_column)
+        batches = self._query(
+            f"SELECT DISTINCT {self.cfg.id_column} AS K FROM {self.cfg.table} WHERE {cond} "
+            f"AND {self.cfg.id_column} IS NOT NULL", params, part.describe())
+        return [_id_text(v) for b in batches for v in b.to_arrow().column(0).to_pylist()]
 
     @retry(
         retry=retry_if_exception_type(TransientError),
@@ -304,39 +375,45 @@ class SnowflakeSession:
         wait=wait_exponential_jitter(multiplier=1, max=30),
         reraise=True,
     )
-    def partition_batches(self, lo: dt.datetime, hi: dt.datetime) -> list[Any]:
+    def _query(self, sql: str, params: tuple[Any, ...], what: str) -> list[Any]:
         import snowflake.connector
 
         self._ensure()
-        ts = self.cfg.timestamp_column
         try:
             cur = self.conn.cursor()
-            cur.execute(
-                f"SELECT {self.columns} FROM {self.cfg.table} WHERE {ts} >= %s AND {ts} < %s",
-                (lo, hi),
-            )
+            cur.execute(sql, params)
             return list(cur.get_result_batches() or [])
         except snowflake.connector.errors.ProgrammingError as exc:
-            raise FatalError(
-                f"query for [{lo}, {hi}) failed: {exc}", dependency="Snowflake"
-            ) from exc
+            raise FatalError(f"query for {what} failed: {exc}", dependency="Snowflake") from exc
         except snowflake.connector.errors.DatabaseError as exc:
             # Dropped sessions, network faults, warehouse hiccups: a retry may cure them.
             if self.conn.is_closed():
                 self.conn = None
-            raise TransientError(f"Snowflake query for [{lo}, {hi}) failed: {exc}") from exc
+            raise TransientError(f"Snowflake query for {what} failed: {exc}") from exc
 
     def rows_by_ids(self, ids: list[str]) -> list[Any]:
         """Result batches of the given ids (``retry-failed``)."""
         self._ensure()
-        cur = self.conn.cursor()
         placeholders = ", ".join(["%s"] * len(ids))
-        cur.execute(
+        return self._query(
             f"SELECT {self.columns} FROM {self.cfg.table} "
             f"WHERE {self.cfg.id_column} IN ({placeholders})",
-            ids,
+            tuple(ids), f"{len(ids)} ids",
         )
-        return list(cur.get_result_batches() or [])
+
+
+def session_call(method: Any, *args: Any) -> Any:
+    """Call a ``SnowflakeSession`` method and wait: our errors come out as themselves, any
+    other as a FatalError naming Snowflake."""
+    from ray.exceptions import RayError
+
+    try:
+        return ray.get(method.remote(*args))
+    except RayError as exc:
+        root = root_cause(exc)
+        if isinstance(root, BackfillError):
+            raise root from exc
+        raise FatalError(f"{type(root).__name__}: {root}", dependency="Snowflake") from exc
 
 
 def normalize(table: pa.Table, partition: int) -> pa.Table:
@@ -383,15 +460,43 @@ def _parse_timestamps(col: pa.Array | pa.ChunkedArray) -> pa.Array:
         return pa.array(values, pa.timestamp("us"))
 
 
-def _read_partition(session: Any, part: Partition, block_rows: int) -> Iterator[pa.Table]:
-    """Yield the partition in blocks of ``block_rows``.
+@dataclass(frozen=True)
+class ReadLedger:
+    """Where a read task records what it read (``progress.record_read``): a partition is
+    done when every record it read is committed, whatever the planner counted."""
+
+    dsn: str
+    schema: str
+    run_id: str
+    duplicate_ids: frozenset[str] = frozenset()
+
+    def record(self, part: Partition, rows: int, keys: set[str]) -> None:
+        from backfill.db import pg_transaction
+        from backfill.progress import record_read
+
+        dups = len(keys & self.duplicate_ids)
+        pg_transaction(self.dsn, self.schema, "ledger",
+                       lambda cur: record_read(cur, self.run_id, part.index, rows, len(keys),
+                                               dups),
+                       f"recording the read of partition {part.index}")
+
+
+def _read_partition(session: Any, part: Partition, block_rows: int,
+                    ledger: ReadLedger | None) -> Iterator[pa.Table]:
+    """Yield the partition in blocks of ``block_rows``, then record what was read.
 
     Small blocks matter: a map task's output block is as large as its input block, so the
     sink's unit of commit (and what a crash can lose) would otherwise be a whole result
     chunk; and progress would move in jumps of that size.
     """
-    yield from _blocks(ray.get(session.partition_batches.remote(part.lo, part.hi)),
-                       part.index, block_rows)
+    rows, keys = 0, set()
+    for block in _blocks(ray.get(session.partition_batches.remote(part)), part.index,
+                         block_rows):
+        rows += block.num_rows
+        keys.update(S.record_keys(block))
+        yield block
+    if ledger is not None:
+        ledger.record(part, rows, keys)
 
 
 def _blocks(batches: list[Any], partition: int, block_rows: int) -> Iterator[pa.Table]:
@@ -422,10 +527,11 @@ class SnowflakeDatasource(Datasource):
     execution by Ray Data, so it only builds closures; the query runs inside the task."""
 
     def __init__(self, session: Any, partitions: list[Partition] | list[IdChunk],
-                 block_rows: int) -> None:
+                 block_rows: int, ledger: ReadLedger | None = None) -> None:
         self.session = session
         self.partitions = partitions
         self.block_rows = block_rows
+        self.ledger = ledger
 
     def estimate_inmemory_data_size(self) -> int | None:
         return sum(p.rows for p in self.partitions) * 2_000
@@ -438,14 +544,15 @@ class SnowflakeDatasource(Datasource):
             meta = BlockMetadata(
                 num_rows=part.rows, size_bytes=part.rows * 2_000, input_files=None, exec_stats=None
             )
-            session, block_rows = self.session, self.block_rows
+            session, block_rows, ledger = self.session, self.block_rows, self.ledger
 
             def read(part: Partition | IdChunk = part, session: Any = session,
-                     block_rows: int = block_rows) -> Iterator[pa.Table]:
+                     block_rows: int = block_rows,
+                     ledger: ReadLedger | None = ledger) -> Iterator[pa.Table]:
                 if isinstance(part, IdChunk):
                     yield from _read_ids(session, part, block_rows)
                 else:
-                    yield from _read_partition(session, part, block_rows)
+                    yield from _read_partition(session, part, block_rows, ledger)
 
             tasks.append(ReadTask(read, meta, schema=None))
         return tasks

@@ -1,0 +1,93 @@
+"""One driver per run: a Postgres advisory lock held on a connection of its own.
+
+Postgres releases a session's advisory locks when its connection ends, so a driver that
+dies (SIGKILL, a lost node) gives its runs up by itself: there is no lock file to clean up
+and no lease to expire. The holder is named from ``pg_stat_activity`` (its
+``application_name`` carries host and pid, ``backend_start`` says since when).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+from types import TracebackType
+from typing import Any, TextIO
+
+import psycopg
+
+from backfill.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# The first key of the two-key form of the lock names what is locked; the second, the run.
+_NAMESPACE = "backfill-run"
+WAIT_POLL_SECONDS = 2.0
+
+
+class RunLock:
+    """``with RunLock(dsn, schema, run_id):`` holds the run for this process, or raises
+    ``ConfigError`` (exit 2) naming the driver that holds it; ``wait=True`` waits for it."""
+
+    def __init__(self, dsn: str, schema: str, run_id: str, wait: bool = False,
+                 out: TextIO = sys.stderr) -> None:
+        self.dsn, self.key, self.run_id, self.wait, self.out = (
+            dsn, f"{schema}:{run_id}", run_id, wait, out)
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def __enter__(self) -> RunLock:
+        me = f"backfill-driver {socket.gethostname()} pid {os.getpid()}"
+        self.conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=15,
+                                    application_name=me[:63])
+        told = False
+        while not self._try():
+            holder = self.holder()
+            if not self.wait:
+                self.release()
+                raise ConfigError(
+                    f"run {self.run_id} is being processed by another driver ({holder}); "
+                    "wait for it to finish, stop it, or add --wait to start when it ends"
+                )
+            if not told:
+                print(f"run {self.run_id} is held by {holder}; waiting for it (--wait)",
+                      file=self.out, flush=True)
+                told = True
+            time.sleep(WAIT_POLL_SECONDS)
+        return self
+
+    def _try(self) -> bool:
+        assert self.conn is not None
+        row = self.conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", (_NAMESPACE, self.key)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def holder(self) -> str:
+        """Who holds the run: host, pid and since when, as its connection says."""
+        assert self.conn is not None
+        row = self.conn.execute(
+            "SELECT a.application_name, a.client_addr, a.backend_start, a.pid "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.classid = hashtext(%s)::oid AND l.objid = hashtext(%s)::oid",
+            (_NAMESPACE, self.key),
+        ).fetchone()
+        if row is None:
+            return "a driver that has just let go"
+        name, addr, since, pid = row
+        where = f" from {addr}" if addr else ""
+        return f"{name or 'unknown'}{where}, since {since:%Y-%m-%d %H:%M:%S %Z}".strip()
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()  # ends the session, and so the lock
+            except psycopg.Error as exc:  # already broken: the lock went with it
+                log.debug("closing the run lock's connection: %s", type(exc).__name__)
+            self.conn = None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()

@@ -3,8 +3,10 @@ key and indexes. The DDL (``db.ddl``) and the sink's binary COPY types are deriv
 
 The source columns of ``maintenance_logs`` come from ``schema.SOURCE_SCHEMA`` and the
 per-field columns of ``ai_extracted_data`` from the ``schema.Extraction`` model, so a new
-source column or extraction field is one edit. Column order is the order in existing
-databases (CONTRACT.md): new columns go at the end of their group, never in between.
+source column or extraction field is one edit. The order of the columns existing databases
+have must stay (tests/test_tables.py pins it). A new column lands at the end of its group in
+a new database, at the end of the table in an older one (the ALTER): the sink does not mind,
+since every COPY and INSERT names its columns.
 """
 
 from __future__ import annotations

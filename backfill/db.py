@@ -19,6 +19,7 @@ from tenacity import (
 
 from backfill.config import Config
 from backfill.errors import FatalError
+from backfill.tables import TABLES
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -137,87 +138,15 @@ def with_pg_retry(fn: Callable[[], T], what: str, attempts: int = 6) -> T:
 
 
 def ddl(schema: str, dimensions: int) -> list[sql.Composed]:
-    s = sql.Identifier(schema)
+    """Statements that create (or bring up to date) the schema, tables and indexes declared
+    in ``tables``; every one is safe to run again."""
     statements = [
-        "CREATE EXTENSION IF NOT EXISTS vector",
-        "CREATE SCHEMA IF NOT EXISTS {s}",
-        """CREATE TABLE IF NOT EXISTS {s}.maintenance_logs (
-            work_order_id text PRIMARY KEY,
-            created_at timestamp NOT NULL,
-            updated_at timestamp,
-            facility_id text, department text, equipment_id text, equipment_type text,
-            manufacturer text, model text, work_type text, priority text, status text,
-            problem_description text, technician_notes text, resolution text,
-            labor_hours double precision,
-            run_id text NOT NULL,
-            partition_id integer,
-            loaded_at timestamptz NOT NULL DEFAULT now())""",
-        "CREATE INDEX IF NOT EXISTS maintenance_logs_run_idx ON {s}.maintenance_logs (run_id)",
-        "CREATE INDEX IF NOT EXISTS maintenance_logs_created_idx"
-        " ON {s}.maintenance_logs (created_at)",
-        """CREATE TABLE IF NOT EXISTS {s}.ai_extracted_data (
-            work_order_id text PRIMARY KEY,
-            equipment_category text NOT NULL,
-            failure_mode text NOT NULL,
-            root_cause text,
-            actions_taken jsonb NOT NULL,
-            parts_replaced jsonb NOT NULL,
-            severity text NOT NULL,
-            patient_safety_impact text NOT NULL,
-            follow_up_needed boolean NOT NULL,
-            summary text NOT NULL,
-            confidence real NOT NULL,
-            extraction jsonb NOT NULL,
-            warnings jsonb NOT NULL DEFAULT '[]',
-            input_truncated boolean NOT NULL DEFAULT false,
-            model text NOT NULL,
-            prompt_version text NOT NULL,
-            input_tokens integer,
-            output_tokens integer,
-            run_id text NOT NULL,
-            extracted_at timestamptz NOT NULL DEFAULT now())""",
-        "CREATE INDEX IF NOT EXISTS ai_extracted_failure_idx"
-        " ON {s}.ai_extracted_data (failure_mode)",
-        f"""CREATE TABLE IF NOT EXISTS {{s}}.semantic_embeddings (
-            work_order_id text NOT NULL,
-            model text NOT NULL,
-            embedding vector({int(dimensions)}) NOT NULL,
-            document text NOT NULL,
-            run_id text NOT NULL,
-            embedded_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (work_order_id, model))""",
-        """CREATE TABLE IF NOT EXISTS {s}.failed_records (
-            run_id text NOT NULL,
-            work_order_id text NOT NULL,
-            stage text NOT NULL,
-            error_class text NOT NULL,
-            error_message text NOT NULL,
-            attempts integer NOT NULL DEFAULT 1,
-            partition_id integer,
-            first_seen_at timestamptz NOT NULL DEFAULT now(),
-            last_seen_at timestamptz NOT NULL DEFAULT now(),
-            resolved_at timestamptz,
-            last_block text,
-            PRIMARY KEY (run_id, work_order_id))""",
-        """CREATE INDEX IF NOT EXISTS failed_records_open_idx ON {s}.failed_records (run_id)
-            WHERE resolved_at IS NULL""",
-        # One table for a run, its partitions and its written blocks (kind = run | partition |
-        # block); item is '' for the run row, the partition index, or partition/block-key.
-        """CREATE TABLE IF NOT EXISTS {s}.etl_metadata (
-            run_id text NOT NULL,
-            kind text NOT NULL,
-            item text NOT NULL,
-            state text NOT NULL,
-            partition_id integer,
-            rows_expected bigint,
-            rows_ok bigint NOT NULL DEFAULT 0,
-            rows_failed bigint NOT NULL DEFAULT 0,
-            info jsonb NOT NULL DEFAULT '{{}}',
-            created_at timestamptz NOT NULL DEFAULT now(),
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (run_id, kind, item))""",
+        sql.SQL("CREATE EXTENSION IF NOT EXISTS vector").format(),
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)),
     ]
-    return [sql.SQL(stmt).format(s=s) for stmt in statements]
+    for table in TABLES:
+        statements += table.ddl(schema, dimensions)
+    return statements
 
 
 def ensure_schema(dsn: str, schema: str, dimensions: int) -> None:

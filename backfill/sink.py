@@ -26,54 +26,23 @@ from ray.data.datasource import Datasink
 from ray.data.datasource.datasink import WriteResult
 
 from backfill import schema as S
+from backfill import tables as T
 from backfill.db import TRANSIENT_PG_ERRORS, pg_error_text, pg_transaction
 from backfill.errors import FatalError
 from backfill.progress import record_block
 
 log = logging.getLogger(__name__)
 
-LOG_COLUMNS = [c.lower() for c in S.CANONICAL_COLUMNS]
-LOG_TYPES = ["text", "timestamp", "timestamp", *["text"] * 12, "float8"]
+# The columns each row carries, in table order (tables.py declares them); the write
+# functions add run_id (and partition_id) themselves.
+LOG_COLUMNS = list(T.SOURCE_COLUMNS)
+LOG_TYPES = T.MAINTENANCE_LOGS.copy_types(LOG_COLUMNS)
 EXTRACT_COLUMNS = [
     "work_order_id",
-    "equipment_category",
-    "failure_mode",
-    "root_cause",
-    "actions_taken",
-    "parts_replaced",
-    "severity",
-    "patient_safety_impact",
-    "follow_up_needed",
-    "summary",
-    "confidence",
-    "extraction",
-    "warnings",
-    "input_truncated",
-    "model",
-    "prompt_version",
-    "input_tokens",
-    "output_tokens",
+    *T.EXTRACTION_FIELDS,
+    *(c.name for c in T.EXTRACTION_BOOKKEEPING),
 ]
-EXTRACT_TYPES = [
-    "text",
-    "text",
-    "text",
-    "text",
-    "jsonb",
-    "jsonb",
-    "text",
-    "text",
-    "bool",
-    "text",
-    "float4",
-    "jsonb",
-    "jsonb",
-    "bool",
-    "text",
-    "text",
-    "int4",
-    "int4",
-]
+EXTRACT_TYPES = T.AI_EXTRACTED_DATA.copy_types(EXTRACT_COLUMNS)
 
 
 @dataclass
@@ -232,16 +201,7 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
         yield (
             # jsonb columns take Python objects: psycopg serialises them itself.
             wid,
-            ex["equipment_category"],
-            ex["failure_mode"],
-            ex["root_cause"],
-            ex["actions_taken"],
-            ex["parts_replaced"],
-            ex["severity"],
-            ex["patient_safety_impact"],
-            ex["follow_up_needed"],
-            ex["summary"],
-            ex["confidence"],
+            *(ex[name] for name in T.EXTRACTION_FIELDS),
             ex,
             doc.get("warnings", []),
             bool(trunc),

@@ -172,8 +172,9 @@ def classify(exc: Exception, stage: str, cfg: ModelEndpointConfig) -> BackfillEr
     code, param, message = _error_fields(exc)
     what = f"HTTP {status} {code or type(exc).__name__}" + (f" (param {param})" if param else "")
     if is_systemic(status, code, param, message):
+        said = message[:300].rstrip(". ")
         return SystemicError(
-            f"{what}: {message[:300]}. Check {config_keys(stage, status, param)}.",
+            f"{what}: {said}. Check {config_keys(stage, status, param)}.",
             dependency=dependency_name(cfg, stage),
         )
     if code == "content_filter":

@@ -1,7 +1,8 @@
 """Stage 4 (async actor pool): embeddings of the scrubbed documents, batched per request.
 
-A request the API rejects is retried input by input, so that one bad input fails only its
-own record.
+A batch the API rejects is bisected, one half after the other, so that one bad input fails
+only its own record at the cost of about 2*log2(batch) requests (17 for 256), not one
+request per input.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import binascii
 from typing import Any
 
 import numpy as np
-import openai
 import pyarrow as pa
 
 from backfill import schema as S
 from backfill.config import EmbeddingConfig
-from backfill.errors import FatalError, RecordError, TransientError
-from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE, apply_outcomes
-from backfill.openai_client import Deployment, classify, quiet_unclosed_sessions
+from backfill.errors import RecordError, SystemicError, TransientError
+from backfill.openai_client import Deployment, quiet_unclosed_sessions
+from backfill.outcomes import Breaker, apply_outcomes
 
 
 def _vector(embedding: str | list[float]) -> np.ndarray:
@@ -35,10 +35,11 @@ class Embedder:
 
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1) -> None:
         self.cfg = cfg
-        self.api = Deployment(cfg, quota, actors)
-        self.unavailable_streak = 0
+        self.api = Deployment(cfg, quota, actors, "embed")
+        self.breaker = Breaker(self.api)
 
-    async def _embed(self, texts: list[str]) -> list[np.ndarray]:
+    async def embed(self, texts: list[str]) -> list[np.ndarray]:
+        """One embeddings request for ``texts``, the body every request of the job sends."""
         estimate = self.api.tokens(texts)
         body = {
             "model": self.cfg.deployment,
@@ -46,17 +47,7 @@ class Embedder:
             "dimensions": self.cfg.dimensions,
             "encoding_format": "base64",
         }
-        try:
-            raw = await self.api.post("/embeddings", body, estimate)
-        except openai.OpenAIError as exc:
-            err = classify(exc, "embed")
-            if isinstance(err, openai.OpenAIError):
-                raise FatalError(
-                    f"{type(exc).__name__}: {exc}. Check embedding.endpoint, "
-                    "embedding.api_key and embedding.deployment.",
-                    dependency="Embedding API",
-                ) from exc
-            raise err from exc
+        raw = await self.api.post("/embeddings", body, estimate)
         try:
             answer = raw.json()
             data = sorted(answer["data"], key=lambda d: d["index"])
@@ -74,31 +65,32 @@ class Embedder:
             self.api.correct(estimate, int(usage["total_tokens"]))
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
-                raise RecordError(
-                    "embed",
-                    "WrongDimensions",
-                    f"got {v.shape[0]} dimensions, expected {self.cfg.dimensions}",
+                # Every vector of this deployment will have that size: the config's fault.
+                raise SystemicError(
+                    f"answered vectors of {v.shape[0]} dimensions, embedding.dimensions is "
+                    f"{self.cfg.dimensions}. Check embedding.dimensions and "
+                    "embedding.deployment (a model that ignores 'dimensions'?).",
+                    dependency=self.api.name,
                 )
         return vectors
 
     async def _embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
         try:
-            vectors: list[np.ndarray | Exception] = list(await self._embed(texts))
-            self.unavailable_streak = 0
-            return vectors
+            vectors: list[np.ndarray | Exception] = list(await self.embed(texts))
+        except TransientError as exc:
+            self.breaker.failed(exc)  # one request, however many inputs
+            return [exc] * len(texts)
         except RecordError as exc:
             if len(texts) == 1:
+                self.breaker.failed(exc, texts[0])
                 return [exc]
-        except TransientError as exc:
-            self.unavailable_streak += 1
-            if self.unavailable_streak >= MAX_CONSECUTIVE_UNAVAILABLE:
-                raise FatalError(
-                    str(exc), dependency=f"embedding deployment {self.cfg.deployment!r}"
-                ) from exc
-            return [exc] * len(texts)
-        # The request was rejected as a whole: find the input(s) at fault.
-        results = await asyncio.gather(*(self._embed_chunk([t]) for t in texts))
-        return [r[0] for r in results]
+            # Rejected as a whole: bisect to the input(s) at fault. Halves one after the
+            # other, so that a deployment rejecting everything trips the breaker after a
+            # few requests instead of the whole tree's in flight at once.
+            half = len(texts) // 2
+            return await self._embed_chunk(texts[:half]) + await self._embed_chunk(texts[half:])
+        self.breaker.passed()
+        return vectors
 
     async def __call__(self, table: pa.Table) -> pa.Table:
         quiet_unclosed_sessions()

@@ -4,6 +4,8 @@
 - ``RecordError``: this record cannot be processed; it goes to ``failed_records`` and the
   job goes on.
 - ``FatalError`` / ``ConfigError``: stop the job with a message an operator can act on.
+  ``SystemicError`` is the fatal kind an API answer proves at once: the deployment does not
+  exist, refuses our key, or rejects the shape of every request we send.
 
 Exceptions cross process boundaries on Ray, so each one pickles with its arguments
 (``__reduce__``), and library exceptions are converted where they enter our code.
@@ -56,6 +58,11 @@ class FatalError(BackfillError):
         return text
 
 
+class SystemicError(FatalError):
+    """The deployment, not the record, is wrong (404 deployment, 401/403, a parameter or
+    value it does not take, vectors of another size): no record would succeed, stop now."""
+
+
 class TransientError(BackfillError):
     """Retry it: the same call may succeed later."""
 
@@ -71,6 +78,19 @@ class RecordError(BackfillError):
 
     def __str__(self) -> str:
         return f"{self.stage}/{self.error_class}: {self.message}"
+
+
+class RejectedRequest(RecordError):
+    """The API rejected a request carrying this record (a 4xx that is not systemic by its
+    code). ``code`` and ``param`` are the API's; the breaker compares them across records."""
+
+    def __init__(
+        self, stage: str, error_class: str, message: str, code: str = "", param: str = ""
+    ) -> None:
+        super().__init__(stage, error_class, message)
+        self._args = (stage, error_class, message, code, param)
+        self.code = code
+        self.param = param
 
 
 def root_cause(exc: BaseException) -> BaseException:

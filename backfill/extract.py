@@ -12,15 +12,15 @@ import json
 import re
 from typing import Any
 
-import openai
 import pyarrow as pa
 from openai.lib._pydantic import to_strict_json_schema  # the schema `parse()` sends
 from pydantic import ValidationError
 
 from backfill import schema as S
 from backfill.config import LLMConfig
-from backfill.errors import FatalError, RecordError, TransientError
-from backfill.openai_client import Deployment, classify, quiet_unclosed_sessions
+from backfill.errors import RecordError, TransientError
+from backfill.openai_client import Deployment, quiet_unclosed_sessions
+from backfill.outcomes import Breaker, apply_outcomes
 
 RESPONSE_FORMAT = {
     "type": "json_schema",
@@ -30,10 +30,6 @@ RESPONSE_FORMAT = {
         "schema": to_strict_json_schema(S.Extraction),
     },
 }
-# After this many records in a row fail with a transient error that outlived the client's
-# retries, the API is down rather than flaky: stop the job so it can be resumed later,
-# instead of dead-lettering the rest of the backfill.
-MAX_CONSECUTIVE_UNAVAILABLE = 25
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -53,11 +49,11 @@ class Extractor:
 
     def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1) -> None:
         self.cfg = cfg
-        self.api = Deployment(cfg, quota, actors)
+        self.api = Deployment(cfg, quota, actors, "extract")
         self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
         # The strict schema and the system prompt travel with every request: counted once.
         self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), S.SYSTEM_PROMPT])
-        self.unavailable_streak = 0
+        self.breaker = Breaker(self.api)
 
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         # messages[0] is the system prompt, counted in fixed_tokens
@@ -70,10 +66,7 @@ class Extractor:
             "temperature": self.cfg.temperature,
             "max_tokens": self.cfg.max_output_tokens,
         }
-        try:
-            raw = await self.api.post("/chat/completions", body, estimate)
-        except openai.OpenAIError as exc:
-            raise classify(exc, "extract") from exc
+        raw = await self.api.post("/chat/completions", body, estimate)
         try:
             answer = raw.json()
             choice = answer["choices"][0]
@@ -135,28 +128,13 @@ class Extractor:
         return json.dumps(doc), tin, tout
 
     async def _guarded(self, document: str) -> tuple[str, int, int] | Exception:
+        """One record's outcome; a SystemicError (from the API or the breaker) stops the job."""
         try:
             result = await self.extract_one(document)
         except (RecordError, TransientError) as exc:
-            if isinstance(exc, TransientError):
-                self.unavailable_streak += 1
-                if self.unavailable_streak >= MAX_CONSECUTIVE_UNAVAILABLE:
-                    raise FatalError(
-                        f"{self.unavailable_streak} requests in a row failed after "
-                        f"{self.cfg.max_retries} retries each; last: {exc}",
-                        dependency=f"LLM deployment {self.cfg.deployment!r}",
-                    ) from exc
+            self.breaker.failed(exc, document)
             return exc
-        except (
-            openai.AuthenticationError,
-            openai.PermissionDeniedError,
-            openai.NotFoundError,
-        ) as exc:
-            raise FatalError(
-                f"{type(exc).__name__}: {exc}. Check llm.endpoint, llm.api_key and llm.deployment.",
-                dependency="LLM",
-            ) from exc
-        self.unavailable_streak = 0
+        self.breaker.passed()
         return result
 
     async def __call__(self, table: pa.Table) -> pa.Table:
@@ -175,54 +153,6 @@ class Extractor:
                 S.TOKENS_OUT: pa.int32(),
             },
         )
-
-
-def apply_outcomes(
-    table: pa.Table, rows: list[int], results: list[Any], new_columns: dict[str, pa.DataType]
-) -> pa.Table:
-    """Add a stage's result columns; turn its exceptions into failed-row outcomes."""
-    n = table.num_rows
-    values: dict[str, list[Any]] = {name: [None] * n for name in new_columns}
-    status = table.column(S.STATUS).to_pylist()
-    stage = table.column(S.STAGE).to_pylist()
-    err_class = table.column(S.ERROR_CLASS).to_pylist()
-    err_msg = table.column(S.ERROR_MESSAGE).to_pylist()
-    for i, result in zip(rows, results, strict=True):
-        if isinstance(result, Exception):
-            status[i] = S.FAILED
-            if isinstance(result, RecordError):
-                stage[i], err_class[i], err_msg[i] = (
-                    result.stage,
-                    result.error_class,
-                    result.message,
-                )
-            else:
-                stage[i] = _stage_of(new_columns)
-                err_class[i] = (
-                    "Unavailable" if isinstance(result, TransientError) else type(result).__name__
-                )
-                err_msg[i] = str(result)[:2000]
-            continue
-        if not isinstance(result, tuple):
-            result = (result,)
-        for name, value in zip(new_columns, result, strict=True):
-            values[name][i] = value
-    for name, column in (
-        (S.STATUS, status),
-        (S.STAGE, stage),
-        (S.ERROR_CLASS, err_class),
-        (S.ERROR_MESSAGE, err_msg),
-    ):
-        table = table.set_column(
-            table.schema.get_field_index(name), name, pa.array(column, pa.string())
-        )
-    for name, dtype in new_columns.items():
-        table = table.append_column(name, pa.array(values[name], dtype))
-    return table
-
-
-def _stage_of(new_columns: dict[str, pa.DataType]) -> str:
-    return "embed" if S.EMBEDDING in new_columns else "extract"
 
 
 def _short_errors(exc: ValidationError) -> str:

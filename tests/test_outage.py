@@ -11,7 +11,7 @@ import pytest
 
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.errors import EXIT_FATAL, EXIT_OK, FatalError
-from backfill.extract import MAX_CONSECUTIVE_UNAVAILABLE
+from backfill.outcomes import MAX_CONSECUTIVE_UNAVAILABLE
 from backfill.runner import RunRequest, execute
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,10 @@ A small ``aiohttp.web`` server that answers chat completions (including strict
 ``json_schema`` structured outputs) and embeddings deterministically, and injects
 the faults a real Azure OpenAI deployment produces: latency, 429 rate limiting
 (per deployment, with ``retry-after``), 500/503, malformed JSON, refusals and
-content-filter 400s.
+content-filter 400s; and the errors of a misconfigured deployment: 404
+``DeploymentNotFound`` for an unknown deployment, 400 ``unsupported_parameter`` for a body
+parameter the model refuses (also from the Nth request on, as a deployment changed mid-run),
+400 ``invalid_value`` for too many ``dimensions``, or vectors of the wrong size.
 
 Run it::
 
@@ -91,6 +94,16 @@ class SimConfig:
     malformed_rate: float = 0.0  # chat only
     refusal_rate: float = 0.0  # chat only
     content_filter_rate: float = 0.0  # chat only
+    # Known deployment (model) names; another name gets Azure's 404. Empty: accept any.
+    deployments: list[str] = dataclasses.field(default_factory=list)
+    # Body parameters chat requests may not carry (400 unsupported_parameter), as a
+    # reasoning model refuses max_tokens and an old API version response_format.
+    reject_params: list[str] = dataclasses.field(default_factory=list)
+    max_dimensions: int = 0  # embeddings: larger 'dimensions' get a 400; 0 = off
+    ignore_dimensions: int = 0  # embeddings: vectors of this size whatever was asked; 0 = off
+    # After this many successful chat requests every chat request gets a 400
+    # unsupported_parameter (a deployment changed mid-run); 0 = off.
+    bad_request_after: int = 0
 
     def update(self, values: dict[str, Any]) -> None:
         """Validate and apply ``values``; raises ``ValueError`` without changing anything."""
@@ -98,6 +111,13 @@ class SimConfig:
         for key, raw in values.items():
             if key not in CONFIG_FIELDS:
                 raise ValueError(f"unknown config key {key!r}; known: {sorted(CONFIG_FIELDS)}")
+            if key in LIST_FIELDS:
+                if isinstance(raw, str):
+                    raw = [v for v in raw.split(",") if v]
+                if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+                    raise ValueError(f"{key} must be a list of strings, got {raw!r}")
+                clean[key] = list(raw)
+                continue
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 raise ValueError(f"{key} must be a number, got {raw!r}")
             if not math.isfinite(raw) or raw < 0:
@@ -106,7 +126,9 @@ class SimConfig:
                 if raw > 1:
                     raise ValueError(f"{key} must be within [0, 1], got {raw!r}")
                 clean[key] = float(raw)
-            elif key in ("rpm", "tpm"):
+            elif key in INT_FIELDS:
+                if raw != int(raw):
+                    raise ValueError(f"{key} must be an integer, got {raw!r}")
                 clean[key] = int(raw)
             else:
                 clean[key] = float(raw)
@@ -118,6 +140,8 @@ class SimConfig:
 
 
 CONFIG_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimConfig))
+LIST_FIELDS = frozenset({"deployments", "reject_params"})
+INT_FIELDS = frozenset({"rpm", "tpm", "max_dimensions", "ignore_dimensions", "bad_request_after"})
 DEFAULT_CONFIG: dict[str, Any] = SimConfig().as_dict()
 
 
@@ -707,6 +731,34 @@ class Simulator:
             return json.dumps(value, ensure_ascii=False)
         return "Simulated response: " + " ".join(ctx.words[:30])
 
+    def _unknown_deployment(self, model: str) -> tuple[int, dict] | None:
+        known = self.config.deployments
+        if not known or model in known:
+            return None
+        return 404, _error_body(
+            "DeploymentNotFound",
+            "The API deployment for this resource does not exist. If you created the "
+            "deployment within the last 5 minutes, please wait a moment and try again.",
+        )
+
+    def _refused_chat(self, body: dict) -> tuple[int, dict] | None:
+        """Azure's 400 for a parameter this deployment does not take, or for every request
+        once ``bad_request_after`` requests have succeeded."""
+        cfg = self.config
+        param = next((p for p in cfg.reject_params if p in body), None)
+        if param is None and cfg.bad_request_after:
+            if self.stats["ok_by_kind"].get("chat", 0) >= cfg.bad_request_after:
+                param = "max_tokens"
+        if param is None:
+            return None
+        hint = " Use 'max_completion_tokens' instead." if param == "max_tokens" else ""
+        return 400, _error_body(
+            "unsupported_parameter",
+            f"Unsupported parameter: '{param}' is not supported with this model.{hint}",
+            type_="invalid_request_error",
+            param=param,
+        )
+
     async def _parse(
         self, kind: str, request: web.Request
     ) -> tuple[str, dict, web.Response | None]:
@@ -751,6 +803,10 @@ class Simulator:
                 _error_body("401", "Access denied due to missing subscription key."),
                 {},
             )
+        refused = self._unknown_deployment(model) or self._refused_chat(body)
+        if refused is not None:
+            status, payload = refused
+            return await self._respond("chat", model, texts, status, payload, {})
         if not isinstance(messages, list) or not messages:
             return await self._respond(
                 "chat",
@@ -941,6 +997,9 @@ class Simulator:
                 _error_body("401", "Access denied due to missing subscription key."),
                 {},
             )
+        unknown = self._unknown_deployment(model)
+        if unknown is not None:
+            return await self._respond("embeddings", model, texts, *unknown, {})
         if not inputs:
             return await bad("'input' must be a non-empty string or array of strings")
         if len(inputs) > MAX_EMBEDDING_INPUTS:
@@ -956,6 +1015,23 @@ class Simulator:
             or not (1 <= dim <= MAX_EMBEDDING_DIMENSIONS)
         ):
             return await bad(f"invalid 'dimensions': {dim!r}", "dimensions")
+        if self.config.max_dimensions and dim > self.config.max_dimensions:
+            return await self._respond(
+                "embeddings",
+                model,
+                texts,
+                400,
+                _error_body(
+                    "invalid_value",
+                    f"Invalid value for 'dimensions' = {dim}. Must be less than or equal to "
+                    f"{self.config.max_dimensions}.",
+                    type_="invalid_request_error",
+                    param="dimensions",
+                ),
+                {},
+            )
+        if self.config.ignore_dimensions:
+            dim = self.config.ignore_dimensions  # a deployment of another model
         encoding = body.get("encoding_format") or "float"
         if encoding not in ("float", "base64"):
             return await bad(f"invalid 'encoding_format': {encoding!r}", "encoding_format")
@@ -1089,6 +1165,10 @@ def create_app(
 # --------------------------------------------------------------------------- CLI
 
 
+def _names(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m backfill.devstack.simulator",
@@ -1104,6 +1184,31 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--malformed-rate", type=float, default=0.0)
     p.add_argument("--refusal-rate", type=float, default=0.0)
     p.add_argument("--content-filter-rate", type=float, default=0.0)
+    p.add_argument(
+        "--deployments",
+        type=_names,
+        default=[],
+        help="comma-separated known deployments; others get 404 (default: any)",
+    )
+    p.add_argument(
+        "--reject-params",
+        type=_names,
+        default=[],
+        help="comma-separated chat body parameters answered with a 400",
+    )
+    p.add_argument("--max-dimensions", type=int, default=0, help="0=off")
+    p.add_argument(
+        "--ignore-dimensions",
+        type=int,
+        default=0,
+        help="answer vectors of this size whatever was asked, 0=off",
+    )
+    p.add_argument(
+        "--bad-request-after",
+        type=int,
+        default=0,
+        help="400 to every chat request after this many succeeded, 0=off",
+    )
     p.add_argument("--log", default=None, help="append one JSON line per API request")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
@@ -1214,6 +1319,8 @@ class SimulatorProcess:
         if self.log_path is not None:
             cmd += ["--log", str(self.log_path)]
         for key, value in self.options.items():
+            if isinstance(value, list | tuple):
+                value = ",".join(value)
             cmd += [f"--{key.replace('_', '-')}", str(value)]
         return cmd
 

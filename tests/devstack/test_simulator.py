@@ -369,6 +369,67 @@ def test_fault_embedding_400(client):
     assert info.value.code == "invalid_request_error"
 
 
+def test_unknown_deployment_is_azures_404(sim, client, azure):
+    sim.configure(deployments=["gpt-4o-mini", "emb"])
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=_messages()).choices
+    for call in (
+        lambda: client.chat.completions.create(model="gpt-4o", messages=_messages()),
+        lambda: azure.chat.completions.create(model="gpt-4o", messages=_messages()),
+        lambda: client.embeddings.create(model="nope", input=["x"]),
+        lambda: azure.embeddings.create(model="nope", input=["x"]),
+    ):
+        with pytest.raises(openai.NotFoundError) as info:
+            call()
+        assert info.value.code == "DeploymentNotFound"
+    assert azure.embeddings.create(model="emb", input=["x"], dimensions=4).data
+    assert sim.stats()["by_status"] == {"200": 2, "404": 4}
+
+
+def test_rejected_parameters_are_azures_400(sim, client):
+    sim.configure(reject_params=["max_tokens"])
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="m", messages=_messages(), max_tokens=100)
+    err = info.value
+    assert (err.code, err.param, err.type) == (
+        "unsupported_parameter",
+        "max_tokens",
+        "invalid_request_error",
+    )
+    assert "max_completion_tokens" in err.body["message"]
+    assert client.chat.completions.create(
+        model="m", messages=_messages(), max_completion_tokens=100
+    ).choices
+    assert [x["status"] for x in _new_log_lines(sim, 0)[-2:]] == [400, 200]
+
+
+def test_bad_request_after_n_successes(sim, client):
+    sim.configure(bad_request_after=2)
+    for _ in range(2):
+        client.chat.completions.create(model="m", messages=_messages())
+    for _ in range(2):
+        with pytest.raises(openai.BadRequestError) as info:
+            client.chat.completions.create(model="m", messages=_messages())
+        assert info.value.code == "unsupported_parameter"
+    assert sim.stats()["by_status"] == {"200": 2, "400": 2}
+
+
+def test_dimensions_limit_and_a_deployment_ignoring_them(sim, client):
+    sim.configure(max_dimensions=1536)
+    with pytest.raises(openai.BadRequestError) as info:
+        client.embeddings.create(model="emb", input=["x"], dimensions=3072)
+    assert (info.value.code, info.value.param) == ("invalid_value", "dimensions")
+    sim.configure(max_dimensions=0, ignore_dimensions=3072)
+    out = client.embeddings.create(model="emb", input=["x"], dimensions=1536)
+    assert len(out.data[0].embedding) == 3072
+
+
+def test_list_options_from_the_command_line(tmp_path):
+    with SimulatorProcess(deployments=["a", "b"], reject_params=["max_tokens"]) as proc:
+        config = proc.configure()
+    assert config["deployments"] == ["a", "b"]
+    assert config["reject_params"] == ["max_tokens"]
+
+
 def test_random_faults_are_seeded(sim, client):
     def run() -> list[str]:
         outcome = []
@@ -416,6 +477,10 @@ def test_config_validation(sim):
     with pytest.raises(RuntimeError, match=r"within \[0, 1\]"):
         sim.configure(fail_rate=2)
     assert sim.configure(latency_ms=5)["latency_ms"] == 5
+    with pytest.raises(RuntimeError, match="list of strings"):
+        sim.configure(deployments=[1])
+    with pytest.raises(RuntimeError, match="integer"):
+        sim.configure(bad_request_after=1.5)
 
 
 # --------------------------------------------------------------------------- request log

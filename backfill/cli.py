@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end", type=_date, help="last timestamp, exclusive (ISO 8601)")
     run.add_argument("--run-id", help="resume this run (or start it under this id)")
     run.add_argument("--dry-run", action="store_true", help="plan and estimate only; write nothing")
+    run.add_argument("--plan-only", action="store_true",
+                     help="plan the run and store its plan, then stop (resume it with --run-id)")
     wait_help = "if another driver holds the run, wait for it instead of exiting 2"
     run.add_argument("--wait", action="store_true", help=wait_help)
 
@@ -93,8 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise E.ConfigError(f"--start {args.start} is not before --end {args.end}")
     cfg = _config(args)
     result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run,
-                                     args.wait))
-    if not args.dry_run:
+                                     args.wait, args.plan_only))
+    if not (args.dry_run or args.plan_only):
         print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 

@@ -34,10 +34,15 @@ def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
                 .execute(
                     # Rows Postgres rejected have no maintenance_logs row, only their dead
                     # letter: sending them again would pay the LLM for another rejection.
-                    "SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s "
+                    # Records that failed only because the API was down (Unavailable) are
+                    # not done: a resume sends them again.
+                    "(SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s "
                     "AND work_order_id = ANY(%(ids)s) UNION SELECT work_order_id FROM "
                     "failed_records WHERE run_id = %(run)s AND stage = 'write' AND "
-                    "resolved_at IS NULL AND work_order_id = ANY(%(ids)s)",
+                    "resolved_at IS NULL AND work_order_id = ANY(%(ids)s)) EXCEPT "
+                    "SELECT work_order_id FROM failed_records WHERE run_id = %(run)s AND "
+                    "error_class = 'Unavailable' AND resolved_at IS NULL AND "
+                    "work_order_id = ANY(%(ids)s)",
                     {"run": run_id, "ids": ids},
                 )
                 .fetchall()

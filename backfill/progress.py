@@ -79,12 +79,16 @@ def record_read(
 # The records of a partition committed so far, from the tables themselves: its ids in
 # maintenance_logs, and its dead letters (rows Postgres rejected and rows without an id or
 # a timestamp have no maintenance_logs row). Duplicate ids are left out: which partition
-# keeps their row depends on the order blocks commit in; they are checked per run.
+# keeps their row depends on the order blocks commit in; they are checked per run. A
+# record that failed only because the API was down (Unavailable) is not done: its partition
+# stays open, so that a resume after an outage reads it and sends that record again.
 _COMMITTED_KEYS = (
     "SELECT count(*) FROM (SELECT work_order_id FROM maintenance_logs "
     "  WHERE run_id = %(run)s AND partition_id = %(part)s "
     "  UNION SELECT work_order_id FROM failed_records "
-    "  WHERE run_id = %(run)s AND partition_id = %(part)s) k "
+    "  WHERE run_id = %(run)s AND partition_id = %(part)s "
+    "  EXCEPT SELECT work_order_id FROM failed_records WHERE run_id = %(run)s "
+    "  AND partition_id = %(part)s AND error_class = 'Unavailable' AND resolved_at IS NULL) k "
     "WHERE NOT (k.work_order_id = ANY(%(dups)s))"
 )
 # ok: work orders with their extraction (and so their embedding: same transaction). failed:

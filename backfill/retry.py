@@ -35,7 +35,8 @@ NOT_RETRIED = ("MissingId", "MissingTimestamp", "DuplicateId", "EmptyText")
 
 
 def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
-                 out: TextIO = sys.stderr, wait: bool = False) -> RunResult:
+                 out: TextIO | None = None, wait: bool = False) -> RunResult:
+    out = out or sys.stderr
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_

@@ -31,9 +31,11 @@ from backfill.errors import (
     EXIT_TOO_MANY_FAILURES,
     ConfigError,
     FatalError,
+    SystemicError,
     root_cause,
 )
 from backfill.pipeline import PipelineSpec, run_pipeline
+from backfill.preflight import preflight
 from backfill.runlock import RunLock
 from backfill.source import Partition, SnowflakeSession, session_call
 from backfill.verify import Reconciliation, reconcile
@@ -49,6 +51,7 @@ class RunRequest:
     run_id: str | None = None
     dry_run: bool = False
     wait: bool = False  # for another driver of the same run to finish, instead of exit 2
+    plan_only: bool = False  # store the plan and stop; ``run --run-id`` processes it later
 
 
 @dataclass
@@ -174,8 +177,10 @@ def _start_session(cfg: Config, run_id: str) -> Any:
     ).remote(cfg.snowflake)
 
 
-def execute(cfg: Config, req: RunRequest, out: TextIO = sys.stderr) -> RunResult:
-    """Run or resume one backfill. Raises ConfigError / FatalError for exits 2 / 1."""
+def execute(cfg: Config, req: RunRequest, out: TextIO | None = None) -> RunResult:
+    """Run or resume one backfill. Raises ConfigError / FatalError for exits 2 / 1.
+    Progress and notes go to ``out``, by default the standard error of the moment."""
+    out = out or sys.stderr
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
@@ -217,12 +222,22 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
         if run.state == P.DONE:
             print(f"run {run_id} is already done; nothing to do", file=out)
             return _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
+    try:
+        _preflight(cfg, resume_hint, out)
+    except FatalError as exc:
+        if run is not None:
+            _mark_failed(dsn, schema, run_id, exc)
+        raise
     init_ray()
     session = _start_session(cfg, run_id)
     try:
         _describe_source(cfg, session, out)
         if run is None:
             run = _plan_run(cfg, req, dsn, run_id, session, requested, out)
+            if req.plan_only:
+                print(f"run {run_id}: planned; process it with {resume_hint}", file=out)
+                return RunResult(run_id, EXIT_OK, rows_expected=sum(
+                    p.rows for p in run.partitions), partitions=len(run.partitions))
         else:
             _set_state(dsn, schema, run_id, P.RUNNING, error=None)
         try:
@@ -237,14 +252,31 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             return close_run(dsn, schema, run_id, cfg, t0, out, session)
         except (FatalError, KeyboardInterrupt) as exc:
-            fatal = exc if isinstance(exc, FatalError) else FatalError(
-                "interrupted", dependency="operator", resume_hint=resume_hint)
-            _set_state(dsn, schema, run_id, P.FAILED, error={
-                "class": type(fatal.__cause__ or fatal).__name__,
-                "dependency": fatal.dependency, "message": fatal.message[:2000]})
+            _mark_failed(dsn, schema, run_id, exc if isinstance(exc, FatalError) else FatalError(
+                "interrupted", dependency="operator"))
             raise
     finally:
         ray.kill(session)
+
+
+def _mark_failed(dsn: str, schema: str, run_id: str, fatal: FatalError) -> None:
+    """The run stopped: ``status`` shows it failed, with the error's class and message."""
+    _set_state(dsn, schema, run_id, P.FAILED, error={
+        "class": type(fatal).__name__, "dependency": fatal.dependency,
+        "message": fatal.message[:2000]})
+
+
+def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> None:
+    """One request to each deployment before anything is planned or read: a wrong name, a
+    parameter the model refuses or the wrong vector size stops the run here, not after
+    thousands of dead letters."""
+    try:
+        checked = preflight(cfg)
+    except FatalError as exc:
+        raise type(exc)(exc.message, exc.dependency, resume_hint) from exc
+    print(f"preflight: {cfg.llm.deployment} answered in {checked.llm_seconds:.1f} s, "
+          f"{cfg.embedding.deployment} in {checked.embedding_seconds:.1f} s", file=out,
+          flush=True)
 
 
 def _describe_source(cfg: Config, session: Any, out: TextIO) -> None:
@@ -307,6 +339,7 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
         if run is not None:
             print(f"run {run_id} exists ({run.state}); a dry run plans new runs only", file=out)
             return RunResult(run_id, EXIT_OK)
+    _preflight(cfg, "", out)
     init_ray()
     session = _start_session(cfg, run_id)
     try:
@@ -333,7 +366,9 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> Non
     except Exception as exc:  # noqa: BLE001 - classified below
         root = root_cause(exc)
         if isinstance(root, FatalError):
-            raise FatalError(root.message, root.dependency, resume_hint) from exc
+            # (not type(root): Ray hands over a class of its own deriving from ours)
+            kind = SystemicError if isinstance(root, SystemicError) else FatalError
+            raise kind(root.message, root.dependency, resume_hint) from exc
         if isinstance(root, ConfigError):
             raise root from exc
         raise FatalError(

@@ -176,7 +176,8 @@ MAINTENANCE_LOGS = Table(
     ),
     key=("work_order_id",),
     indexes=(
-        Index("maintenance_logs_run_idx", ("run_id",)),
+        # a run's work orders by partition: closing a partition counts them, verify hashes them
+        Index("maintenance_logs_run_partition_idx", ("run_id", "partition_id")),
         Index("maintenance_logs_created_idx", ("created_at",)),
     ),
 )
@@ -210,7 +211,9 @@ AI_EXTRACTED_DATA = Table(
         _timestamp_now("extracted_at"),
     ),
     key=("work_order_id",),
-    indexes=(Index("ai_extracted_failure_idx", ("failure_mode",)),),
+    indexes=(Index("ai_extracted_failure_idx", ("failure_mode",)),
+             # status counts a running run's extractions live
+             Index("ai_extracted_run_idx", ("run_id",))),
 )
 
 # The HNSW index on embedding is not here: it is built after the load

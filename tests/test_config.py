@@ -131,3 +131,35 @@ def test_configuration_reference_is_current() -> None:
 
     doc = Path(__file__).parents[1] / "docs" / "configuration.md"
     assert doc.read_text() == reference_markdown(), "stale: run `make docs`"
+
+
+@pytest.mark.parametrize("dsn", ["", "   "])
+def test_unset_dsn_is_an_error_naming_key_and_variable(dsn: str) -> None:
+    """An unset DSN once started a throwaway embedded database in production."""
+    with pytest.raises(ConfigError) as info:
+        parse_config(contract_yaml(), env={**ENV, "BACKFILL_POSTGRES_DSN": dsn})
+    text = str(info.value)
+    assert "postgres.dsn" in text and "BACKFILL_POSTGRES_DSN" in text, text
+
+
+def test_unset_dsn_exits_2_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "backfill.yaml"
+    config.write_text(yaml.safe_dump(contract_yaml()))
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("BACKFILL_POSTGRES_DSN")
+    monkeypatch.chdir(tmp_path)  # where an embedded server would have put its files
+    for command in (["run"], ["status"], ["verify", "--run-id", "x"]):
+        assert main([*command, "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert "postgres.dsn" in err and "BACKFILL_POSTGRES_DSN" in err, err
+    assert not (tmp_path / ".backfill").exists()
+
+
+def test_embedded_is_said_explicitly() -> None:
+    cfg = parse_config(contract_yaml(), env={**ENV, "BACKFILL_POSTGRES_DSN": "embedded"})
+    assert cfg.postgres.embedded
+    cfg = parse_config(contract_yaml(), env=ENV)
+    assert not cfg.postgres.embedded

@@ -1,0 +1,148 @@
+"""Safety rails around a run, as an operator meets them through the command line: one driver
+per run (a second one exits 2 naming the first; a dead one's run is taken over), a wrong
+deployment stops the run before anything is planned, after a handful of requests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+import yaml
+
+from backfill.cli import main
+from backfill.devstack.stack import LocalStack, local_stack
+from backfill.errors import EXIT_CONFIG, EXIT_FATAL, EXIT_OK
+
+pytestmark = pytest.mark.integration
+SCHEMA = "guards"
+N = 600
+
+
+@pytest.fixture(scope="module")
+def stack(
+    pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    work = tmp_path_factory.mktemp("guards")
+    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=300, dsn=pg_dsn,
+                     bad_rows=False, seed=5,
+                     deployments=["gpt-4o-mini", "text-embedding-3-small"]) as s:
+        yield s
+
+
+def _config(stack: LocalStack, name: str, **changes: dict[str, object]) -> Path:
+    raw = yaml.safe_load(stack.config_path.read_text())
+    for section, values in changes.items():
+        raw[section].update(values)
+    path = stack.workdir / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _lock_holders(dsn: str) -> list[int]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+            "AND granted AND classid = hashtext('backfill-run')::oid")]
+
+
+def _kill_ray_session(temp_dir: str) -> None:
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(temp_dir in part for part in proc.info["cmdline"] or []):
+                proc.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
+    stack: LocalStack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run_id = "guarded"
+    config = _config(stack, "guarded")
+    # Slow answers, so that the first driver is still at work when the second comes.
+    stack.simulator.configure(latency_ms=400)
+    temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config),
+         "--run-id", run_id],
+        env={**os.environ, "RAY_TMPDIR": temp_dir}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not _lock_holders(stack.dsn):
+            assert first.poll() is None, first.stderr.read().decode()[-2000:] \
+                if first.stderr else ""
+            assert time.monotonic() < deadline, "the first driver never took the run"
+            time.sleep(0.1)
+        capfd.readouterr()
+        for command in (["run"], ["retry-failed"]):
+            code = main([*command, "--config", str(config), "--run-id", run_id])
+            err = capfd.readouterr().err
+            assert code == EXIT_CONFIG, err
+            assert f"run {run_id} is being processed by another driver" in err, err
+            assert f"backfill-driver {socket.gethostname()} pid {first.pid}" in err, err
+            assert "since" in err
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+        _kill_ray_session(temp_dir)
+    stack.simulator.configure(latency_ms=5)
+    # The dead driver's connection is gone, and its lock with it: the run is taken over.
+    assert main(["run", "--config", str(config), "--run-id", run_id, "--wait"]) == EXIT_OK
+    with psycopg.connect(stack.dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}")
+        state = conn.execute("SELECT state FROM etl_metadata WHERE run_id = %s AND "
+                             "kind = 'run'", (run_id,)).fetchone()
+        dupes = conn.execute("SELECT count(*) - count(DISTINCT work_order_id) "
+                             "FROM maintenance_logs").fetchone()
+    assert state == ("done",) and dupes == (0,)
+
+
+def test_a_wrong_deployment_stops_before_planning_after_one_request(
+    stack: LocalStack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(stack, "typo", llm={"deployment": "gpt-4o-mini-typo"})
+    before = stack.simulator.stats()
+    capfd.readouterr()
+    code = main(["run", "--config", str(config), "--run-id", "typo"])
+    err = capfd.readouterr().err
+    after = stack.simulator.stats()
+    assert code == EXIT_FATAL, err
+    assert "'gpt-4o-mini-typo' at http://127.0.0.1" in err and "DeploymentNotFound" in err, err
+    assert f"To resume: backfill run --run-id typo --config {config}" in err, err
+    assert after["requests"] - before["requests"] == 1
+    with psycopg.connect(stack.dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}")
+        assert conn.execute("SELECT count(*) FROM etl_metadata WHERE run_id = 'typo'"
+                            ).fetchone() == (0,)
+
+
+def test_a_resumed_run_whose_deployment_vanished_is_marked_failed(
+    stack: LocalStack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    config = str(stack.config_path)
+    assert main(["run", "--config", config, "--run-id", "vanish", "--plan-only"]) == EXIT_OK
+    stack.simulator.configure(deployments=["text-embedding-3-small"])
+    try:
+        assert main(["run", "--config", config, "--run-id", "vanish"]) == EXIT_FATAL
+    finally:
+        stack.simulator.configure(deployments=["gpt-4o-mini", "text-embedding-3-small"])
+    capfd.readouterr()
+    assert main(["status", "--config", config, "--run-id", "vanish"]) == EXIT_OK
+    out = capfd.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("vanish"))
+    assert line.split()[1] == "failed", out
+    assert "stopped by" in out and "DeploymentNotFound" in out, out
+    assert main(["run", "--config", config, "--run-id", "vanish"]) == EXIT_OK

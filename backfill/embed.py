@@ -55,7 +55,9 @@ class Embedder:
             usage = answer.get("usage") or {}
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise RecordError(
-                "embed", "MalformedResponse", f"{type(exc).__name__}: {raw.text[:300]!r}"
+                "embed", "MalformedResponse",
+                f"{type(exc).__name__} reading an answer of {len(raw.content):,} bytes "
+                f"(HTTP {raw.status_code}, request id {raw.headers.get('x-request-id', '-')})"
             ) from None
         if len(vectors) != len(texts):
             raise RecordError(

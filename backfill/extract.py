@@ -75,7 +75,9 @@ class Extractor:
             tin, tout = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise RecordError(
-                "extract", "MalformedResponse", f"{type(exc).__name__}: {raw.text[:300]!r}"
+                "extract", "MalformedResponse",
+                f"{type(exc).__name__} reading an answer of {len(raw.content):,} bytes "
+                f"(HTTP {raw.status_code}, request id {raw.headers.get('x-request-id', '-')})"
             ) from None
         if usage:
             self.api.correct(estimate, tin + tout)
@@ -84,7 +86,9 @@ class Extractor:
         if finish == "content_filter":
             raise RecordError("extract", "ContentFilter", "answer withheld by the content filter")
         if message.get("refusal"):
-            raise RecordError("extract", "Refusal", str(message["refusal"])[:500])
+            # The refusal's words may quote the work order: stored is that it refused.
+            raise RecordError("extract", "Refusal", "the model refused to answer "
+                              f"({len(str(message['refusal']))} characters of refusal)")
         if finish == "length":
             raise RecordError(
                 "extract",

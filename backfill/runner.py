@@ -22,6 +22,7 @@ from backfill.db import (
     connect,
     ensure_schema,
     ensure_search_index,
+    pg_error_text,
     resolve_dsn,
     tables_exist,
     with_pg_retry,
@@ -160,7 +161,7 @@ class ProgressPrinter(threading.Thread):
             try:
                 text = self.line()
             except psycopg.Error as exc:
-                text = f"[{self.run_id}] progress unavailable: {exc}"
+                text = f"[{self.run_id}] progress unavailable: {pg_error_text(exc)}"
             if text:
                 print(text, file=self.out, flush=True)
 
@@ -371,8 +372,11 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> Non
             raise kind(root.message, root.dependency, resume_hint) from exc
         if isinstance(root, ConfigError):
             raise root from exc
+        # A library's message may quote the record it failed on (Postgres's DETAIL lines do):
+        # only its class and codes are printed and stored.
         raise FatalError(
-            f"{type(root).__name__}: {root or repr(exc)}",
+            pg_error_text(root) if isinstance(root, psycopg.Error) else
+            f"{type(root).__name__} (its message is withheld: it may quote record data)",
             dependency="pipeline",
             resume_hint=resume_hint,
         ) from exc

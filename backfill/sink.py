@@ -342,18 +342,33 @@ def _transaction(target: WriteTarget, fn: Any, what: str) -> None:
 
 
 def write_rejected(row: pa.Table, exc: Exception, target: WriteTarget) -> BlockOutcome:
-    """A row Postgres rejects becomes a ``write`` dead letter, and nothing else of it is
-    written: the simplest write there is, not the one that just failed again. The message
-    is the error's class, SQLSTATE and constraint, never its text (which quotes the row)."""
+    """A row Postgres rejects becomes a ``write`` dead letter. Its raw row is kept in
+    maintenance_logs when that table takes it alone (the rejection came from an enriched
+    table: a NaN in a vector, a trigger there); otherwise the dead letter is all that is
+    written. Each attempt is simpler than the write that failed, never the same one again.
+    The message is the error's class, SQLSTATE and constraint, never its text (which
+    quotes the row)."""
     failed = _as_write_failures(row, pg_error_text(exc))
     key = block_key(row)
     counts = _partition_counts(failed)
+    logs = failed.filter(pc.and_(pc.is_valid(failed.column(S.ID)),
+                                 pc.is_valid(failed.column(S.CREATED_AT))))
 
-    def transaction(cur: psycopg.Cursor[Any]) -> None:
+    def with_raw_row(cur: psycopg.Cursor[Any]) -> None:
+        _write_logs(cur, logs, target.run_id, direct=False)
+        dead_letter_only(cur)
+
+    def dead_letter_only(cur: psycopg.Cursor[Any]) -> None:
         _write_failed(cur, failed, target.run_id, key)
         record_block(cur, target.run_id, key, counts)
 
-    _transaction(target, transaction, f"dead-lettering a rejected row of run {target.run_id}")
+    what = f"dead-lettering a rejected row of run {target.run_id}"
+    try:
+        _transaction(target, with_raw_row if logs.num_rows else dead_letter_only, what)
+    except psycopg.DatabaseError as again:
+        if isinstance(again, TRANSIENT_PG_ERRORS) or not logs.num_rows:
+            raise
+        _transaction(target, dead_letter_only, what)
     return BlockOutcome(ok=0, failed=1, per_partition=counts, rejected=1, rows=1)
 
 

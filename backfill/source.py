@@ -238,6 +238,19 @@ def _id_text(value: Any) -> str:
     return str(value)
 
 
+def snowflake_error_text(exc: Exception) -> str:
+    """A connector error as its class, error number and SQLSTATE; its message only for
+    compilation and access errors (SQLSTATE class 42, 08, 28: an object, a column or a
+    login, never a value). A conversion error's message quotes the value that failed."""
+    errno = getattr(exc, "errno", None)
+    sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    text = f"{type(exc).__name__} {errno or ''} (SQLSTATE {sqlstate or '-'})".replace("  ", " ")
+    msg = str(getattr(exc, "msg", "") or "")
+    if sqlstate[:2] in ("42", "08", "28") and msg:
+        text += f": {msg[:300]}"
+    return text
+
+
 def id_hash_sql(expr: str) -> str:
     """SQL of an id's hash, the same number in Snowflake and Postgres: the first 28 bits of
     the MD5 of its text. Spelled digit by digit with POSITION because neither hex parsing
@@ -384,12 +397,14 @@ class SnowflakeSession:
             cur.execute(sql, params)
             return list(cur.get_result_batches() or [])
         except snowflake.connector.errors.ProgrammingError as exc:
-            raise FatalError(f"query for {what} failed: {exc}", dependency="Snowflake") from exc
+            raise FatalError(f"query for {what} failed: {snowflake_error_text(exc)}",
+                             dependency="Snowflake") from exc
         except snowflake.connector.errors.DatabaseError as exc:
             # Dropped sessions, network faults, warehouse hiccups: a retry may cure them.
             if self.conn.is_closed():
                 self.conn = None
-            raise TransientError(f"Snowflake query for {what} failed: {exc}") from exc
+            raise TransientError(
+                f"Snowflake query for {what} failed: {snowflake_error_text(exc)}") from exc
 
     def rows_by_ids(self, ids: list[str]) -> list[Any]:
         """Result batches of the given ids (``retry-failed``)."""

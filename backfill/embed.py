@@ -33,10 +33,11 @@ def _vector(embedding: str | list[float]) -> np.ndarray:
 class Embedder:
     """Ray Data callable class: batched embedding requests, several in flight."""
 
-    def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1) -> None:
+    def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1,
+                 retrying: bool = False) -> None:
         self.cfg = cfg
         self.api = Deployment(cfg, quota, actors, "embed")
-        self.breaker = Breaker(self.api)
+        self.breaker = Breaker(self.api, count_rejections=not retrying)
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
         """One embeddings request for ``texts``, the body every request of the job sends."""

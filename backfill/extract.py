@@ -47,13 +47,14 @@ def grounding_warnings(extraction: S.Extraction, document: str) -> list[str]:
 class Extractor:
     """Ray Data callable class: one async client, many requests in flight."""
 
-    def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1) -> None:
+    def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1,
+                 retrying: bool = False) -> None:
         self.cfg = cfg
         self.api = Deployment(cfg, quota, actors, "extract")
         self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
         # The strict schema and the system prompt travel with every request: counted once.
         self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), S.SYSTEM_PROMPT])
-        self.breaker = Breaker(self.api)
+        self.breaker = Breaker(self.api, count_rejections=not retrying)
 
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         # messages[0] is the system prompt, counted in fixed_tokens

@@ -30,8 +30,11 @@ class Breaker:
     """Counts one actor's consecutive failures of the same kind and stops the job when they
     say the deployment is the problem. A success resets it."""
 
-    def __init__(self, api: Deployment) -> None:
+    def __init__(self, api: Deployment, count_rejections: bool = True) -> None:
         self.api = api
+        # A retry-failed pass sends records that already failed, the rejected ones among
+        # them in a row: their rejections prove nothing about the deployment.
+        self.count_rejections = count_rejections
         self.unavailable = 0
         self.rejected_as: tuple[str, str] | None = None
         self.rejected: set[bytes] = set()  # digests of the texts in the current streak
@@ -54,7 +57,7 @@ class Breaker:
         kind = (exc.code, exc.param) if isinstance(exc, RejectedRequest) else None
         if kind != self.rejected_as:
             self.rejected_as, self.rejected = kind, set()
-        if kind is None:
+        if kind is None or not self.count_rejections:
             return
         # The same record again (a retry) proves nothing new: count distinct texts.
         self.rejected.add(hashlib.blake2b(text.encode(errors="replace"), digest_size=8).digest())

@@ -103,9 +103,11 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # nothing committed for the first 100 s of a 200,000-record run, every partition queued
     # in memory meanwhile).
     ds = ds.repartition(target_num_rows_per_block=p.batch_size)
-    ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, p.extract_actors, p.batch_size)
+    retrying = not spec.skip_done
+    ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, p.extract_actors, p.batch_size,
+                    retrying)
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, p.embed_actors,
-                      p.batch_size)
+                      p.batch_size, retrying)
 
 
 # Batches an API actor works on at once. Every batch between the extract stage and the
@@ -114,12 +116,13 @@ BATCHES_PER_ACTOR = 4
 
 
 def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
-               batch_size: int) -> ray.data.Dataset:
+               batch_size: int, retrying: bool) -> ray.data.Dataset:
     """An async actor pool calling one deployment. Several batches per actor at once keep
     its requests in flight while one batch waits for its slowest answer."""
     return ds.map_batches(
         stage,
-        fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors},
+        fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors,
+                               "retrying": retrying},
         batch_format="pyarrow",
         batch_size=batch_size,
         compute=ActorPoolStrategy(

@@ -8,12 +8,15 @@ from backfill import progress as P
 from backfill.config import Config
 from backfill.db import connect, resolve_dsn
 from backfill.errors import ConfigError
+from backfill.runlock import driver_alive
 
 
 def status_lines(cfg: Config, run_id: str | None) -> list[str]:
     with connect(resolve_dsn(cfg), cfg.postgres.schema_, autocommit=True) as conn:
         _require_tables(conn)
         runs = P.run_progress(conn, run_id)
+        alive = {r.run_id: driver_alive(conn, cfg.postgres.schema_, r.run_id)
+                 for r in runs if r.state == P.RUNNING}
     if run_id and not runs:
         raise ConfigError(f"--run-id {run_id}: no such run")
     if not runs:
@@ -23,11 +26,17 @@ def status_lines(cfg: Config, run_id: str | None) -> list[str]:
         f"{'open':>6} {'partitions':>11}  updated"
     ]
     for r in runs:
+        state = r.state
+        if state == P.RUNNING and not alive.get(r.run_id):
+            state = "stopped"  # its driver is gone: nothing holds the run
         lines.append(
-            f"{r.run_id:<24} {r.state:<8} {r.rows_expected:>10,} {r.rows_ok:>10,} "
+            f"{r.run_id:<24} {state:<8} {r.rows_expected:>10,} {r.rows_ok:>10,} "
             f"{r.rows_failed:>8,} {r.failed_open:>6,} {r.partitions_done:>5}/{r.partitions:<5}  "
             f"{r.updated_at:%Y-%m-%d %H:%M:%S}"
         )
+        if state == "stopped":
+            lines.append(f"  no driver holds it (killed?): resume with backfill run --run-id "
+                         f"{r.run_id}")
         if r.state == P.FAILED and r.error:
             lines.append(f"  stopped by {r.error.get('class')} ({r.error.get('dependency')}): "
                          f"{str(r.error.get('message', ''))[:300]}")

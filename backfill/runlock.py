@@ -91,3 +91,14 @@ class RunLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def driver_alive(conn: psycopg.Connection[Any], schema: str, run_id: str) -> bool:
+    """Whether some driver holds the run now (a run left ``running`` by a killed driver is
+    held by nobody)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND objsubid = 2 AND classid = hashtext(%s)::oid AND objid = hashtext(%s)::oid)",
+        (_NAMESPACE, f"{schema}:{run_id}"),
+    ).fetchone()
+    return bool(row and row[0])

@@ -9,7 +9,8 @@ Postgres's side of a partition is the run's work orders in ``maintenance_logs`` 
 dead letters of records that have no row there (rejected by Postgres, no timestamp): the
 records the run committed. Rows without an id are compared by count with their dead
 letters. A record moved between partitions (an id that occurs twice in the source) is not
-a difference as long as the run holds it somewhere.
+a difference as long as the run holds it somewhere; nor is a work order a later run over
+the same rows took over.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ WITH k AS (
 SELECT partition_id, count(*), coalesce(sum({id_hash_sql("work_order_id")}), 0)
 FROM k GROUP BY partition_id"""
 
+# The same set as _PG_DIGEST's, for one partition.
 _PG_IDS = """
 SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s AND partition_id = %(part)s
 UNION
 SELECT f.work_order_id FROM failed_records f WHERE f.run_id = %(run)s
-  AND f.partition_id = %(part)s AND f.work_order_id NOT LIKE %(no_id)s"""
+  AND f.partition_id = %(part)s AND f.work_order_id NOT LIKE %(no_id)s AND NOT EXISTS (
+    SELECT 1 FROM maintenance_logs m WHERE m.work_order_id = f.work_order_id
+    AND m.run_id = %(run)s)"""
 
 # Work orders of the run that have neither their enriched rows nor an open dead letter.
 _UNACCOUNTED = """
@@ -65,6 +69,7 @@ class PartitionCheck:
     postgres_hash: int = 0
     postgres_rows_without_id: int = 0
     missing: list[str] = field(default_factory=list)  # in the source, nowhere in the run
+    moved: int = 0  # ids held in another partition (duplicate ids) or by a later run
     extra: list[str] = field(default_factory=list)  # in the run, not in the source
 
     @property
@@ -105,15 +110,19 @@ class Reconciliation:
         src = sum(p.source_ids for p in self.partitions)
         pg = sum(p.postgres_ids for p in self.partitions)
         if self.reconciled:
-            return (f"run {self.run_id}: reconciled: {len(self.partitions)} partitions, "
-                    f"{src:,} ids in the source, {pg:,} in Postgres, same id sets")
+            moved = (f" ({src - pg:,} ids occur in two partitions of the source and are held "
+                     "once)") if src > pg else ""
+            return (f"run {self.run_id}: reconciled: {len(self.partitions)} partitions, every "
+                    f"id of the source in Postgres and no other: {src:,} ids in the source's "
+                    f"partitions, {pg:,} in Postgres{moved}")
         lines = [f"run {self.run_id}: NOT reconciled ({src:,} ids in the source, {pg:,} in "
                  "Postgres)"]
         for p in self.partitions:
             if p.reconciled:
                 continue
+            moved = f" ({p.moved:,} held in another partition or run)" if p.moved else ""
             lines.append(f"  partition {p.index} {p.where}: source {p.source_ids:,} ids, "
-                         f"Postgres {p.postgres_ids:,}")
+                         f"Postgres {p.postgres_ids:,}{moved}")
             for label, ids in (("missing from Postgres", p.missing),
                                ("in Postgres, not in the source", p.extra)):
                 if ids:
@@ -170,14 +179,17 @@ def _name_differences(conn: psycopg.Connection[Any], run: RunRecord, session: An
             _PG_IDS, {"run": run.run_id, "part": check.index, "no_id": NO_ID})}
         check.missing = sorted(source - held)
         check.extra = sorted(held - source)
-    # Ids that moved between partitions are differences of place, not of content.
+    # Ids held in another partition (an id that occurs twice) or by a later run over the
+    # same rows (which takes their maintenance_logs row over) are differences of place,
+    # not losses.
     missing = sorted({i for c in differing for i in c.missing})
     held_anywhere = {r[0] for r in conn.execute(
-        "SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s AND "
+        "SELECT work_order_id FROM maintenance_logs WHERE "
         "work_order_id = ANY(%(ids)s) UNION SELECT work_order_id FROM failed_records WHERE "
         "run_id = %(run)s AND work_order_id = ANY(%(ids)s)",
         {"run": run.run_id, "ids": missing})} if missing else set()
     in_source = set().union(*source_sets.values()) if source_sets else set()
     for check in differing:
+        check.moved = sum(1 for i in check.missing if i in held_anywhere)
         check.missing = [i for i in check.missing if i not in held_anywhere]
         check.extra = [i for i in check.extra if i not in in_source]

@@ -217,3 +217,26 @@ def test_exit_3_when_failures_exceed_the_budget(stack: LocalStack, run: RunResul
     result = execute(strict, RunRequest(start=when, end=when + dt.timedelta(hours=1)))
     assert result.rows_failed >= 1
     assert result.exit_code == 3
+
+
+def test_retry_failed_of_records_the_api_rejects_again_completes(
+    stack: LocalStack, run: RunResult
+) -> None:
+    """retry-failed sends the rejected records in a row: that streak is theirs, not the
+    deployment's, so it must not stop the pass as systemic (it did)."""
+    from backfill.retry import retry_failed
+
+    again = retry_failed(stack.config, run.run_id)
+    assert again.exit_code == 0, again.summary
+    with _conn(stack) as conn:
+        rows = conn.execute(
+            "SELECT attempts FROM failed_records WHERE run_id = %s AND stage = 'embed' "
+            "AND error_class = 'BadRequest' AND resolved_at IS NULL", (run.run_id,)
+        ).fetchall()
+        # the ranged run of test_exit_3_... took some work orders over
+        taken = conn.execute("SELECT count(*) FROM maintenance_logs WHERE run_id <> %s",
+                             (run.run_id,)).fetchone()
+    assert len(rows) == len(stack.data.bad_ids["simfault_embed"]) and all(
+        a == 2 for (a,) in rows), rows
+    assert taken is not None
+    assert again.rows_ok + again.rows_failed + taken[0] == N

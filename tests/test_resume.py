@@ -6,7 +6,6 @@ uninterrupted run; the LLM paid again only for what was in flight. Also: worker 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import psutil
 import psycopg
 import pytest
 import yaml
+from ray_sessions import kill_ray_session
 
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
@@ -101,18 +101,6 @@ def _documents(dsn: str, schema: str) -> dict[str, set[str]]:
     return docs
 
 
-def _kill_ray_session(temp_dir: str) -> None:
-    """Ray's own daemons of a killed driver (they may sit in other process groups), and
-    the session's files."""
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any(temp_dir in part for part in proc.info["cmdline"] or []):
-                proc.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    shutil.rmtree(temp_dir, ignore_errors=True)
-
-
 def _start_run(config: Path, run_id: str, temp_dir: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RAY_TMPDIR": temp_dir}
     return subprocess.Popen(
@@ -149,7 +137,7 @@ def killed_and_resumed(stack: LocalStack, reference: str) -> dict[str, Any]:
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        _kill_ray_session(temp_dir)
+        kill_ray_session(temp_dir)
         # What was committed when it died, and where the request log stood.
         committed = set(_written_ids(stack.dsn, "resumed", run_id))
         kills.append((name, state))
@@ -157,7 +145,7 @@ def killed_and_resumed(stack: LocalStack, reference: str) -> dict[str, Any]:
     temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
     proc = _start_run(config, run_id, temp_dir)
     _, err = proc.communicate(timeout=600)
-    _kill_ray_session(temp_dir)
+    kill_ray_session(temp_dir)
     assert proc.returncode == 0, err.decode()[-3000:]
     return {"run_id": run_id, "kills": kills, "snapshots": snapshots,
             "requests": read_request_log(stack.request_log)[log_start:],

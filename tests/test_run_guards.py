@@ -5,7 +5,6 @@ deployment stops the run before anything is planned, after a handful of requests
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,10 +14,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import psycopg
 import pytest
 import yaml
+from ray_sessions import kill_ray_session
 
 from backfill.cli import main
 from backfill.devstack.stack import LocalStack, local_stack
@@ -40,6 +39,15 @@ def stack(
         yield s
 
 
+def _planned(dsn: str, run_id: str) -> bool:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}")
+        if conn.execute("SELECT to_regclass('etl_metadata')").fetchone() == (None,):
+            return False
+        return conn.execute("SELECT count(*) FROM etl_metadata WHERE run_id = %s AND "
+                            "kind = 'run'", (run_id,)).fetchone() == (1,)
+
+
 def _config(stack: LocalStack, name: str, **changes: dict[str, object]) -> Path:
     raw = yaml.safe_load(stack.config_path.read_text())
     for section, values in changes.items():
@@ -54,16 +62,6 @@ def _lock_holders(dsn: str) -> list[int]:
         return [r[0] for r in conn.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
             "AND granted AND classid = hashtext('backfill-run')::oid")]
-
-
-def _kill_ray_session(temp_dir: str) -> None:
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any(temp_dir in part for part in proc.info["cmdline"] or []):
-                proc.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
@@ -81,7 +79,7 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
-        while not _lock_holders(stack.dsn):
+        while not (_lock_holders(stack.dsn) and _planned(stack.dsn, run_id)):
             assert first.poll() is None, first.stderr.read().decode()[-2000:] \
                 if first.stderr else ""
             assert time.monotonic() < deadline, "the first driver never took the run"
@@ -97,7 +95,7 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-        _kill_ray_session(temp_dir)
+        kill_ray_session(temp_dir)
     stack.simulator.configure(latency_ms=5)
     # status tells a run whose driver died from one that is running
     capfd.readouterr()

@@ -250,9 +250,10 @@ def set_run_state(conn: psycopg.Connection[Any], run_id: str, state: str,
     with conn.transaction():
         conn.execute(
             "UPDATE etl_metadata SET state = %s, updated_at = now(), "
-            "info = jsonb_strip_nulls(info || %s::jsonb) "
+            "info = (info - %s::text[]) || %s::jsonb "
             "WHERE run_id = %s AND kind = 'run' AND item = ''",
-            (state, json.dumps(info), run_id),
+            (state, [k for k, v in info.items() if v is None],
+             json.dumps({k: v for k, v in info.items() if v is not None}), run_id),
         )
 
 

@@ -77,3 +77,27 @@ def test_unparseable_text_timestamps_become_null_not_a_failed_block() -> None:
     cols["LABOR_HOURS"] = pa.array([1.0, 2.0])
     out = normalize(pa.table(cols), partition=0)
     assert out.column(S.CREATED_AT).to_pylist() == [D(2021, 3, 1, 12), None]
+
+
+@pytest.mark.unit
+def test_snowflake_errors_keep_codes_and_drop_quoted_values() -> None:
+    import snowflake.connector.errors as sf
+
+    from backfill.source import snowflake_error_text
+
+    value = sf.ProgrammingError(msg="Numeric value 'Jane Roe 555-0100' is not recognized",
+                                errno=100038, sqlstate="22018")
+    text = snowflake_error_text(value)
+    assert "100038" in text and "22018" in text and "Jane" not in text, text
+    missing = sf.ProgrammingError(msg="Object 'WORK_ORDERS' does not exist or not authorized.",
+                                  errno=2003, sqlstate="42S02")
+    assert "WORK_ORDERS" in snowflake_error_text(missing)
+
+
+@pytest.mark.unit
+def test_null_timestamp_partition_selects_null_rows_and_round_trips() -> None:
+    p = Partition(5, D(2021, 1, 1), D(2021, 1, 1), 7, null_timestamps=True)
+    assert p.where("TS") == ("TS IS NULL", ())
+    assert Partition.from_json(p.to_json()) == p
+    q = Partition(0, D(2020, 1, 1), D(2020, 2, 1), 3)
+    assert q.where("TS") == ("TS >= %s AND TS < %s", (D(2020, 1, 1), D(2020, 2, 1)))

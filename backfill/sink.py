@@ -43,6 +43,7 @@ EXTRACT_COLUMNS = [
     *(c.name for c in T.EXTRACTION_BOOKKEEPING),
 ]
 EXTRACT_TYPES = T.AI_EXTRACTED_DATA.copy_types(EXTRACT_COLUMNS)
+EMBED_COLUMNS = ["work_order_id", "model", "embedding", "document", "run_id"]
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str, direct: 
     parts = table.column(S.PARTITION).to_pylist()
     rows = ((*values, run_id, part) for *values, part in zip(*cols, parts, strict=True))
     columns = [*LOG_COLUMNS, "run_id", "partition_id"]
-    types = [*LOG_TYPES, "text", "int4"]
+    types = T.MAINTENANCE_LOGS.copy_types(columns)
     if direct:
         _copy_rows(cur, "maintenance_logs", columns, types, rows)
         return
@@ -221,7 +222,7 @@ def _write_enriched(
         cur,
         "ai_extracted_data" if direct else "stage_extract",
         [*EXTRACT_COLUMNS, "run_id"],
-        [*EXTRACT_TYPES, "text"],
+        T.AI_EXTRACTED_DATA.copy_types([*EXTRACT_COLUMNS, "run_id"]),
         ((*r, target.run_id) for r in _extraction_rows(ok, target.llm_model)),
     )
     if not direct:
@@ -232,12 +233,12 @@ def _write_enriched(
     vectors = vectors.reshape(ok.num_rows, -1)
     ids = ok.column(S.ID).to_pylist()
     docs = ok.column(S.DOCUMENT).to_pylist()
-    columns = ["work_order_id", "model", "embedding", "document", "run_id"]
+    columns = EMBED_COLUMNS
     _copy_rows(
         cur,
         "semantic_embeddings" if direct else "stage_embed",
         columns,
-        ["text", "text", "vector", "text", "text"],
+        T.SEMANTIC_EMBEDDINGS.copy_types(columns),
         (
             (wid, target.embedding_model, vec, doc, target.run_id)
             for wid, vec, doc in zip(ids, vectors, docs, strict=True)

@@ -1,18 +1,15 @@
 """Evaluation of the PII scrubber on hand-labeled work orders it was not written against.
 
-Corpus: JSONL, one work order a line (``tests/data/phi/``, see its README.md)::
-
-    {"id": ..., "text": ..., "spans": [{"start", "end", "kind"}], "lookalikes": [...]}
-
+Corpus: JSONL, one work order a line (format and kinds: ``tests/data/phi/README.md``).
 ``spans`` are identifiers that must go (kinds from the HIPAA Safe Harbor list, plus
 ``staff_name``, reported but not yet decided on); ``lookalikes`` are engineering numbers and
 words that must survive (serials, parts, error codes, rooms ...).
 
 Scoring works on the scrubbed text alone, since the scrubber reports no offsets:
 
-* recall (per identifier kind): share of spans none of whose alphanumeric tokens survive.  Half
-  a name is a leak.  A token also counts against a span only if the output holds it more often
-  than the input does outside identifier spans ("Park" in a name and in "parking" is no leak).
+* recall (per identifier kind): share of spans none of whose alphanumeric tokens survive (half a
+  name is a leak); a token the input also holds outside identifiers leaks only if the output
+  has it more often ("Park" the nurse and "Park St" the garage).
 * precision (per look-alike kind): share of look-alikes whose exact text is still in the output
   as often as in the input.  "SN [PHONE]" for "SN 6175550199" is a look-alike lost.
 """
@@ -30,25 +27,12 @@ from typing import Any
 
 from backfill.scrub import scrub_text
 
-__all__ = [
-    "DEFAULT_CORPUS",
-    "KindScore",
-    "Span",
-    "SplitScore",
-    "WorkOrder",
-    "check_offsets",
-    "evaluate",
-    "gate_failures",
-    "load_corpus",
-    "score",
-    "scores_text",
-]
+__all__ = ["DEFAULT_CORPUS", "KindScore", "Span", "SplitScore", "WorkOrder", "check_offsets",
+           "evaluate", "gate_failures", "load_corpus", "score", "scores_text"]
 
 # The corpus ships with the tests, not the package: scrub-eval is run from a checkout.
-DEFAULT_CORPUS = (
-    Path(__file__).resolve().parent.parent / "tests" / "data" / "phi" / "tune.jsonl",
-    Path(__file__).resolve().parent.parent / "tests" / "data" / "phi" / "heldout.jsonl",
-)
+_CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "phi"
+DEFAULT_CORPUS = (_CORPUS_DIR / "tune.jsonl", _CORPUS_DIR / "heldout.jsonl")
 # Staff names are labeled so they can be measured, but whether they must go is not decided yet:
 # they are left out of the --min-recall gate.
 UNDECIDED_KINDS = frozenset({"staff_name"})
@@ -163,10 +147,6 @@ def _count(scores: dict[str, KindScore], kind: str, good: bool) -> None:
     s.good += good
 
 
-def _scrub(text: str) -> str:
-    return scrub_text(text).text or ""
-
-
 def _records_per_s(texts: Sequence[str], min_seconds: float = 0.3) -> float:
     """Texts scrubbed per second in this process (one core), repeated to time at least 0.3 s."""
     done, started = 0, time.perf_counter()
@@ -182,7 +162,7 @@ def evaluate(paths: Sequence[Path | str] = DEFAULT_CORPUS) -> list[SplitScore]:
     scores = []
     for path in paths:
         orders = load_corpus(path)
-        split = score(orders, _scrub, Path(path).stem)
+        split = score(orders, lambda text: scrub_text(text).text or "", Path(path).stem)
         split.records_per_s = _records_per_s([o.text for o in orders])
         scores.append(split)
     return scores
@@ -190,13 +170,11 @@ def evaluate(paths: Sequence[Path | str] = DEFAULT_CORPUS) -> list[SplitScore]:
 
 def gate_failures(scores: Sequence[SplitScore], min_recall: float | None,
                   min_precision: float | None) -> list[str]:
-    """What misses the thresholds (percent): recall per decided identifier kind, precision over
-    all look-alikes of a split."""
+    """Misses of the thresholds (%): recall per decided kind, precision over all look-alikes."""
     failures = []
     for s in scores:
         for kind, k in sorted(s.recall.items()):
-            if min_recall is not None and kind not in UNDECIDED_KINDS \
-                    and 100 * k.rate < min_recall:
+            if min_recall is not None and kind not in UNDECIDED_KINDS and 100 * k.rate < min_recall:
                 failures.append(f"{s.name}: recall {kind} {100 * k.rate:.1f}% < {min_recall}%")
         kept = sum(k.good for k in s.precision.values())
         total = sum(k.total for k in s.precision.values())

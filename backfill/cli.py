@@ -81,7 +81,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--workdir", default=".backfill/demo", help="where the demo keeps its database and files"
     )
+
+    scrub_eval = sub.add_parser(  # no --config: the evaluation reads only its corpus files
+        "scrub-eval", help="score the PII scrubber on labeled work orders (exit 3 below a --min)",
+        description="score the PII scrubber on labeled work orders (exit 3 below a --min)")
+    scrub_eval.add_argument("files", nargs="*", metavar="FILE",
+                            help="JSONL corpus (default: tests/data/phi tune and heldout)")
+    scrub_eval.add_argument("--format", choices=["text", "json"], default="text")
+    scrub_eval.add_argument("--min-recall", type=float, metavar="PCT",
+                            help="every identifier kind but staff_name at least this recall")
+    scrub_eval.add_argument("--min-precision", type=float, metavar="PCT",
+                            help="look-alikes kept, all kinds together, at least this share")
+    scrub_eval.set_defaults(verbose=False)
     return parser
+
+
+def cmd_scrub_eval(args: argparse.Namespace) -> int:
+    from backfill.scrub_eval import DEFAULT_CORPUS, evaluate, gate_failures, scores_text
+
+    scores = evaluate(args.files or DEFAULT_CORPUS)
+    failures = gate_failures(scores, args.min_recall, args.min_precision)
+    if args.format == "json":
+        print(json.dumps({"splits": [s.to_json() for s in scores], "failures": failures}, indent=2,
+                         ensure_ascii=False))
+    else:
+        print("\n".join([scores_text(scores), *failures]))
+    return E.EXIT_TOO_MANY_FAILURES if failures else E.EXIT_OK
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -159,6 +184,7 @@ COMMANDS = {
     "report": cmd_report,
     "verify": cmd_verify,
     "demo": cmd_demo,
+    "scrub-eval": cmd_scrub_eval,
 }
 
 

@@ -224,7 +224,8 @@ def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
 
     work = tmp_path_factory.mktemp("guard")
     with local_stack(work, 300, latency_ms=2, pg_schema=SCHEMA, partition_rows=200,
-                     dsn=pg_dsn, bad_rows=False, seed=5) as s:
+                     dsn=pg_dsn, bad_rows=False, seed=5,
+                     overrides={"pipeline": {"max_failed_fraction": 0.05}}) as s:
         yield s
 
 

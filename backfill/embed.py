@@ -18,6 +18,7 @@ import pyarrow as pa
 from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import RecordError, SystemicError, TransientError
+from backfill.guard import check_outgoing
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
 
@@ -100,10 +101,24 @@ class Embedder:
         status = table.column(S.STATUS).to_pylist()
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]
+        # The last check on what leaves: a guarded input is taken out of the batch before
+        # the request (its record fails as scrub/PHIGuard), the rest are embedded. It never
+        # reaches the breaker: nothing was sent, so it says nothing about the deployment.
+        guarded = {i: exc for i in todo if (exc := _guard(docs[i])) is not None}
+        send = [i for i in todo if i not in guarded]
         size = self.cfg.batch_size
-        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+        chunks = [send[k : k + size] for k in range(0, len(send), size)]
         answers = await asyncio.gather(*(self._embed_chunk([docs[i] for i in c]) for c in chunks))
-        results: list[Any] = [r for chunk in answers for r in chunk]
+        results: list[Any] = [r for chunk in answers for r in chunk] + list(guarded.values())
         return apply_outcomes(
-            table, todo, results, {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)}
+            table, send + list(guarded), results,
+            {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},
         )
+
+
+def _guard(text: str) -> RecordError | None:
+    try:
+        check_outgoing([text], "the embedding API")
+    except RecordError as exc:
+        return exc
+    return None

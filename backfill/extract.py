@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from backfill import schema as S
 from backfill.config import LLMConfig
 from backfill.errors import RecordError, TransientError
+from backfill.guard import check_outgoing, is_guarded
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
 
@@ -59,6 +60,9 @@ class Extractor:
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         # messages[0] is the system prompt, counted in fixed_tokens
         texts = [m["content"] for m in messages[1:]]
+        # The last check on what leaves: the document and, on a repair, the model's answer
+        # sent back with it (RecordError scrub/PHIGuard, naming kinds, never values).
+        check_outgoing(texts, "the LLM")
         estimate = self.api.tokens(texts) + self.fixed_tokens + int(self.answer_tokens)
         body = {
             "model": self.cfg.deployment,
@@ -137,7 +141,8 @@ class Extractor:
         try:
             result = await self.extract_one(document)
         except (RecordError, TransientError) as exc:
-            self.breaker.failed(exc, document)
+            if not is_guarded(exc):  # nothing was sent: it says nothing about the API
+                self.breaker.failed(exc, document)
             return exc
         self.breaker.passed()
         return result

@@ -376,7 +376,7 @@ def test_counts_match_placeholders() -> None:
 
 
 def test_version() -> None:
-    assert SCRUBBER_VERSION == "1"
+    assert SCRUBBER_VERSION == "2"
 
 
 def test_throughput(synthetic) -> None:

@@ -357,6 +357,17 @@ _RELATIVE_WORDS = (
 )
 _CONTACT_AFTER = re.compile(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
 
+# A lower-case name after "pt"/"patient" is only recognisable by shape: a family name and a
+# hyphenated romanised given name ("pt kim soo-jin", "patient lee min-ho").  Hyphenated medical
+# words ("pt now post-op", "pt got re-intubated") are excluded in the callback.
+_NAME_LOWER = re.compile(
+    r"(?P<cue>[Pp](?:t|atient)\b\.?[ \t]+)"
+    r"(?P<name>[a-z]{2,12}[ \t]+(?P<given>[a-z]{2,5}-[a-z]{2,5}))(?![\w\-])"
+)
+_HYPHEN_PREFIXES = frozenset(
+    "re pre post non co de ex anti semi sub self mid over under in out up off on well ill".split()
+)
+
 # Names identified by what follows them: a relation ("Zhang Wei's son"), an MRN/DOB label
 # ("on Dolores Vance (MRN# ...)") or a bed in brackets ("(Aiden Murphy, bed 3)").  These start
 # with a name word, i.e. at every capital letter, so each only runs when a cheap substring test
@@ -564,6 +575,13 @@ def _name_before_id_cb(m: re.Match, hits: list[str]) -> str | None:
     return _replace_name_group(m, hits, min_words=2)
 
 
+def _name_lower_cb(m: re.Match, hits: list[str]) -> str | None:
+    family = m.group("name").split()[0]
+    if family in _NOT_NAMES or m.group("given").split("-")[0] in _HYPHEN_PREFIXES:
+        return None
+    return _replace_name_group(m, hits)
+
+
 def _ext_cb(m: re.Match, hits: list[str]) -> str | None:
     text, start = m.string, m.start()
     if _after_word_char(text, start):
@@ -654,6 +672,8 @@ def scrub_text(text: str | None) -> ScrubResult:
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
     text = _sub(_NAME, text, _name_cb, hits)
+    if "-" in text:
+        text = _sub(_NAME_LOWER, text, _name_lower_cb, hits)
     if any(w in low for w in _RELATIVE_WORDS):
         text = _sub(_RELATIVE, " " + text, _relative_cb, hits)[1:]
     # name-first patterns: only when their trigger is in the text (see _NAME_POSS_RELATIVE)

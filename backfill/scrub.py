@@ -218,10 +218,11 @@ _PHONE = (
     r")" + _END + _EXT
 )
 
-# Street address: house number + 1-3 capitalised street-name words + a street suffix, optional
-# unit.  Requiring the suffix keeps "Room 412 Bed B", "OR 5", "12 Lead ECG" out.
+# Street address: house number + 1-3 capitalised or ordinal ("3rd") street-name words + a street
+# suffix, optional unit.  Requiring the suffix keeps "Room 412 Bed B", "OR 5", "12 Lead ECG" out.
 _ADDRESS = (
-    rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[{_U}][{_L}]+[ \t]+){{1,3}}"
+    rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"
+    rf"(?:(?:[{_U}][{_L}]+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"  # Elm, 3rd
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
     r"|Terrace|Parkway|Pkwy|Circle|Highway|Hwy)\b"
     r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"

@@ -190,6 +190,7 @@ POSITIVE = [
     ("label was from the previous patient, Trần Thị Hoa.", "Trần Thị Hoa", "PATIENT_NAME"),
     ("pt Mrs. Lindqvist at home", "Lindqvist", "PATIENT_NAME"),
     ("pt lee min-ho on the feeding pump", "min-ho", "PATIENT_NAME"),
+    ("return to 77 E. 2nd Street, Apt 4D", "2nd", "ADDRESS"),
 ]
 
 

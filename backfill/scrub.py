@@ -19,12 +19,20 @@ Design notes
   "pt [PATIENT_NAME]"), which keeps the sentence readable for the LLM.
 * Patterns run in a fixed order; earlier ones remove tokens that would confuse later ones
   (e-mails contain names and digits; MRNs/DOBs are digit strings the phone shapes could grab).
-* Out of scope: staff names outside e-mails, names without a cue, ages, non-Latin-script names.
+* Version 2 adds cue-based rules for relatives' and contacts' names ("daughter, Lisa", "pt's
+  wife Ana", "Zhang Wei's son"), names identified by what follows them (an MRN/DOB label, "(Name,
+  bed 3)"), lower-case romanised names after "pt" ("pt kim soo-jin"), health-plan numbers
+  [HEALTH_PLAN], implant serials and licence numbers [OTHER_ID], and more account, phone, e-mail,
+  DOB and address shapes.  Rules were written from tests/data/phi/tune.jsonl misses.
+* Out of scope: staff names outside e-mails, names without any cue, ages, non-Latin-script
+  names, IP addresses (in work orders they are the equipment's).
 
 ``SCRUBBER_VERSION`` must be bumped whenever behaviour changes (it is stored with enriched rows
 so they can be re-scrubbed/re-extracted).
 
-Throughput: ~35-40k texts/s of ~500 chars on one core (see tests/test_scrub.py::test_throughput).
+Throughput: ~17k texts/s of ~500 chars on one core (version 1: ~33k on the same machine; see
+tests/test_scrub.py::test_throughput).  The v2 name rules that start with a name word or a common
+letter only run when a cheap substring test finds their trigger in the text.
 """
 
 from __future__ import annotations

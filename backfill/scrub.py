@@ -3,7 +3,7 @@
 Runs before anything is sent to the LLM or written to the enriched tables.  Detected PII is
 replaced with typed placeholders:
 
-    [EMAIL] [MRN] [ACCOUNT] [SSN] [DOB] [PHONE] [ADDRESS] [PATIENT_NAME]
+    [EMAIL] [MRN] [ACCOUNT] [HEALTH_PLAN] [OTHER_ID] [SSN] [DOB] [PHONE] [ADDRESS] [PATIENT_NAME]
 
 Design notes
 ------------
@@ -19,12 +19,20 @@ Design notes
   "pt [PATIENT_NAME]"), which keeps the sentence readable for the LLM.
 * Patterns run in a fixed order; earlier ones remove tokens that would confuse later ones
   (e-mails contain names and digits; MRNs/DOBs are digit strings the phone shapes could grab).
-* Out of scope: staff names outside e-mails, names without a cue, ages, non-Latin-script names.
+* Version 2 adds cue-based rules for relatives' and contacts' names ("daughter, Lisa", "pt's
+  wife Ana", "Zhang Wei's son"), names identified by what follows them (an MRN/DOB label, "(Name,
+  bed 3)"), lower-case romanised names after "pt" ("pt kim soo-jin"), health-plan numbers
+  [HEALTH_PLAN], implant serials and licence numbers [OTHER_ID], and more account, phone, e-mail,
+  DOB and address shapes.  Rules were written from tests/data/phi/tune.jsonl misses.
+* Out of scope: staff names outside e-mails, names without any cue, ages, non-Latin-script
+  names, IP addresses (in work orders they are the equipment's).
 
 ``SCRUBBER_VERSION`` must be bumped whenever behaviour changes (it is stored with enriched rows
 so they can be re-scrubbed/re-extracted).
 
-Throughput: ~35-40k texts/s of ~500 chars on one core (see tests/test_scrub.py::test_throughput).
+Throughput: ~17k texts/s of ~500 chars on one core (version 1: ~33k on the same machine; see
+tests/test_scrub.py::test_throughput).  The v2 name rules that start with a name word or a common
+letter only run when a cheap substring test finds their trigger in the text.
 """
 
 from __future__ import annotations
@@ -37,9 +45,12 @@ import pyarrow as pa
 
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubResult", "scrub_array", "scrub_text"]
 
-SCRUBBER_VERSION = "1"
+SCRUBBER_VERSION = "2"
 
-PLACEHOLDERS = ("EMAIL", "MRN", "ACCOUNT", "SSN", "DOB", "PHONE", "ADDRESS", "PATIENT_NAME")
+PLACEHOLDERS = (
+    "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
+    "PATIENT_NAME",
+)
 
 
 @dataclass(slots=True)
@@ -62,11 +73,13 @@ class ScrubResult:
 
 
 def _chars(pred: Callable[[str], bool]) -> str:
-    return "".join(chr(c) for c in range(0xC0, 0x250) if pred(chr(c)))
+    codes = [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]  # + Latin Extended Additional
+    return "".join(chr(c) for c in codes if pred(chr(c)))
 
 
 # Python's ``re`` has no \p{Lu}/\p{Ll}: explicit classes for ASCII + Latin-1 + Latin Extended-A/B
-# so that José, Müller, Łukasz, Çelik, Øverby, Núñez are name words.
+# + Latin Extended Additional so that José, Müller, Łukasz, Çelik, Øverby, Núñez, Nguyễn Văn are
+# name words.
 _U = "A-Z" + _chars(str.isupper)
 _L = "a-z" + _chars(str.islower)
 _APOS = "'\u2019"
@@ -87,6 +100,9 @@ _CW = rf"(?:[{_U}][{_U}{_APOS}\-]*[{_U}])"
 # Separator between a cue and its value: "MRN 123", "MRN: 123", "MRN# 123", "MRN - 123".
 _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 
+# The same, also allowing an opening bracket: "DOB (1/2/1940)", "MRN (1234567)".
+_SEP_B = _SEP + r"(?:\([ \t]*)?"
+
 # Not followed by more of the same token (digits, letters, dash) or by a decimal part.
 _END = r"(?![\w\-]|\.\d)"
 
@@ -101,6 +117,9 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
 )
 
+# What is left of an e-mail someone started typing: "rstein@ — email bounced" (run after _EMAIL).
+_EMAIL_PARTIAL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w\-])")
+
 # ---------------------------------------------------------------------------------------------
 # 2. Cue-led identifiers: MRN, DOB, SSN with a cue
 # ---------------------------------------------------------------------------------------------
@@ -109,10 +128,10 @@ _MRN = re.compile(
     r"(?P<cue>[MmPp](?:"
     r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))"  # MRN, MRN#, MR#, MR No.
     r"|(?<=M)\.R\.N\.?"  # M.R.N.
-    r"|(?<=[Mm])(?i:edical[ \t]+record|ed\.?[ \t]*rec\.?)"  # medical record, med rec
+    r"|(?<=[Mm])(?i:edical[ \t]+rec(?:ord)?\.?|ed\.?[ \t]*rec(?:ord)?\.?)"  # med rec(ord)
     r"(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
     r"|(?<=[Pp])(?i:atient|t)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"  # patient ID
-    r")" + _SEP + r")"
+    r")" + _SEP_B + r")"
     # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8)
     r"(?P<val>[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
 )
@@ -134,7 +153,7 @@ _DOB = re.compile(
     r"(?P<cue>[DdBb](?:"
     r"(?<=D)\.O\.B\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
     r"|(?<=[Bb])(?i:irth[ \t]?date|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."
-    r")" + _SEP + r")"
+    r")" + _SEP_B + r")"
     rf"(?P<val>{_DATE})(?![\d/])"
 )
 
@@ -143,6 +162,44 @@ _SSN_CUE = re.compile(
     r"(?P<cue>[Ss](?i:sn\b|s[ \t]?\#|s[ \t]?no\b\.?|oc(?:ial)?[ \t]+sec(?:urity)?"
     r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b)" + _SEP + r")"
     r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4})" + _END
+)
+
+# Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
+# "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
+_ACCOUNT = re.compile(
+    r"(?P<cue>[AaEe](?:(?<=[Aa])(?i:cct|ccount)|(?<=[Ee])(?i:ncounter))\b"
+    r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|id\b))?" + _SEP_B + r")"
+    r"(?P<val>(?=(?:[A-Z\-]*\d){5})[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
+)
+
+# Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
+# 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
+# The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
+_HEALTH_PLAN = re.compile(
+    r"(?P<cue>[MmSsPpIiHhBb](?:"
+    r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
+    r"|(?<=[Ii])(?i:nsurance)|(?<=[Hh])(?i:ealth[ \t]*plan|ealth[ \t]+insurance)"
+    r"|(?<=[Bb])(?i:eneficiary)"
+    r")\b(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b))?" + _SEP_B
+    + r"(?:(?:[A-Z]{2,6}|[A-Z][a-z]+)(?:[ \t]*[:#])?[ \t]+)?)"
+    r"(?P<val>(?=[A-Z\d\-]*\d{4})[A-Z\d][A-Z\d\-]{4,22}[A-Z\d])(?![\w\-])"
+)
+
+_HEALTH_PLAN_WORDS = (
+    "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary"
+)
+
+# Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
+# ("implant serial PJN118723S"; the programmer's serial must survive) and licence numbers
+# ("driver's lic S12-345-678-901", "license # ...").  IP addresses are not scrubbed: in work
+# orders they are the equipment's.
+_OTHER_ID = re.compile(
+    r"(?P<cue>[IiDdLl](?:"
+    r"(?<=[Ii])(?i:mplant(?:ed)?(?:[ \t]+device)?[ \t]+(?:serial|s/?n)\b)"
+    r"|(?<=[Dd])(?i:river['’]?s?[ \t]+lic(?:en[sc]e)?\b\.?)"
+    r"|(?<=[Ll])(?i:icen[sc]e[ \t]*(?:\#|no\b\.?|number))"
+    r")(?:[ \t]*(?i:\#|no\b\.?|number))?" + _SEP_B + r")"
+    r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])"
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -164,15 +221,16 @@ _PHONE = (
     r"(?<=\+)1[ .\-]?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # +1 617 555 0199
     r"|(?<=\+)[2-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){2,5}"  # +44 20 7946 0958 (8-15 digits)
     r"|(?<=1)[ .\-](?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # 1-617-555-0199
-    r"|(?<=\()\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}"  # (617) 555-0199
-    r"|(?<=\d)\d{2}[ .\-]\d{3}[ .\-]\d{4}"  # 617-555-0199, 617.555.0199, 617 555 0199
+    r"|(?<=\()\d{3}\)[ .\-/]?\d{3}[ .\-/]\d{4}"  # (617) 555-0199, (617)/555-0199
+    r"|(?<=\d)\d{2}[ .\-/]\d{3}[ .\-/]\d{4}"  # 617-555-0199, 617.555.0199, 617/555/0199
     r")" + _END + _EXT
 )
 
-# Street address: house number + 1-3 capitalised street-name words + a street suffix, optional
-# unit.  Requiring the suffix keeps "Room 412 Bed B", "OR 5", "12 Lead ECG" out.
+# Street address: house number + 1-3 capitalised or ordinal ("3rd") street-name words + a street
+# suffix, optional unit.  Requiring the suffix keeps "Room 412 Bed B", "OR 5", "12 Lead ECG" out.
 _ADDRESS = (
-    rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[{_U}][{_L}]+[ \t]+){{1,3}}"
+    rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"
+    rf"(?:(?:[{_U}][{_L}]+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"  # Elm, 3rd
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
     r"|Terrace|Parkway|Pkwy|Circle|Highway|Hwy)\b"
     r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
@@ -184,8 +242,15 @@ _ADDRESS = (
 _BARE = r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{5,11})" + _END + _EXT
 _PHONE_CUE_BEFORE = re.compile(
     r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
-    r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2})$"
+    r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2}$"
+    # "called from 6175550199", "Called Mr Hoang (pt) at 6175550122"
+    r"|\b(?:call(?:ed|ing|s)?|phoned|rang|texted|dialed|reached)\b[^.\n\d]{0,30}\b(?:at|from|on)"
+    r"[ \t]*$)"
 )
+# A lone extension after a person's name ("Called Priya Raman ext 4412"); "call ext 4412 for
+# biomed" is a department's and is kept (the callback checks the word before).
+_EXT_ALONE = re.compile(r"[Ee]xt(?:ension\b|\b\.?)[ \t]*(?P<val>\d{3,6})\b")
+_PREV_TOKEN = re.compile(rf"([{_U}{_L}{_APOS}\-]+)[ \t,]*$")
 # Vendor "case" / "PO" / "order" / "ticket" numbers are deliberately not account cues.
 _ACCOUNT_CUE_BEFORE = re.compile(
     r"(?i:\b(?:acct|account|encounter|enc|fin|csn|har|visit)"
@@ -215,10 +280,14 @@ _NAME = re.compile(
     # Cues: pt / pt. / patient / Patient: / PATIENT: / Mr. Mrs. Ms. Mx. Miss.  A branch of
     # literals (fast first-character scan).  "PT" alone is physical therapy / prothrombin time,
     # so it only counts with a colon (checked in the callback).
-    r"(?P<cue>p(?:t\b\.?|atient\b)|P(?:t\b\.?|T\b|atient\b|ATIENT\b)|M(?:rs?|s|x)\b\.?"
-    r"|Miss\b|Mister\b)"
-    r"(?:[ \t]+(?:[Nn]ame|NAME)\b)?"
-    r"(?:[ \t]*(?P<colon>:)[ \t]*|[ \t]+)"
+    # "pt's" / "patient's" only count before "name" ("the pt's name (Evelyn Brooks)"): before a
+    # capitalised word they are mostly a device brand ("pt's AirSense").
+    r"(?P<cue>p(?:t(?:['\u2019]s)?\b\.?|atient(?:['\u2019]s)?\b)"
+    r"|P(?:t(?:['\u2019]s)?\b\.?|T\b|atient(?:['\u2019]s)?\b|ATIENT\b)"
+    r"|M(?:rs?|s|x)\b\.?|Miss\b|Mister\b)"
+    r"(?:[ \t]+(?P<namekw>[Nn]ame|NAME)\b)?"
+    # "Patient: X", "previous patient, X" (apposition), "pt's name (X)", "pt X"
+    r"(?:[ \t]*(?P<colon>:)[ \t]*|[ \t]*(?P<comma>[,(])[ \t]*|[ \t]+)"
     r"(?P<name>"
     # After a colon also accept EHR label styles: "Smith, John", "de la Cruz, Maria",
     # "SMITH, JOHN".  Without a colon only "First [particles] Last" (1-3 capitalised words).
@@ -252,6 +321,7 @@ _NOT_NAMES = frozenset(
     nurse rn staff tech biomed here there it its he she they we i my our their his her now
     still currently ready available present absent waiting pending complained complaint fell
     safe injury harm involved impact event incident family daughter son wife husband
+    mr mrs ms mx miss mister dr doctor patient patients pt pts
     rm ward floor pod icu er ed or pacu nicu alaris philips baxter zoll stryker hillrom
     medtronic draeger mindray siemens ge monday tuesday wednesday thursday friday saturday sunday
     physical therapy therapist respiratory occupational speech dept department clinic lab gym
@@ -270,6 +340,56 @@ _NOUN_USE_BEFORE = frozenset(
     """.split()
 )
 _PREV_WORD = re.compile(r"([A-Za-z]+)[ \t]*$")
+
+# Names of relatives and contacts, after the relation ("called the daughter, Lisa", "pt's wife
+# Ana", "mom (Fatima)", "son David Cohen", "spoke w/ José Ramírez-Ortiz").  "contact"/"call"
+# only count when a phone number, e-mail or extension follows the name (checked in the callback).
+_RELATIONS = (
+    r"[Ss](?:ons?|ister|pouse)|[Dd](?:aughters?|ad)|[Ww]ife|[Hh]usband|[Mm](?:om|other)"
+    r"|[Ff](?:ather|riend|ianc[eé]e?)|[Bb](?:rother|oyfriend)|[Nn](?:eighbou?r|iece|ephew)"
+    r"|[Gg](?:rand(?:son|daughter|mother|father|ma|pa)|uardian|irlfriend)|[Aa]unt|[Uu]ncle"
+    r"|[Cc]aregiver|[Pp](?:artner|arents?)"
+)
+# The cue must start a word, so the pattern starts with the character before it (a space or
+# punctuation: far rarer than the cue's first letters); scrub_text runs it on " " + text.
+_RELATIVE = re.compile(
+    rf"(?P<cue>[ \t\n(\[,;:/\"](?:(?:{_RELATIONS}"
+    r"|[Ss]poke[ \t]+(?:with|to)|[Tt]alked[ \t]+(?:to|with)"
+    r"|(?P<contact>[Cc]ontact(?:ed)?|[Cc]all(?:ed)?))\b|[Ss]poke[ \t]+w/)"
+    r"(?:[ \t]*[,(:][ \t]*|[ \t]+)(?:(?:named|called|is)[ \t]+)?)"
+    rf"(?P<name>{_W}(?:(?:[ \t]+{_PARTICLE})*[ \t]+{_W}){{0,2}})"
+)
+_RELATIVE_WORDS = (
+    "son", "daughter", "wife", "husband", "mom", "mother", "dad", "father", "brother", "sister",
+    "neighb", "grand", "aunt", "uncle", "niece", "nephew", "spouse", "partner", "caregiver",
+    "guardian", "friend", "fianc", "parent", "spoke", "talked", "contact", "call",
+)
+_CONTACT_AFTER = re.compile(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
+
+# A lower-case name after "pt"/"patient" is only recognisable by shape: a family name and a
+# hyphenated romanised given name ("pt kim soo-jin", "patient lee min-ho").  Hyphenated medical
+# words ("pt now post-op", "pt got re-intubated") are excluded in the callback.
+_NAME_LOWER = re.compile(
+    r"(?P<cue>[Pp](?:t|atient)\b\.?[ \t]+)"
+    r"(?P<name>[a-z]{2,12}[ \t]+(?P<given>[a-z]{2,5}-[a-z]{2,5}))(?![\w\-])"
+)
+_HYPHEN_PREFIXES = frozenset(
+    "re pre post non co de ex anti semi sub self mid over under in out up off on well ill".split()
+)
+
+# Names identified by what follows them: a relation ("Zhang Wei's son"), an MRN/DOB label
+# ("on Dolores Vance (MRN# ...)") or a bed in brackets ("(Aiden Murphy, bed 3)").  These start
+# with a name word, i.e. at every capital letter, so each only runs when a cheap substring test
+# says its trigger is in the text.
+_NAME_POSS_RELATIVE = re.compile(
+    rf"(?P<name>{_W}(?:[ \t]+{_W}){{0,2}})['\u2019]s[ \t]+(?:{_RELATIONS})\b"
+)
+_NAME_BEFORE_ID = re.compile(
+    rf"(?P<name>{_W}(?:[ \t]+{_W}){{1,2}})[ \t]*[(,]?[ \t]*(?:MRN|DOB|D\.O\.B)\b"
+)
+_NAME_BED = re.compile(
+    rf"\((?P<name>{_W}(?:[ \t]+{_W}){{1,2}}),[ \t]*(?:[Bb]ed|BED|[Rr]m|[Rr]oom)\b"
+)
 
 # ---------------------------------------------------------------------------------------------
 # Callbacks: return the replacement, or None to decline the match (see _sub).  Each appends
@@ -373,26 +493,128 @@ def _name_cb(m: re.Match, hits: list[str]) -> str | None:
     if _after_word_char(text, start):
         return None
     cue = m.group("cue")
+    if ("'" in cue or "\u2019" in cue) and not m.group("namekw"):
+        return None
     if not m.group("colon"):
         if cue == "PT":
             return None
-        if cue[0] in "pP" and _noun_use_before(text, start):
+        if (
+            cue[0] in "pP"
+            and not m.group("comma")
+            and not m.group("namekw")
+            and _noun_use_before(text, start)
+        ):
             return None
     name = m.group("name")
     toks = list(_NAME_TOKEN.finditer(name))
     if not toks or toks[0].group().lower().rstrip(".,") in _NOT_NAMES:
         return None
-    cut = len(name)
-    for t in toks[1:]:
-        if t.group().lower().rstrip(".,") in _NOT_NAMES:
-            cut = t.start()
-            break
-    kept = name[:cut].rstrip(" \t,")
+    kept = name[: _name_end(name, toks, 0, text[m.end("name") : m.end("name") + 1])].rstrip(" \t,")
     if not kept:
         return None
     hits.append("PATIENT_NAME")
     prefix = m.group(0)[: m.start("name") - start]
     return f"{prefix}[PATIENT_NAME]{name[len(kept):]}"
+
+
+def _name_end(name: str, toks: list[re.Match], first: int, after: str) -> int:
+    """End of the name whose first word is ``toks[first]``: before the first later non-name
+    word, except that a short capitalised word closing the name before punctuation is a given
+    name, not an article ("the previous patient, Nguyễn Văn An.")."""
+    end = toks[first].end()
+    for j in range(first + 1, len(toks)):
+        t = toks[j]
+        w = t.group()
+        if w.lower().rstrip(".,") in _NOT_NAMES:
+            last = j == len(toks) - 1
+            closes = t.end() == len(name) and after in ("", ".", ",", ";", ")", "\n")
+            if not (last and closes and w[0].isupper() and len(w) <= 3):
+                break
+        end = t.end()
+    return end
+
+
+def _name_span(name: str, after: str = " ") -> tuple[int, int] | None:
+    """The part of ``name`` to replace: leading non-name words ("Called", "The") dropped, cut
+    before the first later one.  None when nothing is left."""
+    toks = list(_NAME_TOKEN.finditer(name))
+    i = 0
+    while i < len(toks) and toks[i].group().lower().rstrip(".,") in _NOT_NAMES:
+        i += 1
+    if i == len(toks):
+        return None
+    return toks[i].start(), _name_end(name, toks, i, after)
+
+
+def _replace_name_group(
+    m: re.Match, hits: list[str], min_words: int = 1, bounded: bool = False
+) -> str | None:
+    """Replace the ``name`` group of a match (trimmed by _name_span), keep the rest.  ``bounded``:
+    the pattern itself starts at a word boundary."""
+    if not bounded and _after_word_char(m.string, m.start()):
+        return None
+    name = m.group("name")
+    span = _name_span(name, m.string[m.end("name") : m.end("name") + 1])
+    if span is None:
+        return None
+    if len(_NAME_TOKEN.findall(name[span[0] : span[1]])) < min_words:
+        return None
+    whole, off = m.group(0), m.start("name") - m.start()
+    hits.append("PATIENT_NAME")
+    return f"{whole[: off + span[0]]}[PATIENT_NAME]{whole[off + span[1] :]}"
+
+
+def _relative_cb(m: re.Match, hits: list[str]) -> str | None:
+    if m.group("contact"):
+        span = _name_span(m.group("name"))
+        if span is None or not _CONTACT_AFTER.match(m.string, m.start("name") + span[1]):
+            return None
+    return _replace_name_group(m, hits, bounded=True)
+
+
+def _name_ctx_cb(m: re.Match, hits: list[str]) -> str | None:
+    # all words must be name words: "Alaris Pump (MRN" is no name
+    if any(t.lower().rstrip(".,") in _NOT_NAMES for t in _NAME_TOKEN.findall(m.group("name"))):
+        return None
+    return _replace_name_group(m, hits, min_words=1)
+
+
+def _name_before_id_cb(m: re.Match, hits: list[str]) -> str | None:
+    # leading sentence words are dropped ("Screenshot of Dolores Vance MRN"), two name words left
+    return _replace_name_group(m, hits, min_words=2)
+
+
+def _name_lower_cb(m: re.Match, hits: list[str]) -> str | None:
+    family = m.group("name").split()[0]
+    if family in _NOT_NAMES or m.group("given").split("-")[0] in _HYPHEN_PREFIXES:
+        return None
+    return _replace_name_group(m, hits)
+
+
+def _ext_cb(m: re.Match, hits: list[str]) -> str | None:
+    text, start = m.string, m.start()
+    if _after_word_char(text, start):
+        return None
+    prev = _PREV_TOKEN.search(text, max(0, start - 40), start)
+    if prev is None:
+        return None
+    word = prev.group(1)
+    if not word[0].isupper() or word.isupper() or word.lower() in _NOT_NAMES:
+        return None
+    hits.append("PHONE")
+    return m.group(0)[: m.start("val") - start] + "[PHONE]"
+
+
+def _account_cb(m: re.Match, hits: list[str]) -> str | None:
+    return _cue_keep(m, "ACCOUNT", hits)
+
+
+def _health_plan_cb(m: re.Match, hits: list[str]) -> str | None:
+    return _cue_keep(m, "HEALTH_PLAN", hits)
+
+
+def _other_id_cb(m: re.Match, hits: list[str]) -> str | None:
+    return _cue_keep(m, "OTHER_ID", hits)
 
 
 _Callback = Callable[[re.Match, list[str]], "str | None"]
@@ -442,11 +664,34 @@ def scrub_text(text: str | None) -> ScrubResult:
     if "@" in text:
         text, n = _EMAIL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+        text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
+        hits.extend(["EMAIL"] * n)
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
+    # rarer cue words: a substring test on the lower-cased text is far cheaper than a scan
+    low = text.lower()
+    if any(w in low for w in _HEALTH_PLAN_WORDS):
+        text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
+    if "acc" in low or "encounter" in low:
+        text = _sub(_ACCOUNT, text, _account_cb, hits)
+    if "implant" in low or "lic" in low:
+        text = _sub(_OTHER_ID, text, _other_id_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
+    if "xt" in text:
+        text = _sub(_EXT_ALONE, text, _ext_cb, hits)
     text = _sub(_NAME, text, _name_cb, hits)
+    if "-" in text:
+        text = _sub(_NAME_LOWER, text, _name_lower_cb, hits)
+    if any(w in low for w in _RELATIVE_WORDS):
+        text = _sub(_RELATIVE, " " + text, _relative_cb, hits)[1:]
+    # name-first patterns: only when their trigger is in the text (see _NAME_POSS_RELATIVE)
+    if "s " in text and ("'s " in text or "\u2019s " in text):
+        text = _sub(_NAME_POSS_RELATIVE, text, _name_ctx_cb, hits)
+    if "MRN" in text or "DOB" in text or "D.O.B" in text:
+        text = _sub(_NAME_BEFORE_ID, text, _name_before_id_cb, hits)
+    if "(" in text:
+        text = _sub(_NAME_BED, text, _name_ctx_cb, hits)
 
     counts: dict[str, int] = {}
     for h in hits:

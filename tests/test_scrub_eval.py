@@ -113,16 +113,15 @@ def test_gate_leaves_staff_names_out_and_exit_code(capsys) -> None:
 #
 # Targets of issue 10: recall 100% on MRN, SSN, phone, fax, e-mail, DOB, account and
 # health-plan numbers and street addresses; >= 98% on names; precision >= 95% on look-alikes.
-# Scrubber version 1 misses, on the held-out split: names (60%: no cue, relatives after
-# "son"/"wife"/"mom", lower-case and hyphenated Asian names), account (33%), health-plan numbers
-# (0%: no cue for "Member #", "insurance #"), MRN (83%: "med record #"), phone (92%: slashes),
-# address (75%: "W. 3rd Street, Apt 5C") and other_id (0%: implant serials, IP addresses).
-# It meets the targets on SSN, fax, e-mail, DOB and look-alike precision (100%).
+# Scrubber version 2 still misses, on the held-out split: names (75%), health-plan numbers (67%)
+# and other_id (0%: implant serials, IP addresses).  It meets the targets on MRN, SSN, phone,
+# fax, e-mail, DOB, account, address and look-alike precision (100%).  (Version 1: name 60%,
+# mrn 83%, phone 91%, account 33%, health_plan 0%, address 75%.)
 # These floors are today's figures rounded down: raise them as the scrubber improves; never
 # tune the scrubber against heldout.jsonl (tests/data/phi/README.md).
 HELDOUT_RECALL_FLOOR = {
-    "name": 0.60, "mrn": 0.83, "ssn": 1.0, "phone": 0.91, "fax": 1.0, "email": 1.0, "dob": 1.0,
-    "account": 0.33, "health_plan": 0.0, "address": 0.75, "other_id": 0.0,
+    "name": 0.75, "mrn": 1.0, "ssn": 1.0, "phone": 1.0, "fax": 1.0, "email": 1.0, "dob": 1.0,
+    "account": 1.0, "health_plan": 0.66, "address": 1.0, "other_id": 0.0,
 }
 HELDOUT_PRECISION_FLOOR = 1.0
 

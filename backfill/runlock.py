@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # The first key of the two-key form of the lock names what is locked; the second, the run.
 _NAMESPACE = "backfill-run"
 WAIT_POLL_SECONDS = 2.0
+# How long a lock that is held is asked for again before the holder is named (see __enter__)
+EXIT_GRACE_SECONDS = 3.0
 
 
 class RunLock:
@@ -36,13 +38,20 @@ class RunLock:
         self.dsn, self.key, self.run_id, self.wait, self.out = (
             dsn, f"{schema}:{run_id}", run_id, wait, out)
         self.conn: psycopg.Connection[Any] | None = None
+        self.held = False
 
     def __enter__(self) -> RunLock:
         me = f"backfill-driver {socket.gethostname()} pid {os.getpid()}"
         self.conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=15,
                                     application_name=me[:63])
         told = False
+        grace = time.monotonic() + EXIT_GRACE_SECONDS
         while not self._try():
+            if time.monotonic() < grace:
+                # A driver that just ended (or was killed) may still hold the lock until
+                # its server process has finished exiting.
+                time.sleep(0.1)
+                continue
             holder = self.holder()
             if not self.wait:
                 self.release()
@@ -62,7 +71,8 @@ class RunLock:
         row = self.conn.execute(
             "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", (_NAMESPACE, self.key)
         ).fetchone()
-        return bool(row and row[0])
+        self.held = bool(row and row[0])
+        return self.held
 
     def holder(self) -> str:
         """Who holds the run: host, pid and since when, as its connection says."""
@@ -81,11 +91,19 @@ class RunLock:
         return f"{name or 'unknown'}{where}, since {since:%Y-%m-%d %H:%M:%S %Z}".strip()
 
     def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()  # ends the session, and so the lock
-            except psycopg.Error as exc:  # already broken: the lock went with it
-                log.debug("closing the run lock's connection: %s", type(exc).__name__)
+        if self.conn is None:
+            return
+        try:
+            if self.held:
+                # Unlocked before the connection closes: closing alone lets go only once the
+                # server process has exited, after the next driver may already have asked.
+                self.conn.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))",
+                                  (_NAMESPACE, self.key))
+        except psycopg.Error as exc:  # already broken: the lock went with it
+            log.debug("releasing the run lock: %s", type(exc).__name__)
+        finally:
+            self.held = False
+            self.conn.close()
             self.conn = None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

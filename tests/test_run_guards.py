@@ -150,3 +150,14 @@ def test_a_resumed_run_whose_deployment_vanished_is_marked_failed(
     assert line.split()[1] == "failed", out
     assert "stopped by" in out and "DeploymentNotFound" in out, out
     assert main(["run", "--config", config, "--run-id", "vanish"]) == EXIT_OK
+
+
+def test_a_finished_driver_lets_go_of_the_run_at_once(stack: LocalStack) -> None:
+    """Closing the connection alone releases the lock only when the server process has
+    exited: a resume in the same process found the run still held (seen in CI)."""
+    from backfill.runlock import RunLock
+
+    for _ in range(20):
+        with RunLock(stack.dsn, SCHEMA, "released"):
+            assert len(_lock_holders(stack.dsn)) == 1
+        assert _lock_holders(stack.dsn) == []

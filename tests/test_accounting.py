@@ -213,3 +213,15 @@ def test_verify_reconciles_then_names_a_deleted_row(
     out = capfd.readouterr().out
     assert "NOT reconciled" in out
     assert f"partition {part} " in out and victim in out, out
+
+
+def test_a_run_that_does_not_reconcile_ends_with_exit_3(
+    stack: LocalStack, run: RunResult, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """After the deletion above, closing the run again (retry-failed) reconciles, finds
+    the work order missing, and says so with exit 3."""
+    capfd.readouterr()
+    code = main(["retry-failed", "--config", str(stack.config_path), "--run-id", RUN_ID])
+    out = capfd.readouterr()
+    assert code == 3, out.err[-2000:]
+    assert "NOT reconciled" in out.err and "reconciled with the source: NO" in out.out

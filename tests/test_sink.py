@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from backfill import schema as S
-from backfill.db import connect, ensure_schema
+from backfill.db import connect, drop_cached_connection, ensure_schema
 from backfill.devstack.enriched import enriched_rows, extraction_answer
 from backfill.progress import create_run
 from backfill.sink import WriteTarget, write_block, write_isolating
@@ -132,3 +132,44 @@ def test_a_duplicate_id_keeps_its_latest_row_whatever_the_block_order(
 
     kept = _rows(target, "SELECT updated_at FROM maintenance_logs WHERE run_id = %s")
     assert kept == [(dt.datetime(2024, 1, 2),)]
+
+
+def test_a_constraint_no_row_passes_stops_the_run_instead_of_dead_lettering_it(
+    target: WriteTarget,
+) -> None:
+    """Every row of a block rejected with the same error is the table's fault, not the
+    rows': bisecting it would dead-letter the whole backfill."""
+    from backfill.errors import FatalError
+
+    rows = enriched_rows(16, DIM, seed=9, first_id=50_000)
+    with connect(target.dsn, SCHEMA) as conn:
+        conn.execute("ALTER TABLE ai_extracted_data ADD CONSTRAINT never_ok "
+                     "CHECK (confidence > 2) NOT VALID")
+        conn.commit()
+    try:
+        with pytest.raises(FatalError, match="rejected all 16 rows.*never_ok"):
+            write_isolating(rows, target)
+    finally:
+        with connect(target.dsn, SCHEMA) as conn:
+            conn.execute("ALTER TABLE ai_extracted_data DROP CONSTRAINT never_ok")
+            conn.commit()
+
+
+def test_a_table_the_writer_cannot_reach_stops_the_run_at_once(target: WriteTarget) -> None:
+    """A SQLSTATE 42 error (here: a column gone) is about the table, not a row."""
+    from backfill.errors import FatalError
+
+    rows = enriched_rows(4, DIM, seed=10, first_id=60_000)
+    with connect(target.dsn, SCHEMA) as conn:
+        conn.execute("ALTER TABLE maintenance_logs RENAME COLUMN labor_hours TO hours_gone")
+        conn.commit()
+    try:
+        with pytest.raises(FatalError, match="SQLSTATE 42703"):
+            write_isolating(rows, target)
+        assert _rows(target, "SELECT count(*) FROM failed_records WHERE run_id = %s") == [(0,)]
+    finally:
+        with connect(target.dsn, SCHEMA) as conn:
+            conn.execute("ALTER TABLE maintenance_logs RENAME COLUMN hours_gone TO labor_hours")
+            conn.commit()
+        # its staging tables were made from the altered table
+        drop_cached_connection(target.dsn, SCHEMA, "sink")

@@ -13,46 +13,32 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from backfill import schema as S
-from backfill.db import (
-    TRANSIENT_PG_ERRORS,
-    cached_connection,
-    drop_cached_connection,
-    with_pg_retry,
-)
+from backfill.db import pg_transaction
 from backfill.scrub import scrub_array
 
 TRUNCATION_MARK = " [TRUNCATED]"
 
 
+# Rows Postgres rejected have no maintenance_logs row, only their dead letter: sending them
+# again would pay the LLM for another rejection. Records that failed only because the API
+# was down (Unavailable) are not done: a resume sends them again.
+_DONE_IDS = (
+    "(SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s "
+    "AND work_order_id = ANY(%(ids)s) UNION SELECT work_order_id FROM "
+    "failed_records WHERE run_id = %(run)s AND stage = 'write' AND "
+    "resolved_at IS NULL AND work_order_id = ANY(%(ids)s)) EXCEPT "
+    "SELECT work_order_id FROM failed_records WHERE run_id = %(run)s AND "
+    "error_class = 'Unavailable' AND resolved_at IS NULL AND "
+    "work_order_id = ANY(%(ids)s)"
+)
+
+
 def done_ids(ids: list[str], dsn: str, schema: str, run_id: str) -> set[str]:
     """Ids among ``ids`` this run already committed (ok, failed, or rejected by Postgres)."""
-
-    def query() -> set[str]:
-        try:
-            rows = (
-                cached_connection(dsn, schema, "lookup", autocommit=True)
-                .execute(
-                    # Rows Postgres rejected have no maintenance_logs row, only their dead
-                    # letter: sending them again would pay the LLM for another rejection.
-                    # Records that failed only because the API was down (Unavailable) are
-                    # not done: a resume sends them again.
-                    "(SELECT work_order_id FROM maintenance_logs WHERE run_id = %(run)s "
-                    "AND work_order_id = ANY(%(ids)s) UNION SELECT work_order_id FROM "
-                    "failed_records WHERE run_id = %(run)s AND stage = 'write' AND "
-                    "resolved_at IS NULL AND work_order_id = ANY(%(ids)s)) EXCEPT "
-                    "SELECT work_order_id FROM failed_records WHERE run_id = %(run)s AND "
-                    "error_class = 'Unavailable' AND resolved_at IS NULL AND "
-                    "work_order_id = ANY(%(ids)s)",
-                    {"run": run_id, "ids": ids},
-                )
-                .fetchall()
-            )
-        except TRANSIENT_PG_ERRORS:
-            drop_cached_connection(dsn, schema, "lookup")
-            raise
-        return {r[0] for r in rows}
-
-    return with_pg_retry(query, "looking up finished records")
+    return pg_transaction(
+        dsn, schema, "lookup",
+        lambda cur: {r[0] for r in cur.execute(_DONE_IDS, {"run": run_id, "ids": ids})},
+        "looking up finished records", autocommit=True)
 
 
 def drop_done(table: pa.Table, dsn: str, schema: str, run_id: str,

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="JSONL corpus (default: tests/data/phi tune and heldout)")
     scrub_eval.add_argument("--format", choices=["text", "json"], default="text")
     scrub_eval.add_argument("--min-recall", type=float, metavar="PCT",
-                            help="every identifier kind but staff_name at least this recall")
+                            help="every identifier kind at least this recall")
     scrub_eval.add_argument("--min-precision", type=float, metavar="PCT",
                             help="look-alikes kept, all kinds together, at least this share")
     scrub_eval.set_defaults(verbose=False)

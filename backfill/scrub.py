@@ -4,6 +4,7 @@ Runs before anything is sent to the LLM or written to the enriched tables.  Dete
 replaced with typed placeholders:
 
     [EMAIL] [MRN] [ACCOUNT] [HEALTH_PLAN] [OTHER_ID] [SSN] [DOB] [PHONE] [ADDRESS] [PATIENT_NAME]
+    [PERSON]
 
 Design notes
 ------------
@@ -24,15 +25,21 @@ Design notes
   bed 3)"), lower-case romanised names after "pt" ("pt kim soo-jin"), health-plan numbers
   [HEALTH_PLAN], implant serials and licence numbers [OTHER_ID], and more account, phone, e-mail,
   DOB and address shapes.  Rules were written from tests/data/phi/tune.jsonl misses.
-* Out of scope: staff names outside e-mails, names without any cue, ages, non-Latin-script
-  names, IP addresses (in work orders they are the equipment's).
+* Version 3 adds names without a cue, found with name lists (``backfill.names``: patients,
+  relatives and staff alike, as [PERSON]), public IP addresses (a patient's home device; private
+  ones are the hospital's equipment and stay) as [OTHER_ID], insurers as health-plan cues
+  ("BCBS ID ..."), Medicare MBIs, "DL#" and licence plates, capitalised street addresses,
+  "d.o.b" and "birthday", and fails closed on ten-digit runs shaped like a North-American phone
+  number with no engineering label before them.  Rules were written from tune.jsonl and
+  tune2.jsonl misses; heldout*.jsonl are only measured.
+* Out of scope: ages, non-Latin-script names, implant serials without an "implant" cue.
 
 ``SCRUBBER_VERSION`` must be bumped whenever behaviour changes (it is stored with enriched rows
 so they can be re-scrubbed/re-extracted).
 
-Throughput: ~17k texts/s of ~500 chars on one core (version 1: ~33k on the same machine; see
-tests/test_scrub.py::test_throughput).  The v2 name rules that start with a name word or a common
-letter only run when a cheap substring test finds their trigger in the text.
+Throughput (benchmarks/guard_bench.py, docs/benchmarks.md): ~4k texts/s of ~500 chars on one
+core with the name lists, ~12k without them (version 2: ~17k, version 1: ~33k).  The v2 name
+rules that start with a name word or a common letter only run when a cheap substring test finds their trigger in the text.
 """
 
 from __future__ import annotations
@@ -43,13 +50,15 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from backfill.names import mask_names
+
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubResult", "scrub_array", "scrub_text"]
 
-SCRUBBER_VERSION = "2"
+SCRUBBER_VERSION = "3"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
-    "PATIENT_NAME",
+    "PATIENT_NAME", "PERSON",
 )
 
 
@@ -151,8 +160,8 @@ _DATE = (
 _DOB = re.compile(
     # Only with a cue: a date without one is a service/PM date and must survive.
     r"(?P<cue>[DdBb](?:"
-    r"(?<=D)\.O\.B\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
-    r"|(?<=[Bb])(?i:irth[ \t]?date|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."
+    r"(?<=D)\.O\.B\.?|(?<=d)\.o\.b\b\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
+    r"|(?<=[Bb])(?i:irth[ \t]?(?:date|day)|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."
     r")" + _SEP_B + r")"
     rf"(?P<val>{_DATE})(?![\d/])"
 )
@@ -160,7 +169,7 @@ _DOB = re.compile(
 # With a cue an SSN may also be "123 45 6789" or "123456789" (without one: see _SSN_DASHED).
 _SSN_CUE = re.compile(
     r"(?P<cue>[Ss](?i:sn\b|s[ \t]?\#|s[ \t]?no\b\.?|oc(?:ial)?[ \t]+sec(?:urity)?"
-    r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b)" + _SEP + r")"
+    r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b)" + _SEP_B + r")"
     r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4})" + _END
 )
 
@@ -169,24 +178,29 @@ _SSN_CUE = re.compile(
 _ACCOUNT = re.compile(
     r"(?P<cue>[AaEe](?:(?<=[Aa])(?i:cct|ccount)|(?<=[Ee])(?i:ncounter))\b"
     r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|id\b))?" + _SEP_B + r")"
-    r"(?P<val>(?=(?:[A-Z\-]*\d){5})[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
+    r"(?P<val>(?=(?:[A-Z\-]*\d){5})(?:[A-Z]{1,4}-)?[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
 )
 
 # Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBb](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTt](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
+    # insurers' names ("BCBS ID XKB884012937", "Aetna # ...")
+    r"|(?<=B)CBS|(?<=[Aa])(?i:etna|nthem)|(?<=[Cc])(?i:igna)|(?<=U)HC|(?<=[Hh])(?i:umana)"
+    r"|(?<=[Kk])(?i:aiser)|(?<=[Tt])(?i:ricare)"
     r"|(?<=[Ii])(?i:nsurance)|(?<=[Hh])(?i:ealth[ \t]*plan|ealth[ \t]+insurance)"
     r"|(?<=[Bb])(?i:eneficiary)"
     r")\b(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b))?" + _SEP_B
     + r"(?:(?:[A-Z]{2,6}|[A-Z][a-z]+)(?:[ \t]*[:#])?[ \t]+)?)"
-    r"(?P<val>(?=[A-Z\d\-]*\d{4})[A-Z\d][A-Z\d\-]{4,22}[A-Z\d])(?![\w\-])"
+    # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"
+    r"(?P<val>(?=(?:[A-Z\-]*\d){4})[A-Z\d][A-Z\d\-]{4,22}[A-Z\d])(?![\w\-])"
 )
 
 _HEALTH_PLAN_WORDS = (
-    "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary"
+    "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary", "bcbs",
+    "aetna", "anthem", "cigna", "uhc", "humana", "kaiser", "tricare",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -197,10 +211,19 @@ _OTHER_ID = re.compile(
     r"(?P<cue>[IiDdLl](?:"
     r"(?<=[Ii])(?i:mplant(?:ed)?(?:[ \t]+device)?[ \t]+(?:serial|s/?n)\b)"
     r"|(?<=[Dd])(?i:river['’]?s?[ \t]+lic(?:en[sc]e)?\b\.?)"
-    r"|(?<=[Ll])(?i:icen[sc]e[ \t]*(?:\#|no\b\.?|number))"
+    r"|(?<=[Ll])(?i:icen[sc]e[ \t]*(?:\#|no\b\.?|number|plate))"
+    r"|(?<=D)L(?=[ \t]*(?:\#|no\b|:))"  # "DL# S530-7719-2284"
+    r"|(?<=[Pp])(?i:late)(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z\d]{2,4}-?[A-Z\d]{2,5}\))"  # (plate X)
     r")(?:[ \t]*(?i:\#|no\b\.?|number))?" + _SEP_B + r")"
     r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])"
 )
+
+# IP addresses: a hospital device's is private (10/8, 172.16/12, 192.168/16) and engineering
+# data; a public one is a patient's home connection ("hub IP 73.152.41.209") and an identifier
+# in the Safe Harbor list.  Firmware versions with four parts are kept by a version cue.
+_IP = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+_VERSION_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:fw|firmware|version|ver|sw|software|build|rev|release|bios)\b\.?[ \t]*[:#]?[ \t]*)$")
 
 # ---------------------------------------------------------------------------------------------
 # 3. Digit-led shapes.  They run on every text, so they are ONE alternation (_NUMERIC): one scan
@@ -229,17 +252,26 @@ _PHONE = (
 # Street address: house number + 1-3 capitalised or ordinal ("3rd") street-name words + a street
 # suffix, optional unit.  Requiring the suffix keeps "Room 412 Bed B", "OR 5", "12 Lead ECG" out.
 _ADDRESS = (
+    r"(?:"
     rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"
     rf"(?:(?:[{_U}][{_L}]+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"  # Elm, 3rd
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
     r"|Terrace|Parkway|Pkwy|Circle|Highway|Hwy)\b"
     r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
+    # the same in capitals, as a label printer writes it: "2218 WOODROW AVE APT 4"
+    rf"|(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"
+    rf"(?:(?:[{_U}]{{2,}}|\d{{1,3}}(?:ST|ND|RD|TH))[ \t]+){{1,3}}"
+    r"(?:STREET|ST|AVENUE|AVE|ROAD|RD|BOULEVARD|BLVD|LANE|LN|DRIVE|DR|COURT|CT|WAY|PLACE|PL"
+    r"|TERRACE|PARKWAY|PKWY|CIRCLE|HIGHWAY|HWY)\b"
+    r"(?:\.?,?[ \t]*(?:APT|APARTMENT|UNIT|SUITE|STE|\#)\.?[ \t]*\#?[\w\-]+)?"
+    r")"
 )
 
 # Bare numbers that are PII only after a cue, which the callback looks for just before them:
 # 7-digit local / unseparated 10-11 digit phone numbers ("pager 555-1234", "cell 6175550199")
 # and 6-12 digit account / encounter / FIN / CSN numbers ("acct # 12345678").
 _BARE = r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{5,11})" + _END + _EXT
+_NANP = re.compile(r"1?[2-9][0-8]\d[2-9]\d{6}")
 _PHONE_CUE_BEFORE = re.compile(
     r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
     r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2}$"
@@ -468,6 +500,11 @@ def _bare_cb(m: re.Match, hits: list[str]) -> str | None:
     ):
         hits.append("PHONE")
         return "[PHONE]"
+    # Fail closed: ten digits that form a valid North-American number with nothing saying they
+    # are a serial, part or code ("son Tuan (4135550146)") are a phone number.
+    if _NANP.fullmatch(s) and not _glued(text, start) and not _eng_context(text, start):
+        hits.append("PHONE")
+        return "[PHONE]"
     return None
 
 
@@ -605,6 +642,20 @@ def _ext_cb(m: re.Match, hits: list[str]) -> str | None:
     return m.group(0)[: m.start("val") - start] + "[PHONE]"
 
 
+def _ip_cb(m: re.Match, hits: list[str]) -> str | None:
+    octets = [int(g) for g in m.groups()]
+    if any(o > 255 for o in octets):
+        return None
+    a, b = octets[0], octets[1]
+    private = (a in (0, 10, 127) or a >= 224 or (a == 172 and 16 <= b <= 31)
+               or (a == 192 and b == 168) or (a == 169 and b == 254)
+               or (a == 100 and 64 <= b < 128))
+    if private or _VERSION_CUE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        return None
+    hits.append("OTHER_ID")
+    return "[OTHER_ID]"
+
+
 def _account_cb(m: re.Match, hits: list[str]) -> str | None:
     return _cue_keep(m, "ACCOUNT", hits)
 
@@ -675,8 +726,10 @@ def scrub_text(text: str | None) -> ScrubResult:
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
     if "acc" in low or "encounter" in low:
         text = _sub(_ACCOUNT, text, _account_cb, hits)
-    if "implant" in low or "lic" in low:
+    if "implant" in low or "lic" in low or "DL" in text or "plate" in low:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
+    if text.count(".") >= 3:
+        text = _sub(_IP, text, _ip_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
@@ -692,6 +745,8 @@ def scrub_text(text: str | None) -> ScrubResult:
         text = _sub(_NAME_BEFORE_ID, text, _name_before_id_cb, hits)
     if "(" in text:
         text = _sub(_NAME_BED, text, _name_ctx_cb, hits)
+    # names without a cue, from name lists (version 3)
+    text = mask_names(text, hits)
 
     counts: dict[str, int] = {}
     for h in hits:

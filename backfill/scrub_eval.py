@@ -2,8 +2,8 @@
 
 Corpus: JSONL, one work order a line (format and kinds: ``tests/data/phi/README.md``).
 ``spans`` are identifiers that must go (kinds from the HIPAA Safe Harbor list, plus
-``staff_name``, reported but not yet decided on); ``lookalikes`` are engineering numbers and
-words that must survive (serials, parts, error codes, rooms ...).
+``staff_name``: every person's name is removed, docs/phi.md); ``lookalikes`` are engineering
+numbers and words that must survive (serials, parts, error codes, rooms ...).
 
 Scoring works on the scrubbed text alone, since the scrubber reports no offsets:
 
@@ -32,10 +32,9 @@ __all__ = ["DEFAULT_CORPUS", "KindScore", "Span", "SplitScore", "WorkOrder", "ch
 
 # The corpus ships with the tests, not the package: scrub-eval is run from a checkout.
 _CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "phi"
-DEFAULT_CORPUS = (_CORPUS_DIR / "tune.jsonl", _CORPUS_DIR / "heldout.jsonl")
-# Staff names are labeled so they can be measured, but whether they must go is not decided yet:
-# they are left out of the --min-recall gate.
-UNDECIDED_KINDS = frozenset({"staff_name"})
+# tune*: may be read while improving the scrubber; heldout*: only measured (README there).
+DEFAULT_CORPUS = tuple(_CORPUS_DIR / f"{name}.jsonl"
+                       for name in ("tune", "tune2", "heldout", "heldout2"))
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -170,11 +169,11 @@ def evaluate(paths: Sequence[Path | str] = DEFAULT_CORPUS) -> list[SplitScore]:
 
 def gate_failures(scores: Sequence[SplitScore], min_recall: float | None,
                   min_precision: float | None) -> list[str]:
-    """Misses of the thresholds (%): recall per decided kind, precision over all look-alikes."""
+    """Misses of the thresholds (%): recall per identifier kind, precision over all look-alikes."""
     failures = []
     for s in scores:
         for kind, k in sorted(s.recall.items()):
-            if min_recall is not None and kind not in UNDECIDED_KINDS and 100 * k.rate < min_recall:
+            if min_recall is not None and 100 * k.rate < min_recall:
                 failures.append(f"{s.name}: recall {kind} {100 * k.rate:.1f}% < {min_recall}%")
         kept = sum(k.good for k in s.precision.values())
         total = sum(k.total for k in s.precision.values())
@@ -191,8 +190,7 @@ def scores_text(scores: Sequence[SplitScore]) -> str:
                      "on one core")
         lines.append(f"  {'identifier':<14}{'recall':>10}{'removed':>9}{'of':>5}")
         for kind, k in sorted(s.recall.items()):
-            note = "  (undecided)" if kind in UNDECIDED_KINDS else ""
-            lines.append(f"  {kind:<14}{100 * k.rate:>9.1f}%{k.good:>9}{k.total:>5}{note}")
+            lines.append(f"  {kind:<14}{100 * k.rate:>9.1f}%{k.good:>9}{k.total:>5}")
         lines.append(f"  {'look-alike':<14}{'precision':>10}{'kept':>9}{'of':>5}")
         for kind, k in sorted(s.precision.items()):
             lines.append(f"  {kind:<14}{100 * k.rate:>9.1f}%{k.good:>9}{k.total:>5}")

@@ -188,7 +188,8 @@ LEAKS = {
     "LEAK-SSN": "Label on housing: SSN is 219 48 7730 of the previous patient.",
     # (scrubber v2 catches "call her at 6175550142"; this shape it still lets through)
     "LEAK-PHONE": "Charge nurse says the cell is 617 5550142, for the loaner pickup.",
-    "LEAK-DOB": "Old wristband in the channel, d.o.b. 11 August 1958, removed.",
+    # (scrubber v3 catches "d.o.b." and "birthday"; the guard also reads "d. o. b.")
+    "LEAK-DOB": "Old wristband in the channel, d. o. b. 11 August 1958, removed.",
     "LEAK-MRN": "Screen still showed MR# K-8812093 after discharge; cleared.",
     "LEAK-EMAIL": "Family wants the report, send to rroe at gmail dot com.",
 }

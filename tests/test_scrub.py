@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from backfill.devstack.synthetic import FREE_TEXT_COLUMNS, generate_work_orders
-from backfill.scrub import PLACEHOLDERS, SCRUBBER_VERSION, ScrubResult, scrub_array, scrub_text
+from backfill.scrub import PLACEHOLDERS, ScrubResult, scrub_array, scrub_text
 
 pytestmark = pytest.mark.unit
 
@@ -394,8 +394,10 @@ def test_long_text() -> None:
         "DOB 1/1/" * 20_000,
         "a" * 50_000 + "@" + "b." * 20_000,
         "pt Maria " + "de la " * 20_000 + "Cruz",
+        "Aaaa " * 20_000 + "Okonkwo",
     ],
-    ids=["digits", "plus", "dashes", "pt-words", "caps", "dob", "email", "particles"],
+    ids=["digits", "plus", "dashes", "pt-words", "caps", "dob", "email", "particles",
+         "name-chain"],
 )
 def test_no_catastrophic_backtracking(text: str) -> None:
     t0 = time.perf_counter()
@@ -416,19 +418,3 @@ def test_counts_match_placeholders() -> None:
     assert res.counts == {"PATIENT_NAME": 1, "MRN": 1, "PHONE": 2}
     for tag, n in res.counts.items():
         assert len(re.findall(re.escape(f"[{tag}]"), res.text)) == n
-
-
-def test_version() -> None:
-    assert SCRUBBER_VERSION == "2"
-
-
-def test_throughput(synthetic) -> None:
-    """Loose guard; the measured figure is ~17k texts/s of ~500 chars on one core (v2)."""
-    rows = synthetic.table.select(list(FREE_TEXT_COLUMNS)).to_pylist()
-    texts = [" ".join(v for v in r.values() if v) for r in rows]
-    texts = [t for t in texts if 300 <= len(t) <= 800][:2000]
-    t0 = time.perf_counter()
-    for t in texts:
-        scrub_text(t)
-    rate = len(texts) / (time.perf_counter() - t0)
-    assert rate > 5_000

@@ -20,7 +20,7 @@ from backfill.scrub_eval import (
 
 pytestmark = pytest.mark.unit
 
-TUNE, HELDOUT = DEFAULT_CORPUS
+TUNE, TUNE2, HELDOUT, HELDOUT2 = DEFAULT_CORPUS
 
 IDENTIFIER_KINDS = {"name", "staff_name", "mrn", "ssn", "phone", "fax", "email", "dob", "account",
                     "health_plan", "address", "other_id"}
@@ -39,8 +39,9 @@ def test_corpus_offsets_are_sound(path) -> None:
 
 
 def test_corpus_size_and_split() -> None:
-    tune, heldout = load_corpus(TUNE), load_corpus(HELDOUT)
-    assert len(tune) + len(heldout) >= 120
+    tune = load_corpus(TUNE) + load_corpus(TUNE2)
+    heldout = load_corpus(HELDOUT) + load_corpus(HELDOUT2)
+    assert len(tune) + len(heldout) >= 280
     assert 0.35 <= len(heldout) / (len(tune) + len(heldout)) <= 0.45
     assert not {o.text for o in tune} & {o.text for o in heldout}
 
@@ -100,38 +101,46 @@ def test_token_also_outside_the_identifier_is_no_leak() -> None:
     assert s.recall["staff_name"].rate == 0.0
 
 
-def test_gate_leaves_staff_names_out_and_exit_code(capsys) -> None:
+def test_gate_counts_staff_names_and_exit_code(capsys) -> None:
     order = _order("RN Kelly Brandt called", {"Kelly Brandt": "staff_name"}, {})
     s = score([order], lambda t: t, name="x")
-    assert gate_failures([s], 100, 100) == []
+    assert gate_failures([s], 100, 100) == ["x: recall staff_name 0.0% < 100%"]
     assert main(["scrub-eval", str(HELDOUT)]) == 0
     assert main(["scrub-eval", str(HELDOUT), "--min-recall", "100"]) == 3
     assert "recall name" in capsys.readouterr().out
 
 
-# --- the current scrubber on the held-out split --------------------------------------------
+# --- the current scrubber on the held-out splits -------------------------------------------
 #
 # Targets of issue 10: recall 100% on MRN, SSN, phone, fax, e-mail, DOB, account and
 # health-plan numbers and street addresses; >= 98% on names; precision >= 95% on look-alikes.
-# Scrubber version 2 still misses, on the held-out split: names (75%), health-plan numbers (67%)
-# and other_id (0%: implant serials, IP addresses).  It meets the targets on MRN, SSN, phone,
-# fax, e-mail, DOB, account, address and look-alike precision (100%).  (Version 1: name 60%,
-# mrn 83%, phone 91%, account 33%, health_plan 0%, address 75%.)
-# These floors are today's figures rounded down: raise them as the scrubber improves; never
-# tune the scrubber against heldout.jsonl (tests/data/phi/README.md).
+# Scrubber version 3 (cue rules + name lists, backfill/names.py) on the held-out splits:
+#   heldout  (52 orders):  name 95.0%, staff_name 100%, health_plan 66.7%, other_id 50%,
+#                          every other kind 100%; look-alike precision 100%.
+#   heldout2 (70 orders, written for names that are also words):  name 80.9%, staff_name
+#                          83.0%, dob 85.7%, mrn 87.5%, phone 85.7%, health_plan 50%, other_id
+#                          33.3%, ssn/email/fax/account/address 100%; look-alike precision 98.8%.
+# (Version 2 on heldout: name 75%, staff_name 0%; version 1: name 60%.)  Names are short of
+# the target.  These floors are today's figures rounded down: raise them as the scrubber
+# improves; never tune the scrubber against heldout*.jsonl (tests/data/phi/README.md).
 HELDOUT_RECALL_FLOOR = {
-    "name": 0.75, "mrn": 1.0, "ssn": 1.0, "phone": 1.0, "fax": 1.0, "email": 1.0, "dob": 1.0,
-    "account": 1.0, "health_plan": 0.66, "address": 1.0, "other_id": 0.0,
+    "heldout": {"name": 0.95, "staff_name": 1.0, "mrn": 1.0, "ssn": 1.0, "phone": 1.0,
+                "fax": 1.0, "email": 1.0, "dob": 1.0, "account": 1.0, "health_plan": 0.66,
+                "address": 1.0, "other_id": 0.5},
+    "heldout2": {"name": 0.80, "staff_name": 0.83, "mrn": 0.87, "ssn": 1.0, "phone": 0.85,
+                 "fax": 1.0, "email": 1.0, "dob": 0.85, "account": 1.0, "health_plan": 0.5,
+                 "address": 1.0, "other_id": 0.33},
 }
-HELDOUT_PRECISION_FLOOR = 1.0
+HELDOUT_PRECISION_FLOOR = {"heldout": 1.0, "heldout2": 0.98}
 
 
-def test_scrubber_floor_on_heldout() -> None:
-    (heldout,) = evaluate([HELDOUT])
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2], ids=lambda p: p.stem)
+def test_scrubber_floor_on_heldout(path) -> None:
+    (heldout,) = evaluate([path])
     recall = {kind: k.rate for kind, k in heldout.recall.items()}
-    for kind, floor in HELDOUT_RECALL_FLOOR.items():
-        assert recall[kind] >= floor, (kind, recall[kind], heldout.misses)
+    for kind, floor in HELDOUT_RECALL_FLOOR[path.stem].items():
+        assert recall[kind] >= floor, (kind, recall[kind])
     kept = sum(k.good for k in heldout.precision.values())
     total = sum(k.total for k in heldout.precision.values())
-    assert kept / total >= HELDOUT_PRECISION_FLOOR, heldout.misses
+    assert kept / total >= HELDOUT_PRECISION_FLOOR[path.stem]
     assert math.isfinite(heldout.records_per_s) and heldout.records_per_s > 0

@@ -1,0 +1,396 @@
+"""Person names without a cue word, found with name lists (scrubber version 3).
+
+The cue-based rules of ``backfill.scrub`` find "pt Rosa Ortega" but not "Rosa Ortega's line"
+or "called Okonkwo back"; no maintained library finds those offline here (Presidio needs a
+spaCy NER model, which is not on the package registry: docs/phi.md has the measurement).
+This layer looks every word up in the first- and last-name lists of the UCSF Philter
+de-identification project (``philter-ucsf`` on PyPI: 97k first and 161k last names, with a
+195k-word English and medical vocabulary from which names were removed) and in our list of
+equipment makers, products and jargon that are also names (``data/not_names.txt``).
+
+A word is
+* ``NAME``: in the name lists, not in the vocabulary, not equipment ("Okonkwo", "Beatriz",
+  "Price"): masked when capitalised (Title or ALL CAPS), and when lower case only beside
+  another name word ("maria gonzalez");
+* ``MAYBE``: a name that is also a word ("Hope", "Will", "Brown"), an unknown capitalised word
+  ("Oluwaseun", but also "ProCuity"), an initial ("J.") or a particle ("de", "van"): masked
+  next to a masked word; a capitalised ambiguous name also inside a sentence ("per Hope on
+  5N"), where a capital marks a name, not at a sentence start ("Will check").
+* anything else is kept.
+
+Words that name equipment are kept even when they are names ("Baxter", "Alaris", "Welch
+Allyn"); a name word directly before a model number is taken as a product ("Hamilton C6",
+"Sigma Spectrum 35700").
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = ["mask_names"]
+
+PLACEHOLDER = "[PERSON]"
+
+_DATA = Path(__file__).resolve().parent / "data" / "not_names.txt"
+
+# A word: letters, with inner apostrophes or hyphens ("O'Neill", "Garcia-Lopez"); an initial
+# "J." is a word ending in a dot.
+# A word, or a name placeholder the cue rules left. Not glued to digits: "40Ah", "RL-44",
+# "v2" are codes. The dot of an initial ("J.") is part of it, a sentence's full stop is not.
+_WORD = re.compile(
+    r"\[(?:PATIENT_NAME|PERSON)\]"
+    r"|(?<![\w\-/])(?>[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)"
+    r"(?:(?<=(?<![^\W\d_])[^\W\d_])\.(?=[ \t]))?(?![\-/]?\d|\w)")
+# Inner capitals make a product ("BladderScan", "ProCuity", "AirSense"), except the name
+# prefixes of "McDonald", "MacLeod", "DeLuca", "LaToya", "DiMaggio", "VanDyke", "O'Brien".
+_CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
+_POSSESSIVE = ("'s", "\u2019s")
+_PARTICLES = frozenset(
+    "de del della der den da das do dos du van von la le di bin ibn al el ter ten y ó ní nic"
+    .split())
+# A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
+_MODEL_AFTER = re.compile(
+    r"[ \t]+(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
+# Where a sentence starts: a capital there says nothing about the word.
+_SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
+
+# Word classes
+NAME = 3  # a name and not an English word: "Okonkwo", "Beatriz"
+AMBIG = 2  # a name that is also a word: "Grace", "Will", "Brown", "Heater"
+UNKNOWN = 1  # a capitalised word in no list: "Oluwaseun", "Alphamaxx", or an initial "J."
+OTHER = 0
+
+# The lists are plain ASCII without apostrophes ("oconnor", "nguyen", "lukasz").
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
+                       "æ": "ae", "Æ": "AE", "ı": "i", "'": "", "\u2019": ""})
+# Words after which a word is a person's name even when it is also a word or in no list
+# ("Dr. Mbeki", "per Hope", "called Will back", "mom Rose", "w/ okafor").
+_PERSON_CUES = frozenset("""
+    dr doctor nurse rn lpn np cna tech technician prof professor mr mrs ms mx miss
+    pt patient patients pts per called call paged page told asked notified informed thanks thx
+    attn cc by spoke talked texted emailed
+    son daughter wife husband mom mother dad father brother sister spouse partner caregiver
+    guardian friend aunt uncle niece nephew grandson granddaughter grandmother grandfather
+    baby infant
+""".split())
+
+
+# Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
+_TITLES = frozenset("dr mr mrs ms mx prof pt".split())
+# Cues strong enough that any capitalised word after them is a name ("Dr. Page"), and a lower-
+# case word that is also an English word ("rn summer").
+_STRONG_CUES = frozenset("dr doctor rn lpn np cna mr mrs ms mx miss baby".split())
+# Verbs after a word that make it a person ("Rose told her RN", "Will (nights) says").
+_SAYS = re.compile(
+    r"(?:[ \t]*\([^()\n]{1,24}\))?,?[ \t]+(?:says|said|told|asked|called|calls|wants|wanted"
+    r"|states|stated|reports|reported|requested|mentioned|noticed|confirmed|agreed|thinks"
+    r"|shadowed|paged|texted|emailed)\b"
+    # "Grace in bed 22", "Okafor in 4W"
+    r"|[ \t]+(?:in|on)[ \t]+(?:bed|rm|room|bay|[0-9]{1,2}[A-Z]{1,2}\b)")
+# Things that "say" in work orders ("Pump says wrong syringe size").
+_NOT_SPEAKERS = frozenset("""
+    pump monitor screen display unit device vent ventilator machine system log manual label tag
+    sticker error alarm message code bed software firmware printer scanner panel it this
+""".split())
+_PLACEHOLDER_WORDS = ("[patient_name]", "[person]")
+
+
+def _fold(word: str) -> str:
+    low = word.lower()
+    if low.isascii() and "'" not in low:
+        return low
+    low = unicodedata.normalize("NFKD", low.translate(_FOLD))
+    return "".join(c for c in low if not unicodedata.combining(c))
+
+
+def _philter_dir() -> Path:
+    # The package's __init__ imports its NLP pipeline (nltk ...): read its data files without
+    # importing it.
+    spec = importlib.util.find_spec("philter_ucsf")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the name lists of philter-ucsf are missing: pip install philter-ucsf")
+    return Path(next(iter(spec.submodule_search_locations))) / "filters"
+
+
+@dataclass(frozen=True)
+class _Lists:
+    names: frozenset[str]  # names that are no English word
+    ambiguous: frozenset[str]  # names that are also words
+    words: frozenset[str]  # English and medical words, equipment words
+    equipment: frozenset[str]
+    plain: frozenset[str]  # lower-case words that are neither names nor equipment nor cues
+    first: frozenset[str]  # given names (both lists hold many of each other's)
+    last: frozenset[str]
+    phrases: dict[str, list[tuple[str, ...]]]  # first word -> protected phrases
+
+
+@cache
+def _lists() -> _Lists:
+    base = _philter_dir()
+
+    def load(rel: str) -> set[str]:
+        with open(base / rel, encoding="utf-8") as f:
+            return set(json.load(f))
+
+    first = load("blacklists/firstnames_minus_fps.json")
+    last = load("blacklists/lastnames_minus_fps.json")
+    names = first | last
+    # Philter's vocabulary had every name taken out ("heater", "grace" are surnames), so
+    # whether a name is also a word comes from the dictionaries of english-words (Webster's
+    # 2nd and GCIDE): a word they list in lower case, or GCIDE as a headword.
+    from english_words import get_english_words_set
+
+    web2 = get_english_words_set(["web2"], lower=False, alpha=True)
+    gcide = get_english_words_set(["gcide"], lower=True, alpha=True)
+    english = {w for w in web2 if w.islower()} | gcide
+    vocab = load("whitelists/whitelist_plus_fps_091718_nonames.json") | english
+    equipment: set[str] = set()
+    phrases: dict[str, list[tuple[str, ...]]] = {}
+    for line in _DATA.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "|" in line:
+            for p in line.split("|"):
+                words = tuple(w for w in p.lower().split() if w != "&")
+                if words:
+                    phrases.setdefault(words[0], []).append(words)
+        else:
+            equipment.update(line.lower().split())
+    return _Lists(
+        names=frozenset(names - vocab - equipment),
+        ambiguous=frozenset((names & vocab) - equipment),
+        words=frozenset(vocab | equipment),
+        equipment=frozenset(equipment),
+        plain=frozenset(w for w in vocab if w.islower() and w not in names and w not in equipment
+                        and w not in _PERSON_CUES and w not in _PARTICLES and w not in phrases),
+        first=frozenset(first),
+        last=frozenset(last),
+        phrases=phrases,
+    )
+
+
+def _strip_possessive(word: str) -> str:
+    for suffix in _POSSESSIVE:
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _classify(word: str, low: str, lists: _Lists) -> int:
+    """``low``: the word folded to the lists' form."""
+    if len(word) == 2 and word[0].isupper() and word[1] == ".":
+        return UNKNOWN  # an initial: "J."
+    if low in lists.names:
+        # an inflected word is a word: "pins", "keys", "burns", "sanders"
+        for cut in (1, 2):
+            if low[-cut:] in ("s", "es")[cut - 1:cut] and low[:-cut] in lists.words:
+                return AMBIG
+        return NAME
+    if low in lists.ambiguous:
+        return AMBIG
+    if "-" in low and low not in lists.words:  # "Garcia-Lopez", "Mary-Kate"
+        parts = low.split("-")
+        if all(p in lists.names or p in lists.ambiguous for p in parts):
+            return NAME if any(p in lists.names for p in parts) else AMBIG
+    if word[0].isupper() and low not in lists.words:
+        return UNKNOWN
+    return OTHER
+
+
+def _shouting(text: str) -> bool:
+    letters = sum(map(str.isalpha, text))
+    return sum(map(str.isupper, text)) > 0.6 * letters
+
+
+def mask_names(text: str, hits: list[str]) -> str:
+    """Replace person names found by the lists with ``[PERSON]``; one hit per name."""
+    lists = _lists()
+    words = list(_WORD.finditer(text))
+    if not words:
+        return text
+    groups = [m.group() for m in words]
+    # Fast path (most texts): every word a lower-case English word that is no name.
+    plain = lists.plain
+    if all(g in plain for g in groups):
+        return text
+    n = len(words)
+    bases = [_strip_possessive(g) for g in groups]
+    low = [_fold(b).rstrip(".") for b in bases]
+    caps = [g[0] == "[" or g[0].isupper() for g in groups]
+
+    def capital(i: int) -> bool:
+        return caps[i]
+
+    def sentence_start(i: int) -> bool:
+        j = words[i].start() - 1
+        while j >= 0 and text[j] in " \t":
+            j -= 1
+        return j < 0 or text[j] in _SENTENCE_END
+
+    def joined(i: int) -> bool:
+        """Words i and i+1 can be parts of one name: only a space or two between them."""
+        gap = text[words[i].end():words[i + 1].start()]
+        return len(gap) <= 2 and gap.strip(" \t") == ""
+
+    def comma_joined(i: int) -> bool:
+        """"Last, First": words i and i+1 with a comma between."""
+        gap = text[words[i].end():words[i + 1].start()]
+        return gap in (",", ", ")
+
+    def cued(i: int) -> bool:
+        """The word before is a person cue, right before ("Dr. X", "per X", "w/ X")."""
+        if i == 0 or low[i - 1] not in _PERSON_CUES:
+            return False
+        gap = text[words[i - 1].end():words[i].start()]
+        return 0 < len(gap) <= 3 and gap.strip(" \t") in ("", "/", "(") or (
+            gap.startswith(".") and gap[1:].strip(" \t") == "" and low[i - 1] in _TITLES)
+
+    kind = [OTHER] * n
+    protected = [False] * n
+    for i, w in enumerate(low):
+        for ph in lists.phrases.get(w, ()):
+            if tuple(low[i:i + len(ph)]) == ph:
+                for j in range(i, i + len(ph)):
+                    protected[j] = True
+    anchor = [False] * n
+    for i, m in enumerate(words):
+        word = bases[i]
+        if groups[i] in plain:
+            continue
+        if low[i] in _PLACEHOLDER_WORDS:
+            # a name the cue rules replaced: grow it ("pt [PATIENT_NAME] Ó Súilleabháin")
+            anchor[i] = True
+            kind[i] = NAME
+            continue
+        if protected[i]:
+            continue
+        if _CAMEL.search(word) and not word.isupper():
+            protected[i] = True
+            continue
+        k = _classify(word, low[i], lists)
+        if k and _MODEL_AFTER.match(text, m.end()):
+            k = OTHER  # "Hamilton C6"
+        kind[i] = k
+        if k == OTHER and low[i] in lists.equipment:
+            protected[i] = True
+    # Capitalised words right after a maker or product word continue the product's name
+    # ("Mobilett Mira Max", "Trilogy Evo", "Maquet Alphamaxx"); one before it too, unless
+    # it is a name ("Sigma Spectrum").
+    for i in range(n - 1):
+        if protected[i] and capital(i) and capital(i + 1) and joined(i):
+            protected[i + 1] = True
+            kind[i + 1] = OTHER
+    for i in range(n - 1, 0, -1):
+        if protected[i] and capital(i - 1) and kind[i - 1] != NAME and joined(i - 1):
+            kind[i - 1] = OTHER
+    if not any(kind):
+        return text
+    # In a text that is not shouting, an ALL-CAPS word is an acronym or a brand ("PARI").
+    shouting = _shouting(text) if any(
+        kind[i] and len(groups[i]) > 1 and groups[i].isupper() for i in range(n)) else False
+
+    mask = anchor[:]
+    for i in range(n):
+        k = kind[i]
+        if anchor[i] or protected[i]:
+            continue
+        word = words[i].group()
+        if capital(i) and i > 0 and low[i - 1] in _STRONG_CUES and cued(i):
+            mask[i] = True  # "Dr. Page", "RN Okafor"
+            continue
+        if not k:
+            continue
+        if not capital(i):
+            if k == NAME and cued(i) or k == AMBIG and i > 0 and low[i - 1] in _STRONG_CUES \
+                    and cued(i):
+                mask[i] = True  # "per okafor", "rn summer"
+            continue
+        if word.isupper() and len(word) > 1 and not shouting:
+            # "HUNTER, SUMMER" in a normal text: an EHR label, not an acronym
+            if k >= AMBIG and (i + 1 < n and comma_joined(i) and kind[i + 1]
+                               and words[i + 1].group().rstrip(".").isupper()):
+                mask[i] = mask[i + 1] = True
+            continue
+        if k == NAME or cued(i) or (
+                _SAYS.match(text, words[i].end()) and low[i] not in _NOT_SPEAKERS):
+            mask[i] = True
+    # lower-case name pairs ("sandra kowalczyk"): neither an English word, or a given name
+    # and a surname that is no word, or one no word after a cue
+    for i in range(n - 1):
+        if (kind[i] >= AMBIG and kind[i + 1] >= AMBIG and joined(i) and not capital(i)
+                and not capital(i + 1) and (
+                kind[i] == kind[i + 1] == NAME or cued(i) and NAME in (kind[i], kind[i + 1])
+                or kind[i + 1] == NAME and low[i] in lists.first and low[i + 1] in lists.last)):
+            mask[i] = mask[i + 1] = True
+    # two capitalised name words, or a name word and an unknown one ("Celeste Arroyo", "Wang
+    # Jianguo"), not at a sentence start for two words that are also English words
+    for i in range(n - 1):
+        a, b = kind[i], kind[i + 1]
+        if (a and b and capital(i) and capital(i + 1) and joined(i)
+                and not protected[i] and not protected[i + 1] and AMBIG in (a, b)
+                and not words[i].group().isupper() and not words[i + 1].group().isupper()
+                and (UNKNOWN in (a, b) or NAME in (a, b) or not sentence_start(i))):
+            mask[i] = mask[i + 1] = True
+    # grow names over capitalised neighbours ("Grace Lin", "Oluwaseun Adeyemi", "J. Whitfield")
+    # Sweeps in both directions (a chain grows in one sweep, so this is linear), until stable.
+    changed = True
+    while changed:
+        changed = False
+        for i in (*range(n), *range(n - 1, -1, -1)):
+            if mask[i] or protected[i] or not kind[i] or low[i] in _PARTICLES:
+                continue
+            if kind[i] < NAME and not capital(i):
+                continue
+            # "Price, Lorraine": across a comma only a name-list word
+            comma = kind[i] >= AMBIG and capital(i)
+            if (i > 0 and mask[i - 1] and (joined(i - 1) or comma and comma_joined(i - 1))) or (
+                    i + 1 < n and mask[i + 1] and (joined(i) or comma and comma_joined(i))):
+                mask[i] = changed = True
+    # particles between two name words or before a capitalised one ("Maria de la Cruz",
+    # "Van der Berg")
+    i = 0
+    while i < n:
+        if low[i] not in _PARTICLES or mask[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and low[j + 1] in _PARTICLES and joined(j):
+            j += 1
+        after = j + 1 < n and mask[j + 1] and joined(j)
+        before = i > 0 and mask[i - 1] and joined(i - 1)
+        if after and (before or capital(i)):
+            for k in range(i, j + 1):
+                mask[k] = True
+        i = j + 1
+    if not any(mask):
+        return text
+    out: list[str] = []
+    last = 0
+    i = 0
+    while i < n:
+        if not mask[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and mask[j + 1] and joined(j):
+            j += 1
+        end = words[j].end()
+        end -= len(words[j].group()) - len(bases[j])
+        out.append(text[last:words[i].start()])
+        placeholders = [words[k].group() for k in range(i, j + 1) if anchor[k]]
+        if placeholders:
+            out.append(placeholders[0])  # grown: still the one name the cue rule counted
+        else:
+            out.append(PLACEHOLDER)
+            hits.append("PERSON")
+        last = end
+        i = j + 1
+    out.append(text[last:])
+    return "".join(out)

@@ -199,9 +199,32 @@ def _classify(word: str, low: str, lists: _Lists) -> int:
         parts = low.split("-")
         if all(p in lists.names or p in lists.ambiguous for p in parts):
             return NAME if any(p in lists.names for p in parts) else AMBIG
-    if word[0].isupper() and low not in lists.words:
-        return UNKNOWN
+    # (Latin script only: the lists know no other, and a Cyrillic word is as often not a name)
+    if (word[0].isupper() and low.isascii() and low not in lists.words
+            and not _is_word(low, lists.words)):
+        return UNKNOWN  # a capitalised word in no list: a name, a product, a place
     return OTHER
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
+_PREFIXES = ("re", "pre", "un", "non", "over", "under", "auto", "micro", "multi", "self", "mis")
+
+
+def _is_word(low: str, vocab: frozenset[str]) -> bool:
+    """An English word the dictionaries list only in another form: inflected ("reboots"),
+    compound ("touchscreen", "footswitch"), prefixed ("overtemperature") or hyphenated
+    ("air-in-line", "li-ion", "high-pitched")."""
+    if "-" in low:
+        return all(len(p) <= 2 or p in vocab or _is_word(p, vocab) for p in low.split("-"))
+    for suffix in _SUFFIXES:
+        if low.endswith(suffix) and len(low) - len(suffix) >= 3:
+            stem = low[: -len(suffix)]
+            if stem in vocab or stem + "e" in vocab:
+                return True
+    for prefix in _PREFIXES:
+        if low.startswith(prefix) and low[len(prefix):] in vocab and len(low) - len(prefix) >= 3:
+            return True
+    return any(low[:k] in vocab and low[k:] in vocab for k in range(4, len(low) - 3))
 
 
 def _shouting(text: str) -> bool:
@@ -320,6 +343,10 @@ def mask_names(text: str, hits: list[str]) -> str:
             continue
         if k == NAME or cued(i) or (
                 _SAYS.match(text, words[i].end()) and low[i] not in _NOT_SPEAKERS):
+            mask[i] = True
+        elif k == UNKNOWN and not sentence_start(i) and len(low[i]) > 2:
+            # fail closed: a capitalised word no dictionary or list knows, inside a sentence,
+            # is more often a name than a product the lists miss
             mask[i] = True
     # lower-case name pairs ("sandra kowalczyk"): neither an English word, or a given name
     # and a surname that is no word, or one no word after a cue

@@ -39,7 +39,8 @@ so they can be re-scrubbed/re-extracted).
 
 Throughput (benchmarks/guard_bench.py, docs/benchmarks.md): ~4k texts/s of ~500 chars on one
 core with the name lists, ~12k without them (version 2: ~17k, version 1: ~33k).  The v2 name
-rules that start with a name word or a common letter only run when a cheap substring test finds their trigger in the text.
+rules that start with a name word or a common letter only run when a cheap substring test
+finds their trigger in the text.
 """
 
 from __future__ import annotations

@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--run-id", required=True)
     retry.add_argument("--wait", action="store_true", help=wait_help)
 
+    reprocess = command("reprocess", "send a finished run's records again whose text an older "
+                        "PII scrubber cleaned; their extraction and embedding are replaced")
+    reprocess.add_argument("--run-id", required=True)
+    reprocess.add_argument("--scrubber-below", type=int, required=True, metavar="N",
+                           help="records whose scrubber version is below N (older rows: 0)")
+    reprocess.add_argument("--wait", action="store_true", help=wait_help)
+
     verify = command("verify", "reconcile the source with Postgres per partition "
                      "(exit 0 when they match, 3 when not)")
     verify.add_argument("--run-id", required=True)
@@ -148,6 +155,15 @@ def cmd_retry_failed(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from backfill.retry import reprocess
+
+    result = reprocess(_config(args), args.run_id, args.scrubber_below, args.config,
+                       wait=args.wait)
+    print(_summary_text(result.run_id, result.summary, result.seconds))
+    return result.exit_code
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from backfill.report import status_lines
 
@@ -180,6 +196,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": cmd_run,
     "retry-failed": cmd_retry_failed,
+    "reprocess": cmd_reprocess,
     "status": cmd_status,
     "report": cmd_report,
     "verify": cmd_verify,

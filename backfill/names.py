@@ -52,8 +52,8 @@ _WORD = re.compile(
 _CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
 _POSSESSIVE = ("'s", "\u2019s")
 _PARTICLES = frozenset(
-    "de del della der den da das do dos du van von la le di bin ibn al el ter ten y ó ní nic"
-    .split())
+    "de del della der den da das do dos du van von la le di bin ibn al el ter ten y o ni nic"
+    .split())  # (compared folded: "Ó", "Ní")
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
 _MODEL_AFTER = re.compile(
     r"[ \t]+(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
@@ -200,8 +200,11 @@ def _classify(word: str, low: str, lists: _Lists) -> int:
         if all(p in lists.names or p in lists.ambiguous for p in parts):
             return NAME if any(p in lists.names for p in parts) else AMBIG
     # (Latin script only: the lists know no other, and a Cyrillic word is as often not a name)
-    if (word[0].isupper() and low.isascii() and low not in lists.words
-            and not _is_word(low, lists.words)):
+    if word[0].isupper() and low.isascii() and low not in lists.words:
+        if _is_word(low, lists.words):
+            # "Touchscreen", "Reboots", but also "Runningwater", "Tramwell": a word that may be
+            # a name, like "Grace"
+            return AMBIG
         return UNKNOWN  # a capitalised word in no list: a name, a product, a place
     return OTHER
 
@@ -263,9 +266,10 @@ def mask_names(text: str, hits: list[str]) -> str:
         return len(gap) <= 2 and gap.strip(" \t") == ""
 
     def comma_joined(i: int) -> bool:
-        """"Last, First": words i and i+1 with a comma between."""
+        """"Last, First" or "Morozova/Arkadiy": words i and i+1 with a comma or slash
+        between."""
         gap = text[words[i].end():words[i + 1].start()]
-        return gap in (",", ", ")
+        return gap in (",", ", ", "/", " / ")
 
     def cued(i: int) -> bool:
         """The word before is a person cue, right before ("Dr. X", "per X", "w/ X")."""
@@ -375,8 +379,9 @@ def mask_names(text: str, hits: list[str]) -> str:
                 continue
             if kind[i] < NAME and not capital(i):
                 continue
-            # "Price, Lorraine": across a comma only a name-list word
-            comma = kind[i] >= AMBIG and capital(i)
+            # "Price, Lorraine", "Morozova/Arkadiy": across a comma or slash only a capitalised
+            # word that is in the lists or in none
+            comma = kind[i] >= UNKNOWN and capital(i) and len(low[i]) > 1
             if (i > 0 and mask[i - 1] and (joined(i - 1) or comma and comma_joined(i - 1))) or (
                     i + 1 < n and mask[i + 1] and (joined(i) or comma and comma_joined(i))):
                 mask[i] = changed = True

@@ -7,6 +7,7 @@ paying twice for a record (DESIGN decision 4).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -14,7 +15,7 @@ import pyarrow.compute as pc
 
 from backfill import schema as S
 from backfill.db import pg_transaction
-from backfill.scrub import scrub_array
+from backfill.scrub import scrub_rows
 
 TRUNCATION_MARK = " [TRUNCATED]"
 
@@ -119,7 +120,13 @@ def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
     work type) are kept as they are, since a cue-based name pattern could mangle them
     ("Patient Monitor").
     """
-    scrubbed = {name: scrub_array(table.column(name))[0] for name in S.FREE_TEXT}
+    scrubbed: dict[str, pa.Array] = {}
+    redactions: list[dict[str, int]] = [{} for _ in range(table.num_rows)]
+    for name in S.FREE_TEXT:
+        scrubbed[name], counts = scrub_rows(table.column(name))
+        for total, row in zip(redactions, counts, strict=True):
+            for kind, n in row.items():
+                total[kind] = total.get(kind, 0) + n
 
     def field(label: str, values: Any) -> pa.Array:
         return pc.binary_join_element_wise(label, pc.fill_null(values, "-"), "")
@@ -145,7 +152,9 @@ def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
         pc.utf8_slice_codeunits(document, 0, max_chars - len(TRUNCATION_MARK)), TRUNCATION_MARK, ""
     )
     document = pc.if_else(truncated, cut, document)
-    return table.append_column(S.DOCUMENT, document).append_column(S.TRUNCATED, truncated)
+    return (table.append_column(S.DOCUMENT, document).append_column(S.TRUNCATED, truncated)
+            .append_column(S.REDACTIONS, pa.array(
+                [json.dumps(r, sort_keys=True) for r in redactions], pa.string())))
 
 
 def mark_duplicates(table: pa.Table, duplicate_ids: frozenset[str]) -> pa.Table:

@@ -70,6 +70,15 @@ def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
         embedded = conn.execute(
             "SELECT count(*) FROM semantic_embeddings WHERE run_id = %s", (run_id,)
         ).fetchone()
+        redactions = conn.execute(
+            "SELECT r.key, sum(r.value::bigint) FROM ai_extracted_data a, "
+            "jsonb_each_text(a.redactions) r WHERE a.run_id = %s GROUP BY 1 ORDER BY 2 DESC, 1",
+            (run_id,),
+        ).fetchall()
+        versions = conn.execute(
+            "SELECT coalesce(scrubber_version, 'before 3'), count(*) FROM ai_extracted_data "
+            "WHERE run_id = %s GROUP BY 1 ORDER BY 1", (run_id,),
+        ).fetchall()
         breakdown = conn.execute(
             "SELECT failure_mode, count(*) FROM ai_extracted_data WHERE run_id = %s "
             "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
@@ -102,6 +111,10 @@ def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
         },
         "embeddings": embedded[0],
         "top_failure_modes": {m: n for m, n in breakdown},
+        # what the scrubber replaced in the text sent for the run's extractions, by kind; and
+        # how many extractions each scrubber version made (reprocess the older ones)
+        "redactions": {k: int(n) for k, n in redactions},
+        "scrubber_versions": {v: n for v, n in versions},
     }
 
 
@@ -131,6 +144,12 @@ def report_text(rep: dict[str, Any]) -> str:
         lines += [
             f"    {f['stage']}/{f['error_class']}: {f['count']:,}" for f in rep["failed_by_stage"]
         ]
+    if rep["redactions"]:
+        lines.append("  PII replaced before the API: " + ", ".join(
+            f"{k} {n:,}" for k, n in rep["redactions"].items()))
+    if rep["scrubber_versions"]:
+        lines.append("  extractions by scrubber version: " + ", ".join(
+            f"{v}: {n:,}" for v, n in rep["scrubber_versions"].items()))
     if rep["top_failure_modes"]:
         lines.append(
             "  top failure modes: "

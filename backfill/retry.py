@@ -1,8 +1,12 @@
-"""``backfill retry-failed``: the run's unresolved failed records through the same pipeline.
+"""``backfill retry-failed`` and ``backfill reprocess``: records of a finished run through the
+same pipeline again, by id.
 
-Source rows are fetched again by id, in bounded chunks, by the run's Snowflake session.
-Records that now succeed are marked resolved (in the sink, in the same transaction as their
-data); the rest stay, with ``attempts`` incremented.
+retry-failed takes the run's unresolved failed records; records that now succeed are marked
+resolved (in the sink, in the same transaction as their data), the rest stay, with
+``attempts`` incremented. reprocess takes the run's extractions made from text an older
+scrubber cleaned; their enriched rows are replaced. Source rows are fetched again by id, in
+bounded chunks, by the run's Snowflake session. Both can be killed and run again: what was
+committed is no longer selected.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from backfill.runner import (
     close_run,
     init_ray,
 )
+from backfill.scrub import SCRUBBER_VERSION
 from backfill.source import IdChunk
 
 # Ids per source query: an IN list of this size is cheap for Snowflake and bounds memory.
@@ -65,14 +70,68 @@ def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
         return run, ids, int(row[0]) if row else 0
 
     run, ids, unfixable = with_pg_retry(load, "reading the failed records")
+    _require_done(run, run_id)
+    assert run is not None
+    print(f"run {run_id}: retrying {len(ids):,} failed records"
+          + (f" ({unfixable:,} bad source rows are not retried: {', '.join(NOT_RETRIED)})"
+             if unfixable else ""), file=out, flush=True)
+    hint = f"backfill retry-failed --run-id {run_id}" + (
+        f" --config {config_path}" if config_path else "")
+    return _process_ids(cfg, run, ids, hint, out, t0)
+
+
+def _require_done(run: P.RunRecord | None, run_id: str) -> None:
     if run is None:
         raise ConfigError(f"--run-id {run_id}: no such run")
     if run.state != P.DONE:
         raise ConfigError(f"run {run_id} is not finished ({run.state}): resume it first with "
                           f"backfill run --run-id {run_id}")
-    print(f"run {run_id}: retrying {len(ids):,} failed records"
-          + (f" ({unfixable:,} bad source rows are not retried: {', '.join(NOT_RETRIED)})"
-             if unfixable else ""), file=out, flush=True)
+
+
+# The scrubber version of an extraction as a number; NULL (before version 3) is 0.
+_SCRUBBER_VERSION_SQL = ("CASE WHEN scrubber_version ~ '^[0-9]+$' THEN scrubber_version::int "
+                         "ELSE 0 END")
+
+
+def reprocess(cfg: Config, run_id: str, scrubber_below: int, config_path: str | None = None,
+              out: TextIO | None = None, wait: bool = False) -> RunResult:
+    """Send again the run's records whose extraction was made from text a scrubber older than
+    ``scrubber_below`` cleaned; their extraction and embedding are replaced."""
+    out = out or sys.stderr
+    current = int(SCRUBBER_VERSION)
+    if not 1 <= scrubber_below <= current:
+        raise ConfigError(f"--scrubber-below {scrubber_below}: this scrubber is version "
+                          f"{current}; give a version from 1 to {current}")
+    t0 = time.monotonic()
+    dsn = resolve_dsn(cfg)
+    schema = cfg.postgres.schema_
+    ensure_schema(dsn, schema, cfg.embedding.dimensions)
+    with RunLock(dsn, schema, run_id, wait=wait, out=out):
+        def load() -> tuple[P.RunRecord | None, list[str]]:
+            with connect(dsn, schema) as conn:
+                run = P.load_run(conn, run_id)
+                ids = [r[0] for r in conn.execute(
+                    "SELECT work_order_id FROM ai_extracted_data WHERE run_id = %s AND "
+                    f"{_SCRUBBER_VERSION_SQL} < %s ORDER BY work_order_id",
+                    (run_id, scrubber_below),
+                )]
+            return run, ids
+
+        run, ids = with_pg_retry(load, "reading the run's extractions")
+        _require_done(run, run_id)
+        assert run is not None
+        print(f"run {run_id}: reprocessing {len(ids):,} records scrubbed by a version before "
+              f"{scrubber_below} (this scrubber: version {current})", file=out, flush=True)
+        hint = f"backfill reprocess --run-id {run_id} --scrubber-below {scrubber_below}" + (
+            f" --config {config_path}" if config_path else "")
+        return _process_ids(cfg, run, ids, hint, out, t0)
+
+
+def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: TextIO,
+                 t0: float) -> RunResult:
+    dsn = resolve_dsn(cfg)
+    schema = cfg.postgres.schema_
+    run_id = run.run_id
     if not ids:
         return close_run(dsn, schema, run_id, cfg, t0, out)
     init_ray()
@@ -81,8 +140,6 @@ def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
         chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
         spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
                             duplicate_ids=frozenset(run.duplicate_ids), skip_done=False)
-        hint = f"backfill retry-failed --run-id {run_id}" + (
-            f" --config {config_path}" if config_path else "")
         _run_with_progress(spec, hint, out)
         return close_run(dsn, schema, run_id, cfg, t0, out, session)
     finally:

@@ -46,6 +46,7 @@ ERROR_CLASS = "_error_class"
 ERROR_MESSAGE = "_error_message"
 DOCUMENT = "_document"
 TRUNCATED = "_truncated"
+REDACTIONS = "_redactions"  # JSON: placeholder kind -> replacements in the row's free text
 EXTRACTION = "_extraction"
 TOKENS_IN = "_tokens_in"
 TOKENS_OUT = "_tokens_out"

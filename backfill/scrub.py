@@ -53,7 +53,8 @@ import pyarrow as pa
 
 from backfill.names import mask_names
 
-__all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubResult", "scrub_array", "scrub_text"]
+__all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubResult", "scrub_array", "scrub_rows",
+           "scrub_text"]
 
 SCRUBBER_VERSION = "3"
 
@@ -755,21 +756,43 @@ def scrub_text(text: str | None) -> ScrubResult:
     return ScrubResult(text, counts)
 
 
-def scrub_array(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, dict[str, int]]:
-    """Scrub a string Arrow array (string / large_string, plain or chunked).
+def scrub_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, list[dict[str, int]]]:
+    """Like ``scrub_array``, with the placeholder counts of each value (what every enriched row
+    records) instead of their sum."""
+    typ = _string_type(arr)
+    out: list[str | None] = []
+    counts: list[dict[str, int]] = []
+    for value in arr.to_pylist():
+        if not value:  # None or ""
+            out.append(value)
+            counts.append({})
+            continue
+        res = scrub_text(value)
+        out.append(res.text)
+        counts.append(res.counts)
+    return pa.array(out, type=typ), counts
 
-    Returns a single (non-chunked) array of the same string type, NULLs kept NULL, and the
-    placeholder counts summed over all values.
-    """
+
+def _string_type(arr: pa.Array | pa.ChunkedArray) -> pa.DataType:
     if not isinstance(arr, pa.Array | pa.ChunkedArray):
         raise TypeError(f"expected a pyarrow Array or ChunkedArray, got {type(arr).__name__}")
     typ = arr.type
     if pa.types.is_dictionary(typ):
         typ = typ.value_type
     if pa.types.is_null(typ):
-        typ = pa.string()
-    elif not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+        return pa.string()
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
         raise TypeError(f"expected a string array, got {arr.type}")
+    return typ
+
+
+def scrub_array(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, dict[str, int]]:
+    """Scrub a string Arrow array (string / large_string, plain or chunked).
+
+    Returns a single (non-chunked) array of the same string type, NULLs kept NULL, and the
+    placeholder counts summed over all values.
+    """
+    typ = _string_type(arr)
     totals: dict[str, int] = {}
     out: list[str | None] = []
     append = out.append

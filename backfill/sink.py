@@ -30,6 +30,7 @@ from backfill import tables as T
 from backfill.db import TRANSIENT_PG_ERRORS, pg_error_text, pg_transaction
 from backfill.errors import FatalError
 from backfill.progress import record_block
+from backfill.scrub import SCRUBBER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ EXTRACT_COLUMNS = [
     *(c.name for c in T.EXTRACTION_BOOKKEEPING),
 ]
 EXTRACT_TYPES = T.AI_EXTRACTED_DATA.copy_types(EXTRACT_COLUMNS)
-EMBED_COLUMNS = ["work_order_id", "model", "embedding", "document", "run_id"]
+EMBED_COLUMNS = ["work_order_id", "model", "embedding", "document", "run_id",
+                 "scrubber_version"]
 
 
 @dataclass
@@ -196,7 +198,9 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
     truncated = table.column(S.TRUNCATED).to_pylist()
     tin = table.column(S.TOKENS_IN).to_pylist()
     tout = table.column(S.TOKENS_OUT).to_pylist()
-    for wid, answer, trunc, ti, to in zip(ids, answers, truncated, tin, tout, strict=True):
+    redactions = table.column(S.REDACTIONS).to_pylist()
+    for wid, answer, trunc, ti, to, red in zip(ids, answers, truncated, tin, tout, redactions,
+                                               strict=True):
         doc = json.loads(answer)
         ex = doc["extraction"]
         yield (
@@ -210,6 +214,8 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
             S.PROMPT_VERSION,
             ti,
             to,
+            SCRUBBER_VERSION,
+            json.loads(red),
         )
 
 
@@ -240,7 +246,7 @@ def _write_enriched(
         columns,
         T.SEMANTIC_EMBEDDINGS.copy_types(columns),
         (
-            (wid, target.embedding_model, vec, doc, target.run_id)
+            (wid, target.embedding_model, vec, doc, target.run_id, SCRUBBER_VERSION)
             for wid, vec, doc in zip(ids, vectors, docs, strict=True)
         ),
     )

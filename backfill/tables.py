@@ -193,6 +193,10 @@ EXTRACTION_BOOKKEEPING = (
     Column("prompt_version", "text", not_null=True),
     Column("input_tokens", "integer"),
     Column("output_tokens", "integer"),
+    # the scrubber that made the text the LLM saw, and what it replaced (kind -> count);
+    # NULL: a version before 3, which did not record it
+    Column("scrubber_version", "text"),
+    Column("redactions", "jsonb", not_null=True, default="'{}'"),
 )
 
 
@@ -227,6 +231,7 @@ SEMANTIC_EMBEDDINGS = Table(
         Column("document", "text", not_null=True),
         Column("run_id", "text", not_null=True),
         _timestamp_now("embedded_at"),
+        Column("scrubber_version", "text"),  # of the document embedded
     ),
     key=("work_order_id", "model"),
 )

@@ -126,13 +126,16 @@ def _upsert(
     overrides = overrides or {}
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     updates = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(
+        [sql.SQL("{} = {}").format(
             sql.Identifier(c),
             sql.SQL(overrides[c]) if c in overrides else sql.SQL("EXCLUDED.{}").format(
                 sql.Identifier(c)),
         )
-        for c in columns
-        if c not in keys
+            for c in columns
+            if c not in keys]
+        # columns the staged rows do not carry ("extracted_at = now()")
+        + [sql.SQL("{} = {}").format(sql.Identifier(c), sql.SQL(expr))
+           for c, expr in overrides.items() if c not in columns]
     )
     cur.execute(
         sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}{}").format(
@@ -232,8 +235,9 @@ def _write_enriched(
         ((*r, target.run_id) for r in _extraction_rows(ok, target.llm_model)),
     )
     if not direct:
+        # a record extracted again (retry-failed, reprocess, another run) says when
         _upsert(cur, "ai_extracted_data", "stage_extract", [*EXTRACT_COLUMNS, "run_id"],
-                ["work_order_id"])
+                ["work_order_id"], {"extracted_at": "now()"})
     emb = ok.column(S.EMBEDDING).combine_chunks()
     vectors = emb.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     vectors = vectors.reshape(ok.num_rows, -1)
@@ -251,7 +255,8 @@ def _write_enriched(
         ),
     )
     if not direct:
-        _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"])
+        _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"],
+                {"embedded_at": "now()"})
     cur.execute(
         "UPDATE failed_records SET resolved_at = now() WHERE run_id = %s AND "
         "work_order_id = ANY(%s) AND resolved_at IS NULL",

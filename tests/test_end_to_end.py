@@ -240,3 +240,74 @@ def test_retry_failed_of_records_the_api_rejects_again_completes(
         a == 2 for (a,) in rows), rows
     assert taken is not None
     assert again.rows_ok + again.rows_failed + taken[0] == N
+
+
+def test_enriched_rows_record_scrubber_version_and_redactions(
+    stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backfill.cli import main
+    from backfill.scrub import SCRUBBER_VERSION
+
+    pii = stack.data.planted_pii
+    texts = {r["WORK_ORDER_ID"]: " ".join(filter(None, (r["PROBLEM_DESCRIPTION"],
+                                                         r["TECHNICIAN_NOTES"], r["RESOLUTION"])))
+             for r in stack.data.table.to_pylist() if r["WORK_ORDER_ID"]}
+    with _conn(stack) as conn:
+        rows = conn.execute(
+            "SELECT work_order_id, scrubber_version, redactions FROM ai_extracted_data "
+            "WHERE run_id = %s", (run.run_id,)).fetchall()
+        versions = conn.execute(
+            "SELECT DISTINCT scrubber_version FROM semantic_embeddings WHERE run_id = %s",
+            (run.run_id,)).fetchall()
+    assert rows and {v for _, v, _ in rows} == {SCRUBBER_VERSION}
+    assert versions == [(SCRUBBER_VERSION,)]
+    # a record whose text carries planted PII says what was replaced; the report sums them
+    planted = [wid for wid, _, _ in rows if any(p in texts[wid] for p in pii)]
+    assert planted and all(red for wid, _, red in rows if wid in planted)
+    totals: Counter[str] = Counter()
+    for _, _, red in rows:
+        totals.update(red)
+    main(["report", "--config", str(stack.config_path), "--run-id", run.run_id,
+          "--format", "json"])
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["redactions"] == dict(totals) and sum(totals.values()) >= len(planted)
+    assert rep["scrubber_versions"] == {SCRUBBER_VERSION: len(rows)}
+
+
+def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
+    stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backfill.cli import main
+    from backfill.scrub import SCRUBBER_VERSION
+
+    config = ["--config", str(stack.config_path), "--run-id", run.run_id]
+    with _conn(stack) as conn:
+        # 40 extractions as an older scrubber left them (no version recorded)
+        old = [r[0] for r in conn.execute(
+            "UPDATE ai_extracted_data SET scrubber_version = NULL WHERE work_order_id IN "
+            "(SELECT work_order_id FROM ai_extracted_data WHERE run_id = %s "
+            "ORDER BY work_order_id LIMIT 40) RETURNING work_order_id", (run.run_id,))]
+        before = dict(conn.execute(
+            "SELECT work_order_id, extracted_at FROM ai_extracted_data WHERE run_id = %s",
+            (run.run_id,)).fetchall())
+    sent_before = len(read_request_log(stack.request_log))
+    assert main(["reprocess", *config, "--scrubber-below", SCRUBBER_VERSION]) == 0
+    requests = read_request_log(stack.request_log)[sent_before:]
+    chats = [r for r in requests if r["kind"] == "chat" and r["status"] == 200]
+    assert len({r["texts"][1] for r in chats}) == len(old)
+    with _conn(stack) as conn:
+        after = dict(conn.execute(
+            "SELECT work_order_id, extracted_at FROM ai_extracted_data WHERE run_id = %s",
+            (run.run_id,)).fetchall())
+        left = conn.execute(
+            "SELECT count(*) FROM ai_extracted_data WHERE scrubber_version IS DISTINCT FROM %s",
+            (SCRUBBER_VERSION,)).fetchone()
+    assert left == (0,)
+    assert {w for w in after if after[w] != before[w]} == set(old)
+    # nothing older is left: a second pass sends nothing; a version this scrubber is not, exit 2
+    sent = len(read_request_log(stack.request_log))
+    assert main(["reprocess", *config, "--scrubber-below", SCRUBBER_VERSION]) == 0
+    assert len(read_request_log(stack.request_log)) == sent
+    capsys.readouterr()
+    assert main(["reprocess", *config, "--scrubber-below", "99"]) == 2
+    assert "--scrubber-below 99" in capsys.readouterr().err

@@ -7,7 +7,7 @@ read (one task per pending partition) -> prepare (skip done, validate, scrub; CP
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ray
@@ -18,6 +18,7 @@ from backfill.embed import Embedder
 from backfill.extract import Extractor
 from backfill.limiter import quota_actor
 from backfill.prepare import prepare_batch
+from backfill.seal import new_key
 from backfill.sink import PostgresDatasink, WriteTarget
 from backfill.source import IdChunk, Partition, ReadLedger, SnowflakeDatasource
 
@@ -40,6 +41,9 @@ class PipelineSpec:
     # The cluster-wide budget of each deployment (limiter.QuotaActor handles).
     llm_quota: Any = None
     embedding_quota: Any = None
+    # The run's key for the raw free text on its way past the API actors (backfill.seal):
+    # given to the prepare tasks and the writers only.
+    seal_key: bytes = field(default_factory=new_key, repr=False)
 
     def __post_init__(self) -> None:
         llm, emb = self.cfg.llm, self.cfg.embedding
@@ -91,6 +95,7 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
             "max_chars": p.max_text_chars,
             "duplicate_ids": spec.duplicate_ids,
             "skip_done": spec.skip_done,
+            "seal_key": spec.seal_key,
         },
     )
     # Blocks of batch_size rows all the way to the sink. Without this a task's output block
@@ -140,6 +145,7 @@ def make_sink(spec: PipelineSpec) -> PostgresDatasink:
             run_id=spec.run_id,
             llm_model=spec.cfg.llm.deployment,
             embedding_model=spec.cfg.embedding.deployment,
+            seal_key=spec.seal_key,
         )
     )
 

@@ -31,6 +31,7 @@ from backfill.db import TRANSIENT_PG_ERRORS, pg_error_text, pg_transaction
 from backfill.errors import FatalError
 from backfill.progress import record_block
 from backfill.scrub import SCRUBBER_VERSION
+from backfill.seal import unseal
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class WriteTarget:
     run_id: str
     llm_model: str
     embedding_model: str
+    seal_key: bytes | None = field(default=None, repr=False)  # opens the raw free text
 
 
 @dataclass
@@ -440,6 +442,8 @@ class PostgresDatasink(Datasink[BlockOutcome]):
         for block in blocks:
             if block.num_rows == 0:
                 continue
+            if self.target.seal_key:
+                block = unseal(block, self.target.seal_key)
             out = write_isolating(block, self.target)
             total.ok += out.ok
             total.failed += out.failed

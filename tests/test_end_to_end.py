@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import psycopg
+import pyarrow as pa
 import pytest
 
 from backfill.devstack.simulator import read_request_log
@@ -311,3 +312,53 @@ def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
     capsys.readouterr()
     assert main(["reprocess", *config, "--scrubber-below", "99"]) == 2
     assert "--scrubber-below 99" in capsys.readouterr().err
+
+
+def test_api_stages_get_no_raw_text_and_the_logs_get_all_of_it(
+    stack: LocalStack, run: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the extract and embed actors receive is the document and the sealed raw text;
+    maintenance_logs still gets the raw text exactly as the source has it."""
+    import ray
+
+    from backfill import pipeline
+    from backfill import schema as S
+    from backfill.runner import _start_session
+    from backfill.seal import SEALED
+    from backfill.source import IdChunk
+
+    source = {r["WORK_ORDER_ID"]: r for r in stack.data.table.to_pylist() if r["WORK_ORDER_ID"]}
+    ids = sorted(source)[:300]
+    seen: list[pa.Table] = []
+    # the API stages replaced by what collects the blocks they would get
+    monkeypatch.setattr(pipeline, "_api_stage", lambda ds, *a, **k: ds)
+    session = _start_session(stack.config, "seal-probe")
+    try:
+        spec = pipeline.PipelineSpec(stack.config, stack.dsn, "seal-probe", session,
+                                     [IdChunk(tuple(ids))], skip_done=False)
+        for batch in pipeline.build_dataset(spec).iter_batches(batch_format="pyarrow"):
+            seen.append(batch)
+    finally:
+        ray.kill(session)
+    blocks = pa.concat_tables(seen)
+    assert blocks.num_rows >= len(ids) and SEALED in blocks.column_names  # (duplicate ids)
+    assert not set(S.FREE_TEXT) & set(blocks.column_names)
+    # the raw texts that carry PII (the others are in the document as they are)
+    pii = stack.data.planted_pii
+    raw = [source[i][c] for i in ids for c in S.FREE_TEXT
+           if source[i][c] and any(p in source[i][c] for p in pii)]
+    held = "\n".join(str(v) for col in blocks.columns for v in col.to_pylist())
+    assert raw and [t for t in raw if t in held] == []
+    assert [p for p in pii if p in held] == []
+    with _conn(stack) as conn:
+        rows = conn.execute(
+            "SELECT work_order_id, problem_description, technician_notes, resolution "
+            "FROM maintenance_logs").fetchall()
+    assert len(rows) == len(source)
+    duplicates = set(stack.data.bad_ids.get("duplicate_id", []))
+    for wid, *texts in rows:
+        if wid not in duplicates:  # (which copy of a duplicate id is kept: test_sink)
+            # (Postgres text holds no NUL: the sink drops them)
+            expected = [None if source[wid][c] is None else source[wid][c].replace("\x00", "")
+                        for c in S.FREE_TEXT]
+            assert texts == expected, wid

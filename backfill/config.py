@@ -227,12 +227,35 @@ class PipelineConfig(_Section):
     )
 
 
+class ScrubConfig(_Section):
+    """What the PII scrubber removes beyond the fixed rules (docs/phi.md)."""
+
+    keep_words: list[str] = Field(
+        default_factory=list,
+        description="Words of your site that the name lists take for person names (makers, "
+        "products, departments, places): kept. Case-insensitive; two or more words are kept "
+        "only together (\"Sage Prevalon\").",
+    )
+    fail_closed_names: bool = Field(
+        True,
+        description="Mask a capitalised word no dictionary or name list knows, inside a "
+        "sentence: most are names. false keeps unknown product names, and lets names the "
+        "lists do not know through.",
+    )
+    public_ip_addresses: bool = Field(
+        True,
+        description="Mask public IP addresses (a patient's home device); private ones "
+        "(10/8, 172.16/12, 192.168/16) are the hospital's equipment and stay.",
+    )
+
+
 class Config(_Section):
     snowflake: SnowflakeConfig
     postgres: PostgresConfig
     llm: LLMConfig
     embedding: EmbeddingConfig
     pipeline: PipelineConfig = Field(default_factory=lambda: PipelineConfig())
+    scrub: ScrubConfig = Field(default_factory=lambda: ScrubConfig())
 
     @model_validator(mode="before")
     @classmethod

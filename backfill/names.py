@@ -176,6 +176,23 @@ def _lists() -> _Lists:
     )
 
 
+@cache
+def _lists_keeping(keep_words: tuple[str, ...]) -> _Lists:
+    """The lists with a site's own words kept: single words join the equipment words, several
+    words a protected phrase."""
+    base = _lists()
+    single = {_fold(w) for w in keep_words if len(w.split()) == 1}
+    phrases = {k: list(v) for k, v in base.phrases.items()}
+    for w in keep_words:
+        words = tuple(_fold(p) for p in w.split())
+        if len(words) > 1:
+            phrases.setdefault(words[0], []).append(words)
+    return _Lists(
+        names=base.names - single, ambiguous=base.ambiguous - single,
+        words=base.words | single, equipment=base.equipment | single,
+        plain=base.plain, first=base.first, last=base.last, phrases=phrases)
+
+
 def _strip_possessive(word: str) -> str:
     for suffix in _POSSESSIVE:
         if word.endswith(suffix):
@@ -235,9 +252,12 @@ def _shouting(text: str) -> bool:
     return sum(map(str.isupper, text)) > 0.6 * letters
 
 
-def mask_names(text: str, hits: list[str]) -> str:
-    """Replace person names found by the lists with ``[PERSON]``; one hit per name."""
-    lists = _lists()
+def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
+               fail_closed: bool = True) -> str:
+    """Replace person names found by the lists with ``[PERSON]``; one hit per name.
+    ``keep_words``: the site's words that are no names (config ``scrub.keep_words``);
+    ``fail_closed``: mask unknown capitalised words inside a sentence."""
+    lists = _lists() if not keep_words else _lists_keeping(keep_words)
     words = list(_WORD.finditer(text))
     if not words:
         return text
@@ -348,7 +368,7 @@ def mask_names(text: str, hits: list[str]) -> str:
         if k == NAME or cued(i) or (
                 _SAYS.match(text, words[i].end()) and low[i] not in _NOT_SPEAKERS):
             mask[i] = True
-        elif k == UNKNOWN and not sentence_start(i) and len(low[i]) > 2:
+        elif fail_closed and k == UNKNOWN and not sentence_start(i) and len(low[i]) > 2:
             # fail closed: a capitalised word no dictionary or list knows, inside a sentence,
             # is more often a name than a product the lists miss
             mask[i] = True

@@ -18,6 +18,7 @@ from backfill.embed import Embedder
 from backfill.extract import Extractor
 from backfill.limiter import quota_actor
 from backfill.prepare import prepare_batch
+from backfill.scrub import ScrubPolicy
 from backfill.seal import new_key
 from backfill.sink import PostgresDatasink, WriteTarget
 from backfill.source import IdChunk, Partition, ReadLedger, SnowflakeDatasource
@@ -96,6 +97,7 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
             "duplicate_ids": spec.duplicate_ids,
             "skip_done": spec.skip_done,
             "seal_key": spec.seal_key,
+            "policy": ScrubPolicy.from_config(cfg.scrub),
         },
     )
     # Blocks of batch_size rows all the way to the sink. Without this a task's output block

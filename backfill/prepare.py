@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from backfill import schema as S
 from backfill.db import pg_transaction
-from backfill.scrub import scrub_rows
+from backfill.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_rows
 from backfill.seal import seal
 
 TRUNCATION_MARK = " [TRUNCATED]"
@@ -114,7 +114,8 @@ def validate(table: pa.Table) -> pa.Table:
     return table
 
 
-def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
+def compose_documents(table: pa.Table, max_chars: int,
+                      policy: ScrubPolicy = DEFAULT_POLICY) -> pa.Table:
     """Scrub the free text and build the document sent to the LLM and embedded.
 
     Only the free-text columns carry PII; the structured columns (equipment, manufacturer,
@@ -124,7 +125,7 @@ def compose_documents(table: pa.Table, max_chars: int) -> pa.Table:
     scrubbed: dict[str, pa.Array] = {}
     redactions: list[dict[str, int]] = [{} for _ in range(table.num_rows)]
     for name in S.FREE_TEXT:
-        scrubbed[name], counts = scrub_rows(table.column(name))
+        scrubbed[name], counts = scrub_rows(table.column(name), policy)
         for total, row in zip(redactions, counts, strict=True):
             for kind, n in row.items():
                 total[kind] = total.get(kind, 0) + n
@@ -186,9 +187,11 @@ def prepare_batch(
     duplicate_ids: frozenset[str] = frozenset(),
     skip_done: bool = True,
     seal_key: bytes | None = None,
+    policy: ScrubPolicy = DEFAULT_POLICY,
 ) -> pa.Table:
     """``seal_key``: seal the raw free text for its way past the API actors (backfill.seal)."""
     if skip_done:
         table = drop_done(table, dsn, schema, run_id, duplicate_ids)
-    table = compose_documents(mark_duplicates(validate(table), duplicate_ids), max_chars)
+    table = compose_documents(mark_duplicates(validate(table), duplicate_ids), max_chars,
+                              policy)
     return seal(table, seal_key) if seal_key else table

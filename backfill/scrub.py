@@ -48,13 +48,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from backfill.names import mask_names
 
-__all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubResult", "scrub_array", "scrub_rows",
-           "scrub_text"]
+if TYPE_CHECKING:
+    from backfill.config import ScrubConfig
+
+__all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
+           "scrub_rows", "scrub_text"]
 
 SCRUBBER_VERSION = "3"
 
@@ -62,6 +66,23 @@ PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
     "PATIENT_NAME", "PERSON",
 )
+
+
+@dataclass(frozen=True)
+class ScrubPolicy:
+    """The site's choices (config ``scrub``, docs/phi.md); the defaults remove the most."""
+
+    keep_words: tuple[str, ...] = ()
+    fail_closed_names: bool = True
+    public_ip_addresses: bool = True
+
+    @classmethod
+    def from_config(cls, cfg: ScrubConfig) -> ScrubPolicy:
+        return cls(tuple(cfg.keep_words), bool(cfg.fail_closed_names),
+                   bool(cfg.public_ip_addresses))
+
+
+DEFAULT_POLICY = ScrubPolicy()
 
 
 @dataclass(slots=True)
@@ -702,7 +723,7 @@ def _sub(pattern: re.Pattern, text: str, cb: _Callback, hits: list[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def scrub_text(text: str | None) -> ScrubResult:
+def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubResult:
     """Replace PII in ``text`` with typed placeholders. ``None`` stays ``None``."""
     if text is None:
         return ScrubResult(None, {})
@@ -730,7 +751,7 @@ def scrub_text(text: str | None) -> ScrubResult:
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
-    if text.count(".") >= 3:
+    if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
@@ -748,7 +769,7 @@ def scrub_text(text: str | None) -> ScrubResult:
     if "(" in text:
         text = _sub(_NAME_BED, text, _name_ctx_cb, hits)
     # names without a cue, from name lists (version 3)
-    text = mask_names(text, hits)
+    text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names)
 
     counts: dict[str, int] = {}
     for h in hits:
@@ -756,7 +777,8 @@ def scrub_text(text: str | None) -> ScrubResult:
     return ScrubResult(text, counts)
 
 
-def scrub_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, list[dict[str, int]]]:
+def scrub_rows(arr: pa.Array | pa.ChunkedArray, policy: ScrubPolicy = DEFAULT_POLICY
+               ) -> tuple[pa.Array, list[dict[str, int]]]:
     """Like ``scrub_array``, with the placeholder counts of each value (what every enriched row
     records) instead of their sum."""
     typ = _string_type(arr)
@@ -767,7 +789,7 @@ def scrub_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, list[dict[str
             out.append(value)
             counts.append({})
             continue
-        res = scrub_text(value)
+        res = scrub_text(value, policy)
         out.append(res.text)
         counts.append(res.counts)
     return pa.array(out, type=typ), counts

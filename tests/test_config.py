@@ -163,3 +163,16 @@ def test_embedded_is_said_explicitly() -> None:
     assert cfg.postgres.embedded
     cfg = parse_config(contract_yaml(), env=ENV)
     assert not cfg.postgres.embedded
+
+
+def test_scrub_section_defaults_and_site_words() -> None:
+    from backfill.scrub import ScrubPolicy
+
+    assert ScrubPolicy.from_config(parse_config(contract_yaml(), env=ENV).scrub) == ScrubPolicy()
+    raw = contract_yaml()
+    raw["scrub"] = {"keep_words": ["Zephyrion", "Sage Prevalon"], "fail_closed_names": False}
+    policy = ScrubPolicy.from_config(parse_config(raw, env=ENV).scrub)
+    assert policy.keep_words == ("Zephyrion", "Sage Prevalon") and not policy.fail_closed_names
+    raw["scrub"] = {"keep_word": ["x"]}
+    with pytest.raises(ConfigError, match=r"scrub\.keep_word: unknown key"):
+        parse_config(raw, env=ENV)

@@ -418,3 +418,19 @@ def test_counts_match_placeholders() -> None:
     assert res.counts == {"PATIENT_NAME": 1, "MRN": 1, "PHONE": 2}
     for tag, n in res.counts.items():
         assert len(re.findall(re.escape(f"[{tag}]"), res.text)) == n
+
+
+def test_site_policy_keeps_its_words_and_can_keep_unknown_words_and_public_ips() -> None:
+    from backfill.scrub import ScrubPolicy
+
+    text = "swapped the Zephyrion monitor for Okonkwo, home hub IP 73.152.41.209 offline"
+    default = scrub_text(text).text
+    assert default is not None
+    assert "Zephyrion" not in default and "Okonkwo" not in default
+    assert "73.152.41.209" not in default
+    kept = scrub_text(text, ScrubPolicy(keep_words=("zephyrion",))).text
+    assert kept is not None and "Zephyrion" in kept and "Okonkwo" not in kept
+    lenient = scrub_text(text, ScrubPolicy(fail_closed_names=False,
+                                           public_ip_addresses=False)).text
+    assert lenient is not None and "Zephyrion" in lenient and "73.152.41.209" in lenient
+    assert "Okonkwo" not in lenient  # a name the lists know goes either way

@@ -20,7 +20,7 @@ from backfill.scrub_eval import (
 
 pytestmark = pytest.mark.unit
 
-TUNE, TUNE2, HELDOUT, HELDOUT2 = DEFAULT_CORPUS
+TUNE, TUNE2, HELDOUT, HELDOUT2, HELDOUT3 = DEFAULT_CORPUS
 
 IDENTIFIER_KINDS = {"name", "staff_name", "mrn", "ssn", "phone", "fax", "email", "dob", "account",
                     "health_plan", "address", "other_id"}
@@ -40,9 +40,9 @@ def test_corpus_offsets_are_sound(path) -> None:
 
 def test_corpus_size_and_split() -> None:
     tune = load_corpus(TUNE) + load_corpus(TUNE2)
-    heldout = load_corpus(HELDOUT) + load_corpus(HELDOUT2)
-    assert len(tune) + len(heldout) >= 280
-    assert 0.35 <= len(heldout) / (len(tune) + len(heldout)) <= 0.45
+    heldout = load_corpus(HELDOUT) + load_corpus(HELDOUT2) + load_corpus(HELDOUT3)
+    assert len(tune) + len(heldout) >= 360
+    assert 0.45 <= len(heldout) / (len(tune) + len(heldout)) <= 0.6
     assert not {o.text for o in tune} & {o.text for o in heldout}
 
 
@@ -120,6 +120,9 @@ def test_gate_counts_staff_names_and_exit_code(capsys) -> None:
 #   heldout2 (70 orders, written for names that are also words):  name 87.2%, staff_name
 #                          84.9%, dob 85.7%, mrn 87.5%, phone 85.7%, health_plan 50%, other_id
 #                          33.3%, ssn/email/fax/account/address 100%; look-alike precision 98.8%.
+#   heldout3 (80 orders, written after version 3 was finished and measured once):  name
+#                          87.8%, staff_name 59.7%, phone 61.5%, fax 50%, address 50%,
+#                          other_id 33.3%, the rest 100%; look-alike precision 98.4%.
 # (Version 2 on heldout: name 75%, staff_name 0%; version 1: name 60%.)  Names are short of
 # the target.  These floors are today's figures rounded down: raise them as the scrubber
 # improves; never tune the scrubber against heldout*.jsonl (tests/data/phi/README.md).
@@ -130,11 +133,14 @@ HELDOUT_RECALL_FLOOR = {
     "heldout2": {"name": 0.87, "staff_name": 0.84, "mrn": 0.87, "ssn": 1.0, "phone": 0.85,
                  "fax": 1.0, "email": 1.0, "dob": 0.85, "account": 1.0, "health_plan": 0.5,
                  "address": 1.0, "other_id": 0.33},
+    "heldout3": {"name": 0.87, "staff_name": 0.59, "mrn": 1.0, "ssn": 1.0, "phone": 0.61,
+                 "fax": 0.5, "email": 1.0, "dob": 1.0, "account": 1.0, "health_plan": 1.0,
+                 "address": 0.5, "other_id": 0.33},
 }
-HELDOUT_PRECISION_FLOOR = {"heldout": 0.99, "heldout2": 0.98}
+HELDOUT_PRECISION_FLOOR = {"heldout": 0.99, "heldout2": 0.98, "heldout3": 0.98}
 
 
-@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2, HELDOUT3], ids=lambda p: p.stem)
 def test_scrubber_floor_on_heldout(path) -> None:
     (heldout,) = evaluate([path])
     recall = {kind: k.rate for kind, k in heldout.recall.items()}

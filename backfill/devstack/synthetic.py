@@ -14,32 +14,44 @@ Deliberate dirt, all recorded so tests can check the pipeline handles it:
 
 * PII planted in ~25 % of rows (MRNs, SSNs, phones, e-mails, dates of birth, patient names after
   a cue, occasionally a home address); every planted string is listed in
-  ``SyntheticData.planted_pii`` exactly as it appears in the text.
+  ``SyntheticData.planted_pii`` exactly as it appears in the text.  The values come from Faker,
+  not from lists written here: names in ~30 locales with each locale's own name shapes (two
+  surnames, particles, middle names, family name first; ~4 % in non-Latin scripts), US phone
+  numbers in Faker's formats (extensions, "001-" prefixes, bare digits) and in common hand-written
+  ones, US street addresses, SSNs, dates of birth.  So the corpus is not the scrubber's mirror
+  image: what the scrubber misses here, it was not written to catch.
 * ~10 % NULLs across the optional columns, a few empty strings.
 * ~0.2 % rows with > 20,000-char ``TECHNICIAN_NOTES`` (pasted device event logs), ~1 % rows with
   non-Latin text / emoji, ~0.1 % rows containing NUL characters.
 * With ``bad_rows=True`` a handful of deliberately bad rows per kind (see ``BAD_ROW_KINDS``),
   listed in ``SyntheticData.bad_ids``.
 
-Determinism: everything is drawn from ``random.Random(seed)`` and ``numpy.random.default_rng(seed)``
-in a fixed order; part numbers derive from ``zlib.crc32`` (not the salted ``hash``), so the same
-seed gives byte-identical tables across processes.
+Determinism: everything is drawn from ``random.Random(seed)``, ``numpy.random.default_rng(seed)``
+and Faker instances seeded from the seed and their locale, in a fixed order; part numbers and the
+Faker seeds derive from ``zlib.crc32`` (not the salted ``hash``), so the same seed gives
+byte-identical tables across processes and threads (for one Faker release: its data is part of
+the output).
 
 Collision discipline (so "no planted PII string survives scrubbing" is a meaningful test): non-PII
 digit runs in the text are at most 6 digits long (part and serial numbers are grouped), while MRNs
 are 7-10 digits; service dates use 4-digit years in 2019+ while dates of birth are 1930-2005 (and
-2-digit-year DOBs only for 1930-1999); single-surname plants use a list of surnames that do not
-occur inside any template word.
+2-digit-year DOBs only for 1930-1999); a surname planted on its own never occurs inside the
+catalogue or this module's text (``_Pii.lone_surname``).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import random
+import re
+import threading
+import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,6 +60,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+from faker import Faker
 
 __all__ = [
     "BAD_ROW_KINDS",
@@ -249,57 +262,6 @@ _SERIAL_FORMATS = tuple(_CAT["serial_formats"])
 _NON_LATIN = tuple(_CAT["non_latin"])
 _LOG_EVENTS = tuple(_CAT["log_events"])
 _TERSE = tuple((a, b) for a, b in _CAT["terse"])
-
-
-# ---------------------------------------------------------------------------------------------
-# PII material
-# ---------------------------------------------------------------------------------------------
-
-_FIRST = (
-    "John", "Maria", "Li", "James", "Aisha", "Robert", "Mary", "Wei", "Carlos", "Fatima",
-    "Michael", "Patricia", "David", "Jennifer", "José", "Zoë", "Chloé", "Renée", "François",
-    "Łukasz", "Søren", "Priya", "Raj", "Olga", "Dmitri", "Yuki", "Hiroshi", "Ana", "Miguel",
-    "Linda", "Thomas", "Susan", "Kwame", "Amara", "Mohammed", "Nadia", "Ingrid", "Björn",
-    "Siobhan", "Declan", "Mei", "Jun", "Elena", "Mateo", "Grace", "Samuel", "Anne-Marie",
-    "Jean-Luc", "Ebony", "Tyrone",
-)
-_LAST = (
-    "Smith", "Garcia", "Wei", "O'Brien", "Nguyen", "Johnson", "Hernández", "Müller",
-    "Garcia-Lopez", "Smith-Jones", "McDonald", "MacLeod", "D'Angelo", "O'Connor", "Okafor",
-    "Patel", "Kowalski", "Wiśniewski", "Núñez", "Ibáñez", "Çelik", "Øverby", "Rodriguez",
-    "Thompson", "Williams", "Brown", "Kim", "Nakamura", "Tanaka", "Ivanova", "Petrov",
-    "Haddad", "Mensah", "Fitzgerald", "DeLuca", "Van Buren", "Schäfer", "Lindqvist",
-    "Abernathy", "Whitfield", "Castellanos", "Zhang", "Chen", "Washington", "Jefferson",
-)
-# Surnames used alone ("pt. O'Brien") must not occur inside template words, hence this subset.
-_SAFE_SURNAMES = (
-    "O'Brien", "Nguyen", "Hernández", "Müller", "Garcia-Lopez", "McDonald", "MacLeod",
-    "D'Angelo", "O'Connor", "Okafor", "Kowalski", "Wiśniewski", "Núñez", "Ibáñez", "Çelik",
-    "Øverby", "Rodriguez", "Thompson", "Nakamura", "Ivanova", "Petrov", "Haddad", "Mensah",
-    "Fitzgerald", "DeLuca", "Schäfer", "Lindqvist", "Abernathy", "Whitfield", "Castellanos",
-)
-_PARTICLE_NAMES = ("de la Cruz", "van der Berg", "da Silva", "von Trapp", "del Rosario")
-_HOSPITAL_DOMAINS = ("stmarys-hospital.org", "mercyhealth.org", "uhs-med.org",
-                     "northshore-health.org", "baycare-med.org")
-_VENDOR_DOMAINS = ("ge.com", "philips.com", "siemens-healthineers.com", "medtronic.com",
-                   "draeger.com", "zoll.com", "stryker.com")
-_PATIENT_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "aol.com")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-_MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_STREETS = ("Maple", "Oak", "Pine", "Cedar", "Elm", "Highland", "Lakeview", "Sunset", "Franklin",
-            "Spring", "Ridge", "Orchard", "Willow", "Chestnut")
-_STREET_SUFFIX = ("St", "Street", "Ave", "Avenue", "Rd", "Road", "Dr", "Drive", "Ln", "Lane",
-                  "Blvd", "Ct", "Court", "Way")
-
-_ASCII_FOLD = str.maketrans({
-    "é": "e", "ë": "e", "ç": "c", "Ł": "L", "ł": "l", "ø": "o", "Ø": "O", "ö": "o", "ü": "u",
-    "á": "a", "í": "i", "ñ": "n", "ú": "u", "ś": "s", "Ç": "C", "ä": "a", "'": "", " ": "",
-})
-
-
-def _ascii(s: str) -> str:
-    return s.translate(_ASCII_FOLD).lower()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -734,175 +696,283 @@ _COMPOSERS = {
 
 
 # ---------------------------------------------------------------------------------------------
-# PII planting
+# PII planting: the values from Faker, the wording from catalogue.yaml
 # ---------------------------------------------------------------------------------------------
 
-
-def _mrn(r) -> str:
-    n = _ri(r, 7, 10)
-    return str(_ri(r, 1, 9)) + _fill("#" * (n - 1), r)
-
-
-def _ssn(r) -> str:
-    area = _ri(r, 1, 899)
-    if area == 666:
-        area = 667
-    return f"{area:03d}-{_ri(r, 1, 99):02d}-{_ri(r, 1, 9999):04d}"
-
-
-def _phone(r) -> str:
-    a = _ri(r, 201, 989)
-    b = 555 if r() < 0.4 else _ri(r, 200, 999)
-    c = _ri(r, 0, 9999)
-    fmt = _ri(r, 0, 5)
-    if fmt == 0:
-        return f"({a}) {b}-{c:04d}"
-    if fmt == 1:
-        return f"{a}-{b}-{c:04d}"
-    if fmt == 2:
-        return f"+1 {a} {b} {c:04d}"
-    if fmt == 3:
-        return f"{a}.{b}.{c:04d}"
-    if fmt == 4:
-        return f"+1 ({a}) {b}-{c:04d}"
-    return f"1-{a}-{b}-{c:04d}"
+_PII_CAT = _CAT["pii"]
+_PLANTS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _PII_CAT["templates"].items()}
+_NAME_FORMS = tuple((x["share"], x["form"], x["text"]) for x in _PII_CAT["names"])
+_HOSPITAL_DOMAINS = tuple(_PII_CAT["hospital_domains"])
+_VENDOR_DOMAINS = tuple(_PII_CAT["vendor_domains"])
+_PHONE_STYLES = tuple(_PII_CAT["phone_styles"])
+_DOB_STYLES = tuple(_PII_CAT["dob_styles"])
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_US = "en_US"  # phones, addresses, SSNs and dates of birth: a US hospital's
+_DOB_RANGE = (date(1930, 1, 1), date(2005, 12, 31))  # see "Collision discipline" above
 
 
-def _dob(r) -> str:
-    y = _ri(r, 1930, 2005)
-    m = _ri(r, 1, 12)
-    d = _ri(r, 1, 28)
-    fmt = _ri(r, 0, 5)
-    if fmt == 0:
-        return f"{m:02d}/{d:02d}/{y}"
-    if fmt == 1:
-        return f"{y}-{m:02d}-{d:02d}"
-    if fmt == 2 and y < 2000:
-        return f"{m}/{d}/{y % 100:02d}"
-    if fmt == 3:
-        return f"{_MONTHS[m - 1]} {d}, {y}"
-    if fmt == 4:
-        return f"{d:02d}-{_MON[m - 1]}-{y}"
-    return f"{m}/{d}/{y}"
+def _locale_table(weights: dict[str, float]) -> tuple[tuple[str, ...], list[float]]:
+    total = sum(weights.values())
+    cum = list(itertools.accumulate(w / total for w in weights.values()))
+    return tuple(weights), cum
 
 
-def _name(r) -> tuple[str, str, str]:
-    first = _pick(_FIRST, r)
-    last = _pick(_PARTICLE_NAMES, r) if r() < 0.04 else _pick(_LAST, r)
-    return first, last, f"{first} {last}"
+_LATIN_LOCALES = _locale_table(_PII_CAT["name_locales"])
+_ALL_LOCALES = _locale_table(_PII_CAT["name_locales"] | _PII_CAT["non_latin_name_locales"])
+
+# A name format is a tuple of parts: ("first" | "last", Faker method) or ("", literal text).
+_FORMAT_TOKEN = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_NameFormat = tuple[tuple[str, str], ...]
 
 
-def _plant(r, ctx) -> tuple[str, list[str]]:
+@functools.cache
+def _name_formats(locale: str) -> dict[str, tuple[tuple[_NameFormat, ...], list[float]]]:
+    """The locale's own name formats (Faker's person provider), without honorifics and
+    suffixes ("Dr.", "Jr.", "B.Sc."), by gender ("female", "male"), with cumulative weights.
+    A mid-name "{{prefix}}" is a surname particle (fr_FR "de", "Le")."""
+    base, _, variant = locale.partition("+")
+    if variant == "romanized":  # written given name first, as US records do
+        fmts: dict[str, float] = {
+            "{{first_romanized_name}} {{last_romanized_name}}": 1.0
+        }
+    else:
+        provider = next(p for p in _faker(base).providers if ".person." in type(p).__module__)
+        raw = provider.formats
+        fmts = dict(raw) if isinstance(raw, dict) else dict.fromkeys(raw, 1.0)
+    by_gender: dict[str, list[tuple[_NameFormat, float]]] = {"female": [], "male": []}
+    for fmt, weight in fmts.items():
+        parts: list[tuple[str, str]] = []
+        pos = 0
+        ok = True
+        for m in _FORMAT_TOKEN.finditer(fmt):
+            if m.start() > pos:
+                parts.append(("", fmt[pos : m.start()]))
+            tok = m.group(1)
+            if tok.startswith(("first", "middle")):
+                parts.append(("first", tok))
+            elif tok.startswith("last") or (tok == "prefix" and parts):
+                parts.append(("last", tok))
+            else:  # honorific or suffix
+                ok = False
+            pos = m.end()
+        if not ok or not any(k == "last" for k, _ in parts):
+            continue
+        parts.append(("", fmt[pos:]))
+        fmt_parts = tuple(p for p in parts if p[1])
+        toks = " ".join(t for _, t in fmt_parts)
+        gender = "female" if "female" in toks else "male" if "_male" in toks else None
+        for g in ("female", "male") if gender is None else (gender,):
+            by_gender[g].append((fmt_parts, weight))
+    out = {}
+    for g, items in by_gender.items():
+        total = sum(w for _, w in items)
+        out[g] = (tuple(f for f, _ in items),
+                  list(itertools.accumulate(w / total for _, w in items)))
+    return out
+
+
+class _Person:
+    __slots__ = ("full", "given", "surname", "locale")
+
+    def __init__(self, full: str, given: str, surname: str, locale: str):
+        self.full = full  # as the locale writes it
+        self.given = given
+        self.surname = surname
+        self.locale = locale
+
+
+_FAKERS = threading.local()  # one Faker per locale and thread (their random state is theirs)
+# Only the providers used (names, e-mail domains; US phones, addresses, SSNs, dates): a Faker
+# with all of them takes ~25 ms to create per locale, ~4 ms with these.
+_PROVIDERS = ("faker.providers.person", "faker.providers.internet")
+_PROVIDERS_US = (*_PROVIDERS, "faker.providers.phone_number", "faker.providers.address",
+                 "faker.providers.ssn", "faker.providers.date_time")
+
+
+def _faker(locale: str) -> Any:
+    """The thread's Faker generator for ``locale`` (the generator behind a one-locale ``Faker``
+    proxy: the same methods, without the proxy's per-call overhead).  Unweighted: en_US names
+    drawn uniformly rather than by US frequency, 30-60x faster (the only locale whose name lists
+    carry weights)."""
+    cache: dict[str, Any] | None = getattr(_FAKERS, "by_locale", None)
+    if cache is None:
+        cache = _FAKERS.by_locale = {}
+    fake = cache.get(locale)
+    if fake is None:
+        providers = list(_PROVIDERS_US if locale == _US else _PROVIDERS)
+        fake = Faker(locale, providers=providers, use_weighting=False).factories[0]
+        cache[locale] = fake
+    return fake
+
+
+@functools.cache
+def _template_text() -> str:
+    """Every text the generator writes besides PII comes from these two files."""
+    pkg = resources.files("backfill.devstack")
+    return pkg.joinpath("catalogue.yaml").read_text("utf-8") + pkg.joinpath(
+        "synthetic.py"
+    ).read_text("utf-8")
+
+
+@functools.cache
+def _in_templates(s: str) -> bool:
+    return s in _template_text()
+
+
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
+                       "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th",
+                       "ð": "d"})
+
+
+def _ascii(s: str) -> str:
+    """``s`` folded to lower-case ASCII for an e-mail address: "Łukasz" -> "lukasz"."""
+    s = unicodedata.normalize("NFKD", s.translate(_FOLD))
+    return "".join(c for c in s if c.isascii() and (c.isalnum() or c == "-")).lower()
+
+
+class _Pii:
+    """The PII values of one ``generate_work_orders`` call.  Faker draws them, one instance per
+    locale seeded from the call's seed and the locale (``zlib.crc32``, not the salted
+    ``hash``), so the same seed gives the same values in any process; ``r`` (the generator's
+    stream) only picks locales and forms."""
+
+    def __init__(self, seed: int, r: Callable[[], float]):
+        self.seed = seed
+        self.r = r
+        self._seeded: dict[str, Any] = {}
+
+    def faker(self, locale: str) -> Any:
+        base = locale.partition("+")[0]  # "zh_CN+romanized" draws from zh_CN's instance
+        fake = self._seeded.get(base)
+        if fake is None:
+            fake = self._seeded[base] = _faker(base)
+            fake.seed_instance(zlib.crc32(f"{self.seed}|{base}".encode()))
+        return fake
+
+    def person(self, gender: str = "", latin: bool = False) -> _Person:
+        """A name from a locale drawn by weight; ``gender`` "female", "male" or "" (either)."""
+        locales, cum = _LATIN_LOCALES if latin else _ALL_LOCALES
+        locale = locales[min(bisect.bisect(cum, self.r()), len(locales) - 1)]
+        fake = self.faker(locale)
+        rnd = fake.random
+        if not gender:
+            gender = "female" if rnd.random() < 0.5 else "male"
+        fmts, fcum = _name_formats(locale)[gender]
+        fmt = fmts[min(bisect.bisect(fcum, rnd.random()), len(fmts) - 1)]
+        out: list[str] = []
+        first = last = -1
+        for i, (kind, part) in enumerate(fmt):
+            out.append(getattr(fake, part)() if kind else part)
+            if kind == "last":
+                first = i if first < 0 else first
+                last = i
+        surname = "".join(out[first : last + 1])
+        given = ("".join(out[:first]) + " " + "".join(out[last + 1 :])).strip()
+        return _Person("".join(out), given, surname, locale)
+
+    def lone_surname(self, gender: str) -> str:
+        """A surname to write on its own ("pt. Okafor"): never inside any template text, so a
+        listed surname is only ever found where it was planted."""
+        for _ in range(100):
+            s = self.person(gender).surname
+            if len(s) > 1 and not _in_templates(s):
+                return s
+        raise RuntimeError("no surname found that is not inside the template text")
+
+    def mrn(self) -> str:
+        """7-10 digits, the first not 0 (Faker has no MRNs; its random stream, as numerify)."""
+        rnd = self.faker(_US).random
+        digits = rnd.randint(7, 10)
+        return str(rnd.randrange(10 ** (digits - 1), 10**digits))
+
+    def ssn(self) -> str:
+        return self.faker(_US).ssn()
+
+    def phone(self) -> str:
+        fake = self.faker(_US)
+        number = fake.phone_number()
+        if fake.random.random() < 0.5:
+            return number
+        digits = re.sub(r"\D", "", number.partition("x")[0])[-10:]
+        style = _PHONE_STYLES[fake.random.randrange(len(_PHONE_STYLES))]
+        return style.format(a=digits[:3], b=digits[3:6], c=digits[6:])
+
+    def dob(self) -> str:
+        fake = self.faker(_US)
+        d = fake.date_between_dates(*_DOB_RANGE)
+        style = _DOB_STYLES[fake.random.randrange(len(_DOB_STYLES))]
+        if "{yy" in style and d.year >= 2000:
+            style = _DOB_STYLES[-1]
+        return style.format(y=d.year, yy=d.year % 100, m=d.month, d=d.day,
+                            month=_MONTHS[d.month - 1], mon=_MONTHS[d.month - 1][:3])
+
+    def address(self) -> str:
+        return self.faker(_US).street_address()
+
+    def free_email_domain(self, person_locale: str) -> str:
+        return self.faker(person_locale).free_email_domain()
+
+
+class _Slots(dict[str, str]):
+    """Slots of a PII sentence: the given values, then the row's (lazily, from its _Ctx)."""
+
+    def __init__(self, ctx: _Ctx, **values: str):
+        super().__init__(values)
+        self.ctx = ctx
+
+    def __missing__(self, key: str) -> str:
+        return self.ctx.spec["noun"] if key == "noun" else self.ctx[key]
+
+
+def _sentence(kind: str, r, ctx: _Ctx, **values: str) -> str:
+    return _pick(_PLANTS[kind], r).format_map(_Slots(ctx, **values))
+
+
+def _plant(r, ctx: _Ctx, pii: _Pii) -> tuple[str, list[str]]:
     """Return one PII-bearing sentence and the PII strings it contains."""
     kind = r()
     if kind < 0.2:  # MRN
-        mrn = _mrn(r)
-        t = _pick(
-            (
-                "Pt MRN {x} was connected at time of alarm.",
-                "Device still linked to MRN: {x} in EMR; association cleared.",
-                "Incident report filed for medical record #{x}.",
-                "medical record number {x} noted on the event log printout.",
-                "MRN#{x} on unit at time of failure.",
-                "Patient ID {x} still associated to monitor - cleared discharged pt.",
-                "MR# {x} per RN.",
-                "Med rec # {x} referenced in safety report.",
-            ),
-            r,
-        )
-        return t.format(x=mrn), [mrn]
+        mrn = pii.mrn()
+        return _sentence("mrn", r, ctx, x=mrn), [mrn]
     if kind < 0.3:  # SSN
-        ssn = _ssn(r)
-        t = _pick(
-            (
-                "Patient sticker with SSN {x} found on side of {noun}; removed and shredded.",
-                "Nurse wrote SSN: {x} on tape label - removed per privacy policy.",
-                "pt SS# {x} visible on screen capture, deleted.",
-                "Label on handle read '{x}' (patient social), removed.",
-                "Social security number {x} was typed into the patient ID field by mistake.",
-            ),
-            r,
-        )
-        return t.format(x=ssn, noun=ctx.spec["noun"]), [ssn]
+        ssn = pii.ssn()
+        return _sentence("ssn", r, ctx, x=ssn), [ssn]
     if kind < 0.47:  # phone
-        ph = _phone(r)
-        ext = f" ext. {_ri(r, 100, 9999)}" if r() < 0.2 else ""
-        t = _pick(
-            (
-                "Call {dept} charge nurse at {x}{e} when ready.",
-                "Contact {x}{e} for pickup.",
-                "Callback: {x}{e}.",
-                "Left voicemail for {mfr} FSE at {x}.",
-                "Pt family phone {x} - home unit delivery.",
-                "Reach requester at {x}{e} or via pager.",
-                "Vendor cell {x}.",
-            ),
-            r,
-        )
-        return t.format(x=ph, e=ext, dept=ctx["dept"], mfr=ctx["mfr"]), [ph]
-    if kind < 0.62:  # email
-        first, last, _ = _name(r)
+        ph = pii.phone()
+        ext = f" ext. {_ri(r, 100, 9999)}" if r() < 0.2 and "x" not in ph else ""
+        return _sentence("phone", r, ctx, x=ph, e=ext), [ph]
+    if kind < 0.62:  # email (staff, vendor, patient)
+        p = pii.person(latin=True)
+        given, sur = _ascii((p.given or p.surname).split()[0]), _ascii(p.surname)
         u = r()
         if u < 0.55:
-            em = f"{_ascii(first)[0]}.{_ascii(last)}@{_pick(_HOSPITAL_DOMAINS, r)}"
-            t = _pick(("Emailed status to {x}.", "Requested by {x}", "cc {x} on parts order.",
-                       "Per email from {x}, unit can be pulled after 1500."), r)
-        elif u < 0.8:
-            em = f"{_ascii(first)}.{_ascii(last)}@{_pick(_VENDOR_DOMAINS, r)}"
-            t = _pick(("Vendor FSE {x} confirmed part shipped.",
-                       "Quote requested from {x}."), r)
-        else:
-            em = f"{_ascii(first)}{_ascii(last)}{_ri(r, 1, 99)}@{_pick(_PATIENT_DOMAINS, r)}"
-            t = _pick(("Pt daughter emailed from {x} asking about the home pump.",
-                       "Patient email {x} was entered in device notes field; cleared."), r)
-        return t.format(x=em), [em]
-    if kind < 0.74:  # DOB
-        dob = _dob(r)
-        t = _pick(
-            (
-                "Patient DOB {x} - peds profile selected.",
-                "DOB: {x}",
-                "pt born {x}, settings checked against weight.",
-                "D.O.B. {x} shown on the monitor admit screen.",
-                "Date of birth {x} was entered as patient ID by mistake.",
-            ),
-            r,
-        )
-        return t.format(x=dob), [dob]
-    if kind < 0.92:  # name
-        first, last, full = _name(r)
-        u = r()
-        if u < 0.2:
-            return f"pt {full} was on the {ctx.spec['noun']} when it alarmed.", [full]
-        if u < 0.35:
-            return f"Patient {full} moved to backup unit.", [full]
-        if u < 0.5:
-            return f"Patient: {full}.", [full]
-        sur = _pick(_SAFE_SURNAMES, r)
-        if u < 0.62:
-            return f"Per RN, pt. {sur} complained the alarm kept going off.", [sur]
-        if u < 0.72:
-            return f"Mr. {sur} in {ctx['loc']} tripped over the power cord.", [sur]
+            em = f"{given[0]}.{sur}@{_pick(_HOSPITAL_DOMAINS, r)}"
+            return _sentence("email_staff", r, ctx, x=em), [em]
         if u < 0.8:
-            return f"Mrs. {sur}'s family asked about the noise.", [sur]
-        if u < 0.9:
-            up = f"{last.upper()}, {first.upper()}"
-            return f"PATIENT: {up} shown on the screen.", [up]
-        lf = f"{last}, {first}"
-        return f"Patient name: {lf} on the admit screen.", [lf]
+            em = f"{given}.{sur}@{_pick(_VENDOR_DOMAINS, r)}"
+            return _sentence("email_vendor", r, ctx, x=em), [em]
+        em = f"{given}{sur}{_ri(r, 1, 99)}@{pii.free_email_domain(p.locale)}"
+        return _sentence("email_patient", r, ctx, x=em), [em]
+    if kind < 0.74:  # DOB
+        dob = pii.dob()
+        return _sentence("dob", r, ctx, x=dob), [dob]
+    if kind < 0.92:  # name
+        u = r()
+        _, form, text = next((f for f in _NAME_FORMS if (u := u - f[0]) < 0), _NAME_FORMS[-1])
+        if form.startswith("surname"):
+            x = pii.lone_surname(form.partition("_")[2])
+        else:
+            p = pii.person()
+            x = {"full": p.full, "last_first": f"{p.surname}, {p.given}",
+                 "LAST_FIRST": f"{p.surname}, {p.given}".upper()}[form]
+        return text.format_map(_Slots(ctx, x=x)), [x]
     if kind < 0.96 and ctx.spec.get("home"):  # address: home-use equipment only
-        addr = f"{_ri(r, 2, 9899)} {_pick(_STREETS, r)} {_pick(_STREET_SUFFIX, r)}"
-        t = _pick(("Home unit picked up from patient residence at {x}.",
-                   "Deliver loaner to {x}, back door."), r)
-        return t.format(x=addr), [addr]
+        addr = pii.address()
+        return _sentence("address", r, ctx, x=addr), [addr]
     # combined "screenshot" style
-    first, last, full = _name(r)
-    dob = _dob(r)
-    mrn = _mrn(r)
-    return (
-        f"Screenshot attached showed Patient: {full}, DOB {dob}, MRN {mrn} - image deleted.",
-        [full, dob, mrn],
-    )
+    name, dob, mrn = pii.person().full, pii.dob(), pii.mrn()
+    return _sentence("screenshot", r, ctx, name=name, dob=dob, mrn=mrn), [name, dob, mrn]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1000,6 +1070,7 @@ def generate_work_orders(
     g = np.random.default_rng(seed)
     rng = random.Random(seed)
     r = rng.random
+    pii = _Pii(seed, r)
 
     # --- asset population (recurring equipment; some "lemons" get many tickets) -------------
     n_assets = max(30, n // 15)
@@ -1189,7 +1260,7 @@ def generate_work_orders(
                 else:
                     pn_avail = [c for c in avail if c != "r"]
                     col = pn_avail[int(r() * len(pn_avail))]
-                sentence, strings = _plant(r, ctx)
+                sentence, strings = _plant(r, ctx, pii)
                 lst = segs[col]
                 lst.insert(int(r() * (len(lst) + 1)), sentence)
                 for s in strings:

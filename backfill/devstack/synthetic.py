@@ -17,8 +17,8 @@ Deliberate dirt, all recorded so tests can check the pipeline handles it:
   ``SyntheticData.planted_pii`` exactly as it appears in the text.  The values come from Faker,
   not from lists written here: names in ~30 locales with each locale's own name shapes (two
   surnames, particles, middle names, family name first; ~4 % in non-Latin scripts), US phone
-  numbers in Faker's formats (extensions, "001-" prefixes, bare digits) and in common hand-written
-  ones, US street addresses, SSNs, dates of birth.  So the corpus is not the scrubber's mirror
+  numbers in Faker's formats (bare digits, no-space parentheses) and in common hand-written ones,
+  US street addresses, SSNs, dates of birth.  So the corpus is not the scrubber's mirror
   image: what the scrubber misses here, it was not written to catch.
 * ~10 % NULLs across the optional columns, a few empty strings.
 * ~0.2 % rows with > 20,000-char ``TECHNICIAN_NOTES`` (pasted device event logs), ~1 % rows with
@@ -704,6 +704,7 @@ _PLANTS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _PII_CAT["templat
 _NAME_FORMS = tuple((x["share"], x["form"], x["text"]) for x in _PII_CAT["names"])
 _HOSPITAL_DOMAINS = tuple(_PII_CAT["hospital_domains"])
 _VENDOR_DOMAINS = tuple(_PII_CAT["vendor_domains"])
+_PHONE_METHOD: str = _PII_CAT["phone_method"]
 _PHONE_STYLES = tuple(_PII_CAT["phone_styles"])
 _DOB_STYLES = tuple(_PII_CAT["dob_styles"])
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -891,7 +892,7 @@ class _Pii:
 
     def phone(self) -> str:
         fake = self.faker(_US)
-        number = fake.phone_number()
+        number: str = getattr(fake, _PHONE_METHOD)()
         if fake.random.random() < 0.5:
             return number
         digits = re.sub(r"\D", "", number.partition("x")[0])[-10:]

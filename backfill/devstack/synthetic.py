@@ -835,12 +835,13 @@ def _ascii(s: str) -> str:
 class _Pii:
     """The PII values of one ``generate_work_orders`` call.  Faker draws them, one instance per
     locale seeded from the call's seed and the locale (``zlib.crc32``, not the salted
-    ``hash``), so the same seed gives the same values in any process; ``r`` (the generator's
-    stream) only picks locales and forms."""
+    ``hash``), so the same seed gives the same values in any process.  Locales are drawn from a
+    stream of their own (``self.r``), so the generator's stream never depends on what Faker
+    returns: another Faker release changes the PII values, not the rest of the corpus."""
 
-    def __init__(self, seed: int, r: Callable[[], float]):
+    def __init__(self, seed: int):
         self.seed = seed
-        self.r = r
+        self.r = random.Random(zlib.crc32(f"{seed}|pii".encode())).random
         self._seeded: dict[str, Any] = {}
 
     def faker(self, locale: str) -> Any:
@@ -941,7 +942,9 @@ def _plant(r, ctx: _Ctx, pii: _Pii) -> tuple[str, list[str]]:
         return _sentence("ssn", r, ctx, x=ssn), [ssn]
     if kind < 0.47:  # phone
         ph = pii.phone()
-        ext = f" ext. {_ri(r, 100, 9999)}" if r() < 0.2 and "x" not in ph else ""
+        ext = f" ext. {_ri(r, 100, 9999)}" if r() < 0.2 else ""
+        if "x" in ph:  # Faker wrote an extension (pii.phone_method: phone_number)
+            ext = ""
         return _sentence("phone", r, ctx, x=ph, e=ext), [ph]
     if kind < 0.62:  # email (staff, vendor, patient)
         p = pii.person(latin=True)
@@ -1071,7 +1074,7 @@ def generate_work_orders(
     g = np.random.default_rng(seed)
     rng = random.Random(seed)
     r = rng.random
-    pii = _Pii(seed, r)
+    pii = _Pii(seed)
 
     # --- asset population (recurring equipment; some "lemons" get many tickets) -------------
     n_assets = max(30, n // 15)

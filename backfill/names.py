@@ -61,9 +61,10 @@ _MODEL_AFTER = re.compile(
 _SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
 
 # Word classes
-NAME = 3  # a name and not an English word: "Okonkwo", "Beatriz"
-AMBIG = 2  # a name that is also a word: "Grace", "Will", "Brown", "Heater"
-UNKNOWN = 1  # a capitalised word in no list: "Oluwaseun", "Alphamaxx", or an initial "J."
+NAME = 4  # a name and not an English word: "Okonkwo", "Beatriz"
+AMBIG = 3  # a name that is also a word: "Grace", "Will", "Brown", "Heater"
+UNKNOWN = 2  # a capitalised word in no list: "Oluwaseun", "Alphamaxx", or an initial "J."
+FOREIGN = 1  # a word in another script ("Пономарев", "井上"): a name only after a cue
 OTHER = 0
 
 # The lists are plain ASCII without apostrophes ("oconnor", "nguyen", "lukasz").
@@ -216,8 +217,10 @@ def _classify(word: str, low: str, lists: _Lists) -> int:
         parts = low.split("-")
         if all(p in lists.names or p in lists.ambiguous for p in parts):
             return NAME if any(p in lists.names for p in parts) else AMBIG
-    # (Latin script only: the lists know no other, and a Cyrillic word is as often not a name)
-    if word[0].isupper() and low.isascii() and low not in lists.words:
+    if not low.isascii():
+        # the lists know no other script, and a Cyrillic word is as often not a name
+        return FOREIGN if any(c.isalpha() for c in low) else OTHER
+    if word[0].isupper() and low not in lists.words:
         if _is_word(low, lists.words):
             # "Touchscreen", "Reboots", but also "Runningwater", "Tramwell": a word that may be
             # a name, like "Grace"
@@ -269,10 +272,10 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     n = len(words)
     bases = [_strip_possessive(g) for g in groups]
     low = [_fold(b).rstrip(".") for b in bases]
-    caps = [g[0] == "[" or g[0].isupper() for g in groups]
+    caps = [g[0] == "[" or g[0].isupper() or not g[0].islower() for g in groups]
 
     def capital(i: int) -> bool:
-        return caps[i]
+        return caps[i]  # (a script without case, "井上", "غنيم", counts as capitalised)
 
     def sentence_start(i: int) -> bool:
         j = words[i].start() - 1
@@ -293,9 +296,13 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
 
     def cued(i: int) -> bool:
         """The word before is a person cue, right before ("Dr. X", "per X", "w/ X")."""
-        if i == 0 or low[i - 1] not in _PERSON_CUES:
+        if i == 0:
             return False
         gap = text[words[i - 1].end():words[i].start()]
+        if gap.strip(" \t") == ":" and low[i - 1] in ("patient", "pt", "name"):
+            return True  # "Patient: لاما الأزد", "Patient name: He, Lei"
+        if low[i - 1] not in _PERSON_CUES:
+            return False
         return 0 < len(gap) <= 3 and gap.strip(" \t") in ("", "/", "(") or (
             gap.startswith(".") and gap[1:].strip(" \t") == "" and low[i - 1] in _TITLES)
 
@@ -352,6 +359,10 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         if capital(i) and i > 0 and low[i - 1] in _STRONG_CUES and cued(i):
             mask[i] = True  # "Dr. Page", "RN Okafor"
             continue
+        if (low[i] in _PARTICLES and cued(i) and i + 1 < n and capital(i + 1)
+                and joined(i)):
+            mask[i] = mask[i + 1] = True  # "PATIENT: Ó HAILPÍN", "Mr. da Costa"
+            continue
         if not k:
             continue
         if not capital(i):
@@ -359,7 +370,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                     and cued(i):
                 mask[i] = True  # "per okafor", "rn summer"
             continue
-        if word.isupper() and len(word) > 1 and not shouting:
+        if word.isupper() and len(word) > 1 and not shouting and not cued(i):
             # "HUNTER, SUMMER" in a normal text: an EHR label, not an acronym
             if k >= AMBIG and (i + 1 < n and comma_joined(i) and kind[i + 1]
                                and words[i + 1].group().rstrip(".").isupper()):
@@ -401,9 +412,16 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                 continue
             # "Price, Lorraine", "Morozova/Arkadiy": across a comma or slash only a capitalised
             # word that is in the lists or in none
-            comma = kind[i] >= UNKNOWN and capital(i) and len(low[i]) > 1
-            if (i > 0 and mask[i - 1] and (joined(i - 1) or comma and comma_joined(i - 1))) or (
-                    i + 1 < n and mask[i + 1] and (joined(i) or comma and comma_joined(i))):
+            comma = kind[i] >= FOREIGN and capital(i) and len(low[i]) > 1
+            # a word of another script joins only a name of its script ("Гордеева, Алла"),
+            # never a Latin one: the sentence after "pt [PATIENT_NAME]" may be Arabic
+            foreign = kind[i] == FOREIGN
+
+            def joins(j: int, foreign: bool = foreign) -> bool:
+                return mask[j] and (not foreign or kind[j] == FOREIGN and not anchor[j])
+
+            if (i > 0 and joins(i - 1) and (joined(i - 1) or comma and comma_joined(i - 1))) or (
+                    i + 1 < n and joins(i + 1) and (joined(i) or comma and comma_joined(i))):
                 mask[i] = changed = True
     # particles between two name words or before a capitalised one ("Maria de la Cruz",
     # "Van der Berg")

@@ -272,14 +272,35 @@ _PHONE = (
     r")" + _END + _EXT
 )
 
+_STREET_SUFFIXES = (
+    r"Street|St|Streets|Avenue|Ave|Road|Rd|Roads|Boulevard|Blvd|Lane|Ln|Drive|Dr|Drives|"
+    r"Court|Ct|Courts|Way|Ways|Place|Pl|Terrace|Ter|Parkway|Pkwy|Parkways|Circle|Cir|"
+    r"Circles|Highway|Hwy|Alley|Bayou|Beach|Bend|Bluffs?|Boulevards|Branch|Bridge|Brooks?|"
+    r"Burgs?|Bypass|Canyon|Causeway|Cliffs?|Coves?|Creek|Crescent|Crest|Crossing|Crossroad|"
+    r"Curve|Dale|Divide|Estates?|Expressway|Expy|Extensions?|Falls?|Ferry|Fields?|Flats?|"
+    r"Fords?|Forest|Freeway|Fwy|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|"
+    r"Heights|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Knolls?|Lakes?|Landing|Lodge|"
+    r"Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mountains?|Orchard|Overpass|Parks|Pike|"
+    r"Pines|Plaza|Prairie|Ranch|Rapids?|Ridges?|River|Shoals?|Shores?|Skyway|Springs?|"
+    r"Squares?|Stravenue|Stream|Summit|Throughway|Trail|Trl|Tunnel|Turnpike|Tpke|Underpass|"
+    r"Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks|Plains|Trafficway|Unions|Centers|"
+    r"Station"
+    r"|Path|Spurs?|Forks|Forges|Commons?|Crossroads|Keys|Locks?|Points|Ports|Wells"
+    # the suffixes that also end engineering phrases, only before a unit ("Costa Wall Suite 8")
+    r"|(?:Wall|Lights?|Track|Run|Row|Pass|Loop|Union|Well|Key|Lock|Rest|Ramp|Port|Point|Plain"
+    r"|Course|Club|Land|Oval|Spur|Radial|Trace|Camp|Common|Forge|Fork|Mall|Mount|Center)"
+    r"(?=\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste)\b)"
+)
+
 # Street address: house number + 1-3 capitalised or ordinal ("3rd") street-name words + a street
 # suffix, optional unit.  Requiring the suffix keeps "Room 412 Bed B", "OR 5", "12 Lead ECG" out.
 _ADDRESS = (
     r"(?:"
     rf"(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"
     rf"(?:(?:[{_U}][{_L}]+|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"  # Elm, 3rd
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
-    r"|Terrace|Parkway|Pkwy|Circle|Highway|Hwy)\b"
+    # USPS street suffixes, without those that end engineering phrases ("Exam Light",
+    # "Nurse Station", "Test Point", "Data Center", "Leak Check Run")
+    rf"(?:{_STREET_SUFFIXES})\b"
     r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
     # the same in capitals, as a label printer writes it: "2218 WOODROW AVE APT 4"
     rf"|(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"

@@ -359,10 +359,15 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         if capital(i) and i > 0 and low[i - 1] in _STRONG_CUES and cued(i):
             mask[i] = True  # "Dr. Page", "RN Okafor"
             continue
-        if (low[i] in _PARTICLES and cued(i) and i + 1 < n and capital(i + 1)
-                and joined(i)):
-            mask[i] = mask[i + 1] = True  # "PATIENT: Ó HAILPÍN", "Mr. da Costa"
-            continue
+        if low[i] in _PARTICLES and cued(i):
+            # "PATIENT: Ó HAILPÍN", "Mr. da Costa", "Ms. de la O": the particles and the word
+            j = i
+            while j + 1 < n and low[j + 1] in _PARTICLES and not capital(j + 1) and joined(j):
+                j += 1
+            if j + 1 < n and capital(j + 1) and joined(j):
+                for k in range(i, j + 2):
+                    mask[k] = True
+                continue
         if not k:
             continue
         if not capital(i):

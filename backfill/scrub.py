@@ -285,7 +285,7 @@ _STREET_SUFFIXES = (
     r"Squares?|Stravenue|Stream|Summit|Throughway|Trail|Trl|Tunnel|Turnpike|Tpke|Underpass|"
     r"Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks|Plains|Trafficway|Unions|Centers|"
     r"Station"
-    r"|Path|Spurs?|Forks|Forges|Commons?|Crossroads|Keys|Locks?|Points|Ports|Wells"
+    r"|Path|Spurs?|Forks|Forges|Commons?|Crossroads|Keys|Locks?|Points|Ports|Wells|Mount"
     # the suffixes that also end engineering phrases, only before a unit ("Costa Wall Suite 8")
     r"|(?:Wall|Lights?|Track|Run|Row|Pass|Loop|Union|Well|Key|Lock|Rest|Ramp|Port|Point|Plain"
     r"|Course|Club|Land|Oval|Spur|Radial|Trace|Camp|Common|Forge|Fork|Mall|Mount|Center)"

@@ -835,16 +835,9 @@ def scrub_array(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, dict[str, in
     Returns a single (non-chunked) array of the same string type, NULLs kept NULL, and the
     placeholder counts summed over all values.
     """
-    typ = _string_type(arr)
+    out, rows = scrub_rows(arr)
     totals: dict[str, int] = {}
-    out: list[str | None] = []
-    append = out.append
-    for value in arr.to_pylist():
-        if not value:  # None or ""
-            append(value)
-            continue
-        res = scrub_text(value)
-        append(res.text)
-        for k, c in res.counts.items():
+    for counts in rows:
+        for k, c in counts.items():
             totals[k] = totals.get(k, 0) + c
-    return pa.array(out, type=typ), totals
+    return out, totals

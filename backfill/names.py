@@ -29,6 +29,7 @@ import importlib.util
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,11 +53,13 @@ _WORD = re.compile(
 _CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
 _POSSESSIVE = ("'s", "\u2019s")
 _PARTICLES = frozenset(
-    "de del della der den da das do dos du van von la le di bin ibn al el ter ten y o ni nic"
+    "de del della der den da das do dos du van von la le las los di bin ibn al el ter ten y o"
+    " ni nic thi"
     .split())  # (compared folded: "Ó", "Ní")
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
 _MODEL_AFTER = re.compile(
-    r"[ \t]+(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
+    r"[ \t]+(?!MRN|DOB|SSN|ACCT|\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # a record label or a room: "4E-07"
+    r"(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
 # Where a sentence starts: a capital there says nothing about the word.
 _SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
 
@@ -79,9 +82,26 @@ _PERSON_CUES = frozenset("""
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
     guardian friend aunt uncle niece nephew grandson granddaughter grandmother grandfather
     baby infant
+""".split()) | frozenset(map(str.lower, """
+    paciente hija hijo esposa esposo madre padre patient fille fils épouse époux mère père
+    nieto nieta abuelo abuela tío tía sobrino sobrina hermano hermana papá mamá
+    petit-fils petite-fille frère sœur soeur enkel enkelin bruder schwester neto neta irmão irmã
+    mąż żona syn córka matka ojciec brat siostra
+    patientin tochter sohn ehefrau ehemann mutter vater mãe pai filha filho
+    환자 病人 患者 病患 пациент пациентка пацієнт пацієнтка ασθενής מטופל מטופלת مريض المريض
+""".split()))
+
+
+# Cues after which even a lower-case word in no dictionary is a name ("his wife gulnara's").
+_FAMILY_CUES = frozenset("""
+    son daughter wife husband mom mother dad father brother sister spouse partner caregiver
+    guardian aunt uncle niece nephew grandson granddaughter grandmother grandfather baby mr mrs
+    ms mx miss dr thanks thx regards cheers
+    hija hijo esposa esposo nieto nieta fille fils tochter sohn filha filho
 """.split())
-
-
+_PERSON_CUES = frozenset(unicodedata.normalize("NFKD", w) for w in _PERSON_CUES) | _PERSON_CUES
+# Given names that are more often the word after a relation ("wife will call", "son said")
+_NOT_GIVEN = frozenset("will may said called is was has had says can and or at on in to".split())
 # Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
 _TITLES = frozenset("dr mr mrs ms mx prof pt".split())
 # Cues strong enough that any capitalised word after them is a name ("Dr. Page"), and a lower-
@@ -92,8 +112,12 @@ _SAYS = re.compile(
     r"(?:[ \t]*\([^()\n]{1,24}\))?,?[ \t]+(?:says|said|told|asked|called|calls|wants|wanted"
     r"|states|stated|reports|reported|requested|mentioned|noticed|confirmed|agreed|thinks"
     r"|shadowed|paged|texted|emailed)\b"
+    # "Papadopoulou family asking about the lift"
+    r"|(?:['\u2019]s)?[ \t]+(?:family|household|kids|children|parents)\b"
+    # "Joey (pt, 6 y/o)", "Okafor (patient) ..."
+    r"|[ \t]*\((?:pt|patient|pts?['\u2019]s)\b"
     # "Grace in bed 22", "Okafor in 4W"
-    r"|[ \t]+(?:in|on)[ \t]+(?:bed|rm|room|bay|[0-9]{1,2}[A-Z]{1,2}\b)")
+    r"|[ \t]+(?:in|on)[ \t]+(?:bed|rm|room|bay|[0-9]{1,2}[A-Z]{1,2}\b)", re.IGNORECASE)
 # Things that "say" in work orders ("Pump says wrong syringe size").
 _NOT_SPEAKERS = frozenset("""
     pump monitor screen display unit device vent ventilator machine system log manual label tag
@@ -256,23 +280,30 @@ def _shouting(text: str) -> bool:
 
 
 def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
-               fail_closed: bool = True) -> str:
+               fail_closed: bool = True, known: Sequence[str] = ()) -> str:
     """Replace person names found by the lists with ``[PERSON]``; one hit per name.
     ``keep_words``: the site's words that are no names (config ``scrub.keep_words``);
-    ``fail_closed``: mask unknown capitalised words inside a sentence."""
+    ``fail_closed``: mask unknown capitalised words inside a sentence; ``known``: names the
+    cue rules already replaced, whose other mentions are masked too ("son (Gene) ... gene's")."""
     lists = _lists() if not keep_words else _lists_keeping(keep_words)
     words = list(_WORD.finditer(text))
     if not words:
         return text
     groups = [m.group() for m in words]
+    seen = {w for name in known for w in map(_fold, _WORD.findall(name))
+            if len(w) > 2 and w not in _PARTICLES and w not in lists.equipment
+            and w not in lists.plain}
     # Fast path (most texts): every word a lower-case English word that is no name.
     plain = lists.plain
-    if all(g in plain for g in groups):
+    if not seen and all(g in plain for g in groups):
         return text
     n = len(words)
     bases = [_strip_possessive(g) for g in groups]
     low = [_fold(b).rstrip(".") for b in bases]
-    caps = [g[0] == "[" or g[0].isupper() or not g[0].islower() for g in groups]
+    caps = [g[0] == "[" or g[0].isupper() or not g[0].islower() or (
+        # "al-Harbi", "el-Sayed", "bin-Laden": a particle glued to a capitalised name
+        "-" in g and g.split("-", 1)[0].lower() in _PARTICLES and g.split("-", 1)[1][:1].isupper())
+        for g in groups]
 
     def capital(i: int) -> bool:
         return caps[i]  # (a script without case, "井上", "غنيم", counts as capitalised)
@@ -303,7 +334,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             return True  # "Patient: لاما الأزد", "Patient name: He, Lei"
         if low[i - 1] not in _PERSON_CUES:
             return False
-        return 0 < len(gap) <= 3 and gap.strip(" \t") in ("", "/", "(") or (
+        return 0 < len(gap) <= 3 and gap.strip(" \t") in ("", "/", "(", '"', "\u201c") or (
             gap.startswith(".") and gap[1:].strip(" \t") == "" and low[i - 1] in _TITLES)
 
     kind = [OTHER] * n
@@ -331,6 +362,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         k = _classify(word, low[i], lists)
         if k and _MODEL_AFTER.match(text, m.end()):
             k = OTHER  # "Hamilton C6"
+            protected[i] = True
         kind[i] = k
         if k == OTHER and low[i] in lists.equipment:
             protected[i] = True
@@ -344,7 +376,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     for i in range(n - 1, 0, -1):
         if protected[i] and capital(i - 1) and kind[i - 1] != NAME and joined(i - 1):
             kind[i - 1] = OTHER
-    if not any(kind):
+    if not any(kind) and not seen:
         return text
     # In a text that is not shouting, an ALL-CAPS word is an acronym or a brand ("PARI").
     shouting = _shouting(text) if any(
@@ -369,16 +401,27 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                     mask[k] = True
                 continue
         if not k:
+            if (not capital(i) and i > 0 and low[i - 1] in _FAMILY_CUES and cued(i)
+                    and len(low[i]) > 2 and low[i].isalpha() and low[i] not in lists.words
+                    and not _is_word(low[i], lists.words)):
+                mask[i] = True  # "his wife gulnara's charger"
+            continue
+        if (not capital(i) and i > 0 and low[i - 1] in _FAMILY_CUES and cued(i)
+                and low[i] in lists.first and low[i] not in _NOT_GIVEN):
+            mask[i] = True  # "daughter ana called", "told his daughter summer"
             continue
         if not capital(i):
-            if k == NAME and cued(i) or k == AMBIG and i > 0 and low[i - 1] in _STRONG_CUES \
-                    and cued(i):
-                mask[i] = True  # "per okafor", "rn summer"
+            if k == NAME and (cued(i) or _SAYS.match(text, words[i].end())) or (
+                    k == AMBIG and i > 0 and low[i - 1] in _STRONG_CUES and cued(i)):
+                mask[i] = True  # "per okafor", "rn summer", "for okonkwo in 11"
             continue
         if word.isupper() and len(word) > 1 and not shouting and not cued(i):
-            # "HUNTER, SUMMER" in a normal text: an EHR label, not an acronym
-            if k >= AMBIG and (i + 1 < n and comma_joined(i) and kind[i + 1]
-                               and words[i + 1].group().rstrip(".").isupper()):
+            # "HUNTER, SUMMER" in a normal text: an EHR label, not an acronym; "OLEKSANDRA
+            # HNATYUK": a name that is no word beside another or an unknown word
+            if i + 1 < n and kind[i + 1] and words[i + 1].group().rstrip(".").isupper() and (
+                    k >= AMBIG and comma_joined(i)
+                    or joined(i) and NAME in (k, kind[i + 1]) and min(k, kind[i + 1]) >= UNKNOWN
+                    and not protected[i + 1] and len(groups[i + 1]) > 2):
                 mask[i] = mask[i + 1] = True
             continue
         if k == NAME or cued(i) or (
@@ -413,7 +456,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         for i in (*range(n), *range(n - 1, -1, -1)):
             if mask[i] or protected[i] or not kind[i] or low[i] in _PARTICLES:
                 continue
-            if kind[i] < NAME and not capital(i):
+            if kind[i] < NAME and not capital(i) and not (
+                    i > 0 and mask[i - 1] and low[i - 1] in ("thi", "van")):  # "pham thi lan"
                 continue
             # "Price, Lorraine", "Morozova/Arkadiy": across a comma or slash only a capitalised
             # word that is in the lists or in none
@@ -425,8 +469,23 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             def joins(j: int, foreign: bool = foreign) -> bool:
                 return mask[j] and (not foreign or kind[j] == FOREIGN and not anchor[j])
 
+            if foreign and i > 0 and mask[i - 1] and text[words[i - 1].end():words[i].start()] in (
+                    " (", "(", " / ", "/", " ( "):
+                mask[i] = changed = True  # the name in its own script: "Taras (Тарас Коваленко)"
+                continue
+
             if (i > 0 and joins(i - 1) and (joined(i - 1) or comma and comma_joined(i - 1))) or (
                     i + 1 < n and joins(i + 1) and (joined(i) or comma and comma_joined(i))):
+                mask[i] = changed = True
+                continue
+            # across lower-case particles: "Pinto da Silva's", "Hendrik van der Berg"
+            p = i - 1
+            while p >= 0 and low[p] in _PARTICLES and not capital(p) and joined(p):
+                p -= 1
+            # (Vietnamese middle names "Thị", "Văn" are followed by a lower-case given name:
+            # "pham thi lan")
+            if (capital(i) or low[i - 1] in ("thi", "van")) and p < i - 1 and p >= 0 and joins(
+                    p) and joined(p):
                 mask[i] = changed = True
     # particles between two name words or before a capitalised one ("Maria de la Cruz",
     # "Van der Berg")
@@ -444,6 +503,16 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             for k in range(i, j + 1):
                 mask[k] = True
         i = j + 1
+    # the other mentions of a name: capitalised, a name that is no word, or possessive
+    # ("(Gene) ... gene's #")
+    equipment = lists.equipment
+    seen.update(low[i] for i in range(n) if mask[i] and not anchor[i] and kind[i] >= AMBIG
+                and len(low[i]) > 2 and low[i] not in _PARTICLES)
+    if seen:
+        for i in range(n):
+            if not mask[i] and not protected[i] and low[i] in seen and low[i] not in equipment and (
+                    capital(i) or kind[i] == NAME or groups[i] != bases[i]):
+                mask[i] = True
     if not any(mask):
         return text
     out: list[str] = []

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "3"
+SCRUBBER_VERSION = "4"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -122,7 +122,8 @@ _APOS = "'\u2019"
 _W = (
     rf"(?:[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?"
     rf"(?:-[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?)*"
-    rf"|[{_U}]\.(?!\w))"
+    rf"(?:-[{_L}]{{2,4}}(?![{_L}]))?"  # "Ji-ho", "Soo-jin", "Ji-hoon"
+    rf"|[{_U}]\.(?:[{_U}]\.)*(?!\w))"
 )
 # Lower-case surname particles ("Maria de la Cruz", "Jan van der Berg").
 _PARTICLE = r"(?:de|del|della|der|den|da|das|do|dos|du|van|von|la|le|di|bin|ibn|al|el|ter|ten)"
@@ -133,7 +134,7 @@ _CW = rf"(?:[{_U}][{_U}{_APOS}\-]*[{_U}])"
 _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 
 # The same, also allowing an opening bracket: "DOB (1/2/1940)", "MRN (1234567)".
-_SEP_B = _SEP + r"(?:\([ \t]*)?"
+_SEP_B = _SEP + r"(?:[(\[][ \t]*)?"
 
 # Not followed by more of the same token (digits, letters, dash) or by a decimal part.
 _END = r"(?![\w\-]|\.\d)"
@@ -149,6 +150,8 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
 )
 
+_LOCAL_PART_SPLIT = re.compile(r"[._\-+\d]+")
+
 # What is left of an e-mail someone started typing: "rstein@ — email bounced" (run after _EMAIL).
 _EMAIL_PARTIAL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w\-])")
 
@@ -158,14 +161,16 @@ _EMAIL_PARTIAL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w
 
 _MRN = re.compile(
     r"(?P<cue>[MmPp](?:"
-    r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))"  # MRN, MRN#, MR#, MR No.
+    r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))|(?<=M)RN(?=\d)"  # MRN#, MR No., MRN5120
     r"|(?<=M)\.R\.N\.?"  # M.R.N.
     r"|(?<=[Mm])(?i:edical[ \t]+rec(?:ord)?\.?|ed\.?[ \t]*rec(?:ord)?\.?)"  # med rec(ord)
     r"(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
     r"|(?<=[Pp])(?i:atient|t)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"  # patient ID
     r")" + _SEP_B + r")"
-    # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8)
-    r"(?P<val>[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
+    # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8),
+    # or digit groups with spaces ("mrn 558 201 44")
+    r"(?P<val>\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\-]{3,18}\d)"
+    r"(?![\w\-])"
 )
 
 _MONTH = (
@@ -176,7 +181,7 @@ _DATE = (
     r"(?:\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})"  # 03/14/1962, 3-14-62, 14.03.1962
     r"|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}"  # 1962-03-14
     rf"|{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"  # March 14, 1962
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*\d{{4}}"  # 14-Mar-1962, 14 Mar 1962
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*(?:\d{{4}}|\d{{2}}(?!\d))"  # 7-Mar-52
     r"|\d{8}"  # 19620314 / 03141962
     r"|(?:19|20)\d{2})"  # "born in 1962": a birth year alone is still a DOB element
 )
@@ -188,6 +193,54 @@ _DOB = re.compile(
     r")" + _SEP_B + r")"
     rf"(?P<val>{_DATE})(?![\d/])"
 )
+
+# The same cues in the other languages work orders are written in (Spanish, Portuguese, French,
+# German, Italian, Polish), and "chart" for the record number.  One pattern a kind, run only
+# when one of the words is in the text (_FOREIGN_CUE_WORDS).
+_FOREIGN_MONTH = (
+    r"(?i:enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre"
+    r"|diciembre|janeiro|fevereiro|mar[çc]o|maio|junho|julho|setembro|outubro|novembro|dezembro"
+    r"|janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
+    r"|d[ée]cembre|januar|februar|m[äa]rz|april|juni|juli|august|september|oktober|dezember)"
+)
+_MRN_FOREIGN = re.compile(
+    r"(?P<cue>(?<![\w\-])(?i:expediente|historia[ \t]+cl[ií]nica|nhc"
+    r"|n[°º][ \t]*(?:de[ \t]+)?dossier"
+    r"|dossier|ipp|fallnummer|fall-?nr\.?|patientennummer|cartella(?:[ \t]+clinica)?"
+    r"|prontu[aá]rio|chart)(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
+    r"(?P<val>(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\- ]{3,18}\d)(?![\w\-])"
+)
+_DOB_FOREIGN = re.compile(
+    r"(?P<cue>(?<![\w\-])(?i:fecha[ \t]+de[ \t]+nac(?:imiento|\.)?(?:[ \t]+del[ \t]+paciente)?"
+    r"|f\.?[ \t]*nac\.?|nacid[oa](?:[ \t]+el)?|nascid[oa](?:[ \t]+em)?|data[ \t]+de[ \t]+nascimento"
+    r"|n[ée]e?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?|geboren(?:[ \t]+am)?"
+    r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia)"
+    + _SEP_B + r")"
+    rf"(?P<val>{_DATE}|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}})"
+    r"(?![\d/])"
+)
+_FOREIGN_CUE_WORDS = (
+    "expedi", "historia", "nhc", "dossier", "ipp", "fall", "patientennummer", "cartella",
+    "prontu", "chart", "nac", "nasc", "né", "ne le", "naiss", "geb", "nata", "nato", "ur.",
+)
+
+# What follows a name in its own brackets or commas is about the person: a full date is the
+# birth date, a bare 6-10 digit number (optionally one letter first) the record number
+# ("Sokolova, Yevgenia (07/30/1961)", "pt [PATIENT_NAME] (E1192047)", "[PATIENT_NAME],4471902,
+# 9/19/58-", "[PERSON] (CF kid, 8/30/2012)").  Looked for up to the end of the clause.
+_NAME_PLACEHOLDER = re.compile(r"\[(?:PERSON|PATIENT_NAME)\]")
+_FULL_DATE = (
+    r"(?:\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})"
+    r"|(?:19|20)\d{2}[/\-.]\d{1,2}[/\-.]\d{1,2}"
+    rf"|{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*(?:\d{{4}}|\d{{2}}(?!\d)))"
+)
+_FIELD_AFTER_NAME = re.compile(
+    r"[(,][ \t]*(?P<mrn>[A-Z]?\d{6,10})(?=[ \t]*[),;\-]|[ \t]*$)"
+    rf"|[(,][ \t]*(?:(?![^(),\n]*?\b(?:adm|admit\w*|seen|svc|service|visit|since|due|on|at)\b)"
+    rf"[^(),\n\[]{{0,24}}?[ \t,\"\u201d)]+)?(?P<dob>{_FULL_DATE})(?![\d/])")
+_CLAUSE_END = re.compile(r"\.[ \t\n]|\n")
+_TRAILING_INITIAL = re.compile(r"(?<=\[PATIENT_NAME\])[ \t][A-Z]\.?(?=[ \t]*(?:\n|$))")
 
 # With a cue an SSN may also be "123 45 6789" or "123456789" (without one: see _SSN_DASHED).
 _SSN_CUE = re.compile(
@@ -214,16 +267,20 @@ _HEALTH_PLAN = re.compile(
     r"|(?<=B)CBS|(?<=[Aa])(?i:etna|nthem)|(?<=[Cc])(?i:igna)|(?<=U)HC|(?<=[Hh])(?i:umana)"
     r"|(?<=[Kk])(?i:aiser)|(?<=[Tt])(?i:ricare)"
     r"|(?<=[Ii])(?i:nsurance)|(?<=[Hh])(?i:ealth[ \t]*plan|ealth[ \t]+insurance)"
-    r"|(?<=[Bb])(?i:eneficiary)"
+    r"|(?<=[Bb])(?i:eneficiary)|(?<=[Mm])(?i:br|bi|asshealth|edi-cal)|(?<=A)ARP"
+    r"|(?<=[Ss])(?i:upplemental)"
     r")\b(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b))?" + _SEP_B
-    + r"(?:(?:[A-Z]{2,6}|[A-Z][a-z]+)(?:[ \t]*[:#])?[ \t]+)?)"
-    # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"
-    r"(?P<val>(?=(?:[A-Z\-]*\d){4})[A-Z\d][A-Z\d\-]{4,22}[A-Z\d])(?![\w\-])"
+    + r"(?:(?P<ins>[A-Z]{2,6}|[A-Z][a-z]+)(?:[ \t]*[:#])?[ \t]+)?)"
+    # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
+    # as printed on a card: "9014 3382 17"
+    r"(?P<val>\d{3,5}(?:[ ]\d{2,5}){1,3}(?![\w\-])"
+    r"|(?=(?:[A-Z\-]*\d){4})[A-Z\d][A-Z\d\-]{4,22}[A-Z\d])(?![\w\-])"
 )
 
 _HEALTH_PLAN_WORDS = (
     "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary", "bcbs",
-    "aetna", "anthem", "cigna", "uhc", "humana", "kaiser", "tricare",
+    "aetna", "anthem", "cigna", "uhc", "humana", "kaiser", "tricare", "mbr", "mbi", "aarp",
+    "masshealth", "medi-cal", "supplemental",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -231,22 +288,55 @@ _HEALTH_PLAN_WORDS = (
 # ("driver's lic S12-345-678-901", "license # ...").  IP addresses are not scrubbed: in work
 # orders they are the equipment's.
 _OTHER_ID = re.compile(
-    r"(?P<cue>[IiDdLl](?:"
+    r"(?P<cue>[IiDdLlPp](?:"
     r"(?<=[Ii])(?i:mplant(?:ed)?(?:[ \t]+device)?[ \t]+(?:serial|s/?n)\b)"
     r"|(?<=[Dd])(?i:river['’]?s?[ \t]+lic(?:en[sc]e)?\b\.?)"
     r"|(?<=[Ll])(?i:icen[sc]e[ \t]*(?:\#|no\b\.?|number|plate))"
-    r"|(?<=D)L(?=[ \t]*(?:\#|no\b|:))"  # "DL# S530-7719-2284"
-    r"|(?<=[Pp])(?i:late)(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z\d]{2,4}-?[A-Z\d]{2,5}\))"  # (plate X)
+    r"|(?<=D)L(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z]?\d)"  # "DL# S530-7719-2284", "DL 28814093"
+    r"|(?<=[Pp])(?i:late)(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z\d][A-Z\d \-]{2,12}(?![a-z]))"
     r")(?:[ \t]*(?i:\#|no\b\.?|number))?" + _SEP_B + r")"
-    r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])"
+    # plate AZ 8NVK112
+    r"(?P<val>(?<=late )(?:[A-Z]{2}[ ]+)(?=[A-Z\-]*\d)[A-Z\d][A-Z\d\-]{2,8}[A-Z\d]"
+    r"|(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d]"
+    r"|(?<=late )(?=[A-Z ]*\d)[A-Z\d]{2,4} [A-Z\d]{2,5})(?![\w\-])"  # plate HNL 4R7
 )
+
+# The serial of a device the patient owns or carries (Safe Harbor 13): an implant ("pacer ...
+# SN RNB482193S") or a personal device ("her MiniMed 780G (pump SN NG2930118H)", "pt's own
+# insulin pump ... s/n ..."), known by the sentence before the serial.  A hospital device's
+# serial in the same sentence stays when a word says it is ours ("programmer", "our", "loaner").
+_SERIAL_CUE = re.compile(
+    r"(?<![\w/])(?P<cue>(?:[Ss]/?[Nn]|SERIAL|[Ss]erial|n[°º][ \t]*de[ \t]*s[ée]rie"
+    r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny)"
+    r"(?:[ \t]*(?:\#|no\b\.?|number))?"
+    r"\.?[ \t]*[:#]?[ \t]*)"
+    r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])")
+_PATIENT_DEVICE = re.compile(
+    r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able)?|crt-?[dp]|loop[ \t]+recorder"
+    r"|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
+    r"|(?:pt|patient)[- ]owned|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
+    r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
+# after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
+_PATIENT_DEVICE_AFTER = re.compile(
+    r"[ \t]*[(,\-][^.\n]{0,20}?(?i:\b(?:pt|patient)[- ]?owned"
+    r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
+    r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b)")
+# "his home concentrator", "her loaner" are the provider's equipment, lent
+_HOSPITAL_DEVICE = re.compile(
+    r"(?i:\b(?:programmer|analy[sz]er|tester|simulator|wand|our|asset|bme"
+    r"|(?P<lent>home|loaner|rental|rented|lent|dme))\b)")
+_SENTENCE_START = re.compile(r"(?:[.!?;]\s|\n)(?![^.!?;\n]*(?:[.!?;]\s|\n))")
 
 # IP addresses: a hospital device's is private (10/8, 172.16/12, 192.168/16) and engineering
 # data; a public one is a patient's home connection ("hub IP 73.152.41.209") and an identifier
 # in the Safe Harbor list.  Firmware versions with four parts are kept by a version cue.
 _IP = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 _VERSION_CUE_BEFORE = re.compile(
-    r"(?i:\b(?:fw|firmware|version|ver|sw|software|build|rev|release|bios)\b\.?[ \t]*[:#]?[ \t]*)$")
+    r"(?i:\b(?:fw|firmware|version|ver|sw|software|build|rev|release|bios)\b\.?"
+    r"(?:[ \t]+(?:below|above|before|after|older|newer|than|to|from|is|was|of|at)){0,2}"
+    r"[ \t]*[:#]?[ \t]*)$")
+_IP_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:ip|addr(?:ess)?|wan|router|modem|hub|gateway)\b[^\n]{0,12})$")
 
 # ---------------------------------------------------------------------------------------------
 # 3. Digit-led shapes.  They run on every text, so they are ONE alternation (_NUMERIC): one scan
@@ -261,11 +351,12 @@ _SSN_DASHED = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}" + _END
 # are not phones (those need a cue, see _BARE).  The callback rejects matches glued to a longer
 # token (part numbers, versions, IPs: "v4.555-201-3344", "12-555-201-3344") or preceded by a P/N,
 # SN, REF... label.  Extensions are swallowed with the number.
-_EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6}\b)?"
+_EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW)[ \t]*\d{1,6}\b)?"
 _PHONE = (
     r"(?:"
     r"(?<=\+)1[ .\-]?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # +1 617 555 0199
     r"|(?<=\+)[2-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){2,5}"  # +44 20 7946 0958 (8-15 digits)
+    r"|(?<=(?<![\w\-./])0)0[1-9]\d{0,2}(?:[ .\-]\(?\d{1,4}\)?){2,5}"  # 0049 30 555 0142
     r"|(?<=1)[ .\-](?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # 1-617-555-0199
     r"|(?<=\()\d{3}\)[ .\-/]?\d{3}[ .\-/]\d{4}"  # (617) 555-0199, (617)/555-0199
     r"|(?<=\d)\d{2}[ .\-/]\d{3}[ .\-/]\d{4}"  # 617-555-0199, 617.555.0199, 617/555/0199
@@ -311,11 +402,37 @@ _ADDRESS = (
     r")"
 )
 
+# The rest of a postal address: "[ADDRESS], Pinecrest", "Fallowfield, OR 97399", a PO box or a
+# rural route.  The city, a state code and a ZIP code are geographic subdivisions smaller than
+# a state (Safe Harbor 2).  A state code alone needs its five-digit ZIP: "OR 5", "IN 2" are not
+# places.  The city is taken from the (up to three) capitalised words before the state.
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH"
+    "|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+)
+_STATE_ZIP = re.compile(rf"(?<![\w\-])(?:{_STATES})\.?,?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w\-])")
+_CITY_BEFORE = re.compile(
+    rf"(?:\[ADDRESS\],?[ \t]*)?(?:(?<![\w'\-])[{_U}][\w'.\-]*[ \t]+){{0,2}}"
+    rf"(?<![\w'\-])[{_U}][\w'.\-]*,?[ \t]*$")
+_CITY_AFTER = re.compile(
+    rf"\[ADDRESS\],[ \t]*[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}(?![\w\-])")
+# Street name first, number after, as in Spanish, Portuguese, French, Italian and German
+# addresses: "Calle Loíza 415", "Rua das Flores 12", "Hauptstraße 5a".
+_STREET_FIRST = re.compile(
+    r"(?<![\w\-])(?:(?:Calle|Avenida|Avda\.|Av\.|Rue|Rua|Via|Viale|Carrer|Paseo|Camino|Plaza"
+    rf"|Travessa|Ulica|ul\.)[ \t]+(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
+    rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm)[ \t]+)"
+    r"\d{1,5}[A-Za-z]?(?![\w\-])")
+_PO_BOX = re.compile(
+    r"(?i:\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box"
+    r"|(?:rr|rural[ \t]+route|hc)[ \t]*\d{1,3}[ \t,]+box)[ \t]*\#?[ \t]*\d{1,6})(?![\w\-])")
+
 # Bare numbers that are PII only after a cue, which the callback looks for just before them:
 # 7-digit local / unseparated 10-11 digit phone numbers ("pager 555-1234", "cell 6175550199")
 # and 6-12 digit account / encounter / FIN / CSN numbers ("acct # 12345678").
 _BARE = r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{5,11})" + _END + _EXT
 _NANP = re.compile(r"1?[2-9][0-8]\d[2-9]\d{6}")
+_LOCAL = re.compile(r"[2-9]\d{2}[ .\-]\d{4}")
 _PHONE_CUE_BEFORE = re.compile(
     r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
     r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2}$"
@@ -405,6 +522,9 @@ _NOT_NAMES = frozenset(
     """.split()
 )
 
+_MAKER_WORDS = frozenset(
+    "alaris philips baxter zoll stryker hillrom medtronic draeger mindray siemens ge".split())
+
 # A determiner/adjective right before "pt"/"patient" means it is used as a noun ("the pt.",
 # "discharged pt.") ending a phrase, not as a title before a name ("per RN, pt. O'Brien"); the
 # capitalised word after it then starts the next sentence ("...discharged pt. Loaner defib").
@@ -461,7 +581,8 @@ _NAME_POSS_RELATIVE = re.compile(
     rf"(?P<name>{_W}(?:[ \t]+{_W}){{0,2}})['\u2019]s[ \t]+(?:{_RELATIONS})\b"
 )
 _NAME_BEFORE_ID = re.compile(
-    rf"(?P<name>{_W}(?:[ \t]+{_W}){{1,2}})[ \t]*[(,]?[ \t]*(?:MRN|DOB|D\.O\.B)\b"
+    rf"(?P<name>{_W}(?:[ \t]+{_W}){{1,2}}|{_CW}(?:[ \t]+{_CW}){{1,2}})"
+    r"[ \t]*[(,]?[ \t]*(?:MRN|DOB|D\.O\.B)\b"
 )
 _NAME_BED = re.compile(
     rf"\((?P<name>{_W}(?:[ \t]+{_W}){{1,2}}),[ \t]*(?:[Bb]ed|BED|[Rr]m|[Rr]oom)\b"
@@ -523,7 +644,7 @@ def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     start = m.start()
     if _glued(m.string, start) or _eng_context(m.string, start):
         return None
-    if s[0] == "+" and s[1] != "1":
+    if s[0] == "+" and s[1] != "1" or s.startswith("00"):
         nd = sum(c.isdigit() for c in s)
         if nd < 8 or nd > 15:
             return None
@@ -545,11 +666,48 @@ def _bare_cb(m: re.Match, hits: list[str]) -> str | None:
         hits.append("PHONE")
         return "[PHONE]"
     # Fail closed: ten digits that form a valid North-American number with nothing saying they
-    # are a serial, part or code ("son Tuan (4135550146)") are a phone number.
-    if _NANP.fullmatch(s) and not _glued(text, start) and not _eng_context(text, start):
+    # are a serial, part or code ("son Tuan (4135550146)") are a phone number; so are seven in
+    # the local shape NXX-XXXX ("gene's # 555-0126", "nephrology 555.0159"), whose exchange
+    # never starts with 0 or 1 ("lid seal 077.0171" is a part).
+    local = _LOCAL.fullmatch(number.rstrip(" \t,")) is not None and not _after_number(text, start)
+    if (_NANP.fullmatch(s) or local) and not _glued(text, start) and not _eng_context(text, start):
         hits.append("PHONE")
         return "[PHONE]"
     return None
+
+
+def _after_number(text: str, start: int) -> bool:
+    """A digit group before (spaces between): "Model 123 456 7890" is one number."""
+    j = start - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    return j >= 0 and text[j].isdigit()
+
+
+# A local number written as an extension: "-Thabo, biomed x555-0108"
+_X_LOCAL = re.compile(r"(?<![\w\-])(?P<cue>[xX])(?P<val>[2-9]\d{2}[.\-]\d{4})(?![\w\-])")
+
+
+def _patient_serial_cb(m: re.Match, hits: list[str]) -> str | None:
+    text, start = m.string, m.start()
+    if _PATIENT_DEVICE_AFTER.match(text, m.end()):
+        return _cue_keep(m, "OTHER_ID", hits)
+    lo = max(0, start - 160)
+    end = _SENTENCE_START.search(text, lo, start)
+    lo = end.end() if end else lo
+    owner = [d.group("strong") for d in _PATIENT_DEVICE.finditer(text, lo, start)]
+    if not owner:
+        return None
+    for veto in _HOSPITAL_DEVICE.finditer(text, lo, start):
+        if text[max(0, veto.start() - 4):veto.start()].lower() == "not ":
+            continue  # "not our asset"
+        if not veto.group("lent") or not any(owner):  # "pt's own home vent" is the patient's
+            return None
+    return _cue_keep(m, "OTHER_ID", hits)
+
+
+def _x_local_cb(m: re.Match, hits: list[str]) -> str | None:
+    return None if _eng_context(m.string, m.start()) else _cue_keep(m, "PHONE", hits)
 
 
 def _numeric_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -588,14 +746,35 @@ def _name_cb(m: re.Match, hits: list[str]) -> str | None:
             return None
     name = m.group("name")
     toks = list(_NAME_TOKEN.finditer(name))
-    if not toks or toks[0].group().lower().rstrip(".,") in _NOT_NAMES:
+    if not toks:
+        return None
+    first = toks[0].group().lower().rstrip(".,")
+    # after a title a maker's name is a surname: "Mr. Baxter in 7E-14"
+    if first in _NOT_NAMES and not (cue[0] == "M" and first in _MAKER_WORDS):
         return None
     kept = name[: _name_end(name, toks, 0, text[m.end("name") : m.end("name") + 1])].rstrip(" \t,")
     if not kept:
         return None
     hits.append("PATIENT_NAME")
+    _remember(hits, kept)
     prefix = m.group(0)[: m.start("name") - start]
     return f"{prefix}[PATIENT_NAME]{name[len(kept):]}"
+
+
+class _Hits(list[str]):
+    """The placeholder types replaced so far, and the names the cue rules found: the name
+    lists then mask the other mentions of those names ("son (Gene) ... gene's #")."""
+
+    names: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names = []
+
+
+def _remember(hits: list[str], name: str) -> None:
+    if isinstance(hits, _Hits):
+        hits.names.append(name)
 
 
 def _name_end(name: str, toks: list[re.Match], first: int, after: str) -> int:
@@ -642,6 +821,7 @@ def _replace_name_group(
         return None
     whole, off = m.group(0), m.start("name") - m.start()
     hits.append("PATIENT_NAME")
+    _remember(hits, name[span[0] : span[1]])
     return f"{whole[: off + span[0]]}[PATIENT_NAME]{whole[off + span[1] :]}"
 
 
@@ -694,8 +874,10 @@ def _ip_cb(m: re.Match, hits: list[str]) -> str | None:
     private = (a in (0, 10, 127) or a >= 224 or (a == 172 and 16 <= b <= 31)
                or (a == 192 and b == 168) or (a == 169 and b == 254)
                or (a == 100 and 64 <= b < 128))
-    if private or _VERSION_CUE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+    if private or _VERSION_CUE_BEFORE.search(m.string, max(0, m.start() - 40), m.start()):
         return None
+    if max(octets) < 20 and not _IP_CUE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        return None  # "Root 1.9.2.3": small parts without an IP cue are a version
     hits.append("OTHER_ID")
     return "[OTHER_ID]"
 
@@ -704,12 +886,131 @@ def _account_cb(m: re.Match, hits: list[str]) -> str | None:
     return _cue_keep(m, "ACCOUNT", hits)
 
 
+# Insurers' names that may stand between the cue and the number; any other short capitals
+# there are the number's own prefix ("Medicaid # MCD 77104829").
+_INSURERS = frozenset(
+    "BCBS UHC AETNA ANTHEM CIGNA HUMANA KAISER TRICARE HMO PPO ID AARP MBI MBR".split())
+
+
 def _health_plan_cb(m: re.Match, hits: list[str]) -> str | None:
+    ins = m.group("ins")
+    if ins and ins.isupper() and ins not in _INSURERS and not _after_word_char(m.string, m.start()):
+        hits.append("HEALTH_PLAN")
+        return m.group(0)[: m.start("ins") - m.start()] + "[HEALTH_PLAN]"
     return _cue_keep(m, "HEALTH_PLAN", hits)
 
 
+def _fields_after_names(text: str, hits: list[str]) -> str:
+    """Birth dates and record numbers in the clause right after a name (_FIELD_AFTER_NAME)."""
+    text = _TRAILING_INITIAL.sub("", text)
+    out: list[str] = []
+    last = 0
+    for name in _NAME_PLACEHOLDER.finditer(text):
+        pos = max(name.end(), last)
+        stop = _CLAUSE_END.search(text, pos, pos + 60)
+        end = stop.start() if stop else min(len(text), pos + 60)
+        for f in _FIELD_AFTER_NAME.finditer(text, pos, end):
+            if _eng_context(text, f.start()):
+                continue
+            kind = "DOB" if f.group("dob") else "MRN"
+            out.append(text[last:f.start(kind.lower())])
+            out.append(f"[{kind}]")
+            hits.append(kind)
+            last = f.end(kind.lower())
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _places(text: str, hits: list[str]) -> str:
+    """Replace "City, ST 12345" (with the address right before it, if any) by one [ADDRESS],
+    then the city after an address ("[ADDRESS], Pinecrest"), then PO boxes."""
+    out: list[str] = []
+    last = 0
+    for m in _STATE_ZIP.finditer(text):
+        start = m.start()
+        if start < last or _eng_context(text, start):
+            continue
+        city = _CITY_BEFORE.search(text, max(last, start - 60), start)
+        if city is None or not city.group().startswith("[ADDRESS]"):
+            hits.append("ADDRESS")  # (an address before it was counted when it was replaced)
+        out.append(text[last : start if city is None else city.start()])
+        out.append("[ADDRESS]")
+        last = m.end()
+    if out:
+        out.append(text[last:])
+        text = "".join(out)
+    text, n = _STREET_FIRST.subn("[ADDRESS]", text)
+    hits.extend(["ADDRESS"] * n)
+    if "[ADDRESS]," in text:
+        text = _CITY_AFTER.sub("[ADDRESS]", text)
+    if "box" in text.lower():
+        text, n = _PO_BOX.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
+    return text
+
+
+_VEHICLE = re.compile(
+    r"(?i:\b(?:licen[sc]e|park(?:ed|ing)?|car|truck|vehicle|van|suv|valet|security|drove|driving"
+    r"|garage|lot|bay|tag)\b)")
+
+
 def _other_id_cb(m: re.Match, hits: list[str]) -> str | None:
+    cue = m.group("cue")
+    if cue[:5].lower() == "plate" and not _VEHICLE.search(m.string, max(0, m.start() - 60),
+                                                            m.start()):
+        val = m.group("val")
+        if not re.fullmatch(r"[A-Z]{2} .+", val):  # "heater plate P7900A01" is a part
+            return None
     return _cue_keep(m, "OTHER_ID", hits)
+
+
+# Tables pasted into a work order ("| Pt | MRN | Implant SN |"): a column whose header names an
+# identifier is masked in every row below it, whatever its values look like.
+_COLUMN_TAGS = {
+    **dict.fromkeys(("pt", "patient", "name", "patient name", "pt name", "contact", "family",
+                     "caller"), "PATIENT_NAME"),
+    **dict.fromkeys(("mrn", "mr#", "mr #", "chart", "med rec", "medical record"), "MRN"),
+    **dict.fromkeys(("dob", "d.o.b.", "birth date", "date of birth", "birthdate"), "DOB"),
+    **dict.fromkeys(("ssn", "social"), "SSN"),
+    **dict.fromkeys(("phone", "tel", "cell", "callback", "mobile", "contact #", "contact no"),
+                    "PHONE"),
+    **dict.fromkeys(("implant sn", "implant serial", "implant s/n", "pt device sn",
+                     "patient device sn"), "OTHER_ID"),
+    **dict.fromkeys(("address", "addr", "home address"), "ADDRESS"),
+    **dict.fromkeys(("acct", "account", "acct #", "account #", "encounter"), "ACCOUNT"),
+    **dict.fromkeys(("member id", "insurance", "insurance #", "policy", "health plan"),
+                    "HEALTH_PLAN"),
+}
+_RULE_ROW = re.compile(r"[\s|:\-+=]*")
+
+
+def _table_columns(text: str, hits: list[str]) -> str:
+    lines = text.split("\n")
+    columns: dict[int, str] = {}
+    width = 0
+    changed = False
+    for n, line in enumerate(lines):
+        if line.count("|") < 2:
+            columns = {}
+            continue
+        cells = line.split("|")
+        if not columns or len(cells) != width:
+            columns = {i: _COLUMN_TAGS[c.strip().lower()] for i, c in enumerate(cells)
+                       if c.strip().lower() in _COLUMN_TAGS}
+            width = len(cells)
+            continue
+        if _RULE_ROW.fullmatch(line):
+            continue
+        for i, tag in columns.items():
+            value = cells[i].strip()
+            if value and not value.startswith("["):
+                cells[i] = cells[i].replace(value, f"[{tag}]")
+                hits.append(tag)
+                changed = True
+        lines[n] = "|".join(cells)
+    return "\n".join(lines) if changed else text
 
 
 _Callback = Callable[[re.Match, list[str]], "str | None"]
@@ -752,31 +1053,44 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
         raise TypeError(f"scrub_text expects str or None, got {type(text).__name__}")
     if not text:
         return ScrubResult(text, {})
-    hits: list[str] = []
+    hits = _Hits()
 
     # Order matters: e-mails first (they contain names and digits), then cue-based numbers
     # (MRN/DOB/SSN) before the cue-less phone/SSN/address/account shapes, names last.
     if "@" in text:
+        for email in _EMAIL.findall(text):  # "grace.oyelaran@..." names its owner
+            hits.names.extend(_LOCAL_PART_SPLIT.split(email.split("@", 1)[0]))
         text, n = _EMAIL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
         text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+    if "|" in text:
+        text = _table_columns(text, hits)
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
     # rarer cue words: a substring test on the lower-cased text is far cheaper than a scan
     low = text.lower()
+    if any(w in low for w in _FOREIGN_CUE_WORDS):
+        text = _sub(_MRN_FOREIGN, text, _mrn_cb, hits)
+        text = _sub(_DOB_FOREIGN, text, _dob_cb, hits)
+        low = text.lower()
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
     if "acc" in low or "encounter" in low:
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
+    if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")) and (
+            _PATIENT_DEVICE.search(text) or "owned" in low):
+        text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
+    text = _sub(_X_LOCAL, text, _x_local_cb, hits)
+    text = _places(text, hits)
     text = _sub(_NAME, text, _name_cb, hits)
     if "-" in text:
         text = _sub(_NAME_LOWER, text, _name_lower_cb, hits)
@@ -790,7 +1104,9 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
     if "(" in text:
         text = _sub(_NAME_BED, text, _name_ctx_cb, hits)
     # names without a cue, from name lists (version 3)
-    text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names)
+    text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names)
+    if "[P" in text:
+        text = _fields_after_names(text, hits)
 
     counts: dict[str, int] = {}
     for h in hits:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backfill.guard import find_identifiers
 from backfill.scrub import scrub_text
 
 __all__ = ["DEFAULT_CORPUS", "KindScore", "Span", "SplitScore", "WorkOrder", "check_offsets",
@@ -33,8 +34,8 @@ __all__ = ["DEFAULT_CORPUS", "KindScore", "Span", "SplitScore", "WorkOrder", "ch
 # The corpus ships with the tests, not the package: scrub-eval is run from a checkout.
 _CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "phi"
 # tune*: may be read while improving the scrubber; heldout*: only measured (README there).
-DEFAULT_CORPUS = tuple(_CORPUS_DIR / f"{name}.jsonl"
-                       for name in ("tune", "tune2", "heldout", "heldout2", "heldout3"))
+DEFAULT_CORPUS = tuple(_CORPUS_DIR / f"{name}.jsonl" for name in (
+    "tune", "tune2", "tune3", "heldout", "heldout2", "heldout3", "heldout4"))
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -69,6 +70,10 @@ class SplitScore:
     name: str
     records: int = 0
     recall: dict[str, KindScore] = field(default_factory=dict)
+    # identifiers that do not leave: removed by the scrubber, or in a record the guard at the
+    # door (backfill.guard) stops; and how many records the guard stops
+    door: dict[str, KindScore] = field(default_factory=dict)
+    stopped: int = 0
     precision: dict[str, KindScore] = field(default_factory=dict)
     misses: list[dict[str, str]] = field(default_factory=list)  # leaked ids, lost look-alikes
     records_per_s: float = 0.0
@@ -79,6 +84,7 @@ class SplitScore:
                     for k, s in sorted(scores.items())}
 
         return {"split": self.name, "records": self.records, "recall": table(self.recall),
+                "at_the_door": table(self.door), "stopped_by_guard": self.stopped,
                 "precision": table(self.precision), "records_per_s": round(self.records_per_s),
                 "misses": self.misses}
 
@@ -115,11 +121,15 @@ def check_offsets(orders: Iterable[WorkOrder]) -> list[str]:
     return problems
 
 
-def score(orders: Sequence[WorkOrder], scrub: Callable[[str], str], name: str = "") -> SplitScore:
-    """Scrub every text once and count, per kind, identifiers removed and look-alikes kept."""
+def score(orders: Sequence[WorkOrder], scrub: Callable[[str], str], name: str = "",
+          guard: Callable[[str], list[str]] = find_identifiers) -> SplitScore:
+    """Scrub every text once and count, per kind, identifiers removed and look-alikes kept;
+    and identifiers that do not leave once the guard has stopped the records it flags."""
     result = SplitScore(name, records=len(orders))
     for order in orders:
         out = scrub(order.text)
+        stopped = bool(guard(out))
+        result.stopped += stopped
         out_tokens = Counter(_TOKEN.findall(out))
         outside = list(order.text)
         for span in order.spans:  # blank the identifiers: what is left may legitimately survive
@@ -129,6 +139,7 @@ def score(orders: Sequence[WorkOrder], scrub: Callable[[str], str], name: str = 
             value = order.text[span.start:span.end]
             leaked = any(out_tokens[t] > outside_tokens[t] for t in _TOKEN.findall(value))
             _count(result.recall, span.kind, not leaked)
+            _count(result.door, span.kind, not leaked or stopped)
             if leaked:
                 result.misses.append({"id": order.id, "kind": span.kind, "leaked": value})
         for span in order.lookalikes:
@@ -188,9 +199,14 @@ def scores_text(scores: Sequence[SplitScore]) -> str:
     for s in scores:
         lines.append(f"{s.name}: {s.records} work orders, {s.records_per_s:,.0f} records/s "
                      "on one core")
-        lines.append(f"  {'identifier':<14}{'recall':>10}{'removed':>9}{'of':>5}")
+        lines.append(f"  {'identifier':<14}{'recall':>10}{'removed':>9}{'of':>5}"
+                     f"{'with guard':>12}")
         for kind, k in sorted(s.recall.items()):
-            lines.append(f"  {kind:<14}{100 * k.rate:>9.1f}%{k.good:>9}{k.total:>5}")
+            door = s.door[kind]
+            lines.append(f"  {kind:<14}{100 * k.rate:>9.1f}%{k.good:>9}{k.total:>5}"
+                         f"{100 * door.rate:>11.1f}%")
+        lines.append(f"  (with guard: removed, or the record stopped at the door: "
+                     f"{s.stopped} of {s.records} records stopped)")
         lines.append(f"  {'look-alike':<14}{'precision':>10}{'kept':>9}{'of':>5}")
         for kind, k in sorted(s.precision.items()):
             lines.append(f"  {kind:<14}{100 * k.rate:>9.1f}%{k.good:>9}{k.total:>5}")

@@ -191,7 +191,8 @@ LEAKS = {
     "LEAK-PHONE": "Charge nurse says the cell is 617 5550142, for the loaner pickup.",
     # (scrubber v3 catches "d.o.b." and "birthday"; the guard also reads "d. o. b.")
     "LEAK-DOB": "Old wristband in the channel, d. o. b. 11 August 1958, removed.",
-    "LEAK-MRN": "Screen still showed MR# K-8812093 after discharge; cleared.",
+    # (scrubber v4 catches "MR# K-8812093"; "MRN is" it still lets through)
+    "LEAK-MRN": "Screen still showed MRN is K-8812093 after discharge; cleared.",
     "LEAK-EMAIL": "Family wants the report, send to rroe at gmail dot com.",
 }
 

@@ -29,6 +29,7 @@ negligible next to the request itself.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from backfill.errors import RecordError
@@ -218,6 +219,10 @@ def find_identifiers(text: str) -> list[str]:
         return []
     found: set[str] = set()
     low = text.lower()
+    if not low.isascii():
+        # fullwidth and other compatibility forms read as ASCII: "rroe＠gmail.com",
+        # "１２３-４５-６７８９" get past patterns written for ASCII, not past the guard
+        low = unicodedata.normalize("NFKC", low)
     _cue_led(low, found)
     _shapes(low, found)  # digits have no case; lower() once for the label checks
     if ("@" in low and _EMAIL.search(low)) or (

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["mask_names"]
+__all__ = ["mask_names", "plain_words"]
 
 PLACEHOLDER = "[PERSON]"
 
@@ -47,7 +47,7 @@ _DATA = Path(__file__).resolve().parent / "data" / "not_names.txt"
 _WORD = re.compile(
     r"\[(?:PATIENT_NAME|PERSON)\]"
     r"|(?<![\w\-/])(?>[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)"
-    r"(?:(?<=(?<![^\W\d_])[^\W\d_])\.(?=[ \t]))?(?![\-/]?\d|\w)")
+    r"(?:(?<=(?<![^\W\d_])[^\W\d_])\.(?=[ \t,;)]))?(?![\-/]?\d|\w)")
 # Inner capitals make a product ("BladderScan", "ProCuity", "AirSense"), except the name
 # prefixes of "McDonald", "MacLeod", "DeLuca", "LaToya", "DiMaggio", "VanDyke", "O'Brien".
 _CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
@@ -96,10 +96,12 @@ _PERSON_CUES = frozenset("""
 _FAMILY_CUES = frozenset("""
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
     guardian aunt uncle niece nephew grandson granddaughter grandmother grandfather baby mr mrs
-    ms mx miss dr thanks thx regards cheers
+    ms mx miss dr thanks thx regards cheers missus mister
     hija hijo esposa esposo nieto nieta fille fils tochter sohn filha filho
 """.split())
 _PERSON_CUES = frozenset(unicodedata.normalize("NFKD", w) for w in _PERSON_CUES) | _PERSON_CUES
+_LABEL_END = re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
+_ALIAS_GAPS = frozenset((" (", "(", " / ", "/", " ( ", ' ("', ' (\u201c', ' "', " \u201c"))
 # Given names that are more often the word after a relation ("wife will call", "son said")
 _NOT_GIVEN = frozenset("will may said called is was has had says can and or at on in to".split())
 # Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
@@ -216,6 +218,11 @@ def _lists_keeping(keep_words: tuple[str, ...]) -> _Lists:
         names=base.names - single, ambiguous=base.ambiguous - single,
         words=base.words | single, equipment=base.equipment | single,
         plain=base.plain, first=base.first, last=base.last, phrases=phrases)
+
+
+def plain_words() -> frozenset[str]:
+    """Lower-case English words that are neither names nor equipment nor cues."""
+    return _lists().plain
 
 
 def _strip_possessive(word: str) -> str:
@@ -469,9 +476,11 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             def joins(j: int, foreign: bool = foreign) -> bool:
                 return mask[j] and (not foreign or kind[j] == FOREIGN and not anchor[j])
 
-            if foreign and i > 0 and mask[i - 1] and text[words[i - 1].end():words[i].start()] in (
-                    " (", "(", " / ", "/", " ( "):
-                mask[i] = changed = True  # the name in its own script: "Taras (Тарас Коваленко)"
+            if (foreign or capital(i)) and i > 0 and mask[i - 1] and text[
+                    words[i - 1].end():words[i].start()] in _ALIAS_GAPS:
+                # the name in its own script or a nickname: "Taras (Тарас Коваленко)",
+                # "Harjit Singh (Harjit)", 'Nowak ("Kevin")'
+                mask[i] = changed = True
                 continue
 
             if (i > 0 and joins(i - 1) and (joined(i - 1) or comma and comma_joined(i - 1))) or (
@@ -503,6 +512,12 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             for k in range(i, j + 1):
                 mask[k] = True
         i = j + 1
+    # a middle initial without its dot closing a label name: "DELGADO, MARISOL R  MRN"
+    for i in range(1, n):
+        g = groups[i]
+        if (len(g) == 1 and g.isupper() and mask[i - 1] and joined(i - 1) and not mask[i]
+                and _LABEL_END.match(text, words[i].end())):
+            mask[i] = True
     # the other mentions of a name: capitalised, a name that is no word, or possessive
     # ("(Gene) ... gene's #")
     equipment = lists.equipment

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from backfill.names import mask_names
+from backfill.names import mask_names, plain_words
 
 if TYPE_CHECKING:
     from backfill.config import ScrubConfig
@@ -150,9 +150,24 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
 )
 
+# An address spelled out so that it is not a link: "tariq dot alrashid at inbox dot example".
+_EMAIL_SPOKEN = re.compile(
+    r"(?i:(?<![\w.])[a-z0-9][\w.\-]*(?:[ \t]+dot[ \t]+[\w\-]+)*[ \t]*(?:\bat\b|\[at\]|\(at\))[ \t]*"
+    r"[a-z0-9][\w\-]*(?:[ \t]*(?:\bdot\b|\[dot\]|\(dot\))[ \t]*[a-z]{2,}"
+    r"|\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co))+\b)")
+# Numbers dictated to voice-to-text: "four one two five five five zero one three nine".  Nobody
+# spells out a serial or part number, so any run of five digit words is masked: a phone after
+# a phone cue or with 7/10/11 digits, a record number after "record"/"MRN", else an id.
+_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+_SPELLED_NUMBER = re.compile(
+    rf"(?i:\b{_DIGIT_WORD}(?:[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
 _LOCAL_PART_SPLIT = re.compile(r"[._\-+\d]+")
 
 # What is left of an e-mail someone started typing: "rstein@ — email bounced" (run after _EMAIL).
+# ... and with spaces around the at sign: "lucia.fdz @ familymail.example"
+_EMAIL_SPACED = re.compile(
+    r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*[ \t]+@[ \t]+[A-Za-z0-9][A-Za-z0-9\-]*"
+    r"(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
 _EMAIL_PARTIAL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w\-])")
 
 # ---------------------------------------------------------------------------------------------
@@ -161,11 +176,13 @@ _EMAIL_PARTIAL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w
 
 _MRN = re.compile(
     r"(?P<cue>[MmPp](?:"
-    r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))|(?<=M)RN(?=\d)"  # MRN#, MR No., MRN5120
+    # MRN, MR No., MRN5120, MR 030417
+    r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))|(?<=M)RN(?=\d)|(?<=M)R(?=[ \t]+\d{5})"
     r"|(?<=M)\.R\.N\.?"  # M.R.N.
     r"|(?<=[Mm])(?i:edical[ \t]+rec(?:ord)?\.?|ed\.?[ \t]*rec(?:ord)?\.?)"  # med rec(ord)
     r"(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
     r"|(?<=[Pp])(?i:atient|t)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"  # patient ID
+    r"|(?<=[Pp])t(?=[ \t]+\d{6,10}(?![\w\-]))"  # "pt 4419023 pharm said"
     r")" + _SEP_B + r")"
     # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8),
     # or digit groups with spaces ("mrn 558 201 44")
@@ -180,7 +197,8 @@ _MONTH = (
 _DATE = (
     r"(?:\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})"  # 03/14/1962, 3-14-62, 14.03.1962
     r"|\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}"  # 1962-03-14
-    rf"|{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"  # March 14, 1962
+    # March 14, 1962; Jan 3 '47
+    rf"|{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+(?:\d{{4}}|['\u2019]\d{{2}})"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*(?:\d{{4}}|\d{{2}}(?!\d))"  # 7-Mar-52
     r"|\d{8}"  # 19620314 / 03141962
     r"|(?:19|20)\d{2})"  # "born in 1962": a birth year alone is still a DOB element
@@ -207,7 +225,9 @@ _MRN_FOREIGN = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:expediente|historia[ \t]+cl[ií]nica|nhc"
     r"|n[°º][ \t]*(?:de[ \t]+)?dossier"
     r"|dossier|ipp|fallnummer|fall-?nr\.?|patientennummer|cartella(?:[ \t]+clinica)?"
-    r"|prontu[aá]rio|chart)(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
+    r"|prontu[aá]rio|chart|hosp(?:ital)?\.?[ \t]+(?:no\b\.?|number|\#)"
+    r"|nhs[ \t]*(?:no\b\.?|number|\#)"
+    r"|unit[ \t]+(?:no\b\.?|number))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
     r"(?P<val>(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\- ]{3,18}\d)(?![\w\-])"
 )
 _DOB_FOREIGN = re.compile(
@@ -221,13 +241,17 @@ _DOB_FOREIGN = re.compile(
 )
 _FOREIGN_CUE_WORDS = (
     "expedi", "historia", "nhc", "dossier", "ipp", "fall", "patientennummer", "cartella",
-    "prontu", "chart", "nac", "nasc", "né", "ne le", "naiss", "geb", "nata", "nato", "ur.",
+    "prontu", "chart", "hosp", "nhs", "unit n", "nac", "nasc", "né", "ne le", "naiss", "geb",
+    "nata", "nato", "ur.",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
 # birth date, a bare 6-10 digit number (optionally one letter first) the record number
 # ("Sokolova, Yevgenia (07/30/1961)", "pt [PATIENT_NAME] (E1192047)", "[PATIENT_NAME],4471902,
 # 9/19/58-", "[PERSON] (CF kid, 8/30/2012)").  Looked for up to the end of the clause.
+_SPELLED_DATE = re.compile(
+    rf"(?i:\b{_MONTH}[ \t]+(?:the[ \t]+)?(?:[a-z]+[ \t\-])?[a-z]+(?:st|nd|rd|th|first|second|third)"
+    r",?[ \t]+(?:nineteen|twenty|two[ \t]+thousand)(?:[ \t\-]+(?:and[ \t]+)?[a-z]+){1,2}\b)")
 _NAME_PLACEHOLDER = re.compile(r"\[(?:PERSON|PATIENT_NAME)\]")
 _FULL_DATE = (
     r"(?:\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})"
@@ -236,23 +260,32 @@ _FULL_DATE = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*(?:\d{{4}}|\d{{2}}(?!\d)))"
 )
 _FIELD_AFTER_NAME = re.compile(
-    r"[(,][ \t]*(?P<mrn>[A-Z]?\d{6,10})(?=[ \t]*[),;\-]|[ \t]*$)"
-    rf"|[(,][ \t]*(?:(?![^(),\n]*?\b(?:adm|admit\w*|seen|svc|service|visit|since|due|on|at)\b)"
-    rf"[^(),\n\[]{{0,24}}?[ \t,\"\u201d)]+)?(?P<dob>{_FULL_DATE})(?![\d/])")
+    r"[(,|][ \t]*(?P<mrn>[A-Z]?\d{6,10})(?=[ \t]*[),;|\-]|[ \t]*$)"
+    # an age over 89 is a date element too (Safe Harbor 3): "(Ruth Ames, 91)", "Ames, 102, lives"
+    r"|[(,][ \t]*(?P<dob>(?:9\d|1[01]\d)(?:[ \t]*(?:y/?o|yo|yrs?|years?(?:[ \t]+old)?|[MF]))?)"
+    r"(?=[ \t]*[),;]|[ \t]+(?:lives|and|with|is|was|has|who)\b)"
+    rf"|[(,|][ \t]*(?:(?![^(),\n]*?\b(?:adm|admit\w*|seen|svc|service|visit|since|due|on|at)\b)"
+    rf"[^(),\n\[]{{0,24}}?[ \t,\"\u201d)]+)?(?P<dob2>{_FULL_DATE})(?![\d/])")
+# "shes 94 and confused", "i am 96 so please", "age 91"
+_AGE_OVER_89 = re.compile(
+    r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is)"
+    r"[ \t:]*)(?P<val>9\d|1[01]\d)(?![\w.,]\d)"
+    r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b))")
 _CLAUSE_END = re.compile(r"\.[ \t\n]|\n")
 _TRAILING_INITIAL = re.compile(r"(?<=\[PATIENT_NAME\])[ \t][A-Z]\.?(?=[ \t]*(?:\n|$))")
 
 # With a cue an SSN may also be "123 45 6789" or "123456789" (without one: see _SSN_DASHED).
 _SSN_CUE = re.compile(
     r"(?P<cue>[Ss](?i:sn\b|s[ \t]?\#|s[ \t]?no\b\.?|oc(?:ial)?[ \t]+sec(?:urity)?"
-    r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b)" + _SEP_B + r")"
-    r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4})" + _END
+    r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b|(?<=S)IN\b|(?<=s)in\#)" + _SEP_B + r")"
+    r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4}|\d{3}(?P<sep3>[\- ]?)\d{3}(?P=sep3)\d{3})"
+    + _END
 )
 
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
 _ACCOUNT = re.compile(
-    r"(?P<cue>[AaEe](?:(?<=[Aa])(?i:cct|ccount)|(?<=[Ee])(?i:ncounter))\b"
+    r"(?P<cue>[AaEeVv](?:(?<=[Aa])(?i:cct|ccount|ccession)|(?<=[Ee])(?i:ncounter)|(?<=[Vv])(?i:isit))\b"
     r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|id\b))?" + _SEP_B + r")"
     r"(?P<val>(?=(?:[A-Z\-]*\d){5})(?:[A-Z]{1,4}-)?[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
 )
@@ -261,14 +294,17 @@ _ACCOUNT = re.compile(
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTt](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGg](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # insurers' names ("BCBS ID XKB884012937", "Aetna # ...")
     r"|(?<=B)CBS|(?<=[Aa])(?i:etna|nthem)|(?<=[Cc])(?i:igna)|(?<=U)HC|(?<=[Hh])(?i:umana)"
     r"|(?<=[Kk])(?i:aiser)|(?<=[Tt])(?i:ricare)"
     r"|(?<=[Ii])(?i:nsurance)|(?<=[Hh])(?i:ealth[ \t]*plan|ealth[ \t]+insurance)"
     r"|(?<=[Bb])(?i:eneficiary)|(?<=[Mm])(?i:br|bi|asshealth|edi-cal)|(?<=A)ARP"
-    r"|(?<=[Ss])(?i:upplemental)"
+    r"|(?<=[Ss])(?i:upplemental)|(?<=[Hh])(?i:cn|icn|ealth[ \t]*card|c\#?(?=[ \t]*\#))"
+    r"|(?<=[Oo])(?i:hip)|(?<=[Tt])(?i:enncare(?:[ \t]+id)?)"
+    r"|(?<=[Gg])(?i:rp|roup)(?=[ \t]*[\#:A-Z\d])"
+    r"|(?<=[Ss])(?i:upp)|(?<=[Aa])(?i:dv(?:antage)?[ \t]+id)|(?<=VA a)uth"
     r")\b(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b))?" + _SEP_B
     + r"(?:(?P<ins>[A-Z]{2,6}|[A-Z][a-z]+)(?:[ \t]*[:#])?[ \t]+)?)"
     # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
@@ -280,7 +316,8 @@ _HEALTH_PLAN = re.compile(
 _HEALTH_PLAN_WORDS = (
     "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary", "bcbs",
     "aetna", "anthem", "cigna", "uhc", "humana", "kaiser", "tricare", "mbr", "mbi", "aarp",
-    "masshealth", "medi-cal", "supplemental",
+    "masshealth", "medi-cal", "supplemental", "hcn", "hicn", "health card", "hc#", "ohip",
+    "tenncare", "grp", "group", "supp", "adv", "va auth",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -292,7 +329,9 @@ _OTHER_ID = re.compile(
     r"(?<=[Ii])(?i:mplant(?:ed)?(?:[ \t]+device)?[ \t]+(?:serial|s/?n)\b)"
     r"|(?<=[Dd])(?i:river['’]?s?[ \t]+lic(?:en[sc]e)?\b\.?)"
     r"|(?<=[Ll])(?i:icen[sc]e[ \t]*(?:\#|no\b\.?|number|plate))"
-    r"|(?<=D)L(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z]?\d)"  # "DL# S530-7719-2284", "DL 28814093"
+    # "DL# S530-7719-2284", "DL 28814093", "DL# IL M525-4418-7702"
+    r"|(?<=D)L(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z]?\d)"
+    r"(?:[ \t]*\#?[ \t]*(?:[A-Z]{2}(?=[ \t]+[A-Z]?\d)))?"
     r"|(?<=[Pp])(?i:late)(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z\d][A-Z\d \-]{2,12}(?![a-z]))"
     r")(?:[ \t]*(?i:\#|no\b\.?|number))?" + _SEP_B + r")"
     # plate AZ 8NVK112
@@ -314,16 +353,23 @@ _SERIAL_CUE = re.compile(
 _PATIENT_DEVICE = re.compile(
     r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able)?|crt-?[dp]|loop[ \t]+recorder"
     r"|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
-    r"|(?:pt|patient)[- ]owned|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
+    r"|(?:pt|patient|client|family)[- ]owned"
+    r"|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
     r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
 _PATIENT_DEVICE_AFTER = re.compile(
     r"[ \t]*[(,\-][^.\n]{0,20}?(?i:\b(?:pt|patient)[- ]?owned"
     r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
     r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b)")
+_OBJECT_USE = re.compile(
+    r"[ \t]+(?:to|that|the|a|an|and|about|it|back|know|up|in|on|at|for|with|if|we|i)\b|[ \t]*[,.;]")
+_OWNED_HEADING = re.compile(
+    r"(?i:\b(?:pt|patient|client|family|member)[- ]owned\b"
+    r"|serials?[ \t]+belong[ \t]+to[ \t]+(?:the[ \t]+)?pts?)")
 # "his home concentrator", "her loaner" are the provider's equipment, lent
 _HOSPITAL_DEVICE = re.compile(
-    r"(?i:\b(?:programmer|analy[sz]er|tester|simulator|wand|our|asset|bme"
+    r"(?i:\b(?:programmer|analy[sz]er|tester|simulator|wand|our|asset|bme|demo|hospital[- ]owned"
+    r"|trust[- ]owned|hospital[ \t]+property"
     r"|(?P<lent>home|loaner|rental|rented|lent|dme))\b)")
 _SENTENCE_START = re.compile(r"(?:[.!?;]\s|\n)(?![^.!?;\n]*(?:[.!?;]\s|\n))")
 
@@ -345,6 +391,11 @@ _IP_CUE_BEFORE = re.compile(
 
 # SSN without a cue: only the dashed 3-2-4 shape.  Validity (no 000/666/9xx area, 00 group,
 # 0000 serial) and a part/serial label in front are checked in the callback.
+# A UK National Insurance number has its own shape: "QQ 12 34 56 C", "AB123456C".
+# An SSN masked down to its last four digits still identifies: "SSN xxx-xx-7702".
+_SSN_MASKED = re.compile(r"(?i:(?<![\w\-])[x*#]{3}[ \-]?[x*#]{2}[ \-]?\d{4})(?![\w\-])")
+_NI_NUMBER = re.compile(
+    r"(?<![\w\-])[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D](?![\w\-])")
 _SSN_DASHED = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}" + _END
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -352,14 +403,19 @@ _SSN_DASHED = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}" + _END
 # token (part numbers, versions, IPs: "v4.555-201-3344", "12-555-201-3344") or preceded by a P/N,
 # SN, REF... label.  Extensions are swallowed with the number.
 _EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW)[ \t]*\d{1,6}\b)?"
+_S = r"[ .\-\u2013\u2014]"  # between groups: space, dot, hyphen, en or em dash
+_SS = r"[ .\-/\u2013\u2014]"  # ... or a slash
 _PHONE = (
     r"(?:"
-    r"(?<=\+)1[ .\-]?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # +1 617 555 0199
-    r"|(?<=\+)[2-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){2,5}"  # +44 20 7946 0958 (8-15 digits)
-    r"|(?<=(?<![\w\-./])0)0[1-9]\d{0,2}(?:[ .\-]\(?\d{1,4}\)?){2,5}"  # 0049 30 555 0142
-    r"|(?<=1)[ .\-](?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"  # 1-617-555-0199
-    r"|(?<=\()\d{3}\)[ .\-/]?\d{3}[ .\-/]\d{4}"  # (617) 555-0199, (617)/555-0199
-    r"|(?<=\d)\d{2}[ .\-/]\d{3}[ .\-/]\d{4}"  # 617-555-0199, 617.555.0199, 617/555/0199
+    rf"(?<=\+)1{_S}?(?:\(\d{{3}}\){_S}?|\d{{3}}{_S})\d{{3}}{_S}\d{{4}}"  # +1 617 555 0199
+    rf"|(?<=\+)[2-9]\d{{0,2}}(?:{_S}?\(?\d{{1,4}}\)?){{2,5}}"  # +44 20 7946 0958 (8-15 digits)
+    rf"|(?<=(?<![\w\-./])0)0[1-9]\d{{0,2}}(?:{_S}\(?\d{{1,4}}\)?){{2,5}}"  # 0049 30 555 0142
+    rf"|(?<=1){_S}(?:\(\d{{3}}\){_S}?|\d{{3}}{_S})\d{{3}}{_S}\d{{4}}"  # 1-617-555-0199
+    # (617) 555-0199, (617)/555-0199, (312)5550184
+    rf"|(?<=\()\d{{3}}\){_SS}?\d{{3}}{_SS}?\d{{4}}"
+    # UK numbers: "01632 960 417", "07700 900 482", "0113 496 0218" (10-11 digits, spaces)
+    r"|(?<=(?<![\w\-./])0)(?=[1-37-9])\d{2,4} \d{3,4} \d{3,4}"
+    rf"|(?<=\d)\d{{2}}{_SS}\d{{3}}{_SS}\d{{4}}"  # 617-555-0199, 617.555.0199, 617/555/0199
     r")" + _END + _EXT
 )
 
@@ -375,7 +431,7 @@ _STREET_SUFFIXES = (
     r"Pines|Plaza|Prairie|Ranch|Rapids?|Ridges?|River|Shoals?|Shores?|Skyway|Springs?|"
     r"Squares?|Stravenue|Stream|Summit|Throughway|Trail|Trl|Tunnel|Turnpike|Tpke|Underpass|"
     r"Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks|Plains|Trafficway|Unions|Centers|"
-    r"Station"
+    r"Station|Cres|Sq|Boul\.?"
     r"|Path|Spurs?|Forks|Forges|Commons?|Crossroads|Keys|Locks?|Points|Ports|Wells|Mount"
     # the suffixes that also end engineering phrases, only before a unit ("Costa Wall Suite 8")
     r"|(?:Wall|Lights?|Track|Run|Row|Pass|Loop|Union|Well|Key|Lock|Rest|Ramp|Port|Point|Plain"
@@ -392,7 +448,7 @@ _ADDRESS = (
     # USPS street suffixes, without those that end engineering phrases ("Exam Light",
     # "Nurse Station", "Test Point", "Data Center", "Leak Check Run")
     rf"(?:{_STREET_SUFFIXES})\b"
-    r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|\#)\.?[ \t]*\#?[\w\-]+)?"
+    r"(?:\.?,?[ \t]*(?:Apt|Apartment|Unit|Suite|Ste|Lot|Space|Trlr|\#)\.?[ \t]*\#?[\w\-]+)?"
     # the same in capitals, as a label printer writes it: "2218 WOODROW AVE APT 4"
     rf"|(?<=\d)(?<!\w\d)\d{{0,4}}[ \t]+(?:[NSEW]\.?[ \t]+)?"
     rf"(?:(?:[{_U}]{{2,}}|\d{{1,3}}(?:ST|ND|RD|TH))[ \t]+){{1,3}}"
@@ -410,10 +466,19 @@ _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH"
     "|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
-_STATE_ZIP = re.compile(rf"(?<![\w\-])(?:{_STATES})\.?,?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w\-])")
+_STATE_ZIP = re.compile(
+    rf"(?<![\w\-])(?:(?:{_STATES})\.?,?[ \t]+\d{{5}}(?:-\d{{4}})?"
+    # Canada: "ON K4A 0Z9"; the UK: "Leeds LS99 3ZZ", "NE99 4QT" (a postcode has its own shape)
+    r"|(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU)\.?,?[ \t]+[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})(?![\w\-])")
+# (up to three comma-separated parts before the state or postcode: "Flat 9, Orchard Court,
+# Hexby HX9 4ZZ", "3 Chapel Row, Hexby, HX9 2ZZ", "Fallowfield, OR 97399")
+_PLACE_PART = (
+    r"(?:(?:Flat|Apt|Unit|Suite)[ \t]+[\w\-]+,?[ \t]*)?(?:\d{1,5}(?:-\d{1,5})?[A-Za-z]?[ \t]+)?"
+    rf"(?:(?<![\w'\-])[{_U}][\w'.\-]*[ \t]+){{0,2}}(?<![\w'\-])[{_U}][\w'.\-]*"
+)
 _CITY_BEFORE = re.compile(
-    rf"(?:\[ADDRESS\],?[ \t]*)?(?:(?<![\w'\-])[{_U}][\w'.\-]*[ \t]+){{0,2}}"
-    rf"(?<![\w'\-])[{_U}][\w'.\-]*,?[ \t]*$")
+    rf"(?:\[ADDRESS\],?[ \t]*)?(?:{_PLACE_PART},[ \t]*){{0,2}}{_PLACE_PART},?[ \t]*$")
 _CITY_AFTER = re.compile(
     rf"\[ADDRESS\],[ \t]*[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}(?![\w\-])")
 # Street name first, number after, as in Spanish, Portuguese, French, Italian and German
@@ -433,6 +498,11 @@ _PO_BOX = re.compile(
 _BARE = r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{5,11})" + _END + _EXT
 _NANP = re.compile(r"1?[2-9][0-8]\d[2-9]\d{6}")
 _LOCAL = re.compile(r"[2-9]\d{2}[ .\-]\d{4}")
+# With a dot, NXX.XXXX is as often a part ("Diaphragm 200.2270"): a phone only after a person's
+# name (a capital inside a sentence) or a calling verb ("mom Brianna Whitcomb 555.0127").
+_DOT_LOCAL_BEFORE = re.compile(
+    rf"(?:(?<=[{_L},;)] )[{_U}][{_L}{_APOS}\-]+|\b(?:called|rang|texted|phoned|is|at|on|\#))"
+    r"[ \t:,]*$")
 _PHONE_CUE_BEFORE = re.compile(
     r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
     r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2}$"
@@ -462,7 +532,8 @@ _NUMERIC = re.compile(
 _ENG_CUE_BEFORE = re.compile(
     r"(?i:\b(?:p/?n|pn|part(?:[ \t]*(?:no|number|num))?|s/?n|serial(?:[ \t]*(?:no|number|num))?"
     r"|ref|lot|cat(?:alog)?|model|mdl|rev|fw|firmware|version|ver|sw|build|asset|tag|wo"
-    r"|ticket|case|rma|po|order|ip|mac|kit|code|error|err)\b\.?[ \t]*[:#]?[ \t]*)$"
+    r"|ticket|case|rma|po|order|ip|mac|kit|code|error|err|fault|log|alarm|event)\b\.?"
+    r"[ \t]*[:#]?[ \t]*)$"
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -644,6 +715,8 @@ def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     start = m.start()
     if _glued(m.string, start) or _eng_context(m.string, start):
         return None
+    if s[0] == "0" and s[1] != "0" and sum(c.isdigit() for c in s) not in (10, 11):
+        return None
     if s[0] == "+" and s[1] != "1" or s.startswith("00"):
         nd = sum(c.isdigit() for c in s)
         if nd < 8 or nd > 15:
@@ -670,6 +743,8 @@ def _bare_cb(m: re.Match, hits: list[str]) -> str | None:
     # the local shape NXX-XXXX ("gene's # 555-0126", "nephrology 555.0159"), whose exchange
     # never starts with 0 or 1 ("lid seal 077.0171" is a part).
     local = _LOCAL.fullmatch(number.rstrip(" \t,")) is not None and not _after_number(text, start)
+    if local and "." in number and not _DOT_LOCAL_BEFORE.search(text, max(0, start - 30), start):
+        local = False
     if (_NANP.fullmatch(s) or local) and not _glued(text, start) and not _eng_context(text, start):
         hits.append("PHONE")
         return "[PHONE]"
@@ -695,13 +770,24 @@ def _patient_serial_cb(m: re.Match, hits: list[str]) -> str | None:
     lo = max(0, start - 160)
     end = _SENTENCE_START.search(text, lo, start)
     lo = end.end() if end else lo
-    owner = [d.group("strong") for d in _PATIENT_DEVICE.finditer(text, lo, start)]
+    owners = [d for d in _PATIENT_DEVICE.finditer(text, lo, start)
+              if d.group("strong") or not _OBJECT_USE.match(text, d.end())]  # "told her to"
+    owner = [d.group("strong") for d in owners]
+    vetoes = [v for v in _HOSPITAL_DEVICE.finditer(text, lo, start)
+              if text[max(0, v.start() - 4):v.start()].lower() != "not "]  # "not our asset"
     if not owner:
+        # a list under a heading that says whose the devices are ("pt-owned; serials needed"),
+        # unless its own line says otherwise ("Clinic demo pump (hospital owned)")
+        line = text.rfind("\n", 0, start) + 1
+        if _OWNED_HEADING.search(text, 0, line) and not _HOSPITAL_DEVICE.search(text, line, start):
+            return _cue_keep(m, "OTHER_ID", hits)
         return None
-    for veto in _HOSPITAL_DEVICE.finditer(text, lo, start):
-        if text[max(0, veto.start() - 4):veto.start()].lower() == "not ":
-            continue  # "not our asset"
-        if not veto.group("lent") or not any(owner):  # "pt's own home vent" is the patient's
+    if vetoes:
+        nearest_owner = max(d.start() for d in owners)
+        veto = vetoes[-1]
+        # the word nearest the serial names whose device it is ("programmer ... SN 401332 ...
+        # ICD DYNAGEN SN 102934"); "pt's own home vent" is the patient's
+        if veto.start() > nearest_owner and (not veto.group("lent") or not any(owner)):
             return None
     return _cue_keep(m, "OTHER_ID", hits)
 
@@ -900,6 +986,32 @@ def _health_plan_cb(m: re.Match, hits: list[str]) -> str | None:
     return _cue_keep(m, "HEALTH_PLAN", hits)
 
 
+def _spelled(text: str, hits: list[str]) -> str:
+    def date(m: re.Match) -> str:
+        hits.append("DOB")
+        return "[DOB]"
+
+    def number(m: re.Match) -> str:
+        before = text[max(0, m.start() - 40):m.start()].lower()
+        words = re.findall(r"[a-z]+", m.group().lower())
+        digits = sum(3 if w == "triple" else 2 if w == "double" else 1 for w in words) - sum(
+            1 for w in words if w in ("double", "triple"))
+        tag = ("MRN" if re.search(r"record|mrn|chart|mr\b", before) else "PHONE"
+               if digits in (7, 10, 11) or re.search(r"phone|number|call|cell|reach", before)
+               else "OTHER_ID")
+        hits.append(tag)
+        return f"[{tag}]"
+
+    if re.search(r"(?i:birth|born|dob)", text):
+        text = _SPELLED_DATE.sub(date, text)
+    return _SPELLED_NUMBER.sub(number, text)
+
+
+def _age_cb(m: re.Match, hits: list[str]) -> str | None:
+    hits.append("DOB")
+    return m.group()[: m.start("val") - m.start()] + "[DOB]"
+
+
 def _fields_after_names(text: str, hits: list[str]) -> str:
     """Birth dates and record numbers in the clause right after a name (_FIELD_AFTER_NAME)."""
     text = _TRAILING_INITIAL.sub("", text)
@@ -912,11 +1024,12 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
         for f in _FIELD_AFTER_NAME.finditer(text, pos, end):
             if _eng_context(text, f.start()):
                 continue
-            kind = "DOB" if f.group("dob") else "MRN"
-            out.append(text[last:f.start(kind.lower())])
+            kind = "MRN" if f.group("mrn") else "DOB"
+            group = kind.lower() if f.group(kind.lower()) is not None else "dob2"
+            out.append(text[last:f.start(group)])
             out.append(f"[{kind}]")
             hits.append(kind)
-            last = f.end(kind.lower())
+            last = f.end(group)
     if not out:
         return text
     out.append(text[last:])
@@ -932,7 +1045,8 @@ def _places(text: str, hits: list[str]) -> str:
         start = m.start()
         if start < last or _eng_context(text, start):
             continue
-        city = _CITY_BEFORE.search(text, max(last, start - 60), start)
+        city = _CITY_BEFORE.search(
+            text, max(last, start - 80, text.rfind("\n", 0, start) + 1), start)
         if city is None or not city.group().startswith("[ADDRESS]"):
             hits.append("ADDRESS")  # (an address before it was counted when it was replaced)
         out.append(text[last : start if city is None else city.start()])
@@ -952,7 +1066,7 @@ def _places(text: str, hits: list[str]) -> str:
 
 
 _VEHICLE = re.compile(
-    r"(?i:\b(?:licen[sc]e|park(?:ed|ing)?|car|truck|vehicle|van|suv|valet|security|drove|driving"
+    r"(?i:\b(?:licen[sc]e|dl|park(?:ed|ing)?|car|truck|vehicle|van|suv|valet|security|drove|driving"
     r"|garage|lot|bay|tag)\b)")
 
 
@@ -1013,6 +1127,100 @@ def _table_columns(text: str, hits: list[str]) -> str:
     return "\n".join(lines) if changed else text
 
 
+# HL7 v2 segments pasted by an EHR interface ("PID|1||E448120931^^^HOSP^MR||OKAFOR^CHINEDU^A||
+# 19580212|M|||2231 W Foster Ave^^Chicago^IL^60625||..."): the fields that hold a person's
+# identifiers, by position (HL7 v2.5 chapters 3 and 6), are masked whatever they look like.
+_HL7_FIELDS = {
+    "PID": {2: "MRN", 3: "MRN", 4: "MRN", 5: "PATIENT_NAME", 6: "PATIENT_NAME", 7: "DOB",
+            9: "PATIENT_NAME", 11: "ADDRESS", 12: "ADDRESS", 13: "PHONE", 14: "PHONE",
+            18: "ACCOUNT", 19: "SSN", 20: "OTHER_ID", 21: "MRN"},
+    "NK1": {2: "PATIENT_NAME", 4: "ADDRESS", 5: "PHONE", 6: "PHONE", 30: "PATIENT_NAME"},
+    "GT1": {2: "ACCOUNT", 3: "PATIENT_NAME", 5: "ADDRESS", 6: "PHONE", 7: "PHONE", 8: "DOB",
+            12: "SSN"},
+    "IN1": {2: "HEALTH_PLAN", 8: "HEALTH_PLAN", 16: "PATIENT_NAME", 18: "DOB", 19: "ADDRESS",
+            36: "HEALTH_PLAN", 49: "HEALTH_PLAN"},
+    "IN2": {1: "HEALTH_PLAN", 2: "SSN", 8: "HEALTH_PLAN"},
+    "PV1": {7: "PERSON", 8: "PERSON", 9: "PERSON", 17: "PERSON", 19: "ACCOUNT", 50: "ACCOUNT"},
+    "MRG": {1: "MRN", 3: "ACCOUNT", 7: "PATIENT_NAME"},
+}
+_HL7_SEGMENT = re.compile(r"^(PID|NK1|GT1|IN1|IN2|PV1|MRG)\|.*$", re.MULTILINE)
+
+
+def _hl7_segments(text: str, hits: list[str]) -> str:
+    def segment(m: re.Match) -> str:
+        name = m.group(1)
+        fields = m.group().split("|")
+        known = _HL7_FIELDS[name]
+        for i in range(2, len(fields)):
+            value = fields[i].strip()
+            if not value or value.startswith("["):
+                continue
+            # fail closed in the person segments: any other field with digits is an id
+            tag = known.get(i) or (
+                ("HEALTH_PLAN" if name.startswith("IN") else "OTHER_ID")
+                if name != "PV1" and any(c.isdigit() for c in value) else None)
+            if tag:
+                fields[i] = f"[{tag}]"
+                hits.append(tag)
+        return "|".join(fields)
+
+    return _HL7_SEGMENT.sub(segment, text)
+
+
+# "key: value" lines from forms and interfaces ("patient_name: LINDQVIST, ASTRID M",
+# "encounter_csn: 1200457781", "Best #: ..."): the key names the value, to the end of the line.
+_KEY_LINE = re.compile(
+    r"^(?P<key>[ \t]*[A-Za-z][A-Za-z _./#-]{0,28}?)[ \t]*[:=][ \t]*(?P<val>[^\n]*\S)[ \t]*$",
+    re.MULTILINE)
+_KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
+    (re.compile(r"device|model|equipment|asset|unit|part|serial|location|loc|room|bed|issue|"
+                r"problem|resolution|reason|status|ticket|wo\b|work|type|priority|event|created|"
+                r"reported|agent|tech|by\b|dx|order|message|subject|sent|date|time|to\b|from"),
+     None),
+    (re.compile(r"e-?mail"), "EMAIL"),
+    (re.compile(r"\bdob\b|birth"), "DOB"),
+    (re.compile(r"ssn|social"), "SSN"),
+    (re.compile(r"mrn|medical record|\bchart|\bmr\b"), "MRN"),
+    (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"), "ACCOUNT"),
+    (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"), "HEALTH_PLAN"),
+    (re.compile(r"phone|\btel\b|cell|mobile|callback|best ?#|contact ?#|fax"), "PHONE"),
+    (re.compile(r"address|\baddr\b|mailing|street|home\b"), "ADDRESS"),
+    (re.compile(r"name|patient|\bpt\b|caller|guardian|next of kin|\bnok\b|subscriber|insured"
+                r"|guarantor|borrower|client|parent"), "PATIENT_NAME"),
+)
+
+
+def _plain_words(value: str) -> bool:
+    """The value holds ordinary lower-case words ("front desk", "self"): a description, not a
+    name."""
+    plain = plain_words()
+    return any(w in plain for w in re.findall(r"[a-z]+", value))
+
+
+def _key_lines(text: str, hits: list[str]) -> str:
+    def line(m: re.Match) -> str:
+        key = m.group("key").strip().lower().replace("_", " ")
+        val = m.group("val")
+        if val.startswith("[") or "[" in val and val.count("[") * 4 > len(val) // 2:
+            return m.group()
+        for pattern, tag in _KEY_TAGS:
+            if pattern.search(key):
+                if tag is None:
+                    return m.group()
+                if tag == "PATIENT_NAME" and (any(c.isdigit() for c in val) or len(val) > 40
+                                              or _plain_words(val)):
+                    return m.group()  # "Patient: 4 North, bed 22", "Caller: OR front desk"
+                if tag == "EMAIL" and "@" not in val and " at " not in val:
+                    return m.group()
+                if tag not in ("PATIENT_NAME", "EMAIL") and not any(c.isdigit() for c in val):
+                    return m.group()  # "Callback: via Vocera", "Address: same as above"
+                hits.append(tag)
+                return m.group()[: m.start("val") - m.start()] + f"[{tag}]"
+        return m.group()
+
+    return _KEY_LINE.sub(line, text)
+
+
 _Callback = Callable[[re.Match, list[str]], "str | None"]
 
 
@@ -1062,13 +1270,33 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
             hits.names.extend(_LOCAL_PART_SPLIT.split(email.split("@", 1)[0]))
         text, n = _EMAIL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+        text, n = _EMAIL_SPACED.subn("[EMAIL]", text)
+        hits.extend(["EMAIL"] * n)
         text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
+        hits.extend(["EMAIL"] * n)
+    spoken = text.lower()
+    if "dot" in spoken or " at " in spoken and "." in text:
+        for email in _EMAIL_SPOKEN.findall(text):
+            local = re.split(r"[ \t(\[]at\b", email)[0]
+            hits.names.extend(re.split(r"[ \t]+dot[ \t]+|[._\-\d]+", local))
+        text, n = _EMAIL_SPOKEN.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
     if "|" in text:
         text = _table_columns(text, hits)
+        if "^" in text or "\n" in text:
+            text = _hl7_segments(text, hits)
+    if ":" in text and "\n" in text:
+        text = _key_lines(text, hits)
+    if _SPELLED_NUMBER.search(text):
+        text = _spelled(text, hits)
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
+    text, n = _NI_NUMBER.subn("[SSN]", text)
+    hits.extend(["SSN"] * n)
+    if "xx" in text or "XX" in text or "**" in text or "##" in text:
+        text, n = _SSN_MASKED.subn("[SSN]", text)
+        hits.extend(["SSN"] * n)
     # rarer cue words: a substring test on the lower-cased text is far cheaper than a scan
     low = text.lower()
     if any(w in low for w in _FOREIGN_CUE_WORDS):
@@ -1077,12 +1305,12 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
         low = text.lower()
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
-    if "acc" in low or "encounter" in low:
+    if "acc" in low or "encounter" in low or "visit" in low:  # (also "accession")
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
     if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")) and (
-            _PATIENT_DEVICE.search(text) or "owned" in low):
+            _PATIENT_DEVICE.search(text) or "owned" in low or "belong" in low):
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
@@ -1107,6 +1335,7 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names)
     if "[P" in text:
         text = _fields_after_names(text, hits)
+    text = _sub(_AGE_OVER_89, text, _age_cb, hits)
 
     counts: dict[str, int] = {}
     for h in hits:

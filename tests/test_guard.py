@@ -133,9 +133,9 @@ def test_the_guard_stops_what_the_scrubber_lets_through() -> None:
     kinds = {k for _, k in IDENTIFIERS}
     assert kinds == {"SSN", "MRN", "DOB", "PHONE", "EMAIL"}
     passed = [(t, k) for t, k in IDENTIFIERS if find_identifiers(scrub_text(t).text or "")]
-    # Most of them pass the scrubber untouched or partly (measured: 31 of 42, every kind):
-    # the guard is what stops them.
-    assert len(passed) >= len(IDENTIFIERS) // 2, len(passed)
+    # Many of them pass the scrubber untouched or partly (measured: 31 of 42 with scrubber v3,
+    # 19 with v4, every kind): the guard is what stops them.
+    assert len(passed) >= len(IDENTIFIERS) // 3, len(passed)
     assert {k for _, k in passed} == kinds
     for text, _ in passed:
         assert find_identifiers(scrub_text(text).text or "")
@@ -193,7 +193,8 @@ LEAKS = {
     "LEAK-DOB": "Old wristband in the channel, d. o. b. 11 August 1958, removed.",
     # (scrubber v4 catches "MR# K-8812093"; "MRN is" it still lets through)
     "LEAK-MRN": "Screen still showed MRN is K-8812093 after discharge; cleared.",
-    "LEAK-EMAIL": "Family wants the report, send to rroe at gmail dot com.",
+    # (scrubber v4 reads "rroe at gmail dot com"; a fullwidth at sign only the guard reads)
+    "LEAK-EMAIL": "Family wants the report, send to rroe\uff20gmail.com.",
 }
 
 

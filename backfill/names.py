@@ -300,13 +300,16 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     seen = {w for name in known for w in map(_fold, _WORD.findall(name))
             if len(w) > 2 and w not in _PARTICLES and w not in lists.equipment
             and w not in lists.plain}
-    # Fast path (most texts): every word a lower-case English word that is no name.
+    # Fast path (most texts): every word a lower-case English word that is no name (and so no
+    # other mention of a known name either: ``seen`` holds no plain word).
     plain = lists.plain
-    if not seen and all(g in plain for g in groups):
+    if all(g in plain for g in groups):
         return text
     n = len(words)
     bases = [_strip_possessive(g) for g in groups]
     low = [_fold(b).rstrip(".") for b in bases]
+    if seen and not seen.intersection(low):
+        seen = set()
     caps = [g[0] == "[" or g[0].isupper() or not g[0].islower() or (
         # "al-Harbi", "el-Sayed", "bin-Laden": a particle glued to a capitalised name
         "-" in g and g.split("-", 1)[0].lower() in _PARTICLES and g.split("-", 1)[1][:1].isupper())

@@ -159,8 +159,13 @@ _EMAIL_SPOKEN = re.compile(
 # spells out a serial or part number, so any run of five digit words is masked: a phone after
 # a phone cue or with 7/10/11 digits, a record number after "record"/"MRN", else an id.
 _DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                "nine")
 _SPELLED_NUMBER = re.compile(
     rf"(?i:\b{_DIGIT_WORD}(?:[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
+_SPOKEN_EMAIL_HINT = re.compile(
+    r"(?i: at [\w\-]+(?: dot |\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co)\b)"
+    r"|\(at\)|\[at\]| dot [a-z]{2,}\b)")
 _LOCAL_PART_SPLIT = re.compile(r"[._\-+\d]+")
 
 # What is left of an e-mail someone started typing: "rstein@ — email bounced" (run after _EMAIL).
@@ -240,9 +245,11 @@ _DOB_FOREIGN = re.compile(
     r"(?![\d/])"
 )
 _FOREIGN_CUE_WORDS = (
-    "expedi", "historia", "nhc", "dossier", "ipp", "fall", "patientennummer", "cartella",
-    "prontu", "chart", "hosp", "nhs", "unit n", "nac", "nasc", "né", "ne le", "naiss", "geb",
-    "nata", "nato", "ur.",
+    "expedi", "historia", "nhc", "dossier", "ipp ", "ipp:", "fallnummer", "fall-nr", "fall nr",
+    "patientennummer", "cartella", "prontu", "chart", "hosp no", "hosp. no", "hosp #",
+    "hospital no", "hospital number", "hospital #", "nhs", "unit no", "unit number", "nac",
+    "nasc", "né le", "née le", "ne le", "naiss", "geb.", "geb ", "geboren", "geburts",
+    "nascita", "nato il", "nata il", "ur. ", "urodzenia",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -317,7 +324,8 @@ _HEALTH_PLAN_WORDS = (
     "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary", "bcbs",
     "aetna", "anthem", "cigna", "uhc", "humana", "kaiser", "tricare", "mbr", "mbi", "aarp",
     "masshealth", "medi-cal", "supplemental", "hcn", "hicn", "health card", "hc#", "ohip",
-    "tenncare", "grp", "group", "supp", "adv", "va auth",
+    "tenncare", "grp", "group #", "group:", "group no", "group id", "supp ", "adv id",
+    "advantage id", "va auth",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -488,6 +496,13 @@ _STREET_FIRST = re.compile(
     rf"|Travessa|Ulica|ul\.)[ \t]+(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
     rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm)[ \t]+)"
     r"\d{1,5}[A-Za-z]?(?![\w\-])")
+_STREET_FIRST_WORDS = (
+    "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
+    "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "straße ", "strasse ", "weg ", "gasse ",
+    "platz ", "allee ", "ring ", "damm ",
+)
+# a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
+_ZIP_HINT = re.compile(r"\d(?:\d{4}(?!\d)|[A-Z] ?\d[A-Z]\d|[A-Z\d]? \d[A-Z]{2}\b)")
 _PO_BOX = re.compile(
     r"(?i:\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box"
     r"|(?:rr|rural[ \t]+route|hc)[ \t]*\d{1,3}[ \t,]+box)[ \t]*\#?[ \t]*\d{1,6})(?![\w\-])")
@@ -1007,6 +1022,9 @@ def _spelled(text: str, hits: list[str]) -> str:
     return _SPELLED_NUMBER.sub(number, text)
 
 
+_AGE_NUMBER = re.compile(r"(?<![\d.])(?:9\d|1[01]\d)(?![\d.%])")
+
+
 def _age_cb(m: re.Match, hits: list[str]) -> str | None:
     hits.append("DOB")
     return m.group()[: m.start("val") - m.start()] + "[DOB]"
@@ -1041,7 +1059,7 @@ def _places(text: str, hits: list[str]) -> str:
     then the city after an address ("[ADDRESS], Pinecrest"), then PO boxes."""
     out: list[str] = []
     last = 0
-    for m in _STATE_ZIP.finditer(text):
+    for m in _STATE_ZIP.finditer(text) if _ZIP_HINT.search(text) else ():
         start = m.start()
         if start < last or _eng_context(text, start):
             continue
@@ -1055,8 +1073,9 @@ def _places(text: str, hits: list[str]) -> str:
     if out:
         out.append(text[last:])
         text = "".join(out)
-    text, n = _STREET_FIRST.subn("[ADDRESS]", text)
-    hits.extend(["ADDRESS"] * n)
+    if any(w in text for w in _STREET_FIRST_WORDS):
+        text, n = _STREET_FIRST.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
     if "[ADDRESS]," in text:
         text = _CITY_AFTER.sub("[ADDRESS]", text)
     if "box" in text.lower():
@@ -1274,8 +1293,7 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
         hits.extend(["EMAIL"] * n)
         text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
-    spoken = text.lower()
-    if "dot" in spoken or " at " in spoken and "." in text:
+    if _SPOKEN_EMAIL_HINT.search(text):
         for email in _EMAIL_SPOKEN.findall(text):
             local = re.split(r"[ \t(\[]at\b", email)[0]
             hits.names.extend(re.split(r"[ \t]+dot[ \t]+|[._\-\d]+", local))
@@ -1287,7 +1305,8 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
             text = _hl7_segments(text, hits)
     if ":" in text and "\n" in text:
         text = _key_lines(text, hits)
-    if _SPELLED_NUMBER.search(text):
+    low_for_digits = text.lower()
+    if sum(map(low_for_digits.count, _DIGIT_WORDS)) >= 5 and _SPELLED_NUMBER.search(text):
         text = _spelled(text, hits)
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
@@ -1309,8 +1328,7 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
-    if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")) and (
-            _PATIENT_DEVICE.search(text) or "owned" in low or "belong" in low):
+    if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")):
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
@@ -1335,7 +1353,8 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names)
     if "[P" in text:
         text = _fields_after_names(text, hits)
-    text = _sub(_AGE_OVER_89, text, _age_cb, hits)
+    if _AGE_NUMBER.search(text):
+        text = _sub(_AGE_OVER_89, text, _age_cb, hits)
 
     counts: dict[str, int] = {}
     for h in hits:

@@ -133,7 +133,26 @@ class ModelEndpointConfig(_Section):
     endpoint: str | None = Field(
         None, description="azure_endpoint for Azure; base_url for openai (empty: api.openai.com)."
     )
-    api_key: SecretStr | None = Field(None, description="API key (from the environment).")
+    auth: Literal["api_key", "entra_id"] = Field(
+        "api_key",
+        description="api_key | entra_id: Microsoft Entra ID tokens (azure_openai only), from "
+        "entra_token_file if set, else azure-identity's DefaultAzureCredential (managed "
+        "identity, workload identity, environment, Azure CLI), refreshed before they expire.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key (from the environment; auth api_key)."
+    )
+    entra_scope: str = Field(
+        "https://cognitiveservices.azure.com/.default", description="Token scope (auth entra_id)."
+    )
+    entra_client_id: str | None = Field(
+        None, description="Client id of a user-assigned managed identity (auth entra_id)."
+    )
+    entra_token_file: str | None = Field(
+        None,
+        description="File holding a bearer token kept fresh by something else (a sidecar, "
+        "`az account get-access-token` in cron); re-read when it changes (auth entra_id).",
+    )
     api_version: str = Field("2024-10-21", description="Azure OpenAI API version.")
     deployment: str = Field(description="Azure deployment name, or model name for openai.")
     requests_per_minute: PositiveInt = Field(1000, description="Quota: requests per minute.")
@@ -172,8 +191,13 @@ class ModelEndpointConfig(_Section):
             raise ValueError(
                 "provider azure_openai needs endpoint (https://<resource>.openai.azure.com)"
             )
-        if not _filled(self.api_key):
-            raise ValueError("api_key is empty")
+        if self.auth == "entra_id":
+            if self.provider != "azure_openai":
+                raise ValueError("auth entra_id needs provider azure_openai")
+            if _filled(self.api_key):
+                raise ValueError("auth entra_id and api_key are both set: pick one")
+        elif not _filled(self.api_key):
+            raise ValueError("api_key is empty (or set auth: entra_id)")
         return self
 
 
@@ -261,14 +285,15 @@ class Config(_Section):
     @classmethod
     def _embedding_inherits_llm(cls, data: Any) -> Any:
         """``embedding`` takes the same keys as ``llm``; the connection keys it leaves out
-        (endpoint, api_key, api_version, provider) are the LLM's."""
+        (endpoint, api_key, api_version, provider, auth, entra_*) are the LLM's."""
         if (
             isinstance(data, dict)
             and isinstance(data.get("llm"), dict)
             and isinstance(data.get("embedding"), dict)
         ):
             emb = dict(data["embedding"])
-            for key in ("provider", "endpoint", "api_key", "api_version"):
+            for key in ("provider", "endpoint", "api_key", "api_version", "auth", "entra_scope",
+                        "entra_client_id", "entra_token_file"):
                 if emb.get(key) is None and data["llm"].get(key) is not None:
                     emb[key] = data["llm"][key]
             data = {**data, "embedding": emb}
@@ -354,8 +379,8 @@ REFERENCE_INTRO = (
     "Generated from `backfill/config.py` by `make docs` (the field descriptions there are "
     "the source; a test fails when this file is stale). `${VAR}` and `${VAR:-default}` are "
     "expanded from the environment; unknown keys are errors (exit 2). `embedding` takes the "
-    "same keys as `llm` and inherits `provider`, `endpoint`, `api_key` and `api_version` "
-    "from it when it leaves them out."
+    "same keys as `llm` and inherits `provider`, `endpoint`, `api_key`, `api_version`, "
+    "`auth` and the `entra_*` keys from it when it leaves them out."
 )
 
 

@@ -39,7 +39,7 @@ def make_window(cfg: ModelEndpointConfig, actors: int) -> InFlightWindow:
     )
 
 
-def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
+def make_client(cfg: ModelEndpointConfig, stage: str = "extract") -> openai.AsyncOpenAI:
     api_key = cfg.api_key.get_secret_value() if cfg.api_key else ""
     # aiohttp costs about half the CPU per request of the default httpx transport, and on a
     # small node the client's CPU is what limits throughput (issue 4's measurements).
@@ -51,6 +51,11 @@ def make_client(cfg: ModelEndpointConfig) -> openai.AsyncOpenAI:
         "http_client": http_client,
     }
     if cfg.provider == "azure_openai":
+        if cfg.auth == "entra_id":
+            from backfill.azure_auth import token_provider
+
+            del common["api_key"]
+            common["azure_ad_token_provider"] = token_provider(cfg, _SECTION[stage][1])
         return openai.AsyncAzureOpenAI(
             azure_endpoint=cfg.endpoint or "", api_version=cfg.api_version, **common
         )
@@ -107,10 +112,14 @@ def dependency_name(cfg: ModelEndpointConfig, stage: str) -> str:
     return f"{_SECTION[stage][0]} deployment {cfg.deployment!r} at {endpoint}"
 
 
-def config_keys(stage: str, status: int, param: str = "") -> str:
+def config_keys(stage: str, status: int, param: str = "",
+                cfg: ModelEndpointConfig | None = None) -> str:
     """The config keys an operator should check for this answer."""
     section = _SECTION[stage][1]
-    if status in (401, 403):
+    if status in (401, 403) and cfg is not None and cfg.auth == "entra_id":
+        names = ["auth", "entra_token_file" if cfg.entra_token_file else "entra_client_id",
+                 "entra_scope", "endpoint"]
+    elif status in (401, 403):
         names = ["api_key", "endpoint"]
     elif status == 404:
         names = ["deployment", "endpoint", "api_version"]
@@ -174,7 +183,7 @@ def classify(exc: Exception, stage: str, cfg: ModelEndpointConfig) -> BackfillEr
     if is_systemic(status, code, param, message):
         said = message[:300].rstrip(". ")
         return SystemicError(
-            f"{what}: {said}. Check {config_keys(stage, status, param)}.",
+            f"{what}: {said}. Check {config_keys(stage, status, param, cfg)}.",
             dependency=dependency_name(cfg, stage),
         )
     if code == "content_filter":
@@ -272,7 +281,7 @@ class Deployment:
         self.stage = stage
         self.name = dependency_name(cfg, stage)
         self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
-        self.client = make_client(cfg)
+        self.client = make_client(cfg, stage)
         self.window = make_window(cfg, actors)
         self.pacer = Pacer()
         self.encoding = cfg.encoding()

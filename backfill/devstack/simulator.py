@@ -101,6 +101,9 @@ class SimConfig:
     reject_params: list[str] = dataclasses.field(default_factory=list)
     max_dimensions: int = 0  # embeddings: larger 'dimensions' get a 400; 0 = off
     ignore_dimensions: int = 0  # embeddings: vectors of this size whatever was asked; 0 = off
+    # Microsoft Entra ID: when set, only these bearer tokens are accepted and an api-key
+    # header gets Azure's 401 "Key based authentication is disabled" (local auth disabled).
+    bearer_tokens: list[str] = dataclasses.field(default_factory=list)
     # After this many successful chat requests every chat request gets a 400
     # unsupported_parameter (a deployment changed mid-run); 0 = off.
     bad_request_after: int = 0
@@ -140,7 +143,7 @@ class SimConfig:
 
 
 CONFIG_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimConfig))
-LIST_FIELDS = frozenset({"deployments", "reject_params"})
+LIST_FIELDS = frozenset({"deployments", "reject_params", "bearer_tokens"})
 INT_FIELDS = frozenset({"rpm", "tpm", "max_dimensions", "ignore_dimensions", "bad_request_after"})
 DEFAULT_CONFIG: dict[str, Any] = SimConfig().as_dict()
 
@@ -592,6 +595,8 @@ class Simulator:
         self.stats = {
             "requests": 0,
             "by_status": {},
+            "by_token": {},  # accepted bearer tokens (only when bearer_tokens is set)
+            "rejected_tokens": 0,
             "chat": 0,
             "embeddings": 0,
             "embedding_inputs": 0,
@@ -695,10 +700,26 @@ class Simulator:
             return None, "request body must be a JSON object"
         return body, ""
 
-    @staticmethod
-    def _authorised(request: web.Request) -> bool:
+    def _unauthorised(self, request: web.Request) -> dict | None:
+        """Azure's 401 body, or None when the request may pass."""
         h = request.headers
-        return bool(h.get("api-key")) or h.get("Authorization", "").startswith("Bearer ")
+        auth = h.get("Authorization", "")
+        tokens = self.config.bearer_tokens
+        if not tokens:
+            if h.get("api-key") or auth.startswith("Bearer "):
+                return None
+            return _error_body("401", "Access denied due to missing subscription key.")
+        if not auth.startswith("Bearer "):
+            return _error_body(
+                "AuthenticationTypeDisabled",
+                "Key based authentication is disabled for this resource.")
+        token = auth[len("Bearer "):]
+        if token not in tokens:
+            self.stats["rejected_tokens"] += 1
+            return _error_body("401", "Access token is missing, invalid or expired.")
+        by_token = self.stats["by_token"]
+        by_token[token] = by_token.get(token, 0) + 1
+        return None
 
     # -- chat -----------------------------------------------------------------
     def _compiled(self, schema: dict) -> Gen:
@@ -794,15 +815,9 @@ class Simulator:
                 if m.get("role") == "user":
                     user_texts.extend(parts)
         self.stats["chat"] += 1
-        if not self._authorised(request):
-            return await self._respond(
-                "chat",
-                model,
-                texts,
-                401,
-                _error_body("401", "Access denied due to missing subscription key."),
-                {},
-            )
+        denied = self._unauthorised(request)
+        if denied is not None:
+            return await self._respond("chat", model, texts, 401, denied, {})
         refused = self._unknown_deployment(model) or self._refused_chat(body)
         if refused is not None:
             status, payload = refused
@@ -988,15 +1003,9 @@ class Simulator:
                 {},
             )
 
-        if not self._authorised(request):
-            return await self._respond(
-                "embeddings",
-                model,
-                texts,
-                401,
-                _error_body("401", "Access denied due to missing subscription key."),
-                {},
-            )
+        denied = self._unauthorised(request)
+        if denied is not None:
+            return await self._respond("embeddings", model, texts, 401, denied, {})
         unknown = self._unknown_deployment(model)
         if unknown is not None:
             return await self._respond("embeddings", model, texts, *unknown, {})
@@ -1208,6 +1217,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=0,
         help="400 to every chat request after this many succeeded, 0=off",
+    )
+    p.add_argument(
+        "--bearer-tokens",
+        type=_names,
+        default=[],
+        help="comma-separated accepted Entra ID bearer tokens; api keys are refused (default: "
+        "any credential)",
     )
     p.add_argument("--log", default=None, help="append one JSON line per API request")
     p.add_argument("--seed", type=int, default=0)

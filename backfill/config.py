@@ -40,13 +40,44 @@ class _Section(BaseModel):
 class SnowflakeConfig(_Section):
     account: str = Field(description="Account identifier, e.g. myorg-myaccount.")
     user: str = Field(description="Login name.")
-    authenticator: Literal["snowflake", "externalbrowser", "oauth", "snowflake_jwt"] = Field(
+    authenticator: Literal[
+        "snowflake", "externalbrowser", "oauth", "snowflake_jwt", "programmatic_access_token",
+        "oauth_client_credentials", "oauth_authorization_code", "workload_identity",
+    ] = Field(
         "snowflake",
-        description="snowflake (password) | externalbrowser (SSO, on the driver) | oauth | "
-        "snowflake_jwt (key pair).",
+        description="snowflake (password) | externalbrowser (SSO in a browser, on the driver; "
+        "its ID token is cached) | oauth (access token) | snowflake_jwt (key pair) | "
+        "programmatic_access_token | oauth_client_credentials | oauth_authorization_code "
+        "(browser, on the driver) | workload_identity (the node's AWS/Azure/GCP/OIDC "
+        "identity). docs/backfill_guide.md has each.",
     )
     password: SecretStr | None = Field(None, description="Password (authenticator snowflake).")
-    token: SecretStr | None = Field(None, description="OAuth access token (authenticator oauth).")
+    token: SecretStr | None = Field(
+        None, description="OAuth access token or programmatic access token (from the "
+        "environment)."
+    )
+    token_file: str | None = Field(
+        None, description="File holding the OAuth or programmatic access token instead of "
+        "`token`; read again at every (re)connection, so a rotated token is picked up."
+    )
+    oauth_client_id: str | None = Field(
+        None, description="OAuth client id (oauth_client_credentials, oauth_authorization_code)."
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        None, description="OAuth client secret (from the environment)."
+    )
+    oauth_token_request_url: str | None = Field(
+        None, description="The identity provider's token endpoint (oauth_client_credentials)."
+    )
+    oauth_scope: str | None = Field(
+        None, description="OAuth scope; default: session:role:<role> when role is set."
+    )
+    workload_identity_provider: Literal["AWS", "AZURE", "GCP", "OIDC"] | None = Field(
+        None, description="Where the node's identity comes from (workload_identity)."
+    )
+    client_session_keep_alive: bool = Field(
+        True, description="Keep the session alive between queries of a long run."
+    )
     private_key_file: str | None = Field(
         None, description="PEM private key path (authenticator snowflake_jwt)."
     )
@@ -73,12 +104,25 @@ class SnowflakeConfig(_Section):
 
     @model_validator(mode="after")
     def _check_auth(self) -> SnowflakeConfig:
-        needed = {"snowflake": "password", "oauth": "token", "snowflake_jwt": "private_key_file"}
-        key = needed.get(self.authenticator)
-        if key and not _filled(getattr(self, key)):
-            raise ValueError(
-                f"authenticator {self.authenticator!r} needs snowflake.{key}, which is empty"
-            )
+        needed = {
+            "snowflake": ("password",),
+            "snowflake_jwt": ("private_key_file",),
+            "oauth_client_credentials": ("oauth_client_id", "oauth_client_secret",
+                                         "oauth_token_request_url"),
+            "oauth_authorization_code": ("oauth_client_id",),
+            "workload_identity": ("workload_identity_provider",),
+        }
+        for key in needed.get(self.authenticator, ()):
+            if not _filled(getattr(self, key)):
+                raise ValueError(
+                    f"authenticator {self.authenticator!r} needs snowflake.{key}, which is empty"
+                )
+        if self.authenticator in ("oauth", "programmatic_access_token"):
+            if not _filled(self.token) and not self.token_file:
+                raise ValueError(f"authenticator {self.authenticator!r} needs snowflake.token "
+                                 "or snowflake.token_file, both empty")
+            if self.token_file and not Path(self.token_file).expanduser().is_file():
+                raise ValueError(f"snowflake.token_file: no such file {self.token_file}")
         if self.authenticator == "snowflake_jwt" and not Path(str(self.private_key_file)).is_file():
             raise ValueError(f"snowflake.private_key_file: no such file {self.private_key_file}")
         return self

@@ -9,11 +9,13 @@ chunk URLs) and downloads them as Arrow itself.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -30,21 +32,35 @@ from backfill.errors import BackfillError, ConfigError, FatalError, TransientErr
 log = logging.getLogger(__name__)
 
 
-def connect(cfg: SnowflakeConfig) -> Any:
-    """Open a connection with any of the four authenticators.
+# Snowflake's authenticator names for ours (snowflake.connector.network).
+_AUTHENTICATORS = {
+    "snowflake": "snowflake", "externalbrowser": "externalbrowser", "oauth": "oauth",
+    "snowflake_jwt": "snowflake_jwt", "programmatic_access_token": "PROGRAMMATIC_ACCESS_TOKEN",
+    "oauth_client_credentials": "OAUTH_CLIENT_CREDENTIALS",
+    "oauth_authorization_code": "OAUTH_AUTHORIZATION_CODE",
+    "workload_identity": "WORKLOAD_IDENTITY",
+}
+# Session errors a new connection cures: "session no longer exists", "session has expired",
+# "authentication token has expired" (a rotated OAuth token is read again on reconnection).
+SESSION_EXPIRED_ERRNOS = frozenset({390111, 390112, 390114})
 
-    ``client_store_temporary_credential`` keeps an SSO token in the OS keyring, so a
-    resumed run does not pop the browser again.
+
+def connect_kwargs(cfg: SnowflakeConfig) -> dict[str, Any]:
+    """snowflake.connector.connect's arguments for any of our authenticators.
+
+    ``client_store_temporary_credential`` caches the SSO ID token (externalbrowser) and the
+    OAuth tokens of the browser flows (in the OS keyring, or on Linux in a file under
+    ~/.cache/snowflake readable by the user only), so a resumed run does not open the browser
+    again. Secrets are read from the config here and only passed on, never logged.
     """
-    import snowflake.connector
-
     kwargs: dict[str, Any] = {
         "account": cfg.account,
         "user": cfg.user,
         "database": cfg.database,
         "schema": cfg.schema_,
-        "authenticator": cfg.authenticator,
+        "authenticator": _AUTHENTICATORS[cfg.authenticator],
         "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False, "TIMEZONE": "UTC"},
+        "client_session_keep_alive": cfg.client_session_keep_alive,
     }
     if cfg.warehouse:
         kwargs["warehouse"] = cfg.warehouse
@@ -52,15 +68,36 @@ def connect(cfg: SnowflakeConfig) -> Any:
         kwargs["role"] = cfg.role
     if cfg.authenticator == "snowflake":
         kwargs["password"] = cfg.password.get_secret_value() if cfg.password else ""
-    elif cfg.authenticator == "oauth":
-        kwargs["token"] = cfg.token.get_secret_value() if cfg.token else ""
+    elif cfg.authenticator in ("oauth", "programmatic_access_token"):
+        if cfg.token_file:  # the connector reads it at every connection
+            kwargs["token_file_path"] = str(Path(cfg.token_file).expanduser())
+        else:
+            kwargs["token"] = cfg.token.get_secret_value() if cfg.token else ""
     elif cfg.authenticator == "snowflake_jwt":
         kwargs["private_key_file"] = cfg.private_key_file
         if cfg.private_key_file_pwd:
             kwargs["private_key_file_pwd"] = cfg.private_key_file_pwd.get_secret_value()
-    elif cfg.authenticator == "externalbrowser":
+    elif cfg.authenticator in ("oauth_client_credentials", "oauth_authorization_code"):
+        kwargs["oauth_client_id"] = cfg.oauth_client_id
+        if cfg.oauth_client_secret:
+            kwargs["oauth_client_secret"] = cfg.oauth_client_secret.get_secret_value()
+        if cfg.oauth_token_request_url:
+            kwargs["oauth_token_request_url"] = cfg.oauth_token_request_url
+        if cfg.oauth_scope:
+            kwargs["oauth_scope"] = cfg.oauth_scope
+    elif cfg.authenticator == "workload_identity":
+        kwargs["workload_identity_provider"] = cfg.workload_identity_provider
+    if cfg.authenticator in ("externalbrowser", "oauth_authorization_code"):
         kwargs["client_store_temporary_credential"] = True
     kwargs.update(cfg.connect_args)
+    return kwargs
+
+
+def connect(cfg: SnowflakeConfig) -> Any:
+    """Open a connection (see :func:`connect_kwargs`)."""
+    import snowflake.connector
+
+    kwargs = connect_kwargs(cfg)
     try:
         return snowflake.connector.connect(**kwargs)
     except snowflake.connector.errors.DatabaseError as exc:
@@ -400,8 +437,11 @@ class SnowflakeSession:
             raise FatalError(f"query for {what} failed: {snowflake_error_text(exc)}",
                              dependency="Snowflake") from exc
         except snowflake.connector.errors.DatabaseError as exc:
-            # Dropped sessions, network faults, warehouse hiccups: a retry may cure them.
-            if self.conn.is_closed():
+            # Dropped or expired sessions, network faults, warehouse hiccups: a retry may cure
+            # them; an expired session needs a new connection (and a rotated token re-read).
+            if self.conn.is_closed() or getattr(exc, "errno", None) in SESSION_EXPIRED_ERRNOS:
+                with contextlib.suppress(Exception):
+                    self.conn.close()
                 self.conn = None
             raise TransientError(
                 f"Snowflake query for {what} failed: {snowflake_error_text(exc)}") from exc

@@ -13,7 +13,8 @@ import contextlib
 import datetime as dt
 import decimal
 import logging
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -545,21 +546,62 @@ def _read_partition(session: Any, part: Partition, block_rows: int,
     chunk; and progress would move in jumps of that size.
     """
     rows, keys = 0, set()
-    for block in _blocks(ray.get(session.partition_batches.remote(part)), part.index,
-                         block_rows):
+    for block, block_keys in _blocks(lambda: ray.get(session.partition_batches.remote(part)),
+                                     part.index, block_rows, part.describe()):
         rows += block.num_rows
-        keys.update(S.record_keys(block))
+        keys.update(block_keys)
         yield block
     if ledger is not None:
         ledger.record(part, rows, keys)
 
 
-def _blocks(batches: list[Any], partition: int, block_rows: int) -> Iterator[pa.Table]:
-    """Download result batches as Arrow, canonical schema, in blocks of ``block_rows``."""
-    for batch in batches:
-        table = normalize(batch.to_arrow(), partition)
+# Result chunks are fetched from presigned cloud-storage URLs that expire (about six hours
+# after the query): on a ten-hour backfill a partition read late gets HTTP 403. Its query is
+# then run again for fresh URLs, at most this many times.
+MAX_REFETCHES = 3
+
+
+def _expired_chunk(exc: BaseException) -> bool:
+    errno = getattr(exc, "errno", None)
+    return errno == 290403 or (errno is not None and "403" in str(exc)[:40])
+
+
+def _blocks(fetch: Callable[[], list[Any]], partition: int, block_rows: int,
+            what: str) -> Iterator[tuple[pa.Table, list[str]]]:
+    """Download result batches as Arrow, canonical schema, in blocks of ``block_rows``, with
+    each block's record keys. When a chunk's URL has expired the query is run again
+    (``fetch``) and the rows already yielded are skipped, counted by record key (the new
+    result may come in another order): nothing is read twice, nothing is lost."""
+    batches = fetch()
+    yielded: Counter[str] = Counter()
+    skip: Counter[str] | None = None  # after a refetch: rows of the first pass to pass over
+    refetches, i = 0, 0
+    while i < len(batches):
+        try:
+            table = normalize(batches[i].to_arrow(), partition)
+        except Exception as exc:
+            if not _expired_chunk(exc) or refetches >= MAX_REFETCHES:
+                raise
+            refetches += 1
+            log.warning("result chunk of %s expired; running its query again (%d/%d)",
+                        what, refetches, MAX_REFETCHES)
+            batches, skip, i = fetch(), yielded.copy(), 0
+            continue
+        keys = S.record_keys(table)
+        if skip is not None:
+            keep = []
+            for k in keys:
+                left = skip[k] > 0
+                if left:
+                    skip[k] -= 1
+                keep.append(not left)
+            if not all(keep):
+                table = table.filter(pa.array(keep))
+                keys = [k for k, kept in zip(keys, keep, strict=True) if kept]
+        yielded.update(keys)
         for offset in range(0, table.num_rows, block_rows):
-            yield table.slice(offset, block_rows)
+            yield table.slice(offset, block_rows), keys[offset:offset + block_rows]
+        i += 1
 
 
 @dataclass(frozen=True)
@@ -574,7 +616,9 @@ class IdChunk:
 
 
 def _read_ids(session: Any, chunk: IdChunk, block_rows: int) -> Iterator[pa.Table]:
-    yield from _blocks(ray.get(session.rows_by_ids.remote(list(chunk.ids))), -1, block_rows)
+    for block, _ in _blocks(lambda: ray.get(session.rows_by_ids.remote(list(chunk.ids))), -1,
+                            block_rows, f"{chunk.rows} ids"):
+        yield block
 
 
 class SnowflakeDatasource(Datasource):

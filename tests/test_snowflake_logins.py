@@ -121,3 +121,59 @@ def test_an_expired_session_is_reconnected_and_the_query_answered(fakesnow: Any)
     assert session.conn is not first  # a new session, not a retry on the dead one
     rows = sum(b.to_arrow().num_rows for b in after)
     assert rows == sum(b.to_arrow().num_rows for b in before) == 50
+
+
+class ExpiringBatch:
+    """A real fakesnow result batch whose download fails once with the connector's own error
+    for an expired presigned URL (HTTP 403), as a partition read six hours after its query."""
+
+    def __init__(self, batch: Any, fail: bool) -> None:
+        self.batch, self.fail = batch, fail
+
+    def to_arrow(self) -> Any:
+        from snowflake.connector.errors import HttpError
+
+        if self.fail:
+            raise HttpError(msg="403 Forbidden: get sfc-results.s3.amazonaws.com/results/x",
+                            errno=290403)
+        return self.batch.to_arrow()
+
+
+@pytest.mark.integration
+def test_an_expired_result_chunk_reruns_the_query_and_reads_each_row_once(
+    fakesnow: Any,
+) -> None:
+    from backfill import schema as S
+    from backfill.source import Partition, SnowflakeSession, _blocks
+
+    cfg = _snowflake(password="pw", database=fakesnow.database, schema=fakesnow.schema,
+                     table=fakesnow.table, connect_args=fakesnow.connect_args)
+    session = SnowflakeSession.__ray_metadata__.modified_class(cfg)
+    session.describe()
+    everything = Partition(0, dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1), 50)
+    # fakesnow answers in one batch: cut it in three so that the expiry comes mid-partition
+    (whole,) = session.partition_batches(everything)
+    rows = whole.to_arrow()
+
+    class Slice:
+        def __init__(self, lo: int, hi: int) -> None:
+            self.lo, self.hi = lo, hi
+
+        def to_arrow(self) -> Any:
+            return rows.slice(self.lo, self.hi - self.lo)
+
+    fetches: list[int] = []
+
+    def fetch() -> list[Any]:
+        fetches.append(1)
+        # the query again: same rows, another order (the second pass is reversed)
+        parts = [Slice(0, 20), Slice(20, 35), Slice(35, 50)]
+        if len(fetches) == 1:
+            return [parts[0], ExpiringBatch(parts[1], True), parts[2]]
+        return [Slice(35, 50), Slice(0, 20), Slice(20, 35)]
+
+    read = [(block, keys) for block, keys in _blocks(fetch, 0, 7, "the test partition")]
+    keys = [k for _, ks in read for k in ks]
+    assert len(fetches) == 2
+    assert sorted(keys) == sorted(S.record_keys(rows))  # every row once, none twice
+    assert sum(b.num_rows for b, _ in read) == 50

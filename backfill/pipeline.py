@@ -12,21 +12,18 @@ from typing import Any
 
 import ray
 from ray.data import ActorPoolStrategy, DataContext
+from ray.data._internal.logical.operators.map_operator import StreamingRepartition
 
 from backfill.config import Config
 from backfill.embed import Embedder
 from backfill.extract import Extractor
 from backfill.limiter import quota_actor
 from backfill.prepare import prepare_batch
+from backfill.resources import StagePlan, plan_for_cluster
 from backfill.scrub import ScrubPolicy
 from backfill.seal import new_key
 from backfill.sink import PostgresDatasink, WriteTarget
 from backfill.source import IdChunk, Partition, ReadLedger, SnowflakeDatasource
-
-# The I/O-bound parts (read, API actors, Postgres writers) ask for a fraction of a CPU, so
-# that on a 2-CPU node they never take the CPU that prepare needs nor starve each other
-# (with whole CPUs the actor pools deadlocked the read).
-IO_ACTOR_CPUS = 0.25
 
 
 @dataclass
@@ -45,6 +42,9 @@ class PipelineSpec:
     # The run's key for the raw free text on its way past the API actors (backfill.seal):
     # given to the prepare tasks and the writers only.
     seal_key: bytes = field(default_factory=new_key, repr=False)
+    # CPU per task and actor of each stage (backfill.resources); by default sized from the
+    # cluster this process is connected to.
+    stages: StagePlan | None = None
 
     def __post_init__(self) -> None:
         llm, emb = self.cfg.llm, self.cfg.embedding
@@ -54,10 +54,14 @@ class PipelineSpec:
             same = (emb.endpoint, emb.deployment) == (llm.endpoint, llm.deployment)
             self.embedding_quota = self.llm_quota if same else quota_actor(
                 emb.requests_per_minute, emb.tokens_per_minute)
+        if self.stages is None:
+            p = self.cfg.pipeline
+            self.stages = plan_for_cluster(p.extract_actors, p.embed_actors, p.write_actors)
 
 
 def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
-    cfg, p = spec.cfg, spec.cfg.pipeline
+    cfg, p, stages = spec.cfg, spec.cfg.pipeline, spec.stages
+    assert stages is not None
     ctx = DataContext.get_current()
     # A batch failing is a bug or a dependency past its retries: never drop its rows
     # silently (DESIGN: max_errored_blocks is not to be used).
@@ -82,8 +86,10 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     ds = ray.data.read_datasource(
         SnowflakeDatasource(spec.session, spec.partitions, p.batch_size, ledger),
         override_num_blocks=max(1, len(spec.partitions)),
-        # Mostly waiting for Snowflake; a whole CPU for it starved the writers.
-        num_cpus=IO_ACTOR_CPUS,
+        # Mostly waiting for Snowflake; a whole CPU for it starved the writers. A bounded
+        # number at once, so that the CPU they hold is known (backfill.resources).
+        num_cpus=stages.io_cpus,
+        concurrency=stages.read_tasks,
     )
     ds = ds.map_batches(
         prepare_batch,
@@ -99,22 +105,37 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
             "seal_key": spec.seal_key,
             "policy": ScrubPolicy.from_config(cfg.scrub),
         },
+        # At most one CPU, less on small nodes: a request larger than what the waiting
+        # stages leave free on a node waits forever (issue 11: 2 nodes of 1 CPU).
+        num_cpus=stages.prepare_cpus,
     )
     # Blocks of batch_size rows all the way to the sink. Without this a task's output block
     # is as large as its input (Ray Data merges what a task yields up to 128 MiB): the unit
     # of commit, and what a crash can lose, would be a partition, and progress would jump.
-    # Placed after prepare and with the same (default) resources, read, prepare and
-    # repartition fuse into one task per partition that streams out batch-sized blocks.
-    # As separate tasks of one CPU each, read and repartition took both CPUs of a 2-CPU
-    # node until every partition was read: prepare, and so the API stages, waited (measured:
-    # nothing committed for the first 100 s of a 200,000-record run, every partition queued
-    # in memory meanwhile).
-    ds = ds.repartition(target_num_rows_per_block=p.batch_size)
+    # Placed after prepare and with the same resources, prepare and repartition fuse into
+    # one task that streams out batch-sized blocks. As separate tasks of one CPU each, read
+    # and repartition took both CPUs of a 2-CPU node until every partition was read:
+    # prepare, and so the API stages, waited (measured: nothing committed for the first
+    # 100 s of a 200,000-record run, every partition queued in memory meanwhile).
+    ds = _same_cpus(ds.repartition(target_num_rows_per_block=p.batch_size),
+                    stages.prepare_cpus)
     retrying = not spec.skip_done
-    ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, p.extract_actors, p.batch_size,
-                    retrying)
-    return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, p.embed_actors,
-                      p.batch_size, retrying)
+    ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, stages.extract_actors,
+                    p.batch_size, retrying, stages.io_cpus)
+    return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, stages.embed_actors,
+                      p.batch_size, retrying, stages.io_cpus)
+
+
+def _same_cpus(ds: ray.data.Dataset, cpus: float) -> ray.data.Dataset:
+    """Ray Data 2.60's ``repartition`` takes no resource arguments and asks 1 CPU, and a
+    map fuses with the repartition after it only when both ask the same: below one CPU,
+    prepare would no longer fuse, and the repartition's own 1-CPU task could wait forever
+    on a 1-CPU node. Give the repartition's logical operator prepare's CPUs (there is no
+    public way; test_pipeline_plan fails if the fusion is lost)."""
+    op = ds._logical_plan.dag
+    assert isinstance(op, StreamingRepartition), op
+    op.ray_remote_args["num_cpus"] = cpus
+    return ds
 
 
 # Batches an API actor works on at once. Every batch between the extract stage and the
@@ -123,7 +144,7 @@ BATCHES_PER_ACTOR = 4
 
 
 def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
-               batch_size: int, retrying: bool) -> ray.data.Dataset:
+               batch_size: int, retrying: bool, cpus: float) -> ray.data.Dataset:
     """An async actor pool calling one deployment. Several batches per actor at once keep
     its requests in flight while one batch waits for its slowest answer."""
     return ds.map_batches(
@@ -135,7 +156,7 @@ def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: 
         compute=ActorPoolStrategy(
             min_size=1, max_size=actors, max_concurrent_calls_per_actor=BATCHES_PER_ACTOR
         ),
-        num_cpus=IO_ACTOR_CPUS,
+        num_cpus=cpus,
     )
 
 
@@ -154,8 +175,9 @@ def make_sink(spec: PipelineSpec) -> PostgresDatasink:
 
 def run_pipeline(spec: PipelineSpec) -> PostgresDatasink:
     sink = make_sink(spec)
+    assert spec.stages is not None
     build_dataset(spec).write_datasink(
-        sink, concurrency=spec.cfg.pipeline.write_actors,
-        ray_remote_args={"num_cpus": IO_ACTOR_CPUS},
+        sink, concurrency=spec.stages.write_actors,
+        ray_remote_args={"num_cpus": spec.stages.io_cpus},
     )
     return sink

@@ -29,6 +29,7 @@ from backfill.runner import (
     _start_session,
     close_run,
     init_ray,
+    size_stages,
 )
 from backfill.scrub import SCRUBBER_VERSION
 from backfill.source import IdChunk
@@ -135,11 +136,13 @@ def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: 
     if not ids:
         return close_run(dsn, schema, run_id, cfg, t0, out)
     init_ray()
+    stages = size_stages(cfg, out)
     session = _start_session(cfg, run_id)
     try:
         chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
         spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
-                            duplicate_ids=frozenset(run.duplicate_ids), skip_done=False)
+                            duplicate_ids=frozenset(run.duplicate_ids), skip_done=False,
+                            stages=stages)
         _run_with_progress(spec, hint, out)
         return close_run(dsn, schema, run_id, cfg, t0, out, session)
     finally:

@@ -37,6 +37,7 @@ from backfill.errors import (
 )
 from backfill.pipeline import PipelineSpec, run_pipeline
 from backfill.preflight import preflight
+from backfill.resources import StagePlan, plan_for_cluster
 from backfill.runlock import RunLock
 from backfill.source import Partition, SnowflakeSession, session_call
 from backfill.verify import Reconciliation, reconcile
@@ -86,6 +87,15 @@ def init_ray() -> None:
         # Ray Data logs each operator's state every few seconds at INFO; the progress
         # lines below say the same from the database.
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def size_stages(cfg: Config, out: TextIO) -> StagePlan:
+    """What each stage asks of the cluster this process is connected to; a cluster that
+    cannot run the job is a ConfigError (exit 2) here, before anything is read."""
+    p = cfg.pipeline
+    stages = plan_for_cluster(p.extract_actors, p.embed_actors, p.write_actors)
+    print(stages.describe(), file=out, flush=True)
+    return stages
 
 
 def _params(cfg: Config, start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
@@ -230,6 +240,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             _mark_failed(dsn, schema, run_id, exc)
         raise
     init_ray()
+    stages = size_stages(cfg, out)
     session = _start_session(cfg, run_id)
     try:
         _describe_source(cfg, session, out)
@@ -248,7 +259,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
                   file=out, flush=True)
             if pending:
                 spec = PipelineSpec(cfg, dsn, run_id, session, pending,
-                                    duplicate_ids=frozenset(run.duplicate_ids))
+                                    duplicate_ids=frozenset(run.duplicate_ids), stages=stages)
                 _run_with_progress(spec, resume_hint, out)
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             return close_run(dsn, schema, run_id, cfg, t0, out, session)
@@ -342,6 +353,7 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
             return RunResult(run_id, EXIT_OK)
     _preflight(cfg, "", out)
     init_ray()
+    size_stages(cfg, out)
     session = _start_session(cfg, run_id)
     try:
         _describe_source(cfg, session, out)

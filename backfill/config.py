@@ -281,6 +281,10 @@ class PipelineConfig(_Section):
     progress_interval_seconds: Annotated[float, Field(gt=0)] = Field(
         10.0, description="Seconds between progress lines."
     )
+    stall_minutes: Annotated[float, Field(gt=0)] = Field(
+        10.0, description="Minutes without a committed record after which the driver says the "
+        "run is stalled, with the stages' CPU requests and what the cluster has free."
+    )
     bucket: Literal["day", "hour"] = Field("day", description="Planner's counting bucket.")
     verify_at_end: bool = Field(
         True,

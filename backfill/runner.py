@@ -133,9 +133,14 @@ class ProgressPrinter(threading.Thread):
     """Prints a progress line every few seconds, read from etl_metadata (the truth)."""
 
     def __init__(
-        self, dsn: str, schema: str, run_id: str, interval: float, out: TextIO = sys.stderr
+        self, dsn: str, schema: str, run_id: str, interval: float, out: TextIO = sys.stderr,
+        stall_seconds: float = 600.0, stages: StagePlan | None = None,
     ) -> None:
         super().__init__(daemon=True, name="progress")
+        self.stall_seconds, self.stages = stall_seconds, stages
+        self.last_done: int | None = None
+        self.last_change = time.monotonic()
+        self.last_warning = 0.0
         self.dsn, self.schema, self.run_id, self.interval, self.out = (
             dsn,
             schema,
@@ -157,14 +162,28 @@ class ProgressPrinter(threading.Thread):
         if self.first_done is None:
             self.first_done = r.rows_done
         rate = (r.rows_done - self.first_done) / elapsed * 3600 if elapsed > 0 else 0.0
+        stalled = self.check_stall(r.rows_done + r.rows_failed, time.monotonic())
         left = max(r.rows_expected - r.rows_done, 0)
         eta = f"{left / rate * 3600 / 60:.1f} min" if rate > 0 else "-"
         pct = 100.0 * r.rows_done / r.rows_expected if r.rows_expected else 100.0
-        return (
+        text = (
             f"[{self.run_id}] {r.rows_done:,}/{r.rows_expected:,} records ({pct:.1f}%), "
             f"{r.rows_failed:,} failed, partitions {r.partitions_done}/{r.partitions}, "
             f"{rate:,.0f} records/h, ETA {eta}"
         )
+        return text if stalled is None else f"{text}\n{stalled}"
+
+    def check_stall(self, done: int, now: float) -> str | None:
+        """The stall warning, once per ``stall_seconds`` without a new record, else None.
+        (Records done or failed both count as progress.)"""
+        if done != self.last_done:
+            self.last_done, self.last_change = done, now
+            return None
+        idle = now - self.last_change
+        if idle < self.stall_seconds or now - self.last_warning < self.stall_seconds:
+            return None
+        self.last_warning = now
+        return stall_message(self.run_id, idle, self.stages, _cluster_cpus())
 
     def run(self) -> None:
         while not self.stop_event.wait(self.interval):
@@ -177,6 +196,37 @@ class ProgressPrinter(threading.Thread):
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+def _cluster_cpus() -> tuple[float, float] | None:
+    """(free, total) CPUs of the Ray cluster, or None when Ray cannot say."""
+    try:
+        return (float(ray.available_resources().get("CPU", 0.0)),
+                float(ray.cluster_resources().get("CPU", 0.0)))
+    except Exception:  # noqa: BLE001 - a diagnostic only
+        return None
+
+
+def stall_message(run_id: str, idle_seconds: float, stages: StagePlan | None,
+                  cpus: tuple[float, float] | None) -> str:
+    """What an operator needs when nothing moves: how long, what each stage asks, what the
+    cluster has free, and what that usually means."""
+    parts = [f"[{run_id}] STALLED: no record committed for {idle_seconds / 60:.1f} min."]
+    if stages is not None:
+        parts.append(f"Stages ask: prepare {stages.prepare_cpus:g} CPU per task; read tasks, "
+                     f"API actors and writers {stages.io_cpus:g} CPU each.")
+    if cpus is not None:
+        free, total = cpus
+        parts.append(f"Ray: {free:g} of {total:g} CPUs free.")
+        if stages is not None and free >= stages.io_cpus:
+            parts.append("CPUs sit free while nothing moves: a task waits for a request no "
+                         "single node can meet (compare the sizing line at start-up; `ray "
+                         "status` shows the pending demand), or the APIs or Postgres hang "
+                         "(see the last errors above).")
+        else:
+            parts.append("No CPU is free: another job holds the cluster, or a stage is "
+                         "stuck holding its CPUs (`ray status`, the Ray dashboard).")
+    return " ".join(parts)
 
 
 def _start_session(cfg: Config, run_id: str) -> Any:
@@ -370,7 +420,8 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> Non
     that names the dependency and the command to resume."""
     cfg = spec.cfg
     printer = ProgressPrinter(spec.dsn, cfg.postgres.schema_, spec.run_id,
-                              cfg.pipeline.progress_interval_seconds, out)
+                              cfg.pipeline.progress_interval_seconds, out,
+                              cfg.pipeline.stall_minutes * 60, spec.stages)
     printer.start()
     try:
         run_pipeline(spec)

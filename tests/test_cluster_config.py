@@ -1,0 +1,54 @@
+"""``cluster.yaml`` passes Ray's own cluster-config validation (the launcher's JSON schema),
+and keeps the properties docs/security.md promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+CLUSTER = Path(__file__).resolve().parent.parent / "cluster.yaml"
+
+
+def _config() -> dict:
+    return yaml.safe_load(CLUSTER.read_text())
+
+
+def test_cluster_yaml_passes_rays_validation() -> None:
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    # as `ray up` does: fill the provider's defaults, then check against the launcher's schema
+    # (raises on a key or value the launcher would refuse)
+    prepared = prepare_config(_config())
+    validate_config(prepared)
+    assert prepared["provider"]["type"] == "azure"
+
+
+def test_dashboard_is_on_loopback_and_the_project_is_installed_everywhere() -> None:
+    config = _config()
+    head = " ".join(config["head_start_ray_commands"])
+    assert "--dashboard-host=127.0.0.1" in head and "0.0.0.0" not in head
+    starts = config["head_start_ray_commands"] + config["worker_start_ray_commands"]
+    assert all("RAY_AUTH_MODE=token" in c for c in starts if "ray start" in c)
+    assert any("-e ~/workorder-backfill" in c for c in config["setup_commands"])
+    assert config["file_mounts"]["~/workorder-backfill"] == "."
+    assert {".git", ".venv", ".backfill"} <= set(config["rsync_exclude"])
+    assert config["available_node_types"]["ray.worker.default"]["min_workers"] >= 1
+
+
+def test_the_kuberay_job_has_auth_a_loopback_dashboard_and_secrets_from_a_secret() -> None:
+    job = yaml.safe_load((CLUSTER.parent / "rayjob.yaml").read_text())
+    assert (job["apiVersion"], job["kind"]) == ("ray.io/v1", "RayJob")
+    assert "jobs/backfill.py" in job["spec"]["entrypoint"]
+    cluster = job["spec"]["rayClusterSpec"]
+    assert cluster["rayVersion"] == "2.60.0" and cluster["authOptions"]["mode"] == "token"
+    assert cluster["headGroupSpec"]["rayStartParams"]["dashboard-host"] == "127.0.0.1"
+    pods = [cluster["headGroupSpec"]["template"]] + [
+        g["template"] for g in cluster["workerGroupSpecs"]]
+    for pod in pods:
+        for container in pod["spec"]["containers"]:
+            assert "env" not in container  # no secret value written into the manifest
+            assert container["envFrom"][0]["secretRef"]["name"]
+    assert all(g["minReplicas"] >= 1 for g in cluster["workerGroupSpecs"])

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="plan the run and store its plan, then stop (resume it with --run-id)")
     wait_help = "if another driver holds the run, wait for it instead of exiting 2"
     run.add_argument("--wait", action="store_true", help=wait_help)
+    run.add_argument("--no-dashboard", action="store_true",
+                     help="do not start the Ray dashboard of a local run")
 
     retry = command("retry-failed", "process a run's unresolved failed records again")
     retry.add_argument("--run-id", required=True)
@@ -127,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise E.ConfigError(f"--start {args.start} is not before --end {args.end}")
     cfg = _config(args)
     result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run,
-                                     args.wait, args.plan_only))
+                                     args.wait, args.plan_only, not args.no_dashboard))
     if not (args.dry_run or args.plan_only):
         print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code

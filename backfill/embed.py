@@ -67,6 +67,7 @@ class Embedder:
             )
         if "total_tokens" in usage:
             self.api.correct(estimate, int(usage["total_tokens"]))
+            self.api.count_usage(int(usage["total_tokens"]), 0)
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
                 # Every vector of this deployment will have that size: the config's fault.

@@ -86,6 +86,7 @@ class Extractor:
             ) from None
         if usage:
             self.api.correct(estimate, tin + tout)
+            self.api.count_usage(tin, tout)
             self.answer_tokens = 0.9 * self.answer_tokens + 0.1 * tout
         finish = choice.get("finish_reason")
         if finish == "content_filter":

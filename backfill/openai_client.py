@@ -24,6 +24,7 @@ try:  # the HTTP library of the installed openai SDK: httpx2 from openai 3, http
 except ImportError:  # pragma: no cover - depends on the openai version
     import httpx as _http  # type: ignore[no-redef]
 
+from backfill import metrics
 from backfill.config import ModelEndpointConfig
 from backfill.errors import BackfillError, RejectedRequest, SystemicError, TransientError
 from backfill.limiter import InFlightWindow, Quota
@@ -235,6 +236,7 @@ async def call_with_retries(
     quota: Quota | None = None,
     tokens: int = 0,
     window: InFlightWindow | None = None,
+    deployment: str = "",
 ) -> Any:
     """Run ``call`` (a ``with_raw_response`` or ``client.post`` call returning the HTTP
     response) within the deployment's quota and return that response: 429s wait as the
@@ -254,6 +256,7 @@ async def call_with_retries(
                 quota.observe(raw.headers)
             return raw
         except openai.RateLimitError as exc:
+            metrics.count_rate_limited(deployment)
             if time.monotonic() - waited_since > MAX_RATE_LIMIT_WAIT_SECONDS:
                 raise
             wait = retry_after_seconds(exc) or 1.0
@@ -302,6 +305,7 @@ class Deployment:
         """
         try:
             async with self.window:
+                metrics.set_in_flight(self.cfg.deployment, self.window.in_flight)
                 return await call_with_retries(
                     lambda: self.client.post(path, body=body, cast_to=HttpResponse),
                     self.pacer,
@@ -309,9 +313,13 @@ class Deployment:
                     self.quota,
                     estimate,
                     self.window,
+                    self.cfg.deployment,
                 )
         except openai.OpenAIError as exc:
             raise classify(exc, self.stage, self.cfg) from exc
+
+    def count_usage(self, prompt: int, completion: int) -> None:
+        metrics.count_tokens(self.cfg.deployment, prompt, completion)
 
     def correct(self, estimate: int, used: int) -> None:
         """The real usage is known: give the difference back to (or take it from) the quota."""

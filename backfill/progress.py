@@ -52,8 +52,11 @@ def record_block(
             "AND p.state <> 'done' FOR UPDATE",
             (run_id, str(part)),
         ).fetchone()
-        if row is not None and row[0] is not None and row[1] >= row[0]:
-            close_if_complete(cur, run_id, part)
+        if row is not None and row[0] is not None and row[1] >= row[0] and close_if_complete(
+                cur, run_id, part):
+            from backfill.metrics import count_partition_done
+
+            count_partition_done(run_id)
 
 
 def record_read(

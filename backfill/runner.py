@@ -54,6 +54,7 @@ class RunRequest:
     dry_run: bool = False
     wait: bool = False  # for another driver of the same run to finish, instead of exit 2
     plan_only: bool = False  # store the plan and stop; ``run --run-id`` processes it later
+    dashboard: bool = True  # a local Ray starts its dashboard (not with RAY_ADDRESS)
 
 
 @dataclass
@@ -72,17 +73,24 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def init_ray() -> None:
+def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
+    """Connect to the cluster in ``RAY_ADDRESS``, or start a local Ray; with ``dashboard``
+    the local one runs the Ray dashboard (its URL printed to ``out``), where the job's
+    tasks, actors, logs and metrics show."""
     if ray.is_initialized():
         return
     address = os.environ.get("RAY_ADDRESS")
-    ray.init(
+    context = ray.init(
         address=address or None,
-        include_dashboard=bool(address),
+        include_dashboard=bool(address) or dashboard,
         logging_level=logging.WARNING,
         log_to_driver=True,
         configure_logging=True,
     )
+    url = getattr(context, "dashboard_url", "")
+    if dashboard and not address and url and out is not None:
+        print(f"Ray dashboard: http://{url} (--no-dashboard to run without it)", file=out,
+              flush=True)
     if not log.isEnabledFor(logging.INFO):
         # Ray Data logs each operator's state every few seconds at INFO; the progress
         # lines below say the same from the database.
@@ -289,7 +297,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
         if run is not None:
             _mark_failed(dsn, schema, run_id, exc)
         raise
-    init_ray()
+    init_ray(out, req.dashboard)
     stages = size_stages(cfg, out)
     session = _start_session(cfg, run_id)
     try:

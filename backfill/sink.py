@@ -432,6 +432,20 @@ def write_isolating(table: pa.Table, target: WriteTarget) -> BlockOutcome:
                             rejected=a.rejected + b.rejected, rows=a.rows + b.rows)
 
 
+def _count_committed(block: pa.Table, out: BlockOutcome, run_id: str) -> None:
+    """The job's metrics (backfill.metrics) for a committed block: records ok, and failed by
+    the stage that failed them (rows Postgres rejected: stage write)."""
+    from backfill.metrics import count_records
+
+    count_records(run_id, "ok", "write", out.ok)
+    if out.failed > out.rejected and S.STAGE in block.column_names:
+        counts = pc.value_counts(block.column(S.STAGE).drop_null())
+        for item in counts.to_pylist():
+            count_records(run_id, "failed", str(item["values"]), int(item["counts"]))
+    if out.rejected:
+        count_records(run_id, "failed", "write", out.rejected)
+
+
 class PostgresDatasink(Datasink[BlockOutcome]):
     def __init__(self, target: WriteTarget) -> None:
         self.target = target
@@ -447,6 +461,7 @@ class PostgresDatasink(Datasink[BlockOutcome]):
             out = write_isolating(block, self.target)
             total.ok += out.ok
             total.failed += out.failed
+            _count_committed(block, out, self.target.run_id)
         return total
 
     def on_write_complete(self, write_result: WriteResult[BlockOutcome]) -> None:

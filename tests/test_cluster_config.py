@@ -52,3 +52,19 @@ def test_the_kuberay_job_has_auth_a_loopback_dashboard_and_secrets_from_a_secret
             assert "env" not in container  # no secret value written into the manifest
             assert container["envFrom"][0]["secretRef"]["name"]
     assert all(g["minReplicas"] >= 1 for g in cluster["workerGroupSpecs"])
+
+
+def test_the_grafana_dashboard_queries_the_metrics_the_job_exports() -> None:
+    import json
+    import re
+
+    import backfill.metrics as metrics
+
+    source = Path(metrics.__file__).read_text()
+    exported = {f"ray_{name}" for name in re.findall(r'(?:Counter|Gauge)\(\s*"(\w+)"', source)}
+    # Ray adds _total to counters in Prometheus
+    names = {n + "_total" if n != "ray_backfill_requests_in_flight" else n for n in exported}
+    dashboard = json.loads((CLUSTER.parent / "docs" / "grafana-backfill.json").read_text())
+    queried = {m for p in dashboard["panels"] for t in p["targets"]
+               for m in re.findall(r"ray_backfill_\w+", t["expr"])}
+    assert queried == names

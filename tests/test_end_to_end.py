@@ -49,6 +49,61 @@ def test_run_completes_within_failure_budget(run: RunResult) -> None:
     assert run.rows_ok > 0.98 * N
 
 
+def _metric_series(name: str) -> list[tuple[dict[str, str], float]]:
+    """Every series of a metric the job exported, from each node's Prometheus endpoint."""
+    import urllib.request
+
+    import ray
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    found = []
+    for node in ray.nodes():
+        url = f"http://{node['NodeManagerAddress']}:{node['MetricsExportPort']}/metrics"
+        text = opener.open(url, timeout=10).read().decode()
+        for line in text.splitlines():
+            m = re.match(rf"{name}{{(.*)}} ([0-9.e+]+)$", line)
+            if m:
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+                found.append((labels, float(m.group(2))))
+    return found
+
+
+def test_the_jobs_metrics_reach_rays_metrics_endpoint(stack: LocalStack, run: RunResult) -> None:
+    import time
+
+    with _conn(stack) as conn:
+        ok = conn.execute("SELECT count(*) FROM ai_extracted_data WHERE run_id = %s",
+                          (run.run_id,)).fetchone()[0]
+        failed = dict(conn.execute(
+            "SELECT stage, count(*) FROM failed_records WHERE run_id = %s GROUP BY stage",
+            (run.run_id,)).fetchall())
+        partitions = conn.execute(
+            "SELECT count(*) FROM etl_metadata WHERE run_id = %s AND kind = 'partition' "
+            "AND state = 'done'", (run.run_id,)).fetchone()[0]
+
+    def totals() -> tuple[dict[tuple[str, str], float], float, float]:
+        records: dict[tuple[str, str], float] = {}
+        for labels, value in _metric_series("ray_backfill_records_total"):
+            if labels.get("run_id") == run.run_id:
+                key = (labels["outcome"], labels["stage"])
+                records[key] = records.get(key, 0) + value
+        done = sum(v for lb, v in _metric_series("ray_backfill_partitions_done_total")
+                   if lb.get("run_id") == run.run_id)
+        tokens = sum(v for _, v in _metric_series("ray_backfill_tokens_total"))
+        return records, done, tokens
+
+    want = {("ok", "write"): float(ok)} | {("failed", st): float(n) for st, n in failed.items()}
+    deadline = time.monotonic() + 90  # Ray exports metrics every few seconds
+    while True:
+        records, done, tokens = totals()
+        if (records == want and done == partitions) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert records == want
+    assert done == partitions > 0
+    assert tokens > 0
+
+
 def test_every_source_id_is_written_exactly_once(stack: LocalStack, run: RunResult) -> None:
     source_ids = {i for i in stack.data.table.column("WORK_ORDER_ID").to_pylist() if i}
     with _conn(stack) as conn:

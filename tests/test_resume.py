@@ -104,7 +104,8 @@ def _documents(dsn: str, schema: str) -> dict[str, set[str]]:
 def _start_run(config: Path, run_id: str, temp_dir: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RAY_TMPDIR": temp_dir}
     return subprocess.Popen(
-        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config), "--run-id", run_id],
+        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config), "--run-id", run_id,
+         "--no-dashboard"],
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -74,7 +74,7 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
     temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
     first = subprocess.Popen(
         [sys.executable, "-m", "backfill.cli", "run", "--config", str(config),
-         "--run-id", run_id],
+         "--run-id", run_id, "--no-dashboard"],
         env={**os.environ, "RAY_TMPDIR": temp_dir}, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

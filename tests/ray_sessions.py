@@ -40,8 +40,13 @@ class LocalRayCluster:
     whenever ``~/.ray/auth_token`` exists, while a joining node or a driver without the
     variable would not send the token."""
 
-    def __init__(self, node_cpus: list[int], temp_dir: str | None = None) -> None:
+    def __init__(self, node_cpus: list[int], temp_dir: str | None = None,
+                 dashboard: bool = False) -> None:
         self.node_cpus = node_cpus
+        # The dashboard serves the Jobs API of `ray job submit`: on the head's loopback, at a
+        # port of its own.
+        self.dashboard_port = free_port() if dashboard else 0
+        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}" if dashboard else ""
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="bfcl", dir="/tmp")
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -81,7 +86,10 @@ class LocalRayCluster:
     def start(self) -> LocalRayCluster:
         try:
             head, *workers = self.node_cpus
-            self._start(["--head", f"--port={self.port}", "--include-dashboard=false",
+            dashboard = (["--include-dashboard=true", "--dashboard-host=127.0.0.1",
+                          f"--dashboard-port={self.dashboard_port}"]
+                         if self.dashboard_port else ["--include-dashboard=false"])
+            self._start(["--head", f"--port={self.port}", *dashboard,
                          f"--ray-client-server-port={free_port()}"], head)
             for cpus in workers:
                 self._start([f"--address={self.address}"], cpus)

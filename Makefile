@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit lint typecheck docs bench clean
+.PHONY: demo test test-slow test-all unit lint typecheck docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no credentials
 	$(BIN)/backfill demo --records $${RECORDS:-20000}
 
-test: $(STAMP)  ## lint, type check, then every test
+test: $(STAMP)  ## lint, type check, then every test but the slow ones (~12 min)
 	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, real multi-node clusters (~9 min)
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: test test-slow  ## both: what CI runs
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit

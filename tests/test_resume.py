@@ -28,7 +28,7 @@ from backfill.devstack.stack import LocalStack, local_stack
 from backfill.pipeline import BATCHES_PER_ACTOR
 from backfill.runner import RunRequest, execute
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 N = 20_000
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -191,7 +191,7 @@ class ProgressPrinter(threading.Thread):
         if idle < self.stall_seconds or now - self.last_warning < self.stall_seconds:
             return None
         self.last_warning = now
-        return stall_message(self.run_id, idle, self.stages, _cluster_cpus())
+        return stall_message(self.run_id, idle, self.stages, _cluster_cpus(), pending_work())
 
     def run(self) -> None:
         while not self.stop_event.wait(self.interval):
@@ -215,18 +215,47 @@ def _cluster_cpus() -> tuple[float, float] | None:
         return None
 
 
+def pending_work(limit: int = 200) -> list[tuple[str, dict[str, float]]]:
+    """Tasks and actors waiting for a node that can meet their resource request, from Ray's
+    state API (served by the dashboard; [] when it is not running)."""
+    try:
+        from ray.util.state import list_actors, list_tasks
+
+        tasks = list_tasks(filters=[("state", "=", "PENDING_NODE_ASSIGNMENT")], limit=limit,
+                           timeout=10, detail=True, raise_on_missing_output=False)
+        actors = list_actors(filters=[("state", "=", "PENDING_CREATION")], limit=limit,
+                             timeout=10, detail=True, raise_on_missing_output=False)
+    except Exception:  # noqa: BLE001 - a diagnostic only
+        return []
+    return ([(t.name, dict(t.required_resources or {})) for t in tasks]
+            + [(a.class_name, dict(getattr(a, "required_resources", None) or {}))
+               for a in actors])
+
+
+def _pending_text(pending: list[tuple[str, dict[str, float]]]) -> str:
+    """ "MapBatches(prepare_batch) x1 asking CPU 1" ... for the stall line."""
+    groups: dict[tuple[str, str], int] = {}
+    for name, resources in pending:
+        ask = ", ".join(f"{k} {v:g}" for k, v in sorted(resources.items())) or "nothing"
+        groups[(name, ask)] = groups.get((name, ask), 0) + 1
+    return "; ".join(f"{name} x{n} asking {ask}" for (name, ask), n in sorted(groups.items()))
+
+
 def stall_message(run_id: str, idle_seconds: float, stages: StagePlan | None,
-                  cpus: tuple[float, float] | None) -> str:
-    """What an operator needs when nothing moves: how long, what each stage asks, what the
-    cluster has free, and what that usually means."""
+                  cpus: tuple[float, float] | None,
+                  pending: list[tuple[str, dict[str, float]]] | None = None) -> str:
+    """What an operator needs when nothing moves: how long, what waits for which resources,
+    what each stage asks, what the cluster has free, and what that usually means."""
     parts = [f"[{run_id}] STALLED: no record committed for {idle_seconds / 60:.1f} min."]
+    if pending:
+        parts.append(f"Waiting for a node: {_pending_text(pending)}.")
     if stages is not None:
         parts.append(f"Stages ask: prepare {stages.prepare_cpus:g} CPU per task; read tasks, "
                      f"API actors and writers {stages.io_cpus:g} CPU each.")
     if cpus is not None:
         free, total = cpus
         parts.append(f"Ray: {free:g} of {total:g} CPUs free.")
-        if stages is not None and free >= stages.io_cpus:
+        if free >= (stages.io_cpus if stages is not None else 1e-9):
             parts.append("CPUs sit free while nothing moves: a task waits for a request no "
                          "single node can meet (compare the sizing line at start-up; `ray "
                          "status` shows the pending demand), or the APIs or Postgres hang "

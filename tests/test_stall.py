@@ -8,9 +8,8 @@ import pytest
 from backfill.resources import plan_stages
 from backfill.runner import ProgressPrinter, stall_message
 
-pytestmark = pytest.mark.unit
 
-
+@pytest.mark.unit
 def test_a_stall_is_reported_once_per_period_and_progress_clears_it() -> None:
     printer = ProgressPrinter("postgresql://unused", "s", "run-1", 10.0,
                               stall_seconds=600.0, stages=plan_stages([1.0, 1.0], 1, 1, 1))
@@ -25,6 +24,7 @@ def test_a_stall_is_reported_once_per_period_and_progress_clears_it() -> None:
     assert printer.check_stall(101, 1800.0) is None  # 590 s idle: not yet
 
 
+@pytest.mark.unit
 def test_the_message_names_the_requests_and_what_is_free() -> None:
     stages = plan_stages([1.0, 1.0], 1, 1, 1)
     text = stall_message("run-1", 900.0, stages, (0.75, 2.0))
@@ -33,3 +33,20 @@ def test_the_message_names_the_requests_and_what_is_free() -> None:
     busy = stall_message("run-1", 900.0, stages, (0.0, 2.0))
     assert "No CPU is free" in busy
     assert "STALLED" in stall_message("run-1", 60.0, None, None)
+
+
+@pytest.mark.unit
+def test_the_message_names_what_waits_and_its_request() -> None:
+    pending = [("MapBatches(prepare_batch)", {"CPU": 1.0}),
+               ("MapBatches(prepare_batch)", {"CPU": 1.0}), ("Extractor", {"CPU": 0.25})]
+    text = stall_message("run-1", 900.0, None, (0.5, 2.0), pending)
+    assert ("Waiting for a node: Extractor x1 asking CPU 0.25; MapBatches(prepare_batch) x2 "
+            "asking CPU 1.") in text
+
+
+@pytest.mark.integration
+def test_pending_work_reads_rays_state_api(ray_local: None) -> None:
+    from backfill.runner import pending_work
+
+    # nothing waits in this session's Ray (and without a dashboard the answer is [] too)
+    assert pending_work() == []

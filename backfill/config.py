@@ -388,7 +388,7 @@ def parse_config(raw: Any, source: str = "<config>", env: dict[str, str] | None 
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level")
     try:
-        return Config.model_validate(expand_env(raw, env))
+        cfg = Config.model_validate(expand_env(raw, env))
     except ValidationError as exc:
         refs = _env_refs(raw)
         lines = []
@@ -407,6 +407,38 @@ def parse_config(raw: Any, source: str = "<config>", env: dict[str, str] | None 
                     break
             lines.append(f"  {key}: {msg}{hint}")
         raise ConfigError(f"{source}: invalid configuration\n" + "\n".join(lines)) from None
+    return _secrets_by_name(cfg, raw, dict(os.environ) if env is None else env)
+
+
+_WHOLE_ENV_REF = re.compile(r"\$\{(\w+)(?::-[^}]*)?\}")
+
+
+def _secrets_by_name(cfg: Config, raw: dict[str, Any], env: dict[str, str]) -> Config:
+    """Secrets given as ``${VAR}`` (the whole value) become :class:`EnvSecret`: they travel to
+    Ray's workers as the variable's name, not the value (backfill/secrets.py)."""
+    from backfill.secrets import EnvSecret
+
+    def raw_value(section: str, key: str) -> Any:
+        part = raw.get(section)
+        value = part.get(key) if isinstance(part, dict) else None
+        if value is None and section == "embedding" and isinstance(raw.get("llm"), dict):
+            value = raw["llm"].get(key)  # inherited from llm (Config._embedding_inherits_llm)
+        return value
+
+    sections: dict[str, Any] = {}
+    for section in ("snowflake", "postgres", "llm", "embedding"):
+        model = getattr(cfg, section)
+        updates = {}
+        for key, value in model:
+            if not isinstance(value, SecretStr) or isinstance(value, EnvSecret):
+                continue
+            given = raw_value(section, key)
+            m = _WHOLE_ENV_REF.fullmatch(given.strip()) if isinstance(given, str) else None
+            if m and env.get(m.group(1)):
+                updates[key] = EnvSecret(value.get_secret_value(), m.group(1))
+        if updates:
+            sections[section] = model.model_copy(update=updates)
+    return cfg.model_copy(update=sections) if sections else cfg
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

@@ -37,7 +37,12 @@ def resolve_dsn(cfg: Config) -> str:
     """The configured DSN; for ``embedded``, the embedded server's (started on demand)."""
     assert cfg.postgres.dsn is not None  # the config model refuses an empty one
     if not cfg.postgres.embedded:
-        return cfg.postgres.dsn.get_secret_value()
+        from backfill.secrets import EnvSecret, EnvStr
+
+        dsn = cfg.postgres.dsn
+        if isinstance(dsn, EnvSecret):  # travels to the writers as the variable's name
+            return EnvStr(dsn.get_secret_value(), dsn.var)
+        return dsn.get_secret_value()
     from backfill.devstack.postgres import embedded_dsn
 
     return embedded_dsn(cfg.postgres.embedded_dir)

@@ -188,8 +188,12 @@ def test_llm_paid_again_only_for_records_between_extract_and_commit(
     firsts = Counter(_first_attempts(killed_and_resumed["requests"]))
     repeated = sum(n - 1 for n in firsts.values() if n > 1)
     # Per kill, at most the batches the extract and embed actors hold (BATCHES_PER_ACTOR
-    # each) and a couple of blocks queued for the sink: 2 x 4 + 1 x 4 + 2 blocks of 200.
-    per_kill = (2 * BATCHES_PER_ACTOR + 1 * BATCHES_PER_ACTOR + 2) * 200
+    # each), the extract outputs Ray Data queues for the embed stage (up to as many again),
+    # and a couple of blocks queued for the sink: 2 x 4 + 2 x 4 + 1 x 4 + 2 blocks of 200.
+    # (Measured: 5,098 and 5,555 over three kills; once 9,606, its first kill at 398
+    # committed records, mid ramp-up, when the queue to the embed stage was full. Issue 14's
+    # answer journal is what removes this cost.)
+    per_kill = (2 * BATCHES_PER_ACTOR + 2 * BATCHES_PER_ACTOR + 1 * BATCHES_PER_ACTOR + 2) * 200
     bound = len(killed_and_resumed["kills"]) * per_kill
     print(f"kills at {killed_and_resumed['kills']}: {repeated} records sent twice "
           f"(bound {bound}) of {len(firsts)}")

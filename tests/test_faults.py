@@ -29,7 +29,9 @@ def stack(
         bad_rows=False, seed=7,
         # Few client retries, so that some records outlive them and are dead-lettered.
         overrides={"llm": {"max_retries": 1}, "embedding": {"max_retries": 1}},
-        fail_rate=0.05, malformed_rate=0.03, rpm=6000,
+        # 3,000 RPM (50/s, a burst of 500): tight enough that the run meets 429s whatever
+        # this machine's speed (at 6,000 a slower prepare stage stayed under the limit)
+        fail_rate=0.05, malformed_rate=0.03, rpm=3000,
     ) as s:
         yield s
 

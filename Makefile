@@ -15,12 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no credentials
 	$(BIN)/backfill demo --records $${RECORDS:-20000}
 
-test: $(STAMP)  ## lint, type check, then every test but the slow ones (~12 min)
+test: $(STAMP)  ## lint, type check, then every test but the slow ones (~10 min)
 	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"
 
-test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, real multi-node clusters (~9 min)
+test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, real multi-node clusters (~10 min)
 	$(BIN)/python -m pytest -q -m slow
 
 test-all: test test-slow  ## both: what CI runs

@@ -214,6 +214,17 @@ class ModelEndpointConfig(_Section):
     expected_latency_seconds: Annotated[float, Field(gt=0)] = Field(
         2.0, description="First guess of the answer time, until answers are timed."
     )
+    input_price_per_million: Annotated[float, Field(ge=0)] | None = Field(
+        None,
+        description="Price of one million input (prompt) tokens, in your currency (e.g. "
+        "0.15 for gpt-4o-mini, 0.02 for text-embedding-3-small, in USD). Cost figures in "
+        "status, report, alerts and the dry run; unset: no cost is shown.",
+    )
+    output_price_per_million: Annotated[float, Field(ge=0)] | None = Field(
+        None,
+        description="Price of one million output (completion) tokens (e.g. 0.60 for "
+        "gpt-4o-mini); unset: taken as 0 when input_price_per_million is set.",
+    )
     tokenizer: Literal["o200k_base", "cl100k_base", "chars"] | None = Field(
         None,
         description="tiktoken encoding that counts tokens for the quota before a call. "
@@ -223,6 +234,13 @@ class ModelEndpointConfig(_Section):
 
     # the encoding of this deployment's model family when its name does not tell
     default_encoding: ClassVar[str] = "o200k_base"
+
+    def cost(self, input_tokens: int, output_tokens: int = 0) -> float | None:
+        """What these tokens cost at the configured prices; None when no price is set."""
+        if self.input_price_per_million is None:
+            return None
+        return (input_tokens * self.input_price_per_million
+                + output_tokens * (self.output_price_per_million or 0.0)) / 1e6
 
     def encoding(self) -> str:
         from backfill.tokens import encoding_for

@@ -77,12 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--run-id", required=True)
     verify.add_argument("--format", choices=["text", "json"], default="text")
 
-    status = command("status", "progress of one run or of all runs")
-    status.add_argument("--run-id")
+    status = command("status", "progress of one run or of all runs, from the database "
+                     "(any machine that reaches it)")
+    status.add_argument("--run-id", help="one run in detail (default: every run; --watch: "
+                        "the newest)")
+    status.add_argument("--watch", action="store_true",
+                        help="refresh until the run ends (Ctrl-C to stop watching)")
+    status.add_argument("--interval", type=float, default=5.0, metavar="SECONDS",
+                        help="seconds between refreshes of --watch (default 5)")
+    status.add_argument("--format", choices=["text", "json"], default="text")
 
     report = command("report", "summary report of a run")
     report.add_argument("--run-id", required=True)
-    report.add_argument("--format", choices=["text", "json"], default="text")
+    report.add_argument("--format", choices=["text", "json", "markdown", "html"],
+                        default="text", help="html: one self-contained page with charts")
+    report.add_argument("--output", metavar="FILE", help="write the report to FILE")
 
     demo = command("demo", "the whole job on the embedded local stack, no credentials")
     demo.add_argument("--records", type=int, default=20_000, help="synthetic work orders")
@@ -167,17 +176,29 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from backfill.report import status_lines
+    from backfill.status import status, watch
 
-    print("\n".join(status_lines(_config(args), args.run_id)))
+    if args.watch:
+        if args.interval <= 0:
+            raise E.ConfigError(f"--interval {args.interval}: give a number of seconds above 0")
+        return watch(_config(args), args.run_id, args.interval)
+    print(status(_config(args), args.run_id, args.format))
     return E.EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from backfill.report import build_report, report_text
+    from backfill.report import report
 
-    rep = build_report(_config(args), args.run_id)
-    print(json.dumps(rep, indent=2, default=str) if args.format == "json" else report_text(rep))
+    text = report(_config(args), args.run_id, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            raise E.ConfigError(f"--output {args.output}: {exc.strerror}") from None
+        print(f"report of run {args.run_id} written to {args.output}", file=sys.stderr)
+    else:
+        print(text)
     return E.EXIT_OK
 
 

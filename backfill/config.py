@@ -304,6 +304,11 @@ class PipelineConfig(_Section):
         "run is stalled, with the stages' CPU requests and what the cluster has free."
     )
     bucket: Literal["day", "hour"] = Field("day", description="Planner's counting bucket.")
+    report_dir: str | None = Field(
+        ".backfill/reports",
+        description="Where the driver writes a run's HTML report when it ends "
+        "(<report_dir>/<run id>/report.html; also stored in etl_metadata). Empty: stored only.",
+    )
     verify_at_end: bool = Field(
         True,
         description="Reconcile the source with Postgres when a run finishes (as `backfill "

@@ -35,10 +35,11 @@ class Embedder:
     """Ray Data callable class: batched embedding requests, several in flight."""
 
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1,
-                 retrying: bool = False) -> None:
+                 retrying: bool = False, usage: Any = None) -> None:
         self.cfg = cfg
         self.api = Deployment(cfg, quota, actors, "embed")
         self.breaker = Breaker(self.api, count_rejections=not retrying)
+        self.ledger = usage  # the run's usage.UsageLedger
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
         """One embeddings request for ``texts``, the body every request of the job sends."""
@@ -111,6 +112,7 @@ class Embedder:
         chunks = [send[k : k + size] for k in range(0, len(send), size)]
         answers = await asyncio.gather(*(self._embed_chunk([docs[i] for i in c]) for c in chunks))
         results: list[Any] = [r for chunk in answers for r in chunk] + list(guarded.values())
+        await self.api.hand_usage(self.ledger)
         return apply_outcomes(
             table, send + list(guarded), results,
             {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},

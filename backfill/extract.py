@@ -49,13 +49,14 @@ class Extractor:
     """Ray Data callable class: one async client, many requests in flight."""
 
     def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1,
-                 retrying: bool = False) -> None:
+                 retrying: bool = False, usage: Any = None) -> None:
         self.cfg = cfg
         self.api = Deployment(cfg, quota, actors, "extract")
         self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
         # The strict schema and the system prompt travel with every request: counted once.
         self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), S.SYSTEM_PROMPT])
         self.breaker = Breaker(self.api, count_rejections=not retrying)
+        self.ledger = usage  # the run's usage.UsageLedger
 
     async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
         # messages[0] is the system prompt, counted in fixed_tokens
@@ -154,6 +155,7 @@ class Extractor:
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]
         results = await asyncio.gather(*(self._guarded(docs[i]) for i in todo))
+        await self.api.hand_usage(self.ledger)
         return apply_outcomes(
             table,
             todo,

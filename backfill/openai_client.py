@@ -29,6 +29,7 @@ from backfill.config import ModelEndpointConfig
 from backfill.errors import BackfillError, RejectedRequest, SystemicError, TransientError
 from backfill.limiter import InFlightWindow, Quota
 from backfill.tokens import count_tokens
+from backfill.usage import Usage
 
 HttpResponse = _http.Response
 
@@ -288,6 +289,9 @@ class Deployment:
         self.window = make_window(cfg, actors)
         self.pacer = Pacer()
         self.encoding = cfg.encoding()
+        # What this actor sent and was billed, not yet handed to the run's ledger (usage.py)
+        self.usage = Usage()
+        self.rate_limited_handed = 0  # the pacer's 429 count at the last hand_usage
 
     def tokens(self, texts: list[str]) -> int:
         return count_tokens(texts, self.encoding)
@@ -303,11 +307,15 @@ class Deployment:
 
         Raises only our errors (see :func:`classify`).
         """
+        async def send() -> HttpResponse:
+            self.usage.requests += 1
+            return await self.client.post(path, body=body, cast_to=HttpResponse)
+
         try:
             async with self.window:
                 metrics.set_in_flight(self.cfg.deployment, self.window.in_flight)
                 return await call_with_retries(
-                    lambda: self.client.post(path, body=body, cast_to=HttpResponse),
+                    send,
                     self.pacer,
                     self.cfg.max_retries,
                     self.quota,
@@ -320,6 +328,15 @@ class Deployment:
 
     def count_usage(self, prompt: int, completion: int) -> None:
         metrics.count_tokens(self.cfg.deployment, prompt, completion)
+        self.usage.prompt_tokens += prompt
+        self.usage.completion_tokens += completion
+
+    async def hand_usage(self, ledger: Any) -> None:
+        """Give what this actor counted since the last call to the run's ledger."""
+        self.usage.rate_limited += self.pacer.rate_limited - self.rate_limited_handed
+        self.rate_limited_handed = self.pacer.rate_limited
+        if ledger is not None and self.usage:
+            await ledger.add.remote(self.cfg.deployment, self.usage.take())
 
     def correct(self, estimate: int, used: int) -> None:
         """The real usage is known: give the difference back to (or take it from) the quota."""

@@ -24,6 +24,7 @@ from backfill.scrub import ScrubPolicy
 from backfill.seal import new_key
 from backfill.sink import PostgresDatasink, WriteTarget
 from backfill.source import IdChunk, Partition, ReadLedger, SnowflakeDatasource
+from backfill.usage import usage_ledger
 
 
 @dataclass
@@ -45,8 +46,12 @@ class PipelineSpec:
     # CPU per task and actor of each stage (backfill.resources); by default sized from the
     # cluster this process is connected to.
     stages: StagePlan | None = None
+    # The run's usage.UsageLedger: what the API actors sent and were billed
+    usage: Any = None
 
     def __post_init__(self) -> None:
+        if self.usage is None:
+            self.usage = usage_ledger()
         llm, emb = self.cfg.llm, self.cfg.embedding
         if self.llm_quota is None:
             self.llm_quota = quota_actor(llm.requests_per_minute, llm.tokens_per_minute)
@@ -121,9 +126,9 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
                     stages.prepare_cpus)
     retrying = not spec.skip_done
     ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, stages.extract_actors,
-                    p.batch_size, retrying, stages.io_cpus)
+                    p.batch_size, retrying, stages.io_cpus, spec.usage)
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, stages.embed_actors,
-                      p.batch_size, retrying, stages.io_cpus)
+                      p.batch_size, retrying, stages.io_cpus, spec.usage)
 
 
 def _same_cpus(ds: ray.data.Dataset, cpus: float) -> ray.data.Dataset:
@@ -144,13 +149,14 @@ BATCHES_PER_ACTOR = 4
 
 
 def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
-               batch_size: int, retrying: bool, cpus: float) -> ray.data.Dataset:
+               batch_size: int, retrying: bool, cpus: float,
+               usage: Any = None) -> ray.data.Dataset:
     """An async actor pool calling one deployment. Several batches per actor at once keep
     its requests in flight while one batch waits for its slowest answer."""
     return ds.map_batches(
         stage,
         fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors,
-                               "retrying": retrying},
+                               "retrying": retrying, "usage": usage},
         batch_format="pyarrow",
         batch_size=batch_size,
         compute=ActorPoolStrategy(

@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backfill.config import Config
 from backfill.embed import Embedder
 from backfill.errors import FatalError, RecordError, RejectedRequest, TransientError
 from backfill.extract import Extractor
 from backfill.openai_client import Deployment, config_keys
+from backfill.usage import merge
 
 # Synthetic, with no identifier in it: it leaves the network without passing the scrubber.
 SAMPLE_WORK_ORDER = (
@@ -37,6 +38,8 @@ class PreflightResult:
     llm_seconds: float
     embedding_seconds: float
     llm_answer_tokens: int
+    # what the two requests were billed, by deployment (usage.FIELDS)
+    usage: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def preflight(cfg: Config) -> PreflightResult:
@@ -62,7 +65,13 @@ async def check_deployments(cfg: Config) -> PreflightResult:
         embedding_seconds = time.monotonic() - started
     finally:
         await embedder.api.aclose()
-    return PreflightResult(llm_seconds, embedding_seconds, answer_tokens)
+    return PreflightResult(llm_seconds, embedding_seconds, answer_tokens,
+                           merge(_billed(extractor.api), _billed(embedder.api)))
+
+
+def _billed(api: Deployment) -> dict[str, dict[str, int]]:
+    api.usage.rate_limited += api.pacer.rate_limited
+    return {api.cfg.deployment: api.usage.take()}
 
 
 @contextlib.contextmanager

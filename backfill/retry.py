@@ -22,9 +22,11 @@ from backfill.config import Config
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
 from backfill.errors import ConfigError
 from backfill.pipeline import PipelineSpec
+from backfill.report import write_final_report
 from backfill.runlock import RunLock
 from backfill.runner import (
     RunResult,
+    _last_beat,
     _run_with_progress,
     _start_session,
     close_run,
@@ -33,6 +35,7 @@ from backfill.runner import (
 )
 from backfill.scrub import SCRUBBER_VERSION
 from backfill.source import IdChunk
+from backfill.usage import Heartbeat, usage_ledger
 
 # Ids per source query: an IN list of this size is cheap for Snowflake and bounds memory.
 CHUNK_IDS = 1000
@@ -138,12 +141,22 @@ def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: 
     init_ray()
     stages = size_stages(cfg, out)
     session = _start_session(cfg, run_id)
+    ledger = usage_ledger()
+    heartbeat = with_pg_retry(
+        lambda: Heartbeat(dsn, schema, run_id, hint.split(" --run-id")[0], ledger),
+        "recording the attempt")
     try:
         chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
         spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
                             duplicate_ids=frozenset(run.duplicate_ids), skip_done=False,
-                            stages=stages)
-        _run_with_progress(spec, hint, out)
-        return close_run(dsn, schema, run_id, cfg, t0, out, session)
+                            stages=stages, usage=ledger)
+        _run_with_progress(spec, hint, out, heartbeat)
+        result = close_run(dsn, schema, run_id, cfg, t0, out, session)
+        _last_beat(heartbeat, P.DONE)
+        write_final_report(cfg, dsn, run_id, out)
+        return result
+    except BaseException:
+        _last_beat(heartbeat, P.FAILED)
+        raise
     finally:
         ray.kill(session)

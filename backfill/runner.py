@@ -37,9 +37,11 @@ from backfill.errors import (
 )
 from backfill.pipeline import PipelineSpec, run_pipeline
 from backfill.preflight import preflight
+from backfill.report import write_final_report
 from backfill.resources import StagePlan, plan_for_cluster
 from backfill.runlock import RunLock
 from backfill.source import Partition, SnowflakeSession, session_call
+from backfill.usage import Heartbeat, usage_ledger
 from backfill.verify import Reconciliation, reconcile
 
 log = logging.getLogger(__name__)
@@ -143,9 +145,10 @@ class ProgressPrinter(threading.Thread):
     def __init__(
         self, dsn: str, schema: str, run_id: str, interval: float, out: TextIO = sys.stderr,
         stall_seconds: float = 600.0, stages: StagePlan | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         super().__init__(daemon=True, name="progress")
-        self.stall_seconds, self.stages = stall_seconds, stages
+        self.stall_seconds, self.stages, self.heartbeat = stall_seconds, stages, heartbeat
         self.last_done: int | None = None
         self.last_change = time.monotonic()
         self.last_warning = 0.0
@@ -196,6 +199,8 @@ class ProgressPrinter(threading.Thread):
     def run(self) -> None:
         while not self.stop_event.wait(self.interval):
             try:
+                if self.heartbeat is not None:
+                    self.heartbeat.beat()
                 text = self.line()
             except psycopg.Error as exc:
                 text = f"[{self.run_id}] progress unavailable: {pg_error_text(exc)}"
@@ -321,7 +326,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             print(f"run {run_id} is already done; nothing to do", file=out)
             return _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
     try:
-        _preflight(cfg, resume_hint, out)
+        billed = _preflight(cfg, resume_hint, out)
     except FatalError as exc:
         if run is not None:
             _mark_failed(dsn, schema, run_id, exc)
@@ -339,6 +344,9 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
                     p.rows for p in run.partitions), partitions=len(run.partitions))
         else:
             _set_state(dsn, schema, run_id, P.RUNNING, error=None)
+        ledger = usage_ledger()
+        heartbeat = with_pg_retry(lambda: Heartbeat(dsn, schema, run_id, "run", ledger, billed),
+                                  "recording the attempt")
         try:
             with connect(dsn, schema) as conn:
                 pending = P.pending_partitions(conn, run)
@@ -346,16 +354,30 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
                   file=out, flush=True)
             if pending:
                 spec = PipelineSpec(cfg, dsn, run_id, session, pending,
-                                    duplicate_ids=frozenset(run.duplicate_ids), stages=stages)
-                _run_with_progress(spec, resume_hint, out)
+                                    duplicate_ids=frozenset(run.duplicate_ids), stages=stages,
+                                    usage=ledger)
+                _run_with_progress(spec, resume_hint, out, heartbeat)
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
-            return close_run(dsn, schema, run_id, cfg, t0, out, session)
+            result = close_run(dsn, schema, run_id, cfg, t0, out, session)
+            _last_beat(heartbeat, P.DONE)
+            write_final_report(cfg, dsn, run_id, out)
+            return result
         except (FatalError, KeyboardInterrupt) as exc:
             _mark_failed(dsn, schema, run_id, exc if isinstance(exc, FatalError) else FatalError(
                 "interrupted", dependency="operator"))
+            _last_beat(heartbeat, P.FAILED)
             raise
     finally:
         ray.kill(session)
+
+
+def _last_beat(heartbeat: Heartbeat, state: str) -> None:
+    """The attempt's final usage and state; a database that is down by now costs only
+    the figures of the last seconds, never the run's outcome."""
+    try:
+        with_pg_retry(lambda: heartbeat.beat(state), "recording the attempt's usage")
+    except FatalError as exc:
+        log.warning("the attempt's usage was not recorded: %s", exc.message)
 
 
 def _mark_failed(dsn: str, schema: str, run_id: str, fatal: FatalError) -> None:
@@ -365,7 +387,7 @@ def _mark_failed(dsn: str, schema: str, run_id: str, fatal: FatalError) -> None:
         "message": fatal.message[:2000]})
 
 
-def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> None:
+def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> dict[str, dict[str, int]]:
     """One request to each deployment before anything is planned or read: a wrong name, a
     parameter the model refuses or the wrong vector size stops the run here, not after
     thousands of dead letters."""
@@ -376,6 +398,7 @@ def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> None:
     print(f"preflight: {cfg.llm.deployment} answered in {checked.llm_seconds:.1f} s, "
           f"{cfg.embedding.deployment} in {checked.embedding_seconds:.1f} s", file=out,
           flush=True)
+    return checked.usage
 
 
 def _describe_source(cfg: Config, session: Any, out: TextIO) -> None:
@@ -452,13 +475,14 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
                      partitions=len(parts))
 
 
-def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> None:
-    """Execute the pipeline with progress lines; turn what stopped it into a FatalError
-    that names the dependency and the command to resume."""
+def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO,
+                       heartbeat: Heartbeat | None = None) -> None:
+    """Execute the pipeline with progress lines (and the attempt's heartbeat); turn what
+    stopped it into a FatalError that names the dependency and the command to resume."""
     cfg = spec.cfg
     printer = ProgressPrinter(spec.dsn, cfg.postgres.schema_, spec.run_id,
                               cfg.pipeline.progress_interval_seconds, out,
-                              cfg.pipeline.stall_minutes * 60, spec.stages)
+                              cfg.pipeline.stall_minutes * 60, spec.stages, heartbeat)
     printer.start()
     try:
         run_pipeline(spec)
@@ -482,6 +506,8 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO) -> Non
         ) from exc
     finally:
         printer.stop()
+        # joined, so that its last beat cannot overwrite the final one with older totals
+        printer.join(timeout=60)
 
 
 def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,

@@ -108,8 +108,7 @@ def test_llm_down_stops_the_run_and_resume_completes_it(
     capfd.readouterr()
     assert main(["status", "--config", str(stack.config_path), "--run-id", RUN_ID]) == 0
     shown = capfd.readouterr().out
-    line = next(x for x in shown.splitlines() if x.startswith(RUN_ID))
-    assert line.split()[1] == "failed", shown
+    assert shown.startswith(f"run {RUN_ID}: failed"), shown
     assert "stopped by" in shown and "LLM deployment" in shown, shown
 
     stack.simulator.configure(fail_rate=0)

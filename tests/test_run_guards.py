@@ -107,8 +107,8 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
     capfd.readouterr()
     assert main(["status", "--config", str(config), "--run-id", run_id]) == EXIT_OK
     shown = capfd.readouterr().out
-    line = next(x for x in shown.splitlines() if x.startswith(run_id))
-    assert line.split()[1] == "stopped" and "no driver holds it" in shown, shown
+    assert shown.startswith(f"run {run_id}: stopped, no driver holds it"), shown
+    assert f"resume with backfill run --run-id {run_id}" in shown, shown
     # The dead driver's connection is gone, and its lock with it: the run is taken over.
     assert main(["run", "--config", str(config), "--run-id", run_id, "--wait"]) == EXIT_OK
     with psycopg.connect(stack.dsn, autocommit=True) as conn:

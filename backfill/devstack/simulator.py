@@ -603,6 +603,9 @@ class Simulator:
             "prompt_tokens": 0,
             "completion_tokens": 0,
             "ok_by_kind": {},
+            # deployment -> requests, by_status, prompt_tokens, completion_tokens: what the
+            # job's own usage accounting (backfill.usage) is checked against
+            "by_model": {},
         }
         self.limiter.clear()
         self.rng.seed(self.seed)
@@ -659,6 +662,10 @@ class Simulator:
         headers = {"retry-after": str(secs), "retry-after-ms": str(math.ceil(wait * 1000) + 1)}
         return 429, _error_body("429", msg), headers
 
+    def _model_stats(self, model: str) -> dict[str, Any]:
+        return self.stats["by_model"].setdefault(model, {
+            "requests": 0, "by_status": {}, "prompt_tokens": 0, "completion_tokens": 0})
+
     async def _respond(
         self,
         kind: str,
@@ -674,6 +681,9 @@ class Simulator:
         stats["requests"] += 1
         key = str(status)
         stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
+        mine = self._model_stats(model)
+        mine["requests"] += 1
+        mine["by_status"][key] = mine["by_status"].get(key, 0) + 1
         if status == 200:
             stats["ok_by_kind"][kind] = stats["ok_by_kind"].get(kind, 0) + 1
         self._write_log(kind, model, status, texts)
@@ -924,6 +934,8 @@ class Simulator:
         stats = self.stats
         stats["prompt_tokens"] += prompt_tokens
         stats["completion_tokens"] += completion_tokens
+        self._model_stats(model)["prompt_tokens"] += prompt_tokens
+        self._model_stats(model)["completion_tokens"] += completion_tokens
         payload = {
             "id": f"chatcmpl-sim{self.seed:x}{next(self._ids):08x}",
             "object": "chat.completion",
@@ -1084,6 +1096,7 @@ class Simulator:
             )
             data.append({"object": "embedding", "index": i, "embedding": emb})
         self.stats["prompt_tokens"] += prompt_tokens
+        self._model_stats(model)["prompt_tokens"] += prompt_tokens
         payload = {
             "object": "list",
             "data": data,

@@ -112,6 +112,7 @@ def local_stack(
             "BACKFILL_EMBEDDED_PG": str(work / "pg"),
             "BACKFILL_POSTGRES_SCHEMA": pg_schema,
             "BACKFILL_PARTITION_ROWS": str(partition_rows),
+            "BACKFILL_REPORT_DIR": str(work / "reports"),
         }
         rendered = _merge(expand_env(local_template(), env), overrides or {})
         config_path = work / "backfill.yaml"

@@ -45,9 +45,9 @@ def stack(
     pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("ops")
-    # 3,000 requests a minute at the simulator, 100,000 in the job's config: 429s.
+    # 6,000 requests a minute at the simulator, 100,000 in the job's config: 429s.
     with local_stack(work, N, latency_ms=20, pg_schema=SCHEMA, partition_rows=1000, dsn=pg_dsn,
-                     rpm=3000, overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
+                     rpm=6000, overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
         yield s
 
 

@@ -152,8 +152,7 @@ def test_a_resumed_run_whose_deployment_vanished_is_marked_failed(
     capfd.readouterr()
     assert main(["status", "--config", config, "--run-id", "vanish"]) == EXIT_OK
     out = capfd.readouterr().out
-    line = next(x for x in out.splitlines() if x.startswith("vanish"))
-    assert line.split()[1] == "failed", out
+    assert out.startswith("run vanish: failed"), out
     assert "stopped by" in out and "DeploymentNotFound" in out, out
     assert main(["run", "--config", config, "--run-id", "vanish"]) == EXIT_OK
 

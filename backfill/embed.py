@@ -39,6 +39,7 @@ class Embedder:
         self.cfg = cfg
         self.api = Deployment(cfg, quota, actors, "embed")
         self.breaker = Breaker(self.api, count_rejections=not retrying)
+        self.tokens_reported = 0  # usage.total_tokens of the answers (the dry run reads it)
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
         """One embeddings request for ``texts``, the body every request of the job sends."""
@@ -68,6 +69,7 @@ class Embedder:
         if "total_tokens" in usage:
             self.api.correct(estimate, int(usage["total_tokens"]))
             self.api.count_usage(int(usage["total_tokens"]), 0)
+            self.tokens_reported += int(usage["total_tokens"])
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
                 # Every vector of this deployment will have that size: the config's fault.

@@ -48,7 +48,9 @@ def prompt_tokens(document: str, encoding: str) -> int:
     than the service counts; the sample calls' reported usage corrects that.
 
     The local simulator counts otherwise: characters / 4 of the messages' text, without
-    the schema (backfill/devstack/simulator.py). The fit to the sample calls absorbs that too.
+    the schema, and characters / 4 of the answer as completion tokens, of each embeddings
+    input as its tokens (backfill/devstack/simulator.py). The fit to the sample calls
+    absorbs that too.
     """
     return (count_tokens([S.SYSTEM_PROMPT, document], encoding) + REPLY_PRIMING_TOKENS
             + _schema_tokens(encoding))

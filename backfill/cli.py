@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--end", type=_date, help="last timestamp, exclusive (ISO 8601)")
     run.add_argument("--run-id", help="resume this run (or start it under this id)")
     run.add_argument("--dry-run", action="store_true", help="plan and estimate only; write nothing")
+    run.add_argument("--format", choices=("text", "json"), default="text",
+                     help="with --dry-run, json: the plan and estimate as one JSON object on "
+                     "standard output (the text report still goes to standard error)")
     run.add_argument("--plan-only", action="store_true",
                      help="plan the run and store its plan, then stop (resume it with --run-id)")
     wait_help = "if another driver holds the run, wait for it instead of exiting 2"
@@ -136,10 +139,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.start and args.end and args.start >= args.end:
         raise E.ConfigError(f"--start {args.start} is not before --end {args.end}")
+    if args.format == "json" and not args.dry_run:
+        raise E.ConfigError("--format json is for --dry-run only")
     cfg = _config(args)
     result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run,
                                      args.wait, args.plan_only, not args.no_dashboard))
-    if not (args.dry_run or args.plan_only):
+    if args.dry_run and args.format == "json":
+        print(json.dumps(result.summary, default=str))
+    elif not (args.dry_run or args.plan_only):
         print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 

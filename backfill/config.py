@@ -315,6 +315,19 @@ class PipelineConfig(_Section):
         "verify` does: two aggregates per partition on each side); a run that does not "
         "reconcile exits 3.",
     )
+    dry_run_sample_rows: Annotated[int, Field(gt=0, le=100_000)] = Field(
+        1000,
+        description="Rows `run --dry-run` reads at random from the run's range and puts "
+        "through the job's validation, scrubber and prompt, counting their tokens (tiktoken).",
+    )
+    dry_run_sample_calls: Annotated[int, Field(ge=0, le=1000)] = Field(
+        20,
+        description="Of those documents (scrubbed and checked as in the job), how many the "
+        "dry run sends to the LLM (one request each) and, in one request, to the embedding "
+        "model: their reported usage gives the answers' length and the service's own token "
+        "count. 0: no calls; the answer length is then that of preflight's one synthetic work "
+        "order, and prompts are counted as OpenAI counts them (docs/backfill_guide.md).",
+    )
     buffer_mb: PositiveInt | None = Field(
         128,
         description="Object-store memory (MiB) Ray Data may fill with blocks queued between "

@@ -35,8 +35,9 @@ from backfill.errors import (
     SystemicError,
     root_cause,
 )
+from backfill.estimate import dry_run_estimate, report_text
 from backfill.pipeline import PipelineSpec, run_pipeline
-from backfill.preflight import preflight
+from backfill.preflight import PreflightResult, preflight
 from backfill.report import write_final_report
 from backfill.resources import StagePlan, plan_for_cluster
 from backfill.runlock import RunLock
@@ -326,7 +327,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             print(f"run {run_id} is already done; nothing to do", file=out)
             return _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
     try:
-        billed = _preflight(cfg, resume_hint, out)
+        billed = _preflight(cfg, resume_hint, out).usage
     except FatalError as exc:
         if run is not None:
             _mark_failed(dsn, schema, run_id, exc)
@@ -387,7 +388,7 @@ def _mark_failed(dsn: str, schema: str, run_id: str, fatal: FatalError) -> None:
         "message": fatal.message[:2000]})
 
 
-def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> dict[str, dict[str, int]]:
+def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> PreflightResult:
     """One request to each deployment before anything is planned or read: a wrong name, a
     parameter the model refuses or the wrong vector size stops the run here, not after
     thousands of dead letters."""
@@ -398,7 +399,7 @@ def _preflight(cfg: Config, resume_hint: str, out: TextIO) -> dict[str, dict[str
     print(f"preflight: {cfg.llm.deployment} answered in {checked.llm_seconds:.1f} s, "
           f"{cfg.embedding.deployment} in {checked.embedding_seconds:.1f} s", file=out,
           flush=True)
-    return checked.usage
+    return checked
 
 
 def _describe_source(cfg: Config, session: Any, out: TextIO) -> None:
@@ -461,18 +462,23 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
         if run is not None:
             print(f"run {run_id} exists ({run.state}); a dry run plans new runs only", file=out)
             return RunResult(run_id, EXIT_OK)
-    _preflight(cfg, "", out)
+    checked = _preflight(cfg, "", out)
     init_ray()
     size_stages(cfg, out)
     session = _start_session(cfg, run_id)
     try:
         _describe_source(cfg, session, out)
-        _, _, parts = _plan(cfg, req, run_id, session, out)
+        start, end, parts = _plan(cfg, req, run_id, session, out)
+        duplicates, parts = session_call(session.duplicates, start, end, parts)
+        estimate = dry_run_estimate(cfg, session, start, end, parts, frozenset(duplicates),
+                                    checked.llm_answer_tokens)
     finally:
         ray.kill(session)
-    print(dry_run_report(cfg, parts), file=out)
+    print(report_text(cfg, parts, estimate), file=out, flush=True)
     return RunResult(run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts),
-                     partitions=len(parts))
+                     partitions=len(parts), summary={
+                         "estimate": estimate.to_json(),
+                         "partitions": [p.to_json() for p in parts]})
 
 
 def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO,
@@ -637,23 +643,3 @@ def verify_run(cfg: Config, run_id: str) -> Reconciliation:
     finally:
         ray.kill(session)
 
-
-def dry_run_report(cfg: Config, parts: list[Partition]) -> str:
-    records = sum(p.rows for p in parts)
-    # Rough per-record figures until the estimator samples real text (tokens ~ chars / 4).
-    prompt_tokens, answer_tokens = 600, 180
-    chat_minutes = max(
-        records / cfg.llm.requests_per_minute,
-        records * (prompt_tokens + answer_tokens) / cfg.llm.tokens_per_minute,
-    )
-    lines = [
-        f"dry run: {len(parts)} partitions, {records:,} records",
-        f"  estimated LLM tokens: {records * prompt_tokens:,} in, {records * answer_tokens:,} out",
-        f"  estimated duration at the configured quota: {chat_minutes / 60:.1f} h",
-        "  nothing was written",
-    ]
-    for p in parts[:20]:
-        lines.append(f"  partition {p.index}: [{p.lo}, {p.hi}) {p.rows:,} rows")
-    if len(parts) > 20:
-        lines.append(f"  ... {len(parts) - 20} more partitions")
-    return "\n".join(lines)

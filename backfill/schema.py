@@ -25,6 +25,10 @@ TEXT_COLUMNS = (
     "STATUS",
     *FREE_TEXT,
 )
+# The structured columns the document's header names (prepare.compose_documents).
+HEADER_COLUMNS = ("EQUIPMENT_TYPE", "MANUFACTURER", "MODEL", "WORK_TYPE", "PRIORITY")
+# What validate and compose_documents read: all the dry run's sample of rows needs.
+DOCUMENT_INPUTS = (ID, CREATED_AT, *HEADER_COLUMNS, *FREE_TEXT)
 SOURCE_SCHEMA = pa.schema(
     [
         pa.field(ID, pa.string()),

@@ -109,9 +109,11 @@ def connect(cfg: SnowflakeConfig) -> Any:
         ) from exc
 
 
-def select_list(cfg: SnowflakeConfig, available: set[str] | None = None) -> tuple[str, list[str]]:
+def select_list(cfg: SnowflakeConfig, available: set[str] | None = None,
+                only: tuple[str, ...] | None = None) -> tuple[str, list[str]]:
     """``SELECT`` list renaming source columns to the canonical names, and the canonical
-    columns the source lacks (selected as NULL). ``available``: the table's columns."""
+    columns the source lacks (selected as NULL). ``available``: the table's columns;
+    ``only``: the canonical columns to read, the others selected as NULL."""
     mapping = {S.ID: cfg.id_column, S.CREATED_AT: cfg.timestamp_column, **cfg.columns}
     unknown = set(cfg.columns) - set(S.CANONICAL_COLUMNS)
     if unknown:
@@ -132,6 +134,8 @@ def select_list(cfg: SnowflakeConfig, available: set[str] | None = None) -> tupl
                     f"(columns: {', '.join(sorted(available))})"
                 )
             missing.append(name)
+            items.append(f"NULL AS {name}")
+        elif only is not None and name not in only:
             items.append(f"NULL AS {name}")
         else:
             items.append(f"{source} AS {name}")
@@ -321,6 +325,7 @@ class SnowflakeSession:
         self.conn: Any = None
         self.columns = ""
         self.missing: list[str] = []
+        self.available: set[str] = set()
 
     def _ensure(self) -> None:
         if self.conn is not None and not self.conn.is_closed():
@@ -336,8 +341,8 @@ class SnowflakeSession:
                 f"snowflake.table: cannot read {self.cfg.database}."
                 f"{self.cfg.schema_}.{self.cfg.table}: {exc.msg}"
             ) from None
-        available = {str(d.name).upper() for d in cur.description}
-        self.columns, self.missing = select_list(self.cfg, available)
+        self.available = {str(d.name).upper() for d in cur.description}
+        self.columns, self.missing = select_list(self.cfg, self.available)
 
     def describe(self) -> list[str]:
         """Connect, check the table and its columns; return canonical columns it lacks."""
@@ -391,6 +396,23 @@ class SnowflakeSession:
                     break
         ids = sorted({_id_text(r[0]) for r in rows})
         return ids, [replace(p, duplicate_rows=c) for p, c in zip(parts, counts, strict=True)]
+
+    def sample_batches(self, start: dt.datetime, end: dt.datetime, rows: int) -> list[Any]:
+        """Result batches of ``rows`` rows drawn at random from ``[start, end)`` (all of
+        them when it holds fewer), for the dry run's estimate. Only the columns the document
+        is made of are read; the others come as NULL.
+
+        ``SAMPLE (n ROWS)`` on the range's subquery: a fixed-size row sample of the rows in
+        the range (on the table itself, SAMPLE would draw before the WHERE and return a few
+        rows of a narrow range). Snowflake takes no SEED for a fixed-size sample nor for a
+        subquery; fakesnow turns it into DuckDB's ``TABLESAMPLE RESERVOIR (n ROWS)``.
+        """
+        self._ensure()
+        columns, _ = select_list(self.cfg, self.available, S.DOCUMENT_INPUTS)
+        ts = self.cfg.timestamp_column
+        return self._query(
+            f"SELECT * FROM (SELECT {columns} FROM {self.cfg.table} WHERE {ts} >= %s AND "
+            f"{ts} < %s) SAMPLE ({int(rows)} ROWS)", (start, end), f"a sample of [{start}, {end})")
 
     def partition_batches(self, part: Partition) -> list[Any]:
         cond, params = part.where(self.cfg.timestamp_column)

@@ -1,0 +1,268 @@
+"""``run --dry-run``: the plan and an estimate of tokens, cost and duration from a sample of
+real rows sent through the job's own steps, and nothing written.
+
+The integration test runs the dry run and then the real job on the same 3,000 synthetic
+records, and compares the estimate with what the run used: prompt and embedding tokens
+counted from the simulator's request log (cross-checked with its token accounting),
+completion tokens from its accounting and from ai_extracted_data. The unit tests check the
+arithmetic on documents made up here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pytest
+
+from backfill import schema as S
+from backfill.cli import main
+from backfill.config import Config, expand_env, parse_config
+from backfill.devstack.simulator import read_request_log
+from backfill.devstack.stack import LocalStack, local_stack, local_template
+from backfill.devstack.synthetic import generate_work_orders
+from backfill.estimate import (
+    Estimate,
+    SampleCalls,
+    estimate,
+    fitted_mean,
+    prompt_tokens,
+    quota_minutes,
+    report_text,
+)
+from backfill.preflight import SAMPLE_WORK_ORDER
+from backfill.prepare import compose_documents, validate
+from backfill.runner import RunRequest, RunResult, execute
+from backfill.source import Partition, select_list
+
+SCHEMA = "dry_run"
+N = 3_000
+CALLS = 20
+TOLERANCE = 0.15
+
+
+def _sim_tokens(chars: int) -> int:
+    """The simulator's accounting (backfill/devstack/simulator.py): characters / 4, rounded
+    up, of a chat request's message texts together, of each embeddings input alone."""
+    return (chars + 3) // 4
+
+
+# --------------------------------------------------------------------------- integration
+
+
+@pytest.fixture(scope="module")
+def stack(pg_dsn: str, ray_local: None,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    work = tmp_path_factory.mktemp("dryrun")
+    with local_stack(work, N, pg_schema=SCHEMA, partition_rows=1000, dsn=pg_dsn,
+                     overrides={"pipeline": {"dry_run_sample_calls": CALLS}}) as s:
+        yield s
+
+
+@dataclass
+class DryRun:
+    exit_code: int
+    summary: dict[str, Any]  # what --format json printed
+    report: str  # the text report (standard error)
+    requests: list[dict[str, Any]]  # the simulator's request log until then
+
+
+@pytest.fixture(scope="module")
+def dry(stack: LocalStack) -> DryRun:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["run", "--config", str(stack.config_path), "--dry-run", "--format", "json"])
+    return DryRun(code, json.loads(out.getvalue()), err.getvalue(),
+                  read_request_log(stack.request_log))
+
+
+@pytest.fixture(scope="module")
+def run(stack: LocalStack, dry: DryRun) -> RunResult:
+    stack.simulator.reset()  # its token accounting from here on is the run's
+    return execute(stack.config, RunRequest(config_path=str(stack.config_path)))
+
+
+def _pg(stack: LocalStack) -> psycopg.Connection:
+    return psycopg.connect(stack.dsn, autocommit=True)
+
+
+@pytest.mark.integration
+def test_dry_run_writes_nothing(stack: LocalStack, dry: DryRun) -> None:
+    with _pg(stack) as conn:
+        schemas = conn.execute("SELECT count(*) FROM information_schema.schemata "
+                               "WHERE schema_name = %s", (SCHEMA,)).fetchone()
+        tables = conn.execute("SELECT count(*) FROM information_schema.tables "
+                              "WHERE table_schema = %s", (SCHEMA,)).fetchone()
+    assert schemas == (0,) and tables == (0,)
+    assert dry.exit_code == 0
+    assert dry.report.rstrip().endswith("nothing was written")
+    assert "dry run: 3 partitions, 3,000 records" in dry.report
+    assert f"{CALLS} sent to gpt-4o-mini" in dry.report
+    assert "cost: " in dry.report and "duration at the configured quota: at least" in dry.report
+    assert dry.summary["estimate"]["records"] == N
+    assert sum(p["rows"] for p in dry.summary["partitions"]) == N
+
+
+@pytest.mark.integration
+def test_dry_run_sends_few_scrubbed_documents(stack: LocalStack, dry: DryRun) -> None:
+    requests = dry.requests
+    chats = [r for r in requests if r["kind"] == "chat" and SAMPLE_WORK_ORDER not in r["texts"]]
+    embeds = [r for r in requests
+              if r["kind"] == "embeddings" and r["texts"] != [SAMPLE_WORK_ORDER]]
+    documents = {r["texts"][1] for r in chats}
+    assert len(documents) == CALLS  # (a repair attempt sends a document twice)
+    assert len(embeds) == 1 and set(embeds[0]["texts"]) == documents
+    sent = "\n".join(t for r in requests for t in r["texts"])
+    pii = stack.data.planted_pii
+    assert len(pii) > 10 and [p for p in pii if p in sent] == []
+
+
+@pytest.mark.integration
+def test_estimate_within_15_percent_of_what_the_run_used(
+    stack: LocalStack, dry: DryRun, run: RunResult
+) -> None:
+    assert run.exit_code == 0, run.summary
+    est = dry.summary["estimate"]
+    requests = read_request_log(stack.request_log)[len(dry.requests):]  # the run's own
+    chats = [r for r in requests if r["kind"] == "chat" and r["status"] == 200]
+    embeds = [r for r in requests if r["kind"] == "embeddings" and r["status"] == 200]
+    chat_prompt = [_sim_tokens(sum(len(t) for t in r["texts"])) for r in chats]
+    embedding = [sum(_sim_tokens(len(t)) for t in r["texts"]) for r in embeds]
+    stats = stack.simulator.stats()
+    assert sum(chat_prompt) + sum(embedding) == stats["prompt_tokens"]  # the log is complete
+    # the preflight's two requests are not the records'
+    preflight = [i for i, r in enumerate(chats) if SAMPLE_WORK_ORDER in r["texts"]]
+    assert len(preflight) == 1
+    prompt = sum(chat_prompt) - chat_prompt[preflight[0]]
+    embedded = sum(n for r, n in zip(embeds, embedding, strict=True)
+                   if r["texts"] != [SAMPLE_WORK_ORDER])
+    with _pg(stack) as conn:
+        stored_in, stored_out = conn.execute(
+            f"SELECT sum(input_tokens), sum(output_tokens) FROM {SCHEMA}.ai_extracted_data "
+            "WHERE run_id = %s", (run.run_id,)).fetchone()
+    figures = {
+        "prompt (request log)": (est["prompt_tokens"], prompt),
+        "prompt (ai_extracted_data)": (est["prompt_tokens"], stored_in),
+        "completion (simulator)": (est["completion_tokens"], stats["completion_tokens"]),
+        "completion (ai_extracted_data)": (est["completion_tokens"], stored_out),
+        "embedding (request log)": (est["embedding_tokens"], embedded),
+    }
+    print(json.dumps(figures))
+    for name, (estimated, actual) in figures.items():
+        assert abs(estimated / actual - 1) <= TOLERANCE, (name, estimated, actual)
+
+
+# --------------------------------------------------------------------------- unit
+
+
+def _config(**sections: dict[str, Any]) -> Config:
+    env = {"BACKFILL_FAKESNOW_PORT": "1", "BACKFILL_SIMULATOR_URL": "http://127.0.0.1:1"}
+    raw = expand_env(local_template(), env)
+    for name, values in sections.items():
+        raw[name] = {**raw[name], **values}
+    return parse_config(raw)
+
+
+def _documents(n: int, words: int) -> list[str]:
+    return [f"Equipment: Infusion pump; Problem: {' '.join(['occlusion alarm'] * words)} #{i}"
+            for i in range(n)]
+
+
+PARTS = [Partition(0, dt.datetime(2020, 1, 1), dt.datetime(2021, 1, 1), 10_000)]
+
+
+@pytest.mark.unit
+def test_cost_follows_the_configured_prices() -> None:
+    cfg = _config(llm={"input_price_per_million": 2.0, "output_price_per_million": 8.0},
+                  embedding={"input_price_per_million": 0.5})
+    est = estimate(cfg, PARTS, 100, _documents(100, 40),
+                   SampleCalls([900] * 5, [300] * 5, [120] * 5), 0)
+    assert est.llm_records == 10_000
+    assert est.completion_tokens == 10_000 * 120
+    assert est.llm_cost == pytest.approx((est.prompt_tokens * 2.0
+                                          + est.completion_tokens * 8.0) / 1e6)
+    assert est.embedding_cost == pytest.approx(est.embedding_tokens * 0.5 / 1e6)
+    assert "cost: " in report_text(cfg, PARTS, est)
+    unpriced = estimate(_config(llm={"input_price_per_million": None},
+                                embedding={"input_price_per_million": None}),
+                        PARTS, 100, _documents(100, 40), SampleCalls([], [], []), 200)
+    assert unpriced.llm_cost is None and unpriced.embedding_cost is None
+    assert "set llm.input_price_per_million" in report_text(cfg, PARTS, unpriced)
+
+
+@pytest.mark.unit
+def test_estimate_follows_the_texts_length() -> None:
+    cfg = _config()
+    enc = cfg.llm.encoding()
+    short, long = _documents(50, 10), _documents(50, 200)
+    no_calls = SampleCalls([], [], [])
+    a = estimate(cfg, PARTS, 50, short, no_calls, 150)
+    b = estimate(cfg, PARTS, 50, long, no_calls, 150)
+    # 190 more repetitions of two words, 2 tokens each in o200k_base
+    assert b.prompt_per_record - a.prompt_per_record == pytest.approx(190 * 3, rel=0.3)
+    assert b.embedding_tokens > 10 * a.embedding_tokens / 2
+    assert a.completion_per_record == b.completion_per_record == 150  # preflight's answer
+    # with calls, the service's count is fitted: here it counts a third of ours plus 10
+    sent = short[:5] + long[:5]
+    calls = SampleCalls([prompt_tokens(d, enc) for d in sent],
+                        [prompt_tokens(d, enc) // 3 + 10 for d in sent], [100] * 10)
+    c = estimate(cfg, PARTS, 100, short + long, calls, 0)
+    mean = sum(prompt_tokens(d, enc) for d in short + long) / 100
+    assert c.prompt_per_record == pytest.approx(mean / 3 + 10, rel=0.01)
+    # a fifth of the sampled rows fail before the LLM: a fifth fewer records
+    d = estimate(cfg, PARTS, 125, short + long, calls, 0)
+    assert d.llm_records == 8_000 and d.prompt_tokens == pytest.approx(0.8 * c.prompt_tokens)
+
+
+@pytest.mark.unit
+def test_fitted_mean_recovers_an_affine_count() -> None:
+    sample = [float(x) for x in range(100, 1100, 10)]
+    calls = sample[::7]
+    assert fitted_mean(sample, calls, [2 * x + 5 for x in calls], 1.0) == pytest.approx(
+        2 * sum(sample) / len(sample) + 5)
+    # too few calls to fit: the default slope carries the difference over
+    assert fitted_mean(sample, calls[:2], [x + 7 for x in calls[:2]], 1.0) == pytest.approx(
+        sum(sample) / len(sample) + 7)
+
+
+@pytest.mark.unit
+def test_duration_is_the_binding_limit() -> None:
+    cfg = _config(llm={"requests_per_minute": 1000, "tokens_per_minute": 1_000_000,
+                       "max_output_tokens": 800},
+                  embedding={"requests_per_minute": 10, "tokens_per_minute": 10_000_000,
+                             "batch_size": 256},
+                  pipeline={"batch_size": 200})
+    m = quota_minutes(cfg, [2000, 1000], 200.0, 100.0, 3_000_000)
+    assert m["llm_requests"] == 3.0
+    assert m["llm_tokens_admitted"] == 3000 * 1000 / 1_000_000
+    assert m["llm_tokens_used"] == 3000 * 300 / 1_000_000
+    assert m["embedding_requests"] == (10 + 5) / 10  # 200 inputs a request, per partition
+    assert m["embedding_tokens"] == 0.3
+    est = Estimate(1, 3000, 1, 1.0, 0, 0, 3000, 200, 900, 100, "preflight", 1000, 0, 0,
+                   3_000_000, 0, 0, None, None, m)
+    assert est.duration_minutes == 3.0
+    m["llm_tokens_admitted"] = 5.0
+    assert est.duration_minutes == 5.0
+
+
+@pytest.mark.unit
+def test_sample_reads_only_what_the_document_is_made_of() -> None:
+    cfg = _config().snowflake
+    columns, _ = select_list(cfg, None, S.DOCUMENT_INPUTS)
+    assert "NULL AS LABOR_HOURS" in columns and "NULL AS DEPARTMENT" in columns
+    assert "PROBLEM_DESCRIPTION AS PROBLEM_DESCRIPTION" in columns
+    # and the document does not change when the other columns are NULL
+    table = generate_work_orders(200, seed=3, bad_rows=False).table
+    blank = table
+    for name in set(S.CANONICAL_COLUMNS) - set(S.DOCUMENT_INPUTS):
+        i = blank.schema.get_field_index(name)
+        blank = blank.set_column(i, name, pa.nulls(blank.num_rows, blank.schema.field(i).type))
+    full = compose_documents(validate(table), 12_000).column(S.DOCUMENT)
+    assert compose_documents(validate(blank), 12_000).column(S.DOCUMENT).equals(full)

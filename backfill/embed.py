@@ -80,7 +80,7 @@ class Embedder:
                 )
         return vectors
 
-    async def _embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
+    async def embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
         try:
             vectors: list[np.ndarray | Exception] = list(await self.embed(texts))
         except TransientError as exc:
@@ -94,7 +94,7 @@ class Embedder:
             # other, so that a deployment rejecting everything trips the breaker after a
             # few requests instead of the whole tree's in flight at once.
             half = len(texts) // 2
-            return await self._embed_chunk(texts[:half]) + await self._embed_chunk(texts[half:])
+            return await self.embed_chunk(texts[:half]) + await self.embed_chunk(texts[half:])
         self.breaker.passed()
         return vectors
 
@@ -110,7 +110,7 @@ class Embedder:
         send = [i for i in todo if i not in guarded]
         size = self.cfg.batch_size
         chunks = [send[k : k + size] for k in range(0, len(send), size)]
-        answers = await asyncio.gather(*(self._embed_chunk([docs[i] for i in c]) for c in chunks))
+        answers = await asyncio.gather(*(self.embed_chunk([docs[i] for i in c]) for c in chunks))
         results: list[Any] = [r for chunk in answers for r in chunk] + list(guarded.values())
         await self.api.hand_usage(self.ledger)
         return apply_outcomes(

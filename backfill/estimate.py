@@ -133,14 +133,16 @@ async def call_sample(cfg: Config, documents: list[str]) -> SampleCalls:
     inputs = documents[: cfg.embedding.batch_size]
     embedder = Embedder(cfg.embedding)
     try:
-        await embedder.embed(inputs)
-    except (RecordError, TransientError):
-        pass  # then no fit: the tiktoken count stands
+        # As the job sends them: an input the API rejects is bisected out, so one bad
+        # document (the job dead-letters it) does not cost the fit the other inputs; each
+        # input the API took is in exactly one answered request, whose usage counts it.
+        vectors = await embedder.embed_chunk(inputs)
     finally:
         await embedder.api.aclose()
+    taken = [d for d, v in zip(inputs, vectors, strict=True) if not isinstance(v, Exception)]
     emb_enc = cfg.embedding.encoding()
     return SampleCalls(counted, prompt, completion, failed,
-                       sum(embedding_tokens(d, emb_enc) for d in inputs),
+                       sum(embedding_tokens(d, emb_enc) for d in taken),
                        embedder.api.usage.prompt_tokens or None)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from backfill import errors as E
+from backfill import logs
 from backfill.config import Config, load_config
 
 
@@ -28,9 +29,23 @@ def _date(text: str) -> dt.datetime:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # usage errors exit 2, as the contract says
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        if not logs.settings().json:
+            self.print_usage(sys.stderr)
+        _cli_log.error("%s: error: %s", self.prog, message)
         raise SystemExit(E.EXIT_CONFIG)
+
+
+_cli_log = logging.getLogger(logs.CLI_LOGGER)
+
+
+def _add_log_flags(p: argparse.ArgumentParser) -> None:
+    level = p.add_mutually_exclusive_group()
+    level.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    level.add_argument("-q", "--quiet", action="store_true",
+                       help="warnings and errors only (no progress lines)")
+    p.add_argument("--log-format", choices=logs.FORMATS, default=logs.default_format(),
+                   help="text, or one JSON object per line of stderr for log shippers "
+                   f"(default: ${logs.FORMAT_ENV}, then text)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--config", help="YAML config (default: $BACKFILL_CONFIG, then config/backfill.yaml)"
         )
-        p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        _add_log_flags(p)
         return p
 
     run = command("run", "run (or resume) one backfill")
@@ -113,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="every identifier kind at least this recall")
     scrub_eval.add_argument("--min-precision", type=float, metavar="PCT",
                             help="look-alikes kept, all kinds together, at least this share")
-    scrub_eval.set_defaults(verbose=False)
+    _add_log_flags(scrub_eval)
     return parser
 
 
@@ -143,7 +158,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise E.ConfigError("--format json is for --dry-run only")
     cfg = _config(args)
     result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run,
-                                     args.wait, args.plan_only, not args.no_dashboard))
+                                     args.wait, args.plan_only, not args.no_dashboard),
+                     logs.run_output())
     if args.dry_run and args.format == "json":
         print(json.dumps(result.summary, default=str))
     elif not (args.dry_run or args.plan_only):
@@ -168,7 +184,8 @@ def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = 
 def cmd_retry_failed(args: argparse.Namespace) -> int:
     from backfill.retry import retry_failed
 
-    result = retry_failed(_config(args), args.run_id, args.config, wait=args.wait)
+    result = retry_failed(_config(args), args.run_id, args.config, logs.run_output(),
+                          wait=args.wait)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -177,7 +194,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     from backfill.retry import reprocess
 
     result = reprocess(_config(args), args.run_id, args.scrubber_below, args.config,
-                       wait=args.wait)
+                       logs.run_output(), wait=args.wait)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -203,7 +220,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 f.write(text if text.endswith("\n") else text + "\n")
         except OSError as exc:
             raise E.ConfigError(f"--output {args.output}: {exc.strerror}") from None
-        print(f"report of run {args.run_id} written to {args.output}", file=sys.stderr)
+        print(f"report of run {args.run_id} written to {args.output}", file=logs.run_output())
     else:
         print(text)
     return E.EXIT_OK
@@ -235,19 +252,35 @@ COMMANDS = {
 }
 
 
+def _early_format(argv: Sequence[str] | None) -> str:
+    """--log-format before the full parse, so that a usage error is in that format too."""
+    pre = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    pre.add_argument("--log-format")
+    try:
+        known, _ = pre.parse_known_args(argv)
+    except argparse.ArgumentError:  # the full parse says what is wrong
+        return logs.default_format()
+    return known.log_format if known.log_format in logs.FORMATS else logs.default_format()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    logs.configure(_early_format(argv))
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(args.log_format, args.verbose, args.quiet)
+    logs.set_run_id(getattr(args, "run_id", None))
     try:
         return COMMANDS[args.command](args)
     except E.ConfigError as exc:
-        print(f"backfill: configuration error: {exc}", file=sys.stderr)
+        _cli_log.error("backfill: configuration error: %s", exc)
         return E.EXIT_CONFIG
     except E.FatalError as exc:
-        print(f"backfill: fatal: {exc}", file=sys.stderr)
+        _cli_log.error("backfill: fatal: %s", exc)
+        return E.EXIT_FATAL
+    except Exception:
+        if not logs.settings().json:
+            raise
+        # the traceback as one record: in JSON mode stderr holds nothing else
+        _cli_log.critical("backfill: unexpected error", exc_info=True)
         return E.EXIT_FATAL
 
 

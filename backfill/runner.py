@@ -16,6 +16,7 @@ import psycopg
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from backfill import logs
 from backfill import progress as P
 from backfill.config import Config
 from backfill.db import (
@@ -83,12 +84,13 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
     if ray.is_initialized():
         return
     address = os.environ.get("RAY_ADDRESS")
+    logs.route_ray_loggers()
     context = ray.init(
         address=address or None,
         include_dashboard=bool(address) or dashboard,
         logging_level=logging.WARNING,
-        log_to_driver=True,
         configure_logging=True,
+        **logs.ray_init_options(),  # log_to_driver, and JSON for workers with --log-format json
     )
     url = getattr(context, "dashboard_url", "")
     if dashboard and not address and url and out is not None:
@@ -289,6 +291,7 @@ def execute(cfg: Config, req: RunRequest, out: TextIO | None = None) -> RunResul
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
     run_id = req.run_id or new_run_id()
+    logs.set_run_id(run_id)
     if req.dry_run:
         return _dry_run(cfg, req, dsn, run_id, out)
     ensure_schema(dsn, schema, cfg.embedding.dimensions)

@@ -317,9 +317,13 @@ def runs_table(conn: psycopg.Connection[Any], schema: str) -> list[str]:
     return lines
 
 
-def require_tables(conn: psycopg.Connection[Any]) -> None:
+def has_tables(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute("SELECT to_regclass('etl_metadata')").fetchone()
-    if row is None or row[0] is None:
+    return row is not None and row[0] is not None
+
+
+def require_tables(conn: psycopg.Connection[Any]) -> None:
+    if not has_tables(conn):
         raise ConfigError(
             "no backfill tables in this database/schema yet: check postgres.dsn "
             "and postgres.schema, or run `backfill run` first"
@@ -338,6 +342,10 @@ def status(cfg: Config, run_id: str | None, fmt: str = "text") -> str:
 
     schema = cfg.postgres.schema_
     with connect(resolve_dsn(cfg), schema, autocommit=True) as conn:
+        if run_id is None and not has_tables(conn):
+            # the config and the database answer: the first run makes the tables
+            return "[]" if fmt == "json" else (
+                f"no runs yet in schema {schema} (the first backfill run creates its tables)")
         require_tables(conn)
         if run_id is None:
             if fmt == "json":

@@ -27,8 +27,9 @@ from ray_sessions import kill_ray_session
 from backfill import logs
 from backfill.cli import main
 from backfill.errors import EXIT_CONFIG, EXIT_OK
+from backfill.estimate import SampleCalls, estimate, report_text
 from backfill.resources import StagePlan
-from backfill.runner import dry_run_report, stall_message
+from backfill.runner import stall_message
 from backfill.source import Partition
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +52,9 @@ def _run_lines() -> list[str]:
     return ["[run-1] 1,200/2,000 records (60.0%), 3 failed, partitions 1/2, 9,000 records/h, "
             "ETA 5.3 min",
             "note: WORK_ORDERS has no column for RESOLUTION; they are loaded as NULL",
-            dry_run_report(_config(), parts),
+            report_text(_config(), parts, estimate(
+                _config(), parts, 10, ["Infusion pump; occlusion alarm"] * 10,
+                SampleCalls([], [], []), 150)),
             stall_message("run-1", 660.0, StagePlan(1.0, 0.25, 2, 2, 2, 1, 2.0, 2.0, 1),
                           (1.0, 2.0))]
 
@@ -110,7 +113,8 @@ def test_quiet_drops_progress_lines_but_keeps_warnings_and_errors(
 
 @pytest.mark.unit
 def test_json_mode_writes_one_object_per_line(
-    clean_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    clean_env: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     logs.configure("json")
     logs.set_run_id("run-1")
@@ -140,7 +144,7 @@ def test_json_mode_writes_one_object_per_line(
         main(["status", "--log-format", "json", "--no-such-flag"])
     (line,) = capsys.readouterr().err.splitlines()
     assert json.loads(line)["level"] == "ERROR"
-    os.environ[logs.FORMAT_ENV] = "json"
+    monkeypatch.setenv(logs.FORMAT_ENV, "json")
     assert main(["status", "--config", str(missing)]) == EXIT_CONFIG
     (line,) = capsys.readouterr().err.splitlines()
     assert json.loads(line)["logger"] == "backfill.cli"

@@ -1,7 +1,7 @@
 """What an operator sees: `status` (once, --watch, rich), `report` in every format and the
 HTML page stored at the end, all compared with the tables and the simulator's own counters
-after a real run on the embedded stack. The simulator limits requests per minute below
-what the job asks for, so the run meets 429s and the 429 figures are tested too."""
+after a real run on the embedded stack. The simulator answers a share of the chat
+requests 429, so the run meets 429s and the 429 figures are tested too."""
 
 from __future__ import annotations
 
@@ -45,9 +45,10 @@ def stack(
     pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("ops")
-    # 6,000 requests a minute at the simulator, 100,000 in the job's config: 429s.
+    # One chat request in twenty answered 429 (the simulator's "server busy"): the 429
+    # figures are tested whatever the machine's speed.
     with local_stack(work, N, latency_ms=20, pg_schema=SCHEMA, partition_rows=1000, dsn=pg_dsn,
-                     rpm=6000, overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
+                     throttle_rate=0.05, overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
         yield s
 
 

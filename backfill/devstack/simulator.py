@@ -91,6 +91,9 @@ class SimConfig:
     rpm: int = 0  # requests per minute per deployment, 0 = unlimited
     tpm: int = 0  # tokens per minute per deployment, 0 = unlimited
     fail_rate: float = 0.0  # 500/503, chat and embeddings
+    # Share of chat requests answered 429 whatever the quota, as Azure does when the
+    # deployment's capacity is short ("server busy"): 429s at any speed of the client.
+    throttle_rate: float = 0.0
     malformed_rate: float = 0.0  # chat only
     refusal_rate: float = 0.0  # chat only
     content_filter_rate: float = 0.0  # chat only
@@ -876,6 +879,8 @@ class Simulator:
         wait, which, headers = self.limiter.check(
             model, cfg.rpm, cfg.tpm, prompt_tokens + completion_tokens
         )
+        if wait <= 0 and cfg.throttle_rate and self.rng.random() < cfg.throttle_rate:
+            wait, which = 1.0, "call"
         if wait > 0:
             status, payload, extra = self._rate_limited(
                 "chat", model, wait, which, request.query.get("api-version", "v1")
@@ -1203,6 +1208,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rpm", type=int, default=0, help="requests/minute per deployment, 0=off")
     p.add_argument("--tpm", type=int, default=0, help="tokens/minute per deployment, 0=off")
     p.add_argument("--fail-rate", type=float, default=0.0)
+    p.add_argument("--throttle-rate", type=float, default=0.0,
+                   help="share of chat requests answered 429 whatever the quota")
     p.add_argument("--malformed-rate", type=float, default=0.0)
     p.add_argument("--refusal-rate", type=float, default=0.0)
     p.add_argument("--content-filter-rate", type=float, default=0.0)

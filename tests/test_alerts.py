@@ -31,6 +31,7 @@ from backfill.config import Config, parse_config
 from backfill.db import ensure_schema
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.errors import EXIT_FATAL, EXIT_OK, EXIT_TOO_MANY_FAILURES, ConfigError, FatalError
+from backfill.retry import retry_failed
 from backfill.runner import ProgressPrinter, RunRequest, RunResult, close_run, execute
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -571,8 +572,12 @@ class RefusalsAfterPlan(threading.Thread):
         with psycopg.connect(self.stack.dsn, autocommit=True) as conn:
             conn.execute(f"SET search_path TO {SCHEMA}, public")
             while not self.stop.wait(0.05):
-                if conn.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND kind = 'run'",
-                                (self.run_id,)).fetchone():
+                try:
+                    planned = conn.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND "
+                                           "kind = 'run'", (self.run_id,)).fetchone()
+                except psycopg.errors.UndefinedTable:  # the run creates the tables first
+                    continue
+                if planned:
                     self.stack.simulator.configure(refusal_rate=0.3)
                     self.started = True
                     return
@@ -609,6 +614,18 @@ def test_failures_above_the_threshold_send_one_failure_rate_alert(
     assert done["exit_code"] == EXIT_TOO_MANY_FAILURES
     assert (done["ok"], done["failed"]) == (tables["ok"], tables["failed"])
     assert "retry-failed --run-id alerts-failing" in done["text"]
+
+    # retry-failed with the model answering again: its own done alert; no second failure_rate
+    again = retry_failed(stack.config, run_id, str(stack.config_path))
+    assert flush(60)
+    tables = _tables(stack, run_id)
+    assert again.exit_code == EXIT_OK and tables["failed"] == 0
+    kinds = Counter((a["command"], a["kind"]) for a in receiver.alerts(run_id))
+    assert kinds == {("run", "failure_rate"): 1, ("run", "done"): 1,
+                     ("retry-failed", "done"): 1}, kinds
+    [retried] = [a for a in receiver.alerts(run_id) if a["command"] == "retry-failed"]
+    assert (retried["ok"], retried["failed"], retried["exit_code"]) == (tables["ok"], 0, 0)
+    assert retried["text"].startswith(f"Backfill retry-failed of run {run_id} finished (exit 0)")
 
 
 @pytest.mark.integration

@@ -3,11 +3,10 @@
 and/or ``alerts.command`` as one JSON object: ``text``, a sentence Slack and Teams incoming
 webhooks both show, plus ``run_id``, ``kind`` and the figures.
 
-Background threads send them (one per channel, so a dead webhook does not hold back the
-command), and the job never waits on a receiver; each is retried (tenacity, backing off)
-while its receiver is down or busy, and at exit the process waits at most
-``alerts.flush_seconds`` for those still queued: a fatal alert gets out before the process
-ends, a dead receiver does not hold it.
+Background threads word and send them (backfill/alert_channels.py), so the job never waits
+on a receiver; each is retried while its receiver is down or busy, and at exit the process
+waits at most ``alerts.flush_seconds`` for those still queued: a fatal alert gets out before
+the process ends, a dead receiver does not hold it.
 
 One alert per incident. Every alert sent is recorded in ``etl_metadata`` (kind ``alert``,
 item ``<kind>:<incident>``). A run's ``done`` and ``failure_rate`` are incidents of the run,
@@ -23,21 +22,14 @@ masked from every string before it leaves.
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import functools
 import json
 import logging
-import queue
 import secrets
 import shlex
 import socket
-import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,14 +37,8 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 from pydantic import BaseModel, SecretStr
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
+from backfill import alert_channels as channels
 from backfill.config import Config
 from backfill.errors import EXIT_FATAL, EXIT_TOO_MANY_FAILURES, FatalError
 
@@ -60,23 +46,9 @@ log = logging.getLogger(__name__)
 
 FATAL, FAILURE_RATE, STALL, DONE = "fatal", "failure_rate", "stall", "done"
 KINDS = (FATAL, FAILURE_RATE, STALL, DONE)
-MAX_RETRY_WAIT = 60.0
 # Postgres is asked for figures and for the alerts already sent; a database that does not
 # answer within this must not hold an alert back (it may be the reason for it).
 DB_TIMEOUT_SECONDS = 5
-
-
-class Undelivered(Exception):
-    """The receiver did not take the alert, and trying again cannot help (a 4xx, a command
-    that does not exist)."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.retry_after = reason, retry_after
-
-
-class _Retryable(Undelivered):
-    """The receiver is down or busy: try again, after ``retry_after`` if it said."""
 
 
 @dataclass
@@ -175,7 +147,8 @@ class Alerter:
         if not self.enabled or item in self._queued:
             return
         self._queued.add(item)
-        _enqueue(_Job(self, kind, item, claim, facts), self.settings.flush_seconds)
+        job = _Job(self, kind, item, claim, facts)
+        channels.start("alerts", functools.partial(self.prepare, job), self.settings.flush_seconds)
 
     # ---------------------------------------------------------------- the worker's side
 
@@ -198,7 +171,7 @@ class Alerter:
         self._db(lambda cur: _record(cur, self.run_id, job.item, alert))
         body = json.dumps(alert, ensure_ascii=False).encode()
         for channel in self.channels():
-            _start(channel, functools.partial(self.deliver, channel, job.item, body))
+            channels.start(channel, functools.partial(self.deliver, channel, job.item, body))
 
     def channels(self) -> list[str]:
         return [name for name, value in (("webhook", self.settings.webhook_url),
@@ -211,33 +184,18 @@ class Alerter:
         if channel == "webhook":
             assert self.settings.webhook_url is not None
             url = self.settings.webhook_url.get_secret_value().strip()
-            send = functools.partial(_post, url, body, timeout)
+            send = functools.partial(channels.post, url, body, timeout)
         else:
             args = self.settings.command
             argv = shlex.split(args) if isinstance(args, str) else list(args or [])
-            send = functools.partial(_run_command, argv, body, timeout)
+            send = functools.partial(channels.run_command, argv, body, timeout)
         try:
-            self._retrying(send)
+            channels.send_retrying(self.settings, send)
             outcome = "sent"
-        except Undelivered as exc:
+        except channels.Undelivered as exc:
             outcome = exc.reason
             log.warning("alert %s of run %s: %s %s", item, self.run_id, channel, outcome)
         self._db(lambda cur: _note_delivery(cur, self.run_id, item, channel, outcome))
-
-    def _retrying(self, send: Any) -> None:
-        backoff = wait_exponential_jitter(multiplier=self.settings.retry_seconds,
-                                          max=MAX_RETRY_WAIT, jitter=self.settings.retry_seconds)
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            told = getattr(exc, "retry_after", None)
-            return min(told, MAX_RETRY_WAIT) if told else float(backoff(state))
-
-        for attempt in Retrying(stop=stop_after_attempt(self.settings.retries + 1),
-                                wait=wait, retry=retry_if_exception_type(_Retryable),
-                                reraise=True):
-            with attempt:
-                send()
 
     def mask(self, value: Any) -> Any:
         """``value`` with every secret of the config replaced by ``***``."""
@@ -352,41 +310,6 @@ def _secret_values(cfg: Config) -> list[str]:
     return sorted((s for s in found if len(s) >= 8 and s != "embedded"), key=len, reverse=True)
 
 
-# -------------------------------------------------------------------- the channels
-
-
-def _post(url: str, body: bytes, timeout: float) -> None:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            answer.read()
-    except urllib.error.HTTPError as exc:
-        reason = f"answered HTTP {exc.code}"
-        if exc.code == 429 or exc.code >= 500:
-            after = exc.headers.get("Retry-After") if exc.headers else None
-            raise _Retryable(reason, float(after) if after and after.isdigit()
-                             else None) from None
-        # 4xx: a wrong or revoked URL; trying again cannot help
-        raise Undelivered(f"{reason} (check alerts.webhook_url)") from None
-    except (urllib.error.URLError, OSError) as exc:
-        # never str(exc): it may hold the URL, and with it the webhook's token
-        raise _Retryable(f"unreachable ({type(exc).__name__})") from None
-
-
-def _run_command(argv: list[str], body: bytes, timeout: float) -> None:
-    try:
-        done = subprocess.run(argv, input=body, capture_output=True, timeout=timeout,
-                              check=False)
-    except subprocess.TimeoutExpired:
-        raise _Retryable(f"did not finish within {timeout:g} s") from None
-    except OSError as exc:
-        raise Undelivered(f"could not start {argv[0]!r} ({type(exc).__name__}; check "
-                          "alerts.command)") from None
-    if done.returncode != 0:
-        raise _Retryable(f"exited {done.returncode}")
-
-
 # -------------------------------------------------------------------- etl_metadata
 
 
@@ -444,62 +367,3 @@ def sent_alerts(conn: psycopg.Connection[Any], run_id: str) -> list[tuple[str, s
     return [(r[0], r[1]) for r in conn.execute(
         "SELECT item, state FROM etl_metadata WHERE run_id = %s AND kind = 'alert' "
         "ORDER BY created_at, item", (run_id,))]
-
-
-# -------------------------------------------------------------------- the sender threads
-
-# One lane (a queue and its thread) to word alerts ("alerts"), and one per channel, so that
-# a receiver that is down holds back only its own channel: the command still gets the alert.
-_lanes: dict[str, queue.Queue[Callable[[], None]]] = {}
-_lanes_lock = threading.Lock()
-_pending = 0  # tasks queued or running, on every lane
-_idle = threading.Condition()
-_flush_budget = 0.0
-
-
-def _enqueue(job: _Job, flush_seconds: float) -> None:
-    global _flush_budget
-    with _lanes_lock:
-        if not _lanes:
-            atexit.register(_flush_at_exit)
-        _flush_budget = max(_flush_budget, flush_seconds)
-    _start("alerts", functools.partial(job.alerter.prepare, job))
-
-
-def _start(lane: str, task: Callable[[], None]) -> None:
-    global _pending
-    with _idle:
-        _pending += 1
-    with _lanes_lock:
-        if lane not in _lanes:
-            _lanes[lane] = queue.Queue()
-            threading.Thread(target=_work, args=(lane, _lanes[lane]), name=f"alerts-{lane}",
-                             daemon=True).start()
-    _lanes[lane].put(task)
-
-
-def _work(lane: str, tasks: queue.Queue[Callable[[], None]]) -> None:
-    global _pending
-    while True:
-        task = tasks.get()
-        try:
-            task()
-        except Exception as exc:  # noqa: BLE001 - an alert must never take the job down
-            log.warning("alerts (%s): %s", lane, type(exc).__name__)
-        finally:
-            with _idle:
-                _pending -= 1
-                _idle.notify_all()
-
-
-def flush(timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for every queued alert to be sent (or given up);
-    whether none is left."""
-    with _idle:
-        return _idle.wait_for(lambda: _pending == 0, timeout)
-
-
-def _flush_at_exit() -> None:
-    if not flush(_flush_budget):
-        log.warning("alerts: %d still unsent after alerts.flush_seconds (%g s) at exit; given "
-                    "up (the receiver is down or slow)", _pending, _flush_budget)

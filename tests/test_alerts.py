@@ -26,7 +26,8 @@ import psycopg
 import pytest
 
 from backfill import progress as P
-from backfill.alerts import Alerter, compose, flush, sent_alerts
+from backfill.alert_channels import flush
+from backfill.alerts import Alerter, compose, sent_alerts
 from backfill.config import Config, parse_config
 from backfill.db import ensure_schema
 from backfill.devstack.stack import LocalStack, local_stack

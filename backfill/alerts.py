@@ -253,7 +253,8 @@ def compose(kind: str, run_id: str, command: str, facts: dict[str, Any], resume:
     if kind == FATAL:
         cause = f"{facts['dependency']}: {facts['error']}" if facts.get("dependency") else \
             facts["error"]
-        text = (f"{who} STOPPED (exit {facts['exit_code']}, {facts['error_class']}): {cause}. "
+        text = (f"{who} STOPPED (exit {facts['exit_code']}, {facts['error_class']}): "
+                f"{cause.rstrip('. ')}. "
                 f"{figures}{cost} Fix what the message names, then resume: "
                 f"`{facts['resume']}`")
     elif kind == FAILURE_RATE:

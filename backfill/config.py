@@ -357,6 +357,76 @@ class ScrubConfig(_Section):
     )
 
 
+class AlertsConfig(_Section):
+    """Where the job tells operators that a run stopped, fails too often, stalls or ended
+    (docs/backfill_guide.md, "Alerts"). Neither channel set: no alerts."""
+
+    webhook_url: SecretStr | None = Field(
+        None,
+        description="URL POSTed one JSON object per alert: a Slack or Microsoft Teams incoming "
+        "webhook (both show its `text`), or any receiver. It embeds a token: give it as "
+        "`${BACKFILL_ALERT_WEBHOOK}`, never in the file; it is never printed.",
+    )
+    command: str | list[str] | None = Field(
+        None,
+        description="Program run with the alert's JSON on its standard input, e.g. "
+        "`[/usr/local/bin/page-oncall, --team, etl]`; a string is split as a shell would, but "
+        "no shell runs it. A non-zero exit or a timeout is retried.",
+    )
+    failure_fraction: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None,
+        description="Alert once per run when the failed share of the records processed so "
+        "far exceeds this. Empty: pipeline.max_failed_fraction.",
+    )
+    min_records: PositiveInt = Field(
+        100, description="Records processed before the failed share is judged (the first "
+        "few are too few to say anything)."
+    )
+    stall_minutes: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description="Alert once per stall after this many minutes without a committed record. "
+        "Empty: pipeline.stall_minutes.",
+    )
+    timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        10.0, description="Per webhook request, and per run of the command."
+    )
+    retries: Annotated[int, Field(ge=0, le=20)] = Field(
+        6, description="Retries of an alert the receiver did not take (unreachable, 5xx, 429, "
+        "a command's non-zero exit), waiting retry_seconds, doubled each time up to 60 s."
+    )
+    retry_seconds: Annotated[float, Field(gt=0)] = Field(
+        2.0, description="Wait before the first retry."
+    )
+    flush_seconds: Annotated[float, Field(ge=0)] = Field(
+        10.0,
+        description="At exit, how long the job waits for alerts still being sent (a fatal "
+        "alert goes out before the process ends); a dead receiver delays the exit this much "
+        "at most.",
+    )
+
+    @field_validator("webhook_url", mode="after")
+    @classmethod
+    def _check_url(cls, url: SecretStr | None) -> SecretStr | None:
+        # The value is never quoted back: it holds the webhook's token.
+        if url is None or not url.get_secret_value().strip():
+            raise ValueError("is empty: give the webhook's URL, or leave the key out")
+        if not re.match(r"^https?://[^\s/]+", url.get_secret_value().strip()):
+            raise ValueError("is not an http:// or https:// URL")
+        return url
+
+    @field_validator("command", mode="after")
+    @classmethod
+    def _check_command(cls, command: str | list[str] | None) -> str | list[str] | None:
+        if command is None or not (command if isinstance(command, list) else command.strip()):
+            raise ValueError("is empty: give a program (and its arguments), or leave the key "
+                             "out")
+        return command
+
+    @property
+    def enabled(self) -> bool:
+        return self.webhook_url is not None or self.command is not None
+
+
 class Config(_Section):
     snowflake: SnowflakeConfig
     postgres: PostgresConfig
@@ -364,6 +434,7 @@ class Config(_Section):
     embedding: EmbeddingConfig
     pipeline: PipelineConfig = Field(default_factory=lambda: PipelineConfig())
     scrub: ScrubConfig = Field(default_factory=lambda: ScrubConfig())
+    alerts: AlertsConfig = Field(default_factory=lambda: AlertsConfig())
 
     @model_validator(mode="before")
     @classmethod

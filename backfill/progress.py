@@ -5,6 +5,8 @@ Rows of ``etl_metadata`` (kind / item):
 - ``partition`` / index: bounds, rows expected, rows ok/failed so far, state (pending | done).
 - ``block`` / ``partition/key``: rows ok/failed of one written block. Inserted in the same
   transaction as the block's data, keyed by its content, so a block written twice counts once.
+- ``alert`` / ``<kind>:<incident>``: an alert sent to operators (state sending | sent |
+  undelivered; info holds the alert), one row per incident (backfill/alerts.py).
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ from typing import TextIO
 import ray
 
 from backfill import progress as P
+from backfill.alerts import Alerter
 from backfill.config import Config
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
-from backfill.errors import ConfigError
+from backfill.errors import ConfigError, FatalError
 from backfill.pipeline import PipelineSpec
 from backfill.report import write_final_report
 from backfill.runlock import RunLock
@@ -81,7 +82,7 @@ def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
              if unfixable else ""), file=out, flush=True)
     hint = f"backfill retry-failed --run-id {run_id}" + (
         f" --config {config_path}" if config_path else "")
-    return _process_ids(cfg, run, ids, hint, out, t0)
+    return _process_ids(cfg, run, ids, hint, out, t0, "retry-failed", config_path)
 
 
 def _require_done(run: P.RunRecord | None, run_id: str) -> None:
@@ -128,16 +129,26 @@ def reprocess(cfg: Config, run_id: str, scrubber_below: int, config_path: str | 
               f"{scrubber_below} (this scrubber: version {current})", file=out, flush=True)
         hint = f"backfill reprocess --run-id {run_id} --scrubber-below {scrubber_below}" + (
             f" --config {config_path}" if config_path else "")
-        return _process_ids(cfg, run, ids, hint, out, t0)
+        return _process_ids(cfg, run, ids, hint, out, t0, "reprocess", config_path)
 
 
 def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: TextIO,
-                 t0: float) -> RunResult:
+                 t0: float, command: str, config_path: str | None) -> RunResult:
     dsn = resolve_dsn(cfg)
+    alerter = Alerter(cfg, dsn, run.run_id, command, config_path, resume=hint)
+    try:
+        return _process_with(cfg, dsn, run, ids, hint, out, t0, alerter)
+    except (FatalError, KeyboardInterrupt) as exc:
+        alerter.fatal(exc)
+        raise
+
+
+def _process_with(cfg: Config, dsn: str, run: P.RunRecord, ids: list[str], hint: str,
+                  out: TextIO, t0: float, alerter: Alerter) -> RunResult:
     schema = cfg.postgres.schema_
     run_id = run.run_id
     if not ids:
-        return close_run(dsn, schema, run_id, cfg, t0, out)
+        return close_run(dsn, schema, run_id, cfg, t0, out, alerter=alerter)
     init_ray()
     stages = size_stages(cfg, out)
     session = _start_session(cfg, run_id)
@@ -150,8 +161,8 @@ def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: 
         spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
                             duplicate_ids=frozenset(run.duplicate_ids), skip_done=False,
                             stages=stages, usage=ledger)
-        _run_with_progress(spec, hint, out, heartbeat)
-        result = close_run(dsn, schema, run_id, cfg, t0, out, session)
+        _run_with_progress(spec, hint, out, heartbeat, alerter)
+        result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
         _last_beat(heartbeat, P.DONE)
         write_final_report(cfg, dsn, run_id, out)
         return result

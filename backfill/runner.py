@@ -18,6 +18,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from backfill import logs
 from backfill import progress as P
+from backfill.alerts import Alerter
 from backfill.config import Config
 from backfill.db import (
     connect,
@@ -148,10 +149,11 @@ class ProgressPrinter(threading.Thread):
     def __init__(
         self, dsn: str, schema: str, run_id: str, interval: float, out: TextIO = sys.stderr,
         stall_seconds: float = 600.0, stages: StagePlan | None = None,
-        heartbeat: Heartbeat | None = None,
+        heartbeat: Heartbeat | None = None, alerter: Alerter | None = None,
     ) -> None:
         super().__init__(daemon=True, name="progress")
-        self.stall_seconds, self.stages, self.heartbeat = stall_seconds, stages, heartbeat
+        self.stall_seconds, self.stages = stall_seconds, stages
+        self.heartbeat, self.alerter = heartbeat, alerter
         self.last_done: int | None = None
         self.last_change = time.monotonic()
         self.last_warning = 0.0
@@ -177,6 +179,8 @@ class ProgressPrinter(threading.Thread):
             self.first_done = r.rows_done
         rate = (r.rows_done - self.first_done) / elapsed * 3600 if elapsed > 0 else 0.0
         stalled = self.check_stall(r.rows_done + r.rows_failed, time.monotonic())
+        if self.alerter is not None:  # failure-rate and stall alerts, from the same sample
+            self.alerter.observe(r.rows_ok, r.rows_failed, r.rows_expected)
         left = max(r.rows_expected - r.rows_done, 0)
         eta = f"{left / rate * 3600 / 60:.1f} min" if rate > 0 else "-"
         pct = 100.0 * r.rows_done / r.rows_expected if r.rows_expected else 100.0
@@ -296,7 +300,12 @@ def execute(cfg: Config, req: RunRequest, out: TextIO | None = None) -> RunResul
         return _dry_run(cfg, req, dsn, run_id, out)
     ensure_schema(dsn, schema, cfg.embedding.dimensions)
     with RunLock(dsn, schema, run_id, wait=req.wait, out=out):
-        return _execute_held(cfg, req, dsn, run_id, t0, out)
+        alerter = Alerter(cfg, dsn, run_id, "run", req.config_path)
+        try:
+            return _execute_held(cfg, req, dsn, run_id, t0, out, alerter)
+        except (FatalError, KeyboardInterrupt) as exc:
+            alerter.fatal(exc)  # queued: sent while the process exits (alerts.flush_seconds)
+            raise
 
 
 def _load(dsn: str, schema: str, run_id: str) -> P.RunRecord | None:
@@ -316,7 +325,7 @@ def _set_state(dsn: str, schema: str, run_id: str, state: str, **info: Any) -> N
 
 
 def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float,
-                  out: TextIO) -> RunResult:
+                  out: TextIO, alerter: Alerter | None = None) -> RunResult:
     """The run, while this process holds its lock."""
     schema = cfg.postgres.schema_
     resume_hint = f"backfill run --run-id {run_id}" + (
@@ -360,9 +369,9 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
                 spec = PipelineSpec(cfg, dsn, run_id, session, pending,
                                     duplicate_ids=frozenset(run.duplicate_ids), stages=stages,
                                     usage=ledger)
-                _run_with_progress(spec, resume_hint, out, heartbeat)
+                _run_with_progress(spec, resume_hint, out, heartbeat, alerter)
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
-            result = close_run(dsn, schema, run_id, cfg, t0, out, session)
+            result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
             _last_beat(heartbeat, P.DONE)
             write_final_report(cfg, dsn, run_id, out)
             return result
@@ -485,13 +494,14 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
 
 
 def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO,
-                       heartbeat: Heartbeat | None = None) -> None:
+                       heartbeat: Heartbeat | None = None,
+                       alerter: Alerter | None = None) -> None:
     """Execute the pipeline with progress lines (and the attempt's heartbeat); turn what
     stopped it into a FatalError that names the dependency and the command to resume."""
     cfg = spec.cfg
     printer = ProgressPrinter(spec.dsn, cfg.postgres.schema_, spec.run_id,
                               cfg.pipeline.progress_interval_seconds, out,
-                              cfg.pipeline.stall_minutes * 60, spec.stages, heartbeat)
+                              cfg.pipeline.stall_minutes * 60, spec.stages, heartbeat, alerter)
     printer.start()
     try:
         run_pipeline(spec)
@@ -563,9 +573,9 @@ def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,
 
 
 def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
-              out: TextIO, session: Any = None) -> RunResult:
+              out: TextIO, session: Any = None, alerter: Alerter | None = None) -> RunResult:
     """Count every partition from the tables, build the search index, reconcile with the
-    source (given its session), decide the exit status, record the summary."""
+    source (given its session), decide the exit status, record the summary (and alert)."""
 
     def recount() -> None:
         with connect(dsn, schema) as conn:
@@ -592,6 +602,9 @@ def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
         if not check.reconciled:
             result.exit_code = EXIT_TOO_MANY_FAILURES
     _set_state(dsn, schema, run_id, P.DONE, summary=result.summary, error=None)
+    if alerter is not None:
+        alerter.done(result.exit_code, result.rows_expected, result.rows_ok, result.rows_failed,
+                     result.summary.get("reconciled"))
     return result
 
 

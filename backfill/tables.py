@@ -255,8 +255,9 @@ FAILED_RECORDS = Table(
     indexes=(Index("failed_records_open_idx", ("run_id",), where="resolved_at IS NULL"),),
 )
 
-# One table for a run, its partitions and its written blocks (kind = run | partition |
-# block); item is '' for the run row, the partition index, or partition/block-key.
+# One table for a run, its partitions, its written blocks and its alerts (kind = run |
+# partition | block | alert); item is '' for the run row, the partition index,
+# partition/block-key, or kind:incident of an alert.
 ETL_METADATA = Table(
     "etl_metadata",
     (

@@ -48,7 +48,8 @@ def stack(
     # One chat request in twenty answered 429 (the simulator's "server busy"): the 429
     # figures are tested whatever the machine's speed.
     with local_stack(work, N, latency_ms=20, pg_schema=SCHEMA, partition_rows=1000, dsn=pg_dsn,
-                     throttle_rate=0.05, overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
+                     throttle_rate=0.05,
+                     overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
         yield s
 
 

@@ -76,7 +76,12 @@ def test_every_command_the_guide_quotes_parses() -> None:
     assert len(quoted) > 10
     values = dict(PLACEHOLDERS)
     parser = build_parser()
+    commands = {a.dest: a for a in parser._actions}["command"].choices
     for command in quoted:
+        words = _args(command, values)
+        if len(words) == 1:  # a command named, not shown with its arguments
+            assert words[0] in commands, f"docs/backfill_guide.md names `{command}`"
+            continue
         try:
             parser.parse_args(_args(command, values))
         except SystemExit as exc:

@@ -52,11 +52,7 @@ def throughput(times: Sequence[dt.datetime], per_hour: Sequence[float],
     ax.step(times, per_hour, where="post", color=OK_COLOUR, label="records/h")
     if target:
         ax.axhline(target, color="#2ca02c", linestyle="--", label=f"target {target:,.0f}/h")
-    ax.set_ylabel("records / hour")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="lower right", fontsize="small")
-    _time_axis(ax)
-    return _svg(fig, "Throughput over time")
+    return _over_time(fig, ax, "records / hour", "Throughput over time")
 
 
 def cumulative(times: Sequence[dt.datetime], done: Sequence[int], total: int) -> str:
@@ -64,11 +60,15 @@ def cumulative(times: Sequence[dt.datetime], done: Sequence[int], total: int) ->
     ax = fig.add_subplot()
     ax.plot(times, done, color=OK_COLOUR, label="records processed")
     ax.axhline(total, color="#7f7f7f", linestyle=":", label=f"{total:,} in the run")
-    ax.set_ylabel("records")
+    return _over_time(fig, ax, "records", "Cumulative records")
+
+
+def _over_time(fig: Any, ax: Any, ylabel: str, title: str) -> str:
+    ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.legend(loc="lower right", fontsize="small")
     _time_axis(ax)
-    return _svg(fig, "Cumulative records")
+    return _svg(fig, title)
 
 
 def failures(times: Sequence[dt.datetime], by_stage: dict[str, Sequence[int]]) -> str:

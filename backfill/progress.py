@@ -262,6 +262,13 @@ def set_run_state(conn: psycopg.Connection[Any], run_id: str, state: str,
         )
 
 
+def open_failures(conn: psycopg.Connection[Any], run_id: str) -> list[tuple[str, str, int]]:
+    """The run's unresolved failed records by (stage, error class), most first."""
+    return [(s, c, int(n)) for s, c, n in conn.execute(
+        "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
+        "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", (run_id,))]
+
+
 @dataclass
 class RunProgress:
     """Where a run stands. ``rows_expected`` is the rows its partitions read (the

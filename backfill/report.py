@@ -46,11 +46,7 @@ def report_from(conn: psycopg.Connection[Any], run_id: str, cfg: Config | None) 
         "AND kind = 'run'",
         (run_id,),
     ).fetchone()
-    failed = conn.execute(
-        "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s "
-        "AND resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC",
-        (run_id,),
-    ).fetchall()
+    failed = P.open_failures(conn, run_id)
     tokens = conn.execute(
         "SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
         "count(*) FILTER (WHERE input_truncated), "

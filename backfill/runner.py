@@ -611,11 +611,7 @@ def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
 def _result(dsn: str, schema: str, run_id: str, cfg: Config, t0: float, code: int) -> RunResult:
     with connect(dsn, schema) as conn:
         rows = P.run_progress(conn, run_id, stored=True)
-        by_class = conn.execute(
-            "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
-            "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC",
-            (run_id,),
-        ).fetchall()
+        by_class = P.open_failures(conn, run_id)
         info = conn.execute(
             "SELECT info->'summary' FROM etl_metadata WHERE run_id = %s AND kind = 'run'",
             (run_id,),

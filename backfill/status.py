@@ -144,12 +144,8 @@ def run_status(conn: psycopg.Connection[Any], schema: str, run_id: str,
         rate = (recent[0] if recent else 0) / window * 60
         left = max(r.rows_expected - r.rows_done, 0)
         eta = left / rate * 3600 if rate else None
-    failures = [
-        {"stage": s, "error_class": c, "count": n}
-        for s, c, n in conn.execute(
-            "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
-            "resolved_at IS NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", (run_id,))
-    ]
+    failures = [{"stage": s, "error_class": c, "count": n}
+                for s, c, n in P.open_failures(conn, run_id)]
     last_error: dict[str, Any] | None = None
     if r.error:
         last_error = {"kind": "stop", "class": r.error.get("class"),

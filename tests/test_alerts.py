@@ -507,6 +507,7 @@ def test_closing_or_resuming_a_finished_run_again_sends_no_second_done(
     assert [a["kind"] for a in receiver.alerts("alerts-done")] == ["done"]
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_fatal_stop_sends_one_alert_with_the_resume_command(
     stack: LocalStack, receiver: Receiver, command_sink: CommandSink
@@ -584,6 +585,7 @@ class RefusalsAfterPlan(threading.Thread):
                     return
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_failures_above_the_threshold_send_one_failure_rate_alert(
     stack: LocalStack, receiver: Receiver

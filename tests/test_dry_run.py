@@ -124,6 +124,7 @@ def test_dry_run_sends_few_scrubbed_documents(stack: LocalStack, dry: DryRun) ->
     assert len(pii) > 10 and [p for p in pii if p in sent] == []
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_estimate_within_15_percent_of_what_the_run_used(
     stack: LocalStack, dry: DryRun, run: RunResult
@@ -268,6 +269,7 @@ def test_sample_reads_only_what_the_document_is_made_of() -> None:
     assert compose_documents(validate(blank), 12_000).column(S.DOCUMENT).equals(full)
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_an_embedding_input_the_api_rejects_does_not_cost_the_fit(
     stack: LocalStack, run: RunResult

@@ -109,6 +109,7 @@ def _newest_run(stack: LocalStack) -> str | None:
     return row[0] if row else None
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_every_command_of_the_runbook_runs(
     stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]

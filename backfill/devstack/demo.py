@@ -50,8 +50,11 @@ def run_demo(
         )
         print(
             f"demo: the database stays in {stack.workdir / 'pg'}; inspect it with\n"
-            f"  backfill status --config {stack.config_path}   (while nothing else runs, "
-            f"the embedded server starts again on demand)",
+            f"  backfill status --config {stack.config_path} --run-id {result.run_id}\n"
+            f"  backfill report --config {stack.config_path} --run-id {result.run_id} "
+            f"--format html --output report.html\n"
+            f"  (while nothing else runs, the embedded server starts again on demand); the "
+            f"run's HTML report is in {stack.workdir / 'reports' / result.run_id}",
             file=sys.stderr,
         )
     return result.exit_code if result.exit_code in (E.EXIT_OK, E.EXIT_TOO_MANY_FAILURES) else 1

@@ -252,9 +252,12 @@ def status_panel(s: RunStatus) -> Any:
     colour = {"running": "green", "done": "blue", "failed": "red", "stopped": "yellow"}
     head.add_row("state", f"[{colour.get(s.state, 'white')}]{s.state}[/]"
                  + (f"  driver {s.driver}, heartbeat {_duration(s.heartbeat_age)} ago"
-                    if s.alive and s.driver else "  no driver" if not s.alive else ""))
+                    if s.alive and s.driver else "  no driver holds it"
+                    if s.state in (P.RUNNING, "stopped") else ""))
     head.add_row("records", f"{s.done:,} / {s.records_expected:,} ({s.percent:.1f}%)  "
                  f"ok {s.ok:,}  failed {s.failed:,}")
+    # (a row of the grid: as a renderable of its own, rich drew the next line over it)
+    head.add_row("", ProgressBar(total=max(s.records_expected, 1), completed=s.done, width=60))
     head.add_row("partitions", f"{s.partitions_done} / {s.partitions}")
     if s.alive:
         head.add_row("rate", ("-" if s.rate_per_hour is None else
@@ -262,7 +265,7 @@ def status_panel(s: RunStatus) -> Any:
                      + f" (last {s.rate_window_minutes:.0f} min)   ETA "
                      + _duration(s.eta_seconds))
     head.add_row("cost", _money(s.cost))
-    parts: list[Any] = [ProgressBar(total=max(s.records_expected, 1), completed=s.done), head]
+    parts: list[Any] = [head]
     if s.usage:
         t = Table(title="API usage", title_justify="left", expand=False)
         for col in ("deployment", "requests", "429s", "prompt tokens", "completion tokens",

@@ -184,6 +184,8 @@ def test_rich_view_shows_the_same_figures(stack: LocalStack, watched: Watched) -
     buf = io.StringIO()
     Console(file=buf, width=140, color_system=None).print(status_panel(s))
     shown = buf.getvalue()
+    state = next(line for line in shown.splitlines() if " state " in line)
+    assert "done" in state, shown
     assert f"{s.done:,} / {N:,}" in shown and "3 / 3" in shown, shown
     for u in s.usage:
         assert u.deployment in shown and f"{u.prompt_tokens:,}" in shown, shown

@@ -113,7 +113,7 @@ def _latest_per_id(table: pa.Table) -> pa.Table:
         rank = (upd or dt.datetime.min, cre)
         if wid not in best or rank >= best[wid][0]:
             best[wid] = (rank, i)
-    return table.take(sorted(i for _, i in best.values()))
+    return table.take(pa.array(sorted(i for _, i in best.values()), pa.int64()))
 
 
 def compare(table: pa.Table,

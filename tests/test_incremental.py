@@ -231,3 +231,5 @@ def test_a_row_without_a_stored_hash_is_changed_only_if_its_updated_at_is_later(
     assert changes.process == ["a"]  # newer UPDATED_AT, no hash to compare
     assert [r[0] for r in changes.refresh] == ["b", "c"]  # b gets its hash, c its UPDATED_AT
     assert changes.latest == t1
+    nothing = compare(table.slice(0, 0), {})  # no row at or after the look-back
+    assert (nothing.process, nothing.refresh, nothing.latest) == ([], [], None)

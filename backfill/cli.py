@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wait", action="store_true", help=wait_help)
     run.add_argument("--no-dashboard", action="store_true",
                      help="do not start the Ray dashboard of a local run")
+    run.add_argument("--incremental", action="store_true",
+                     help="process the rows new or changed since the last completed run "
+                     "(from the high-water mark a backfill sets)")
+    run.add_argument("--lookback-minutes", type=int, metavar="N",
+                     help="with --incremental: read from the mark less N minutes, for late "
+                     "rows (default pipeline.incremental_lookback_minutes)")
 
     retry = command("retry-failed", "process a run's unresolved failed records again")
     retry.add_argument("--run-id", required=True)
@@ -156,6 +162,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise E.ConfigError(f"--start {args.start} is not before --end {args.end}")
     if args.format == "json" and not args.dry_run:
         raise E.ConfigError("--format json is for --dry-run only")
+    if args.incremental:
+        return _incremental(args)
+    if args.lookback_minutes is not None:
+        raise E.ConfigError("--lookback-minutes is for --incremental only")
     cfg = _config(args)
     result = execute(cfg, RunRequest(args.config, args.start, args.end, args.run_id, args.dry_run,
                                      args.wait, args.plan_only, not args.no_dashboard),
@@ -164,6 +174,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(result.summary, default=str))
     elif not (args.dry_run or args.plan_only):
         print(_summary_text(result.run_id, result.summary, result.seconds))
+    return result.exit_code
+
+
+def _incremental(args: argparse.Namespace) -> int:
+    from backfill.incremental import run_incremental
+
+    clash = [flag for flag, value in (("--start", args.start), ("--end", args.end),
+                                      ("--run-id", args.run_id), ("--dry-run", args.dry_run),
+                                      ("--plan-only", args.plan_only)) if value]
+    if clash:
+        raise E.ConfigError(f"--incremental takes its range from the high-water mark: drop "
+                            f"{', '.join(clash)}")
+    if args.lookback_minutes is not None and args.lookback_minutes < 0:
+        raise E.ConfigError(f"--lookback-minutes {args.lookback_minutes}: give 0 or more")
+    result = run_incremental(_config(args), args.config, args.lookback_minutes,
+                             logs.run_output(), args.wait, not args.no_dashboard)
+    print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
 

@@ -31,6 +31,7 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]*$"
 Identifier = Annotated[str, Field(pattern=_IDENTIFIER)]
 PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
 
 
 class _Section(BaseModel):
@@ -304,6 +305,11 @@ class PipelineConfig(_Section):
         "run is stalled, with the stages' CPU requests and what the cluster has free."
     )
     bucket: Literal["day", "hour"] = Field("day", description="Planner's counting bucket.")
+    incremental_lookback_minutes: NonNegativeInt = Field(
+        60, description="`backfill run --incremental` reads from the high-water mark less "
+        "this many minutes, for rows committed to the source late with an earlier timestamp "
+        "(`--lookback-minutes` overrides it). Rows read again unchanged cost no API call."
+    )
     report_dir: str | None = Field(
         ".backfill/reports",
         description="Where the driver writes a run's HTML report when it ends "

@@ -7,10 +7,13 @@ Rows of ``etl_metadata`` (kind / item):
   transaction as the block's data, keyed by its content, so a block written twice counts once.
 - ``alert`` / ``<kind>:<incident>``: an alert sent to operators (state sending | sent |
   undelivered; info holds the alert), one row per incident (backfill/alerts.py).
+- ``watermark`` / the source table's full name, run_id ``''``: the high-water mark of
+  ``run --incremental`` (info: mark, the run that set it). Set when a run completes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -338,3 +341,25 @@ def run_progress(conn: psycopg.Connection[Any], run_id: str | None = None,
             prog.rows_failed = prog.failed_open
         out.append(prog)
     return out
+
+
+def read_mark(conn: psycopg.Connection[Any], table: str) -> dt.datetime | None:
+    """The high-water mark of ``table`` (source timestamps, UTC without zone), or None."""
+    row = conn.execute(
+        "SELECT info->>'mark' FROM etl_metadata WHERE run_id = '' AND kind = 'watermark' "
+        "AND item = %s", (table,)).fetchone()
+    return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def advance_mark(conn: psycopg.Connection[Any], table: str, mark: dt.datetime,
+                 run_id: str) -> None:
+    """Move the mark of ``table`` to ``mark``, never back: a backfill of an older range
+    finishing after incremental runs must not make them read what they have covered."""
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO etl_metadata (run_id, kind, item, state, info) VALUES ('', "
+            "'watermark', %s, 'set', jsonb_build_object('mark', %s::text, 'run_id', %s::text)) "
+            "ON CONFLICT (run_id, kind, item) DO UPDATE SET updated_at = now(), "
+            "info = EXCLUDED.info WHERE (etl_metadata.info->>'mark')::timestamp "
+            "< (EXCLUDED.info->>'mark')::timestamp",
+            (table, mark.isoformat(), run_id))

@@ -333,6 +333,9 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
     )
     requested = _params(cfg, req.start, req.end)
     run = _load(dsn, schema, run_id)
+    if run is not None and run.params.get("mode") == "incremental":
+        raise ConfigError(f"run {run_id} is an incremental run: it is not resumed by id; "
+                          "backfill run --incremental again sends what it did not commit")
     if run is not None:
         _check_same_run(run.params, requested, run_id, req.start is not None or req.end is not None)
         if run.state == P.DONE:
@@ -372,6 +375,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
                 _run_with_progress(spec, resume_hint, out, heartbeat, alerter)
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
+            _set_mark(dsn, schema, run)
             _last_beat(heartbeat, P.DONE)
             write_final_report(cfg, dsn, run_id, out)
             return result
@@ -382,6 +386,21 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             raise
     finally:
         ray.kill(session)
+
+
+def _set_mark(dsn: str, schema: str, run: P.RunRecord) -> None:
+    """A completed backfill is where ``run --incremental`` takes over: the end of its range
+    (no later than now, for an --end in the future) becomes the table's high-water mark."""
+    end = run.params.get("range", [None, None])[1]
+    if not end:
+        return
+    mark = min(dt.datetime.fromisoformat(end), dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+    def write() -> None:
+        with connect(dsn, schema) as conn:
+            P.advance_mark(conn, run.params["table"], mark, run.run_id)
+
+    with_pg_retry(write, "setting the high-water mark")
 
 
 def _last_beat(heartbeat: Heartbeat, state: str) -> None:

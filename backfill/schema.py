@@ -4,6 +4,7 @@ travel with every batch, and the extraction model sent to the LLM as a strict JS
 from __future__ import annotations
 
 import hashlib
+import json
 from enum import StrEnum
 
 import pyarrow as pa
@@ -78,6 +79,25 @@ def record_keys(table: pa.Table) -> list[str]:
         digest = hashlib.blake2b("\x1f".join(str(t[i]) for t in texts).encode(), digest_size=6)
         keys.append(f"<no id: {CREATED_AT} {created[i]}, content {digest.hexdigest()}>")
     return keys
+
+
+# What a record's content is, for ``backfill run --incremental``: every canonical column but
+# UPDATED_AT, which a source may bump without changing anything the job derives.
+CONTENT_COLUMNS = tuple(n for n in CANONICAL_COLUMNS if n != UPDATED_AT)
+
+
+def content_hashes(table: pa.Table) -> list[str]:
+    """Each row's content hash (128-bit BLAKE2b, hex) over ``CONTENT_COLUMNS`` of the
+    canonical schema (``source.normalize``'s output). The one function both the sink (the
+    hash stored in maintenance_logs.content_hash) and the incremental run (the hash of the
+    source row now) use, so the two agree by construction. JSON of the typed values: NULL
+    and the text "None" differ, and a float or timestamp has one spelling."""
+    columns = [table.column(c).to_pylist() for c in CONTENT_COLUMNS]
+    return [
+        hashlib.blake2b(json.dumps(values, default=str, ensure_ascii=False).encode(),
+                        digest_size=16).hexdigest()
+        for values in zip(*columns, strict=True)
+    ]
 
 
 class EquipmentCategory(StrEnum):

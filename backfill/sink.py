@@ -176,8 +176,10 @@ def _dedupe_last(table: pa.Table) -> pa.Table:
 def _write_logs(cur: psycopg.Cursor[Any], table: pa.Table, run_id: str, direct: bool) -> None:
     cols = [table.column(c).to_pylist() for c in S.CANONICAL_COLUMNS]
     parts = table.column(S.PARTITION).to_pylist()
-    rows = ((*values, run_id, part) for *values, part in zip(*cols, parts, strict=True))
-    columns = [*LOG_COLUMNS, "run_id", "partition_id"]
+    hashes = S.content_hashes(table)
+    rows = ((*values, run_id, part, digest)
+            for *values, part, digest in zip(*cols, parts, hashes, strict=True))
+    columns = [*LOG_COLUMNS, "run_id", "partition_id", "content_hash"]
     types = T.MAINTENANCE_LOGS.copy_types(columns)
     if direct:
         _copy_rows(cur, "maintenance_logs", columns, types, rows)

@@ -548,7 +548,7 @@ class ReadLedger:
     run_id: str
     duplicate_ids: frozenset[str] = frozenset()
 
-    def record(self, part: Partition, rows: int, keys: set[str]) -> None:
+    def record(self, part: Partition | IdChunk, rows: int, keys: set[str]) -> None:
         from backfill.db import pg_transaction
         from backfill.progress import record_read
 
@@ -628,19 +628,33 @@ def _blocks(fetch: Callable[[], list[Any]], partition: int, block_rows: int,
 
 @dataclass(frozen=True)
 class IdChunk:
-    """Source rows fetched by id (``retry-failed``); their partition is -1."""
+    """Source rows fetched by id. ``retry-failed`` and ``reprocess``: partition -1, the rows
+    keep the partition of the run that read them first. ``run --incremental``: the run's own
+    partition (one per chunk), whose read is recorded like a time range's."""
 
     ids: tuple[str, ...]
+    partition: int = -1
+
+    @property
+    def index(self) -> int:
+        return self.partition
 
     @property
     def rows(self) -> int:
         return len(self.ids)
 
 
-def _read_ids(session: Any, chunk: IdChunk, block_rows: int) -> Iterator[pa.Table]:
-    for block, _ in _blocks(lambda: ray.get(session.rows_by_ids.remote(list(chunk.ids))), -1,
-                            block_rows, f"{chunk.rows} ids"):
+def _read_ids(session: Any, chunk: IdChunk, block_rows: int,
+              ledger: ReadLedger | None) -> Iterator[pa.Table]:
+    rows, keys = 0, set()
+    for block, block_keys in _blocks(
+            lambda: ray.get(session.rows_by_ids.remote(list(chunk.ids))), chunk.partition,
+            block_rows, f"{chunk.rows} ids"):
+        rows += block.num_rows
+        keys.update(block_keys)
         yield block
+    if ledger is not None and chunk.partition >= 0:
+        ledger.record(chunk, rows, keys)
 
 
 class SnowflakeDatasource(Datasource):
@@ -671,7 +685,7 @@ class SnowflakeDatasource(Datasource):
                      block_rows: int = block_rows,
                      ledger: ReadLedger | None = ledger) -> Iterator[pa.Table]:
                 if isinstance(part, IdChunk):
-                    yield from _read_ids(session, part, block_rows)
+                    yield from _read_ids(session, part, block_rows, ledger)
                 else:
                     yield from _read_partition(session, part, block_rows, ledger)
 

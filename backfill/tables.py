@@ -173,6 +173,9 @@ MAINTENANCE_LOGS = Table(
         Column("run_id", "text", not_null=True),
         Column("partition_id", "integer"),
         _timestamp_now("loaded_at"),
+        # schema.content_hashes of the row as written: ``run --incremental`` compares it with
+        # the source's row now. NULL: written before this column existed.
+        Column("content_hash", "text"),
     ),
     key=("work_order_id",),
     indexes=(

@@ -214,12 +214,18 @@ def search_index_ddl(schema: str) -> dict[str, sql.Composed]:
 
 
 def ensure_search_index(dsn: str, schema: str, memory: str = "2GB") -> None:
-    """Build the search indexes after the load, those missing."""
+    """Build the search indexes after the load, those missing, and refresh the statistics
+    of the tables search reads: right after a load, before autovacuum got to them, the
+    planner took ``model = ...`` for 10 rows and sorted every vector instead of reading the
+    HNSW index (tests/test_search.py)."""
 
     def run() -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("SET maintenance_work_mem = {}").format(sql.Literal(memory)))
             for statement in search_index_ddl(schema).values():
                 conn.execute(statement)
+            for table in ("semantic_embeddings", "maintenance_logs", "ai_extracted_data"):
+                conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema),
+                                                              sql.Identifier(table)))
 
     with_pg_retry(run, "building the search indexes")

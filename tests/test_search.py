@@ -89,7 +89,7 @@ def _embeddings(stack: LocalStack) -> tuple[list[str], np.ndarray]:
         register_vector(conn)
         rows = conn.execute("SELECT work_order_id, embedding FROM semantic_embeddings "
                             "WHERE model = %s", (MODEL,)).fetchall()
-    return [r[0] for r in rows], np.stack([np.asarray(r[1], dtype=np.float64) for r in rows])
+    return [r[0] for r in rows], np.stack([r[1].to_numpy().astype(np.float64) for r in rows])
 
 
 def _simulator_vector(stack: LocalStack, text: str) -> np.ndarray:
@@ -119,6 +119,14 @@ def test_hybrid_puts_occlusion_alarm_work_orders_first(
     # the base rate, what a ranking that knows nothing gets: about 0.01
     assert precision >= 0.9 > 20 * len(relevant) / total, (precision, hybrid)
     assert hybrid[0] in relevant
+    # A word that no document holds: no document has every word, any word ranks instead.
+    with _conn(stack) as conn:
+        assert conn.execute("SELECT count(*) FROM semantic_embeddings "
+                            "WHERE document ~* 'weekend'").fetchone()[0] == 0
+    code, answer, _ = _search(stack, capsys, QUERY + " weekend", "--limit", "10")
+    assert code == 0 and answer is not None
+    assert sum(h in relevant for h in _ids(answer)) >= 8, answer
+    assert all(h["text_rank"] for h in answer["hits"][:3])
     code, answer, _ = _search(stack, capsys, QUERY, "--limit", "10", "--mode", "vector")
     vector = _ids(answer)
     # the simulator's lexical vectors alone, for the report's comparison (asserted loosely:

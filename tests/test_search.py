@@ -173,14 +173,16 @@ def test_a_documents_own_text_finds_it_first(
 def test_the_plain_vector_query_reads_the_hnsw_index(stack: LocalStack, run: RunResult) -> None:
     from psycopg import sql
 
-    from backfill.search import NEAREST
+    from backfill.search import NEAREST, nearest_settings
 
     query = NEAREST.format(join=sql.SQL(""), conditions=sql.SQL(""))
-    with _conn(stack) as conn:
+    with _conn(stack) as conn, conn.transaction():
         register_vector(conn)
+        for statement in nearest_settings(100):  # the hybrid mode's candidates
+            conn.execute(statement)
         plan = "\n".join(r[0] for r in conn.execute(
             sql.SQL("EXPLAIN ") + query,
-            {"q": _simulator_vector(stack, QUERY), "model": MODEL, "n": 10}))
+            {"q": _simulator_vector(stack, QUERY), "model": MODEL, "n": 100}))
     assert "Index Scan using semantic_embeddings_hnsw" in plan, plan
 
 
@@ -211,6 +213,8 @@ def test_equipment_and_since_filters(
     assert code == 0 and answer is not None
     assert set(_ids(answer)) == recent
     assert all(dt.datetime.fromisoformat(h["created_at"]) >= since for h in answer["hits"])
+    code, answer, _ = _search(stack, capsys, QUERY, "--equipment", "infusion%")
+    assert code == 0 and answer is not None and answer["hits"] == []  # a name, not a pattern
     code, answer, _ = _search(stack, capsys, QUERY, "--equipment", "syringe pump")
     assert code == 0 and answer is not None
     assert {h["equipment_type"] for h in answer["hits"]} == {"syringe pump"}

@@ -117,6 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
                         default="text", help="html: one self-contained page with charts")
     report.add_argument("--output", metavar="FILE", help="write the report to FILE")
 
+    search = command("search", "the work orders that best answer a question, from the "
+                     "embeddings and the full text of the scrubbed documents")
+    search.add_argument("text", metavar="TEXT", help="what to look for, in words")
+    search.add_argument("--limit", type=int, default=10, metavar="K",
+                        help="work orders to show (default 10)")
+    search.add_argument("--equipment", metavar="TYPE",
+                        help="only this equipment type (maintenance_logs.equipment_type, any case)")
+    search.add_argument("--since", type=_date, metavar="DATE",
+                        help="only work orders created at or after DATE (ISO 8601)")
+    search.add_argument("--mode", choices=["hybrid", "vector"], default="hybrid",
+                        help="hybrid: full-text and vector rankings fused; vector: embeddings "
+                        "only (default hybrid)")
+    search.add_argument("--format", choices=["text", "json"], default="text")
+
     demo = command("demo", "the whole job on the embedded local stack, no credentials")
     demo.add_argument("--records", type=int, default=20_000, help="synthetic work orders")
     demo.add_argument("--latency-ms", type=float, default=50.0, help="simulated API latency")
@@ -261,6 +275,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return E.EXIT_OK if check.reconciled else E.EXIT_TOO_MANY_FAILURES
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from backfill.search import SearchRequest, result_text, search
+
+    result = search(_config(args), SearchRequest(args.text, args.limit, args.equipment,
+                                                 args.since, args.mode))
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json"
+          else result_text(result))
+    return E.EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from backfill.devstack.demo import run_demo
 
@@ -274,6 +298,7 @@ COMMANDS = {
     "status": cmd_status,
     "report": cmd_report,
     "verify": cmd_verify,
+    "search": cmd_search,
     "demo": cmd_demo,
     "scrub-eval": cmd_scrub_eval,
 }

@@ -14,6 +14,7 @@ the writers when a partition closes.
 from __future__ import annotations
 
 import logging
+import sys
 from functools import cache
 from typing import Any
 
@@ -23,8 +24,14 @@ __all__ = ["count_records", "count_tokens", "count_rate_limited", "set_in_flight
            "count_partition_done"]
 
 
-@cache
 def _metrics() -> dict[str, Any] | None:
+    # A process that has not imported Ray (a command such as `backfill search` sending one
+    # request) records nothing: importing Ray to make metrics nobody exports cost seconds.
+    return _ray_metrics() if "ray" in sys.modules else None
+
+
+@cache
+def _ray_metrics() -> dict[str, Any] | None:
     try:
         from ray.util.metrics import Counter, Gauge
 

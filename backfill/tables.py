@@ -223,8 +223,9 @@ AI_EXTRACTED_DATA = Table(
              Index("ai_extracted_run_idx", ("run_id",))),
 )
 
-# The HNSW index on embedding is not here: it is built after the load
-# (db.ensure_search_index), since maintaining it row by row cost 7x the insert time.
+# The search indexes (HNSW on embedding, GIN on the document's full text) are not here: they
+# are built after the load (db.SEARCH_INDEXES), since maintaining the HNSW index row by row
+# cost 7x the insert time.
 SEMANTIC_EMBEDDINGS = Table(
     "semantic_embeddings",
     (

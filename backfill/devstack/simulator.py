@@ -7,7 +7,8 @@ the faults a real Azure OpenAI deployment produces: latency, 429 rate limiting
 content-filter 400s; and the errors of a misconfigured deployment: 404
 ``DeploymentNotFound`` for an unknown deployment, 400 ``unsupported_parameter`` for a body
 parameter the model refuses (also from the Nth request on, as a deployment changed mid-run),
-400 ``invalid_value`` for too many ``dimensions``, or vectors of the wrong size.
+400 ``invalid_value`` for too many ``dimensions``, or vectors of the wrong size. Its
+embeddings are a hashed bag of words: texts that share words are near (lexical, not semantic).
 
 Run it::
 
@@ -35,6 +36,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -51,7 +53,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -474,6 +476,17 @@ class _SchemaCompiler:
         if fmt == "email":
             return lambda ctx, depth: fit("user@example.com")
         return lambda ctx, depth: fit(ctx.snippet(lo_w, hi_w))
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of the embeddings' bag: two letters or more
+_WORD_SLOTS = 4
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_slots(word: str) -> bytes:
+    """The word's ``_WORD_SLOTS`` (position, sign) pairs, two little-endian uint16 each."""
+    return hashlib.blake2b(word.encode("utf-8", "surrogatepass"),
+                           digest_size=4 * _WORD_SLOTS).digest()
 
 
 class _LRU(OrderedDict):
@@ -965,16 +978,31 @@ class Simulator:
 
     # -- embeddings -------------------------------------------------------------
     def _vector(self, text: str, dim: int):
+        """A hashed bag of the text's words (feature hashing): each word adds +-1 at
+        ``_WORD_SLOTS`` positions its hash picks, weighted 1 + log of its count, and the sum
+        is normalised. Texts sharing words are near in cosine, the same text is the same
+        vector: vector search over these ranks by shared vocabulary, which is lexical, not
+        semantic (a synonym is as far as any other word). A text without a word gets a
+        random unit vector seeded by its hash."""
         import numpy as np
 
         key = (text, dim)
         vec = self._vectors.get(key)
         if vec is None:
-            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-            rng = np.random.default_rng(int.from_bytes(digest, "little"))
-            vec = rng.standard_normal(dim, dtype=np.float32)
-            vec /= np.linalg.norm(vec)
-            vec = vec.astype("<f4", copy=False)
+            counts = Counter(_WORD.findall(text.lower()))
+            vec = np.zeros(dim, dtype=np.float64)
+            if counts:
+                slots = np.frombuffer(b"".join(map(_word_slots, counts)), dtype="<u2")
+                slots = slots.reshape(len(counts), _WORD_SLOTS, 2)
+                weight = 1.0 + np.log(np.fromiter(counts.values(), float, len(counts)))
+                signed = np.where(slots[..., 1] & 1, 1.0, -1.0) * weight[:, None]
+                vec = np.bincount(slots[..., 0].ravel() % dim, signed.ravel(), minlength=dim)
+            norm = np.linalg.norm(vec)
+            if norm == 0:
+                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+                vec = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(dim)
+                norm = np.linalg.norm(vec)
+            vec = (vec / norm).astype("<f4")
             self._vectors.put(key, vec)
         return vec
 

@@ -262,6 +262,19 @@ def test_embeddings_deterministic_and_normalised(client):
     assert len(default_dim.data[0].embedding) == 1536
 
 
+def test_embeddings_are_a_bag_of_words(client):
+    """Texts sharing words are near, whatever their order; texts sharing none are not."""
+    texts = ["infusion pump occlusion alarm", "Occlusion alarm on the infusion pump, twice",
+             "defibrillator battery replaced", "alarm occlusion PUMP infusion", "12345"]
+    out = client.embeddings.create(model="emb", input=texts, dimensions=1536)
+    v = np.array([d.embedding for d in out.data], dtype=np.float64)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > 0.6  # four words of six shared
+    assert abs(v[0] @ v[2]) < 0.2  # none shared
+    np.testing.assert_allclose(v[0], v[3], atol=1e-6)  # a bag: order and case do not count
+    assert abs(v[0] @ v[4]) < 0.2  # no word at all: a vector drawn from the text's hash
+
+
 def test_embeddings_token_input(client):
     out = client.embeddings.create(model="emb", input=[[1, 2, 3], [4, 5]], dimensions=4)
     assert len(out.data) == 2

@@ -35,15 +35,16 @@ from backfill.config import Config, SnowflakeConfig
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
 from backfill.errors import ConfigError, FatalError
 from backfill.pipeline import PipelineSpec
-from backfill.report import write_final_report
 from backfill.runlock import RunLock
 from backfill.runner import (
     RunResult,
     _last_beat,
+    _mark_failed,
     _preflight,
     _run_with_progress,
     _start_session,
     close_run,
+    finish_attempt,
     init_ray,
     new_run_id,
     size_stages,
@@ -262,21 +263,16 @@ def _process(cfg: Config, dsn: str, run_id: str, chunks: list[IdChunk],
             spec = PipelineSpec(cfg, dsn, run_id, session, chunks, stages=stages, usage=ledger)
             _run_with_progress(spec, hint, out, heartbeat, alerter)
             _close_chunks(dsn, schema, run_id, chunks, hint)
-            result = close_run(dsn, schema, run_id, cfg, t0, out, alerter=alerter)
-            _last_beat(heartbeat, P.DONE)
-            write_final_report(cfg, dsn, run_id, out)
-            return result
+            return finish_attempt(heartbeat, cfg, dsn, run_id, out, close_run(
+                dsn, schema, run_id, cfg, t0, out, alerter=alerter))
         except BaseException:
             _last_beat(heartbeat, P.FAILED)
             raise
         finally:
             ray.kill(session)
     except (FatalError, KeyboardInterrupt) as exc:
-        fatal = exc if isinstance(exc, FatalError) else FatalError("interrupted", "operator")
-        with connect(dsn, schema) as conn:
-            P.set_run_state(conn, run_id, P.FAILED, error={
-                "class": type(fatal).__name__, "dependency": fatal.dependency,
-                "message": fatal.message[:2000]})
+        _mark_failed(dsn, schema, run_id, exc if isinstance(exc, FatalError)
+                     else FatalError("interrupted", "operator"))
         alerter.fatal(exc)
         raise
 

@@ -23,7 +23,6 @@ from backfill.config import Config
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
 from backfill.errors import ConfigError, FatalError
 from backfill.pipeline import PipelineSpec
-from backfill.report import write_final_report
 from backfill.runlock import RunLock
 from backfill.runner import (
     RunResult,
@@ -31,6 +30,7 @@ from backfill.runner import (
     _run_with_progress,
     _start_session,
     close_run,
+    finish_attempt,
     init_ray,
     size_stages,
 )
@@ -162,10 +162,8 @@ def _process_with(cfg: Config, dsn: str, run: P.RunRecord, ids: list[str], hint:
                             duplicate_ids=frozenset(run.duplicate_ids), skip_done=False,
                             stages=stages, usage=ledger)
         _run_with_progress(spec, hint, out, heartbeat, alerter)
-        result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
-        _last_beat(heartbeat, P.DONE)
-        write_final_report(cfg, dsn, run_id, out)
-        return result
+        return finish_attempt(heartbeat, cfg, dsn, run_id, out, close_run(
+            dsn, schema, run_id, cfg, t0, out, session, alerter))
     except BaseException:
         _last_beat(heartbeat, P.FAILED)
         raise

@@ -376,9 +376,7 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
             _set_mark(dsn, schema, run)
-            _last_beat(heartbeat, P.DONE)
-            write_final_report(cfg, dsn, run_id, out)
-            return result
+            return finish_attempt(heartbeat, cfg, dsn, run_id, out, result)
         except (FatalError, KeyboardInterrupt) as exc:
             _mark_failed(dsn, schema, run_id, exc if isinstance(exc, FatalError) else FatalError(
                 "interrupted", dependency="operator"))
@@ -401,6 +399,15 @@ def _set_mark(dsn: str, schema: str, run: P.RunRecord) -> None:
             P.advance_mark(conn, run.params["table"], mark, run.run_id)
 
     with_pg_retry(write, "setting the high-water mark")
+
+
+def finish_attempt(heartbeat: Heartbeat, cfg: Config, dsn: str, run_id: str, out: TextIO,
+                   result: RunResult) -> RunResult:
+    """A completed attempt (run, retry-failed, reprocess, incremental): its final usage,
+    then the run's HTML report."""
+    _last_beat(heartbeat, P.DONE)
+    write_final_report(cfg, dsn, run_id, out)
+    return result
 
 
 def _last_beat(heartbeat: Heartbeat, state: str) -> None:

@@ -329,9 +329,9 @@ class PipelineConfig(_Section):
     dry_run_sample_calls: Annotated[int, Field(ge=0, le=1000)] = Field(
         20,
         description="Of those documents (scrubbed and checked as in the job), how many the "
-        "dry run sends to the LLM (one request each) and, in one request, to the embedding "
-        "model: their reported usage gives the answers' length and the service's own token "
-        "count. 0: no calls; the answer length is then that of preflight's one synthetic work "
+        "dry run sends to the LLM and to the embedding model (one request each): their "
+        "reported usage gives the answers' length and the service's own token count. 0: "
+        "no calls; the answer length is then that of preflight's one synthetic work "
         "order, and prompts are counted as OpenAI counts them (docs/backfill_guide.md).",
     )
     buffer_mb: PositiveInt | None = Field(

@@ -15,7 +15,7 @@ import math
 import random
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -95,20 +95,29 @@ def fitted_mean(sample_x: Sequence[float], call_x: Sequence[float],
 @dataclass(frozen=True)
 class SampleCalls:
     """What the sample requests reported: per answered document, our prompt count (x) and
-    the reported prompt and completion tokens; for the one embeddings request, our count
-    and the reported total (None when no request was answered)."""
+    the reported prompt and completion tokens; per document the embedding API took, our
+    count and the reported one."""
 
     counted: list[int]
     prompt: list[int]
     completion: list[int]
     failed: int = 0
-    embedding_counted: int = 0
-    embedding_reported: int | None = None
+    embedding_counted: list[int] = field(default_factory=list)
+    embedding_reported: list[int] = field(default_factory=list)
+
+    def embedding_ratio(self) -> float | None:
+        """The service's count over ours, per document, the median: one long pasted log
+        that a tokenizer counts very differently (seen: 0.6 where the others are 1.03)
+        must not set the ratio for the thousand documents of the sample, as it did when
+        the sample's inputs went in one request and only their sum was known."""
+        pairs = [r / c for c, r in zip(self.embedding_counted, self.embedding_reported,
+                                       strict=True) if c]
+        return statistics.median(pairs) if pairs else None
 
 
 async def call_sample(cfg: Config, documents: list[str]) -> SampleCalls:
     """Send ``documents`` (scrubbed, past the guard) to the LLM, one extraction request each,
-    and to the embedding model in one request, with the job's own code (same body, client
+    and to the embedding model (one request each too), with the job's own code (same body, client
     and retries; no quota). A document the LLM refuses counts as failed; an error that
     stops the job (a SystemicError) stops the dry run."""
     if not documents:
@@ -130,20 +139,24 @@ async def call_sample(cfg: Config, documents: list[str]) -> SampleCalls:
             counted.append(prompt_tokens(doc, enc))
             prompt.append(answer[1])
             completion.append(answer[2])
-    inputs = documents[: cfg.embedding.batch_size]
+    # One embeddings request per document (a tiny cost over one request for
+    # all): the API reports usage per request, and only per document can the fit see past
+    # an input its tokenizer counts unlike ours. An input the API rejects (the job
+    # dead-letters it) is left out of the fit; the others still count.
+    emb_enc = cfg.embedding.encoding()
+    emb_counted, emb_reported = [], []
     embedder = Embedder(cfg.embedding)
     try:
-        # As the job sends them: an input the API rejects is bisected out, so one bad
-        # document (the job dead-letters it) does not cost the fit the other inputs; each
-        # input the API took is in exactly one answered request, whose usage counts it.
-        vectors = await embedder.embed_chunk(inputs)
+        for doc in documents:
+            before = embedder.api.usage.prompt_tokens
+            (vector,) = await embedder.embed_chunk([doc])
+            reported = embedder.api.usage.prompt_tokens - before
+            if not isinstance(vector, Exception) and reported:
+                emb_counted.append(embedding_tokens(doc, emb_enc))
+                emb_reported.append(reported)
     finally:
         await embedder.api.aclose()
-    taken = [d for d, v in zip(inputs, vectors, strict=True) if not isinstance(v, Exception)]
-    emb_enc = cfg.embedding.encoding()
-    return SampleCalls(counted, prompt, completion, failed,
-                       sum(embedding_tokens(d, emb_enc) for d in taken),
-                       embedder.api.usage.prompt_tokens or None)
+    return SampleCalls(counted, prompt, completion, failed, emb_counted, emb_reported)
 
 
 def sample_documents(cfg: Config, session: Any, start: Any, end: Any,
@@ -226,8 +239,8 @@ def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: 
         prompt = statistics.fmean(counted) if counted else 0.0
         completion = float(preflight_answer_tokens)
     emb = statistics.fmean(counted_emb) if counted_emb else 0.0
-    if calls.embedding_reported and calls.embedding_counted:
-        emb *= calls.embedding_reported / calls.embedding_counted
+    if (ratio := calls.embedding_ratio()) is not None:
+        emb *= ratio
     # A record the LLM refused is not embedded.
     embedded = llm_records * (answered / (answered + calls.failed) if answered else 1.0)
     totals = (round(llm_records * prompt), round(llm_records * completion), round(embedded * emb))

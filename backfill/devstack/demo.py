@@ -20,7 +20,8 @@ DEMO_SCHEMA = "backfill_demo"
 # embedding.provider local: the model in the job's processes instead of the simulator's
 # bag-of-words vectors; `backfill search` then works after the demo, with no server running.
 LOCAL_EMBEDDING = {"embedding": {"provider": "local", "deployment": LOCAL_EMBEDDING_MODEL,
-                                 "dimensions": LOCAL_EMBEDDING_DIMENSIONS}}
+                                 "dimensions": LOCAL_EMBEDDING_DIMENSIONS,
+                                 "input_price_per_million": None}}  # costs nothing
 
 
 def run_demo(

@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--workdir", default=".backfill/demo", help="where the demo keeps its database and files"
     )
+    demo.add_argument("--embedding", choices=["simulator", "local"], default="simulator",
+                      help="local: embeddings by all-MiniLM-L6-v2 in the job's processes "
+                      "(embedding.provider local; slower, semantic, and searchable after "
+                      "the demo with no server)")
 
     scrub_eval = sub.add_parser(  # no --config: the evaluation reads only its corpus files
         "scrub-eval", help="score the PII scrubber on labeled work orders (exit 3 below a --min)",
@@ -288,7 +292,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from backfill.devstack.demo import run_demo
 
-    return run_demo(records=args.records, latency_ms=args.latency_ms, workdir=args.workdir)
+    return run_demo(records=args.records, latency_ms=args.latency_ms, workdir=args.workdir,
+                    embedding=args.embedding)
 
 
 COMMANDS = {

@@ -19,6 +19,7 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import RecordError, SystemicError, TransientError
 from backfill.guard import check_outgoing
+from backfill.local_embed import LocalDeployment
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
 
@@ -37,12 +38,30 @@ class Embedder:
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1,
                  retrying: bool = False, usage: Any = None) -> None:
         self.cfg = cfg
-        self.api = Deployment(cfg, quota, actors, "embed")
+        self.api = (LocalDeployment(cfg) if cfg.provider == "local"
+                    else Deployment(cfg, quota, actors, "embed"))
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
-        """One embeddings request for ``texts``, the body every request of the job sends."""
+        """The vectors of ``texts``: one embeddings request (the body every request of the
+        job sends), or the local model (embedding.provider local)."""
+        if isinstance(self.api, LocalDeployment):
+            vectors = await self.api.encode(texts)
+        else:
+            vectors = await self._request(texts)
+        for v in vectors:
+            if v.shape != (self.cfg.dimensions,):
+                # Every vector of this deployment will have that size: the config's fault.
+                raise SystemicError(
+                    f"answered vectors of {v.shape[0]} dimensions, embedding.dimensions is "
+                    f"{self.cfg.dimensions}. Check embedding.dimensions and "
+                    "embedding.deployment (a model that ignores 'dimensions'?).",
+                    dependency=self.api.name,
+                )
+        return vectors
+
+    async def _request(self, texts: list[str]) -> list[np.ndarray]:
         estimate = self.api.tokens(texts)
         body = {
             "model": self.cfg.deployment,
@@ -69,15 +88,6 @@ class Embedder:
         if "total_tokens" in usage:
             self.api.correct(estimate, int(usage["total_tokens"]))
             self.api.count_usage(int(usage["total_tokens"]), 0)
-        for v in vectors:
-            if v.shape != (self.cfg.dimensions,):
-                # Every vector of this deployment will have that size: the config's fault.
-                raise SystemicError(
-                    f"answered vectors of {v.shape[0]} dimensions, embedding.dimensions is "
-                    f"{self.cfg.dimensions}. Check embedding.dimensions and "
-                    "embedding.deployment (a model that ignores 'dimensions'?).",
-                    dependency=self.api.name,
-                )
         return vectors
 
     async def embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:

@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--incremental", action="store_true",
                      help="process the rows new or changed since the last completed run "
                      "(from the high-water mark a backfill sets)")
+    run.add_argument("--reprocess", metavar="WHAT",
+                     help="with --run-id of a finished run: send again its records made by an "
+                     "older scrubber or prompt ('scrubber<N', 'prompt<N') or not by this "
+                     "scrubber, prompt and model ('outdated'); as backfill reprocess")
     run.add_argument("--lookback-minutes", type=int, metavar="N",
                      help="with --incremental: read from the mark less N minutes, for late "
                      "rows (default pipeline.incremental_lookback_minutes)")
@@ -89,11 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--run-id", required=True)
     retry.add_argument("--wait", action="store_true", help=wait_help)
 
-    reprocess = command("reprocess", "send a finished run's records again whose text an older "
-                        "PII scrubber cleaned; their extraction and embedding are replaced")
+    reprocess = command("reprocess", "send a finished run's records again whose extraction an "
+                        "older PII scrubber, prompt or model made; their extraction and "
+                        "embedding are replaced")
     reprocess.add_argument("--run-id", required=True)
-    reprocess.add_argument("--scrubber-below", type=int, required=True, metavar="N",
+    reprocess.add_argument("--scrubber-below", type=int, metavar="N",
                            help="records whose scrubber version is below N (older rows: 0)")
+    reprocess.add_argument("--prompt-below", type=int, metavar="N",
+                           help="records extracted with a prompt version below N "
+                           "(extract-vN)")
+    reprocess.add_argument("--outdated", action="store_true",
+                           help="records not made by this scrubber, prompt and llm.deployment")
     reprocess.add_argument("--wait", action="store_true", help=wait_help)
 
     verify = command("verify", "reconcile the source with Postgres per partition "
@@ -182,6 +192,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise E.ConfigError("--format json is for --dry-run only")
     if args.incremental:
         return _incremental(args)
+    if args.reprocess is not None:
+        return _reprocess_run(args)
     if args.lookback_minutes is not None:
         raise E.ConfigError("--lookback-minutes is for --incremental only")
     cfg = _config(args)
@@ -235,10 +247,27 @@ def cmd_retry_failed(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def cmd_reprocess(args: argparse.Namespace) -> int:
-    from backfill.retry import reprocess
+def _reprocess_run(args: argparse.Namespace) -> int:
+    from backfill.retry import Selection, reprocess
 
-    result = reprocess(_config(args), args.run_id, args.scrubber_below, args.config,
+    clash = [flag for flag, value in (("--start", args.start), ("--end", args.end),
+                                      ("--dry-run", args.dry_run),
+                                      ("--plan-only", args.plan_only),
+                                      ("--lookback-minutes", args.lookback_minutes)) if value]
+    if clash or not args.run_id:
+        raise E.ConfigError("--reprocess takes the records of one finished run: give --run-id "
+                            "ID" + (f" and drop {', '.join(clash)}" if clash else ""))
+    result = reprocess(_config(args), args.run_id, Selection.parse(args.reprocess),
+                       args.config, logs.run_output(), wait=args.wait)
+    print(_summary_text(result.run_id, result.summary, result.seconds))
+    return result.exit_code
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from backfill.retry import Selection, reprocess
+
+    selection = Selection(args.scrubber_below, args.prompt_below, args.outdated)
+    result = reprocess(_config(args), args.run_id, selection, args.config,
                        logs.run_output(), wait=args.wait)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code

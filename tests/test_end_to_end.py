@@ -383,6 +383,51 @@ def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
     assert "--scrubber-below 99" in capsys.readouterr().err
 
 
+def test_reprocess_by_prompt_version_and_outdated_model(
+    stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run --reprocess 'prompt<N>' re-extracts the rows an older prompt made, and
+    reprocess --outdated also those another model made; nothing else is sent."""
+    from backfill.cli import main
+    from backfill.schema import PROMPT_VERSION
+
+    config = ["--config", str(stack.config_path), "--run-id", run.run_id]
+    with _conn(stack) as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT work_order_id FROM ai_extracted_data WHERE run_id = %s "
+            "ORDER BY work_order_id DESC LIMIT 30", (run.run_id,))]
+        old_prompt, old_model = set(ids[:20]), set(ids[20:])
+        conn.execute("UPDATE ai_extracted_data SET prompt_version = 'extract-v0' "
+                     "WHERE work_order_id = ANY(%s)", (sorted(old_prompt),))
+        conn.execute("UPDATE ai_extracted_data SET model = 'gpt-35-turbo-retired' "
+                     "WHERE work_order_id = ANY(%s)", (sorted(old_model),))
+
+    def sent_during(*argv: str) -> set[str]:
+        """The work orders whose document reached the simulator during the command."""
+        before = len(read_request_log(stack.request_log))
+        assert main(list(argv)) == 0
+        chats = [r for r in read_request_log(stack.request_log)[before:]
+                 if r["kind"] == "chat" and r["status"] == 200]
+        with _conn(stack) as conn:
+            return {r[0] for r in conn.execute(
+                "SELECT work_order_id FROM semantic_embeddings WHERE document = ANY(%s)",
+                ([c["texts"][1] for c in chats],))}
+
+    assert sent_during("run", *config, "--reprocess", "prompt<1") == old_prompt
+    assert sent_during("reprocess", *config, "--outdated") == old_model
+    with _conn(stack) as conn:
+        made = conn.execute("SELECT DISTINCT prompt_version, model FROM ai_extracted_data "
+                            "WHERE run_id = %s", (run.run_id,)).fetchall()
+    assert made == [(PROMPT_VERSION, stack.config.llm.deployment)]
+    assert sent_during("reprocess", *config, "--outdated") == set()
+    capsys.readouterr()
+    assert main(["run", *config, "--reprocess", "prompt<7"]) == 2
+    assert main(["run", *config, "--reprocess", "model<1"]) == 2
+    assert main(["reprocess", *config]) == 2
+    err = capsys.readouterr().err
+    assert "--prompt-below 7" in err and "prompt<N" in err and "--outdated" in err
+
+
 def test_api_stages_get_no_raw_text_and_the_logs_get_all_of_it(
     stack: LocalStack, run: RunResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -261,10 +261,13 @@ def _write_enriched(
     if not direct:
         _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"],
                 {"embedded_at": "now()"})
+    # A record committed whole resolves its open dead letters, this run's (retry-failed)
+    # and any earlier run's: an incremental run that processes a row a backfill could not
+    # (its source row fixed since) leaves no dead letter open for retry-failed to redo.
     cur.execute(
-        "UPDATE failed_records SET resolved_at = now() WHERE run_id = %s AND "
-        "work_order_id = ANY(%s) AND resolved_at IS NULL",
-        (target.run_id, ids),
+        "UPDATE failed_records SET resolved_at = now() WHERE work_order_id = ANY(%s) "
+        "AND resolved_at IS NULL",
+        (ids,),
     )
 
 

@@ -256,7 +256,10 @@ FAILED_RECORDS = Table(
         Column("last_block", "text"),
     ),
     key=("run_id", "work_order_id"),
-    indexes=(Index("failed_records_open_idx", ("run_id",), where="resolved_at IS NULL"),),
+    indexes=(Index("failed_records_open_idx", ("run_id",), where="resolved_at IS NULL"),
+             # the sink resolves a committed record's open dead letters of any run
+             Index("failed_records_open_id_idx", ("work_order_id",),
+                   where="resolved_at IS NULL")),
 )
 
 # One table for a run, its partitions, its written blocks and its alerts (kind = run |

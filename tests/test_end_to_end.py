@@ -344,6 +344,24 @@ def test_enriched_rows_record_scrubber_version_and_redactions(
     assert rep["scrubber_versions"] == {SCRUBBER_VERSION: len(rows)}
 
 
+def test_enriched_rows_record_model_prompt_and_schema_version(
+    stack: LocalStack, run: RunResult
+) -> None:
+    """What a re-extraction after a change of model, prompt or schema selects rows by."""
+    from backfill import schema as S
+
+    with _conn(stack) as conn:
+        made = conn.execute(
+            "SELECT model, prompt_version, schema_version, count(*) FROM ai_extracted_data "
+            "WHERE run_id = %s GROUP BY 1, 2, 3", (run.run_id,)).fetchall()
+    assert [m[:3] for m in made] == [
+        (stack.config.llm.deployment, S.PROMPT_VERSION, S.SCHEMA_VERSION)]
+    assert made[0][3] >= run.rows_ok
+    # and the prompt of that version is what the LLM was sent
+    prompts = {e["texts"][0] for e in read_request_log(stack.request_log) if e["kind"] == "chat"}
+    assert prompts == {S.PROMPTS[S.PROMPT_VERSION]}
+
+
 def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
 ) -> None:

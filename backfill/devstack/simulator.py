@@ -1282,7 +1282,7 @@ _SIM_WORD = re.compile(r"[a-z0-9]+")
 # Candidates for an ungrounded answer, each used only when none of its words (five-letter
 # stems) is in the text; written here, not taken from the job's grounding checks, so that
 # the tests compare two independent things.
-_UNGROUNDED_PARTS = ("flux capacitor", "magnetron", "hydraulic manifold", "gearbox coupling",
+UNGROUNDED_PARTS = ("flux capacitor", "magnetron", "hydraulic manifold", "gearbox coupling",
                      "quartz crystal oscillator")
 _UNGROUNDED_CAUSES = ("corroded relay contacts", "oxidised solder joint",
                       "cracked ceramic insulator", "seized stepper gearbox")
@@ -1305,7 +1305,7 @@ def _unground(value: dict, user_text: str) -> list[str]:
         return all(w[:5] not in stems for w in _SIM_WORD.findall(phrase))
 
     faults = []
-    part = next((p for p in _UNGROUNDED_PARTS if absent(p)), None)
+    part = next((p for p in UNGROUNDED_PARTS if absent(p)), None)
     if part is not None and isinstance(value.get("parts_replaced"), list):
         value["parts_replaced"] = [*value["parts_replaced"], part]
         faults.append("ungrounded:parts_replaced")

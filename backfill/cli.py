@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="records extracted with a prompt version below N "
                            "(extract-vN)")
     reprocess.add_argument("--outdated", action="store_true",
-                           help="records not made by this scrubber, prompt and llm.deployment")
+                           help="records not made by this scrubber, prompt, extraction schema "
+                           "and llm.deployment")
     reprocess.add_argument("--wait", action="store_true", help=wait_help)
 
     verify = command("verify", "reconcile the source with Postgres per partition "
@@ -140,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="hybrid: full-text and vector rankings fused; vector: embeddings "
                         "only (default hybrid)")
     search.add_argument("--format", choices=["text", "json"], default="text")
+
+    evaluate = command("eval", "extraction quality of the configured deployment and prompt on "
+                       "a golden set of work orders (exit 3 below --min-score)")
+    evaluate.add_argument("--golden", metavar="FILE",
+                          help="golden set, YAML or JSONL (default: the one shipped, "
+                          "backfill/data/golden_extractions.yaml)")
+    evaluate.add_argument("--prompt-version", metavar="V",
+                          help="a version of schema.PROMPTS (default: the current one)")
+    evaluate.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate.add_argument("--min-score", type=float, metavar="X",
+                          help="exit 3 when the overall score (0..1) is below X")
 
     demo = command("demo", "the whole job on the embedded local stack, no credentials")
     demo.add_argument("--records", type=int, default=20_000, help="synthetic work orders")
@@ -318,6 +330,23 @@ def cmd_search(args: argparse.Namespace) -> int:
     return E.EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from backfill import schema as S
+    from backfill.evaluate import evaluate, report_text
+
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise E.ConfigError(f"--min-score {args.min_score}: give a score between 0 and 1")
+    report = evaluate(_config(args), args.golden, args.prompt_version or S.PROMPT_VERSION)
+    print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if args.format == "json"
+          else report_text(report))
+    overall = report.scores().overall
+    if args.min_score is not None and overall < args.min_score:
+        _cli_log.error("backfill eval: overall score %.3f is below --min-score %s", overall,
+                       args.min_score)
+        return E.EXIT_TOO_MANY_FAILURES
+    return E.EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from backfill.devstack.demo import run_demo
 
@@ -333,6 +362,7 @@ COMMANDS = {
     "report": cmd_report,
     "verify": cmd_verify,
     "search": cmd_search,
+    "eval": cmd_eval,
     "demo": cmd_demo,
     "scrub-eval": cmd_scrub_eval,
 }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from backfill import schema as S
 from backfill.config import LLMConfig
 from backfill.errors import RecordError, TransientError
+from backfill.grounding import grounding_warnings
 from backfill.guard import check_outgoing, is_guarded
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
@@ -31,30 +31,20 @@ RESPONSE_FORMAT = {
         "schema": to_strict_json_schema(S.Extraction),
     },
 }
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def grounding_warnings(extraction: S.Extraction, document: str) -> list[str]:
-    """Parts named in the answer should occur in the text; say which do not."""
-    words = set(_WORD.findall(document.lower()))
-    warnings = []
-    for part in extraction.parts_replaced:
-        tokens = [t for t in _WORD.findall(part.lower()) if len(t) > 2]
-        if tokens and not any(t in words for t in tokens):
-            warnings.append(f"part not found in text: {part}")
-    return warnings
-
 
 class Extractor:
     """Ray Data callable class: one async client, many requests in flight."""
 
     def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1,
-                 retrying: bool = False, usage: Any = None) -> None:
+                 retrying: bool = False, usage: Any = None,
+                 prompt_version: str = S.PROMPT_VERSION) -> None:
         self.cfg = cfg
+        # another version than the current one only for `backfill eval --prompt-version`
+        self.system_prompt = S.PROMPTS[prompt_version]
         self.api = Deployment(cfg, quota, actors, "extract")
         self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
         # The strict schema and the system prompt travel with every request: counted once.
-        self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), S.SYSTEM_PROMPT])
+        self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), self.system_prompt])
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
 
@@ -107,7 +97,7 @@ class Extractor:
     async def extract_one(self, document: str) -> tuple[str, int, int]:
         """Return (JSON of extraction and warnings, input tokens, output tokens)."""
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": S.SYSTEM_PROMPT},
+            {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": document},
         ]
         content, tin, tout = await self._ask(messages)

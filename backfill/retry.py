@@ -114,7 +114,7 @@ def version_number(version: str) -> int:
 class Selection:
     """Which of a finished run's extractions ``reprocess`` sends again: those made by a
     scrubber or a prompt older than a version, or (``outdated``) every one not made by this
-    scrubber, prompt and model."""
+    scrubber, prompt, extraction schema and model."""
 
     scrubber_below: int | None = None
     prompt_below: int | None = None
@@ -155,8 +155,9 @@ class Selection:
             params.append(self.prompt_below)
         if self.outdated:
             terms.append("(scrubber_version IS DISTINCT FROM %s OR prompt_version <> %s "
-                         "OR model <> %s)")
-            params += [SCRUBBER_VERSION, S.PROMPT_VERSION, cfg.llm.deployment]
+                         "OR schema_version IS DISTINCT FROM %s OR model <> %s)")
+            params += [SCRUBBER_VERSION, S.PROMPT_VERSION, S.SCHEMA_VERSION,
+                       cfg.llm.deployment]
         return " OR ".join(terms), params
 
     def describe(self, cfg: Config) -> str:
@@ -169,7 +170,8 @@ class Selection:
                          f"prompt: {S.PROMPT_VERSION})")
         if self.outdated:
             parts.append(f"not made by scrubber {SCRUBBER_VERSION}, prompt "
-                         f"{S.PROMPT_VERSION} and {cfg.llm.deployment}")
+                         f"{S.PROMPT_VERSION}, schema {S.SCHEMA_VERSION} and "
+                         f"{cfg.llm.deployment}")
         return " or ".join(parts)
 
     def flags(self) -> str:

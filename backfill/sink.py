@@ -219,6 +219,7 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
             bool(trunc),
             model,
             S.PROMPT_VERSION,
+            S.SCHEMA_VERSION,
             ti,
             to,
             SCRUBBER_VERSION,

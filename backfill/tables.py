@@ -194,6 +194,10 @@ EXTRACTION_BOOKKEEPING = (
     Column("input_truncated", "boolean", not_null=True, default="false"),
     Column("model", "text", not_null=True),
     Column("prompt_version", "text", not_null=True),
+    # schema.SCHEMA_VERSION: the Extraction schema the answer was asked in; NULL for rows
+    # made before it was recorded. With model and prompt_version: what selects rows to
+    # extract again after a change of any of the three.
+    Column("schema_version", "text"),
     Column("input_tokens", "integer"),
     Column("output_tokens", "integer"),
     # the scrubber that made the text the LLM saw, and what it replaced (kind -> count);

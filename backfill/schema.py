@@ -161,6 +161,15 @@ class Extraction(BaseModel):
     confidence: float = Field(ge=0, le=1, description="Confidence in this extraction, 0..1.")
 
 
+def schema_version() -> str:
+    """The version of the extraction's JSON schema: a short hash of what ``Extraction`` sends
+    as its schema, so that any change to a field, type, enum or description is a new version
+    without anyone remembering to bump a constant. The answer journal keys on it
+    (backfill.journal); one function, so a hand-set version can replace it in one place."""
+    spelled = json.dumps(Extraction.model_json_schema(), sort_keys=True)
+    return hashlib.blake2b(spelled.encode(), digest_size=6).hexdigest()
+
+
 SYSTEM_PROMPT = (
     "You extract structured facts from maintenance work orders of medical equipment. "
     "Answer only with JSON matching the schema. Use only facts stated in the work order; "

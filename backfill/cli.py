@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     retry = command("retry-failed", "process a run's unresolved failed records again")
     retry.add_argument("--run-id", required=True)
     retry.add_argument("--wait", action="store_true", help=wait_help)
+    fresh_help = ("ask the API again even where the answer journal holds an answer for the "
+                  "same text, model and prompt; the new answer replaces the journaled one")
+    retry.add_argument("--fresh", action="store_true", help=fresh_help)
 
     reprocess = command("reprocess", "send a finished run's records again whose text an older "
                         "PII scrubber cleaned; their extraction and embedding are replaced")
@@ -95,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     reprocess.add_argument("--scrubber-below", type=int, required=True, metavar="N",
                            help="records whose scrubber version is below N (older rows: 0)")
     reprocess.add_argument("--wait", action="store_true", help=wait_help)
+    reprocess.add_argument("--fresh", action="store_true", help=fresh_help)
 
     verify = command("verify", "reconcile the source with Postgres per partition "
                      "(exit 0 when they match, 3 when not)")
@@ -216,6 +220,8 @@ def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = 
     ]
     for key, n in summary.get("failed_by_stage", {}).items():
         lines.append(f"  failed {key}: {n:,}")
+    if summary.get("answers_reused"):
+        lines.append(f"  answers reused from the journal: {summary['answers_reused']:,}")
     if "reconciled" in summary:
         lines.append("  reconciled with the source: "
                      + ("yes" if summary["reconciled"] else "NO (see above; backfill verify)"))
@@ -226,7 +232,7 @@ def cmd_retry_failed(args: argparse.Namespace) -> int:
     from backfill.retry import retry_failed
 
     result = retry_failed(_config(args), args.run_id, args.config, logs.run_output(),
-                          wait=args.wait)
+                          wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -235,7 +241,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
     from backfill.retry import reprocess
 
     result = reprocess(_config(args), args.run_id, args.scrubber_below, args.config,
-                       logs.run_output(), wait=args.wait)
+                       logs.run_output(), wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 

@@ -41,13 +41,11 @@ EXTRACTION = S.Extraction(
     "calibrated, returned to service.", confidence=0.86)
 
 
-def _server_cpu(dsn_pid_hint: str) -> float:
-    """CPU seconds of every postgres process (the embedded server runs as ``postgres``)."""
+def _server_cpu() -> float:
+    """CPU seconds of every postgres process on the machine (the embedded server's)."""
     total = 0.0
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if proc.info["name"] == "postgres" and dsn_pid_hint in cmd or (
-                proc.info["name"] == "postgres" and "postgres:" in cmd):
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] == "postgres":
             try:
                 t = proc.cpu_times()
                 total += t.user + t.system
@@ -56,9 +54,9 @@ def _server_cpu(dsn_pid_hint: str) -> float:
     return total
 
 
-async def _measure(journal: Journal, items: list[tuple[str, object]], kind: str,
-                   hint: str) -> dict[str, float]:
-    cpu0, server0, t0 = time.process_time(), _server_cpu(hint), time.monotonic()
+async def _measure(journal: Journal, items: list[tuple[str, object]],
+                   kind: str) -> dict[str, float]:
+    cpu0, server0, t0 = time.process_time(), _server_cpu(), time.monotonic()
     for doc, answer in items:
         key = journal.key(doc)
         if kind == "chat":
@@ -70,7 +68,7 @@ async def _measure(journal: Journal, items: list[tuple[str, object]], kind: str,
     added = time.process_time() - cpu0
     await journal.flushed()
     cpu, wall = time.process_time() - cpu0, time.monotonic() - t0
-    server = _server_cpu(hint) - server0
+    server = _server_cpu() - server0
     n = len(items)
     docs = [d for d, _ in items[:200]]
     l0 = time.process_time()
@@ -99,16 +97,17 @@ def main() -> None:
     dsn = embedded_dsn(base / "pg")
     ensure_schema(dsn, SCHEMA, args.dimensions)
     target = JournalTarget(dsn, SCHEMA)
-    docs = [f"Equipment: infusion pump; work order {i}: occlusion alarm, replaced the pressure "
-            f"sensor and the door latch, calibrated the flow rate. " * 4 for i in range(args.answers)]
+    text = ("Equipment: infusion pump; work order {}: occlusion alarm, replaced the pressure "
+            "sensor and the door latch, calibrated the flow rate. ") * 4
+    docs = [text.format(i) for i in range(args.answers)]
     rng = np.random.default_rng(0)
     chat = Journal.for_chat(target, "gpt-4o-mini")
     emb = Journal.for_embedding(target, "text-embedding-3-small", args.dimensions)
     vectors = [rng.standard_normal(args.dimensions).astype(np.float32) for _ in docs]
     result = {
-        "chat": asyncio.run(_measure(chat, [(d, EXTRACTION) for d in docs], "chat", str(base))),
+        "chat": asyncio.run(_measure(chat, [(d, EXTRACTION) for d in docs], "chat")),
         "embedding": asyncio.run(_measure(emb, list(zip(docs, vectors, strict=True)),
-                                          "embedding", str(base))),
+                                          "embedding")),
     }
     print(json.dumps(result, indent=2))
 

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --run-id of a finished run: send again its records made by an "
                      "older scrubber or prompt ('scrubber<N', 'prompt<N') or not by this "
                      "scrubber, prompt and model ('outdated'); as backfill reprocess")
+    run.add_argument("--fresh", action="store_true",
+                     help="with --reprocess: ask the API again even where the answer journal "
+                     "holds an answer for the same text, model and prompt")
     run.add_argument("--lookback-minutes", type=int, metavar="N",
                      help="with --incremental: read from the mark less N minutes, for late "
                      "rows (default pipeline.incremental_lookback_minutes)")
@@ -92,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     retry = command("retry-failed", "process a run's unresolved failed records again")
     retry.add_argument("--run-id", required=True)
     retry.add_argument("--wait", action="store_true", help=wait_help)
+    fresh_help = ("ask the API again even where the answer journal holds an answer for the "
+                  "same text, model and prompt; the new answer replaces the journaled one")
+    retry.add_argument("--fresh", action="store_true", help=fresh_help)
 
     reprocess = command("reprocess", "send a finished run's records again whose extraction an "
                         "older PII scrubber, prompt or model made; their extraction and "
@@ -106,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="records not made by this scrubber, prompt, extraction schema "
                            "and llm.deployment")
     reprocess.add_argument("--wait", action="store_true", help=wait_help)
+    reprocess.add_argument("--fresh", action="store_true", help=fresh_help)
 
     verify = command("verify", "reconcile the source with Postgres per partition "
                      "(exit 0 when they match, 3 when not)")
@@ -206,6 +213,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _incremental(args)
     if args.reprocess is not None:
         return _reprocess_run(args)
+    if args.fresh:
+        raise E.ConfigError("--fresh is for --reprocess (and the retry-failed and reprocess "
+                            "commands)")
     if args.lookback_minutes is not None:
         raise E.ConfigError("--lookback-minutes is for --incremental only")
     cfg = _config(args)
@@ -244,6 +254,8 @@ def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = 
     ]
     for key, n in summary.get("failed_by_stage", {}).items():
         lines.append(f"  failed {key}: {n:,}")
+    if summary.get("answers_reused"):
+        lines.append(f"  answers reused from the journal: {summary['answers_reused']:,}")
     if "reconciled" in summary:
         lines.append("  reconciled with the source: "
                      + ("yes" if summary["reconciled"] else "NO (see above; backfill verify)"))
@@ -254,7 +266,7 @@ def cmd_retry_failed(args: argparse.Namespace) -> int:
     from backfill.retry import retry_failed
 
     result = retry_failed(_config(args), args.run_id, args.config, logs.run_output(),
-                          wait=args.wait)
+                          wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -270,7 +282,7 @@ def _reprocess_run(args: argparse.Namespace) -> int:
         raise E.ConfigError("--reprocess takes the records of one finished run: give --run-id "
                             "ID" + (f" and drop {', '.join(clash)}" if clash else ""))
     result = reprocess(_config(args), args.run_id, Selection.parse(args.reprocess),
-                       args.config, logs.run_output(), wait=args.wait)
+                       args.config, logs.run_output(), wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -280,7 +292,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
     selection = Selection(args.scrubber_below, args.prompt_below, args.outdated)
     result = reprocess(_config(args), args.run_id, selection, args.config,
-                       logs.run_output(), wait=args.wait)
+                       logs.run_output(), wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 

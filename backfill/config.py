@@ -364,6 +364,14 @@ class PipelineConfig(_Section):
         "no calls; the answer length is then that of preflight's one synthetic work "
         "order, and prompts are counted as OpenAI counts them (docs/backfill_guide.md).",
     )
+    answer_journal: bool = Field(
+        True,
+        description="Write every valid LLM answer and embedding to the answer_journal table "
+        "as it arrives, and look there before sending a request: a resumed run, a new run "
+        "over a range already done and retry-failed pay only for what no run was answered "
+        "before (keyed by the scrubbed text, model, prompt and schema versions). false: "
+        "neither read nor written.",
+    )
     buffer_mb: PositiveInt | None = Field(
         128,
         description="Object-store memory (MiB) Ray Data may fill with blocks queued between "

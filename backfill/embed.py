@@ -19,6 +19,7 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import RecordError, SystemicError, TransientError
 from backfill.guard import check_outgoing
+from backfill.journal import Journal, JournalTarget
 from backfill.local_embed import LocalDeployment
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
@@ -36,8 +37,11 @@ class Embedder:
     """Ray Data callable class: batched embedding requests, several in flight."""
 
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1,
-                 retrying: bool = False, usage: Any = None) -> None:
+                 retrying: bool = False, usage: Any = None,
+                 journal: JournalTarget | None = None) -> None:
         self.cfg = cfg
+        self.journal = (Journal.for_embedding(journal, cfg.deployment, cfg.dimensions)
+                        if journal else None)
         self.api = (LocalDeployment(cfg) if cfg.provider == "local"
                     else Deployment(cfg, quota, actors, "embed"))
         self.breaker = Breaker(self.api, count_rejections=not retrying)
@@ -118,15 +122,39 @@ class Embedder:
         # reaches the breaker: nothing was sent, so it says nothing about the deployment.
         guarded = {i: exc for i in todo if (exc := _guard(docs[i])) is not None}
         send = [i for i in todo if i not in guarded]
+        reused, keys = await self._journaled(send, docs)
+        send = [i for i in send if i not in reused]
         size = self.cfg.batch_size
         chunks = [send[k : k + size] for k in range(0, len(send), size)]
         answers = await asyncio.gather(*(self.embed_chunk([docs[i] for i in c]) for c in chunks))
-        results: list[Any] = [r for chunk in answers for r in chunk] + list(guarded.values())
+        results: list[Any] = [r for chunk in answers for r in chunk]
+        if self.journal is not None:
+            for i, r in zip(send, results, strict=True):
+                if isinstance(r, np.ndarray):
+                    self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
+            await self.journal.flushed()  # what leaves the actor is journaled
         await self.api.hand_usage(self.ledger)
         return apply_outcomes(
-            table, send + list(guarded), results,
+            table, send + list(guarded) + list(reused),
+            results + list(guarded.values()) + list(reused.values()),
             {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},
         )
+
+    async def _journaled(self, rows: list[int], docs: list[str]
+                         ) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+        """The journaled vectors of ``rows`` (by row), and every row's journal key."""
+        if self.journal is None:
+            return {}, {}
+        keys, stored = await self.journal.lookup([docs[i] for i in rows])
+        reused = {}
+        for i, key in zip(rows, keys, strict=True):
+            found = stored.get(key)
+            if found is not None and found.vector is not None:
+                vector = np.frombuffer(found.vector, dtype="<f4")
+                if vector.shape == (self.cfg.dimensions,):  # as a fresh answer is checked
+                    reused[i] = vector
+        self.api.usage.reused += len(reused)
+        return reused, dict(zip(rows, keys, strict=True))
 
 
 def _guard(text: str) -> RecordError | None:

@@ -48,18 +48,19 @@ NOT_RETRIED = ("MissingId", "MissingTimestamp", "DuplicateId", "EmptyText")
 
 
 def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
-                 out: TextIO | None = None, wait: bool = False) -> RunResult:
+                 out: TextIO | None = None, wait: bool = False,
+                 fresh: bool = False) -> RunResult:
     out = out or sys.stderr
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
     ensure_schema(dsn, schema, cfg.embedding.dimensions)
     with RunLock(dsn, schema, run_id, wait=wait, out=out):
-        return _retry_held(cfg, run_id, config_path, out, t0)
+        return _retry_held(cfg, run_id, config_path, out, t0, fresh)
 
 
 def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
-                t0: float) -> RunResult:
+                t0: float, fresh: bool = False) -> RunResult:
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
 
@@ -84,8 +85,8 @@ def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
           + (f" ({unfixable:,} bad source rows are not retried: {', '.join(NOT_RETRIED)})"
              if unfixable else ""), file=out, flush=True)
     hint = f"backfill retry-failed --run-id {run_id}" + (
-        f" --config {config_path}" if config_path else "")
-    return _process_ids(cfg, run, ids, hint, out, t0, "retry-failed", config_path)
+        f" --config {config_path}" if config_path else "") + (" --fresh" if fresh else "")
+    return _process_ids(cfg, run, ids, hint, out, t0, "retry-failed", config_path, fresh)
 
 
 def _require_done(run: P.RunRecord | None, run_id: str) -> None:
@@ -182,9 +183,11 @@ class Selection:
 
 
 def reprocess(cfg: Config, run_id: str, selection: Selection, config_path: str | None = None,
-              out: TextIO | None = None, wait: bool = False) -> RunResult:
+              out: TextIO | None = None, wait: bool = False, fresh: bool = False) -> RunResult:
     """Send again the run's records whose extraction ``selection`` picks (made by an older
-    scrubber, prompt or model); their extraction and embedding are replaced."""
+    scrubber, prompt or model); their extraction and embedding are replaced. A record whose
+    request is the same as before (same text, prompt and model) takes its journaled answer,
+    unless ``fresh``."""
     out = out or sys.stderr
     selection.check()
     t0 = time.monotonic()
@@ -208,23 +211,24 @@ def reprocess(cfg: Config, run_id: str, selection: Selection, config_path: str |
         print(f"run {run_id}: reprocessing {len(ids):,} records {selection.describe(cfg)}",
               file=out, flush=True)
         hint = f"backfill reprocess --run-id {run_id} {selection.flags()}" + (
-            f" --config {config_path}" if config_path else "")
-        return _process_ids(cfg, run, ids, hint, out, t0, "reprocess", config_path)
+            f" --config {config_path}" if config_path else "") + (" --fresh" if fresh else "")
+        return _process_ids(cfg, run, ids, hint, out, t0, "reprocess", config_path, fresh)
 
 
 def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: TextIO,
-                 t0: float, command: str, config_path: str | None) -> RunResult:
+                 t0: float, command: str, config_path: str | None,
+                 fresh: bool = False) -> RunResult:
     dsn = resolve_dsn(cfg)
     alerter = Alerter(cfg, dsn, run.run_id, command, config_path, resume=hint)
     try:
-        return _process_with(cfg, dsn, run, ids, hint, out, t0, alerter)
+        return _process_with(cfg, dsn, run, ids, hint, out, t0, alerter, fresh)
     except (FatalError, KeyboardInterrupt) as exc:
         alerter.fatal(exc)
         raise
 
 
 def _process_with(cfg: Config, dsn: str, run: P.RunRecord, ids: list[str], hint: str,
-                  out: TextIO, t0: float, alerter: Alerter) -> RunResult:
+                  out: TextIO, t0: float, alerter: Alerter, fresh: bool = False) -> RunResult:
     schema = cfg.postgres.schema_
     run_id = run.run_id
     if not ids:
@@ -240,7 +244,7 @@ def _process_with(cfg: Config, dsn: str, run: P.RunRecord, ids: list[str], hint:
         chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
         spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
                             duplicate_ids=frozenset(run.duplicate_ids), skip_done=False,
-                            stages=stages, usage=ledger)
+                            stages=stages, usage=ledger, journal_fresh=fresh)
         _run_with_progress(spec, hint, out, heartbeat, alerter)
         return finish_attempt(heartbeat, cfg, dsn, run_id, out, close_run(
             dsn, schema, run_id, cfg, t0, out, session, alerter))

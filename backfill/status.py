@@ -38,6 +38,7 @@ class DeploymentUsage:
     prompt_tokens: int
     completion_tokens: int
     cost: float | None  # None: no price configured for it
+    reused: int = 0  # answers taken from the answer journal: no request, no quota
 
 
 @dataclass
@@ -111,7 +112,8 @@ def usage_of(cfg: Config | None, totals: dict[str, dict[str, int]]) -> list[Depl
         section = endpoint_for(cfg, deployment)
         cost = section.cost(c["prompt_tokens"], c["completion_tokens"]) if section else None
         out.append(DeploymentUsage(deployment, c["requests"], c["rate_limited"],
-                                   c["prompt_tokens"], c["completion_tokens"], cost))
+                                   c["prompt_tokens"], c["completion_tokens"], cost,
+                                   c.get("reused", 0)))
     return out
 
 
@@ -211,7 +213,8 @@ def status_text(s: RunStatus) -> list[str]:
         lines.append(
             f"  {u.deployment}: {u.requests:,} requests, {u.rate_limited:,} answered 429, "
             f"{u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion tokens, "
-            f"cost {_money(u.cost)}")
+            f"cost {_money(u.cost)}"
+            + (f", {u.reused:,} answers reused from the journal" if u.reused else ""))
     if s.usage:
         lines.append(f"  cost so far: {_money(s.cost)}"
                      + ("" if s.cost is not None else

@@ -34,6 +34,7 @@ COPY_TYPES = {
     "boolean": "bool",
     "jsonb": "jsonb",
     "vector": "vector",
+    "bytea": "bytea",
 }
 
 
@@ -287,4 +288,24 @@ ETL_METADATA = Table(
     key=("run_id", "kind", "item"),
 )
 
-TABLES = (MAINTENANCE_LOGS, AI_EXTRACTED_DATA, SEMANTIC_EMBEDDINGS, FAILED_RECORDS, ETL_METADATA)
+# answer_journal: every valid answer of the LLM (the extraction, with what it cost in tokens)
+# and of the embedding model (the vector, float32 little-endian), written as it arrives and
+# looked up before any request (backfill.journal). The key is a hash of the scrubbed
+# document and of what else decides the answer; the document itself is not stored.
+ANSWER_JOURNAL = Table(
+    "answer_journal",
+    (
+        Column("answer_key", "text", not_null=True),
+        Column("kind", "text", not_null=True),  # chat | embedding
+        Column("model", "text", not_null=True),
+        Column("answer", "jsonb"),  # chat: the validated Extraction
+        Column("vector", "bytea"),  # embedding
+        Column("input_tokens", "integer"),
+        Column("output_tokens", "integer"),
+        _timestamp_now("created_at"),
+    ),
+    key=("answer_key",),
+)
+
+TABLES = (MAINTENANCE_LOGS, AI_EXTRACTED_DATA, SEMANTIC_EMBEDDINGS, FAILED_RECORDS, ETL_METADATA,
+          ANSWER_JOURNAL)

@@ -21,7 +21,8 @@ import psycopg
 import ray
 
 # The fields of a deployment's usage, in every place that holds one.
-FIELDS = ("requests", "rate_limited", "prompt_tokens", "completion_tokens")
+# reused: answers taken from the answer journal instead of a request (backfill.journal).
+FIELDS = ("requests", "rate_limited", "prompt_tokens", "completion_tokens", "reused")
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Usage:
     rate_limited: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reused: int = 0
 
     def add(self, other: dict[str, int]) -> None:
         for name in FIELDS:

@@ -133,6 +133,7 @@ class Embedder:
                 if isinstance(r, np.ndarray):
                     self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
             await self.journal.flushed()  # what leaves the actor is journaled
+            self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage(self.ledger)
         return apply_outcomes(
             table, send + list(guarded) + list(reused),

@@ -157,10 +157,21 @@ class Extractor:
         todo = [i for i, s in enumerate(status) if s == S.OK]
         keys, stored = ([""] * len(todo), {}) if self.journal is None else (
             await self.journal.lookup([docs[i] for i in todo]))
-        results = await asyncio.gather(*(self._guarded(docs[i], k, stored.get(k))
-                                         for i, k in zip(todo, keys, strict=True)))
+        # Records with the same document in one batch (templated preventive-maintenance
+        # orders) are asked once: the journal would only find the answer of the first
+        # after both were paid for.
+        first: dict[str, int] = {}
+        for n, i in enumerate(todo):
+            first.setdefault(docs[i], n)
+        asked = sorted(first.values())
+        answers = await asyncio.gather(*(self._guarded(docs[todo[n]], keys[n],
+                                                       stored.get(keys[n])) for n in asked))
+        by_document = {docs[todo[n]]: a for n, a in zip(asked, answers, strict=True)}
+        results = [by_document[docs[i]] for i in todo]
+        self.api.usage.reused += len(todo) - len(asked)
         if self.journal is not None:
             await self.journal.flushed()  # what leaves the actor is journaled
+            self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage(self.ledger)
         return apply_outcomes(
             table,

@@ -141,6 +141,12 @@ class Journal:
     def add_vector(self, key: str, vector: bytes, tokens: int = 0) -> None:
         self.writer.add((key, None, vector, tokens, 0))
 
+    def take_paid_twice(self) -> dict[str, int]:
+        """Answers paid for whose key the journal already held (two records with the same
+        text in flight at once, or an answer sent again that a lookup would have found),
+        and their tokens, since the last call: counted in usage as ``paid_twice``."""
+        return self.writer.take_paid_twice()
+
     async def flushed(self) -> None:
         """Wait until every answer added so far is written."""
         await asyncio.to_thread(self.writer.wait_written, FLUSH_WAIT_SECONDS)
@@ -157,6 +163,7 @@ class _Writer:
         self.urgent = False
         self.conn: psycopg.Connection[Any] | None = None
         self.statement = _insert_sql(target.fresh)
+        self.paid_twice = [0, 0, 0]  # answers, prompt tokens, completion tokens
         threading.Thread(target=self._loop, name=f"answer-journal-{kind}", daemon=True).start()
 
     def add(self, row: tuple[str, str | None, bytes | None, int, int]) -> None:
@@ -165,6 +172,19 @@ class _Writer:
             self.added += 1
             if len(self.rows) >= FLUSH_ROWS:
                 self.cond.notify_all()
+
+    def take_paid_twice(self) -> dict[str, int]:
+        with self.cond:
+            (n, tin, tout), self.paid_twice = self.paid_twice, [0, 0, 0]
+        return {"paid_twice": n, "paid_twice_prompt_tokens": tin,
+                "paid_twice_completion_tokens": tout}
+
+    def _count_twice(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> None:
+        if rows:
+            with self.cond:
+                self.paid_twice[0] += len(rows)
+                self.paid_twice[1] += sum(r[3] for r in rows)
+                self.paid_twice[2] += sum(r[4] for r in rows)
 
     def wait_written(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -201,9 +221,12 @@ class _Writer:
         # One key twice in one INSERT ... ON CONFLICT DO UPDATE fails: keep one, the first
         # (as DO NOTHING keeps the row already there), or the newest when replacing.
         by_key: dict[str, tuple[str, str | None, bytes | None, int, int]] = {}
+        twice = []  # the same key answered twice in this flush: both were paid for
         for row in rows:
             if self.target.fresh or row[0] not in by_key:
                 by_key[row[0]] = row
+            else:
+                twice.append(row)
         try:
             if self.conn is None or self.conn.closed or self.conn.broken:
                 self.conn = connect(self.target.dsn, self.target.schema, autocommit=True)
@@ -224,6 +247,7 @@ class _Writer:
                     self._insert([row])
                 except psycopg.Error:
                     continue
+        self._count_twice(twice)
         return True
 
     def _insert(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> None:
@@ -234,9 +258,12 @@ class _Writer:
                 list(c) for c in zip(*rows[at:at + STATEMENT_ROWS], strict=True))
             # Binary parameters: a vector travels as its bytes, not as hex text twice its size
             # (measured: 4x the client's CPU per embedding in text format).
-            self.conn.execute(self.statement, {
+            chunk = rows[at:at + STATEMENT_ROWS]
+            inserted = {r[0] for r in self.conn.execute(self.statement, {
                 "kind": self.kind, "model": self.model, "keys": keys, "answers": answers,
-                "vectors": vectors, "tin": tin, "tout": tout}, binary=True)
+                "vectors": vectors, "tin": tin, "tout": tout}, binary=True).fetchall()}
+            if not self.target.fresh:  # a key already there: its answer was paid before
+                self._count_twice([r for r in chunk if r[0] not in inserted])
 
 
 def _insert_sql(fresh: bool) -> str:
@@ -248,5 +275,6 @@ def _insert_sql(fresh: bool) -> str:
         "INSERT INTO answer_journal (answer_key, kind, model, answer, vector, input_tokens, "
         "output_tokens) SELECT k, %(kind)s, %(model)s, a::jsonb, v, ti, tu FROM unnest("
         "%(keys)s::text[], %(answers)s::text[], %(vectors)s::bytea[], %(tin)s::int[], "
-        f"%(tout)s::int[]) AS t(k, a, v, ti, tu) ON CONFLICT (answer_key) {conflict}"
+        f"%(tout)s::int[]) AS t(k, a, v, ti, tu) ON CONFLICT (answer_key) {conflict} "
+        "RETURNING answer_key"
     )

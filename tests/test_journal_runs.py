@@ -164,3 +164,36 @@ def test_a_changed_model_or_fresh_asks_again_and_the_same_key_does_not(
     assert sent == []
     _, sent = extract(llm, JournalTarget(stack.dsn, SCHEMA, fresh=True))
     assert sorted(sent) == sorted(docs)
+
+
+def test_a_document_twice_in_a_batch_is_asked_once_and_a_race_is_counted_paid_twice(
+    stack: LocalStack, two_runs: dict[str, Any]
+) -> None:
+    """Templated work orders: the same document in one batch is sent once. Two actors that
+    ask for the same new document at once both pay, and the one whose answer the journal
+    already held counts it as paid twice, with its tokens (the simulator's own count)."""
+    llm = stack.config.llm.model_copy(update={"deployment": "gpt-4o-mini-race"})
+    target = JournalTarget(stack.dsn, SCHEMA)
+    doc = "Equipment: infusion pump; Work type: preventive\nProblem: -\nTechnician notes: PM done."
+    log_at = len(read_request_log(stack.request_log))
+    one = Extractor(llm, journal=target)
+    out = asyncio.run(one(_prepared([doc] * 3)))
+    assert out.column(S.STATUS).to_pylist() == [S.OK] * 3
+    assert _chat_documents(stack, log_at) == [doc]
+    assert one.api.usage.take()["reused"] == 2  # (handed to no ledger: still counted here)
+
+    race = "Equipment: defibrillator; Work type: preventive\nProblem: -\nNotes: PM done."
+    a, b = Extractor(llm, journal=target), Extractor(llm, journal=target)
+
+    async def both() -> None:
+        await asyncio.gather(a(_prepared([race])), b(_prepared([race])))
+
+    log_at = len(read_request_log(stack.request_log))
+    asyncio.run(both())
+    sent = [r for r in read_request_log(stack.request_log)[log_at:] if r["kind"] == "chat"]
+    assert [r["texts"][-1] for r in sent] == [race, race]
+    twice = [x.api.usage.take() for x in (a, b)]
+    assert sorted(t["paid_twice"] for t in twice) == [0, 1]
+    counted = next(t for t in twice if t["paid_twice"])
+    assert counted["paid_twice_prompt_tokens"] == counted["prompt_tokens"] > 0
+    assert counted["paid_twice_completion_tokens"] == counted["completion_tokens"] > 0

@@ -46,7 +46,7 @@ EXTRACT_COLUMNS = [
 ]
 EXTRACT_TYPES = T.AI_EXTRACTED_DATA.copy_types(EXTRACT_COLUMNS)
 EMBED_COLUMNS = ["work_order_id", "model", "embedding", "document", "run_id",
-                 "scrubber_version"]
+                 "scrubber_version", "dimensions"]
 
 
 @dataclass
@@ -255,7 +255,8 @@ def _write_enriched(
         columns,
         T.SEMANTIC_EMBEDDINGS.copy_types(columns),
         (
-            (wid, target.embedding_model, vec, doc, target.run_id, SCRUBBER_VERSION)
+            (wid, target.embedding_model, vec, doc, target.run_id, SCRUBBER_VERSION,
+             vectors.shape[1])
             for wid, vec, doc in zip(ids, vectors, docs, strict=True)
         ),
     )

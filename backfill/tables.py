@@ -241,6 +241,8 @@ SEMANTIC_EMBEDDINGS = Table(
         Column("run_id", "text", not_null=True),
         _timestamp_now("embedded_at"),
         Column("scrubber_version", "text"),  # of the document embedded
+        # the vector's size as the model made it (NULL: rows written before it was kept)
+        Column("dimensions", "integer"),
     ),
     key=("work_order_id", "model"),
 )

@@ -46,5 +46,6 @@ def test_a_local_run_has_a_dashboard_that_answers(tmp_path) -> None:
     assert "version 2.60.0" in out
 
 
+@pytest.mark.slow  # another Ray started in a child process (~20 s)
 def test_no_dashboard_means_none(tmp_path) -> None:
     assert _run("no", tmp_path).strip() == ""

@@ -380,7 +380,9 @@ def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
             "SELECT work_order_id, extracted_at FROM ai_extracted_data WHERE run_id = %s",
             (run.run_id,)).fetchall())
     sent_before = len(read_request_log(stack.request_log))
-    assert main(["reprocess", *config, "--scrubber-below", SCRUBBER_VERSION]) == 0
+    # --fresh: the scrubbed text is the same as before here, so the answer journal would
+    # give each its answer again without a request (test_journal_runs)
+    assert main(["reprocess", *config, "--scrubber-below", SCRUBBER_VERSION, "--fresh"]) == 0
     requests = read_request_log(stack.request_log)[sent_before:]
     chats = [r for r in requests if r["kind"] == "chat" and r["status"] == 200]
     assert len({r["texts"][1] for r in chats}) == len(old)
@@ -435,8 +437,17 @@ def test_reprocess_by_prompt_version_and_outdated_model(
                 "SELECT work_order_id FROM semantic_embeddings WHERE document = ANY(%s)",
                 ([c["texts"][1] for c in chats],))}
 
-    assert sent_during("run", *config, "--reprocess", "prompt<1") == old_prompt
-    assert sent_during("reprocess", *config, "--outdated") == old_model | old_schema
+    # --fresh: the rows were only relabeled here, their requests are the same as the
+    # journaled ones; without it the rows are rewritten from the journal and nothing is sent
+    assert sent_during("run", *config, "--reprocess", "prompt<1", "--fresh") == old_prompt
+    assert sent_during("reprocess", *config, "--outdated") == set()
+    with _conn(stack) as conn:
+        relabeled = conn.execute(
+            "SELECT count(*) FROM ai_extracted_data WHERE work_order_id = ANY(%s) AND "
+            "model = %s AND schema_version = %s", (sorted(old_model | old_schema),
+                                                   stack.config.llm.deployment,
+                                                   SCHEMA_VERSION)).fetchone()
+    assert relabeled == (len(old_model | old_schema),)
     with _conn(stack) as conn:
         made = conn.execute("SELECT DISTINCT prompt_version, schema_version, model FROM "
                             "ai_extracted_data WHERE run_id = %s", (run.run_id,)).fetchall()

@@ -106,6 +106,7 @@ def _conn(stack: LocalStack) -> psycopg.Connection:
     return conn
 
 
+@pytest.mark.slow  # the model embeds 600 documents on the CPU: ~30 s
 @pytest.mark.integration
 def test_a_run_embeds_locally_and_sends_no_text_to_an_embedding_api(
     stack: LocalStack, run: RunResult
@@ -125,6 +126,7 @@ def _precision(hits: list[str], relevant: set[str], k: int) -> float:
     return sum(h in relevant for h in hits[:k]) / k
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_search_by_meaning_beats_the_simulators_bag_of_words(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]

@@ -53,24 +53,26 @@ class Budget:
     def __init__(self, rpm: int, tpm: int, now: float | None = None) -> None:
         self.rpm, self.tpm = rpm, tpm
         # No credit at the start: the first slot begins now.
-        self.next_free = time.monotonic() if now is None else now
+        self.next_free = time.time() if now is None else now
         self.paused_until = 0.0
         self.pause_version = 0
         self.reserved = 0.0  # seconds of schedule handed out
         self.paused = 0
 
     def reserve(self, seconds: float, owed: float = 0.0, now: float | None = None) -> float:
-        """Take ``seconds`` of the schedule; return the wait until they begin. ``owed``:
-        seconds a caller gives back (an estimate that was too high) or takes (too low)."""
-        now = time.monotonic() if now is None else now
+        """Take ``seconds`` of the schedule; return when they begin (epoch seconds: the
+        clock every node shares through NTP, so that the time a reply takes to come back
+        does not move the slot). ``owed``: seconds a caller gives back (an estimate that
+        was too high) or takes (too low)."""
+        now = time.time() if now is None else now
         self.next_free -= owed
         start = max(self.next_free, now, self.paused_until)
         self.next_free = start + seconds
         self.reserved += seconds - owed
-        return start - now
+        return start
 
     def pause(self, seconds: float, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
+        now = time.time() if now is None else now
         self.paused_until = max(self.paused_until, now + seconds)
         self.pause_version += 1
         self.paused += 1
@@ -103,7 +105,7 @@ class QuotaActor:
             if self.paused is None:
                 self.paused = asyncio.Event()
             await self.paused.wait()
-        left = self.budget.paused_until - time.monotonic()
+        left = self.budget.paused_until - time.time()
         return self.budget.pause_version, max(0.0, left)
 
     async def stats(self) -> dict[str, Any]:
@@ -138,9 +140,9 @@ class Quota:
     """An actor's handle on its deployment's budget.
 
     At the rates of a real quota (tens of requests a second) each request reserves its own
-    slot: one small remote call, and an exact schedule. Above 50 requests a second a lease
-    holds a slot for several requests, handed out locally, so that the remote calls stay
-    few (the client's CPU is what limits the job there, issue 4).
+    slot: one small remote call, several in flight at once, and an exact schedule. Above 50
+    requests a second a lease holds a slot for several requests, handed out locally, so
+    that the remote calls stay few (the client's CPU is what limits the job there, issue 4).
     """
 
     def __init__(self, actor: Any, rpm: int, tpm: int,
@@ -149,9 +151,9 @@ class Quota:
         self.resolve = resolve  # a new handle when the actor died with its job
         self.rpm, self.tpm = rpm, tpm
         self.lease = int(max(1, min(64, rpm / 60 / 50)))
-        self.cursor = self.end = 0.0  # the lease's slots still free, local clock
+        self.cursor = self.end = 0.0  # the lease's slots still free (epoch seconds)
         self.owed = 0.0  # seconds to give back (+) or take (-) at the next reserve
-        self.paused_until = 0.0
+        self.paused_until = 0.0  # local monotonic clock
         self.pauses = 0  # pauses seen here (local 429s and pushed ones)
         self.pause_version = -1  # the actor's, last seen
         self.follower: asyncio.Task[None] | None = None
@@ -193,22 +195,29 @@ class Quota:
         while True:
             while (delay := self.paused_until - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-            async with self.lock:
-                slot = max(self.cursor, time.monotonic())
-                if slot + cost > self.end + 1e-9:
-                    self.owed += max(0.0, self.end - slot)  # the lease's unused tail
-                    lease, owed = cost * self.lease, self.owed
-                    self.owed = 0.0
-                    wait = await self._remote("reserve", lease, owed)
-                    slot = time.monotonic() + wait
-                    self.end = slot + lease
-                self.cursor = slot + cost
-                pauses = self.pauses
-            if (delay := slot - time.monotonic()) > 0:
+            pauses = self.pauses
+            if self.lease == 1:
+                owed, self.owed = self.owed, 0.0
+                slot = await self._remote("reserve", cost, owed)
+            else:
+                slot = await self._from_lease(cost)
+            if (delay := slot - time.time()) > 0:
                 await asyncio.sleep(delay)
             if self.pauses == pauses:
                 return
             # A 429 paused the deployment while this request waited: its slot is void.
+
+    async def _from_lease(self, cost: float) -> float:
+        async with self.lock:
+            slot = max(self.cursor, time.time())
+            if slot + cost > self.end + 1e-9:
+                self.owed += max(0.0, self.end - slot)  # the lease's unused tail
+                lease, owed = cost * self.lease, self.owed
+                self.owed = 0.0
+                slot = await self._remote("reserve", lease, owed)
+                self.end = slot + lease
+            self.cursor = slot + cost
+            return slot
 
     def correct(self, estimate: int, charged: int) -> None:
         """The server's count of what it charged is known: settle the difference with the

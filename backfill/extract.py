@@ -66,7 +66,8 @@ class Extractor:
         # The last check on what leaves: the document and, on a repair, the model's answer
         # sent back with it (RecordError scrub/PHIGuard, naming kinds, never values).
         check_outgoing(texts, "the LLM")
-        prompt = self.api.tokens(texts) + self.fixed_tokens
+        counted = self.api.tokens(texts) + self.fixed_tokens
+        prompt = self.api.fitted(counted)
         body: dict[str, Any] = {
             "model": self.cfg.deployment,
             "messages": messages,
@@ -78,8 +79,10 @@ class Extractor:
         def charge() -> int:
             """Azure admits the request against prompt + max_tokens; the limit is taken
             when the request leaves, so that it follows the answers seen meanwhile."""
+            nonlocal prompt
             if not at_cap:
                 body["max_tokens"] = self.max_tokens.limit
+            prompt = self.api.fitted(counted)
             return prompt + int(body["max_tokens"])
 
         raw = await self.api.post("/chat/completions", body, charge)
@@ -99,6 +102,7 @@ class Extractor:
         finish = choice.get("finish_reason")
         if usage:
             self.api.correct(prompt + limit, tin + limit)
+            self.api.fit(counted, tin)
             self.api.count_usage(tin, tout)
             if finish != "length":
                 self.max_tokens.observe(tout)

@@ -295,9 +295,24 @@ class Deployment:
         # What this actor sent and was billed, not yet handed to the run's ledger (usage.py)
         self.usage = Usage()
         self.rate_limited_handed = 0  # the pacer's 429 count at the last hand_usage
+        # The server's prompt tokens over ours (tiktoken misses its per-message overhead
+        # and counts a schema the server may count otherwise): a slot reserved for an
+        # estimate too high is quota unused, too low a 429.
+        self.prompt_scale: float | None = None
 
     def tokens(self, texts: list[str]) -> int:
         return count_tokens(texts, self.encoding)
+
+    def fitted(self, counted: int) -> int:
+        """Our count of a prompt, scaled to what the server has been counting."""
+        return max(1, round(counted * (self.prompt_scale or 1.0)))
+
+    def fit(self, counted: int, reported: int) -> None:
+        """One answer's ``usage.prompt_tokens`` against our count of its prompt."""
+        if counted > 0 and reported > 0:
+            ratio = reported / counted
+            self.prompt_scale = ratio if self.prompt_scale is None else (
+                0.9 * self.prompt_scale + 0.1 * ratio)
 
     async def post(self, path: str, body: dict[str, Any],
                    estimate: int | Callable[[], int]) -> HttpResponse:

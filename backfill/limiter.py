@@ -38,6 +38,10 @@ from backfill.config import ModelEndpointConfig
 # jitter, and a 1-second window holds only a handful of large requests: at 100% one in
 # a few windows gets one request too many (measured with the simulator's 1 s windows).
 HEADROOM = 0.95
+# Seconds of slots one handle books ahead. Its requests' max_tokens are fixed when booked,
+# so they must not be booked minutes ahead (the in-flight window, sized from RPM, may hold
+# hundreds when TPM binds), and a pause voids no more than this.
+HORIZON = 2.0
 NAMESPACE = "backfill"
 
 
@@ -158,6 +162,7 @@ class Quota:
         self.pause_version = -1  # the actor's, last seen
         self.follower: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
+        self.booked_until = 0.0  # end of the last slot this handle reserved (epoch seconds)
 
     def seconds(self, tokens: int) -> float:
         return request_seconds(tokens, self.rpm, self.tpm)
@@ -188,19 +193,24 @@ class Quota:
         self.pauses += 1
         self.cursor = self.end  # the lease's slots fall in the pause: drop them
 
-    async def acquire(self, tokens: int) -> None:
-        """Wait for the slot of one request of ``tokens`` (prompt + max_tokens)."""
-        cost = self.seconds(tokens)
+    async def acquire(self, tokens: int | Callable[[], int]) -> None:
+        """Wait for the slot of one request of ``tokens`` (prompt + max_tokens), or of what
+        ``tokens()`` says when the request is at most ``HORIZON`` seconds from its slot:
+        booked earlier, its max_tokens could not follow the answers that come meanwhile."""
         self._follow()
         while True:
-            while (delay := self.paused_until - time.monotonic()) > 0:
+            while (delay := max(self.paused_until - time.monotonic(),
+                                self.booked_until - HORIZON - time.time())) > 0:
                 await asyncio.sleep(delay)
+            cost = self.seconds(tokens() if callable(tokens) else tokens)
+            self.booked_until = max(self.booked_until, time.time()) + cost
             pauses = self.pauses
             if self.lease == 1:
                 owed, self.owed = self.owed, 0.0
                 slot = await self._remote("reserve", cost, owed)
             else:
                 slot = await self._from_lease(cost)
+            self.booked_until = max(self.booked_until, slot + cost)
             if (delay := slot - time.time()) > 0:
                 await asyncio.sleep(delay)
             if self.pauses == pauses:

@@ -247,7 +247,7 @@ async def call_with_retries(
     waited_since = time.monotonic()
     while True:
         if quota is not None:
-            await quota.acquire(tokens() if callable(tokens) else tokens)
+            await quota.acquire(tokens)
         await pacer.wait()
         try:
             sent = time.monotonic()

@@ -18,10 +18,10 @@ demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no
 test: $(STAMP)  ## lint, type check, then every test but the slow ones (~10 min)
 	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" --durations=25
 
 test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, real multi-node clusters (~10 min)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow --durations=10
 
 test-all: test test-slow  ## both: what CI runs
 

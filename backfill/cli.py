@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--incremental", action="store_true",
                      help="process the rows new or changed since the last completed run "
                      "(from the high-water mark a backfill sets)")
+    run.add_argument("--reprocess", metavar="WHAT",
+                     help="with --run-id of a finished run: send again its records made by an "
+                     "older scrubber or prompt ('scrubber<N', 'prompt<N') or not by this "
+                     "scrubber, prompt and model ('outdated'); as backfill reprocess")
+    run.add_argument("--fresh", action="store_true",
+                     help="with --reprocess: ask the API again even where the answer journal "
+                     "holds an answer for the same text, model and prompt")
     run.add_argument("--lookback-minutes", type=int, metavar="N",
                      help="with --incremental: read from the mark less N minutes, for late "
                      "rows (default pipeline.incremental_lookback_minutes)")
@@ -88,13 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
     retry = command("retry-failed", "process a run's unresolved failed records again")
     retry.add_argument("--run-id", required=True)
     retry.add_argument("--wait", action="store_true", help=wait_help)
+    fresh_help = ("ask the API again even where the answer journal holds an answer for the "
+                  "same text, model and prompt; the new answer replaces the journaled one")
+    retry.add_argument("--fresh", action="store_true", help=fresh_help)
 
-    reprocess = command("reprocess", "send a finished run's records again whose text an older "
-                        "PII scrubber cleaned; their extraction and embedding are replaced")
+    reprocess = command("reprocess", "send a finished run's records again whose extraction an "
+                        "older PII scrubber, prompt or model made; their extraction and "
+                        "embedding are replaced")
     reprocess.add_argument("--run-id", required=True)
-    reprocess.add_argument("--scrubber-below", type=int, required=True, metavar="N",
+    reprocess.add_argument("--scrubber-below", type=int, metavar="N",
                            help="records whose scrubber version is below N (older rows: 0)")
+    reprocess.add_argument("--prompt-below", type=int, metavar="N",
+                           help="records extracted with a prompt version below N "
+                           "(extract-vN)")
+    reprocess.add_argument("--outdated", action="store_true",
+                           help="records not made by this scrubber, prompt, extraction schema "
+                           "and llm.deployment")
     reprocess.add_argument("--wait", action="store_true", help=wait_help)
+    reprocess.add_argument("--fresh", action="store_true", help=fresh_help)
 
     verify = command("verify", "reconcile the source with Postgres per partition "
                      "(exit 0 when they match, 3 when not)")
@@ -131,12 +149,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "only (default hybrid)")
     search.add_argument("--format", choices=["text", "json"], default="text")
 
+    evaluate = command("eval", "extraction quality of the configured deployment and prompt on "
+                       "a golden set of work orders (exit 3 below --min-score)")
+    evaluate.add_argument("--golden", metavar="FILE",
+                          help="golden set, YAML or JSONL (default: the one shipped, "
+                          "backfill/data/golden_extractions.yaml)")
+    evaluate.add_argument("--prompt-version", metavar="V",
+                          help="a version of schema.PROMPTS (default: the current one)")
+    evaluate.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate.add_argument("--min-score", type=float, metavar="X",
+                          help="exit 3 when the overall score (0..1) is below X")
+
     demo = command("demo", "the whole job on the embedded local stack, no credentials")
     demo.add_argument("--records", type=int, default=20_000, help="synthetic work orders")
     demo.add_argument("--latency-ms", type=float, default=50.0, help="simulated API latency")
     demo.add_argument(
         "--workdir", default=".backfill/demo", help="where the demo keeps its database and files"
     )
+    demo.add_argument("--embedding", choices=["simulator", "local"], default="simulator",
+                      help="local: embeddings by all-MiniLM-L6-v2 in the job's processes "
+                      "(embedding.provider local; slower, semantic, and searchable after "
+                      "the demo with no server)")
 
     scrub_eval = sub.add_parser(  # no --config: the evaluation reads only its corpus files
         "scrub-eval", help="score the PII scrubber on labeled work orders (exit 3 below a --min)",
@@ -178,6 +211,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise E.ConfigError("--format json is for --dry-run only")
     if args.incremental:
         return _incremental(args)
+    if args.reprocess is not None:
+        return _reprocess_run(args)
+    if args.fresh:
+        raise E.ConfigError("--fresh is for --reprocess (and the retry-failed and reprocess "
+                            "commands)")
     if args.lookback_minutes is not None:
         raise E.ConfigError("--lookback-minutes is for --incremental only")
     cfg = _config(args)
@@ -216,6 +254,8 @@ def _summary_text(run_id: str, summary: dict[str, Any], seconds: float | None = 
     ]
     for key, n in summary.get("failed_by_stage", {}).items():
         lines.append(f"  failed {key}: {n:,}")
+    if summary.get("answers_reused"):
+        lines.append(f"  answers reused from the journal: {summary['answers_reused']:,}")
     if "reconciled" in summary:
         lines.append("  reconciled with the source: "
                      + ("yes" if summary["reconciled"] else "NO (see above; backfill verify)"))
@@ -226,16 +266,33 @@ def cmd_retry_failed(args: argparse.Namespace) -> int:
     from backfill.retry import retry_failed
 
     result = retry_failed(_config(args), args.run_id, args.config, logs.run_output(),
-                          wait=args.wait)
+                          wait=args.wait, fresh=args.fresh)
+    print(_summary_text(result.run_id, result.summary, result.seconds))
+    return result.exit_code
+
+
+def _reprocess_run(args: argparse.Namespace) -> int:
+    from backfill.retry import Selection, reprocess
+
+    clash = [flag for flag, value in (("--start", args.start), ("--end", args.end),
+                                      ("--dry-run", args.dry_run),
+                                      ("--plan-only", args.plan_only),
+                                      ("--lookback-minutes", args.lookback_minutes)) if value]
+    if clash or not args.run_id:
+        raise E.ConfigError("--reprocess takes the records of one finished run: give --run-id "
+                            "ID" + (f" and drop {', '.join(clash)}" if clash else ""))
+    result = reprocess(_config(args), args.run_id, Selection.parse(args.reprocess),
+                       args.config, logs.run_output(), wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from backfill.retry import reprocess
+    from backfill.retry import Selection, reprocess
 
-    result = reprocess(_config(args), args.run_id, args.scrubber_below, args.config,
-                       logs.run_output(), wait=args.wait)
+    selection = Selection(args.scrubber_below, args.prompt_below, args.outdated)
+    result = reprocess(_config(args), args.run_id, selection, args.config,
+                       logs.run_output(), wait=args.wait, fresh=args.fresh)
     print(_summary_text(result.run_id, result.summary, result.seconds))
     return result.exit_code
 
@@ -285,10 +342,28 @@ def cmd_search(args: argparse.Namespace) -> int:
     return E.EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from backfill import schema as S
+    from backfill.evaluate import evaluate, report_text
+
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise E.ConfigError(f"--min-score {args.min_score}: give a score between 0 and 1")
+    report = evaluate(_config(args), args.golden, args.prompt_version or S.PROMPT_VERSION)
+    print(json.dumps(report.to_json(), indent=2, ensure_ascii=False) if args.format == "json"
+          else report_text(report))
+    overall = report.scores().overall
+    if args.min_score is not None and overall < args.min_score:
+        _cli_log.error("backfill eval: overall score %.3f is below --min-score %s", overall,
+                       args.min_score)
+        return E.EXIT_TOO_MANY_FAILURES
+    return E.EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from backfill.devstack.demo import run_demo
 
-    return run_demo(records=args.records, latency_ms=args.latency_ms, workdir=args.workdir)
+    return run_demo(records=args.records, latency_ms=args.latency_ms, workdir=args.workdir,
+                    embedding=args.embedding)
 
 
 COMMANDS = {
@@ -299,6 +374,7 @@ COMMANDS = {
     "report": cmd_report,
     "verify": cmd_verify,
     "search": cmd_search,
+    "eval": cmd_eval,
     "demo": cmd_demo,
     "scrub-eval": cmd_scrub_eval,
 }

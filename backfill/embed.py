@@ -19,6 +19,8 @@ from backfill import schema as S
 from backfill.config import EmbeddingConfig
 from backfill.errors import RecordError, SystemicError, TransientError
 from backfill.guard import check_outgoing
+from backfill.journal import Journal, JournalTarget
+from backfill.local_embed import LocalDeployment
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
 
@@ -35,14 +37,35 @@ class Embedder:
     """Ray Data callable class: batched embedding requests, several in flight."""
 
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1,
-                 retrying: bool = False, usage: Any = None) -> None:
+                 retrying: bool = False, usage: Any = None,
+                 journal: JournalTarget | None = None) -> None:
         self.cfg = cfg
-        self.api = Deployment(cfg, quota, actors, "embed")
+        self.journal = (Journal.for_embedding(journal, cfg.deployment, cfg.dimensions)
+                        if journal else None)
+        self.api = (LocalDeployment(cfg) if cfg.provider == "local"
+                    else Deployment(cfg, quota, actors, "embed"))
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
-        """One embeddings request for ``texts``, the body every request of the job sends."""
+        """The vectors of ``texts``: one embeddings request (the body every request of the
+        job sends), or the local model (embedding.provider local)."""
+        if isinstance(self.api, LocalDeployment):
+            vectors = await self.api.encode(texts)
+        else:
+            vectors = await self._request(texts)
+        for v in vectors:
+            if v.shape != (self.cfg.dimensions,):
+                # Every vector of this deployment will have that size: the config's fault.
+                raise SystemicError(
+                    f"answered vectors of {v.shape[0]} dimensions, embedding.dimensions is "
+                    f"{self.cfg.dimensions}. Check embedding.dimensions and "
+                    "embedding.deployment (a model that ignores 'dimensions'?).",
+                    dependency=self.api.name,
+                )
+        return vectors
+
+    async def _request(self, texts: list[str]) -> list[np.ndarray]:
         estimate = self.api.tokens(texts)
         body = {
             "model": self.cfg.deployment,
@@ -69,15 +92,6 @@ class Embedder:
         if "total_tokens" in usage:
             self.api.correct(estimate, int(usage["total_tokens"]))
             self.api.count_usage(int(usage["total_tokens"]), 0)
-        for v in vectors:
-            if v.shape != (self.cfg.dimensions,):
-                # Every vector of this deployment will have that size: the config's fault.
-                raise SystemicError(
-                    f"answered vectors of {v.shape[0]} dimensions, embedding.dimensions is "
-                    f"{self.cfg.dimensions}. Check embedding.dimensions and "
-                    "embedding.deployment (a model that ignores 'dimensions'?).",
-                    dependency=self.api.name,
-                )
         return vectors
 
     async def embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
@@ -108,15 +122,40 @@ class Embedder:
         # reaches the breaker: nothing was sent, so it says nothing about the deployment.
         guarded = {i: exc for i in todo if (exc := _guard(docs[i])) is not None}
         send = [i for i in todo if i not in guarded]
+        reused, keys = await self._journaled(send, docs)
+        send = [i for i in send if i not in reused]
         size = self.cfg.batch_size
         chunks = [send[k : k + size] for k in range(0, len(send), size)]
         answers = await asyncio.gather(*(self.embed_chunk([docs[i] for i in c]) for c in chunks))
-        results: list[Any] = [r for chunk in answers for r in chunk] + list(guarded.values())
+        results: list[Any] = [r for chunk in answers for r in chunk]
+        if self.journal is not None:
+            for i, r in zip(send, results, strict=True):
+                if isinstance(r, np.ndarray):
+                    self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
+            await self.journal.flushed()  # what leaves the actor is journaled
+            self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage(self.ledger)
         return apply_outcomes(
-            table, send + list(guarded), results,
+            table, send + list(guarded) + list(reused),
+            results + list(guarded.values()) + list(reused.values()),
             {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},
         )
+
+    async def _journaled(self, rows: list[int], docs: list[str]
+                         ) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+        """The journaled vectors of ``rows`` (by row), and every row's journal key."""
+        if self.journal is None:
+            return {}, {}
+        keys, stored = await self.journal.lookup([docs[i] for i in rows])
+        reused = {}
+        for i, key in zip(rows, keys, strict=True):
+            found = stored.get(key)
+            if found is not None and found.vector is not None:
+                vector = np.frombuffer(found.vector, dtype="<f4")
+                if vector.shape == (self.cfg.dimensions,):  # as a fresh answer is checked
+                    reused[i] = vector
+        self.api.usage.reused += len(reused)
+        return reused, dict(zip(rows, keys, strict=True))
 
 
 def _guard(text: str) -> RecordError | None:

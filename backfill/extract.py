@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 import pyarrow as pa
@@ -19,7 +18,9 @@ from pydantic import ValidationError
 from backfill import schema as S
 from backfill.config import LLMConfig
 from backfill.errors import RecordError, TransientError
+from backfill.grounding import grounding_warnings
 from backfill.guard import check_outgoing, is_guarded
+from backfill.journal import Journal, JournalTarget, Stored
 from backfill.limiter import AdaptiveMaxTokens
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
@@ -32,30 +33,22 @@ RESPONSE_FORMAT = {
         "schema": to_strict_json_schema(S.Extraction),
     },
 }
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def grounding_warnings(extraction: S.Extraction, document: str) -> list[str]:
-    """Parts named in the answer should occur in the text; say which do not."""
-    words = set(_WORD.findall(document.lower()))
-    warnings = []
-    for part in extraction.parts_replaced:
-        tokens = [t for t in _WORD.findall(part.lower()) if len(t) > 2]
-        if tokens and not any(t in words for t in tokens):
-            warnings.append(f"part not found in text: {part}")
-    return warnings
-
 
 class Extractor:
     """Ray Data callable class: one async client, many requests in flight."""
 
     def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1,
-                 retrying: bool = False, usage: Any = None) -> None:
+                 retrying: bool = False, usage: Any = None,
+                 prompt_version: str = S.PROMPT_VERSION,
+                 journal: JournalTarget | None = None) -> None:
         self.cfg = cfg
+        # another version than the current one only for `backfill eval --prompt-version`
+        self.system_prompt = S.PROMPTS[prompt_version]
+        self.journal = Journal.for_chat(journal, cfg.deployment) if journal else None
         self.api = Deployment(cfg, quota, actors, "extract")
         self.max_tokens = AdaptiveMaxTokens(cfg.max_output_tokens, cfg.adaptive_max_tokens)
         # The strict schema and the system prompt travel with every request: counted once.
-        self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), S.SYSTEM_PROMPT])
+        self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), self.system_prompt])
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
 
@@ -127,8 +120,13 @@ class Extractor:
 
     async def extract_one(self, document: str) -> tuple[str, int, int]:
         """Return (JSON of extraction and warnings, input tokens, output tokens)."""
+        extraction, tin, tout = await self.ask(document)
+        return _outcome(extraction, document, tin, tout)
+
+    async def ask(self, document: str) -> tuple[S.Extraction, int, int]:
+        """The model's valid extraction of ``document`` (one repair attempt), and its tokens."""
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": S.SYSTEM_PROMPT},
+            {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": document},
         ]
         content, tin, tout = await self._ask(messages)
@@ -153,29 +151,48 @@ class Extractor:
                 raise RecordError(
                     "extract", kind, f"after one repair: {_short_errors(second)}"
                 ) from None
-        doc = {
-            "extraction": extraction.model_dump(mode="json"),
-            "warnings": grounding_warnings(extraction, document),
-        }
-        return json.dumps(doc), tin, tout
+        return extraction, tin, tout
 
-    async def _guarded(self, document: str) -> tuple[str, int, int] | Exception:
-        """One record's outcome; a SystemicError (from the API or the breaker) stops the job."""
+    async def _guarded(self, document: str, key: str = "",
+                       stored: Stored | None = None) -> tuple[str, int, int] | Exception:
+        """One record's outcome; a SystemicError (from the API or the breaker) stops the job.
+        A journaled answer (``stored``) is taken instead of a request if it still passes."""
         try:
-            result = await self.extract_one(document)
+            if stored is not None and (reused := _reuse(stored, document)) is not None:
+                self.api.usage.reused += 1
+                return reused
+            extraction, tin, tout = await self.ask(document)
         except (RecordError, TransientError) as exc:
             if not is_guarded(exc):  # nothing was sent: it says nothing about the API
                 self.breaker.failed(exc, document)
             return exc
         self.breaker.passed()
-        return result
+        if self.journal is not None:
+            self.journal.add_chat(key, extraction.model_dump_json(), tin, tout)
+        return _outcome(extraction, document, tin, tout)
 
     async def __call__(self, table: pa.Table) -> pa.Table:
         quiet_unclosed_sessions()
         status = table.column(S.STATUS).to_pylist()
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]
-        results = await asyncio.gather(*(self._guarded(docs[i]) for i in todo))
+        keys, stored = ([""] * len(todo), {}) if self.journal is None else (
+            await self.journal.lookup([docs[i] for i in todo]))
+        # Records with the same document in one batch (templated preventive-maintenance
+        # orders) are asked once: the journal would only find the answer of the first
+        # after both were paid for.
+        first: dict[str, int] = {}
+        for n, i in enumerate(todo):
+            first.setdefault(docs[i], n)
+        asked = sorted(first.values())
+        answers = await asyncio.gather(*(self._guarded(docs[todo[n]], keys[n],
+                                                       stored.get(keys[n])) for n in asked))
+        by_document = {docs[todo[n]]: a for n, a in zip(asked, answers, strict=True)}
+        results = [by_document[docs[i]] for i in todo]
+        self.api.usage.reused += len(todo) - len(asked)
+        if self.journal is not None:
+            await self.journal.flushed()  # what leaves the actor is journaled
+            self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage(self.ledger)
         return apply_outcomes(
             table,
@@ -187,6 +204,27 @@ class Extractor:
                 S.TOKENS_OUT: pa.int32(),
             },
         )
+
+
+def _outcome(extraction: S.Extraction, document: str, tin: int,
+             tout: int) -> tuple[str, int, int]:
+    """The stage's result for a record: JSON of the extraction and its grounding warnings."""
+    doc = {
+        "extraction": extraction.model_dump(mode="json"),
+        "warnings": grounding_warnings(extraction, document),
+    }
+    return json.dumps(doc), tin, tout
+
+
+def _reuse(stored: Stored, document: str) -> tuple[str, int, int] | None:
+    """A journaled answer through the checks a fresh one passes (the guard on the document,
+    validation, grounding); None if it no longer validates: the model is asked again."""
+    check_outgoing([document], "the LLM")
+    try:
+        extraction = S.Extraction.model_validate_json(stored.answer or "")
+    except ValidationError:
+        return None
+    return _outcome(extraction, document, stored.input_tokens, stored.output_tokens)
 
 
 def _short_errors(exc: ValidationError) -> str:

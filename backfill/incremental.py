@@ -104,6 +104,46 @@ def read_candidates(cfg: SnowflakeConfig, since: dt.datetime) -> pa.Table:
     return pa.concat_tables(tables).drop_columns([S.PARTITION])
 
 
+def duplicated(cfg: SnowflakeConfig, ids: list[str]) -> list[str]:
+    """Of ``ids``, those the source table holds more than once (anywhere, not only in the
+    window: reading by id takes every row of an id). The backfill dead-letters such ids
+    (validate/DuplicateId) instead of keeping one row at random; so does an incremental run."""
+    import snowflake.connector
+
+    from backfill.source import _id_text
+    from backfill.source import connect as sf_connect
+
+    if not ids:
+        return []
+    found: set[str] = set()
+    conn = sf_connect(cfg)
+    try:
+        cur = conn.cursor()
+        for i in range(0, len(ids), CHUNK_IDS):
+            chunk = ids[i:i + CHUNK_IDS]
+            cur.execute(f"SELECT {cfg.id_column} FROM {cfg.table} WHERE {cfg.id_column} IN "
+                        f"({', '.join(['%s'] * len(chunk))}) GROUP BY {cfg.id_column} "
+                        "HAVING COUNT(*) > 1", tuple(chunk))
+            found.update(_id_text(r[0]) for r in cur.fetchall())
+    except snowflake.connector.errors.DatabaseError as exc:
+        raise FatalError(f"looking for duplicate ids: {snowflake_error_text(exc)}",
+                         dependency="Snowflake") from exc
+    finally:
+        conn.close()
+    return sorted(found)
+
+
+def _dead_lettered_duplicates(dsn: str, schema: str, ids: list[str]) -> set[str]:
+    """Of ``ids``, those an earlier run already dead-lettered as duplicates (still open)."""
+    def read() -> set[str]:
+        with connect(dsn, schema) as conn:
+            return {r[0] for r in conn.execute(
+                "SELECT DISTINCT work_order_id FROM failed_records WHERE resolved_at IS NULL "
+                "AND error_class = 'DuplicateId' AND work_order_id = ANY(%s)", (ids,))}
+
+    return with_pg_retry(read, "reading the open duplicate-id dead letters") if ids else set()
+
+
 def _latest_per_id(table: pa.Table) -> pa.Table:
     """One row per id, the latest by (UPDATED_AT, CREATED_AT): the row the sink keeps."""
     best: dict[str, tuple[tuple[dt.datetime, dt.datetime], int]] = {}
@@ -207,6 +247,12 @@ def run_incremental(cfg: Config, config_path: str | None = None,
         candidates = read_candidates(cfg.snowflake, since)
         ids = [i for i in candidates.column(S.ID).to_pylist() if i is not None]
         changes = compare(candidates, _stored(dsn, schema, ids))
+        duplicates = duplicated(cfg.snowflake, changes.process)
+        # Dead-lettered by an earlier run and still duplicated: nothing new to say until the
+        # source is fixed (a look-back would otherwise dead-letter them again each run).
+        known = _dead_lettered_duplicates(dsn, schema, duplicates)
+        changes.process = [i for i in changes.process if i not in known]
+        duplicates = [i for i in duplicates if i not in known]
         run_id = new_run_id()
         logs.set_run_id(run_id)
         new_mark = max(mark, changes.latest) if changes.latest else mark
@@ -214,7 +260,11 @@ def run_incremental(cfg: Config, config_path: str | None = None,
               f"min): {changes.candidates:,} rows read, {len(changes.process):,} new or "
               f"changed, {len(changes.refresh):,} with only UPDATED_AT to bring up to date"
               + (f", {changes.unkeyed:,} without id or {S.CREATED_AT} (left to the backfill)"
-                 if changes.unkeyed else ""), file=out, flush=True)
+                 if changes.unkeyed else "")
+              + (f"; {len(duplicates):,} ids occur more than once in the source: their rows "
+                 "go to failed_records (validate/DuplicateId)" if duplicates else "")
+              + (f"; {len(known):,} duplicated ids already dead-lettered are left until the "
+                 "source is fixed" if known else ""), file=out, flush=True)
         params = {"mode": "incremental", "table": table, "since": since.isoformat(),
                   "mark": mark.isoformat(), "lookback_minutes": lookback,
                   "llm_deployment": cfg.llm.deployment,
@@ -227,12 +277,13 @@ def run_incremental(cfg: Config, config_path: str | None = None,
 
         def create() -> None:
             with connect(dsn, schema) as conn:
-                P.create_run(conn, run_id, params, parts)
+                P.create_run(conn, run_id, params, parts, duplicates)
 
         with_pg_retry(create, "recording the run")
         _refresh(dsn, schema, changes.refresh)
         if chunks:
-            result = _process(cfg, dsn, run_id, chunks, config_path, out, t0, dashboard)
+            result = _process(cfg, dsn, run_id, chunks, config_path, out, t0, dashboard,
+                              frozenset(duplicates))
         else:  # nothing to send: no alert either, a cron job would send one every time
             result = close_run(dsn, schema, run_id, cfg, t0, out)
 
@@ -245,7 +296,8 @@ def run_incremental(cfg: Config, config_path: str | None = None,
 
 
 def _process(cfg: Config, dsn: str, run_id: str, chunks: list[IdChunk],
-             config_path: str | None, out: TextIO, t0: float, dashboard: bool) -> RunResult:
+             config_path: str | None, out: TextIO, t0: float, dashboard: bool,
+             duplicates: frozenset[str]) -> RunResult:
     """The changed rows through the pipeline (as retry-failed sends records, but skipping
     what this run already committed, as a resumed backfill does)."""
     schema = cfg.postgres.schema_
@@ -260,7 +312,8 @@ def _process(cfg: Config, dsn: str, run_id: str, chunks: list[IdChunk],
         heartbeat = with_pg_retry(lambda: Heartbeat(dsn, schema, run_id, "run", ledger, billed),
                                   "recording the attempt")
         try:
-            spec = PipelineSpec(cfg, dsn, run_id, session, chunks, stages=stages, usage=ledger)
+            spec = PipelineSpec(cfg, dsn, run_id, session, chunks, duplicate_ids=duplicates,
+                                stages=stages, usage=ledger)
             _run_with_progress(spec, hint, out, heartbeat, alerter)
             _close_chunks(dsn, schema, run_id, chunks, hint)
             return finish_attempt(heartbeat, cfg, dsn, run_id, out, close_run(

@@ -17,6 +17,7 @@ from ray.data._internal.logical.operators.map_operator import StreamingRepartiti
 from backfill.config import Config
 from backfill.embed import Embedder
 from backfill.extract import Extractor
+from backfill.journal import JournalTarget
 from backfill.limiter import quota_actor
 from backfill.prepare import prepare_batch
 from backfill.resources import StagePlan, plan_for_cluster
@@ -49,6 +50,8 @@ class PipelineSpec:
     stages: StagePlan | None = None
     # The run's usage.UsageLedger: what the API actors sent and were billed
     usage: Any = None
+    # Ask the API even where the answer journal holds an answer, and replace it (--fresh)
+    journal_fresh: bool = False
 
     def __post_init__(self) -> None:
         if self.usage is None:
@@ -125,10 +128,12 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     ds = _same_cpus(ds.repartition(target_num_rows_per_block=p.batch_size),
                     stages.prepare_cpus)
     retrying = not spec.skip_done
+    journal = JournalTarget(spec.dsn, cfg.postgres.schema_, spec.journal_fresh) if (
+        p.answer_journal) else None
     ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, stages.extract_actors,
-                    p.batch_size, retrying, stages.io_cpus, spec.usage)
+                    p.batch_size, retrying, stages.io_cpus, spec.usage, journal)
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, stages.embed_actors,
-                      p.batch_size, retrying, stages.io_cpus, spec.usage)
+                      p.batch_size, retrying, stages.io_cpus, spec.usage, journal)
 
 
 def _same_cpus(ds: ray.data.Dataset, cpus: float) -> ray.data.Dataset:
@@ -143,20 +148,21 @@ def _same_cpus(ds: ray.data.Dataset, cpus: float) -> ray.data.Dataset:
     return ds
 
 
-# Batches an API actor works on at once. Every batch between the extract stage and the
-# sink's commit is LLM work paid again if the job is killed (tested in test_resume).
+# Batches an API actor works on at once. Without the answer journal, every batch between the
+# extract stage and the sink's commit is LLM work paid again if the job is killed; with it,
+# only the requests in flight and one flush interval's answers are (tested in test_resume).
 BATCHES_PER_ACTOR = 4
 
 
 def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
                batch_size: int, retrying: bool, cpus: float,
-               usage: Any = None) -> ray.data.Dataset:
+               usage: Any = None, journal: JournalTarget | None = None) -> ray.data.Dataset:
     """An async actor pool calling one deployment. Several batches per actor at once keep
     its requests in flight while one batch waits for its slowest answer."""
     return ds.map_batches(
         stage,
         fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors,
-                               "retrying": retrying, "usage": usage},
+                               "retrying": retrying, "usage": usage, "journal": journal},
         batch_format="pyarrow",
         batch_size=batch_size,
         compute=ActorPoolStrategy(

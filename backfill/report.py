@@ -217,7 +217,10 @@ def report_text(rep: dict[str, Any]) -> str:
         lines.append(
             f"  {u['deployment']}: {u['requests']:,} requests ({u['rate_limited']:,} answered "
             f"429), {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion "
-            f"tokens, cost {_money(u['cost'])}")
+            f"tokens, cost {_money(u['cost'])}"
+            + (f", {u['reused']:,} answers reused from the journal" if u.get("reused") else "")
+            + (f", {u['paid_twice']:,} paid twice ({_money(u['paid_twice_cost'])})"
+               if u.get("paid_twice") else ""))
     if rep["usage"]:
         lines.append(f"  cost: {_money(rep['cost'])}")
     return "\n".join(lines)

@@ -11,13 +11,16 @@ committed is no longer selected.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
+from dataclasses import dataclass
 from typing import TextIO
 
 import ray
 
 from backfill import progress as P
+from backfill import schema as S
 from backfill.alerts import Alerter
 from backfill.config import Config
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
@@ -45,18 +48,19 @@ NOT_RETRIED = ("MissingId", "MissingTimestamp", "DuplicateId", "EmptyText")
 
 
 def retry_failed(cfg: Config, run_id: str, config_path: str | None = None,
-                 out: TextIO | None = None, wait: bool = False) -> RunResult:
+                 out: TextIO | None = None, wait: bool = False,
+                 fresh: bool = False) -> RunResult:
     out = out or sys.stderr
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
     ensure_schema(dsn, schema, cfg.embedding.dimensions)
     with RunLock(dsn, schema, run_id, wait=wait, out=out):
-        return _retry_held(cfg, run_id, config_path, out, t0)
+        return _retry_held(cfg, run_id, config_path, out, t0, fresh)
 
 
 def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
-                t0: float) -> RunResult:
+                t0: float, fresh: bool = False) -> RunResult:
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
 
@@ -81,8 +85,8 @@ def _retry_held(cfg: Config, run_id: str, config_path: str | None, out: TextIO,
           + (f" ({unfixable:,} bad source rows are not retried: {', '.join(NOT_RETRIED)})"
              if unfixable else ""), file=out, flush=True)
     hint = f"backfill retry-failed --run-id {run_id}" + (
-        f" --config {config_path}" if config_path else "")
-    return _process_ids(cfg, run, ids, hint, out, t0, "retry-failed", config_path)
+        f" --config {config_path}" if config_path else "") + (" --fresh" if fresh else "")
+    return _process_ids(cfg, run, ids, hint, out, t0, "retry-failed", config_path, fresh)
 
 
 def _require_done(run: P.RunRecord | None, run_id: str) -> None:
@@ -93,58 +97,138 @@ def _require_done(run: P.RunRecord | None, run_id: str) -> None:
                           f"backfill run --run-id {run_id}")
 
 
-# The scrubber version of an extraction as a number; NULL (before version 3) is 0.
+# A version of an extraction as a number: the scrubber's ("4"; NULL, before version 3,
+# is 0) and the prompt's ("extract-v2": 2).
 _SCRUBBER_VERSION_SQL = ("CASE WHEN scrubber_version ~ '^[0-9]+$' THEN scrubber_version::int "
                          "ELSE 0 END")
+_PROMPT_VERSION_SQL = ("CASE WHEN prompt_version ~ '[0-9]+$' THEN "
+                       "substring(prompt_version from '([0-9]+)$')::int ELSE 0 END")
 
 
-def reprocess(cfg: Config, run_id: str, scrubber_below: int, config_path: str | None = None,
-              out: TextIO | None = None, wait: bool = False) -> RunResult:
-    """Send again the run's records whose extraction was made from text a scrubber older than
-    ``scrubber_below`` cleaned; their extraction and embedding are replaced."""
+def version_number(version: str) -> int:
+    """The number a version string ends with, as the SQL above reads it (0 without one)."""
+    match = re.search(r"([0-9]+)$", version)
+    return int(match.group(1)) if match else 0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which of a finished run's extractions ``reprocess`` sends again: those made by a
+    scrubber or a prompt older than a version, or (``outdated``) every one not made by this
+    scrubber, prompt, extraction schema and model."""
+
+    scrubber_below: int | None = None
+    prompt_below: int | None = None
+    outdated: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> Selection:
+        """``run --reprocess``'s spelling: ``scrubber<N``, ``prompt<N`` or ``outdated``."""
+        if spec == "outdated":
+            return cls(outdated=True)
+        match = re.fullmatch(r"(scrubber|prompt)<([0-9]+)", spec.replace(" ", ""))
+        if not match:
+            raise ConfigError(f"--reprocess {spec!r}: give scrubber<N, prompt<N or outdated")
+        n = int(match.group(2))
+        return cls(scrubber_below=n) if match.group(1) == "scrubber" else cls(prompt_below=n)
+
+    def check(self) -> None:
+        if self.scrubber_below is None and self.prompt_below is None and not self.outdated:
+            raise ConfigError("reprocess: give --scrubber-below N, --prompt-below N or "
+                              "--outdated")
+        scrubber, prompt = int(SCRUBBER_VERSION), version_number(S.PROMPT_VERSION)
+        if self.scrubber_below is not None and not 1 <= self.scrubber_below <= scrubber:
+            raise ConfigError(f"--scrubber-below {self.scrubber_below}: this scrubber is "
+                              f"version {scrubber}; give a version from 1 to {scrubber}")
+        if self.prompt_below is not None and not 1 <= self.prompt_below <= prompt:
+            raise ConfigError(f"--prompt-below {self.prompt_below}: this prompt is "
+                              f"{S.PROMPT_VERSION}; give a version from 1 to {prompt}")
+
+    def where(self, cfg: Config) -> tuple[str, list[object]]:
+        """The SQL condition on ai_extracted_data and its parameters (any of them holds)."""
+        terms: list[str] = []
+        params: list[object] = []
+        if self.scrubber_below is not None:
+            terms.append(f"{_SCRUBBER_VERSION_SQL} < %s")
+            params.append(self.scrubber_below)
+        if self.prompt_below is not None:
+            terms.append(f"{_PROMPT_VERSION_SQL} < %s")
+            params.append(self.prompt_below)
+        if self.outdated:
+            terms.append("(scrubber_version IS DISTINCT FROM %s OR prompt_version <> %s "
+                         "OR schema_version IS DISTINCT FROM %s OR model <> %s)")
+            params += [SCRUBBER_VERSION, S.PROMPT_VERSION, S.SCHEMA_VERSION,
+                       cfg.llm.deployment]
+        return " OR ".join(terms), params
+
+    def describe(self, cfg: Config) -> str:
+        parts = []
+        if self.scrubber_below is not None:
+            parts.append(f"scrubbed by a version before {self.scrubber_below} (this scrubber: "
+                         f"version {SCRUBBER_VERSION})")
+        if self.prompt_below is not None:
+            parts.append(f"extracted with a prompt before version {self.prompt_below} (this "
+                         f"prompt: {S.PROMPT_VERSION})")
+        if self.outdated:
+            parts.append(f"not made by scrubber {SCRUBBER_VERSION}, prompt "
+                         f"{S.PROMPT_VERSION}, schema {S.SCHEMA_VERSION} and "
+                         f"{cfg.llm.deployment}")
+        return " or ".join(parts)
+
+    def flags(self) -> str:
+        return " ".join(f for f in (
+            f"--scrubber-below {self.scrubber_below}" if self.scrubber_below is not None else "",
+            f"--prompt-below {self.prompt_below}" if self.prompt_below is not None else "",
+            "--outdated" if self.outdated else "") if f)
+
+
+def reprocess(cfg: Config, run_id: str, selection: Selection, config_path: str | None = None,
+              out: TextIO | None = None, wait: bool = False, fresh: bool = False) -> RunResult:
+    """Send again the run's records whose extraction ``selection`` picks (made by an older
+    scrubber, prompt or model); their extraction and embedding are replaced. A record whose
+    request is the same as before (same text, prompt and model) takes its journaled answer,
+    unless ``fresh``."""
     out = out or sys.stderr
-    current = int(SCRUBBER_VERSION)
-    if not 1 <= scrubber_below <= current:
-        raise ConfigError(f"--scrubber-below {scrubber_below}: this scrubber is version "
-                          f"{current}; give a version from 1 to {current}")
+    selection.check()
     t0 = time.monotonic()
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
     ensure_schema(dsn, schema, cfg.embedding.dimensions)
+    where, params = selection.where(cfg)
     with RunLock(dsn, schema, run_id, wait=wait, out=out):
         def load() -> tuple[P.RunRecord | None, list[str]]:
             with connect(dsn, schema) as conn:
                 run = P.load_run(conn, run_id)
                 ids = [r[0] for r in conn.execute(
                     "SELECT work_order_id FROM ai_extracted_data WHERE run_id = %s AND "
-                    f"{_SCRUBBER_VERSION_SQL} < %s ORDER BY work_order_id",
-                    (run_id, scrubber_below),
+                    f"({where}) ORDER BY work_order_id", (run_id, *params),
                 )]
             return run, ids
 
         run, ids = with_pg_retry(load, "reading the run's extractions")
         _require_done(run, run_id)
         assert run is not None
-        print(f"run {run_id}: reprocessing {len(ids):,} records scrubbed by a version before "
-              f"{scrubber_below} (this scrubber: version {current})", file=out, flush=True)
-        hint = f"backfill reprocess --run-id {run_id} --scrubber-below {scrubber_below}" + (
-            f" --config {config_path}" if config_path else "")
-        return _process_ids(cfg, run, ids, hint, out, t0, "reprocess", config_path)
+        print(f"run {run_id}: reprocessing {len(ids):,} records {selection.describe(cfg)}",
+              file=out, flush=True)
+        hint = f"backfill reprocess --run-id {run_id} {selection.flags()}" + (
+            f" --config {config_path}" if config_path else "") + (" --fresh" if fresh else "")
+        return _process_ids(cfg, run, ids, hint, out, t0, "reprocess", config_path, fresh)
 
 
 def _process_ids(cfg: Config, run: P.RunRecord, ids: list[str], hint: str, out: TextIO,
-                 t0: float, command: str, config_path: str | None) -> RunResult:
+                 t0: float, command: str, config_path: str | None,
+                 fresh: bool = False) -> RunResult:
     dsn = resolve_dsn(cfg)
     alerter = Alerter(cfg, dsn, run.run_id, command, config_path, resume=hint)
     try:
-        return _process_with(cfg, dsn, run, ids, hint, out, t0, alerter)
+        return _process_with(cfg, dsn, run, ids, hint, out, t0, alerter, fresh)
     except (FatalError, KeyboardInterrupt) as exc:
         alerter.fatal(exc)
         raise
 
 
 def _process_with(cfg: Config, dsn: str, run: P.RunRecord, ids: list[str], hint: str,
-                  out: TextIO, t0: float, alerter: Alerter) -> RunResult:
+                  out: TextIO, t0: float, alerter: Alerter, fresh: bool = False) -> RunResult:
     schema = cfg.postgres.schema_
     run_id = run.run_id
     if not ids:
@@ -160,7 +244,7 @@ def _process_with(cfg: Config, dsn: str, run: P.RunRecord, ids: list[str], hint:
         chunks = [IdChunk(tuple(ids[i:i + CHUNK_IDS])) for i in range(0, len(ids), CHUNK_IDS)]
         spec = PipelineSpec(cfg, dsn, run_id, session, chunks,
                             duplicate_ids=frozenset(run.duplicate_ids), skip_done=False,
-                            stages=stages, usage=ledger)
+                            stages=stages, usage=ledger, journal_fresh=fresh)
         _run_with_progress(spec, hint, out, heartbeat, alerter)
         return finish_attempt(heartbeat, cfg, dsn, run_id, out, close_run(
             dsn, schema, run_id, cfg, t0, out, session, alerter))

@@ -406,6 +406,8 @@ def finish_attempt(heartbeat: Heartbeat, cfg: Config, dsn: str, run_id: str, out
     """A completed attempt (run, retry-failed, reprocess, incremental): its final usage,
     then the run's HTML report."""
     _last_beat(heartbeat, P.DONE)
+    result.summary["answers_reused"] = sum(
+        u.get("reused", 0) for u in heartbeat.last.values())
     write_final_report(cfg, dsn, run_id, out)
     return result
 

@@ -59,9 +59,6 @@ EMBEDDING = "_embedding"
 OK = "ok"
 FAILED = "failed"
 
-PROMPT_VERSION = "extract-v1"
-
-
 def record_keys(table: pa.Table) -> list[str]:
     """Each row's record key: its id, or for a row without one a stand-in made of its
     timestamp and a hash of its content, the same however the rows are grouped in blocks
@@ -161,9 +158,30 @@ class Extraction(BaseModel):
     confidence: float = Field(ge=0, le=1, description="Confidence in this extraction, 0..1.")
 
 
-SYSTEM_PROMPT = (
-    "You extract structured facts from maintenance work orders of medical equipment. "
-    "Answer only with JSON matching the schema. Use only facts stated in the work order; "
-    "name parts exactly as written; use null for an unknown root cause. Placeholders such "
-    "as [PATIENT_NAME] or [MRN] stand for removed personal data: never guess them."
-)
+# The system prompts, by version: what ``ai_extracted_data.prompt_version`` names, and what
+# ``backfill eval --prompt-version`` measures before a version becomes the current one. A
+# prompt is never edited in place: a change is a new version (rows name the one they used).
+PROMPTS: dict[str, str] = {
+    "extract-v1": (
+        "You extract structured facts from maintenance work orders of medical equipment. "
+        "Answer only with JSON matching the schema. Use only facts stated in the work order; "
+        "name parts exactly as written; use null for an unknown root cause. Placeholders such "
+        "as [PATIENT_NAME] or [MRN] stand for removed personal data: never guess them."
+    ),
+    # A test fixture, never for production: no field guidance at all, so that the tests
+    # (and anyone trying `backfill eval`) see a weaker prompt score lower.
+    "extract-v0-minimal": "Extract the work order as JSON.",
+}
+PROMPT_VERSION = "extract-v1"  # the one runs use
+SYSTEM_PROMPT = PROMPTS[PROMPT_VERSION]
+
+
+def schema_version(model: type[BaseModel]) -> str:
+    """A short hash of ``model``'s JSON schema (field names, types, enum values and the
+    descriptions the LLM reads): rows made under another schema are told apart by it."""
+    text = json.dumps(model.model_json_schema(), sort_keys=True, separators=(",", ":"))
+    return "extraction-" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+# Stored per row (ai_extracted_data.schema_version) beside model and prompt_version.
+SCHEMA_VERSION = schema_version(Extraction)

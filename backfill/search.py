@@ -6,8 +6,8 @@ Two rankings of the same rows of ``semantic_embeddings`` (those of the configure
 - vector: cosine distance (``<=>``) between the question's embedding and each document's,
   read from the HNSW index (``db.SEARCH_INDEXES``) in distance order;
 - full text: Postgres ``ts_rank`` of the scrubbed document against the question's words
-  (English stemming; the documents holding every word of it, as in a web search, or any
-  word when none holds them all), read through the GIN index.
+  (English stemming; the documents holding every word of it, as in a web search), read
+  through the GIN index.
 
 ``hybrid`` (the default) fuses the two by reciprocal rank fusion (Cormack, Clarke and
 Buettcher, SIGIR 2009): a work order scores the sum of ``1 / (60 + rank)`` over the lists
@@ -311,36 +311,30 @@ def _nearest(conn: psycopg.Connection[Any], vector: np.ndarray, model: str,
     return sorted(((key, float(d)) for key, d in rows), key=lambda kd: (kd[1], kd[0]))
 
 
-# Documents holding every word of the question (web-search syntax: "a phrase", or, -word)
-# and, only when none does, any of its words. Measured on 2,000 work orders of the local
-# stack (docs/benchmarks.md): every word ranked better at 10 on three questions (1.0, 0.9,
-# 0.9 against 0.9, 0.8, 0.8) and ranks only the documents holding them all, 42 for
-# "infusion pump occlusion alarm" (6 ms) where any word ranked 803 (53 ms: ts_rank reads
-# each one's text again), a share that does not shrink as the table grows. A word in no
-# document ("... weekend") left every word with nothing: any word then kept 0.9 where the
-# vectors alone had 0.5.
+# Documents holding every word of the question (web-search syntax: "a phrase", or, -word).
+# Measured on 2,000 work orders of the local stack (docs/benchmarks.md) against any word:
+# 0.1 better at 10 on three questions (1.0, 0.9, 0.9 against 0.9, 0.8, 0.8), and only the
+# documents holding them all are ranked: 42 for "infusion pump occlusion alarm" (6 ms) where
+# any word ranked 803 (53 ms: ts_rank reads each one's text again), a share that does not
+# shrink as the table grows. When no document holds every word, the vector ranking alone
+# answers: falling back to any word then helped the simulator's bag-of-words vectors (0.5 ->
+# 0.8 at 10) but halved a real model's (all-MiniLM-L6-v2 on a paraphrase: 0.6 -> 0.3), whose
+# vectors already carry what single shared words say.
 EVERY_WORD = "websearch_to_tsquery('english', %(text)s)"
-ANY_WORD = "replace(plainto_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery"
 # The expression of the GIN index (db.SEARCH_INDEXES), written the same way, or it is unused.
 DOCUMENT_WORDS = "to_tsvector('english', e.document)"
-
-
-def full_text_query(words: str) -> sql.SQL:
-    return sql.SQL(
-        "SELECT e.work_order_id FROM semantic_embeddings e{join}, "
-        f"(SELECT {words} AS words) q "
-        f"WHERE e.model = %(model)s AND {DOCUMENT_WORDS} @@ q.words{{conditions}} "
-        f"ORDER BY ts_rank({DOCUMENT_WORDS}, q.words) DESC, e.work_order_id LIMIT %(n)s")
+FULL_TEXT = sql.SQL(
+    "SELECT e.work_order_id FROM semantic_embeddings e{join}, "
+    f"(SELECT {EVERY_WORD} AS words) q "
+    f"WHERE e.model = %(model)s AND {DOCUMENT_WORDS} @@ q.words{{conditions}} "
+    f"ORDER BY ts_rank({DOCUMENT_WORDS}, q.words) DESC, e.work_order_id LIMIT %(n)s")
 
 
 def _full_text(conn: psycopg.Connection[Any], text: str, model: str, req: SearchRequest,
                n: int) -> list[str]:
     join, conditions, params = _filters(req)
-    for words in (EVERY_WORD, ANY_WORD):
-        rows = conn.execute(full_text_query(words).format(join=join, conditions=conditions),
-                            {"text": text, "model": model, "n": n, **params}).fetchall()
-        if rows:
-            break
+    rows = conn.execute(FULL_TEXT.format(join=join, conditions=conditions),
+                        {"text": text, "model": model, "n": n, **params}).fetchall()
     return [r[0] for r in rows]
 
 

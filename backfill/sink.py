@@ -46,7 +46,7 @@ EXTRACT_COLUMNS = [
 ]
 EXTRACT_TYPES = T.AI_EXTRACTED_DATA.copy_types(EXTRACT_COLUMNS)
 EMBED_COLUMNS = ["work_order_id", "model", "embedding", "document", "run_id",
-                 "scrubber_version"]
+                 "scrubber_version", "dimensions"]
 
 
 @dataclass
@@ -219,6 +219,7 @@ def _extraction_rows(table: pa.Table, model: str) -> Iterable[tuple[Any, ...]]:
             bool(trunc),
             model,
             S.PROMPT_VERSION,
+            S.SCHEMA_VERSION,
             ti,
             to,
             SCRUBBER_VERSION,
@@ -254,17 +255,21 @@ def _write_enriched(
         columns,
         T.SEMANTIC_EMBEDDINGS.copy_types(columns),
         (
-            (wid, target.embedding_model, vec, doc, target.run_id, SCRUBBER_VERSION)
+            (wid, target.embedding_model, vec, doc, target.run_id, SCRUBBER_VERSION,
+             vectors.shape[1])
             for wid, vec, doc in zip(ids, vectors, docs, strict=True)
         ),
     )
     if not direct:
         _upsert(cur, "semantic_embeddings", "stage_embed", columns, ["work_order_id", "model"],
                 {"embedded_at": "now()"})
+    # A record committed whole resolves its open dead letters, this run's (retry-failed)
+    # and any earlier run's: an incremental run that processes a row a backfill could not
+    # (its source row fixed since) leaves no dead letter open for retry-failed to redo.
     cur.execute(
-        "UPDATE failed_records SET resolved_at = now() WHERE run_id = %s AND "
-        "work_order_id = ANY(%s) AND resolved_at IS NULL",
-        (target.run_id, ids),
+        "UPDATE failed_records SET resolved_at = now() WHERE work_order_id = ANY(%s) "
+        "AND resolved_at IS NULL",
+        (ids,),
     )
 
 

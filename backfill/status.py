@@ -38,6 +38,10 @@ class DeploymentUsage:
     prompt_tokens: int
     completion_tokens: int
     cost: float | None  # None: no price configured for it
+    reused: int = 0  # answers taken from the answer journal: no request, no quota
+    # answers paid for whose key the journal already held, and what they cost
+    paid_twice: int = 0
+    paid_twice_cost: float | None = None
 
 
 @dataclass
@@ -110,8 +114,11 @@ def usage_of(cfg: Config | None, totals: dict[str, dict[str, int]]) -> list[Depl
     for deployment, c in sorted(totals.items()):
         section = endpoint_for(cfg, deployment)
         cost = section.cost(c["prompt_tokens"], c["completion_tokens"]) if section else None
+        twice = section.cost(c.get("paid_twice_prompt_tokens", 0),
+                             c.get("paid_twice_completion_tokens", 0)) if section else None
         out.append(DeploymentUsage(deployment, c["requests"], c["rate_limited"],
-                                   c["prompt_tokens"], c["completion_tokens"], cost))
+                                   c["prompt_tokens"], c["completion_tokens"], cost,
+                                   c.get("reused", 0), c.get("paid_twice", 0), twice))
     return out
 
 
@@ -211,7 +218,10 @@ def status_text(s: RunStatus) -> list[str]:
         lines.append(
             f"  {u.deployment}: {u.requests:,} requests, {u.rate_limited:,} answered 429, "
             f"{u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion tokens, "
-            f"cost {_money(u.cost)}")
+            f"cost {_money(u.cost)}"
+            + (f", {u.reused:,} answers reused from the journal" if u.reused else "")
+            + (f", {u.paid_twice:,} paid twice ({_money(u.paid_twice_cost)})"
+               if u.paid_twice else ""))
     if s.usage:
         lines.append(f"  cost so far: {_money(s.cost)}"
                      + ("" if s.cost is not None else

@@ -34,6 +34,7 @@ COPY_TYPES = {
     "boolean": "bool",
     "jsonb": "jsonb",
     "vector": "vector",
+    "bytea": "bytea",
 }
 
 
@@ -194,6 +195,10 @@ EXTRACTION_BOOKKEEPING = (
     Column("input_truncated", "boolean", not_null=True, default="false"),
     Column("model", "text", not_null=True),
     Column("prompt_version", "text", not_null=True),
+    # schema.SCHEMA_VERSION: the Extraction schema the answer was asked in; NULL for rows
+    # made before it was recorded. With model and prompt_version: what selects rows to
+    # extract again after a change of any of the three.
+    Column("schema_version", "text"),
     Column("input_tokens", "integer"),
     Column("output_tokens", "integer"),
     # the scrubber that made the text the LLM saw, and what it replaced (kind -> count);
@@ -236,6 +241,8 @@ SEMANTIC_EMBEDDINGS = Table(
         Column("run_id", "text", not_null=True),
         _timestamp_now("embedded_at"),
         Column("scrubber_version", "text"),  # of the document embedded
+        # the vector's size as the model made it (NULL: rows written before it was kept)
+        Column("dimensions", "integer"),
     ),
     key=("work_order_id", "model"),
 )
@@ -256,7 +263,10 @@ FAILED_RECORDS = Table(
         Column("last_block", "text"),
     ),
     key=("run_id", "work_order_id"),
-    indexes=(Index("failed_records_open_idx", ("run_id",), where="resolved_at IS NULL"),),
+    indexes=(Index("failed_records_open_idx", ("run_id",), where="resolved_at IS NULL"),
+             # the sink resolves a committed record's open dead letters of any run
+             Index("failed_records_open_id_idx", ("work_order_id",),
+                   where="resolved_at IS NULL")),
 )
 
 # One table for a run, its partitions, its written blocks and its alerts (kind = run |
@@ -280,4 +290,24 @@ ETL_METADATA = Table(
     key=("run_id", "kind", "item"),
 )
 
-TABLES = (MAINTENANCE_LOGS, AI_EXTRACTED_DATA, SEMANTIC_EMBEDDINGS, FAILED_RECORDS, ETL_METADATA)
+# answer_journal: every valid answer of the LLM (the extraction, with what it cost in tokens)
+# and of the embedding model (the vector, float32 little-endian), written as it arrives and
+# looked up before any request (backfill.journal). The key is a hash of the scrubbed
+# document and of what else decides the answer; the document itself is not stored.
+ANSWER_JOURNAL = Table(
+    "answer_journal",
+    (
+        Column("answer_key", "text", not_null=True),
+        Column("kind", "text", not_null=True),  # chat | embedding
+        Column("model", "text", not_null=True),
+        Column("answer", "jsonb"),  # chat: the validated Extraction
+        Column("vector", "bytea"),  # embedding
+        Column("input_tokens", "integer"),
+        Column("output_tokens", "integer"),
+        _timestamp_now("created_at"),
+    ),
+    key=("answer_key",),
+)
+
+TABLES = (MAINTENANCE_LOGS, AI_EXTRACTED_DATA, SEMANTIC_EMBEDDINGS, FAILED_RECORDS, ETL_METADATA,
+          ANSWER_JOURNAL)

@@ -21,7 +21,10 @@ import psycopg
 import ray
 
 # The fields of a deployment's usage, in every place that holds one.
-FIELDS = ("requests", "rate_limited", "prompt_tokens", "completion_tokens")
+# reused: answers taken from the answer journal instead of a request (backfill.journal);
+# paid_twice (and its tokens): answers paid for whose key the journal already held.
+FIELDS = ("requests", "rate_limited", "prompt_tokens", "completion_tokens", "reused",
+          "paid_twice", "paid_twice_prompt_tokens", "paid_twice_completion_tokens")
 
 
 @dataclass
@@ -32,6 +35,10 @@ class Usage:
     rate_limited: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reused: int = 0
+    paid_twice: int = 0
+    paid_twice_prompt_tokens: int = 0
+    paid_twice_completion_tokens: int = 0
 
     def add(self, other: dict[str, int]) -> None:
         for name in FIELDS:

@@ -344,6 +344,25 @@ def test_enriched_rows_record_scrubber_version_and_redactions(
     assert rep["scrubber_versions"] == {SCRUBBER_VERSION: len(rows)}
 
 
+def test_enriched_rows_record_model_prompt_and_schema_version(
+    stack: LocalStack, run: RunResult
+) -> None:
+    """What a re-extraction after a change of model, prompt or schema selects rows by."""
+    from backfill import schema as S
+
+    with _conn(stack) as conn:
+        made = conn.execute(
+            "SELECT model, prompt_version, schema_version, count(*) FROM ai_extracted_data "
+            "WHERE run_id = %s GROUP BY 1, 2, 3", (run.run_id,)).fetchall()
+    assert [m[:3] for m in made] == [
+        (stack.config.llm.deployment, S.PROMPT_VERSION, S.SCHEMA_VERSION)]
+    # (test_exit_3_... ran another run over an hour of the range: those rows are its now)
+    assert made[0][3] > 0.99 * run.rows_ok
+    # and the prompt of that version is what the LLM was sent
+    prompts = {e["texts"][0] for e in read_request_log(stack.request_log) if e["kind"] == "chat"}
+    assert prompts == {S.PROMPTS[S.PROMPT_VERSION]}
+
+
 def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -381,6 +400,54 @@ def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
     capsys.readouterr()
     assert main(["reprocess", *config, "--scrubber-below", "99"]) == 2
     assert "--scrubber-below 99" in capsys.readouterr().err
+
+
+def test_reprocess_by_prompt_version_and_outdated_model(
+    stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run --reprocess 'prompt<N>' re-extracts the rows an older prompt made, and
+    reprocess --outdated those another model or extraction schema made; nothing else is
+    sent."""
+    from backfill.cli import main
+    from backfill.schema import PROMPT_VERSION, SCHEMA_VERSION
+
+    config = ["--config", str(stack.config_path), "--run-id", run.run_id]
+    with _conn(stack) as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT work_order_id FROM ai_extracted_data WHERE run_id = %s "
+            "ORDER BY work_order_id DESC LIMIT 35", (run.run_id,))]
+        old_prompt, old_model, old_schema = set(ids[:20]), set(ids[20:30]), set(ids[30:])
+        conn.execute("UPDATE ai_extracted_data SET prompt_version = 'extract-v0' "
+                     "WHERE work_order_id = ANY(%s)", (sorted(old_prompt),))
+        conn.execute("UPDATE ai_extracted_data SET model = 'gpt-35-turbo-retired' "
+                     "WHERE work_order_id = ANY(%s)", (sorted(old_model),))
+        conn.execute("UPDATE ai_extracted_data SET schema_version = 'extraction-0ld' "
+                     "WHERE work_order_id = ANY(%s)", (sorted(old_schema),))
+
+    def sent_during(*argv: str) -> set[str]:
+        """The work orders whose document reached the simulator during the command."""
+        before = len(read_request_log(stack.request_log))
+        assert main(list(argv)) == 0
+        chats = [r for r in read_request_log(stack.request_log)[before:]
+                 if r["kind"] == "chat" and r["status"] == 200]
+        with _conn(stack) as conn:
+            return {r[0] for r in conn.execute(
+                "SELECT work_order_id FROM semantic_embeddings WHERE document = ANY(%s)",
+                ([c["texts"][1] for c in chats],))}
+
+    assert sent_during("run", *config, "--reprocess", "prompt<1") == old_prompt
+    assert sent_during("reprocess", *config, "--outdated") == old_model | old_schema
+    with _conn(stack) as conn:
+        made = conn.execute("SELECT DISTINCT prompt_version, schema_version, model FROM "
+                            "ai_extracted_data WHERE run_id = %s", (run.run_id,)).fetchall()
+    assert made == [(PROMPT_VERSION, SCHEMA_VERSION, stack.config.llm.deployment)]
+    assert sent_during("reprocess", *config, "--outdated") == set()
+    capsys.readouterr()
+    assert main(["run", *config, "--reprocess", "prompt<7"]) == 2
+    assert main(["run", *config, "--reprocess", "model<1"]) == 2
+    assert main(["reprocess", *config]) == 2
+    err = capsys.readouterr().err
+    assert "--prompt-below 7" in err and "prompt<N" in err and "--outdated" in err
 
 
 def test_api_stages_get_no_raw_text_and_the_logs_get_all_of_it(

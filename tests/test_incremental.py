@@ -62,6 +62,11 @@ def test_no_mark_yet_exits_2_saying_to_run_a_backfill(stack: LocalStack) -> None
 
 @pytest.fixture(scope="module")
 def backfill(stack: LocalStack) -> RunResult:
+    # the first work order is refused by the LLM in the backfill (a dead letter)
+    with _sf(stack) as sf:
+        sf.cursor().execute(
+            "UPDATE WORK_ORDERS SET PROBLEM_DESCRIPTION = 'SIMFAULT:refusal pump alarm' "
+            "WHERE WORK_ORDER_ID = (SELECT min(WORK_ORDER_ID) FROM WORK_ORDERS)")
     result = execute(stack.config, RunRequest(config_path=str(stack.config_path)))
     assert result.exit_code == 0, result.summary
     return result
@@ -77,11 +82,14 @@ def changed(stack: LocalStack, backfill: RunResult) -> dict[str, Any]:
                           (table_name(stack.config.snowflake),)).fetchone()[0]
         ids = [r[0] for r in pg.execute(
             "SELECT work_order_id FROM maintenance_logs ORDER BY work_order_id "
-            "LIMIT %s", (CHANGED + TOUCHED,))]
+            "LIMIT %s", (CHANGED + TOUCHED + 1,))]
+        refused = pg.execute("SELECT work_order_id FROM failed_records WHERE run_id = %s "
+                             "AND error_class = 'Refusal'", (backfill.run_id,)).fetchall()
         before = {r[0]: r[1:] for r in pg.execute(
             "SELECT a.work_order_id, a.run_id, a.extracted_at, e.embedded_at FROM "
             "ai_extracted_data a JOIN semantic_embeddings e USING (work_order_id)")}
-    changed_ids, touched_ids = ids[:CHANGED], ids[CHANGED:]
+    changed_ids, touched_ids, duplicated = ids[:CHANGED], ids[CHANGED:-1], ids[-1]
+    assert refused == [(changed_ids[0],)]
     new_ids = [f"INCR-{i:03d}" for i in range(NEW)]
     later = mark + dt.timedelta(hours=1)
     late = mark - dt.timedelta(minutes=30)  # committed late, inside the 60 min look-back
@@ -98,11 +106,20 @@ def changed(stack: LocalStack, backfill: RunResult) -> dict[str, Any]:
         for wid in changed_ids:
             cur.execute("UPDATE WORK_ORDERS SET UPDATED_AT = %s, RESOLUTION = %s "
                         "WHERE WORK_ORDER_ID = %s", (later, f"Recalibrated {MARKER}", wid))
+        # the refused one's text is fixed in the source
+        cur.execute("UPDATE WORK_ORDERS SET PROBLEM_DESCRIPTION = 'Pump alarm' "
+                    "WHERE WORK_ORDER_ID = %s", (changed_ids[0],))
         for wid in touched_ids:
             cur.execute("UPDATE WORK_ORDERS SET UPDATED_AT = %s WHERE WORK_ORDER_ID = %s",
                         (later, wid))
+        # a second row with an id the backfill processed: a duplicate in the source
+        cur.execute(
+            "INSERT INTO WORK_ORDERS (WORK_ORDER_ID, CREATED_AT, UPDATED_AT, EQUIPMENT_TYPE, "
+            "PROBLEM_DESCRIPTION) VALUES (%s, %s, %s, %s, %s)",
+            (duplicated, later, later, "Infusion pump", f"Duplicate {MARKER}"))
     return {"new": new_ids, "changed": changed_ids, "touched": touched_ids, "mark": mark,
-            "later": later, "before": before, "chats": len(_chats(stack))}
+            "later": later, "before": before, "chats": len(_chats(stack)),
+            "duplicated": duplicated, "refused": changed_ids[0]}
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +140,8 @@ def test_a_completed_backfill_sets_the_mark(stack: LocalStack, backfill: RunResu
 @pytest.mark.integration
 def test_exactly_the_new_and_changed_records_are_sent(
         stack: LocalStack, changed: dict[str, Any], first: RunResult) -> None:
-    assert first.exit_code == 0, first.summary
+    # exit 3: the duplicate's two rows are 6% of the run, over pipeline.max_failed_fraction
+    assert first.exit_code == 3, first.summary
     expected = set(changed["new"]) | set(changed["changed"])
     chats = _chats(stack)[changed["chats"]:]
     # each request: the system prompt, then the document (the preflight's is no work order)
@@ -131,7 +149,9 @@ def test_exactly_the_new_and_changed_records_are_sent(
                  if t.startswith("Equipment: ")]
     assert len(documents) == len(expected) == NEW + CHANGED
     assert all(MARKER in t for t in documents)
-    assert first.rows_expected == first.rows_ok == len(expected)
+    # the duplicated id: its two source rows dead-lettered, as a backfill does, none sent
+    assert first.rows_ok == len(expected) and first.rows_failed == 2
+    assert first.rows_expected == len(expected) + 2
     with _pg(stack) as pg:
         by_run = {r[0] for r in pg.execute(
             "SELECT work_order_id FROM ai_extracted_data WHERE run_id = %s", (first.run_id,))}
@@ -143,8 +163,17 @@ def test_exactly_the_new_and_changed_records_are_sent(
         resolution = dict(pg.execute(
             "SELECT work_order_id, resolution FROM maintenance_logs "
             "WHERE work_order_id = ANY(%s)", (changed["changed"],)).fetchall())
-    assert by_run == embedded == logs == expected
+    assert by_run == embedded == logs - {changed["duplicated"]} == expected
     assert all(MARKER in text for text in resolution.values())
+    with _pg(stack) as pg:
+        letters = pg.execute(
+            "SELECT work_order_id, run_id, error_class, resolved_at IS NOT NULL "
+            "FROM failed_records WHERE work_order_id = ANY(%s) ORDER BY resolved_at NULLS "
+            "FIRST", ([changed["duplicated"], changed["refused"]],)).fetchall()
+    # the backfill's dead letter of the refused record is resolved by its success now
+    assert letters == [(changed["duplicated"], first.run_id, "DuplicateId", False),
+                       (changed["refused"], letters[1][1], "Refusal", True)]
+    assert letters[1][1] != first.run_id
 
 
 @pytest.mark.integration
@@ -161,10 +190,11 @@ def test_derived_rows_are_replaced_and_nothing_else_changes(
     for wid in changed["changed"]:
         run_id, extracted, embedded = after[wid]
         assert run_id == first.run_id
-        assert extracted > before[wid][1] and embedded > before[wid][2]
+        if wid != changed["refused"]:  # which had none before
+            assert extracted > before[wid][1] and embedded > before[wid][2]
     untouched = set(before) - set(changed["changed"])
     assert {w: after[w] for w in untouched} == {w: before[w] for w in untouched}
-    assert set(after) == set(before) | set(changed["new"])
+    assert set(after) == set(before) | set(changed["new"]) | {changed["refused"]}
     # touched rows: no LLM call, but their stored UPDATED_AT follows the source
     assert touched == {w: changed["later"] for w in changed["touched"]}
 
@@ -212,7 +242,7 @@ def test_status_shows_the_incremental_runs(stack: LocalStack, first: RunResult) 
     with _pg(stack) as pg:
         (row,) = run_progress(pg, first.run_id)
     assert (row.state, row.partitions, row.partitions_done) == ("done", 1, 1)
-    assert row.rows_expected == row.rows_ok == NEW + CHANGED
+    assert row.rows_ok == NEW + CHANGED and row.rows_expected == NEW + CHANGED + 2
 
 
 @pytest.mark.unit

@@ -119,14 +119,16 @@ def test_hybrid_puts_occlusion_alarm_work_orders_first(
     # the base rate, what a ranking that knows nothing gets: about 0.01
     assert precision >= 0.9 > 20 * len(relevant) / total, (precision, hybrid)
     assert hybrid[0] in relevant
-    # A word that no document holds: no document has every word, any word ranks instead.
+    # A word that no document holds: no document has every word, the vectors alone rank.
     with _conn(stack) as conn:
         assert conn.execute("SELECT count(*) FROM semantic_embeddings "
                             "WHERE document ~* 'weekend'").fetchone()[0] == 0
     code, answer, _ = _search(stack, capsys, QUERY + " weekend", "--limit", "10")
     assert code == 0 and answer is not None
-    assert sum(h in relevant for h in _ids(answer)) >= 8, answer
-    assert all(h["text_rank"] for h in answer["hits"][:3])
+    assert all(h["text_rank"] is None for h in answer["hits"])
+    code, alone, _ = _search(stack, capsys, QUERY + " weekend", "--limit", "10", "--mode",
+                             "vector")
+    assert _ids(answer) == _ids(alone)
     code, answer, _ = _search(stack, capsys, QUERY, "--limit", "10", "--mode", "vector")
     vector = _ids(answer)
     # the simulator's lexical vectors alone, for the report's comparison (asserted loosely:
@@ -178,11 +180,14 @@ def test_the_plain_vector_query_reads_the_hnsw_index(stack: LocalStack, run: Run
     query = NEAREST.format(join=sql.SQL(""), conditions=sql.SQL(""))
     with _conn(stack) as conn, conn.transaction():
         register_vector(conn)
-        for statement in nearest_settings(100):  # the hybrid mode's candidates
+        # `--mode vector --limit 10`. (The hybrid mode's 100 candidates on this small table:
+        # the planner may as well sort all 1,989 vectors read through the primary key, a
+        # plan whose cost does not grow with the limit; on 20,000 rows it reads the index.)
+        for statement in nearest_settings(10):
             conn.execute(statement)
         plan = "\n".join(r[0] for r in conn.execute(
             sql.SQL("EXPLAIN ") + query,
-            {"q": _simulator_vector(stack, QUERY), "model": MODEL, "n": 100}))
+            {"q": _simulator_vector(stack, QUERY), "model": MODEL, "n": 10}))
     assert "Index Scan using semantic_embeddings_hnsw" in plan, plan
 
 

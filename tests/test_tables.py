@@ -43,6 +43,10 @@ EXISTING = {
         "run_id", "kind", "item", "state", "partition_id", "rows_expected", "rows_ok",
         "rows_failed", "info", "created_at", "updated_at",
     ],
+    "answer_journal": [
+        "answer_key", "kind", "model", "answer", "vector", "input_tokens", "output_tokens",
+        "created_at",
+    ],
 }
 
 

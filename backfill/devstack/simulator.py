@@ -27,6 +27,13 @@ Deterministic fault triggers (independent of the configured rates): a user messa
 containing ``SIMFAULT:refusal``, ``SIMFAULT:malformed``, ``SIMFAULT:content_filter``,
 ``SIMFAULT:500`` or ``SIMFAULT:schema``; an embedding input containing ``SIMFAULT:embed``.
 
+Answers that are valid but bad, for the grounding checks and ``backfill eval``:
+``ungrounded_rate`` (a part, failure mode and root cause the text does not name),
+``wrong_rate`` (other enum values), and a system prompt without the phrases of
+``PROMPT_RULES`` (paraphrased parts, a vaguer failure mode). Which answers, by a hash of the
+user text; the request log holds each 200 answer (``answer``) and what was spoiled on
+purpose (``faults``), the stats count them (``ungrounded``, ``wrong``).
+
 Tests and the demo use :class:`SimulatorProcess` (stdlib only) to run it as a subprocess.
 """
 
@@ -110,6 +117,12 @@ class SimConfig:
     malformed_rate: float = 0.0  # chat only
     refusal_rate: float = 0.0  # chat only
     content_filter_rate: float = 0.0  # chat only
+    # Answers of the job's extraction schema that name what the text does not: a part, a
+    # failure mode and a root cause not in it (logged as faults "ungrounded:<field>").
+    ungrounded_rate: float = 0.0
+    # Answers whose enum fields hold another value than the simulator would answer
+    # (logged as faults "wrong:<field>").
+    wrong_rate: float = 0.0
     # Known deployment (model) names; another name gets Azure's 404. Empty: accept any.
     deployments: list[str] = dataclasses.field(default_factory=list)
     # Body parameters chat requests may not carry (400 unsupported_parameter), as a
@@ -674,6 +687,9 @@ class Simulator:
             # mode prompt + max_tokens; else what the answers used)
             "admitted_tokens": 0,
             "ok_by_kind": {},
+            # answers made ungrounded / wrong on purpose (ungrounded_rate, wrong_rate)
+            "ungrounded": 0,
+            "wrong": 0,
             # deployment -> requests, by_status, prompt_tokens, completion_tokens: what the
             # job's own usage accounting (backfill.usage) is checked against
             "by_model": {},
@@ -689,11 +705,13 @@ class Simulator:
             self._log = None
 
     # -- plumbing -----------------------------------------------------------
-    def _write_log(self, kind: str, model: str, status: int, texts: list[str]) -> None:
+    def _write_log(self, kind: str, model: str, status: int, texts: list[str],
+                   extra: dict[str, Any] | None = None) -> None:
         if self._log is None:
             return
         line = json.dumps(
-            {"ts": time.time(), "kind": kind, "model": model, "status": status, "texts": texts},
+            {"ts": time.time(), "kind": kind, "model": model, "status": status, "texts": texts,
+             **(extra or {})},
             ensure_ascii=False,
         )
         self._log.write(line + "\n")
@@ -761,6 +779,7 @@ class Simulator:
         status: int,
         payload: Any,
         headers: dict[str, str],
+        log_extra: dict[str, Any] | None = None,
     ) -> web.Response:
         from aiohttp import web
 
@@ -773,7 +792,7 @@ class Simulator:
         mine["by_status"][key] = mine["by_status"].get(key, 0) + 1
         if status == 200:
             stats["ok_by_kind"][kind] = stats["ok_by_kind"].get(kind, 0) + 1
-        self._write_log(kind, model, status, texts)
+        self._write_log(kind, model, status, texts, log_extra)
         if status != 429:
             delay = self._latency()
             if delay > 0:
@@ -849,6 +868,51 @@ class Simulator:
             return json.dumps(value, ensure_ascii=False)
         return "Simulated response: " + " ".join(ctx.words[:30])
 
+    def _misbehave(self, body: dict, answer: str, user_text: str,
+                   system_texts: list[str]) -> tuple[str, list[str]]:
+        """The answer as a model with this system prompt would spoil it, and the faults
+        made on purpose. Only a JSON object answer is touched; see :func:`_follow_prompt`
+        for the prompt rules, ``ungrounded_rate`` / ``wrong_rate`` for the rest. Which
+        answers are spoiled is a hash of the user text: the same document, the same fate."""
+        cfg = self.config
+        system = " ".join(system_texts).lower()
+        heeded = not system or all(phrase in system for phrase in PROMPT_RULES)
+        if heeded and not (cfg.ungrounded_rate or cfg.wrong_rate):
+            return answer, []
+        try:
+            value = json.loads(answer)
+        except ValueError:
+            return answer, []
+        if not isinstance(value, dict):
+            return answer, []
+        faults: list[str] = []
+        if not heeded:
+            _follow_prompt(value, system, user_text)
+        if cfg.wrong_rate and _fraction("wrong", user_text) < cfg.wrong_rate:
+            faults += self._wrong_enums(value, body)
+        if cfg.ungrounded_rate and _fraction("ungrounded", user_text) < cfg.ungrounded_rate:
+            faults += _unground(value, user_text)
+        return json.dumps(value, ensure_ascii=False), faults
+
+    def _wrong_enums(self, value: dict, body: dict) -> list[str]:
+        """Every top-level enum field of the answer set to the next value of its enum."""
+        fmt = body.get("response_format")
+        js = fmt.get("json_schema") if isinstance(fmt, dict) else None
+        schema = js.get("schema") if isinstance(js, dict) else None
+        if not isinstance(schema, dict):
+            return []
+        compiler = _SchemaCompiler(schema)
+        faults = []
+        for key, node in (schema.get("properties") or {}).items():
+            while isinstance(node, dict) and "$ref" in node:
+                node = compiler.resolve(node["$ref"])
+            choices = node.get("enum") if isinstance(node, dict) else None
+            if key in value and isinstance(choices, list) and len(choices) > 1:
+                at = choices.index(value[key]) if value[key] in choices else -1
+                value[key] = choices[(at + 1) % len(choices)]
+                faults.append(f"wrong:{key}")
+        return faults
+
     def _unknown_deployment(self, model: str) -> tuple[int, dict] | None:
         known = self.config.deployments
         if not known or model in known:
@@ -903,6 +967,7 @@ class Simulator:
         messages = body.get("messages")
         texts: list[str] = []
         user_texts: list[str] = []
+        system_texts: list[str] = []
         if isinstance(messages, list):
             for m in messages:
                 if not isinstance(m, dict):
@@ -911,6 +976,8 @@ class Simulator:
                 texts.extend(parts)
                 if m.get("role") == "user":
                     user_texts.extend(parts)
+                elif m.get("role") in ("system", "developer"):
+                    system_texts.extend(parts)
         self.stats["chat"] += 1
         denied = self._unauthorised(request)
         if denied is not None:
@@ -956,6 +1023,9 @@ class Simulator:
                     trigger = name
                     break
         answer = self._answer(body, user_text, trigger == "schema")
+        faults: list[str] = []
+        if trigger != "schema":
+            answer, faults = self._misbehave(body, answer, user_text, system_texts)
         prompt_tokens = _estimate_tokens(chars)
         completion_tokens = _estimate_tokens(len(answer))
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -1021,11 +1091,18 @@ class Simulator:
 
         content: str | None = answer
         refusal: str | None = None
+        log_extra: dict[str, Any] = {}
         if trigger == "refusal":
             content, refusal = None, REFUSAL_TEXT
             completion_tokens = _estimate_tokens(len(REFUSAL_TEXT))
         elif trigger == "malformed":
             content = answer[: len(answer) // 2]
+        else:
+            # what was answered, and how it was spoiled on purpose: what the tests of the
+            # grounding checks and of `backfill eval` compare with
+            log_extra = {"answer": content, "faults": faults}
+            for kind in {f.split(":")[0] for f in faults}:
+                self.stats[kind] += 1
         stats = self.stats
         stats["prompt_tokens"] += prompt_tokens
         stats["completion_tokens"] += completion_tokens
@@ -1051,7 +1128,7 @@ class Simulator:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
-        return await self._respond("chat", model, texts, 200, payload, headers)
+        return await self._respond("chat", model, texts, 200, payload, headers, log_extra)
 
     # -- embeddings -------------------------------------------------------------
     def _vector(self, text: str, dim: int):
@@ -1252,6 +1329,75 @@ class Simulator:
         )
 
 
+def _fraction(label: str, text: str) -> float:
+    """A number in [0, 1) fixed by ``label`` and the text."""
+    return _text_seed(f"{label}\x00{text}") / 2.0**64
+
+
+# What the simulator reads in a system prompt (only when the request has one, and only for
+# the fields of the job's extraction schema): a prompt without the phrase gets the answer
+# a model without that instruction would give. The job's current prompt has both phrases,
+# so its answers are the plain ones; schema.PROMPTS["extract-v0-minimal"] has neither.
+PROMPT_RULES = {
+    # parts are paraphrased: "replacement <part>"
+    "exactly as written": "parts_replaced",
+    # half of the answers (by a hash of the text) say failure_mode "other"
+    "only facts stated": "failure_mode",
+}
+
+
+def _follow_prompt(value: dict, said: str, user_text: str) -> None:
+    """Spoil ``value`` as ``PROMPT_RULES`` say for a system prompt (lower case) ``said``."""
+    if "exactly as written" not in said and isinstance(value.get("parts_replaced"), list):
+        value["parts_replaced"] = [f"replacement {p}" for p in value["parts_replaced"]]
+    if ("only facts stated" not in said and "failure_mode" in value
+            and _fraction("vague", user_text) < 0.5):
+        value["failure_mode"] = "other"
+
+
+_SIM_WORD = re.compile(r"[a-z0-9]+")
+# Candidates for an ungrounded answer, each used only when none of its words (five-letter
+# stems) is in the text; written here, not taken from the job's grounding checks, so that
+# the tests compare two independent things.
+UNGROUNDED_PARTS = ("flux capacitor", "magnetron", "hydraulic manifold", "gearbox coupling",
+                     "quartz crystal oscillator")
+_UNGROUNDED_CAUSES = ("corroded relay contacts", "oxidised solder joint",
+                      "cracked ceramic insulator", "seized stepper gearbox")
+# A failure mode is used when no word of the text begins with one of its prefixes.
+_UNGROUNDED_MODES = {
+    "battery": ("batt", "cell", "charg", "power", "ups", "run", "soc"),
+    "leak": ("leak", "drip", "fluid", "wet", "spill", "seep", "puddl", "water", "pool",
+             "weep", "moist", "conde", "hiss", "vacuum", "pressure"),
+    "display": ("displ", "scree", "lcd", "led", "backl", "pixel", "touch", "monit", "blank",
+                "dim", "flick", "gui", "panel", "segme", "reado"),
+}
+
+
+def _unground(value: dict, user_text: str) -> list[str]:
+    """Make the answer name a part, a failure mode and a root cause the text does not."""
+    words = set(_SIM_WORD.findall(user_text.lower()))
+    stems = {w[:5] for w in words}
+
+    def absent(phrase: str) -> bool:
+        return all(w[:5] not in stems for w in _SIM_WORD.findall(phrase))
+
+    faults = []
+    part = next((p for p in UNGROUNDED_PARTS if absent(p)), None)
+    if part is not None and isinstance(value.get("parts_replaced"), list):
+        value["parts_replaced"] = [*value["parts_replaced"], part]
+        faults.append("ungrounded:parts_replaced")
+    mode = next((m for m, prefixes in _UNGROUNDED_MODES.items()
+                 if not any(t.startswith(p) for t in words for p in prefixes)), None)
+    if mode is not None and "failure_mode" in value:
+        value["failure_mode"] = mode
+        faults.append("ungrounded:failure_mode")
+    cause = next((c for c in _UNGROUNDED_CAUSES if absent(c)), None)
+    if cause is not None and "root_cause" in value:
+        value["root_cause"] = cause
+        faults.append("ungrounded:root_cause")
+    return faults
+
+
 def _violate(value: Any, schema: dict) -> Any:
     """Valid JSON that breaks ``schema``: drop a required property (or add a forbidden one)."""
     if isinstance(value, dict):
@@ -1325,6 +1471,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--malformed-rate", type=float, default=0.0)
     p.add_argument("--refusal-rate", type=float, default=0.0)
     p.add_argument("--content-filter-rate", type=float, default=0.0)
+    p.add_argument("--ungrounded-rate", type=float, default=0.0,
+                   help="share of extraction answers naming a part, failure mode and root "
+                   "cause not in the text")
+    p.add_argument("--wrong-rate", type=float, default=0.0,
+                   help="share of answers with other values in their enum fields")
     p.add_argument(
         "--deployments",
         type=_names,

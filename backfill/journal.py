@@ -1,0 +1,280 @@
+"""The answer journal (DESIGN decision 4): every valid answer of the LLM and of the embedding
+model is written to ``answer_journal`` as soon as it arrives, and looked up before a request
+is sent, so that no answer is paid for twice: not after a kill, not by a new run over a
+range already done, not by ``retry-failed`` for a record whose extraction had succeeded.
+
+The key is a hash of everything that decides the answer: the exact scrubbed document sent,
+the model (deployment), the prompt version and the version of the extraction's JSON schema
+(for embeddings: the dimensions). No record id: the same text gives the same answer, so a
+record sent again under another id, or a template repeated across records, is paid once.
+The document itself is never stored (the hash is the key); what is stored is derived from
+scrubbed text only: the extraction and its token counts, or the vector.
+
+Durable as soon as it arrives: each API actor hands its answers to a writer thread that
+writes what it holds every ``FLUSH_SECONDS`` or ``FLUSH_ROWS`` answers, whichever comes
+first, in one statement, while the actor's event loop goes on sending. A SIGKILL loses the
+answers in flight and at most one flush interval's. A batch leaves the actor only once its
+answers are written, so whatever reaches the sink is journaled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from backfill import schema as S
+from backfill.db import TRANSIENT_PG_ERRORS, connect, pg_error_text, with_pg_retry
+
+log = logging.getLogger(__name__)
+
+CHAT = "chat"
+EMBEDDING = "embedding"
+# A kill loses at most this much of answers received (measured cost: docs/benchmarks.md).
+FLUSH_SECONDS = 0.25
+FLUSH_ROWS = 200
+STATEMENT_ROWS = 1000
+# Answers held while Postgres refuses the writes; past it the oldest are dropped (they are
+# only paid again if their records are not committed either).
+MAX_PENDING = 50_000
+# How long a batch waits for its answers to be written before it leaves the actor anyway.
+FLUSH_WAIT_SECONDS = 60.0
+
+
+def answer_key(kind: str, model: str, prompt_version: str, schema_version: str,
+               document: str) -> str:
+    """The journal key: SHA-256 (hex) of the parts, each length-prefixed so that no two
+    different tuples of parts spell the same bytes."""
+    digest = hashlib.sha256()
+    for part in (kind, model, prompt_version, schema_version, document):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def prompt_version() -> str:
+    """``schema.PROMPT_VERSION`` and a hash of the system prompt's words: a prompt edited
+    without bumping its version still asks again."""
+    words = hashlib.blake2b(S.SYSTEM_PROMPT.encode(), digest_size=4).hexdigest()
+    return f"{S.PROMPT_VERSION}+{words}"
+
+
+@dataclass(frozen=True)
+class JournalTarget:
+    """Where the API actors journal (picklable: it travels to them). ``fresh``: ask the API
+    even where an answer is journaled, and replace it with the new one."""
+
+    dsn: str
+    schema: str
+    fresh: bool = False
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A journaled answer: the extraction's JSON text (chat) or the vector's float32
+    little-endian bytes (embedding), and the tokens it cost."""
+
+    answer: str | None
+    vector: bytes | None
+    input_tokens: int
+    output_tokens: int
+
+
+class Journal:
+    """One API actor's side of the journal for one kind of answer and one model."""
+
+    def __init__(self, target: JournalTarget, kind: str, model: str, prompt: str = "",
+                 schema_version: str = "") -> None:
+        self.target, self.kind, self.model = target, kind, model
+        self.versions = (prompt, schema_version)
+        self.writer = _Writer(target, kind, model)
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()  # lookups of concurrent batches share one connection
+
+    @classmethod
+    def for_chat(cls, target: JournalTarget, model: str) -> Journal:
+        return cls(target, CHAT, model, prompt_version(), S.SCHEMA_VERSION)
+
+    @classmethod
+    def for_embedding(cls, target: JournalTarget, model: str, dimensions: int) -> Journal:
+        return cls(target, EMBEDDING, model, "", f"dimensions={dimensions}")
+
+    def key(self, document: str) -> str:
+        return answer_key(self.kind, self.model, *self.versions, document)
+
+    async def lookup(self, documents: list[str]) -> tuple[list[str], dict[str, Stored]]:
+        """Each document's key, and the answers journaled for them (one query)."""
+        keys = [self.key(d) for d in documents]
+        if self.target.fresh or not keys:
+            return keys, {}
+        return keys, await asyncio.to_thread(self._lookup, sorted(set(keys)))
+
+    def _lookup(self, keys: list[str]) -> dict[str, Stored]:
+        def query() -> dict[str, Stored]:
+            with self._lock:
+                if self._conn is None or self._conn.closed or self._conn.broken:
+                    self._conn = connect(self.target.dsn, self.target.schema, autocommit=True)
+                try:
+                    rows = self._conn.execute(
+                        "SELECT answer_key, answer::text, vector, input_tokens, output_tokens "
+                        "FROM answer_journal WHERE answer_key = ANY(%s)", (keys,),
+                        binary=True).fetchall()
+                except TRANSIENT_PG_ERRORS:
+                    self._conn.close()
+                    raise
+            return {k: Stored(a, bytes(v) if v is not None else None, tin or 0, tout or 0)
+                    for k, a, v, tin, tout in rows}
+
+        return with_pg_retry(query, "looking up the answer journal")
+
+    def add_chat(self, key: str, extraction_json: str, tokens_in: int, tokens_out: int) -> None:
+        """Journal a valid extraction (non-blocking: the writer thread writes it)."""
+        self.writer.add((key, extraction_json, None, tokens_in, tokens_out))
+
+    def add_vector(self, key: str, vector: bytes, tokens: int = 0) -> None:
+        self.writer.add((key, None, vector, tokens, 0))
+
+    def take_paid_twice(self) -> dict[str, int]:
+        """Answers paid for whose key the journal already held (two records with the same
+        text in flight at once, or an answer sent again that a lookup would have found),
+        and their tokens, since the last call: counted in usage as ``paid_twice``."""
+        return self.writer.take_paid_twice()
+
+    async def flushed(self) -> None:
+        """Wait until every answer added so far is written."""
+        await asyncio.to_thread(self.writer.wait_written, FLUSH_WAIT_SECONDS)
+
+
+class _Writer:
+    """A daemon thread writing the answers it is handed, one statement per flush."""
+
+    def __init__(self, target: JournalTarget, kind: str, model: str) -> None:
+        self.target, self.kind, self.model = target, kind, model
+        self.rows: list[tuple[str, str | None, bytes | None, int, int]] = []
+        self.cond = threading.Condition()
+        self.added = self.written = 0  # answers handed in, and written, so far
+        self.urgent = False
+        self.conn: psycopg.Connection[Any] | None = None
+        self.statement = _insert_sql(target.fresh)
+        self.paid_twice = [0, 0, 0]  # answers, prompt tokens, completion tokens
+        threading.Thread(target=self._loop, name=f"answer-journal-{kind}", daemon=True).start()
+
+    def add(self, row: tuple[str, str | None, bytes | None, int, int]) -> None:
+        with self.cond:
+            self.rows.append(row)
+            self.added += 1
+            if len(self.rows) >= FLUSH_ROWS:
+                self.cond.notify_all()
+
+    def take_paid_twice(self) -> dict[str, int]:
+        with self.cond:
+            (n, tin, tout), self.paid_twice = self.paid_twice, [0, 0, 0]
+        return {"paid_twice": n, "paid_twice_prompt_tokens": tin,
+                "paid_twice_completion_tokens": tout}
+
+    def _count_twice(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> None:
+        if rows:
+            with self.cond:
+                self.paid_twice[0] += len(rows)
+                self.paid_twice[1] += sum(r[3] for r in rows)
+                self.paid_twice[2] += sum(r[4] for r in rows)
+
+    def wait_written(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            upto, self.urgent = self.added, True
+            self.cond.notify_all()
+            while self.written < upto:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("answer journal: %d answers not written after %.0f s; the "
+                                "batch goes on (they are paid again only if lost)",
+                                upto - self.written, timeout)
+                    return
+                self.cond.wait(left)
+
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                self.cond.wait_for(lambda: len(self.rows) >= FLUSH_ROWS or self.urgent,
+                                   timeout=FLUSH_SECONDS)
+                rows, self.rows, upto, self.urgent = self.rows, [], self.added, False
+            if rows and not self._write(rows):
+                with self.cond:  # kept for the next flush, the oldest dropped past the cap
+                    self.rows = (rows + self.rows)[-MAX_PENDING:]
+                    self.cond.notify_all()
+                time.sleep(FLUSH_SECONDS)  # Postgres refused: no busy loop
+                continue
+            with self.cond:
+                self.written = upto
+                self.cond.notify_all()
+
+    def _write(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> bool:
+        """Write ``rows``; False if Postgres is unreachable (kept for the next flush)."""
+        # One key twice in one INSERT ... ON CONFLICT DO UPDATE fails: keep one, the first
+        # (as DO NOTHING keeps the row already there), or the newest when replacing.
+        by_key: dict[str, tuple[str, str | None, bytes | None, int, int]] = {}
+        twice = []  # the same key answered twice in this flush: both were paid for
+        for row in rows:
+            if self.target.fresh or row[0] not in by_key:
+                by_key[row[0]] = row
+            else:
+                twice.append(row)
+        try:
+            if self.conn is None or self.conn.closed or self.conn.broken:
+                self.conn = connect(self.target.dsn, self.target.schema, autocommit=True)
+            self._insert(list(by_key.values()))
+        except TRANSIENT_PG_ERRORS as exc:
+            log.warning("answer journal: write failed, retried at the next flush: %s",
+                        pg_error_text(exc))
+            if self.conn is not None:
+                self.conn.close()
+            return False
+        except psycopg.Error as exc:
+            # A value Postgres refuses (e.g. a NUL in a JSON string): write the rest one by
+            # one, without the answers refused; their records still go on to the sink.
+            log.warning("answer journal: %s; writing the %d answers one by one",
+                        pg_error_text(exc), len(by_key))
+            for row in by_key.values():
+                try:
+                    self._insert([row])
+                except psycopg.Error:
+                    continue
+        self._count_twice(twice)
+        return True
+
+    def _insert(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> None:
+        assert self.conn is not None
+        # Bounded statements when a backlog built up (Postgres was away): a few MB each.
+        for at in range(0, len(rows), STATEMENT_ROWS):
+            keys, answers, vectors, tin, tout = (
+                list(c) for c in zip(*rows[at:at + STATEMENT_ROWS], strict=True))
+            # Binary parameters: a vector travels as its bytes, not as hex text twice its size
+            # (measured: 4x the client's CPU per embedding in text format).
+            chunk = rows[at:at + STATEMENT_ROWS]
+            inserted = {r[0] for r in self.conn.execute(self.statement, {
+                "kind": self.kind, "model": self.model, "keys": keys, "answers": answers,
+                "vectors": vectors, "tin": tin, "tout": tout}, binary=True).fetchall()}
+            if not self.target.fresh:  # a key already there: its answer was paid before
+                self._count_twice([r for r in chunk if r[0] not in inserted])
+
+
+def _insert_sql(fresh: bool) -> str:
+    # unnest of arrays: one statement and one round trip per flush, whatever its size.
+    conflict = ("DO UPDATE SET answer = excluded.answer, vector = excluded.vector, "
+                "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, "
+                "model = excluded.model, created_at = now()") if fresh else "DO NOTHING"
+    return (
+        "INSERT INTO answer_journal (answer_key, kind, model, answer, vector, input_tokens, "
+        "output_tokens) SELECT k, %(kind)s, %(model)s, a::jsonb, v, ti, tu FROM unnest("
+        "%(keys)s::text[], %(answers)s::text[], %(vectors)s::bytea[], %(tin)s::int[], "
+        f"%(tout)s::int[]) AS t(k, a, v, ti, tu) ON CONFLICT (answer_key) {conflict} "
+        "RETURNING answer_key"
+    )

@@ -269,6 +269,15 @@ class ModelEndpointConfig(_Section):
 class LLMConfig(ModelEndpointConfig):
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.0
     max_output_tokens: PositiveInt = Field(800, description="Cap on one extraction's answer.")
+    adaptive_max_tokens: bool = Field(
+        True,
+        description="Send a max_tokens fitted to the answers seen (1.5 x their 99th percentile, "
+        "at least 128, at most max_output_tokens) instead of max_output_tokens: Azure charges "
+        "prompt + max_tokens against the token quota when it admits a request and refunds "
+        "nothing, so a cap far above the answers' length wastes most of a token-bound quota. "
+        "An answer cut at the fitted limit (finish_reason length) is asked again once at "
+        "max_output_tokens.",
+    )
 
 
 LOCAL_EMBEDDING_MODEL, LOCAL_EMBEDDING_DIMENSIONS = "all-MiniLM-L6-v2", 384

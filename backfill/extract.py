@@ -21,6 +21,7 @@ from backfill.errors import RecordError, TransientError
 from backfill.grounding import grounding_warnings
 from backfill.guard import check_outgoing, is_guarded
 from backfill.journal import Journal, JournalTarget, Stored
+from backfill.limiter import AdaptiveMaxTokens
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
 
@@ -45,27 +46,40 @@ class Extractor:
         self.system_prompt = S.PROMPTS[prompt_version]
         self.journal = Journal.for_chat(journal, cfg.deployment) if journal else None
         self.api = Deployment(cfg, quota, actors, "extract")
-        self.answer_tokens = 200.0  # running mean of answer tokens, for the estimate
+        self.max_tokens = AdaptiveMaxTokens(cfg.max_output_tokens, cfg.adaptive_max_tokens)
         # The strict schema and the system prompt travel with every request: counted once.
         self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), self.system_prompt])
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
 
-    async def _ask(self, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
+    async def _ask(self, messages: list[dict[str, Any]],
+                   at_cap: bool = False) -> tuple[str, int, int]:
         # messages[0] is the system prompt, counted in fixed_tokens
         texts = [m["content"] for m in messages[1:]]
         # The last check on what leaves: the document and, on a repair, the model's answer
         # sent back with it (RecordError scrub/PHIGuard, naming kinds, never values).
         check_outgoing(texts, "the LLM")
-        estimate = self.api.tokens(texts) + self.fixed_tokens + int(self.answer_tokens)
-        body = {
+        counted = self.api.tokens(texts) + self.fixed_tokens
+        prompt = self.api.fitted(counted)
+        body: dict[str, Any] = {
             "model": self.cfg.deployment,
             "messages": messages,
             "response_format": RESPONSE_FORMAT,
             "temperature": self.cfg.temperature,
             "max_tokens": self.cfg.max_output_tokens,
         }
-        raw = await self.api.post("/chat/completions", body, estimate)
+
+        def charge() -> int:
+            """Azure admits the request against prompt + max_tokens; the limit is taken
+            when the request leaves, so that it follows the answers seen meanwhile."""
+            nonlocal prompt
+            if not at_cap:
+                body["max_tokens"] = self.max_tokens.limit
+            prompt = self.api.fitted(counted)
+            return prompt + int(body["max_tokens"])
+
+        raw = await self.api.post("/chat/completions", body, charge)
+        limit = int(body["max_tokens"])
         try:
             answer = raw.json()
             choice = answer["choices"][0]
@@ -78,17 +92,24 @@ class Extractor:
                 f"{type(exc).__name__} reading an answer of {len(raw.content):,} bytes "
                 f"(HTTP {raw.status_code}, request id {raw.headers.get('x-request-id', '-')})"
             ) from None
-        if usage:
-            self.api.correct(estimate, tin + tout)
-            self.api.count_usage(tin, tout)
-            self.answer_tokens = 0.9 * self.answer_tokens + 0.1 * tout
         finish = choice.get("finish_reason")
+        if usage:
+            self.api.correct(prompt + limit, tin + limit)
+            self.api.fit(counted, tin)
+            self.api.count_usage(tin, tout)
+            if finish != "length":
+                self.max_tokens.observe(tout)
         if finish == "content_filter":
             raise RecordError("extract", "ContentFilter", "answer withheld by the content filter")
         if message.get("refusal"):
             # The refusal's words may quote the work order: stored is that it refused.
             raise RecordError("extract", "Refusal", "the model refused to answer "
                               f"({len(str(message['refusal']))} characters of refusal)")
+        if finish == "length" and limit < self.cfg.max_output_tokens:
+            # cut at the fitted limit: once more at the configured one
+            self.max_tokens.cut += 1
+            content, tin2, tout2 = await self._ask(messages, at_cap=True)
+            return content, tin + tin2, tout + tout2
         if finish == "length":
             raise RecordError(
                 "extract",

@@ -2,17 +2,22 @@
 
 Azure's quota (requests and tokens per minute) belongs to the deployment, not to a
 process: N actors each pacing themselves would send N times the rate. So one named Ray
-actor per deployment holds the budget, and every extract and embed actor on every node
-takes its requests from it. No maintained library does this across Ray processes (aiolimiter
-and limits are per process or need Redis), hence this small module.
+actor per endpoint + deployment holds the budget (``get_if_exists`` in the ``backfill``
+namespace: every job on the cluster, a run and a ``retry-failed`` alike, shares it), and
+every extract and embed actor on every node takes its requests from it. No maintained
+library does this across Ray processes (aiolimiter and limits are per process or need
+Redis), hence this small module.
 
-The budget is a pair of token buckets refilled continuously, holding at most 10 seconds of
-quota (Azure enforces a per-minute quota over short windows). A caller reserves before it
-sends: the bucket may go negative, and the caller waits until its reservation is covered,
-which spaces requests evenly instead of letting them burst and collect 429s. Token costs
-are estimated before the call and corrected from ``usage`` after it. A 429 pauses every
-caller for the ``retry-after`` it names; ``x-ratelimit-remaining-*`` headers, where the
-server sends them, pull the buckets down to what the server says is left.
+It charges what Azure charges. Azure admits a request against the token quota with its
+prompt tokens plus its ``max_tokens``, refunds nothing, and enforces the per-minute quota
+over windows of 1 or 10 seconds (RPM/60 and TPM/60 a second). So a request costs
+``max(1 / requests-per-second, (prompt + max_tokens) / tokens-per-second)`` seconds of the
+deployment's schedule, and the budget hands out consecutive slots of that schedule: the
+requests leave evenly spaced, never in a burst, from the first one on (no bucket full of
+credit at the start), at ``HEADROOM`` of the quota so that the spacing's jitter on the
+way to the server does not tip a 1-second window over. A 429 pauses every caller of the
+deployment at once: the actor pushes the pause to every handle (a long-poll), and a
+request waiting for its slot checks it before it leaves.
 """
 
 from __future__ import annotations
@@ -20,170 +25,248 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import ray
+from ray.exceptions import RayActorError
 
-BURST_SECONDS = 10.0
+from backfill.config import ModelEndpointConfig
+
+# Share of the quota the schedule hands out. Requests arrive at the server with a few ms of
+# jitter, and a 1-second window holds only a handful of large requests: at 100% one in
+# a few windows gets one request too many (measured with the simulator's 1 s windows).
+HEADROOM = 0.95
+# Seconds of slots one handle books ahead. Its requests' max_tokens are fixed when booked,
+# so they must not be booked minutes ahead (the in-flight window, sized from RPM, may hold
+# hundreds when TPM binds), and a pause voids no more than this.
+HORIZON = 2.0
+NAMESPACE = "backfill"
+
+
+def request_seconds(tokens: int, rpm: int, tpm: int) -> float:
+    """Seconds of the deployment's schedule one request of ``tokens`` takes."""
+    return max(60.0 / (rpm * HEADROOM), 60.0 * tokens / (tpm * HEADROOM))
 
 
 class Budget:
-    """The arithmetic of the limiter, without Ray (unit-tested on its own)."""
+    """The arithmetic of the limiter, without Ray (unit-tested on its own): a schedule
+    of consecutive slots, and the pause a 429 puts on it."""
 
     def __init__(self, rpm: int, tpm: int, now: float | None = None) -> None:
         self.rpm, self.tpm = rpm, tpm
-        self.req_rate, self.tok_rate = rpm / 60.0, tpm / 60.0
-        self.req_cap = max(1.0, self.req_rate * BURST_SECONDS)
-        self.tok_cap = max(1.0, self.tok_rate * BURST_SECONDS)
-        self.requests, self.tokens = self.req_cap, self.tok_cap
-        self.stamp = time.monotonic() if now is None else now
+        # No credit at the start: the first slot begins now.
+        self.next_free = time.time() if now is None else now
         self.paused_until = 0.0
-        self.granted = 0
+        self.pause_version = 0
+        self.reserved = 0.0  # seconds of schedule handed out
         self.paused = 0
 
-    def _refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self.stamp)
-        self.requests = min(self.req_cap, self.requests + elapsed * self.req_rate)
-        self.tokens = min(self.tok_cap, self.tokens + elapsed * self.tok_rate)
-        self.stamp = max(self.stamp, now)
-
-    def reserve(self, requests: int, tokens: int, now: float | None = None) -> float:
-        """Take ``requests`` and ``tokens``; return seconds to wait before using them."""
-        now = time.monotonic() if now is None else now
-        self._refill(now)
-        self.requests -= requests
-        self.tokens -= min(tokens, self.tok_cap)
-        wait = max(-self.requests / self.req_rate if self.requests < 0 else 0.0,
-                   -self.tokens / self.tok_rate if self.tokens < 0 else 0.0,
-                   self.paused_until - now)
-        self.granted += requests
-        return max(0.0, wait)
-
-    def correct(self, tokens: int) -> None:
-        """Add back (negative: take more) tokens once the real usage is known."""
-        self.tokens = min(self.tok_cap, self.tokens + tokens)
+    def reserve(self, seconds: float, owed: float = 0.0, now: float | None = None) -> float:
+        """Take ``seconds`` of the schedule; return when they begin (epoch seconds: the
+        clock every node shares through NTP, so that the time a reply takes to come back
+        does not move the slot). ``owed``: seconds a caller gives back (an estimate that
+        was too high) or takes (too low)."""
+        now = time.time() if now is None else now
+        self.next_free -= owed
+        start = max(self.next_free, now, self.paused_until)
+        self.next_free = start + seconds
+        self.reserved += seconds - owed
+        return start
 
     def pause(self, seconds: float, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
+        now = time.time() if now is None else now
         self.paused_until = max(self.paused_until, now + seconds)
+        self.pause_version += 1
         self.paused += 1
-
-    def observe(self, remaining_requests: int | None, remaining_tokens: int | None,
-                now: float | None = None) -> None:
-        """The server's own count of what is left bounds ours."""
-        now = time.monotonic() if now is None else now
-        self._refill(now)
-        if remaining_requests is not None:
-            self.requests = min(self.requests, float(remaining_requests))
-        if remaining_tokens is not None:
-            self.tokens = min(self.tokens, float(remaining_tokens))
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
 class QuotaActor:
-    """The cluster-wide budget of one deployment (named ``backfill-quota-<deployment>``)."""
+    """The cluster-wide budget of one deployment (see :func:`quota_actor`)."""
 
     def __init__(self, rpm: int, tpm: int) -> None:
         self.budget = Budget(rpm, tpm)
+        self.paused: asyncio.Event | None = None  # set and replaced on every pause
 
-    def reserve(self, requests: int, tokens: int) -> float:
-        return self.budget.reserve(requests, tokens)
+    async def configure(self, rpm: int, tpm: int) -> None:
+        """A job joining with other quota settings (the config changed): the latest wins."""
+        self.budget.rpm, self.budget.tpm = rpm, tpm
 
-    def correct(self, tokens: int) -> None:
-        self.budget.correct(tokens)
+    async def reserve(self, seconds: float, owed: float = 0.0) -> float:
+        return self.budget.reserve(seconds, owed)
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         self.budget.pause(seconds)
+        if self.paused is not None:
+            self.paused.set()
+            self.paused = None
 
-    def observe(self, remaining_requests: int | None, remaining_tokens: int | None) -> None:
-        self.budget.observe(remaining_requests, remaining_tokens)
+    async def next_pause(self, seen: int) -> tuple[int, float]:
+        """Wait for a pause newer than ``seen``; return its version and seconds left."""
+        while self.budget.pause_version <= seen:
+            if self.paused is None:
+                self.paused = asyncio.Event()
+            await self.paused.wait()
+        left = self.budget.paused_until - time.time()
+        return self.budget.pause_version, max(0.0, left)
 
-    def stats(self) -> dict[str, Any]:
-        return {"granted": self.budget.granted, "paused": self.budget.paused}
+    async def stats(self) -> dict[str, Any]:
+        b = self.budget
+        return {"reserved_seconds": b.reserved, "paused": b.paused, "rpm": b.rpm, "tpm": b.tpm}
 
 
-def quota_actor(rpm: int, tpm: int) -> Any:
-    """A deployment's budget; the driver makes one per deployment for the run and hands it
-    to every actor of the stages that call that deployment."""
+def quota_name(cfg: ModelEndpointConfig) -> str:
+    return f"backfill-quota:{cfg.endpoint or 'api.openai.com'}:{cfg.deployment}"
+
+
+def quota_actor(cfg: ModelEndpointConfig) -> Any:
+    """The budget of ``cfg``'s deployment: the one already on the cluster (another job's,
+    or this job's other stage's), else a new one.
+
+    Not detached: it lives while a job holds a handle, and a job whose handle dies with
+    the job that made it takes a new one (:class:`Quota` does, on ``RayActorError``).
+    """
+    rpm, tpm = cfg.requests_per_minute, cfg.tokens_per_minute
     # Thousands of tiny calls an hour that no one needs to trace: without task events they
     # cost the GCS nothing (it keeps the events of up to 100,000 tasks, a few KB each, so
     # its memory grew with the run).
-    return QuotaActor.options(  # type: ignore[attr-defined]
-        enable_task_events=False
+    actor = QuotaActor.options(  # type: ignore[attr-defined]
+        name=quota_name(cfg), namespace=NAMESPACE, get_if_exists=True,
+        enable_task_events=False,
     ).remote(rpm, tpm)
+    actor.configure.remote(rpm, tpm)
+    return actor
 
 
 class Quota:
     """An actor's handle on its deployment's budget.
 
-    To keep remote calls few at high rates, it reserves a small lease of requests and
-    tokens at a time and hands them out locally; a lease is small next to the 10-second
-    burst, so the spacing stays even.
+    At the rates of a real quota (tens of requests a second) each request reserves its own
+    slot: one small remote call, several in flight at once, and an exact schedule. Above 50
+    requests a second a lease holds a slot for several requests, handed out locally, so
+    that the remote calls stay few (the client's CPU is what limits the job there, issue 4).
     """
 
-    def __init__(self, actor: Any, rpm: int) -> None:
+    def __init__(self, actor: Any, rpm: int, tpm: int,
+                 resolve: Callable[[], Any] | None = None) -> None:
         self.actor = actor
-        # At most 1% of a minute's quota, and 64 requests: a few remote calls per second.
-        self.lease = int(max(1, min(64, rpm / 100)))
-        self.left_requests = 0
-        self.left_tokens = 0
-        self.avg_tokens = 0.0
-        self.ready_at = 0.0
+        self.resolve = resolve  # a new handle when the actor died with its job
+        self.rpm, self.tpm = rpm, tpm
+        self.lease = int(max(1, min(64, rpm / 60 / 50)))
+        self.cursor = self.end = 0.0  # the lease's slots still free (epoch seconds)
+        self.owed = 0.0  # seconds to give back (+) or take (-) at the next reserve
+        self.paused_until = 0.0  # local monotonic clock
+        self.pauses = 0  # pauses seen here (local 429s and pushed ones)
+        self.pause_version = -1  # the actor's, last seen
+        self.follower: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
-        self.unsent_correction = 0
-        self.corrections = 0
-        self.observed_at = 0.0
+        self.booked_until = 0.0  # end of the last slot this handle reserved (epoch seconds)
 
-    async def acquire(self, tokens: int) -> None:
-        """Wait until one request of ``tokens`` (estimated) fits the deployment's quota."""
-        self.avg_tokens = tokens if not self.avg_tokens else 0.9 * self.avg_tokens + 0.1 * tokens
+    def seconds(self, tokens: int) -> float:
+        return request_seconds(tokens, self.rpm, self.tpm)
+
+    async def _remote(self, method: str, *args: Any) -> Any:
+        try:
+            return await getattr(self.actor, method).remote(*args)
+        except RayActorError:
+            if self.resolve is None:
+                raise
+            self.actor = self.resolve()
+            return await getattr(self.actor, method).remote(*args)
+
+    def _follow(self) -> None:
+        """Start listening for the pauses other actors' 429s put on the deployment."""
+        if self.follower is None or self.follower.done():
+            self.follower = asyncio.get_running_loop().create_task(self._listen())
+
+    async def _listen(self) -> None:
+        while True:
+            version, left = await self._remote("next_pause", self.pause_version)
+            if left > 0:
+                self._paused_for(left)
+            self.pause_version = version
+
+    def _paused_for(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.pauses += 1
+        self.cursor = self.end  # the lease's slots fall in the pause: drop them
+
+    async def acquire(self, tokens: int | Callable[[], int]) -> None:
+        """Wait for the slot of one request of ``tokens`` (prompt + max_tokens), or of what
+        ``tokens()`` says when the request is at most ``HORIZON`` seconds from its slot:
+        booked earlier, its max_tokens could not follow the answers that come meanwhile."""
+        self._follow()
+        while True:
+            while (delay := max(self.paused_until - time.monotonic(),
+                                self.booked_until - HORIZON - time.time())) > 0:
+                await asyncio.sleep(delay)
+            cost = self.seconds(tokens() if callable(tokens) else tokens)
+            self.booked_until = max(self.booked_until, time.time()) + cost
+            pauses = self.pauses
+            if self.lease == 1:
+                owed, self.owed = self.owed, 0.0
+                slot = await self._remote("reserve", cost, owed)
+            else:
+                slot = await self._from_lease(cost)
+            self.booked_until = max(self.booked_until, slot + cost)
+            if (delay := slot - time.time()) > 0:
+                await asyncio.sleep(delay)
+            if self.pauses == pauses:
+                return
+            # A 429 paused the deployment while this request waited: its slot is void.
+
+    async def _from_lease(self, cost: float) -> float:
         async with self.lock:
-            if self.left_requests < 1 or self.left_tokens < tokens:
-                req = self.lease if self.left_requests < 1 else 0
-                tok = 0
-                if self.left_tokens < tokens:
-                    tok = int(max(tokens - self.left_tokens, self.lease * self.avg_tokens))
-                wait = await self.actor.reserve.remote(req, tok)
-                self.ready_at = max(self.ready_at, time.monotonic() + wait)
-                self.left_requests += req
-                self.left_tokens += tok
-            self.left_requests -= 1
-            self.left_tokens -= tokens
-            ready_at = self.ready_at
-        delay = ready_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+            slot = max(self.cursor, time.time())
+            if slot + cost > self.end + 1e-9:
+                self.owed += max(0.0, self.end - slot)  # the lease's unused tail
+                lease, owed = cost * self.lease, self.owed
+                self.owed = 0.0
+                slot = await self._remote("reserve", lease, owed)
+                self.end = slot + lease
+            self.cursor = slot + cost
+            return slot
 
-    def correct(self, tokens: int) -> None:
-        """Give back (or take) the difference between estimated and real tokens; sent a
-        lease at a time, since a remote call per request costs CPU the client lacks."""
-        self.unsent_correction += tokens
-        self.corrections += 1
-        if self.corrections >= self.lease:
-            if self.unsent_correction:
-                self.actor.correct.remote(self.unsent_correction)
-            self.unsent_correction = self.corrections = 0
+    def correct(self, estimate: int, charged: int) -> None:
+        """The server's count of what it charged is known: settle the difference with the
+        next reservation (no remote call of its own)."""
+        self.owed += self.seconds(estimate) - self.seconds(charged)
 
     def pause(self, seconds: float) -> None:
-        """A 429: every caller of the deployment waits."""
+        """A 429: every caller of the deployment waits, here at once, elsewhere when the
+        actor's push arrives."""
+        self._paused_for(seconds)
         self.actor.pause.remote(seconds)
 
-    def observe(self, headers: Any) -> None:
-        def number(name: str) -> int | None:
-            value = headers.get(name)
-            try:
-                return int(value) if value is not None else None
-            except ValueError:
-                return None
+    def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.cancel()
 
-        now = time.monotonic()
-        if now - self.observed_at < 1.0:  # the server's count moves slowly; once a second
-            return
-        req = number("x-ratelimit-remaining-requests")
-        tok = number("x-ratelimit-remaining-tokens")
-        if req is not None or tok is not None:
-            self.observed_at = now
-            self.actor.observe.remote(req, tok)
+
+class AdaptiveMaxTokens:
+    """The ``max_tokens`` to send: fitted to the answers seen, since Azure charges it in full.
+
+    ``QUANTILE`` of the last ``SAMPLE`` answers' completion tokens times ``MARGIN``, at
+    least ``FLOOR``, at most ``cap``; ``cap`` until ``WARMUP`` answers are seen. An answer
+    cut at ``length`` is censored (its true length is unknown) and is not a sample.
+    """
+
+    WARMUP, SAMPLE, QUANTILE, MARGIN, FLOOR = 20, 500, 0.99, 1.5, 128
+
+    def __init__(self, cap: int, adaptive: bool = True) -> None:
+        self.cap, self.adaptive = cap, adaptive
+        self.limit = cap
+        self.seen: deque[int] = deque(maxlen=self.SAMPLE)
+        self.cut = 0  # answers cut at a fitted limit (and asked again at the cap)
+
+    def observe(self, completion_tokens: int) -> None:
+        self.seen.append(completion_tokens)
+        n = len(self.seen)
+        if self.adaptive and n >= self.WARMUP and (n == self.WARMUP or n % 10 == 0):
+            high = sorted(self.seen)[math.ceil(self.QUANTILE * n) - 1]
+            self.limit = min(self.cap, max(self.FLOOR, math.ceil(high * self.MARGIN)))
 
 
 class InFlightWindow:

@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import importlib.util
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,8 @@ class LocalDeployment(Deployment):
     def tokens(self, texts: list[str]) -> int:
         return self.model.tokens(texts)
 
-    async def post(self, path: str, body: dict[str, Any], estimate: int) -> Any:
+    async def post(self, path: str, body: dict[str, Any],
+                   estimate: int | Callable[[], int]) -> Any:
         raise AssertionError("the local model takes no request: Embedder.embed encodes")
 
     async def encode(self, texts: list[str]) -> list[np.ndarray]:

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - depends on the openai version
 from backfill import metrics
 from backfill.config import ModelEndpointConfig
 from backfill.errors import BackfillError, RejectedRequest, SystemicError, TransientError
-from backfill.limiter import InFlightWindow, Quota
+from backfill.limiter import InFlightWindow, Quota, quota_actor
 from backfill.tokens import count_tokens
 from backfill.usage import Usage
 
@@ -214,7 +214,8 @@ def retry_after_seconds(exc: openai.APIStatusError) -> float | None:
 
 
 class Pacer:
-    """Holds every request of one actor back while the API has asked us to wait."""
+    """Holds every request of one actor back while the API has asked us to wait (without
+    a quota; with one, the quota pauses every actor of the deployment)."""
 
     def __init__(self) -> None:
         self.resume_at = 0.0
@@ -223,7 +224,6 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         # Jitter, so that the paused requests do not all arrive in the same instant.
         self.resume_at = max(self.resume_at, time.monotonic() + seconds * random.uniform(1, 1.25))
-        self.rate_limited += 1
 
     async def wait(self) -> None:
         while (delay := self.resume_at - time.monotonic()) > 0:
@@ -235,13 +235,14 @@ async def call_with_retries(
     pacer: Pacer,
     max_retries: int,
     quota: Quota | None = None,
-    tokens: int = 0,
+    tokens: int | Callable[[], int] = 0,
     window: InFlightWindow | None = None,
     deployment: str = "",
 ) -> Any:
     """Run ``call`` (a ``with_raw_response`` or ``client.post`` call returning the HTTP
     response) within the deployment's quota and return that response: 429s wait as the
-    server says, faults are retried with backoff."""
+    server says, faults are retried with backoff. ``tokens``: what the request is charged
+    at admission, or a function that says it (and sets the body) before each attempt."""
     faults = 0
     waited_since = time.monotonic()
     while True:
@@ -253,17 +254,17 @@ async def call_with_retries(
             raw = await call()
             if window is not None:
                 window.observe(time.monotonic() - sent)
-            if quota is not None:
-                quota.observe(raw.headers)
             return raw
         except openai.RateLimitError as exc:
             metrics.count_rate_limited(deployment)
+            pacer.rate_limited += 1
             if time.monotonic() - waited_since > MAX_RATE_LIMIT_WAIT_SECONDS:
                 raise
             wait = retry_after_seconds(exc) or 1.0
-            pacer.pause(wait)
             if quota is not None:
                 quota.pause(wait)
+            else:
+                pacer.pause(wait)
         except (
             openai.InternalServerError,
             openai.APITimeoutError,
@@ -284,7 +285,9 @@ class Deployment:
         self.cfg = cfg
         self.stage = stage
         self.name = dependency_name(cfg, stage)
-        self.quota = Quota(quota, cfg.requests_per_minute) if quota is not None else None
+        self.quota = Quota(
+            quota, cfg.requests_per_minute, cfg.tokens_per_minute, lambda: quota_actor(cfg)
+        ) if quota is not None else None
         self.client = make_client(cfg, stage)
         self.window = make_window(cfg, actors)
         self.pacer = Pacer()
@@ -292,12 +295,30 @@ class Deployment:
         # What this actor sent and was billed, not yet handed to the run's ledger (usage.py)
         self.usage = Usage()
         self.rate_limited_handed = 0  # the pacer's 429 count at the last hand_usage
+        # The server's prompt tokens over ours (tiktoken misses its per-message overhead
+        # and counts a schema the server may count otherwise): a slot reserved for an
+        # estimate too high is quota unused, too low a 429.
+        self.prompt_scale: float | None = None
 
     def tokens(self, texts: list[str]) -> int:
         return count_tokens(texts, self.encoding)
 
-    async def post(self, path: str, body: dict[str, Any], estimate: int) -> HttpResponse:
-        """POST ``body`` within the window and the quota, with our retries.
+    def fitted(self, counted: int) -> int:
+        """Our count of a prompt, scaled to what the server has been counting."""
+        return max(1, round(counted * (self.prompt_scale or 1.0)))
+
+    def fit(self, counted: int, reported: int) -> None:
+        """One answer's ``usage.prompt_tokens`` against our count of its prompt."""
+        if counted > 0 and reported > 0:
+            ratio = reported / counted
+            self.prompt_scale = ratio if self.prompt_scale is None else (
+                0.9 * self.prompt_scale + 0.1 * ratio)
+
+    async def post(self, path: str, body: dict[str, Any],
+                   estimate: int | Callable[[], int]) -> HttpResponse:
+        """POST ``body`` within the window and the quota, with our retries. ``estimate``:
+        the tokens the server charges at admission (prompt + max_tokens), or a function
+        called before each attempt that says them (and may set ``body``'s max_tokens).
 
         client.post (the SDK's documented call for any endpoint) instead of the typed
         ``create()``: same transport, auth, Azure deployment URL and typed errors, without
@@ -338,10 +359,13 @@ class Deployment:
         if ledger is not None and self.usage:
             await ledger.add.remote(self.cfg.deployment, self.usage.take())
 
-    def correct(self, estimate: int, used: int) -> None:
-        """The real usage is known: give the difference back to (or take it from) the quota."""
+    def correct(self, estimate: int, charged: int) -> None:
+        """The server's count is known (its prompt tokens, plus max_tokens for a chat
+        request, which Azure does not refund): settle the difference with the quota."""
         if self.quota is not None:
-            self.quota.correct(estimate - used)
+            self.quota.correct(estimate, charged)
 
     async def aclose(self) -> None:
+        if self.quota is not None:
+            self.quota.stop()
         await self.client.close()

@@ -38,7 +38,8 @@ class PipelineSpec:
     duplicate_ids: frozenset[str] = frozenset()
     # A retry-failed pass reprocesses records this run already wrote.
     skip_done: bool = True
-    # The cluster-wide budget of each deployment (limiter.QuotaActor handles).
+    # The cluster-wide budget of each deployment (limiter.QuotaActor handles, named per
+    # endpoint + deployment: shared with every other job on the cluster).
     llm_quota: Any = None
     embedding_quota: Any = None
     # The run's key for the raw free text on its way past the API actors (backfill.seal):
@@ -57,11 +58,10 @@ class PipelineSpec:
             self.usage = usage_ledger()
         llm, emb = self.cfg.llm, self.cfg.embedding
         if self.llm_quota is None:
-            self.llm_quota = quota_actor(llm.requests_per_minute, llm.tokens_per_minute)
+            self.llm_quota = quota_actor(llm)
         if self.embedding_quota is None:
             same = (emb.endpoint, emb.deployment) == (llm.endpoint, llm.deployment)
-            self.embedding_quota = self.llm_quota if same else quota_actor(
-                emb.requests_per_minute, emb.tokens_per_minute)
+            self.embedding_quota = self.llm_quota if same else quota_actor(emb)
         if self.stages is None:
             p = self.cfg.pipeline
             self.stages = plan_for_cluster(p.extract_actors, p.embed_actors, p.write_actors)

@@ -175,17 +175,22 @@ class Result:
     exit_code: int
     ok: int
     failed: int
+    # the simulator's own counters per deployment (requests, by_status, tokens, admitted)
+    by_model: dict[str, Any]
 
 
 def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
         concurrency: int, workdir: str | None, build_index: bool = True,
         partition_rows: int = 5000, trace: TextIO | None = None,
-        buffer_mb: int | None = None) -> Result:
+        buffer_mb: int | None = None, sim_options: dict[str, Any] | None = None,
+        llm: dict[str, Any] | None = None) -> Result:
+    """``sim_options``: more of the simulator's (e.g. admission_window_s, latency_sigma);
+    ``llm``: more keys of the job's llm section (e.g. max_output_tokens)."""
     work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
     quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
              "max_concurrency": concurrency or None}
     overrides = {
-        "llm": quota,
+        "llm": {**quota, **(llm or {})},
         "embedding": {**quota},
         "pipeline": {"extract_actors": extract_actors, "progress_interval_seconds": 10,
                      **({} if buffer_mb is None else {"buffer_mb": buffer_mb or None})},
@@ -193,7 +198,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
     }
     with local_stack(work, records, latency_ms=latency_ms, pg_schema="bench",
                      partition_rows=partition_rows, bad_rows=False,
-                     overrides=overrides, rpm=rpm, tpm=tpm) as stack:
+                     overrides=overrides, rpm=rpm, tpm=tpm, **(sim_options or {})) as stack:
         assert stack.simulator.proc is not None and stack.snowflake.proc is not None
         sampler = TreeSampler({stack.simulator.proc.pid, stack.snowflake.proc.pid},
                               trace=trace)
@@ -233,6 +238,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         peak_breakdown_mib={k: round(v / 2**20) for k, v in
                             sorted(sampler.peak_breakdown.items(), key=lambda kv: -kv[1])},
         exit_code=result.exit_code, ok=result.rows_ok, failed=result.rows_failed,
+        by_model=stats.get("by_model", {}),
     )
 
 

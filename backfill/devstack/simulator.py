@@ -2,9 +2,10 @@
 
 A small ``aiohttp.web`` server that answers chat completions (including strict
 ``json_schema`` structured outputs) and embeddings deterministically, and injects
-the faults a real Azure OpenAI deployment produces: latency, 429 rate limiting
-(per deployment, with ``retry-after``), 500/503, malformed JSON, refusals and
-content-filter 400s; and the errors of a misconfigured deployment: 404
+the faults a real Azure OpenAI deployment produces: latency (fixed, jittered or lognormal),
+429 rate limiting (per deployment, with ``retry-after``; token buckets of the tokens used, or
+Azure's admission: prompt + ``max_tokens`` charged over 1 s or 10 s windows), 500/503,
+malformed JSON, refusals and content-filter 400s; and the errors of a misconfigured deployment: 404
 ``DeploymentNotFound`` for an unknown deployment, 400 ``unsupported_parameter`` for a body
 parameter the model refuses (also from the Nth request on, as a deployment changed mid-run),
 400 ``invalid_value`` for too many ``dimensions``, or vectors of the wrong size. Its
@@ -97,8 +98,18 @@ class SimConfig:
 
     latency_ms: float = 0.0
     latency_jitter_ms: float = 0.0
+    # Spread of a lognormal answer time around latency_ms (its median), as real answers
+    # have a long tail: 0 = off; 0.4 with 1,800 ms gives 5% under 0.9 s and 5% over 3.5 s.
+    latency_sigma: float = 0.0
     rpm: int = 0  # requests per minute per deployment, 0 = unlimited
     tpm: int = 0  # tokens per minute per deployment, 0 = unlimited
+    # Azure's admission: 0 = token buckets charged the tokens actually used (the default).
+    # > 0 = every request is charged its prompt tokens plus its max_tokens when admitted
+    # (nothing refunded), against rpm and tpm prorated to fixed windows of this many
+    # seconds (Azure evaluates 1 s and 10 s windows): over, it is a 429 until the window ends.
+    admission_window_s: float = 0.0
+    # Charged in place of max_tokens for a chat request without one (admission mode).
+    default_max_tokens: int = 4096
     fail_rate: float = 0.0  # 500/503, chat and embeddings
     # Share of chat requests answered 429 whatever the quota, as Azure does when the
     # deployment's capacity is short ("server busy"): 429s at any speed of the client.
@@ -162,7 +173,8 @@ class SimConfig:
 
 CONFIG_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimConfig))
 LIST_FIELDS = frozenset({"deployments", "reject_params", "bearer_tokens"})
-INT_FIELDS = frozenset({"rpm", "tpm", "max_dimensions", "ignore_dimensions", "bad_request_after"})
+INT_FIELDS = frozenset({"rpm", "tpm", "max_dimensions", "ignore_dimensions", "bad_request_after",
+                        "default_max_tokens"})
 DEFAULT_CONFIG: dict[str, Any] = SimConfig().as_dict()
 
 
@@ -543,14 +555,54 @@ class _Bucket:
         return (cost - self.tokens) / self.rate
 
 
+class _Window:
+    """What one deployment was charged in the current admission window."""
+
+    __slots__ = ("index", "requests", "tokens")
+
+    def __init__(self, index: int) -> None:
+        self.index, self.requests, self.tokens = index, 0, 0
+
+
 class _Limiter:
     """Per-deployment requests-per-minute and tokens-per-minute limits."""
 
     def __init__(self) -> None:
         self.buckets: dict[tuple[str, str], _Bucket] = {}
+        self.windows: dict[str, _Window] = {}
 
     def clear(self) -> None:
         self.buckets.clear()
+        self.windows.clear()
+
+    def admit(
+        self, model: str, rpm: int, tpm: int, cost: int, window: float
+    ) -> tuple[float, str, dict[str, str]]:
+        """Azure's admission: ``cost`` (prompt + max_tokens) against the ``window``-second
+        share of the quota, charged in full when admitted. A request larger than a whole
+        window's tokens passes alone in an empty window (else it never could)."""
+        if not rpm and not tpm:
+            return 0.0, "", {}
+        now = time.monotonic()
+        index = int(now // window)
+        w = self.windows.get(model)
+        if w is None or w.index != index:
+            w = self.windows[model] = _Window(index)
+        req_limit, tok_limit = rpm * window / 60.0, tpm * window / 60.0
+        over_r = bool(rpm) and w.requests + 1 > req_limit
+        over_t = bool(tpm) and w.requests > 0 and w.tokens + cost > tok_limit
+        wait = (index + 1) * window - now if over_r or over_t else 0.0
+        if not wait:
+            w.requests += 1
+            w.tokens += cost
+        headers: dict[str, str] = {}
+        if rpm:
+            headers["x-ratelimit-limit-requests"] = str(rpm)
+            headers["x-ratelimit-remaining-requests"] = str(max(0, int(req_limit - w.requests)))
+        if tpm:
+            headers["x-ratelimit-limit-tokens"] = str(tpm)
+            headers["x-ratelimit-remaining-tokens"] = str(max(0, int(tok_limit - w.tokens)))
+        return wait, "call" if over_r else "token", headers
 
     def _bucket(self, model: str, kind: str, limit: int, now: float) -> _Bucket:
         b = self.buckets.get((model, kind))
@@ -631,6 +683,9 @@ class Simulator:
             "embedding_inputs": 0,
             "prompt_tokens": 0,
             "completion_tokens": 0,
+            # tokens charged against the quota when requests were admitted (in admission
+            # mode prompt + max_tokens; else what the answers used)
+            "admitted_tokens": 0,
             "ok_by_kind": {},
             # answers made ungrounded / wrong on purpose (ungrounded_rate, wrong_rate)
             "ungrounded": 0,
@@ -665,6 +720,8 @@ class Simulator:
     def _latency(self) -> float:
         cfg = self.config
         ms = cfg.latency_ms
+        if cfg.latency_sigma:
+            ms *= math.exp(self.jitter_rng.gauss(0.0, cfg.latency_sigma))
         if cfg.latency_jitter_ms:
             ms += self.jitter_rng.uniform(-cfg.latency_jitter_ms, cfg.latency_jitter_ms)
         return max(0.0, ms) / 1000.0
@@ -696,9 +753,23 @@ class Simulator:
         headers = {"retry-after": str(secs), "retry-after-ms": str(math.ceil(wait * 1000) + 1)}
         return 429, _error_body("429", msg), headers
 
+    def _admit(self, model: str, tokens: int) -> tuple[float, str, dict[str, str]]:
+        """Charge ``tokens`` against the deployment's quota: (retry-after or 0, which limit,
+        headers). Admission mode: fixed windows; otherwise the token buckets."""
+        cfg = self.config
+        if cfg.admission_window_s:
+            admitted = self.limiter.admit(model, cfg.rpm, cfg.tpm, tokens, cfg.admission_window_s)
+        else:
+            admitted = self.limiter.check(model, cfg.rpm, cfg.tpm, tokens)
+        if admitted[0] <= 0:
+            self.stats["admitted_tokens"] += tokens
+            self._model_stats(model)["admitted_tokens"] += tokens
+        return admitted
+
     def _model_stats(self, model: str) -> dict[str, Any]:
         return self.stats["by_model"].setdefault(model, {
-            "requests": 0, "by_status": {}, "prompt_tokens": 0, "completion_tokens": 0})
+            "requests": 0, "by_status": {}, "prompt_tokens": 0, "completion_tokens": 0,
+            "admitted_tokens": 0})
 
     async def _respond(
         self,
@@ -957,11 +1028,17 @@ class Simulator:
             answer, faults = self._misbehave(body, answer, user_text, system_texts)
         prompt_tokens = _estimate_tokens(chars)
         completion_tokens = _estimate_tokens(len(answer))
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        limit = limit if isinstance(limit, int) and limit > 0 else None
+        finish = "stop"
+        if limit is not None and completion_tokens > limit:
+            # cut where the model would stop: invalid JSON, finish_reason "length"
+            answer, completion_tokens, finish = answer[: 4 * limit], limit, "length"
 
         cfg = self.config
-        wait, which, headers = self.limiter.check(
-            model, cfg.rpm, cfg.tpm, prompt_tokens + completion_tokens
-        )
+        charged = prompt_tokens + (completion_tokens if not cfg.admission_window_s
+                                   else limit or cfg.default_max_tokens)
+        wait, which, headers = self._admit(model, charged)
         if wait <= 0 and cfg.throttle_rate and self.rng.random() < cfg.throttle_rate:
             wait, which = 1.0, "call"
         if wait > 0:
@@ -1042,7 +1119,7 @@ class Simulator:
                     "index": 0,
                     "message": {"role": "assistant", "content": content, "refusal": refusal},
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": finish,
                 }
             ],
             "usage": {
@@ -1175,7 +1252,7 @@ class Simulator:
         prompt_tokens = sum(per_input)
 
         cfg = self.config
-        wait, which, headers = self.limiter.check(model, cfg.rpm, cfg.tpm, prompt_tokens)
+        wait, which, headers = self._admit(model, prompt_tokens)
         if wait > 0:
             status, payload, extra = self._rate_limited(
                 "embeddings", model, wait, which, request.query.get("api-version", "v1")
@@ -1228,12 +1305,12 @@ class Simulator:
             body, err = await self._read_json(request) if request.can_read_body else ({}, "")
             if body is None:
                 return web.json_response(_error_body("invalid_request_error", err), status=400)
-            old = (self.config.rpm, self.config.tpm)
+            old = (self.config.rpm, self.config.tpm, self.config.admission_window_s)
             try:
                 self.config.update(body)
             except ValueError as exc:
                 return web.json_response(_error_body("invalid_request_error", str(exc)), status=400)
-            if (self.config.rpm, self.config.tpm) != old:
+            if (self.config.rpm, self.config.tpm, self.config.admission_window_s) != old:
                 self.limiter.clear()
         return web.json_response(self.config.as_dict())
 
@@ -1379,8 +1456,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--latency-jitter-ms", type=float, default=0.0)
+    p.add_argument("--latency-sigma", type=float, default=0.0,
+                   help="lognormal spread of the answer time around --latency-ms, 0=off")
     p.add_argument("--rpm", type=int, default=0, help="requests/minute per deployment, 0=off")
     p.add_argument("--tpm", type=int, default=0, help="tokens/minute per deployment, 0=off")
+    p.add_argument("--admission-window-s", type=float, default=0.0,
+                   help="Azure's admission: charge prompt + max_tokens against rpm/tpm over "
+                   "fixed windows of this many seconds; 0=token buckets of the used tokens")
+    p.add_argument("--default-max-tokens", type=int, default=4096,
+                   help="charged for a chat request without max_tokens (admission mode)")
     p.add_argument("--fail-rate", type=float, default=0.0)
     p.add_argument("--throttle-rate", type=float, default=0.0,
                    help="share of chat requests answered 429 whatever the quota")

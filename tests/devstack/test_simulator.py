@@ -322,6 +322,48 @@ def test_tpm_limit(sim, client):
     assert "token rate limit" in info.value.message
 
 
+def test_admission_charges_prompt_plus_max_tokens_without_refund(sim, client):
+    # Azure's admission over windows of 600 s: 20 TPM is 200 tokens a window.
+    sim.configure(tpm=20, admission_window_s=600)
+    first = client.chat.completions.create(
+        model="gpt-4o-mini", messages=_messages(), max_tokens=120
+    )
+    used = first.usage.prompt_tokens + first.usage.completion_tokens
+    assert used < 100  # what the answer used would leave room for a second request ...
+    with pytest.raises(openai.RateLimitError) as info:  # ... prompt + max_tokens does not
+        client.chat.completions.create(model="gpt-4o-mini", messages=_messages(), max_tokens=120)
+    assert 0 < int(info.value.response.headers["retry-after-ms"]) <= 600_000
+    stats = sim.stats()
+    assert stats["admitted_tokens"] == first.usage.prompt_tokens + 120
+    assert stats["by_model"]["gpt-4o-mini"]["admitted_tokens"] == first.usage.prompt_tokens + 120
+    # a request without max_tokens is charged the configured default
+    sim.configure(default_max_tokens=7)
+    sim.reset()
+    client.embeddings.create(model="emb", input="x")  # another deployment, its own quota
+    out = client.chat.completions.create(model="gpt-4o-mini", messages=_messages())
+    assert sim.stats()["by_model"]["gpt-4o-mini"]["admitted_tokens"] == (
+        out.usage.prompt_tokens + 7)
+
+
+def test_admission_window_holds_rpm_over_60_share(sim, client):
+    sim.configure(rpm=1, admission_window_s=600)  # 10 requests in a window of 600 s
+    for _ in range(10):
+        client.chat.completions.create(model="gpt-4o-mini", messages=_messages(), max_tokens=50)
+    with pytest.raises(openai.RateLimitError) as info:
+        client.chat.completions.create(model="gpt-4o-mini", messages=_messages(), max_tokens=50)
+    assert "call rate limit" in info.value.message
+    assert sim.stats()["by_status"] == {"200": 10, "429": 1}
+
+
+def test_answer_cut_at_max_tokens_says_length(client):
+    out = client.chat.completions.create(model="m", messages=_messages(), max_tokens=5)
+    assert out.choices[0].finish_reason == "length"
+    assert out.usage.completion_tokens == 5
+    whole = client.chat.completions.create(model="m", messages=_messages(), max_tokens=800)
+    assert whole.choices[0].finish_reason == "stop"
+    assert whole.usage.completion_tokens > 5
+
+
 # --------------------------------------------------------------------------- faults
 
 
@@ -515,3 +557,14 @@ def test_request_log_has_one_line_per_request(sim, client):
     assert all(isinstance(x["ts"], float) for x in lines)
     repeated = sum(1 for x in lines if "Record A" in x["texts"])
     assert repeated == 2
+
+
+@pytest.mark.unit
+def test_lognormal_latency_has_the_configured_median_and_tail():
+    from backfill.devstack.simulator import SimConfig, Simulator
+
+    sim = Simulator(SimConfig(latency_ms=1000, latency_sigma=0.4))
+    samples = sorted(sim._latency() for _ in range(4000))
+    assert samples[2000] == pytest.approx(1.0, rel=0.05)
+    # 95th percentile of a lognormal: median x exp(1.645 sigma) = 1.93 s
+    assert samples[3800] == pytest.approx(1.93, rel=0.08)

@@ -160,6 +160,7 @@ class BatchRun:
         self.journal = Journal.for_chat(JournalTarget(dsn, self.schema), cfg.llm.deployment)
         self.client = make_client(cfg.llm)
         self.url = batch_endpoint(cfg.llm)
+        self.submitted: set[str] = set()  # keys in a batch of this run, this process
 
     # -- the API, retried and converted at the boundary ---------------------------------
     def _api(self, what: str, call: Callable[[], Any]) -> Any:
@@ -221,11 +222,15 @@ class BatchRun:
             ranges = [(b.info["first_key"], b.info["last_key"]) for b in self._recorded()
                       if b.partition == part.index and b.info.get("round") == 1]
             keys = self._partition_documents(session, run, part)
-            fresh = {k: d for k, d in keys.items()
-                     if not any(lo <= k <= hi for lo, hi in ranges)}
+            # A document that occurs in two partitions is one line: the second finds the
+            # answer in the journal. (Across a kill, in another partition's batch, it is
+            # not known here: submitted once more.)
+            fresh = {k: d for k, d in keys.items() if k not in self.submitted
+                     and not any(lo <= k <= hi for lo, hi in ranges)}
             journaled = asyncio.run(self.journal.lookup(
                 [fresh[k] for k in sorted(fresh)]))[1] if fresh else {}
             lines = [(k, self._line(k, fresh[k])) for k in sorted(fresh) if k not in journaled]
+            self.submitted.update(k for k, _ in lines)
             files = split_lines(lines, self.llm.batch_max_lines, self.llm.batch_max_bytes)
             for chunk in files:
                 self._submit_file(chunk, part.index, 1)

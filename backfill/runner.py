@@ -522,6 +522,8 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
     return RunResult(run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts),
                      partitions=len(parts), summary={
                          "estimate": estimate.to_json(),
+                         "llm_cost_by_mode": estimate.llm_cost_by_mode(
+                             cfg.llm.batch_price_factor),
                          "partitions": [p.to_json() for p in parts]})
 
 

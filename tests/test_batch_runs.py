@@ -14,7 +14,6 @@ import pytest
 from pydantic import ValidationError
 
 from backfill import schema as S
-
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.preflight import SAMPLE_WORK_ORDER

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 from ray_sessions import kill_ray_session
+from test_batch_runs import valid_answer
 
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
@@ -99,18 +100,21 @@ def test_a_resume_polls_the_batches_in_flight_and_submits_nothing_again(
     uploads_before = [r for r in at_kill if r["kind"] == "batch_file"]
     assert uploads_before
     uploaded = Counter(k for r in log if r["kind"] == "batch_file" for k in r["custom_ids"])
-    first_try: dict[str, int] = {}
+    first_try: dict[str, bool] = {}  # the first answer was a valid extraction
     for r in log:
         if r["kind"] == "batch":
-            first_try.setdefault(r["custom_id"], r["status"])
+            first_try.setdefault(r["custom_id"], valid_answer(r))
     # every line uploaded once, except those whose first answer failed (once more)
     again = {k for k, n in uploaded.items() if n > 1}
     assert max(uploaded.values()) <= 2
-    assert again <= {k for k, s in first_try.items() if s != 200}
+    assert again <= {k for k, ok in first_try.items() if not ok}
     # the lines uploaded before the kill are the run's first round: none uploaded again
     # after it as a first submission (only as a resubmission of a failed line)
     before = {k for r in uploads_before for k in r["custom_ids"]}
-    assert all(uploaded[k] == 1 or first_try[k] != 200 for k in before)
+    assert all(uploaded[k] == 1 or not first_try[k] for k in before)
+    print(f"kill with {killed['in_flight']} batches in flight, {len(before)} lines uploaded "
+          f"before it; after the resume {sum(uploaded.values())} lines in all, "
+          f"{len(again)} of them a resubmission of a failed line")
     # and nothing through the real-time API but each attempt's preflight
     assert {r["texts"][-1] for r in log if r["kind"] == "chat"} == {SAMPLE_WORK_ORDER}
 
@@ -125,7 +129,8 @@ def test_every_record_is_in_the_tables_once(killed: dict[str, Any], stack: Local
                     RUN)[0][0]
     assert rows[0] == rows[1] > 0.8 * N
     assert logs[0] == logs[1]
-    # every id of the source either committed or dead-lettered, none lost
+    # every id of the source in maintenance_logs once (a dead letter has its row there too)
     ids = {str(i) for i in stack.data.table.column("WORK_ORDER_ID").to_pylist()
            if i is not None}
-    assert logs[1] + failed == len(ids)
+    assert logs[1] == len(ids)
+    assert rows[1] + failed >= len(ids)

@@ -37,7 +37,7 @@ def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
         yield s
 
 
-def _valid(line: dict[str, Any]) -> bool:
+def valid_answer(line: dict[str, Any]) -> bool:
     """A batch line the simulator answered with a valid extraction (200, not a refusal nor a
     cut answer, both logged without ``answer``, and valid against the schema)."""
     if line["status"] != 200 or line.get("answer") is None:
@@ -67,7 +67,7 @@ def test_the_extraction_goes_through_the_batch_api_only(batch_run: dict[str, Any
     log = batch_run["log"]
     realtime = [r for r in log if r["kind"] == "chat"]
     assert [r["texts"][-1] for r in realtime] == [SAMPLE_WORK_ORDER]  # the preflight only
-    answered = Counter(r["texts"][-1] for r in log if r["kind"] == "batch" and _valid(r))
+    answered = Counter(r["texts"][-1] for r in log if r["kind"] == "batch" and valid_answer(r))
     embedded = _query(stack, "SELECT document FROM semantic_embeddings WHERE run_id = %s", RUN)
     # every committed record's document answered exactly once, through the batch endpoint
     assert embedded and all(answered[d] == 1 for (d,) in embedded)
@@ -83,7 +83,7 @@ def test_failed_lines_are_resubmitted_once_then_dead_lettered(batch_run: dict[st
     outcomes: dict[str, list[bool]] = {}
     for r in log:
         if r["kind"] == "batch":
-            outcomes.setdefault(r["custom_id"], []).append(_valid(r))
+            outcomes.setdefault(r["custom_id"], []).append(valid_answer(r))
     failed_first = {k for k, s in outcomes.items() if not s[0]}
     failed_twice = {k for k, s in outcomes.items() if s == [False, False]}
     assert failed_first and failed_twice  # the test sees both fates

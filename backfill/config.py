@@ -278,6 +278,29 @@ class LLMConfig(ModelEndpointConfig):
         "An answer cut at the fitted limit (finish_reason length) is asked again once at "
         "max_output_tokens.",
     )
+    mode: Literal["realtime", "batch"] = Field(
+        "realtime",
+        description="realtime | batch: batch sends the extraction through the Batch API "
+        "(Azure Global Batch, OpenAI Batch) before the pipeline runs: half the price, a "
+        "separate enqueued-token quota, answers within 24 h; embeddings stay real-time "
+        "(docs/backfill_guide.md). Needs pipeline.answer_journal.",
+    )
+    batch_max_lines: Annotated[int, Field(gt=0, le=100_000)] = Field(
+        50_000,
+        description="Requests per batch input file (Azure Global Batch takes 100,000, "
+        "OpenAI 50,000).",
+    )
+    batch_max_bytes: Annotated[int, Field(gt=0, le=200 * 2**20)] = Field(
+        190 * 2**20, description="Bytes per batch input file (both APIs take 200 MB)."
+    )
+    batch_poll_seconds: Annotated[float, Field(gt=0)] = Field(
+        60.0, description="Seconds between two looks at the run's unfinished batches."
+    )
+    batch_price_factor: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.5,
+        description="Batch price over the real-time price of the same tokens (both APIs: "
+        "0.5); the dry run and the report show the cost of both modes with it.",
+    )
 
 
 LOCAL_EMBEDDING_MODEL, LOCAL_EMBEDDING_DIMENSIONS = "all-MiniLM-L6-v2", 384
@@ -506,6 +529,14 @@ class Config(_Section):
                     emb[key] = data["llm"][key]
             data = {**data, "embedding": emb}
         return data
+
+    @model_validator(mode="after")
+    def _batch_needs_journal(self) -> Config:
+        # The pipeline phase of a batch-mode run finds the batch answers in the journal.
+        if self.llm.mode == "batch" and not self.pipeline.answer_journal:
+            raise ValueError("llm.mode batch needs pipeline.answer_journal: true (the batch "
+                             "answers reach the pipeline through the answer journal)")
+        return self
 
 
 def _filled(value: Any) -> bool:

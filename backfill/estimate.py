@@ -220,6 +220,11 @@ class Estimate:
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "duration_minutes": self.duration_minutes}
 
+    def llm_cost_by_mode(self, batch_price_factor: float) -> dict[str, float | None]:
+        """The LLM's cost in real time and through the Batch API."""
+        return {"realtime": self.llm_cost, "batch": None if self.llm_cost is None
+                else self.llm_cost * batch_price_factor}
+
 
 def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: list[str],
              calls: SampleCalls, preflight_answer_tokens: int) -> Estimate:
@@ -316,7 +321,13 @@ def _cost_text(cfg: Config, est: Estimate) -> str:
     else:
         parts.append("embedding: no price (set embedding.input_price_per_million)")
     total = (est.llm_cost or 0.0) + (est.embedding_cost or 0.0)
-    return f"cost: {total:,.2f} in all; " + "; ".join(parts)
+    text = f"cost: {total:,.2f} in all; " + "; ".join(parts)
+    if est.llm_cost is not None:  # both modes, whichever llm.mode says
+        batch = est.llm_cost * cfg.llm.batch_price_factor + (est.embedding_cost or 0.0)
+        text += (f"\n  by mode: realtime {total:,.2f}; batch {batch:,.2f} (the LLM at "
+                 f"llm.batch_price_factor {cfg.llm.batch_price_factor:g}, answers within 24 h, "
+                 f"embeddings in real time); this run: llm.mode {cfg.llm.mode}")
+    return text
 
 
 def report_text(cfg: Config, parts: list[Partition], est: Estimate) -> str:

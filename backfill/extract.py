@@ -34,14 +34,41 @@ RESPONSE_FORMAT = {
     },
 }
 
+
+def first_messages(system_prompt: str, document: str) -> list[dict[str, Any]]:
+    """The messages of a record's first request: the system prompt and the document."""
+    return [{"role": "system", "content": system_prompt}, {"role": "user", "content": document}]
+
+
+def request_body(cfg: LLMConfig, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body of one extraction request: what the real-time API is sent, and each line of
+    a batch input file carries (backfill.batch), so that both get the same answer."""
+    return {
+        "model": cfg.deployment,
+        "messages": messages,
+        "response_format": RESPONSE_FORMAT,
+        "temperature": cfg.temperature,
+        "max_tokens": cfg.max_output_tokens,
+    }
+
+
+# failed_records.error_class of a batch-mode record left without an answer (backfill.batch)
+BATCH_FAILED = "BatchFailed"
+
+
 class Extractor:
-    """Ray Data callable class: one async client, many requests in flight."""
+    """Ray Data callable class: one async client, many requests in flight.
+
+    ``journal_only`` (``llm.mode: batch``): the answers were asked through the Batch API
+    before the pipeline ran and wait in the journal; a record without one is dead-lettered
+    as extract/BatchFailed instead of being sent to the real-time API."""
 
     def __init__(self, cfg: LLMConfig, quota: Any = None, actors: int = 1,
                  retrying: bool = False, usage: Any = None,
                  prompt_version: str = S.PROMPT_VERSION,
-                 journal: JournalTarget | None = None) -> None:
+                 journal: JournalTarget | None = None, journal_only: bool = False) -> None:
         self.cfg = cfg
+        self.journal_only = journal_only and journal is not None
         # another version than the current one only for `backfill eval --prompt-version`
         self.system_prompt = S.PROMPTS[prompt_version]
         self.journal = Journal.for_chat(journal, cfg.deployment) if journal else None
@@ -61,13 +88,7 @@ class Extractor:
         check_outgoing(texts, "the LLM")
         counted = self.api.tokens(texts) + self.fixed_tokens
         prompt = self.api.fitted(counted)
-        body: dict[str, Any] = {
-            "model": self.cfg.deployment,
-            "messages": messages,
-            "response_format": RESPONSE_FORMAT,
-            "temperature": self.cfg.temperature,
-            "max_tokens": self.cfg.max_output_tokens,
-        }
+        body = request_body(self.cfg, messages)
 
         def charge() -> int:
             """Azure admits the request against prompt + max_tokens; the limit is taken
@@ -125,10 +146,7 @@ class Extractor:
 
     async def ask(self, document: str) -> tuple[S.Extraction, int, int]:
         """The model's valid extraction of ``document`` (one repair attempt), and its tokens."""
-        messages: list[dict[str, Any]] = [
-            {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": document},
-        ]
+        messages = first_messages(self.system_prompt, document)
         content, tin, tout = await self._ask(messages)
         try:
             extraction = S.Extraction.model_validate_json(content)
@@ -161,6 +179,8 @@ class Extractor:
             if stored is not None and (reused := _reuse(stored, document)) is not None:
                 self.api.usage.reused += 1
                 return reused
+            if self.journal_only:
+                return _batch_failed(document)
             extraction, tin, tout = await self.ask(document)
         except (RecordError, TransientError) as exc:
             if not is_guarded(exc):  # nothing was sent: it says nothing about the API
@@ -225,6 +245,14 @@ def _reuse(stored: Stored, document: str) -> tuple[str, int, int] | None:
     except ValidationError:
         return None
     return _outcome(extraction, document, stored.input_tokens, stored.output_tokens)
+
+
+def _batch_failed(document: str) -> RecordError:
+    """A batch-mode record without a journaled answer: its batch line failed twice (or was
+    never answered). The guard's verdict first: a document it stops was never submitted."""
+    check_outgoing([document], "the LLM")
+    return RecordError("extract", BATCH_FAILED, "no answer from the Batch API for this "
+                       "document (its line failed, was resubmitted once and failed again)")
 
 
 def _short_errors(exc: ValidationError) -> str:

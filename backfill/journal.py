@@ -252,18 +252,29 @@ class _Writer:
 
     def _insert(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> None:
         assert self.conn is not None
-        # Bounded statements when a backlog built up (Postgres was away): a few MB each.
-        for at in range(0, len(rows), STATEMENT_ROWS):
-            keys, answers, vectors, tin, tout = (
-                list(c) for c in zip(*rows[at:at + STATEMENT_ROWS], strict=True))
-            # Binary parameters: a vector travels as its bytes, not as hex text twice its size
-            # (measured: 4x the client's CPU per embedding in text format).
-            chunk = rows[at:at + STATEMENT_ROWS]
-            inserted = {r[0] for r in self.conn.execute(self.statement, {
-                "kind": self.kind, "model": self.model, "keys": keys, "answers": answers,
-                "vectors": vectors, "tin": tin, "tout": tout}, binary=True).fetchall()}
-            if not self.target.fresh:  # a key already there: its answer was paid before
-                self._count_twice([r for r in chunk if r[0] not in inserted])
+        inserted = insert_answers(self.conn, self.kind, self.model, rows, self.statement)
+        if not self.target.fresh:  # a key already there: its answer was paid before
+            self._count_twice([r for r in rows if r[0] not in inserted])
+
+
+def insert_answers(conn: psycopg.Connection[Any], kind: str, model: str,
+                   rows: list[tuple[str, str | None, bytes | None, int, int]],
+                   statement: str | None = None) -> set[str]:
+    """Write journal rows (key, answer JSON, vector, tokens in, tokens out); a key already
+    there is kept (``statement``: the writer's, which replaces it with --fresh). Also how
+    backfill.batch journals the Batch API's answers. Returns the keys written."""
+    statement = statement or _insert_sql(False)
+    inserted: set[str] = set()
+    # Bounded statements when a backlog built up (Postgres was away): a few MB each.
+    for at in range(0, len(rows), STATEMENT_ROWS):
+        keys, answers, vectors, tin, tout = (
+            list(c) for c in zip(*rows[at:at + STATEMENT_ROWS], strict=True))
+        # Binary parameters: a vector travels as its bytes, not as hex text twice its size
+        # (measured: 4x the client's CPU per embedding in text format).
+        inserted.update(r[0] for r in conn.execute(statement, {
+            "kind": kind, "model": model, "keys": keys, "answers": answers,
+            "vectors": vectors, "tin": tin, "tout": tout}, binary=True).fetchall())
+    return inserted
 
 
 def _insert_sql(fresh: bool) -> str:

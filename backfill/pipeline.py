@@ -52,6 +52,9 @@ class PipelineSpec:
     usage: Any = None
     # Ask the API even where the answer journal holds an answer, and replace it (--fresh)
     journal_fresh: bool = False
+    # llm.mode batch: the Batch API answered before the pipeline (backfill.batch); the
+    # extract stage takes answers from the journal only and asks nothing in real time.
+    journal_only: bool = False
 
     def __post_init__(self) -> None:
         if self.usage is None:
@@ -131,7 +134,8 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     journal = JournalTarget(spec.dsn, cfg.postgres.schema_, spec.journal_fresh) if (
         p.answer_journal) else None
     ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, stages.extract_actors,
-                    p.batch_size, retrying, stages.io_cpus, spec.usage, journal)
+                    p.batch_size, retrying, stages.io_cpus, spec.usage, journal,
+                    {"journal_only": spec.journal_only})
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, stages.embed_actors,
                       p.batch_size, retrying, stages.io_cpus, spec.usage, journal)
 
@@ -156,13 +160,15 @@ BATCHES_PER_ACTOR = 4
 
 def _api_stage(ds: ray.data.Dataset, stage: type, cfg: Any, quota: Any, actors: int,
                batch_size: int, retrying: bool, cpus: float,
-               usage: Any = None, journal: JournalTarget | None = None) -> ray.data.Dataset:
+               usage: Any = None, journal: JournalTarget | None = None,
+               extra: dict[str, Any] | None = None) -> ray.data.Dataset:
     """An async actor pool calling one deployment. Several batches per actor at once keep
     its requests in flight while one batch waits for its slowest answer."""
     return ds.map_batches(
         stage,
         fn_constructor_kwargs={"cfg": cfg, "quota": quota, "actors": actors,
-                               "retrying": retrying, "usage": usage, "journal": journal},
+                               "retrying": retrying, "usage": usage, "journal": journal,
+                               **(extra or {})},
         batch_format="pyarrow",
         batch_size=batch_size,
         compute=ActorPoolStrategy(

@@ -14,6 +14,7 @@ import psycopg
 
 from backfill import progress as P
 from backfill import usage as U
+from backfill.batch import batch_usage
 from backfill.config import Config
 from backfill.db import connect, resolve_dsn
 from backfill.errors import ConfigError
@@ -80,6 +81,9 @@ def report_from(conn: psycopg.Connection[Any], run_id: str, cfg: Config | None) 
     processed = r.rows_ok + r.rows_failed
     rate = processed / active * 3600 if active > 0 else None
     costs = [u.cost for u in usage if u.cost is not None]
+    batch = batch_report(conn, run_id, cfg)
+    if batch["cost"] is not None:
+        costs.append(batch["cost"])
     return {
         "run_id": run_id,
         "state": r.state,
@@ -114,6 +118,9 @@ def report_from(conn: psycopg.Connection[Any], run_id: str, cfg: Config | None) 
         # twice), by deployment, at the configured prices
         "usage": [vars(u) for u in usage],
         "cost": sum(costs) if costs else None,
+        # llm.mode batch: what the Batch API was sent and billed, at the batch price and as
+        # the same tokens would have cost in real time
+        "batch": batch,
         "attempts": [{"number": a.number, "state": a.state, "host": a.host, "pid": a.pid,
                       "command": a.command, "started_at": a.started_at,
                       "last_heartbeat_at": a.last_beat_at, "seconds": round(a.seconds, 1)}
@@ -175,6 +182,16 @@ def _slowest_partitions(conn: psycopg.Connection[Any], run_id: str) -> list[dict
             for p, n, sec in rows]
 
 
+def batch_report(conn: psycopg.Connection[Any], run_id: str,
+                 cfg: Config | None) -> dict[str, Any]:
+    """The run's Batch API usage (backfill.batch) and its cost by mode."""
+    used = batch_usage(conn, run_id)
+    tokens = (used["prompt_tokens"], used["completion_tokens"])
+    realtime = cfg.llm.cost(*tokens) if cfg is not None else None
+    return {**used, "cost_realtime": realtime, "cost": None if realtime is None or cfg is None
+            else realtime * cfg.llm.batch_price_factor}
+
+
 def report_text(rep: dict[str, Any]) -> str:
     rec, ex = rep["records"], rep["extractions"]
     lines = [
@@ -221,6 +238,11 @@ def report_text(rep: dict[str, Any]) -> str:
             + (f", {u['reused']:,} answers reused from the journal" if u.get("reused") else "")
             + (f", {u['paid_twice']:,} paid twice ({_money(u['paid_twice_cost'])})"
                if u.get("paid_twice") else ""))
+    if (b := rep.get("batch")) and b["batches"]:
+        lines.append(
+            f"  Batch API: {b['batches']:,} batches, {b['lines']:,} lines, "
+            f"{b['prompt_tokens']:,} prompt + {b['completion_tokens']:,} completion tokens, "
+            f"cost {_money(b['cost'])} (in real time: {_money(b['cost_realtime'])})")
     if rep["usage"]:
         lines.append(f"  cost: {_money(rep['cost'])}")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from backfill import logs
 from backfill import progress as P
 from backfill.alerts import Alerter
+from backfill.batch import run_batches
 from backfill.config import Config
 from backfill.db import (
     connect,
@@ -368,10 +369,13 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
                 pending = P.pending_partitions(conn, run)
             print(f"run {run_id}: {len(pending)} of {len(run.partitions)} partitions to process",
                   file=out, flush=True)
+            batch_mode = cfg.llm.mode == "batch"
+            if pending and batch_mode:  # the Batch API answers first (backfill.batch)
+                run_batches(cfg, dsn, run, session, pending, out, resume_hint, heartbeat.beat)
             if pending:
                 spec = PipelineSpec(cfg, dsn, run_id, session, pending,
                                     duplicate_ids=frozenset(run.duplicate_ids), stages=stages,
-                                    usage=ledger)
+                                    usage=ledger, journal_only=batch_mode)
                 _run_with_progress(spec, resume_hint, out, heartbeat, alerter)
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
@@ -518,6 +522,8 @@ def _dry_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, out: TextIO) -
     return RunResult(run_id, EXIT_OK, rows_expected=sum(p.rows for p in parts),
                      partitions=len(parts), summary={
                          "estimate": estimate.to_json(),
+                         "llm_cost_by_mode": estimate.llm_cost_by_mode(
+                             cfg.llm.batch_price_factor),
                          "partitions": [p.to_json() for p in parts]})
 
 

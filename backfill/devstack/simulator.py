@@ -21,6 +21,9 @@ Routes
     ``POST /v1/chat/completions``, ``POST /v1/embeddings``                  (OpenAI)
     ``POST /openai/deployments/{deployment}/chat/completions|embeddings``  (Azure)
     ``POST /openai/v1/chat/completions|embeddings``                         (Azure "v1")
+    ``POST /v1/files``, ``GET /v1/files/{id}[/content]``, ``POST /v1/batches``,
+    ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``; the same under ``/openai``
+    and ``/openai/v1`` (Azure)                          (Batch API: devstack/sim_batches.py)
     ``GET /_sim/stats``, ``GET|POST /_sim/config``, ``POST /_sim/reset``      (admin)
 
 Deterministic fault triggers (independent of the configured rates): a user message
@@ -136,6 +139,14 @@ class SimConfig:
     # After this many successful chat requests every chat request gets a 400
     # unsupported_parameter (a deployment changed mid-run); 0 = off.
     bad_request_after: int = 0
+    # Batch API (/files, /batches; devstack/sim_batches.py): seconds from a batch's
+    # creation to its end (validating, in_progress, finalizing over that time), the share
+    # of its lines answered with an error (a fresh draw per line: a line resubmitted may
+    # pass), and 1 to let the batches created from then on end as expired, half their lines
+    # unanswered.
+    batch_turnaround_s: float = 2.0
+    batch_line_fail_rate: float = 0.0
+    batch_expire: int = 0
 
     def update(self, values: dict[str, Any]) -> None:
         """Validate and apply ``values``; raises ``ValueError`` without changing anything."""
@@ -174,7 +185,7 @@ class SimConfig:
 CONFIG_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(SimConfig))
 LIST_FIELDS = frozenset({"deployments", "reject_params", "bearer_tokens"})
 INT_FIELDS = frozenset({"rpm", "tpm", "max_dimensions", "ignore_dimensions", "bad_request_after",
-                        "default_max_tokens"})
+                        "default_max_tokens", "batch_expire"})
 DEFAULT_CONFIG: dict[str, Any] = SimConfig().as_dict()
 
 
@@ -210,6 +221,25 @@ def _message_texts(content: Any) -> list[str]:
                 out.append(part["text"])
         return out
     return []
+
+
+def _chat_texts(body: dict) -> tuple[list[str], list[str], list[str]]:
+    """A chat body's message texts: all, the user's, the system's."""
+    texts: list[str] = []
+    user_texts: list[str] = []
+    system_texts: list[str] = []
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for m in messages:
+            if not isinstance(m, dict):
+                continue
+            parts = _message_texts(m.get("content"))
+            texts.extend(parts)
+            if m.get("role") == "user":
+                user_texts.extend(parts)
+            elif m.get("role") in ("system", "developer"):
+                system_texts.extend(parts)
+    return texts, user_texts, system_texts
 
 
 def _error_body(code: str, message: str, *, type_: str | None = None, **extra: Any) -> dict:
@@ -771,6 +801,20 @@ class Simulator:
             "requests": 0, "by_status": {}, "prompt_tokens": 0, "completion_tokens": 0,
             "admitted_tokens": 0})
 
+    def count(self, kind: str, model: str, texts: list[str], status: int,
+              log_extra: dict[str, Any] | None = None) -> None:
+        """One request (or batch line) answered: in the stats and the request log."""
+        stats = self.stats
+        stats["requests"] += 1
+        key = str(status)
+        stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
+        mine = self._model_stats(model)
+        mine["requests"] += 1
+        mine["by_status"][key] = mine["by_status"].get(key, 0) + 1
+        if status == 200:
+            stats["ok_by_kind"][kind] = stats["ok_by_kind"].get(kind, 0) + 1
+        self._write_log(kind, model, status, texts, log_extra)
+
     async def _respond(
         self,
         kind: str,
@@ -783,16 +827,7 @@ class Simulator:
     ) -> web.Response:
         from aiohttp import web
 
-        stats = self.stats
-        stats["requests"] += 1
-        key = str(status)
-        stats["by_status"][key] = stats["by_status"].get(key, 0) + 1
-        mine = self._model_stats(model)
-        mine["requests"] += 1
-        mine["by_status"][key] = mine["by_status"].get(key, 0) + 1
-        if status == 200:
-            stats["ok_by_kind"][kind] = stats["ok_by_kind"].get(kind, 0) + 1
-        self._write_log(kind, model, status, texts, log_extra)
+        self.count(kind, model, texts, status, log_extra)
         if status != 429:
             delay = self._latency()
             if delay > 0:
@@ -964,33 +999,27 @@ class Simulator:
         model, body, not_json = await self._parse("chat", request)
         if not_json is not None:
             return not_json
-        messages = body.get("messages")
-        texts: list[str] = []
-        user_texts: list[str] = []
-        system_texts: list[str] = []
-        if isinstance(messages, list):
-            for m in messages:
-                if not isinstance(m, dict):
-                    continue
-                parts = _message_texts(m.get("content"))
-                texts.extend(parts)
-                if m.get("role") == "user":
-                    user_texts.extend(parts)
-                elif m.get("role") in ("system", "developer"):
-                    system_texts.extend(parts)
         self.stats["chat"] += 1
         denied = self._unauthorised(request)
         if denied is not None:
-            return await self._respond("chat", model, texts, 401, denied, {})
+            return await self._respond("chat", model, _chat_texts(body)[0], 401, denied, {})
+        status, payload, headers, texts, extra = self._chat_outcome(
+            model, body, request.query.get("api-version", "v1"))
+        return await self._respond("chat", model, texts, status, payload, headers, extra)
+
+    def _chat_outcome(self, model: str, body: dict, api_version: str, limited: bool = True
+                      ) -> tuple[int, Any, dict[str, str], list[str], dict[str, Any]]:
+        """(status, payload, headers, texts, log extra) of one chat request: what the
+        real-time route answers, and each line of a batch (``limited`` False: a batch is
+        not held to the per-minute quota)."""
+        messages = body.get("messages")
+        texts, user_texts, system_texts = _chat_texts(body)
         refused = self._unknown_deployment(model) or self._refused_chat(body)
         if refused is not None:
             status, payload = refused
-            return await self._respond("chat", model, texts, status, payload, {})
+            return status, payload, {}, texts, {}
         if not isinstance(messages, list) or not messages:
-            return await self._respond(
-                "chat",
-                model,
-                texts,
+            return (
                 400,
                 _error_body(
                     "invalid_request_error",
@@ -998,13 +1027,10 @@ class Simulator:
                     type_="invalid_request_error",
                     param="messages",
                 ),
-                {},
+                {}, texts, {},
             )
         if body.get("stream"):
-            return await self._respond(
-                "chat",
-                model,
-                texts,
+            return (
                 400,
                 _error_body(
                     "invalid_request_error",
@@ -1012,7 +1038,7 @@ class Simulator:
                     type_="invalid_request_error",
                     param="stream",
                 ),
-                {},
+                {}, texts, {},
             )
         chars = sum(len(t) for t in texts)
         user_text = "\n".join(user_texts) if user_texts else "\n".join(texts)
@@ -1038,15 +1064,14 @@ class Simulator:
         cfg = self.config
         charged = prompt_tokens + (completion_tokens if not cfg.admission_window_s
                                    else limit or cfg.default_max_tokens)
-        wait, which, headers = self._admit(model, charged)
-        if wait <= 0 and cfg.throttle_rate and self.rng.random() < cfg.throttle_rate:
+        wait, which, headers = self._admit(model, charged) if limited else (0.0, "", {})
+        if (limited and wait <= 0 and cfg.throttle_rate
+                and self.rng.random() < cfg.throttle_rate):
             wait, which = 1.0, "call"
         if wait > 0:
-            status, payload, extra = self._rate_limited(
-                "chat", model, wait, which, request.query.get("api-version", "v1")
-            )
+            status, payload, extra = self._rate_limited("chat", model, wait, which, api_version)
             headers.update(extra)
-            return await self._respond("chat", model, texts, status, payload, headers)
+            return status, payload, headers, texts, {}
 
         u = self.rng.random()
         if not trigger:
@@ -1066,10 +1091,10 @@ class Simulator:
                 "The server had an error while processing your request. Sorry about that!",
                 type_="server_error",
             )
-            return await self._respond("chat", model, texts, 500, payload, headers)
+            return 500, payload, headers, texts, {}
         if trigger == "fail":
             status, payload = self._next_fail()
-            return await self._respond("chat", model, texts, status, payload, headers)
+            return status, payload, headers, texts, {}
         if trigger == "content_filter":
             payload = _error_body(
                 "content_filter",
@@ -1087,7 +1112,7 @@ class Simulator:
                     },
                 },
             )
-            return await self._respond("chat", model, texts, 400, payload, headers)
+            return 400, payload, headers, texts, {}
 
         content: str | None = answer
         refusal: str | None = None
@@ -1128,7 +1153,7 @@ class Simulator:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
-        return await self._respond("chat", model, texts, 200, payload, headers, log_extra)
+        return 200, payload, headers, texts, log_extra
 
     # -- embeddings -------------------------------------------------------------
     def _vector(self, text: str, dim: int):
@@ -1420,6 +1445,8 @@ def create_app(
     """Build the ``aiohttp.web.Application``; the :class:`Simulator` is ``app["simulator"]``."""
     from aiohttp import web
 
+    from backfill.devstack.sim_batches import BatchRoutes
+
     sim = Simulator(config, log_path=log_path, seed=seed)
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app["simulator"] = sim
@@ -1427,6 +1454,7 @@ def create_app(
     for prefix in ("/v1", "/openai/v1", "/openai/deployments/{deployment}"):
         r.add_post(prefix + "/chat/completions", sim.handle_chat)
         r.add_post(prefix + "/embeddings", sim.handle_embeddings)
+    BatchRoutes(sim).add_to(r)
     r.add_get("/_sim/stats", sim.handle_stats)
     r.add_get("/_sim/config", sim.handle_config)
     r.add_post("/_sim/config", sim.handle_config)
@@ -1508,6 +1536,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated accepted Entra ID bearer tokens; api keys are refused (default: "
         "any credential)",
     )
+    p.add_argument("--batch-turnaround-s", type=float, default=2.0,
+                   help="seconds from a batch's creation to its end")
+    p.add_argument("--batch-line-fail-rate", type=float, default=0.0,
+                   help="share of batch lines answered with an error (error file)")
+    p.add_argument("--batch-expire", type=int, default=0,
+                   help="1: batches end as expired, half their lines unanswered")
     p.add_argument("--log", default=None, help="append one JSON line per API request")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)

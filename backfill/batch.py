@@ -50,12 +50,11 @@ from tenacity import (
 from backfill import schema as S
 from backfill.config import Config, LLMConfig
 from backfill.db import connect, with_pg_retry
-from backfill.errors import FatalError, RecordError
+from backfill.errors import FatalError
 from backfill.extract import first_messages, request_body
-from backfill.guard import check_outgoing
 from backfill.journal import CHAT, Journal, JournalTarget, insert_answers
 from backfill.openai_client import dependency_name
-from backfill.prepare import prepare_batch
+from backfill.prepare import prepare_batch, sendable_documents
 from backfill.progress import RunRecord
 from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, normalize, session_call
@@ -257,17 +256,7 @@ class BatchRun:
             max_chars=self.cfg.pipeline.max_text_chars,
             duplicate_ids=frozenset(run.duplicate_ids), skip_done=True,
             policy=ScrubPolicy.from_config(self.cfg.scrub))
-        documents: dict[str, str] = {}
-        for status, document in zip(table.column(S.STATUS).to_pylist(),
-                                    table.column(S.DOCUMENT).to_pylist(), strict=True):
-            if status != S.OK:
-                continue
-            try:
-                check_outgoing([document], "the LLM")
-            except RecordError:
-                continue  # the pipeline dead-letters it (scrub/PHIGuard)
-            documents[self.journal.key(document)] = document
-        return documents
+        return {self.journal.key(d): d for d in sendable_documents(table)}
 
     def _line(self, key: str, document: str) -> bytes:
         body = request_body(self.llm, first_messages(S.SYSTEM_PROMPT, document))

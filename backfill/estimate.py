@@ -26,8 +26,7 @@ from backfill.config import Config
 from backfill.embed import Embedder
 from backfill.errors import RecordError, TransientError
 from backfill.extract import RESPONSE_FORMAT, Extractor
-from backfill.guard import check_outgoing
-from backfill.prepare import prepare_batch
+from backfill.prepare import prepare_batch, sendable_documents
 from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, normalize, session_call
 from backfill.tokens import count_tokens, counter
@@ -172,17 +171,7 @@ def sample_documents(cfg: Config, session: Any, start: Any, end: Any,
     table = prepare_batch(pa.concat_tables(tables), dsn="", schema="", run_id="",
                           max_chars=cfg.pipeline.max_text_chars, duplicate_ids=duplicate_ids,
                           skip_done=False, policy=ScrubPolicy.from_config(cfg.scrub))
-    documents = []
-    for status, document in zip(table.column(S.STATUS).to_pylist(),
-                                table.column(S.DOCUMENT).to_pylist(), strict=True):
-        if status != S.OK:
-            continue
-        try:
-            check_outgoing([document], "the LLM")
-        except RecordError:
-            continue
-        documents.append(document)
-    return table.num_rows, documents
+    return table.num_rows, sendable_documents(table)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import pyarrow.compute as pc
 
 from backfill import schema as S
 from backfill.db import pg_transaction
+from backfill.errors import RecordError
+from backfill.guard import check_outgoing
 from backfill.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_rows
 from backfill.seal import seal
 
@@ -195,3 +197,21 @@ def prepare_batch(
     table = compose_documents(mark_duplicates(validate(table), duplicate_ids), max_chars,
                               policy)
     return seal(table, seal_key) if seal_key else table
+
+
+def sendable_documents(table: pa.Table) -> list[str]:
+    """The documents of a prepared table that the job would send to the LLM, in order: the
+    rows that passed validation and the scrubber, and then the guard at the door (the
+    others are dead-lettered by the pipeline). What the dry run samples and what batch
+    mode submits."""
+    documents = []
+    for status, document in zip(table.column(S.STATUS).to_pylist(),
+                                table.column(S.DOCUMENT).to_pylist(), strict=True):
+        if status != S.OK:
+            continue
+        try:
+            check_outgoing([document], "the LLM")
+        except RecordError:
+            continue  # the pipeline dead-letters it (scrub/PHIGuard)
+        documents.append(document)
+    return documents

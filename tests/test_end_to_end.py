@@ -19,7 +19,7 @@ from backfill.runner import RunRequest, RunResult, execute
 
 pytestmark = pytest.mark.integration
 SCHEMA = "e2e"
-N = 10_000
+N = 5_000
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def stack(
     pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("e2e")
-    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=2500, dsn=pg_dsn) as s:
+    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=1250, dsn=pg_dsn) as s:
         yield s
 
 

@@ -192,7 +192,10 @@ def test_another_job_on_the_cluster_shares_the_budget(ray_local: None) -> None:
         "logging_level='ERROR'); a = quota_actor(LLMConfig.model_validate_json(sys.argv[2])); "
         "print(json.dumps(ray.get(a.stats.remote())))"
     )
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled",
+    # The second driver joins this session's cluster as it is: same auth settings (a
+    # cluster started with a token file on the machine wants the token, one started with
+    # RAY_AUTH_MODE=disabled wants none), so the environment is passed on unchanged.
+    env = {**os.environ,
            "PYTHONPATH": os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH"))
                                          if p)}
     done = subprocess.run(

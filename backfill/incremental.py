@@ -43,6 +43,7 @@ from backfill.runner import (
     _preflight,
     _run_with_progress,
     _start_session,
+    close_complete,
     close_run,
     finish_attempt,
     init_ray,
@@ -334,18 +335,7 @@ def _close_chunks(dsn: str, schema: str, run_id: str, chunks: list[IdChunk],
                   hint: str) -> None:
     """Every chunk's ids must be committed now (the sink closes most as their last block
     commits); one short is a loss: the mark stays, running again sends what is missing."""
-    def close() -> list[int]:
-        short = []
-        with connect(dsn, schema) as conn, conn.transaction(), conn.cursor() as cur:
-            for chunk in chunks:
-                cur.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND "
-                            "kind = 'partition' AND item = %s FOR UPDATE",
-                            (run_id, str(chunk.partition)))
-                if not P.close_if_complete(cur, run_id, chunk.partition):
-                    short.append(chunk.partition)
-        return short
-
-    short = with_pg_retry(close, "closing the run's partitions")
+    short = close_complete(dsn, schema, run_id, [c.partition for c in chunks])
     if short:
         raise FatalError(f"records of partitions {', '.join(map(str, short))} were read but "
                          "not committed; nothing is marked done for them",

@@ -563,6 +563,23 @@ def _run_with_progress(spec: PipelineSpec, resume_hint: str, out: TextIO,
         printer.join(timeout=60)
 
 
+def close_complete(dsn: str, schema: str, run_id: str, indexes: list[int]) -> list[int]:
+    """Close each of the run's partitions ``indexes`` that the tables show committed in
+    full (each locked while it is counted); return those still short."""
+    def close() -> list[int]:
+        short = []
+        with connect(dsn, schema) as conn, conn.transaction(), conn.cursor() as cur:
+            for index in indexes:
+                cur.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND "
+                            "kind = 'partition' AND item = %s FOR UPDATE",
+                            (run_id, str(index)))
+                if not P.close_if_complete(cur, run_id, index):
+                    short.append(index)
+        return short
+
+    return with_pg_retry(close, "closing the run's partitions")
+
+
 def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,
                       pending: list[Partition], resume_hint: str) -> None:
     """The dataset completed: every pending partition must now be committed in full, as
@@ -573,18 +590,8 @@ def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,
     for its ids to tell which. A loss stops the run; resuming processes what is missing.
     """
 
-    def close() -> list[Partition]:
-        short = []
-        with connect(dsn, schema) as conn, conn.transaction(), conn.cursor() as cur:
-            for part in pending:
-                cur.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND "
-                            "kind = 'partition' AND item = %s FOR UPDATE",
-                            (run.run_id, str(part.index)))
-                if not P.close_if_complete(cur, run.run_id, part.index):
-                    short.append(part)
-        return short
-
-    short = with_pg_retry(close, "closing the run's partitions")
+    still_open = set(close_complete(dsn, schema, run.run_id, [p.index for p in pending]))
+    short = [p for p in pending if p.index in still_open]
     if not short:
         return
     with connect(dsn, schema) as conn:

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from backfill import schema as S
 from backfill.config import Config
-from backfill.errors import ConfigError, RecordError, TransientError
+from backfill.errors import ConfigError, FatalError, RecordError, TransientError
 from backfill.extract import Extractor
 from backfill.prepare import compose_documents
 from backfill.scrub import ScrubPolicy
@@ -305,6 +305,14 @@ def evaluate(cfg: Config, golden: str | Path | None = None,
     cases = load_golden(path)
     docs = documents(cases, cfg)
     answers, usage = asyncio.run(_ask_all(cfg, docs, prompt_version))
+    unanswered = sum(isinstance(a, TransientError) for a in answers)
+    if unanswered:
+        # No answer is not a wrong answer: scores with holes would not measure the prompt.
+        raise FatalError(
+            f"{unanswered} of {len(answers)} golden cases got no answer from "
+            f"{cfg.llm.deployment} after its retries (timeouts or 5xx); the scores would not "
+            "measure the prompt, so none are printed. Check llm.endpoint (reachable?) or try "
+            "again later", dependency=f"LLM deployment {cfg.llm.deployment!r}")
     results = []
     for case, outcome in zip(cases, answers, strict=True):
         if isinstance(outcome, BaseException):

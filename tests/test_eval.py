@@ -386,3 +386,19 @@ def test_a_run_stores_versions_and_the_flags_of_ungrounded_answers(
     rep = json.loads(code.getvalue())
     assert rep["extractions"]["with_grounding_warnings"] == sum(1 for r in rows if r[3])
 
+
+
+@pytest.mark.integration
+def test_an_unreachable_deployment_stops_eval_instead_of_scoring_zero(
+        config_path: Path, tmp_path: Path) -> None:
+    from backfill.errors import FatalError
+    from backfill.evaluate import evaluate
+
+    raw = yaml.safe_load(config_path.read_text())
+    # a port nothing listens on, no retries: every case goes unanswered
+    raw["llm"] = {**raw["llm"], "endpoint": "http://127.0.0.1:9/v1", "max_retries": 0}
+    path = tmp_path / "down.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(FatalError, match=r"60 of 60 golden cases got no answer") as err:
+        evaluate(_cfg(path), None, S.PROMPT_VERSION)
+    assert err.value.exit_code == 1

@@ -245,9 +245,10 @@ async def call_with_retries(
     at admission, or a function that says it (and sets the body) before each attempt."""
     faults = 0
     waited_since = time.monotonic()
+    version: int | None = None  # the pause version of the request's slot
     while True:
         if quota is not None:
-            await quota.acquire(tokens)
+            version = await quota.acquire(tokens)
         await pacer.wait()
         try:
             sent = time.monotonic()
@@ -262,7 +263,7 @@ async def call_with_retries(
                 raise
             wait = retry_after_seconds(exc) or 1.0
             if quota is not None:
-                quota.pause(wait)
+                quota.pause(wait, version)
             else:
                 pacer.pause(wait)
         except (

@@ -85,6 +85,22 @@ def test_a_429_pauses_the_schedule() -> None:
 
 
 @pytest.mark.unit
+def test_a_429_voids_the_slots_booked_ahead_and_restarts_the_schedule_at_its_end() -> None:
+    b = Budget(10**6, 10**9, now=0.0)
+    for _ in range(300):
+        b.reserve(0.01, now=0.0)  # booked 3 s ahead, under pause version 0
+    assert b.pause(0.5, seen=0, now=1.0)  # a 429 at t=1: a new incident
+    # the next slot starts when the pause ends, not after the 2 s of void slots
+    assert b.reserve(0.01, now=1.0) == pytest.approx(1.5)
+    # another 429 of a request scheduled before that pause: the same incident, so the
+    # slots given since (version 1) stand and only the pause grows
+    assert not b.pause(0.7, seen=0, now=1.0)
+    assert b.pause_version == 1
+    assert b.reserve(0.01, now=1.0) == pytest.approx(1.7)
+    assert b.pause(1.0, seen=1, now=2.0) and b.pause_version == 2
+
+
+@pytest.mark.unit
 def test_max_tokens_follow_the_answers_seen() -> None:
     m = AdaptiveMaxTokens(800)
     for i in range(19):

@@ -7,8 +7,10 @@ refund) with answers of 1-4 s (lognormal, long tail).
     python benchmarks/admission_bench.py --fixed-max-tokens   # max_tokens = 800 every time
 
 Prints records/hour, the share of the binding limit (RPM or TPM) the admitted requests
-used, the 429 share of the chat requests, the time to the first commit, and the ceilings
-the quota allows: with the answers' real length, and with max_tokens charged in full.
+used (over the whole run, and while the pipeline was sending: from its first admitted chat
+request to its last), the 429 share of the chat requests, the time to the first commit,
+and the ceilings the quota allows: with the answers' real length, and with max_tokens
+charged in full.
 Every figure comes from the simulator's own counters.
 """
 
@@ -57,6 +59,12 @@ def main() -> None:
     tpm_used = int(chat.get("admitted_tokens", 0)) / minutes / args.tpm
     prompt = int(chat.get("prompt_tokens", 0)) / max(ok, 1)
     answer = int(chat.get("completion_tokens", 0)) / max(ok, 1)
+    # the same over the seconds the pipeline was sending (not the cluster's start-up, the
+    # preflight, the last batch's embeddings, the index and the report)
+    span_min = max(res.chat_span_seconds, 1e-9) / 60
+    tpm_sending = (int(chat.get("admitted_tokens", 0)) - int(chat.get("admitted_tokens", 0))
+                   / max(ok, 1)) / span_min / args.tpm
+    rpm_sending = (ok - 1) / span_min / args.rpm
     per_hour = 60 * min(args.rpm, args.tpm / (prompt + answer))  # chat requests an hour
     per_hour_capped = 60 * min(args.rpm, args.tpm / (prompt + args.max_output_tokens))
     requests_per_record = int(chat.get("requests", 0) - statuses.get("429", 0)) / args.records
@@ -70,6 +78,8 @@ def main() -> None:
         "binding_limit": "tpm" if tpm_used >= rpm_used else "rpm",
         "binding_limit_used": round(max(rpm_used, tpm_used), 3),
         "rpm_used": round(rpm_used, 3), "tpm_used_admitted": round(tpm_used, 3),
+        "chat_span_seconds": res.chat_span_seconds,
+        "binding_limit_used_while_sending": round(max(rpm_sending, tpm_sending), 3),
         "prompt_tokens_per_request": round(prompt), "answer_tokens_per_request": round(answer),
         "admitted_tokens_per_request": round(int(chat.get("admitted_tokens", 0)) / max(ok, 1)),
         "ceiling_records_per_hour_real_length": round(per_hour / requests_per_record),

@@ -29,6 +29,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backfill.devstack.simulator import read_request_log  # noqa: E402
 from backfill.devstack.stack import local_stack  # noqa: E402
 from backfill.runner import RunRequest, execute  # noqa: E402
 
@@ -177,6 +178,8 @@ class Result:
     failed: int
     # the simulator's own counters per deployment (requests, by_status, tokens, admitted)
     by_model: dict[str, Any]
+    # seconds from the first to the last admitted chat request of the pipeline
+    chat_span_seconds: float = 0.0
 
 
 def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
@@ -215,6 +218,11 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         sampler.join()
         sampler.sample()
         stats: dict[str, Any] = stack.simulator.stats()
+        # From the pipeline's first admitted chat request to its last (the first is the
+        # preflight's): the share of the quota the job used while it was sending.
+        admitted = [e["ts"] for e in read_request_log(stack.request_log)
+                    if e["kind"] == "chat" and e["status"] == 200][1:]
+        chat_span = max(admitted) - min(admitted) if len(admitted) > 1 else 0.0
     if not workdir:
         # 200,000 records leave 3 GB of database behind.
         shutil.rmtree(work, ignore_errors=True)
@@ -239,6 +247,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
                             sorted(sampler.peak_breakdown.items(), key=lambda kv: -kv[1])},
         exit_code=result.exit_code, ok=result.rows_ok, failed=result.rows_failed,
         by_model=stats.get("by_model", {}),
+        chat_span_seconds=round(chat_span, 1),
     )
 
 

@@ -26,6 +26,7 @@ from backfill.config import Config
 from backfill.embed import Embedder
 from backfill.errors import RecordError, TransientError
 from backfill.extract import RESPONSE_FORMAT, Extractor
+from backfill.limiter import AdaptiveMaxTokens
 from backfill.prepare import prepare_batch, sendable_documents
 from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, normalize, session_call
@@ -199,6 +200,8 @@ class Estimate:
     llm_cost: float | None
     embedding_cost: float | None
     minutes: dict[str, float]  # each quota's bound on the duration
+    # max_tokens each chat request will be charged at admission (fitted, or the cap)
+    max_tokens_charged: int = 0
 
     @property
     def duration_minutes(self) -> float:
@@ -238,6 +241,7 @@ def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: 
     # A record the LLM refused is not embedded.
     embedded = llm_records * (answered / (answered + calls.failed) if answered else 1.0)
     totals = (round(llm_records * prompt), round(llm_records * completion), round(embedded * emb))
+    charged = charged_max_tokens(cfg, calls.completion)
     return Estimate(
         partitions=len(parts), records=sum(p.rows for p in parts), sampled_rows=sampled_rows,
         sent_share=share, calls=answered, failed_calls=calls.failed, llm_records=llm_records,
@@ -249,15 +253,28 @@ def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: 
         embedding_tokens=totals[2], sample_prompt_tokens=sum(calls.prompt),
         sample_completion_tokens=sum(calls.completion),
         llm_cost=cfg.llm.cost(totals[0], totals[1]), embedding_cost=cfg.embedding.cost(totals[2]),
-        minutes=quota_minutes(cfg, per_part, prompt, completion, totals[2]),
+        minutes=quota_minutes(cfg, per_part, prompt, completion, totals[2], charged),
+        max_tokens_charged=charged,
     )
 
 
+def charged_max_tokens(cfg: Config, answers: list[int]) -> int:
+    """The ``max_tokens`` the run's requests will be charged: fitted to the sample calls'
+    answers as the extract stage fits it (``llm.adaptive_max_tokens``), else the cap."""
+    llm = cfg.llm
+    if not llm.adaptive_max_tokens or not answers:
+        return llm.max_output_tokens
+    return AdaptiveMaxTokens.fitted(llm.max_output_tokens, answers)
+
+
 def quota_minutes(cfg: Config, records: list[int], prompt: float, completion: float,
-                  embedding_tokens: int) -> dict[str, float]:
-    """Minutes each configured limit needs for the run (``records``: per partition)."""
+                  embedding_tokens: int, max_tokens: int | None = None) -> dict[str, float]:
+    """Minutes each configured limit needs for the run (``records``: per partition;
+    ``max_tokens``: what each chat request is charged beyond its prompt, by default
+    ``llm.max_output_tokens``)."""
     llm, emb = cfg.llm, cfg.embedding
     n = sum(records)
+    charged = llm.max_output_tokens if max_tokens is None else max_tokens
     # The embed stage gets blocks of pipeline.batch_size rows (a partition's last one
     # smaller) and sends at most embedding.batch_size inputs per request.
     per_request = min(emb.batch_size, cfg.pipeline.batch_size)
@@ -266,7 +283,7 @@ def quota_minutes(cfg: Config, records: list[int], prompt: float, completion: fl
         "llm_requests": n / llm.requests_per_minute,
         # Azure admits a request against the TPM limit by its prompt plus max_tokens (the
         # answer is not known yet): that is the bound a deployment enforces.
-        "llm_tokens_admitted": n * (prompt + llm.max_output_tokens) / llm.tokens_per_minute,
+        "llm_tokens_admitted": n * (prompt + charged) / llm.tokens_per_minute,
         # The same with the answers' real length: the bound if only used tokens counted.
         "llm_tokens_used": n * (prompt + completion) / llm.tokens_per_minute,
         "embedding_requests": emb_requests / emb.requests_per_minute,
@@ -284,6 +301,14 @@ def dry_run_estimate(cfg: Config, session: Any, start: Any, end: Any, parts: lis
     sent = random.Random(0).sample(documents, k)
     calls = asyncio.run(call_sample(cfg, sent))
     return estimate(cfg, parts, rows, documents, calls, preflight_answer_tokens)
+
+
+def _max_tokens_text(cfg: Config, est: Estimate) -> str:
+    charged = est.max_tokens_charged or cfg.llm.max_output_tokens
+    if charged == cfg.llm.max_output_tokens:
+        return str(charged)
+    return (f"{charged}, fitted to the sample's answers as the run fits it; "
+            f"llm.max_output_tokens {cfg.llm.max_output_tokens}")
 
 
 def _duration(minutes: float) -> str:
@@ -353,7 +378,7 @@ def report_text(cfg: Config, parts: list[Partition], est: Estimate) -> str:
         f"duration at the configured quota: at least {_duration(est.duration_minutes)}")
     lines.append(
         f"  LLM: {est.llm_records:,} requests at {llm.requests_per_minute:,}/min: "
-        f"{_duration(m['llm_requests'])}; prompt + max_tokens ({llm.max_output_tokens}) at "
+        f"{_duration(m['llm_requests'])}; prompt + max_tokens ({_max_tokens_text(cfg, est)}) at "
         f"{llm.tokens_per_minute:,} tokens/min: {_duration(m['llm_tokens_admitted'])} (Azure "
         "admits a request by its prompt plus max_tokens; with the answers' real length: "
         f"{_duration(m['llm_tokens_used'])})")

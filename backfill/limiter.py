@@ -36,7 +36,7 @@ import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import ray
@@ -298,8 +298,17 @@ class AdaptiveMaxTokens:
         self.seen.append(completion_tokens)
         n = len(self.seen)
         if self.adaptive and n >= self.WARMUP and (n == self.WARMUP or n % 10 == 0):
-            high = sorted(self.seen)[math.ceil(self.QUANTILE * n) - 1]
-            self.limit = min(self.cap, max(self.FLOOR, math.ceil(high * self.MARGIN)))
+            self.limit = self.fitted(self.cap, self.seen)
+
+    @classmethod
+    def fitted(cls, cap: int, answers: Iterable[int]) -> int:
+        """The limit fitted to ``answers`` (completion tokens; also the dry run's estimate
+        of what the run will charge)."""
+        seen = sorted(answers)
+        if not seen:
+            return cap
+        high = seen[math.ceil(cls.QUANTILE * len(seen)) - 1]
+        return min(cap, max(cls.FLOOR, math.ceil(high * cls.MARGIN)))
 
 
 # The batch a request belongs to: its batch's number in the actor, set by the API stages

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from backfill.devstack.synthetic import generate_work_orders
 from backfill.estimate import (
     Estimate,
     SampleCalls,
+    charged_max_tokens,
     estimate,
     fitted_mean,
     prompt_tokens,
@@ -303,3 +305,19 @@ def test_one_odd_document_does_not_set_the_embedding_ratio() -> None:
     ratio = SampleCalls([], [], [], 0, counted, reported).embedding_ratio()
     assert ratio == pytest.approx(124 / 120)
     assert SampleCalls([], [], []).embedding_ratio() is None
+
+
+@pytest.mark.unit
+def test_the_token_bound_uses_the_max_tokens_the_run_will_fit() -> None:
+    """Azure charges prompt + max_tokens; the run fits max_tokens to the answers
+    (llm.adaptive_max_tokens), so the duration does not assume the cap."""
+    cfg = _config(llm={"requests_per_minute": 100_000, "tokens_per_minute": 600_000,
+                       "max_output_tokens": 800})
+    answers = [90 + i % 30 for i in range(40)]  # 90..119 tokens
+    fitted = charged_max_tokens(cfg, answers)
+    assert fitted == math.ceil(119 * 1.5) == 179  # 99th percentile x 1.5
+    m = quota_minutes(cfg, [6000], 200.0, 105.0, 0, fitted)
+    assert m["llm_tokens_admitted"] == pytest.approx(6000 * (200 + 179) / 600_000)
+    assert charged_max_tokens(cfg, []) == 800  # nothing sampled: the cap
+    fixed = _config(llm={"max_output_tokens": 800, "adaptive_max_tokens": False})
+    assert charged_max_tokens(fixed, answers) == 800

@@ -90,6 +90,7 @@ class TreeSampler(threading.Thread):
         # is the job's driver) real CPU: PSS is read every ``pss_every`` samples only.
         self.pss_every, self.samples = pss_every, 0
         self.cpu: dict[int, float] = {}
+        self.names: dict[int, str] = {}  # pid -> label, kept after the process ends
         self.peak_rss = 0
         # Per-process PSS at the moment of the tree's peak, to say where memory sits.
         self.peak_breakdown: dict[str, float] = {}
@@ -103,6 +104,8 @@ class TreeSampler(threading.Thread):
             try:
                 t = p.cpu_times()
                 self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                if p.pid not in self.names:
+                    self.names[p.pid] = _name(p, self.root.pid)
                 if memory:
                     # PSS: shared pages (Ray's object store is mapped by every worker)
                     # count once, split among the processes that map them.
@@ -116,7 +119,13 @@ class TreeSampler(threading.Thread):
         if rss > self.peak_rss:
             self.peak_rss, self.peak_breakdown = rss, parts
         if memory and self.trace is not None:
-            self.trace.write(json.dumps({"t": round(time.monotonic(), 1), "pss": pids}) + "\n")
+            # CPU seconds so far by label, to see which process's work per record grows
+            cpu: dict[str, float] = {}
+            for pid, seconds in self.cpu.items():
+                label = self.names.get(pid, "?")
+                cpu[label] = round(cpu.get(label, 0.0) + seconds, 2)
+            self.trace.write(json.dumps({"t": round(time.monotonic(), 1), "pss": pids,
+                                         "cpu": cpu}) + "\n")
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
@@ -132,9 +141,9 @@ class FirstCommit(threading.Thread):
     looks at an empty table (it grew with the number of partitions while the read stage
     held every CPU)."""
 
-    def __init__(self, dsn: str, schema: str) -> None:
+    def __init__(self, dsn: str, schema: str, trace: TextIO | None = None) -> None:
         super().__init__(daemon=True)
-        self.dsn, self.schema = dsn, schema
+        self.dsn, self.schema, self.trace = dsn, schema, trace
         self.t0 = time.monotonic()
         self.seconds: float | None = None
         self.stop = threading.Event()
@@ -152,7 +161,18 @@ class FirstCommit(threading.Thread):
                     continue
                 if row and row[0]:
                     self.seconds = time.monotonic() - self.t0
-                    return
+                    break
+            if self.trace is None:
+                return
+            # Then, with a trace, the rows committed so far every 5 s: the statistics
+            # collector's insert counter, O(1) where a count(*) would grow with the table.
+            while not self.stop.wait(5.0):
+                row = conn.execute(
+                    "SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables "
+                    "WHERE schemaname = %s AND relname = 'ai_extracted_data'", (self.schema,)
+                ).fetchone()
+                self.trace.write(json.dumps({"t": round(time.monotonic(), 1),
+                                             "committed": int(row[0]) if row else 0}) + "\n")
 
 
 @dataclass
@@ -209,7 +229,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         cpu0 = sampler.cpu_seconds()
         sampler.start()
         t0 = time.monotonic()
-        first = FirstCommit(stack.dsn, "bench")
+        first = FirstCommit(stack.dsn, "bench", trace)
         first.start()
         result = execute(stack.config, RunRequest())
         seconds = time.monotonic() - t0

@@ -20,6 +20,7 @@ from backfill.config import EmbeddingConfig
 from backfill.errors import RecordError, SystemicError, TransientError
 from backfill.guard import check_outgoing
 from backfill.journal import Journal, JournalTarget
+from backfill.limiter import next_batch_priority
 from backfill.local_embed import LocalDeployment
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
@@ -114,6 +115,7 @@ class Embedder:
 
     async def __call__(self, table: pa.Table) -> pa.Table:
         quiet_unclosed_sessions()
+        next_batch_priority()  # this batch's requests go before those of later ones
         status = table.column(S.STATUS).to_pylist()
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]

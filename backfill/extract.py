@@ -21,7 +21,7 @@ from backfill.errors import RecordError, TransientError
 from backfill.grounding import grounding_warnings
 from backfill.guard import check_outgoing, is_guarded
 from backfill.journal import Journal, JournalTarget, Stored
-from backfill.limiter import AdaptiveMaxTokens
+from backfill.limiter import AdaptiveMaxTokens, next_batch_priority
 from backfill.openai_client import Deployment, quiet_unclosed_sessions
 from backfill.outcomes import Breaker, apply_outcomes
 
@@ -193,6 +193,7 @@ class Extractor:
 
     async def __call__(self, table: pa.Table) -> pa.Table:
         quiet_unclosed_sessions()
+        next_batch_priority()  # this batch's requests go before those of later ones
         status = table.column(S.STATUS).to_pylist()
         docs = table.column(S.DOCUMENT).to_pylist()
         todo = [i for i, s in enumerate(status) if s == S.OK]

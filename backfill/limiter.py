@@ -30,6 +30,9 @@ requests a second).
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import heapq
+import itertools
 import math
 import time
 from collections import deque
@@ -299,6 +302,20 @@ class AdaptiveMaxTokens:
             self.limit = min(self.cap, max(self.FLOOR, math.ceil(high * self.MARGIN)))
 
 
+# The batch a request belongs to: its batch's number in the actor, set by the API stages
+# for each batch they take (see ``InFlightWindow``). Lower goes first.
+BATCH_PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar("batch_priority",
+                                                                    default=0)
+_batches = itertools.count(1)
+
+
+def next_batch_priority() -> int:
+    """Number the batch the calling task is about to work on (its requests inherit it)."""
+    number = next(_batches)
+    BATCH_PRIORITY.set(number)
+    return number
+
+
 class InFlightWindow:
     """How many requests one actor keeps in flight: its share of the deployment's request
     rate times the observed answer time (Little's law), with headroom for slow answers.
@@ -307,6 +324,13 @@ class InFlightWindow:
     extractions take 5-10 s) or queues hundreds of requests behind the limiter when they are
     faster. So the window starts from ``expected_latency_seconds`` and follows a running
     mean of the answer times it sees. ``fixed`` (``max_concurrency``) turns that off.
+
+    Requests waiting for a place go in the order of their batch (``BATCH_PRIORITY``), then
+    of arrival: an actor works on several batches at once, and a request that comes back
+    later (a repair, an answer cut at a fitted ``max_tokens``) used to queue behind every
+    request of the batches after it, so that each batch waited for its last answer until
+    the others were done: nothing was committed for the first 100 s of the admission
+    benchmark, then four batches at once. asyncio has no priority semaphore, hence this.
     """
 
     HEADROOM = 1.5
@@ -319,7 +343,8 @@ class InFlightWindow:
         self.limit = fixed or self._size()
         self.in_flight = 0
         self.peak = 0
-        self._cond: asyncio.Condition | None = None
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
 
     def _size(self) -> int:
         needed = math.ceil(self.rate * self.latency * self.HEADROOM)
@@ -331,17 +356,36 @@ class InFlightWindow:
         if not self.fixed:
             self.limit = self._size()
 
+    def _enter(self) -> None:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+
     async def __aenter__(self) -> None:
-        if self._cond is None:
-            self._cond = asyncio.Condition()  # bound to the actor's event loop
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < self.limit)
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
+        if self.in_flight < self.limit and not self._waiting:
+            self._enter()
+            return
+        place = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (BATCH_PRIORITY.get(), next(self._arrivals), place))
+        try:
+            await place  # the place is taken for us (in_flight counted) when it is set
+        except asyncio.CancelledError:
+            if place.done() and not place.cancelled():
+                self._leave()  # given a place in the same instant: hand it on
+            else:
+                place.cancel()  # _wake skips it
+            raise
+
+    def _leave(self) -> None:
+        self.in_flight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        # the limit may have grown since: wake as many as now fit, best priority first
+        while self._waiting and self.in_flight < self.limit:
+            _, _, place = heapq.heappop(self._waiting)
+            if not place.done():
+                self._enter()
+                place.set_result(None)
 
     async def __aexit__(self, *_exc: object) -> None:
-        assert self._cond is not None
-        async with self._cond:
-            self.in_flight -= 1
-            # the limit may have grown since: wake as many as now fit
-            self._cond.notify(max(1, self.limit - self.in_flight))
+        self._leave()

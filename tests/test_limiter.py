@@ -20,6 +20,7 @@ import pytest
 
 from backfill.config import LLMConfig
 from backfill.limiter import (
+    BATCH_PRIORITY,
     HEADROOM,
     AdaptiveMaxTokens,
     Budget,
@@ -269,3 +270,35 @@ def test_window_never_lets_more_than_its_limit_in_flight_and_admits_more_when_it
     first, grown, limit = asyncio.run(scenario())
     assert first == 16
     assert grown == limit > 16
+
+
+@pytest.mark.unit
+def test_window_serves_older_batches_first_even_when_their_requests_come_back_later() -> None:
+    """A repair of batch 1 that comes back after batch 2's requests queued goes before them:
+    the first batch is done (and committed) first, not when every batch is."""
+    async def scenario() -> list[tuple[int, int]]:
+        w = InFlightWindow(1.0, 1.0, fixed=2)
+        order: list[tuple[int, int]] = []
+        gate = asyncio.Event()
+
+        async def request(batch: int, i: int) -> None:
+            BATCH_PRIORITY.set(batch)
+            async with w:
+                order.append((batch, i))
+                await gate.wait()
+
+        first = [asyncio.create_task(request(1, i)) for i in range(2)]  # fill the window
+        await asyncio.sleep(0)
+        later = [asyncio.create_task(request(2, i)) for i in range(3)]
+        await asyncio.sleep(0)
+        repair = asyncio.create_task(request(1, 99))  # batch 1 again, last to arrive
+        cancelled = asyncio.create_task(request(0, -1))  # best priority, then gone
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(*first, *later, repair, return_exceptions=True)
+        return order
+
+    order = asyncio.run(scenario())
+    assert order == [(1, 0), (1, 1), (1, 99), (2, 0), (2, 1), (2, 2)]

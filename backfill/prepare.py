@@ -122,7 +122,9 @@ def compose_documents(table: pa.Table, max_chars: int,
 
     Only the free-text columns carry PII; the structured columns (equipment, manufacturer,
     work type) are kept as they are, since a cue-based name pattern could mangle them
-    ("Patient Monitor").
+    ("Patient Monitor"). With ``policy.name_model`` each column's rule output then goes
+    through the learned name model as one batch (``scrub_rows``: one model per process,
+    loaded at the first batch); its ``[PERSON]`` masks are counted in ``redactions``.
     """
     scrubbed: dict[str, pa.Array] = {}
     redactions: list[dict[str, int]] = [{} for _ in range(table.num_rows)]

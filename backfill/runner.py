@@ -44,6 +44,7 @@ from backfill.preflight import PreflightResult, preflight
 from backfill.report import write_final_report
 from backfill.resources import StagePlan, plan_for_cluster
 from backfill.runlock import RunLock
+from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, SnowflakeSession, session_call
 from backfill.usage import Heartbeat, usage_ledger
 from backfill.verify import Reconciliation, reconcile
@@ -106,7 +107,10 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
 
 def size_stages(cfg: Config, out: TextIO) -> StagePlan:
     """What each stage asks of the cluster this process is connected to; a cluster that
-    cannot run the job is a ConfigError (exit 2) here, before anything is read."""
+    cannot run the job is a ConfigError (exit 2) here, before anything is read: too few
+    CPUs, or ``scrub.name_model`` on without the model installed (on this node; another
+    node without it stops the run at its first prepare, with the same error)."""
+    ScrubPolicy.from_config(cfg.scrub).check()
     p = cfg.pipeline
     stages = plan_for_cluster(p.extract_actors, p.embed_actors, p.write_actors)
     print(stages.describe(), file=out, flush=True)

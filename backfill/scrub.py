@@ -33,6 +33,9 @@ Design notes
   number with no engineering label before them.  Rules were written from tune.jsonl and
   tune2.jsonl misses; heldout*.jsonl are only measured.
 * Out of scope: ages, non-Latin-script names, implant serials without an "implant" cue.
+* Opt-in (config ``scrub.name_model``): after the rules, a learned name model (``backfill.ner``)
+  masks the names it finds in what they left as [PERSON]; off by default, it is ~40x slower
+  than the rules (docs/phi.md, "A learned name layer").
 
 ``SCRUBBER_VERSION`` must be bumped whenever behaviour changes (it is stored with enriched rows
 so they can be re-scrubbed/re-extracted).
@@ -75,11 +78,21 @@ class ScrubPolicy:
     keep_words: tuple[str, ...] = ()
     fail_closed_names: bool = True
     public_ip_addresses: bool = True
+    # after the rules, the learned name layer (backfill.ner): off by default (docs/phi.md)
+    name_model: bool = False
 
     @classmethod
     def from_config(cls, cfg: ScrubConfig) -> ScrubPolicy:
         return cls(tuple(cfg.keep_words), bool(cfg.fail_closed_names),
-                   bool(cfg.public_ip_addresses))
+                   bool(cfg.public_ip_addresses), bool(cfg.name_model))
+
+    def check(self) -> None:
+        """A ``ConfigError`` now, naming ``scrub.name_model`` and the pip command, if the
+        name model is on and not installed (cheap: nothing is loaded)."""
+        if self.name_model:
+            from backfill import ner
+
+            ner.check_installed()
 
 
 DEFAULT_POLICY = ScrubPolicy()
@@ -1273,7 +1286,29 @@ def _sub(pattern: re.Pattern, text: str, cb: _Callback, hits: list[str]) -> str:
 
 
 def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubResult:
-    """Replace PII in ``text`` with typed placeholders. ``None`` stays ``None``."""
+    """Replace PII in ``text`` with typed placeholders. ``None`` stays ``None``. With
+    ``policy.name_model``, the names the learned model finds in what the rules left become
+    ``[PERSON]`` too (``scrub_rows`` runs the model over many texts at once: faster)."""
+    res = _scrub_rules(text, policy)
+    if policy.name_model and res.text:
+        _add_model_names([res], policy)
+    return res
+
+
+def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
+    """The learned name layer over the rules' output, in place: the model is loaded once a
+    process (one onnxruntime thread) and run over the texts in padded batches."""
+    from backfill import ner
+
+    todo = [r for r in results if r.text]
+    masked = ner.mask_names_batch([r.text or "" for r in todo], keep_words=policy.keep_words)
+    for res, (text, n) in zip(todo, masked, strict=True):
+        if n:
+            res.text = text
+            res.counts["PERSON"] = res.counts.get("PERSON", 0) + n
+
+
+def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if text is None:
         return ScrubResult(None, {})
     if not isinstance(text, str):
@@ -1367,17 +1402,11 @@ def scrub_rows(arr: pa.Array | pa.ChunkedArray, policy: ScrubPolicy = DEFAULT_PO
     """Like ``scrub_array``, with the placeholder counts of each value (what every enriched row
     records) instead of their sum."""
     typ = _string_type(arr)
-    out: list[str | None] = []
-    counts: list[dict[str, int]] = []
-    for value in arr.to_pylist():
-        if not value:  # None or ""
-            out.append(value)
-            counts.append({})
-            continue
-        res = scrub_text(value, policy)
-        out.append(res.text)
-        counts.append(res.counts)
-    return pa.array(out, type=typ), counts
+    results = [ScrubResult(value, {}) if not value else _scrub_rules(value, policy)
+               for value in arr.to_pylist()]  # (None or "" as it is)
+    if policy.name_model:
+        _add_model_names(results, policy)
+    return pa.array([r.text for r in results], type=typ), [r.counts for r in results]
 
 
 def _string_type(arr: pa.Array | pa.ChunkedArray) -> pa.DataType:

@@ -176,3 +176,20 @@ def test_scrub_section_defaults_and_site_words() -> None:
     raw["scrub"] = {"keep_word": ["x"]}
     with pytest.raises(ConfigError, match=r"scrub\.keep_word: unknown key"):
         parse_config(raw, env=ENV)
+
+
+def test_name_model_is_off_by_default_and_checked_before_a_run(monkeypatch, tmp_path) -> None:
+    import io
+
+    from backfill.runner import size_stages
+    from backfill.scrub import ScrubPolicy
+
+    raw = contract_yaml()
+    assert not ScrubPolicy.from_config(parse_config(raw, env=ENV).scrub).name_model
+    raw["scrub"] = {"name_model": True}
+    cfg = parse_config(raw, env=ENV)
+    assert ScrubPolicy.from_config(cfg.scrub) == ScrubPolicy(name_model=True)
+    # not installed: the runner's check (run, dry run, retry, incremental) stops, exit 2
+    monkeypatch.setenv("BACKFILL_NER_MODEL_DIR", str(tmp_path / "none"))
+    with pytest.raises(ConfigError, match=r"scrub\.name_model .*pip install"):
+        size_stages(cfg, io.StringIO())

@@ -22,8 +22,12 @@ Three phases, each safe to repeat after a kill (``backfill run --run-id ID``):
    becomes a dead letter extract/BatchFailed. Embeddings stay real-time (Azure has no batch
    embeddings).
 
-Left open: a kill between the Batch API creating a batch and its row being committed (a
-few milliseconds) leaves that batch unrecorded; its lines are submitted again on resume.
+A kill between the Batch API creating a batch and its row being committed would leave a
+batch that no row knows, paid for and submitted again on resume. So the uploaded file is
+recorded first (kind ``batch_intent``, item the file id); the batch's row replaces it in one
+transaction. A resume finds an intent still there and looks for a batch made from its file
+in the service's list (newest first, back to an hour before the intent): found, it is
+recorded; not found, the batch was never created, and it is created from the file now.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from backfill.source import Partition, normalize, session_call
 
 log = logging.getLogger(__name__)
 
-KIND, PARTITION_KIND = "batch", "batch_partition"
+KIND, PARTITION_KIND, INTENT_KIND = "batch", "batch_partition", "batch_intent"
 SUBMITTED, COLLECTED = "submitted", "collected"
 ENDING = frozenset({"completed", "expired", "failed", "cancelled"})
 ROUNDS = 2  # a line is submitted at most twice: once, and once more if it failed
@@ -214,6 +218,7 @@ class BatchRun:
 
     # -- submit ------------------------------------------------------------------------
     def submit(self, session: Any, run: RunRecord, pending: list[Partition]) -> None:
+        self._adopt_intents()
         done = self._submitted_partitions()
         for part in pending:
             if part.index in done:
@@ -269,21 +274,68 @@ class BatchRun:
         name = f"{self.run_id}-p{partition}-r{round_}-{chunk[0][0][:12]}.jsonl"
         uploaded = self._api("uploading a batch file", lambda: self.client.files.create(
             file=(name, io.BytesIO(data), "application/jsonl"), purpose="batch"))
-        batch = self._api("creating a batch", lambda: self.client.batches.create(
-            input_file_id=uploaded.id, endpoint=self.url,  # type: ignore[arg-type]
-            completion_window="24h"))
         self._write(
             "INSERT INTO etl_metadata (run_id, kind, item, state, partition_id, rows_expected, "
-            "info) VALUES (%s, %s, %s, %s, %s, %s, %s)", self.run_id, KIND, batch.id, SUBMITTED,
-            partition, len(chunk), json.dumps({
+            "info) VALUES (%s, %s, %s, 'creating', %s, %s, %s)", self.run_id, INTENT_KIND,
+            uploaded.id, partition, len(chunk), json.dumps({
                 "input_file_id": uploaded.id, "round": round_, "parent": parent,
                 "lines": len(chunk), "bytes": len(data), "first_key": chunk[0][0],
-                "last_key": chunk[-1][0], "status": batch.status}))
+                "last_key": chunk[-1][0]}))
+        return self._create(uploaded.id)
+
+    def _create(self, file_id: str) -> str:
+        batch = self._api("creating a batch", lambda: self.client.batches.create(
+            input_file_id=file_id, endpoint=self.url,  # type: ignore[arg-type]
+            completion_window="24h"))
+        self._record(file_id, batch.id, batch.status)
         return str(batch.id)
+
+    def _record(self, file_id: str, batch_id: str, status: str) -> None:
+        """The batch's row takes its intent's place, in one transaction."""
+        self._write(
+            "WITH intent AS (DELETE FROM etl_metadata WHERE run_id = %s AND kind = %s "
+            "AND item = %s RETURNING partition_id, rows_expected, info) "
+            "INSERT INTO etl_metadata (run_id, kind, item, state, partition_id, rows_expected, "
+            "info) SELECT %s, %s, %s, %s, partition_id, rows_expected, "
+            "info || jsonb_build_object('status', %s::text) FROM intent ON CONFLICT DO NOTHING",
+            self.run_id, INTENT_KIND, file_id, self.run_id, KIND, batch_id, SUBMITTED, status)
+
+    def _adopt_intents(self) -> None:
+        """Files uploaded by a process killed before their batch's row was committed: the
+        batch the service made from each (if it did) is recorded, else created now."""
+        def read() -> list[tuple[str, Any]]:
+            with connect(self.dsn, self.schema, autocommit=True) as conn:
+                return conn.execute(
+                    "SELECT item, created_at FROM etl_metadata WHERE run_id = %s AND kind = %s",
+                    (self.run_id, INTENT_KIND)).fetchall()
+
+        intents = dict(with_pg_retry(read, "reading the run's batch files"))
+        if not intents:
+            return
+        since = min(intents.values()).timestamp() - 3600
+        made: dict[str, Any] = {}
+
+        def find() -> None:
+            for batch in self.client.batches.list(limit=100):  # pages on by itself
+                if batch.input_file_id in intents:
+                    made.setdefault(batch.input_file_id, batch)
+                if len(made) == len(intents) or batch.created_at < since:
+                    return
+
+        self._api("listing the batches", find)
+        for file_id in intents:
+            if (batch := made.get(file_id)) is not None:
+                self._record(file_id, batch.id, batch.status)
+            else:
+                self._create(file_id)
+            print(f"[{self.run_id}] batch file {file_id}: "
+                  + (f"batch {batch.id} found" if batch is not None else "batch created")
+                  + " (the last run stopped before recording it)", file=self.out, flush=True)
 
     # -- poll --------------------------------------------------------------------------
     def poll(self) -> None:
         """Until every recorded batch is collected, resubmitting failed lines once."""
+        self._adopt_intents()
         while True:
             waiting = [b for b in self._recorded() if b.state == SUBMITTED]
             if not waiting:

@@ -7,6 +7,7 @@ Batch) serve them, as the ``openai`` client calls them.
   custom_ids. Logged as kind ``batch_file`` with its custom_ids (what a test counts to see
   that nothing was submitted twice).
 - ``POST {prefix}/batches`` (``input_file_id``, ``endpoint``, ``completion_window``),
+  ``GET {prefix}/batches`` (newest first, ``limit``/``after``),
   ``GET {prefix}/batches/{id}``, ``POST {prefix}/batches/{id}/cancel``: a batch goes through
   validating, in_progress and finalizing over ``batch_turnaround_s`` and then ends
   completed (or expired, with ``batch_expire``). Its lines are answered when it ends, by
@@ -97,6 +98,7 @@ class BatchRoutes:
             router.add_get(prefix + "/files/{file_id}", self.file)
             router.add_get(prefix + "/files/{file_id}/content", self.content)
             router.add_post(prefix + "/batches", self.create)
+            router.add_get(prefix + "/batches", self.list_batches)
             router.add_get(prefix + "/batches/{batch_id}", self.retrieve)
             router.add_post(prefix + "/batches/{batch_id}/cancel", self.cancel)
 
@@ -169,6 +171,25 @@ class BatchRoutes:
                        cfg.batch_turnaround_s, bool(cfg.batch_expire), lines)
         self.batches[batch.id] = batch
         return web.json_response(batch.to_json())
+
+    async def list_batches(self, request: web.Request) -> web.Response:
+        """``GET /batches?limit=N&after=ID``: newest first, as the services list them."""
+        from aiohttp import web
+
+        if (denied := self.sim._unauthorised(request)) is not None:
+            return web.json_response(denied, status=401)
+        newest = list(reversed(self.batches.values()))
+        after = request.query.get("after")
+        if after in self.batches:
+            newest = newest[[b.id for b in newest].index(after) + 1:]
+        limit = max(1, min(100, int(request.query.get("limit", "20"))))
+        page = newest[:limit]
+        for batch in page:
+            self._advance(batch)
+        return web.json_response({
+            "object": "list", "data": [b.to_json() for b in page],
+            "first_id": page[0].id if page else None, "last_id": page[-1].id if page else None,
+            "has_more": len(newest) > limit})
 
     async def retrieve(self, request: web.Request) -> web.Response:
         from aiohttp import web

@@ -104,7 +104,7 @@ class TreeSampler(threading.Thread):
             try:
                 t = p.cpu_times()
                 self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
-                if p.pid not in self.names:
+                if memory or p.pid not in self.names:  # a worker takes its title later
                     self.names[p.pid] = _name(p, self.root.pid)
                 if memory:
                     # PSS: shared pages (Ray's object store is mapped by every worker)

@@ -31,6 +31,7 @@ import numpy as np
 
 from backfill.config import LOCAL_EMBEDDING_MODEL, EmbeddingConfig
 from backfill.errors import ConfigError
+from backfill.onnx_session import cpu_session
 from backfill.openai_client import Deployment, Pacer
 from backfill.tokens import VENDORED_DIR
 from backfill.usage import Usage
@@ -57,7 +58,7 @@ class LocalModel:
 
     def __init__(self, path: Path, threads: int = 1) -> None:
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401  (installed? cpu_session imports it)
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ConfigError(f"embedding.provider local needs onnxruntime and tokenizers: "
@@ -71,12 +72,7 @@ class LocalModel:
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = cpu_session(Path(path), threads)
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def tokens(self, texts: list[str]) -> int:

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from backfill.errors import ConfigError
+from backfill.onnx_session import cpu_session
 
 __all__ = ["DEFAULT_THRESHOLD", "MODEL_PACKAGE", "NameDetector", "WordScore", "check_installed",
            "detector", "mask_names", "mask_names_batch", "model_dir"]
@@ -110,7 +111,6 @@ class NameDetector:
 
         path = path or model_dir()
         _check_runtime()
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         onnx_file = path / "onnx" / "model_q4.onnx"
@@ -128,12 +128,7 @@ class NameDetector:
         if cls_id is None or sep_id is None:
             raise RuntimeError(f"{path}: the tokenizer has no [CLS] or [SEP]")
         self.cls_id, self.sep_id = cls_id, sep_id
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(onnx_file), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = cpu_session(Path(onnx_file), threads)
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def _run(self, batch: list[list[int]]) -> list[np.ndarray]:

@@ -88,6 +88,7 @@ def stock_fakesnow() -> Iterator[int]:
         proc.wait(10)
 
 
+@pytest.mark.slow  # a whole run of its own: > 50 s on the 2-core box (make test < 15 min)
 def test_contract_only_config_runs_unchanged(stock_fakesnow: int) -> None:
     base = Path(tempfile.mkdtemp(prefix="bfc", dir="/tmp"))
     dsn = embedded_dsn(base / "pg")

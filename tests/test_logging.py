@@ -263,6 +263,7 @@ def _english(word: str) -> bool:
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # a whole run of its own: > 50 s on the 2-core box (make test < 15 min)
 def test_the_run_completes_and_its_stderr_is_json_lines(leak_run: dict[str, Any]) -> None:
     done = leak_run["done"]
     assert done.returncode == EXIT_OK, done.stderr[-3000:]
@@ -299,6 +300,7 @@ def _json(line: str) -> dict[str, Any] | None:
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # a whole run of its own: > 50 s on the 2-core box (make test < 15 min)
 def test_no_secret_identifier_or_record_text_in_any_log(leak_run: dict[str, Any]) -> None:
     assert leak_run["done"].returncode == EXIT_OK  # the whole run, not a start that failed
     logs_by_source = _log_text(leak_run)

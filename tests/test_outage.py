@@ -78,6 +78,7 @@ def test_llm_down_before_the_run_stops_it_at_the_preflight(stack: LocalStack) ->
     assert _count(stack, "SELECT count(*) FROM etl_metadata WHERE run_id = 'outage-0'") == 0
 
 
+@pytest.mark.slow  # a whole run of its own: > 50 s on the 2-core box (make test < 15 min)
 def test_llm_down_stops_the_run_and_resume_completes_it(
     stack: LocalStack, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -64,6 +64,7 @@ def _lock_holders(dsn: str) -> list[int]:
             "AND granted AND classid = hashtext('backfill-run')::oid")]
 
 
+@pytest.mark.slow  # a whole run of its own: > 50 s on the 2-core box (make test < 15 min)
 def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
     stack: LocalStack, capfd: pytest.CaptureFixture[str]
 ) -> None:

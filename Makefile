@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no credentials
 	$(BIN)/backfill demo --records $${RECORDS:-20000}
 
-test: $(STAMP)  ## lint, type check, then every test but the slow ones (~10 min)
+test: $(STAMP)  ## lint, type check, then every test but the slow ones (~15 min)
 	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow" --durations=25

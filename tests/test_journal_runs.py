@@ -22,7 +22,7 @@ from backfill.preflight import SAMPLE_WORK_ORDER
 from backfill.report import report_from
 from backfill.runner import RunRequest, RunResult, execute
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # two whole runs (~75 s)
 SCHEMA = "journalrun"
 N = 500
 EXTRACTIONS = ("SELECT work_order_id, extraction, warnings, model, prompt_version, input_tokens, "

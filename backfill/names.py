@@ -59,6 +59,8 @@ _PARTICLES = frozenset(
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
 _MODEL_AFTER = re.compile(
     r"[ \t]+(?!MRN|DOB|SSN|ACCT|\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # a record label or a room: "4E-07"
+    # or a date after a name: "tech Ngozi Eze-Williams 2025-01-28"
+    r"(?!\d{4}-\d\d-\d\d\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b)"
     r"(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
 # Where a sentence starts: a capital there says nothing about the word.
 _SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
@@ -77,6 +79,8 @@ _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "�
 # ("Dr. Mbeki", "per Hope", "called Will back", "mom Rose", "w/ okafor").
 _PERSON_CUES = frozenset("""
     dr doctor nurse rn lpn np cna tech technician prof professor mr mrs ms mx miss
+    crna fse physio surgeon carer pharmacist midwife paramedic anaesthetist anesthetist
+    perfusionist radiographer sonographer porter engr
     pt patient patients pts per called call paged page told asked notified informed thanks thx
     attn cc by spoke talked texted emailed
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
@@ -108,12 +112,13 @@ _NOT_GIVEN = frozenset("will may said called is was has had says can and or at o
 _TITLES = frozenset("dr mr mrs ms mx prof pt".split())
 # Cues strong enough that any capitalised word after them is a name ("Dr. Page"), and a lower-
 # case word that is also an English word ("rn summer").
-_STRONG_CUES = frozenset("dr doctor rn lpn np cna mr mrs ms mx miss baby".split())
+_STRONG_CUES = frozenset(
+    "dr doctor rn lpn np cna crna fse physio carer mr mrs ms mx miss baby".split())
 # Verbs after a word that make it a person ("Rose told her RN", "Will (nights) says").
 _SAYS = re.compile(
     r"(?:[ \t]*\([^()\n]{1,24}\))?,?[ \t]+(?:says|said|told|asked|called|calls|wants|wanted"
     r"|states|stated|reports|reported|requested|mentioned|noticed|confirmed|agreed|thinks"
-    r"|shadowed|paged|texted|emailed)\b"
+    r"|shadowed|paged|texted|emailed|responded|covering|covered|attended)\b"
     # "Papadopoulou family asking about the lift"
     r"|(?:['\u2019]s)?[ \t]+(?:family|household|kids|children|parents)\b"
     # "Joey (pt, 6 y/o)", "Okafor (patient) ..."
@@ -379,15 +384,23 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     # Capitalised words right after a maker or product word continue the product's name
     # ("Mobilett Mira Max", "Trilogy Evo", "Maquet Alphamaxx"); one before it too, unless
     # it is a name ("Sigma Spectrum").
+    # A person cue before a capitalised word ends the product's name: "ICU RN Anneliese",
+    # "Getinge FSE Marta Nowak" (not before an acronym: "Azure XT DR MRI").
+    def breaks(j: int) -> bool:
+        return (low[j] in _PERSON_CUES and j + 1 < n and caps[j + 1]
+                and not groups[j + 1].isupper())
+
     for i in range(n - 1):
-        if protected[i] and capital(i) and capital(i + 1) and joined(i):
+        if (protected[i] and capital(i) and capital(i + 1) and joined(i)
+                and not breaks(i) and not breaks(i + 1)):
             protected[i + 1] = True
             kind[i + 1] = OTHER
     for i in range(n - 1, 0, -1):
         if protected[i] and capital(i - 1) and kind[i - 1] != NAME and joined(i - 1):
             kind[i - 1] = OTHER
-    if not any(kind) and not seen:
-        return text
+    if not any(kind) and not seen and not any(
+            caps[i] and low[i - 1] in _STRONG_CUES for i in range(1, n)):
+        return text  # (a strong cue makes any capitalised word after it a name: "carer Mags")
     # In a text that is not shouting, an ALL-CAPS word is an acronym or a brand ("PARI").
     shouting = _shouting(text) if any(
         kind[i] and len(groups[i]) > 1 and groups[i].isupper() for i in range(n)) else False

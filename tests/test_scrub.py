@@ -229,6 +229,29 @@ POSITIVE = [
     ("told his daughter summer it wasnt the battery", "summer", "PERSON"),
     ("Mr. Baxter in 7E-14 says his pump beeps", "Baxter in", "PATIENT_NAME"),
     ("patient Ji-ho Park insurance", "Ji-ho", "PATIENT_NAME"),
+    # version 5: other countries' identity, record and health-plan numbers and addresses,
+    # chat speakers, role titles
+    ("Pt Anika Bose, Aadhaar 5555 4321 0987, ward 3", "4321", "OTHER_ID"),
+    ("Guarantor NIN 55509876543 on file", "55509876543", "OTHER_ID"),
+    ("BSN 555098765 verified by admissions", "555098765", "OTHER_ID"),
+    ("PPSN 7654321WA listed", "7654321WA", "OTHER_ID"),
+    ("Patient Lindiwe Dube, ID 7903045123087, ward 2", "7903045123087", "OTHER_ID"),
+    ("modem IMEI 356938035643809 offline", "356938035643809", "OTHER_ID"),
+    ("UR 2203817 on the humidifier tag", "2203817", "MRN"),
+    ("folder no. KBH 221 9034 returning", "221 9034", "MRN"),
+    ("Medicare 4412 55109 2 on the form", "55109", "HEALTH_PLAN"),
+    ("medical aid Bonitas 553311902 pre-auth", "553311902", "HEALTH_PLAN"),
+    ("PhilHealth 11-223344556-7 copy", "223344556", "HEALTH_PLAN"),
+    ("Versichertennr. A123456789 liegt vor", "A123456789", "HEALTH_PLAN"),
+    ("address Plot 9, Aba Road, Owerri. Concentrator", "Owerri", "ADDRESS"),
+    ("home 4 Ashgrove Close, Lucan, Co. Dublin K78 Y2N3, mobile", "Lucan", "ADDRESS"),
+    ("seen at 22 Protea Ave, Sunnyside, Pretoria 0083. Aid", "Pretoria", "ADDRESS"),
+    ("DOB on file 1966-02-11, acct", "1966", "DOB"),
+    ("SSN (last 4) 7781 confirmed", "7781", "SSN"),
+    ("rang on 0422 555 019 about the pump", "0422", "PHONE"),
+    ("[08:02] priyanka: the Spectrum is beeping", "priyanka", "PERSON"),
+    ("ICU RN Hildegard. Pressure line changed", "Hildegard", "PERSON"),
+    ("Stryker FSE Tomasz Wrona replaced the caster", "Wrona", "PERSON"),
 ]
 
 
@@ -369,6 +392,13 @@ NON_PII = [
     "strip chart 25 mm/s",
     "swapped to Hamilton C1 RT-0088 at bedside",
     "log export: pt [PATIENT_NAME], enc [ACCOUNT], adm 03/03/2024, vent ok",
+    "device ID 8801235800086 reset",
+    "Step 3 Valve Close then open",
+    "home 3 times this week",
+    "IP address 10.2.3.4 set on the gateway",
+    "Medtronic Azure XT DR MRI SureScan checked",
+    "10:32 Alarm: SpO2 probe off",
+    "passport photo printer jammed",
 ]
 
 
@@ -447,9 +477,13 @@ def test_long_text() -> None:
         ("a" * 25_000 + "@", "b.", 10_000, ""),
         ("pt Maria ", "de la ", 10_000, "Cruz"),
         ("", "Aaaa ", 10_000, "Okonkwo"),
+        ("address 1", " Aaaa,", 10_000, " Bb"),
+        ("home 12", " Co. Aa", 10_000, ""),
+        ("[10:00] ", "a.", 10_000, ": x"),
+        ("Aadhaar ", "12 ", 10_000, ""),
     ],
     ids=["digits", "plus", "dashes", "pt-words", "caps", "dob", "email", "particles",
-         "name-chain"],
+         "name-chain", "address-cue", "address-abbrev", "chat", "national-id"],
 )
 def test_no_catastrophic_backtracking(head: str, unit: str, repeat: int, tail: str) -> None:
     """Time grows linearly with the input: four times the text takes about four times as

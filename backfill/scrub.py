@@ -1252,9 +1252,11 @@ _VEHICLE = re.compile(
     r"|garage|lot|bay|tag)\b)")
 
 
+_CAPITALISED = re.compile(rf"[{_U}][{_L}]")
+
+
 def _address_cue_cb(m: re.Match, hits: list[str]) -> str | None:
-    val = m.group("val")
-    if not re.search(rf"[{_U}][{_L}]", val):  # "home 2 pumps", "IP address 10.0.0.1"
+    if not _CAPITALISED.search(m.group("val")):  # "home 2 pumps", "IP address 10.0.0.1"
         return None
     return _cue_keep(m, "ADDRESS", hits)
 

@@ -9,6 +9,7 @@ import secrets
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -346,14 +347,22 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
         if run.state == P.DONE:
             print(f"run {run_id} is already done; nothing to do", file=out)
             return _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
-    try:
-        billed = _preflight(cfg, resume_hint, out).usage
-    except FatalError as exc:
-        if run is not None:
-            _mark_failed(dsn, schema, run_id, exc)
-        raise
-    init_ray(out, req.dashboard)
-    stages = size_stages(cfg, out)
+    # The preflight's two requests (seconds each with a loaded deployment) while Ray starts
+    # (7-16 s for a local one): the first commit comes that much sooner (docs/benchmarks.md,
+    # "Where the seconds to the first commit go"). Nothing is planned or read before both
+    # answered.
+    with ThreadPoolExecutor(1, thread_name_prefix="preflight") as pool:
+        checking = pool.submit(_preflight, cfg, resume_hint, out)
+        try:
+            init_ray(out, req.dashboard)
+            stages = size_stages(cfg, out)
+        finally:
+            try:
+                billed = checking.result().usage
+            except FatalError as exc:
+                if run is not None:
+                    _mark_failed(dsn, schema, run_id, exc)
+                raise
     session = _start_session(cfg, run_id)
     try:
         _describe_source(cfg, session, out)

@@ -206,9 +206,10 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         concurrency: int, workdir: str | None, build_index: bool = True,
         partition_rows: int = 5000, trace: TextIO | None = None,
         buffer_mb: int | None = None, sim_options: dict[str, Any] | None = None,
-        llm: dict[str, Any] | None = None) -> Result:
+        llm: dict[str, Any] | None = None, pipeline: dict[str, Any] | None = None) -> Result:
     """``sim_options``: more of the simulator's (e.g. admission_window_s, latency_sigma);
-    ``llm``: more keys of the job's llm section (e.g. max_output_tokens)."""
+    ``llm``, ``pipeline``: more keys of the job's sections (e.g. max_output_tokens,
+    batch_size)."""
     work = Path(workdir or tempfile.mkdtemp(prefix="bfbench", dir="/tmp"))
     quota = {"requests_per_minute": rpm or 10_000_000, "tokens_per_minute": tpm or 10**12,
              "max_concurrency": concurrency or None}
@@ -216,7 +217,8 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         "llm": {**quota, **(llm or {})},
         "embedding": {**quota},
         "pipeline": {"extract_actors": extract_actors, "progress_interval_seconds": 10,
-                     **({} if buffer_mb is None else {"buffer_mb": buffer_mb or None})},
+                     **({} if buffer_mb is None else {"buffer_mb": buffer_mb or None}),
+                     **(pipeline or {})},
         "postgres": {"build_index": build_index},
     }
     with local_stack(work, records, latency_ms=latency_ms, pg_schema="bench",

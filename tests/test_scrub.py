@@ -252,6 +252,21 @@ POSITIVE = [
     ("[08:02] priyanka: the Spectrum is beeping", "priyanka", "PERSON"),
     ("ICU RN Hildegard. Pressure line changed", "Hildegard", "PERSON"),
     ("Stryker FSE Tomasz Wrona replaced the caster", "Wrona", "PERSON"),
+    # version 6: cues and shapes of other countries (values invented for these tests)
+    ("patiëntnummer 5512093 op afdeling 4", "5512093", "MRN"),
+    ("hosp no KRH/23/40917 transferred", "40917", "MRN"),
+    ("MRN QX-5180 on the dialysis log", "5180", "MRN"),
+    ("ABHA 14-5521-9930-0017 attached", "9930", "HEALTH_PLAN"),
+    ("Cartão SUS 700 5512 0933 1184 anotado", "0933", "HEALTH_PLAN"),
+    ("Medicaid secondary 550918273 billed", "550918273", "HEALTH_PLAN"),
+    ("AMKA 21035512345 checked", "21035512345", "OTHER_ID"),
+    ("call his mobile 07700 900731 after 5", "900731", "PHONE"),
+    ("kei-san 080-5555-0142 evenings", "5555", "PHONE"),
+    ("sms from <+447700900825> re pump", "900825", "PHONE"),
+    ("Mrs. Ola, 81, b. 04/11/1943, oxygen", "1943", "DOB"),
+    ("DOB on wristband 1950.02.17 mismatch", "1950", "DOB"),
+    ("born 2nd of June 1939 per chart", "1939", "DOB"),
+    ("caller gave last 4 SSN 9912 for billing", "9912", "SSN"),
 ]
 
 
@@ -532,3 +547,25 @@ def test_site_policy_keeps_its_words_and_can_keep_unknown_words_and_public_ips()
                                            public_ip_addresses=False)).text
     assert lenient is not None and "Zephyrion" in lenient and "73.152.41.209" in lenient
     assert "Okonkwo" not in lenient  # a name the lists know goes either way
+
+
+def test_csv_and_tab_tables_are_read_by_their_header() -> None:
+    """An export pasted as CSV (quoted cells holding commas) or tab-separated: the columns
+    whose header names an identifier are masked, the equipment's columns are kept."""
+    csv_text = ("Loaner,Model,Serial,PatientName,MR No,Phone\n"
+                'LN-7,Sapphire,SP4410982,"Quist, Ebba",Q5512,(555) 010-4488\n'
+                "LN-8,Sapphire,SP4410990,Tor Quist,Q5519,555-0149\n")
+    out = scrub_text(csv_text).text
+    for value in ("Quist", "Ebba", "Q5512", "Q5519", "Tor", "4488", "0149"):
+        assert value not in out, out
+    for kept in ("SP4410982", "SP4410990", "LN-7", "Sapphire"):
+        assert kept in out, out
+    tsv = "Asset\tPt name\tAcct_No\nBME-118\tWren Halvorsen\t0077120349\n"
+    out = scrub_text(tsv).text
+    assert "Halvorsen" not in out and "0077120349" not in out and "BME-118" in out, out
+
+
+def test_a_sentence_with_commas_is_no_table_header() -> None:
+    text = ("Checked pt, MRN, DOB, allergy band.\n"
+            "Replaced battery, ran self test, cal ok, returned to 4W.")
+    assert scrub_text(text).text == text

@@ -91,6 +91,8 @@ _PERSON_CUES = frozenset("""
     nieto nieta abuelo abuela tío tía sobrino sobrina hermano hermana papá mamá
     petit-fils petite-fille frère sœur soeur enkel enkelin bruder schwester neto neta irmão irmã
     mąż żona syn córka matka ojciec brat siostra
+    patiënt pacjent pacjentka client cliente dhr mevr mevrouw meneer herr frau mme mlle sr sra
+    srta signor signora enf enfermera enfermeira técnico técnica mum hi hello hey dear
     patientin tochter sohn ehefrau ehemann mutter vater mãe pai filha filho
     환자 病人 患者 病患 пациент пациентка пацієнт пацієнтка ασθενής מטופל מטופלת مريض المريض
 """.split()))

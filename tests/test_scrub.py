@@ -267,6 +267,14 @@ POSITIVE = [
     ("DOB on wristband 1950.02.17 mismatch", "1950", "DOB"),
     ("born 2nd of June 1939 per chart", "1939", "DOB"),
     ("caller gave last 4 SSN 9912 for billing", "9912", "SSN"),
+    ("Swapped the cuff hose, leak gone. -Marisol", "Marisol", "PERSON"),
+    ("will page me if the new one alarms too -dagny\n[10:02] ok", "dagny", "PERSON"),
+    ("Hi Radomir, the loaner is ready", "Radomir", "PERSON"),
+    ("Visit: Flat 12C, Lotus Heights, 6th Main, Koramangala, Bengaluru 560095\nO2 ok",
+     "Koramangala", "ADDRESS"),
+    ("Adres: ul. Lipowa 14/3, 80-172 Gdańsk\nrespirator", "Gdańsk", "ADDRESS"),
+    ("Domicilio: Calle Olmo 88, Col. Roma\nconcentrador", "Olmo", "ADDRESS"),
+    ("Paciente: Inés Barahona Cuesta\nBomba Alaris", "Barahona", "PATIENT_NAME"),
 ]
 
 
@@ -568,4 +576,9 @@ def test_csv_and_tab_tables_are_read_by_their_header() -> None:
 def test_a_sentence_with_commas_is_no_table_header() -> None:
     text = ("Checked pt, MRN, DOB, allergy band.\n"
             "Replaced battery, ran self test, cal ok, returned to 4W.")
+    assert scrub_text(text).text == text
+
+
+def test_a_hospital_unit_with_commas_is_no_address() -> None:
+    text = "Unit 4B, bay 2, Alaris channel A ok. Flat 3, bed 2, ok"
     assert scrub_text(text).text == text

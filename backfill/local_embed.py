@@ -120,6 +120,7 @@ class LocalDeployment(Deployment):
         self.pacer = Pacer()
         self.usage = Usage()
         self.rate_limited_handed = 0
+        self.unmetered = [0, 0]
         self.model = shared_model()
 
     def tokens(self, texts: list[str]) -> int:

@@ -127,6 +127,22 @@ def test_max_tokens_follow_the_answers_seen() -> None:
     assert fixed.limit == 800
 
 
+@pytest.mark.unit
+def test_max_tokens_follow_only_the_last_answers_once_the_sample_is_full() -> None:
+    """Long answers early, short ones later: once they have left the window of the last
+    SAMPLE answers, the limit is fitted to the short ones alone (the sorted copy must drop
+    exactly the answers the window drops)."""
+    m = AdaptiveMaxTokens(2000)
+    answers = [900 - i for i in range(300)] + [100 + (i * 7) % 40 for i in range(900)]
+    for n, t in enumerate(answers, 1):
+        m.observe(t)
+        if n >= 20 and n % 10 == 0:
+            window = sorted(answers[max(0, n - 500):n])
+            q99 = window[math.ceil(0.99 * len(window)) - 1]
+            assert m.limit == min(2000, max(128, math.ceil(q99 * 1.5))), n
+    assert m.limit == math.ceil(139 * 1.5)
+
+
 def _cfg(rpm: int, tpm: int) -> LLMConfig:
     # a name of its own per test: the actor is shared by name across the session
     return LLMConfig(deployment=f"d-{uuid.uuid4().hex[:8]}", endpoint="http://quota.test",

@@ -4,7 +4,6 @@ embedded Postgres + pgvector. Assertions read the database and the simulator's l
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 import psycopg
 import pyarrow as pa
 import pytest
+from cli_output import json_document
 
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
@@ -244,7 +244,7 @@ def test_status_and_report_commands(
         )
         == 0
     )
-    rep = json.loads(capsys.readouterr().out)
+    rep = json_document(capsys.readouterr().out)
     assert rep["records"]["expected"] == N
     duplicates = len(stack.data.bad_ids.get("duplicate_id", []))
     assert rep["embeddings"] == rep["extractions"]["rows"] >= run.rows_ok - duplicates
@@ -339,7 +339,7 @@ def test_enriched_rows_record_scrubber_version_and_redactions(
         totals.update(red)
     main(["report", "--config", str(stack.config_path), "--run-id", run.run_id,
           "--format", "json"])
-    rep = json.loads(capsys.readouterr().out)
+    rep = json_document(capsys.readouterr().out)
     assert rep["redactions"] == dict(totals) and sum(totals.values()) >= len(planted)
     assert rep["scrubber_versions"] == {SCRUBBER_VERSION: len(rows)}
 

@@ -6,7 +6,6 @@ requests 429, so the run meets 429s and the 429 figures are tested too."""
 from __future__ import annotations
 
 import io
-import json
 import re
 import subprocess
 import tempfile
@@ -20,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cli_output import json_document
 
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.runner import RunRequest, RunResult, execute
@@ -129,7 +129,7 @@ def test_status_figures_match_the_tables_and_the_simulator(
 
     assert main(["status", "--config", str(stack.config_path), "--run-id", RUN_ID,
                  "--format", "json"]) == 0
-    s = json.loads(capsys.readouterr().out)
+    s = json_document(capsys.readouterr().out)
     assert s["state"] == "done" and not s["alive"]
     assert s["ok"] == _one(stack, "SELECT count(*) FROM ai_extracted_data WHERE run_id = %s",
                            RUN_ID)
@@ -204,7 +204,7 @@ def _report(stack: LocalStack, fmt: str, capsys: pytest.CaptureFixture[str]) -> 
 def test_report_json_timeline_and_usage_add_up(
     stack: LocalStack, watched: Watched, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rep = json.loads(_report(stack, "json", capsys))
+    rep = json_document(_report(stack, "json", capsys))
     ok = _one(stack, "SELECT count(*) FROM ai_extracted_data WHERE run_id = %s", RUN_ID)
     every_failure = _one(stack, "SELECT count(*) FROM failed_records WHERE run_id = %s", RUN_ID)
     buckets = rep["timeline"]["buckets"]
@@ -230,7 +230,7 @@ def test_report_json_timeline_and_usage_add_up(
 def test_report_text_and_markdown_state_the_figures_and_the_target(
     stack: LocalStack, watched: Watched, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rep = json.loads(_report(stack, "json", capsys))
+    rep = json_document(_report(stack, "json", capsys))
     verdict = "was met" if rep["throughput"]["target_met"] else "was NOT met"
     text = _report(stack, "text", capsys)
     markdown = _report(stack, "markdown", capsys)

@@ -282,12 +282,6 @@ class Deployment:
     """One actor's side of a deployment: its client, quota lease, in-flight window, 429
     pacer and token encoding, and the one way both API stages send a request."""
 
-    # Tokens not yet added to the Ray metric: recorded once a batch (hand_usage), not once a
-    # request (a Ray metric call is tens of microseconds; py-spy: 2.5% of the extract actor's
-    # samples); the in-flight gauge at most once a second.
-    unmetered: list[int]
-    gauge_at = 0.0
-
     def __init__(self, cfg: ModelEndpointConfig, quota: Any, actors: int, stage: str) -> None:
         self.cfg = cfg
         self.stage = stage
@@ -302,6 +296,9 @@ class Deployment:
         # What this actor sent and was billed, not yet handed to the run's ledger (usage.py)
         self.usage = Usage()
         self.rate_limited_handed = 0  # the pacer's 429 count at the last hand_usage
+        # Tokens not yet added to the Ray metric: recorded once a batch (hand_usage), not
+        # once a request (py-spy: the metric's two calls a request were 2.5% of the extract
+        # actor's samples); the in-flight gauge at most once a second.
         self.unmetered = [0, 0]
         self.gauge_at = 0.0
         # The server's prompt tokens over ours (tiktoken misses its per-message overhead

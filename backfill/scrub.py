@@ -1100,25 +1100,29 @@ def _signature(text: str, hits: list[str]) -> str:
     m = _SIGNATURE.search(text, max(0, len(text) - 48))
     if m is None or m.group("who").startswith("["):
         return text
-    words = m.group("who").lower().split()
-    if all(w in plain_words() for w in words):
+    if not _signer(m.group("who").lower().split(), hits):
         return text
-    hits.append("PERSON")
-    for w in words:
-        _remember(hits, w)
     return text[: m.start("who")] + "[PERSON]" + text[m.end("who"):]
 
 
 def _signed(m: re.Match, hits: list[str]) -> str:
-    who = m.group("who")
-    words = [w for w in re.split(r"[ \t.]+", who.lower()) if w]
-    if not words or all(w in plain_words() or len(w) < 2 for w in words):
+    """A signature glued to its dash (``_GLUED_SIGNATURE``); initials alone say nothing."""
+    words = [w for w in re.split(r"[ \t.]+", m.group("who").lower()) if w]
+    if not words or not _signer(words, hits, [w for w in words if len(w) >= 2]):
         return m.group()
+    start, end = m.start("who") - m.start(), m.end("who") - m.start()
+    return m.group()[:start] + "[PERSON]" + m.group()[end:]
+
+
+def _signer(words: list[str], hits: list[str], judged: list[str] | None = None) -> bool:
+    """A signature's ``words`` are a person's unless every one of ``judged`` (by default
+    the words) is a plain word; a person's words are remembered for the name lists."""
+    if all(w in plain_words() for w in (words if judged is None else judged)):
+        return False
     hits.append("PERSON")
     for w in words:
         _remember(hits, w)
-    start = m.start("who") - m.start()
-    return m.group()[:start] + "[PERSON]" + m.group()[start + len(who):]
+    return True
 
 
 def _remember(hits: list[str], name: str) -> None:

@@ -61,6 +61,8 @@ _MODEL_AFTER = re.compile(
     r"[ \t]+(?!MRN|DOB|SSN|ACCT|\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # a record label or a room: "4E-07"
     # or a date after a name: "tech Ngozi Eze-Williams 2025-01-28"
     r"(?!\d{4}-\d\d-\d\d\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b)"
+    # or a time or a day and month: "by J. Okafor 07:35", "Delivered by Kyle Brandt 10-15"
+    r"(?!\d{1,2}:\d\d\b|\d{1,2}[\-/]\d{1,2}(?![\w\-/]|\.\d))"
     r"(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
 # Where a sentence starts: a capital there says nothing about the word.
 _SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
@@ -108,6 +110,8 @@ _FAMILY_CUES = frozenset("""
 _PERSON_CUES = frozenset(unicodedata.normalize("NFKD", w) for w in _PERSON_CUES) | _PERSON_CUES
 _LABEL_END = re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
 _ALIAS_GAPS = frozenset((" (", "(", " / ", "/", " ( ", ' ("', ' (\u201c', ' "', " \u201c"))
+# Words after which a capitalised word joined to a name is the name's first part.
+_LEFT_CUES = _PERSON_CUES | frozenset("via witness phleb phlebotomist signed sgd from".split())
 # Given names that are more often the word after a relation ("wife will call", "son said")
 _NOT_GIVEN = frozenset("will may said called is was has had says can and or at on in to".split())
 # Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
@@ -514,6 +518,15 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             if (capital(i) or low[i - 1] in ("thi", "van")) and p < i - 1 and p >= 0 and joins(
                     p) and joined(p):
                 mask[i] = changed = True
+    # a given name that is also a word or an abbreviation, between a person cue and the
+    # surname the rules found: "returned by Ana [Lucía Paredes]", "via Min [Zhou]", "phleb Ma.
+    # [Luisa Dizon]", "Witness: Len [Doyle]"
+    for i in range(n - 2, 0, -1):
+        if (mask[i + 1] and not mask[i] and not protected[i] and capital(i) and joined(i)
+                and not groups[i].isupper() and low[i] not in lists.equipment
+                and low[i - 1] in _LEFT_CUES
+                and text[words[i - 1].end():words[i].start()].strip(" \t") in ("", ":")):
+            mask[i] = True
     # particles between two name words or before a capitalised one ("Maria de la Cruz",
     # "Van der Berg")
     i = 0

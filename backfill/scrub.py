@@ -69,6 +69,7 @@ finds their trigger in the text.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -287,7 +288,9 @@ _MRN_FOREIGN = re.compile(
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
 )
 _DOB_FOREIGN = re.compile(
-    r"(?P<cue>(?<![\w\-])(?i:fecha[ \t]+de[ \t]+nac(?:imiento|\.)?(?:[ \t]+del[ \t]+paciente)?"
+    r"(?P<cue>(?<![\w\-])(?i:fecha[ \t]+(?:de[ \t]+)?nac(?:imiento|\.)?(?:[ \t]+del[ \t]+paciente)?"
+    # Russian "д.р." / "дата рождения", Dutch "geboortedatum", Swedish "födelsedatum"
+    r"|д\.?[ \t]?р\.|дата[ \t]+рождения|geboortedatum|geb\.?[ \t]?datum|f[öo]delsedatum"
     r"|f\.?[ \t]*nac\.?|nacid[oa](?:[ \t]+el)?|nascid[oa](?:[ \t]+em)?|data[ \t]+de[ \t]+nascimento"
     r"|nasc\."
     r"|n[ée]e?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?|geboren(?:[ \t]+am)?"
@@ -304,7 +307,7 @@ _FOREIGN_CUE_WORDS = (
     "nasc", "né le", "née le", "ne le", "naiss", "geb.", "geb ", "geboren", "geburts",
     "nascita", "nato il", "nata il", "ur. ", "urodzenia", "uhid", "ur ", "ur:", "ur#", "folder",
     "clinic no", "clinic number", "clinic #", "ip no", "op no", "nhi", "chi", "patiëntn",
-    "patientn", "nr hist", "mitro", "nasc.",
+    "patientn", "nr hist", "mitro", "nasc.", "д.р", "д. р", "рождения", "geboorte", "delsedatum",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -347,17 +350,23 @@ _SSN_CUE = re.compile(
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
 _ACCOUNT = re.compile(
-    r"(?P<cue>[AaEeVv](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))|(?<=[Ee])(?i:ncounter)"
-    r"|(?<=[Vv])(?i:isit))\b"
-    r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|id\b))?" + _SEP_B + r")"
-    r"(?P<val>(?=(?:[A-Z\-]*\d){5})(?:[A-Z]{1,4}-)?[A-Z]{0,3}\d[\d\-]{3,18}\d)(?![\w\-])"
+    r"(?P<cue>[AaEeVvCc](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))|(?<=[Ee])(?i:ncounter)"
+    r"|(?<=[Vv])(?i:isit)"
+    # a patient's insurance claim ("Claim #: 2024-118-00473", "claim ICN 22024118830190"):
+    # the claim names the patient's billing as an account number does
+    r"|(?<=[Cc])(?i:laim)(?:[ \t]+(?i:icn|ref(?:erence)?|id)\b)?)\b"
+    r"(?:[ \t]*(?i:\#|no\b\.?|number(?:[ \t]+is)?|num\b|id\b|ref(?:erence)?\b\.?))?"
+    + _SEP_B + r")"
+    # (not a date: "Visit: 2024-05-07" is when)
+    r"(?P<val>(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*\d){5})(?:[A-Z]{1,6}-)?[A-Z]{0,3}\d"
+    r"[\d\-]{3,18}\d)(?![\w\-])"
 )
 
 # Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVv](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvR](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # other countries' schemes: South Africa's medical aids, Nigeria's NHIS, Kenya's NHIF, the
     # Philippines' PhilHealth, Germany's Versichertennummer, France's mutuelle and carte
@@ -373,19 +382,25 @@ _HEALTH_PLAN = re.compile(
     # insurers' names ("BCBS ID XKB884012937", "Aetna # ...")
     r"|(?<=B)CBS|(?<=[Aa])(?i:etna|nthem)|(?<=[Cc])(?i:igna)|(?<=U)HC|(?<=[Hh])(?i:umana)"
     r"|(?<=[Kk])(?i:aiser)|(?<=[Tt])(?i:ricare)"
-    r"|(?<=[Ii])(?i:nsurance)|(?<=[Hh])(?i:ealth[ \t]*plan|ealth[ \t]+insurance)"
+    r"|(?<=[Ii])(?i:nsurance|nsurer)|(?<=[Hh])(?i:ealth[ \t]*plan|ealth[ \t]+insurance)"
+    # a scheme named with "Health" and a number word ("Discovery Health no. 301882217");
+    # Canada's provincial plans: Quebec's RAMQ, Alberta's AHCIP, BC's MSP / PHN, Manitoba's
+    # MHSAL
+    r"|(?<=[Hh])(?i:ealth)(?=[ \t]*(?:no\b|\#|number|id\b))"
+    r"|(?<=R)AMQ|(?<=A)HCIP|(?<=M)SP(?=[ \t]*(?:\#|no\b|:|[ \t]\d))|(?<=P)HN|(?<=M)HSAL"
     r"|(?<=[Bb])(?i:eneficiary)|(?<=[Mm])(?i:br|bi|asshealth|edi-cal)|(?<=A)ARP"
     r"|(?<=[Ss])(?i:upplemental)|(?<=[Hh])(?i:cn|icn|ealth[ \t]*card|c\#?(?=[ \t]*\#))"
     r"|(?<=[Oo])(?i:hip)|(?<=[Tt])(?i:enncare(?:[ \t]+id)?)"
     r"|(?<=[Gg])(?i:rp|roup)(?=[ \t]*[\#:A-Z\d])"
     r"|(?<=[Ss])(?i:upp)|(?<=[Aa])(?i:dv(?:antage)?[ \t]+id)|(?<=VA a)uth"
-    r")\b\.?(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b))?" + _SEP_B
+    r")\b\.?(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?))?" + _SEP_B
     + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
     r"(?:[ \t]*[:#])?[ \t]+)?)"
     # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
     # as printed on a card: "9014 3382 17", Australia's Medicare "2953 41287 1"; a scheme's
     # number may hold slashes ("NHIS/LA/0092817")
-    r"(?P<val>\d{3,5}(?:[ ]\d{1,5}){1,3}(?![\w\-])"
+    # Quebec's RAMQ card: four letters of the name, then 8 digits "LAVM 5203 1899"
+    r"(?P<val>\d{3,5}(?:[ ]\d{1,5}){1,3}(?![\w\-])|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])"
     r"|(?=(?:[A-Z\-/]*\d){4})[A-Z\d][A-Z\d\-/]{4,22}[A-Z\d])(?![\w\-])"
 )
 
@@ -396,7 +411,8 @@ _HEALTH_PLAN_WORDS = (
     "tenncare", "grp", "group #", "group:", "group no", "group id", "supp ", "adv id",
     "advantage id", "va auth", "medical aid", "mutuelle", "nhis", "nhif", "philhealth",
     "phil health", "versicher", "krankenkasse", "krankenversicherung", "carte vitale", "ma plan",
-    "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo",
+    "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "ramq", "ahcip", "msp",
+    "phn", "mhsal",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -430,8 +446,9 @@ _SERIAL_CUE = re.compile(
     r"\.?[ \t]*[:#]?[ \t]*)"
     r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])")
 _PATIENT_DEVICE = re.compile(
-    r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able)?|crt-?[dp]|loop[ \t]+recorder"
-    r"|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
+    r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able|s)?|crt-?[dp]|loop[ \t]+recorder"
+    # a pacing lead, an insertable cardiac monitor, an intraocular lens: all in the patient
+    r"|leads?|icm|linq|iol|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
     r"|(?:pt|patient|client|family)[- ]owned"
     r"|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
     r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
@@ -481,8 +498,9 @@ _SSN_LAST4 = re.compile(
     r"(?P<cue>(?i:ssn|ss\#|social(?:[ \t]+security)?(?:[ \t]+(?:no\b\.?|number|\#))?)[ \t]*"
     r"[(\[]?[ \t]*(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?)[ \t]*[)\]]?" + _SEP
     # "last 4 SSN 6612", "last four of SSN: 4471"
-    + r"|(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?(?:[ \t]+of)?(?:[ \t]+(?:the|his|her))?"
-    r"[ \t]+(?:ssn|ss\#|social(?:[ \t]+security)?))" + _SEP + r")"
+    + r"|(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?(?:[ \t]+of)?(?:[ \t]+(?:the|his|her|my|their))?"
+    r"[ \t]+(?:ssn|ss\#|social(?:[ \t]+security)?)(?:[ \t]+(?:number|no\.?))?(?:[ \t]+(?:is|are))?)"
+    + _SEP + r")"
     r"(?P<val>\d{4})(?![\w\-])")
 # Other countries' national identity numbers after their names (the SSN's equivalents, Safe
 # Harbor 18): Ireland's PPSN, India's Aadhaar, Nigeria's NIN, the Netherlands' BSN, Mexico's
@@ -499,11 +517,12 @@ _NATIONAL_ID = re.compile(
     r"|personnumm?er|personnr|tfn|ird|nric|mykad|cnic|hkid|emirates[ \t]+id|iqama|passport"
     r"|ahv(?:-?nr\.?)?|codice[ \t]+fiscale|steuer-?id|sozialversicherungs(?:nummer|nr\.?)|svnr"
     r"|cccd|cmnd|amka"
-    r"|(?:national|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
+    r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
+    r"|(?:national|nat\.|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
     r"(?:[ \t]+(?:card|number|no\b\.?))?|identity[ \t]+(?:card|number|no\b\.?)|id[ \t]+card)"
     r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|n[°º]))?" + _SEP_B + r")"
     r"(?P<val>\d{2,6}(?:[ \-]\d{1,6}){1,4}(?![\w\-])"
-    r"|[A-Z\d][A-Z\d\-/.]{4,24}[A-Z\d])(?![\w\-])"
+    r"|[A-Z\d][A-Z\d\-/.]{4,24}[A-Z\d](?:\([\dA]\))?)(?![\w\-])"  # HKID "Y482917(3)"
     r"|(?P<sacue>(?<![\w\-])ID(?:[ \t]*(?:no\b\.?|number|\#))?" + _SEP_B + r")"
     r"(?P<said>\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{7})(?![\w\-])")
 _NATIONAL_ID_WORDS = (
@@ -511,7 +530,7 @@ _NATIONAL_ID_WORDS = (
     "nie", "nif", "pesel", "rut", "personn", "tfn", "ird", "nric", "mykad", "cnic", "hkid",
     "emirates", "iqama", "passport", "ahv", "fiscale", "steuer", "sozialversicherung", "svnr",
     "national", "citizen", "personal id", "personal ins", "identity", "id card", "id ", "cccd",
-    "cmnd", "amka",
+    "cmnd", "amka", "nat. id", "c.f.", "c. f.",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -532,6 +551,8 @@ _PHONE = (
     # UK numbers: "01632 960 417", "07700 900 482", "0113 496 0218" (10-11 digits, spaces)
     r"|(?<=(?<![\w\-./])0)(?=[1-37-9])\d{2,4} \d{3,4} \d{3,4}"
     r"|(?<=(?<![\w\-./])0)4\d{2} \d{3} \d{3}"  # Australia's mobiles: "0491 570 156"
+    r"|(?<=\()0[2-9]\)[ ]?\d{4}[ ]?\d{4}"  # Australia's landlines: "(03) 9555 0173"
+    r"|(?<=(?<![\w\-./])0)[1-9](?:[ ]\d{2}){4}|(?<=(?<![\w\-./])0)[1-9](?:[.]\d{2}){4}"  # France
     r"|(?<=(?<![\w\-./])0)(?=[1-37-9])\d{3,4} \d{6}"  # UK: "07700 900412", "01632 960417"
     # Japan's and the Netherlands' dashes: "03-0000-0158", "090-0000-0159", "06-00012345"
     r"|(?<=(?<![\w\-./])0)[1-9]\d{0,3}-\d{2,4}-\d{4}|(?<=(?<![\w\-./])0)[1-9]-\d{8}"
@@ -594,12 +615,19 @@ _STATE_ZIP = re.compile(
     rf"(?<![\w\-])(?:(?:{_STATES})\.?,?[ \t]+\d{{5}}(?:-\d{{4}})?"
     # Canada: "ON K4A 0Z9"; the UK: "Leeds LS99 3ZZ", "NE99 4QT" (a postcode has its own shape)
     r"|(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU)\.?,?[ \t]+[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
-    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})(?![\w\-])")
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2}"
+    # Australia: "Coogee NSW 2034"; Ireland: "Co. Galway H91 K7T2" (an Eircode alone is too
+    # like a part code)
+    r"|(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT),?[ \t]+\d{4}"
+    r"|Co\.[ \t]+[A-Z][a-z]+[ \t]+[AC-FHKNPRTV-Y]\d[\dW][ ]?[AC-FHKNPRTV-Y\d]{4})(?![\w\-])")
 # (up to three comma-separated parts before the state or postcode: "Flat 9, Orchard Court,
 # Hexby HX9 4ZZ", "3 Chapel Row, Hexby, HX9 2ZZ", "Fallowfield, OR 97399")
 _PLACE_PART = (
-    r"(?:(?:Flat|Apt|Unit|Suite)[ \t]+[\w\-]+,?[ \t]*)?(?:\d{1,5}(?:-\d{1,5})?[A-Za-z]?[ \t]+)?"
-    rf"(?:(?<![\w'\-])[{_U}][\w'.\-]*[ \t]+){{0,2}}(?<![\w'\-])[{_U}][\w'.\-]*"
+    r"(?:(?:Flat|Apt|Unit|Suite)[ \t]+[\w\-]+,?[ \t]*)?"
+    r"(?:(?:No\.[ \t]*)?\d{1,5}(?:-\d{1,5})?[A-Za-z]?[ \t]+)?"
+    # (a particle between the words: "No. 3 Cnoc na Gréine, Co. Galway H91 K7T2")
+    rf"(?:(?<![\w'\-])[{_U}][\w'.\-]*[ \t]+(?:(?:na|an|de|del|la|le|du|da|do|di|wa|of)[ \t]+)?)"
+    rf"{{0,2}}(?<![\w'\-])[{_U}][\w'.\-]*"
 )
 _CITY_BEFORE = re.compile(
     rf"(?:\[ADDRESS\],?[ \t]*)?(?:{_PLACE_PART},[ \t]*){{0,2}}{_PLACE_PART},?[ \t]*$")
@@ -611,7 +639,21 @@ _CITY_PART = (
     r"(?:(?:CEP[ \t]+)?(?:\d{2}-\d{3}|\d{5}-\d{3}|\d{3}[ ]\d{2}|\d{4}[ ][A-Z]{2}|\d{4,5})[ \t]+)?"
     rf"(?:Co\.[ \t]+)?[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}"
     r"(?:[ \t]+(?:\d{4,6}|[A-Z]\d{2}[ ]?[A-Z\d]{4}))?")
-_CITY_AFTER = re.compile(rf"\[ADDRESS\](?:,[ \t]*{_CITY_PART}){{1,3}}(?![\w\-])")
+# (a South African postcode after its own comma: "[ADDRESS], Bellville, 7530")
+_CITY_AFTER = re.compile(
+    rf"\[ADDRESS\](?:,[ \t]*{_CITY_PART}){{1,3}}(?:,[ \t]*\d{{4,6}})?(?![\w\-])")
+# a unit number before the street number, as Australia writes it: "3/47 Arden St"
+_UNIT_SLASH = re.compile(r"(?<![\w\-./])\d{1,4}[A-Za-z]?/\[ADDRESS\]")
+# House number first, then a French, Italian or Spanish street word and its name: "14 rue des
+# Tanneurs, app. 3B", "12 bis avenue Jean-Jaurès", "5 chemin du Lac" (the town after it is
+# taken by _CITY_AFTER or _STATE_ZIP).
+_NUMBER_STREET = re.compile(
+    r"(?<![\w\-./])\d{1,5}(?:[ ]?(?:bis|ter)|[A-Za-z])?,?[ \t]+"
+    r"(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|quai|route|rang|cours"
+    r"|montée|via|viale|piazza|corso|calle)[ \t]+"
+    rf"(?:(?:de|des|du|de[ \t]+la|della|del|di|d['’]|l['’])[ \t]*)?"
+    rf"[{_U}][\w'’\-]*(?:[ \t]+[{_U}][\w'’\-]*){{0,3}}"
+    r"(?:,?[ \t]*(?:app\.?|appt\.?|apt\.?|bureau|esc\.?|piso|int\.?)[ \t]*[\w\-]{1,5})?")
 # An address after a word that says it is one, in any country's shape: "address No. 7, 2nd
 # Cross, Jayanagar 4th Block, Bengaluru 560011", "home 12 Bóthar na Trá, Salthill, Galway H91
 # X2T7", "address Plot 12, Ogui Road, Enugu". From a number (or "No.", "Plot", "Flat" and a
@@ -634,9 +676,13 @@ _ADDRESS_CUE = re.compile(
 _UNIT_FIRST = re.compile(
     r"(?<![\w\-])(?<!,)(?<!,[ \t])"
     r"(?:Flat|Villa|Apt\.?|Apartment|Apto\.?|House[ \t]+No\.?|Plot|Wohnung)"
-    r"[ \t]+[\w\-/]{1,6}(?:[ \t]*,[ \t]*[^,\n.;:()\[\]]{2,40}?){2,7}(?=[ \t]*(?:[\n.;()]|$))")
+    r"[ \t]+[\w\-/]{1,6}(?:[ \t]*,[ \t]*[^,\n.;:()\[\]]{2,40}?){2,7}(?=[ \t]*(?:[\n.;()]|$))"
+    # the Philippines' block and lot, then street, barangay and city with their abbreviations:
+    # "Blk 12 Lot 7, Mabini St., Brgy. San Isidro, Antipolo City 1870"
+    rf"|(?<![\w\-])Blk\.?[ \t]+\w{{1,4}}[ \t]+Lot[ \t]+\w{{1,4}}"
+    rf"(?:,[ \t]*(?:[{_U}][\w'.\-]*[ \t]*)+(?:\d{{4}}(?![\w\-]))?){{1,4}}")
 _UNIT_FIRST_WORDS = ("Flat ", "Villa ", "Apt", "Apartment ", "Apto", "House No", "Plot ",
-                     "Wohnung ")
+                     "Wohnung ", "Blk")
 
 
 def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -660,10 +706,12 @@ _STREET_FIRST_WORDS = (
     "platz ", "allee ", "ring ", "damm ",
 )
 # a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
-_ZIP_HINT = re.compile(r"\d(?:\d{4}(?!\d)|[A-Z] ?\d[A-Z]\d|[A-Z\d]? \d[A-Z]{2}\b)")
+_ZIP_HINT = re.compile(
+    r"\d(?:\d{4}(?!\d)|[A-Z] ?\d[A-Z]\d|[A-Z\d]? \d[A-Z]{2}\b)|[A-Z][ \t]+\d{4}\b|Co\.[ \t]+[A-Z]")
 _PO_BOX = re.compile(
     r"(?i:\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box"
-    r"|(?:rr|rural[ \t]+route|hc)[ \t]*\d{1,3}[ \t,]+box)[ \t]*\#?[ \t]*\d{1,6})(?![\w\-])")
+    r"|(?:rr|rural[ \t]+route|hc)[ \t]*\d{1,3}[ \t,]+box)[ \t]*\#?[ \t]*\d{1,6}"
+    r"(?:(?<=\d)[A-Z](?![\w\-]))?)(?![\w\-])")  # "RR 3 Box 44A"
 
 # Bare numbers that are PII only after a cue, which the callback looks for just before them:
 # 7-digit local / unseparated 10-11 digit phone numbers ("pager 555-1234", "cell 6175550199")
@@ -857,7 +905,46 @@ def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str | None:
     if _after_word_char(m.string, m.start()):
         return None
     hits.append(tag)
+    if tag in _SIBLING_TAGS and isinstance(hits, _Hits):
+        hits.ids.append((tag, m.group("val")))
     return f"{m.group('cue')}[{tag}]"
+
+
+# Numbers in a list share their shape and their first digits, and only the first one has its
+# cue: "MRN 55018832 ... - Kim So-yeon 55019107 - choi jae-hoon 55020266", "lead SN
+# CAL148293 / CAL148301". Once a value has been masked after its cue, a token of the same
+# length and shape (letters, digits and separators at the same places) that starts with the
+# same characters (35% of them, 3 digits at least) is masked as the same kind: a demo
+# controller "PDM-4400-10032" beside the patient's "PDM-4471-92208" shares only the model's.
+_SIBLING_TAGS = frozenset(("MRN", "OTHER_ID", "ACCOUNT", "HEALTH_PLAN"))
+_ID_TOKEN = re.compile(r"(?<![\w\-./])[A-Z\d][A-Z\d\-]{5,22}[A-Z\d](?![\w\-]|\.\d)")
+
+
+def _shape(value: str) -> str:
+    return "".join("9" if c.isdigit() else "A" if c.isalpha() else c for c in value)
+
+
+def _siblings(text: str, hits: _Hits) -> str:
+    known = [(tag, v, _shape(v)) for tag, v in hits.ids
+             if len(v) >= 7 and sum(c.isdigit() for c in v) >= 5]
+    if not known:
+        return text
+
+    def repl(m: re.Match) -> str:
+        tok = m.group()
+        shape = _shape(tok)
+        for tag, value, value_shape in known:
+            if shape != value_shape or tok == value:
+                continue
+            prefix = os.path.commonprefix((tok, value))
+            # (an implant's second serial follows its own "SN": "new sensor SN ES3-0030452")
+            if (sum(c.isdigit() for c in prefix) >= 3 and len(prefix) * 20 >= len(tok) * 7
+                    and (tag == "OTHER_ID" or not _eng_context(text, m.start()))):
+                hits.append(tag)
+                return f"[{tag}]"
+        return tok
+
+    return _ID_TOKEN.sub(repl, text)
 
 
 def _mrn_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1045,20 +1132,27 @@ class _Hits(list[str]):
     lists then mask the other mentions of those names ("son (Gene) ... gene's #")."""
 
     names: list[str]
+    ids: list[tuple[str, str]]  # (placeholder type, value) of the numbers masked after a cue
 
     def __init__(self) -> None:
         super().__init__()
         self.names = []
+        self.ids = []
 
 
 # A chat or pager log pasted into a work order: "[09:14] nikhil: anyone near OR 5?", "28/02
 # 14:05 raj: ...", "09:15 carla.m: on it". After a time stamp at the start of a line, the
 # handle before the colon is a person (a system's own labels excepted).
 _CHAT_SPEAKER = re.compile(
-    r"(?m)^[ \t]*(?:\[[ \t]*)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?,?[ \t]+)?"
-    r"\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?[ \t]+(?:-[ \t]+)?"
-    r"(?P<who>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,20})?)(?=:[ \t])")
-_CHAT_HINT = re.compile(r"(?m)^[ \t]*\[?[\d/.\-, \t]*\d:\d{2}")
+    r"(?m)^[ \t]*(?:(?:\[[ \t]*)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?,?[ \t]+)?"
+    r"\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?"
+    # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
+    r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
+    r"(?P<who>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,20})?)"
+    r"(?=(?:[ \t]*\([^()\n]{1,30}\))?:[ \t])")
+_CHAT_HINT = re.compile(
+    r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
+    r"|webex)\])")
 _CHAT_LABELS = frozenset("""
     system note notes update status alarm alarms error event events log info warning warn bot
     auto admin re fw fwd subject from to cc sent date time msg message page pager alert alerts
@@ -1296,6 +1390,8 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
                 continue
             kind = "MRN" if f.group("mrn") else "DOB"
             group = kind.lower() if f.group(kind.lower()) is not None else "dob2"
+            if group == "dob2" and "[DOB]" in text[pos:f.start()]:
+                continue  # one birth date a person: a second date is a visit's ("last_check")
             out.append(text[last:f.start(group)])
             out.append(f"[{kind}]")
             hits.append(kind)
@@ -1309,6 +1405,8 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
 def _places(text: str, hits: list[str]) -> str:
     """Replace "City, ST 12345" (with the address right before it, if any) by one [ADDRESS],
     then the city after an address ("[ADDRESS], Pinecrest"), then PO boxes."""
+    text, n = _NUMBER_STREET.subn("[ADDRESS]", text)
+    hits.extend(["ADDRESS"] * n)
     out: list[str] = []
     last = 0
     for m in _STATE_ZIP.finditer(text) if _ZIP_HINT.search(text) else ():
@@ -1328,6 +1426,8 @@ def _places(text: str, hits: list[str]) -> str:
     if any(w in text for w in _STREET_FIRST_WORDS):
         text, n = _STREET_FIRST.subn("[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
+    if "/[ADDRESS]" in text:
+        text = _UNIT_SLASH.sub("[ADDRESS]", text)
     if "[ADDRESS]," in text:
         text = _CITY_AFTER.sub("[ADDRESS]", text)
     if "box" in text.lower():
@@ -1694,7 +1794,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         low = text.lower()
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
-    if "acc" in low or "encounter" in low or "visit" in low:  # (also "accession")
+    if "acc" in low or "encounter" in low or "visit" in low or "claim" in low:  # "accession"
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
@@ -1702,6 +1802,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
+    if hits.ids:
+        text = _siblings(text, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)

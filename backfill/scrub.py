@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "6"
+SCRUBBER_VERSION = "7"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -169,7 +169,8 @@ _CW = rf"(?:[{_U}][{_U}{_APOS}\-]*[{_U}])"
 _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 
 # The same, also allowing an opening bracket: "DOB (1/2/1940)", "MRN (1234567)".
-_SEP_B = _SEP + r"(?:[(\[][ \t]*)?"
+_SEP_B = (_SEP + r"(?:(?i:is|was|on[ \t]+file|on[ \t]+record|on[ \t]+registration)[ \t]*"
+          r"(?:[:#=\-][ \t]*)?)?(?:[(\[][ \t]*)?")  # "his MRN is 7304419", "licence on file D44"
 
 # Not followed by more of the same token (digits, letters, dash) or by a decimal part.
 _END = r"(?![\w\-]|\.\d)"
@@ -279,7 +280,8 @@ _MRN_FOREIGN = re.compile(
     r"|unit[ \t]+(?:no\b\.?|number)"
     # the Netherlands' patiëntnummer, Poland's "nr historii choroby", Greece's "arithmos
     # mitroou"
-    r"|pati[eë]nt(?:nr\b\.?|nummer)|nr[ \t]+hist\.?(?:[ \t]+chor(?:oby)?\.?)?"
+    r"|pati[eë]nt(?:nr\b\.?|nummer)|nr[ \t]+hist(?:\.|orii)?(?:[ \t]+chor(?:oby)?\.?)?"
+    r"|processo|protokol[ \t]+no\b\.?|hosp\#|등록번호|병록번호|환자번호"
     r"|ar\.?[ \t]+mitro(?:ou|u))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])"
@@ -307,7 +309,8 @@ _FOREIGN_CUE_WORDS = (
     "nasc", "né le", "née le", "ne le", "naiss", "geb.", "geb ", "geboren", "geburts",
     "nascita", "nato il", "nata il", "ur. ", "urodzenia", "uhid", "ur ", "ur:", "ur#", "folder",
     "clinic no", "clinic number", "clinic #", "ip no", "op no", "nhi", "chi", "patiëntn",
-    "patientn", "nr hist", "mitro", "nasc.", "д.р", "д. р", "рождения", "geboorte", "delsedatum",
+    "patientn", "nr hist", "mitro", "processo", "protokol", "hosp#", "번호", "nasc.", "д.р", "д. р",
+    "рождения", "geboorte", "delsedatum",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -350,23 +353,25 @@ _SSN_CUE = re.compile(
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
 _ACCOUNT = re.compile(
-    r"(?P<cue>[AaEeVvCc](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))|(?<=[Ee])(?i:ncounter)"
+    r"(?P<cue>[AaEeVvCcKk](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
+    r"|(?<=[Ee])(?i:ncounter)"
     r"|(?<=[Vv])(?i:isit)"
     # a patient's insurance claim ("Claim #: 2024-118-00473", "claim ICN 22024118830190"):
     # the claim names the patient's billing as an account number does
-    r"|(?<=[Cc])(?i:laim)(?:[ \t]+(?i:icn|ref(?:erence)?|id)\b)?)\b"
+    r"|(?<=[Cc])(?i:laim)(?:[ \t]+(?i:icn|ref(?:erence)?|id)\b)?"
+    r"|(?<=[Kk])(?i:onto(?:nr|nummer)))\b\.?"
     r"(?:[ \t]*(?i:\#|no\b\.?|number(?:[ \t]+is)?|num\b|id\b|ref(?:erence)?\b\.?))?"
     + _SEP_B + r")"
     # (not a date: "Visit: 2024-05-07" is when)
-    r"(?P<val>(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*\d){5})(?:[A-Z]{1,6}-)?[A-Z]{0,3}\d"
-    r"[\d\-]{3,18}\d)(?![\w\-])"
+    r"(?P<val>(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})(?:[A-Z]{1,6}-)?[A-Z]{0,3}\d"
+    r"[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})(?![\w\-])"  # "Kontonr. 4401 2287 03"
 )
 
 # Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvR](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREe](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # other countries' schemes: South Africa's medical aids, Nigeria's NHIS, Kenya's NHIF, the
     # Philippines' PhilHealth, Germany's Versichertennummer, France's mutuelle and carte
@@ -387,20 +392,27 @@ _HEALTH_PLAN = re.compile(
     # Canada's provincial plans: Quebec's RAMQ, Alberta's AHCIP, BC's MSP / PHN, Manitoba's
     # MHSAL
     r"|(?<=[Hh])(?i:ealth)(?=[ \t]*(?:no\b|\#|number|id\b))"
+    # Italy's tessera sanitaria, Portugal's utente SNS, Spain's TSI, Mexico's IMSS, Australia's
+    # Medicare card, the EU's EHIC
+    r"|(?<=[Tt])(?i:essera[ \t]+sanitaria|si(?=[ \t]+[A-Z]{4}\d))|(?<=[Uu])(?i:tente(?:[ \t]+sns)?)"
+    r"|(?<=[Ss])(?i:ns(?=[ \t]+\d))|(?<=I)MSS|(?<=[Aa])(?i:filiaci[óo]n)|(?<=[Ee])(?i:hic)"
     r"|(?<=R)AMQ|(?<=A)HCIP|(?<=M)SP(?=[ \t]*(?:\#|no\b|:|[ \t]\d))|(?<=P)HN|(?<=M)HSAL"
     r"|(?<=[Bb])(?i:eneficiary)|(?<=[Mm])(?i:br|bi|asshealth|edi-cal)|(?<=A)ARP"
     r"|(?<=[Ss])(?i:upplemental)|(?<=[Hh])(?i:cn|icn|ealth[ \t]*card|c\#?(?=[ \t]*\#))"
     r"|(?<=[Oo])(?i:hip)|(?<=[Tt])(?i:enncare(?:[ \t]+id)?)"
     r"|(?<=[Gg])(?i:rp|roup)(?=[ \t]*[\#:A-Z\d])"
     r"|(?<=[Ss])(?i:upp)|(?<=[Aa])(?i:dv(?:antage)?[ \t]+id)|(?<=VA a)uth"
-    r")\b\.?(?:[ \t]*(?i:id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?))?" + _SEP_B
+    r")\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?))?"
+    r"(?:[ \t]*\([A-Z]{2,6}\))?" + _SEP_B
     + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
     r"(?:[ \t]*[:#])?[ \t]+)?)"
     # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
     # as printed on a card: "9014 3382 17", Australia's Medicare "2953 41287 1"; a scheme's
     # number may hold slashes ("NHIS/LA/0092817")
     # Quebec's RAMQ card: four letters of the name, then 8 digits "LAVM 5203 1899"
-    r"(?P<val>\d{3,5}(?:[ ]\d{1,5}){1,3}(?![\w\-])|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])"
+    # (a carte Vitale: "2 48 03 69 123 456 78"; a US state's Medicaid: "KY 4418 2270 91")
+    r"(?P<val>(?=(?:[ ]?\d){6})(?:[A-Z]{2}[ ])?\d{1,5}(?:[ ]\d{1,5}){1,6}(?![\w\-])"
+    r"|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])"
     r"|(?=(?:[A-Z\-/]*\d){4})[A-Z\d][A-Z\d\-/]{4,22}[A-Z\d])(?![\w\-])"
 )
 
@@ -411,7 +423,9 @@ _HEALTH_PLAN_WORDS = (
     "tenncare", "grp", "group #", "group:", "group no", "group id", "supp ", "adv id",
     "advantage id", "va auth", "medical aid", "mutuelle", "nhis", "nhif", "philhealth",
     "phil health", "versicher", "krankenkasse", "krankenversicherung", "carte vitale", "ma plan",
-    "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "ramq", "ahcip", "msp",
+    "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "tessera",
+    "utente", "tsi ", "sns ", "imss", "afiliaci", "ehic",
+    "ramq", "ahcip", "msp",
     "phn", "mhsal",
 )
 
@@ -496,7 +510,8 @@ _SSN_DASHED = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}" + _END
 # "SSN (last 4) 4410": the last four digits with their cue are still the SSN's.
 _SSN_LAST4 = re.compile(
     r"(?P<cue>(?i:ssn|ss\#|social(?:[ \t]+security)?(?:[ \t]+(?:no\b\.?|number|\#))?)[ \t]*"
-    r"[(\[]?[ \t]*(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?)[ \t]*[)\]]?" + _SEP
+    r"[(\[]?[ \t]*(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?"
+    r"|(?:on[ \t]+file[ \t]+)?end(?:s|ing)(?:[ \t]+(?:in|with))?)[ \t]*[)\]]?" + _SEP
     # "last 4 SSN 6612", "last four of SSN: 4471"
     + r"|(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?(?:[ \t]+of)?(?:[ \t]+(?:the|his|her|my|their))?"
     r"[ \t]+(?:ssn|ss\#|social(?:[ \t]+security)?)(?:[ \t]+(?:number|no\.?))?(?:[ \t]+(?:is|are))?)"
@@ -516,7 +531,7 @@ _NATIONAL_ID = re.compile(
     r"|nin|bsn|burgerservicenummer|sofi(?:nummer)?|nss|nir|curp|cpf|dni|nie|nif|pesel|rut"
     r"|personnumm?er|personnr|tfn|ird|nric|mykad|cnic|hkid|emirates[ \t]+id|iqama|passport"
     r"|ahv(?:-?nr\.?)?|codice[ \t]+fiscale|steuer-?id|sozialversicherungs(?:nummer|nr\.?)|svnr"
-    r"|cccd|cmnd|amka"
+    r"|cccd|cmnd|amka|(?:tc[ \t]+)?kimlik(?:[ \t]+no\b\.?)?|주민등록번호|외국인등록번호"
     r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
     r"|(?:national|nat\.|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
     r"(?:[ \t]+(?:card|number|no\b\.?))?|identity[ \t]+(?:card|number|no\b\.?)|id[ \t]+card)"
@@ -530,7 +545,7 @@ _NATIONAL_ID_WORDS = (
     "nie", "nif", "pesel", "rut", "personn", "tfn", "ird", "nric", "mykad", "cnic", "hkid",
     "emirates", "iqama", "passport", "ahv", "fiscale", "steuer", "sozialversicherung", "svnr",
     "national", "citizen", "personal id", "personal ins", "identity", "id card", "id ", "cccd",
-    "cmnd", "amka", "nat. id", "c.f.", "c. f.",
+    "cmnd", "amka", "kimlik", "등록번호", "nat. id", "c.f.", "c. f.",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -636,12 +651,17 @@ _CITY_BEFORE = re.compile(
 _CITY_PART = (
     # a postcode before the town: Poland's "30-105 Kraków", the Netherlands' "1071 BB
     # Amsterdam", Greece's "105 63 Athina", Brazil's "CEP 13015-002", Germany's "10115 Berlin"
-    r"(?:(?:CEP[ \t]+)?(?:\d{2}-\d{3}|\d{5}-\d{3}|\d{3}[ ]\d{2}|\d{4}[ ][A-Z]{2}|\d{4,5})[ \t]+)?"
+    r"(?:(?:CEP[ \t]+)?(?:\d{2}-\d{3}|\d{5}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d{2}|\d{4}[ ][A-Z]{2}"
+    r"|\d{4,5})[ \t]+)?"
     rf"(?:Co\.[ \t]+)?[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}"
     r"(?:[ \t]+(?:\d{4,6}|[A-Z]\d{2}[ ]?[A-Z\d]{4}))?")
 # (a South African postcode after its own comma: "[ADDRESS], Bellville, 7530")
+_UNIT_PART = (
+    r"(?:\d{1,3}[ \t]*[º°ª](?:[ \t]*[A-Za-z]{1,4}\.?)?"
+    r"|(?i:apto?|apt|piso|esc|dto|puerta|app|flat|unit|int|d)\.?:?[ \t]*\d{1,4}[A-Za-z]?)")
 _CITY_AFTER = re.compile(
-    rf"\[ADDRESS\](?:,[ \t]*{_CITY_PART}){{1,3}}(?:,[ \t]*\d{{4,6}})?(?![\w\-])")
+    rf"\[ADDRESS\](?:,[ \t]*{_UNIT_PART})?(?:,[ \t]*{_CITY_PART}){{1,3}}"
+    r"(?:,[ \t]*\d{4,6})?(?![\w\-])")
 # a unit number before the street number, as Australia writes it: "3/47 Arden St"
 _UNIT_SLASH = re.compile(r"(?<![\w\-./])\d{1,4}[A-Za-z]?/\[ADDRESS\]")
 # House number first, then a French, Italian or Spanish street word and its name: "14 rue des
@@ -697,13 +717,22 @@ def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
 # addresses: "Calle Loíza 415", "Rua das Flores 12", "Hauptstraße 5a".
 _STREET_FIRST = re.compile(
     r"(?<![\w\-])(?:(?:Calle|Avenida|Avda\.|Av\.|Rue|Rua|Via|Viale|Carrer|Paseo|Camino|Plaza"
-    rf"|Travessa|Ulica|ul\.)[ \t]+(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
-    rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm)[ \t]+)"
-    r"\d{1,5}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)?(?![\w\-])")
+    # Spain's "C/ Mayor 27", Germany's "Am Kirchberg 3", Turkey's "Moda Cad. No: 45"
+    rf"|Travessa|Ulica|ul\.|C/"
+    rf"|(?:Am|An[ \t]+der|Im|Auf[ \t]+der|Zum|Zur)(?=[ \t]+[{_U}][{_L}]+[ \t]+\d))"
+    rf"[ \t]*(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
+    # one word ending in the street's word: German, Dutch, Nordic, Finnish, Hungarian
+    rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|gracht|laan|kade"
+    r"|plein|gatan|vägen|gränd|torget|gade|vej|veien|gata|katu|tie|utca)[ \t]+"
+    rf"|[{_U}][{_L}]+[ \t]+(?:Cad|Sok|Mah|Bulv)\.[ \t]+(?:No:?[ \t]*)?)"
+    # a flat after the number: "263-2", "15/7", "14 B"
+    r"\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?)?(?:[ ][A-Z](?![\w.\-]))?(?![\w\-])")
 _STREET_FIRST_WORDS = (
     "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
     "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "straße ", "strasse ", "weg ", "gasse ",
-    "platz ", "allee ", "ring ", "damm ",
+    "platz ", "allee ", "ring ", "damm ", "C/", "Am ", "An der ", "Im ", "Auf der ", "Zum ", "Zur ",
+    "straat ", "gracht ", "laan ", "kade ", "plein ", "gatan ", "vägen ", "gränd ", "torget ",
+    "gade ", "vej ", "veien ", "gata ", "katu ", "tie ", "utca ", "Cad.", "Sok.", "Mah.", "Bulv.",
 )
 # a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
 _ZIP_HINT = re.compile(
@@ -731,6 +760,26 @@ _PHONE_CUE_BEFORE = re.compile(
     r"|\b(?:call(?:ed|ing|s)?|phoned|rang|texted|dialed|reached)\b[^.\n\d]{0,30}\b(?:at|from|on)"
     r"[ \t]*$)"
 )
+# A number after a word that says it is a phone, in any country's grouping: "tlf 612 55 01
+# 48", "telemóvel 912 555 014", "cel (11) 95555-0123", "erreichbar unter 0151 2345 6789",
+# "tel 0532 555 01 67". The shapes in _PHONE need no cue; these need one, and 7 to 15 digits.
+_PHONE_CUED = re.compile(
+    r"(?P<cue>(?<![\w\-])(?i:(?:tele)?fax|tel[ée]?f?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
+    # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
+    r"|tlfn?|telf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
+    r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no)"
+    r"\b\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
+    r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
+
+
+def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
+    digits = sum(c.isdigit() for c in m.group("val"))  # (without the extension)
+    if not 7 <= digits <= 15 or _after_word_char(m.string, m.start()):
+        return None
+    hits.append("PHONE")  # (a fax number is a phone number: one placeholder)
+    return f"{m.group('cue')}[PHONE]"  # (the extension goes with it)
+
+
 # A lone extension after a person's name ("Called Priya Raman ext 4412"); "call ext 4412 for
 # biomed" is a department's and is kept (the callback checks the word before).
 _EXT_ALONE = re.compile(r"[Ee]xt(?:ension\b|\b\.?)[ \t]*(?P<val>\d{3,6})\b")
@@ -1555,6 +1604,33 @@ def _header(line: str) -> tuple[str, int, dict[int, str]] | None:
     return None
 
 
+# Fields of a JSON or XML fragment pasted from an interface log: '"subscriberId":"HMSA-88"',
+# '<PatientName>Lee, Ann</PatientName>'; the keys are the table headers' (_COLUMNS). A FHIR
+# reference to a patient ("Patient/884211") holds the patient's id.
+_JSON_FIELD = re.compile(
+    r'"(?P<key>[A-Za-z_][\w \-]{1,40})"[ \t]*:[ \t]*"(?P<val>[^"\n\[]{1,80})"'
+    r"|<(?P<xkey>[A-Za-z_][\w\-]{1,40})>(?P<xval>[^<\n\[]{1,80})</(?P=xkey)>")
+_FHIR_PATIENT = re.compile(r"(?<=Patient/)[\w\-.]{1,64}(?![\w\-])")
+
+
+def _structured_fields(text: str, hits: list[str]) -> str:
+    def field(m: re.Match) -> str:
+        key, group = (m.group("key"), "val") if m.group("key") else (m.group("xkey"), "xval")
+        tag = _COLUMNS.get(_COLUMN_KEY.sub("", key.lower()))
+        val = m.group(group)
+        if tag is None or not val.strip():
+            return m.group()
+        hits.append(tag)
+        return m.group()[: m.start(group) - m.start()] + f"[{tag}]" + m.group()[
+            m.end(group) - m.start():]
+
+    text = _JSON_FIELD.sub(field, text)
+    if "Patient/" in text:
+        text, n = _FHIR_PATIENT.subn("[MRN]", text)
+        hits.extend(["MRN"] * n)
+    return text
+
+
 def _table_columns(text: str, hits: list[str]) -> str:
     """Tables pasted as text (pipes, tabs, semicolons, CSV): below a header that names an
     identifier column, that column is masked in every row with as many cells."""
@@ -1762,6 +1838,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             hits.names.extend(re.split(r"[ \t]+dot[ \t]+|[._\-\d]+", local))
         text, n = _EMAIL_SPOKEN.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+    if '":' in text or "</" in text or "Patient/" in text:
+        text = _structured_fields(text, hits)
     if "\n" in text or "|" in text:
         text = _table_columns(text, hits)
     if "|" in text and ("^" in text or "\n" in text):
@@ -1776,7 +1854,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
-    if "last" in text or "Last" in text or "LAST" in text:
+    if "last" in text or "Last" in text or "LAST" in text or "end" in text:
         text = _sub(_SSN_LAST4, text, _ssn_cue_cb, hits)
     text, n = _NI_NUMBER.subn("[SSN]", text)
     hits.extend(["SSN"] * n)
@@ -1794,7 +1872,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         low = text.lower()
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
-    if "acc" in low or "encounter" in low or "visit" in low or "claim" in low:  # "accession"
+    if ("acc" in low or "encounter" in low or "visit" in low or "claim" in low  # "accession"
+            or "konto" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
@@ -1804,6 +1883,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_IP, text, _ip_cb, hits)
     if hits.ids:
         text = _siblings(text, hits)
+    text = _sub(_PHONE_CUED, text, _phone_cued_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)

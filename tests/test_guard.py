@@ -64,6 +64,8 @@ IDENTIFIERS = [
     ("son: t_nguyen{at}comcast{dot}net", "EMAIL"),
     ("pt DOB 1/2/1950 and SSN 456 78 9012 on the sheet", "DOB"),
     ("MRN 55 102 234 on the screen", "MRN"),
+    ("Found label MRN of 00482913 taped to the pump.", "MRN"),
+    ("MRN on 20391847 still on the idle screen", "MRN"),
     ("SOCIAL 567891234 on card found in drawer", "SSN"),
 ]
 
@@ -134,7 +136,7 @@ def test_the_guard_stops_what_the_scrubber_lets_through() -> None:
     assert kinds == {"SSN", "MRN", "DOB", "PHONE", "EMAIL"}
     passed = [(t, k) for t, k in IDENTIFIERS if find_identifiers(scrub_text(t).text or "")]
     # Many of them pass the scrubber untouched or partly (measured: 31 of 42 with scrubber v3,
-    # 19 with v4, every kind): the guard is what stops them.
+    # 19 with v4, 15 of 44 with v7, every kind): the guard is what stops them.
     assert len(passed) >= len(IDENTIFIERS) // 3, len(passed)
     assert {k for _, k in passed} == kinds
     for text, _ in passed:
@@ -186,14 +188,16 @@ RUN_ID = "guard-1"
 COLUMNS = ("WORK_ORDER_ID", "CREATED_AT", "EQUIPMENT_TYPE", "PROBLEM_DESCRIPTION",
            "LABOR_HOURS")
 LEAKS = {
-    "LEAK-SSN": "Label on housing: SSN is 219 48 7730 of the previous patient.",
+    # (scrubber v7 catches "SSN is 219 48 7730"; "SSN of" it still lets through)
+    "LEAK-SSN": "Label on housing: SSN of 219 48 7730 of the previous patient.",
     # (scrubber v2 catches "call her at 6175550142"; this shape it still lets through)
     "LEAK-PHONE": "Charge nurse says the cell is 617 5550142, for the loaner pickup.",
     # (scrubber v3 catches "d.o.b." and "birthday", v6 "b. <date>"; the guard also reads
     # "d. o. b:")
     "LEAK-DOB": "Old wristband in the channel, d. o. b: 11 August 1958, removed.",
-    # (scrubber v4 catches "MR# K-8812093"; "MRN is" it still lets through)
-    "LEAK-MRN": "Screen still showed MRN is K-8812093 after discharge; cleared.",
+    # (scrubber v4 catches "MR# K-8812093", v7 "MRN is K-8812093"; "MRN of" it still lets
+    # through)
+    "LEAK-MRN": "Screen still showed MRN of K-8812093 after discharge; cleared.",
     # (scrubber v4 reads "rroe at gmail dot com"; a fullwidth at sign only the guard reads)
     "LEAK-EMAIL": "Family wants the report, send to rroe\uff20gmail.com.",
 }

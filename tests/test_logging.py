@@ -168,7 +168,7 @@ PLANTED = {  # work order -> free-text columns; identifiers of every kind, and a
         "RESOLUTION": "Replaced keypad. SSN 519-38-4702 seen on the intake sheet; shredded.",
     },
     # the scrubber lets this SSN through and the guard stops it: a failed record
-    "LOGPII-2": {"PROBLEM_DESCRIPTION": "Label on housing: SSN is 219 48 7730 of the previous "
+    "LOGPII-2": {"PROBLEM_DESCRIPTION": "Label on housing: SSN of 219 48 7730 of the previous "
                                         "patient Ottoline Brackenridge."},
 }
 NAMES = ["Zebediah", "Quillfeather", "Philippa", "Vandermeulen", "Ottoline", "Brackenridge"]

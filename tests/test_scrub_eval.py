@@ -118,8 +118,9 @@ def test_gate_counts_staff_names_and_exit_code(capsys, tmp_path) -> None:
 
 
 def test_guard_column_counts_records_the_guard_stops() -> None:
-    # the scrubber misses "MRN is K-8812093" (tests/test_guard.py); the guard stops the record
-    text = "Screen still showed MRN is K-8812093 after discharge"
+    # an identity scrubber lets "MRN of K-8812093" through (tests/test_guard.py); the guard
+    # stops the record
+    text = "Screen still showed MRN of K-8812093 after discharge"
     order = _order(text, {"K-8812093": "mrn"}, {})
     s = score([order], lambda t: t)
     assert s.recall["mrn"].rate == 0.0 and s.door["mrn"].rate == 1.0 and s.stopped == 1
@@ -168,10 +169,14 @@ RECALL_FLOOR = {
     "heldout8": _floor(0.92, 0.90, address=0.85, mrn=0.9, other_id=0.87, phone=0.8, ssn=0.88),
     "heldout9": _floor(0.84, 0.86, account=0.9, address=0.69, dob=0.95, mrn=0.95, other_id=0.8,
                        phone=0.98),
+    "heldout10": _floor(0.99, 0.96, address=0.94),
+    "heldout11": _floor(0.85, 0.95, mrn=0.9, address=0.76, phone=0.94, other_id=0.87, dob=0.93,
+                        account=0.64, health_plan=0.76, ssn=0.72, fax=0.81),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.98, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
-                   "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97}
+                   "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
+                   "heldout11": 0.95}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

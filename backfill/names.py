@@ -54,7 +54,7 @@ _CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van
 _POSSESSIVE = ("'s", "\u2019s")
 _PARTICLES = frozenset(
     "de del della der den da das do dos du van von la le las los di bin ibn al el ter ten y o"
-    " ni nic thi"
+    " ni nic thi ap"
     .split())  # (compared folded: "Ó", "Ní")
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
 _MODEL_AFTER = re.compile(
@@ -82,7 +82,7 @@ _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "�
 _PERSON_CUES = frozenset("""
     dr doctor nurse rn lpn np cna tech technician prof professor mr mrs ms mx miss
     crna fse physio surgeon carer pharmacist midwife paramedic anaesthetist anesthetist
-    perfusionist radiographer sonographer porter engr
+    perfusionist radiographer sonographer porter engr biomed
     pt patient patients pts per called call paged page told asked notified informed thanks thx
     attn cc by spoke talked texted emailed
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
@@ -97,6 +97,8 @@ _PERSON_CUES = frozenset("""
     srta signor signora enf enfermera enfermeira técnico técnica mum hi hello hey dear
     patientin tochter sohn ehefrau ehemann mutter vater mãe pai filha filho
     환자 病人 患者 病患 пациент пациентка пацієнт пацієнтка ασθενής מטופל מטופלת مريض المريض
+    보호자 딸 아들 남편 아내 어머니 아버지 담당 担当 担当者 長男 長女 次男 次女 娘 息子 夫 妻 家族
+    家属 女儿 儿子 丈夫 妻子 负责人 工程师
 """.split()))
 
 
@@ -110,12 +112,14 @@ _FAMILY_CUES = frozenset("""
 _PERSON_CUES = frozenset(unicodedata.normalize("NFKD", w) for w in _PERSON_CUES) | _PERSON_CUES
 _LABEL_END = re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
 _ALIAS_GAPS = frozenset((" (", "(", " / ", "/", " ( ", ' ("', ' (\u201c', ' "', " \u201c"))
+# ... and the surname after a nickname in quotes: 'Wilhelmina "Billie" Strand'
+_ALIAS_ENDS = frozenset(('" ', "\u201d ", "') "))
 # Words after which a capitalised word joined to a name is the name's first part.
 _LEFT_CUES = _PERSON_CUES | frozenset("via witness phleb phlebotomist signed sgd from".split())
 # Given names that are more often the word after a relation ("wife will call", "son said")
 _NOT_GIVEN = frozenset("will may said called is was has had says can and or at on in to".split())
 # Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
-_TITLES = frozenset("dr mr mrs ms mx prof pt".split())
+_TITLES = frozenset("dr mr mrs ms mx prof pt sr sra srta mme mlle dhr mevr hr fr sig".split())
 # Cues strong enough that any capitalised word after them is a name ("Dr. Page"), and a lower-
 # case word that is also an English word ("rn summer").
 _STRONG_CUES = frozenset(
@@ -137,6 +141,11 @@ _NOT_SPEAKERS = frozenset("""
     sticker error alarm message code bed software firmware printer scanner panel it this
 """.split())
 _PLACEHOLDER_WORDS = ("[patient_name]", "[person]")
+# Honorifics after a name in Japanese and Korean: "佐藤 花子 様", "이수진 씨"
+_HONORIFIC_AFTER = re.compile(r"[ \t]?(?:様|さん|殿|氏|씨|님)(?!\w)")
+# The words after which "Name:" labels a person: "Patient: Ó HAILPÍN", "患者: 佐藤 花子"
+_COLON_CUES = frozenset(("patient", "pt", "name", "患者", "환자", "担当", "担当者", "담당", "病人",
+                         "client", "caller", "resident"))
 
 
 def _fold(word: str) -> str:
@@ -351,7 +360,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         if i == 0:
             return False
         gap = text[words[i - 1].end():words[i].start()]
-        if gap.strip(" \t") == ":" and low[i - 1] in ("patient", "pt", "name"):
+        if gap.strip(" \t") == ":" and low[i - 1] in _COLON_CUES:
             return True  # "Patient: لاما الأزد", "Patient name: He, Lei"
         if low[i - 1] not in _PERSON_CUES:
             return False
@@ -366,6 +375,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                 for j in range(i, i + len(ph)):
                     protected[j] = True
     anchor = [False] * n
+    honorific: list[int] = []
     for i, m in enumerate(words):
         word = bases[i]
         if groups[i] in plain:
@@ -381,6 +391,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             protected[i] = True
             continue
         k = _classify(word, low[i], lists)
+        if k == FOREIGN and _HONORIFIC_AFTER.match(text, m.end()):
+            honorific.append(i)  # a name by its honorific: grown over its script's words below
         if k and _MODEL_AFTER.match(text, m.end()):
             k = OTHER  # "Hamilton C6"
             protected[i] = True
@@ -412,6 +424,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         kind[i] and len(groups[i]) > 1 and groups[i].isupper() for i in range(n)) else False
 
     mask = anchor[:]
+    for i in honorific:
+        mask[i] = True
     for i in range(n):
         k = kind[i]
         if anchor[i] or protected[i]:
@@ -499,7 +513,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                 return mask[j] and (not foreign or kind[j] == FOREIGN and not anchor[j])
 
             if (foreign or capital(i)) and i > 0 and mask[i - 1] and text[
-                    words[i - 1].end():words[i].start()] in _ALIAS_GAPS:
+                    words[i - 1].end():words[i].start()] in _ALIAS_GAPS | _ALIAS_ENDS:
                 # the name in its own script or a nickname: "Taras (Тарас Коваленко)",
                 # "Harjit Singh (Harjit)", 'Nowak ("Kevin")'
                 mask[i] = changed = True
@@ -521,11 +535,21 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     # a given name that is also a word or an abbreviation, between a person cue and the
     # surname the rules found: "returned by Ana [Lucía Paredes]", "via Min [Zhou]", "phleb Ma.
     # [Luisa Dizon]", "Witness: Len [Doyle]"
+    # ... and a label's surname in capitals before its given name: "pt MAY, [Bernadette]"
     for i in range(n - 2, 0, -1):
-        if (mask[i + 1] and not mask[i] and not protected[i] and capital(i) and joined(i)
-                and not groups[i].isupper() and low[i] not in lists.equipment
-                and low[i - 1] in _LEFT_CUES
+        if (mask[i + 1] and not mask[i] and not protected[i] and capital(i)
+                and (joined(i) and not groups[i].isupper()
+                     or comma_joined(i) and groups[i].isupper() and len(groups[i]) > 1)
+                and low[i] not in lists.equipment and low[i - 1] in _LEFT_CUES
                 and text[words[i - 1].end():words[i].start()].strip(" \t") in ("", ":")):
+            mask[i] = True
+    # a surname that is also a maker's, closing a name after its given name: "Logged by
+    # [Gordon] Baxter, EBME" (before a model or a word it stays the maker: "Baxter pump")
+    for i in range(1, n):
+        if (protected[i] and not mask[i] and mask[i - 1] and not anchor[i - 1] and joined(i - 1)
+                and capital(i) and not groups[i].isupper() and kind[i - 1] >= AMBIG
+                and (words[i].end() == len(text) or text[words[i].end()] in ",.;)\n")
+                and i > 1 and low[i - 2] in _PERSON_CUES):
             mask[i] = True
     # particles between two name words or before a capitalised one ("Maria de la Cruz",
     # "Van der Berg")
@@ -539,7 +563,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             j += 1
         after = j + 1 < n and mask[j + 1] and joined(j)
         before = i > 0 and mask[i - 1] and joined(i - 1)
-        if after and (before or capital(i)):
+        # (two particles in a row are a name's: "v. de la [Cruz-Whitfield]")
+        if after and (before or capital(i) or j > i):
             for k in range(i, j + 1):
                 mask[k] = True
         i = j + 1

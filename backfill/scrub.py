@@ -1534,7 +1534,8 @@ _COLUMN_KEY = re.compile(r"[\s_.\-/\"']+")
 _COLUMNS = {
     **{_COLUMN_KEY.sub("", k.lower()): v for k, v in _COLUMN_TAGS.items()},
     **dict.fromkeys(("patientname", "ptname", "patientfullname", "fullname", "lastname",
-                     "firstname", "surname", "caregiver", "nextofkin", "relative",
+                     "firstname", "surname", "first", "last", "given", "givenname", "forename",
+                     "middlename", "caregiver", "nextofkin", "relative",
                      "guardian", "parent"), "PATIENT_NAME"),
     **dict.fromkeys(("mrno", "mrnumber", "mrn#", "patientid", "ptid", "patientno",
                      "patient#", "hospno", "hospitalno", "uhid"), "MRN"),
@@ -1549,13 +1550,16 @@ _COLUMNS = {
                      "street"), "ADDRESS"),
 }
 # Delimiters of a pasted table, in the order they are tried on a header line.
-_TABLE_DELIMITERS = ("|", "\t", ";", ",")
+_TABLE_DELIMITERS = ("|", "\t", ";", ",", "  ")  # (two spaces: a fixed-width report)
+_FIXED_CELL = re.compile(r"\S+(?: \S+)*")
 
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
     """The cells of one row as (start, end) in ``line``, without surrounding spaces or the
     quotes a CSV export puts around a cell holding the delimiter (written by hand: the csv
     module gives the values, not where they are in the line)."""
+    if sep == "  ":  # fixed width: the cells are the runs between two spaces or more
+        return [m.span() for m in _FIXED_CELL.finditer(line)]
     spans: list[tuple[int, int]] = []
     i, n = 0, len(line)
     while True:
@@ -1595,7 +1599,7 @@ def _header(line: str) -> tuple[str, int, dict[int, str]] | None:
         if line.count(sep) < 2:
             continue
         cells = _cells(line, sep)
-        if sep in ",;" and not _header_like(line, cells):
+        if sep in (",", ";", "  ") and not _header_like(line, cells):
             continue
         columns = {i: _COLUMNS[key] for i, (a, b) in enumerate(cells)
                    if (key := _COLUMN_KEY.sub("", line[a:b].lower())) in _COLUMNS}

@@ -284,7 +284,8 @@ _MRN_FOREIGN = re.compile(
     r"|processo|protokol[ \t]+no\b\.?|hosp\#|등록번호|병록번호|환자번호"
     r"|ar\.?[ \t]+mitro(?:ou|u))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
-    r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])"
+    # New Zealand's NHI: three letters and four digits, "ZAA0067"
+    r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|[A-Z]{3}\d{4}(?![\w\-])"
     r"|(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\- ]{3,18}\d"
     # a hospital's own shapes: "LTH/24/11873", "HCh/2024/55123", "884.201-3"
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
@@ -674,6 +675,10 @@ _NUMBER_STREET = re.compile(
     rf"(?:(?:de|des|du|de[ \t]+la|della|del|di|d['’]|l['’])[ \t]*)?"
     rf"[{_U}][\w'’\-]*(?:[ \t]+[{_U}][\w'’\-]*){{0,3}}"
     r"(?:,?[ \t]*(?:app\.?|appt\.?|apt\.?|bureau|esc\.?|piso|int\.?)[ \t]*[\w\-]{1,5})?")
+_NUMBER_STREET_WORDS = (
+    "rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "allee ", "impasse ",
+    "place ", "quai ", "route ", "rang ", "cours ", "montée ", "via ", "viale ", "piazza ",
+    "corso ", "calle ")
 # An address after a word that says it is one, in any country's shape: "address No. 7, 2nd
 # Cross, Jayanagar 4th Block, Bengaluru 560011", "home 12 Bóthar na Trá, Salthill, Galway H91
 # X2T7", "address Plot 12, Ogui Road, Enugu". From a number (or "No.", "Plot", "Flat" and a
@@ -770,6 +775,10 @@ _PHONE_CUED = re.compile(
     r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no)"
     r"\b\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
     r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
+
+
+_PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "móvil", "movil", "cel", "mob", "handy", "ph",
+                     "portable", "gsm", "whats", "erreichbar", "call", "contact")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1454,8 +1463,10 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
 def _places(text: str, hits: list[str]) -> str:
     """Replace "City, ST 12345" (with the address right before it, if any) by one [ADDRESS],
     then the city after an address ("[ADDRESS], Pinecrest"), then PO boxes."""
-    text, n = _NUMBER_STREET.subn("[ADDRESS]", text)
-    hits.extend(["ADDRESS"] * n)
+    low = text.lower()
+    if any(w in low for w in _NUMBER_STREET_WORDS):
+        text, n = _NUMBER_STREET.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
     out: list[str] = []
     last = 0
     for m in _STATE_ZIP.finditer(text) if _ZIP_HINT.search(text) else ():
@@ -1816,6 +1827,36 @@ def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
             res.counts["PERSON"] = res.counts.get("PERSON", 0) + n
 
 
+# A scanned form read by OCR: "D0B: O4/12/1962", "Ph: (502) 555-O129", "JOHNS0N". The letter
+# O inside a number is a zero and a zero inside a word of letters is an O, read back before the
+# rules ("CO2", "O2 sat" and serials with other digits are left alone); the tokens the rules
+# keep get their own spelling back afterwards (a serial "TV1O99817" stays as written).
+_OCR_O_IN_NUMBER = re.compile(
+    r"(?<=\d)[Oo](?=\d|[/\-.]\d)|(?<=\d[/\-.])[Oo](?=\d)|(?<=\d)[Oo](?=[/\-])"
+    r"|(?<![\w])[Oo](?=\d{1,3}[/\-.]\d)|(?<=[/\-])[Oo](?=\d)|(?<=\d[ ])[Oo](?=\d{3})")
+_OCR_ZERO_IN_WORD = re.compile(r"\b[A-Za-z]+0[A-Za-z0]*\b")
+_OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]")  # (one fast scan for both)
+
+
+_OCR_TOKEN = re.compile(r"[\w/\-.]+")
+
+
+def _ocr_digits(text: str) -> tuple[str, dict[str, str]]:
+    """The text read back, and each changed token's own spelling."""
+    read = _OCR_ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"),
+                                 _OCR_O_IN_NUMBER.sub("0", text))
+    changed = {m.group(): text[m.start():m.end()] for m in _OCR_TOKEN.finditer(read)
+               if m.group() != text[m.start():m.end()]}
+    return read, changed
+
+
+def _ocr_restore(text: str, changed: dict[str, str]) -> str:
+    for read, own in changed.items():
+        text = re.sub(rf"(?<![\w\-/.\[]){re.escape(read)}(?![\w\-/\]]|\.\w)",
+                      lambda _m, own=own: own, text)
+    return text
+
+
 def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if text is None:
         return ScrubResult(None, {})
@@ -1824,6 +1865,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if not text:
         return ScrubResult(text, {})
     hits = _Hits()
+    ocr: dict[str, str] = {}
+    if _OCR_HINT.search(text):
+        text, ocr = _ocr_digits(text)
 
     # Order matters: e-mails first (they contain names and digits), then cue-based numbers
     # (MRN/DOB/SSN) before the cue-less phone/SSN/address/account shapes, names last.
@@ -1887,7 +1931,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_IP, text, _ip_cb, hits)
     if hits.ids:
         text = _siblings(text, hits)
-    text = _sub(_PHONE_CUED, text, _phone_cued_cb, hits)
+    low = text.lower()
+    if any(w in low for w in _PHONE_CUED_WORDS):
+        text = _sub(_PHONE_CUED, text, _phone_cued_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
@@ -1920,6 +1966,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if _AGE_NUMBER.search(text):
         text = _sub(_AGE_OVER_89, text, _age_cb, hits)
 
+    if ocr:
+        text = _ocr_restore(text, ocr)
     counts: dict[str, int] = {}
     for h in hits:
         counts[h] = counts.get(h, 0) + 1

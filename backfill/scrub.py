@@ -1852,8 +1852,8 @@ def _ocr_digits(text: str) -> tuple[str, dict[str, str]]:
 
 def _ocr_restore(text: str, changed: dict[str, str]) -> str:
     for read, own in changed.items():
-        text = re.sub(rf"(?<![\w\-/.\[]){re.escape(read)}(?![\w\-/\]]|\.\w)",
-                      lambda _m, own=own: own, text)
+        pattern = re.compile(rf"(?<![\w\-/.\[]){re.escape(read)}(?![\w\-/\]]|\.\w)")
+        text = pattern.sub(own.replace("\\", "\\\\"), text)  # (a literal replacement)
     return text
 
 

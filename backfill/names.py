@@ -60,7 +60,7 @@ _PARTICLES = frozenset(
 _MODEL_AFTER = re.compile(
     r"[ \t]+(?!MRN|DOB|SSN|ACCT|\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # a record label or a room: "4E-07"
     # or a date after a name: "tech Ngozi Eze-Williams 2025-01-28"
-    r"(?!\d{4}-\d\d-\d\d\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b)"
+    r"(?!\d{4}-\d\d-\d\d\b|\d{1,2}([/.\-])\d{1,2}\1\d{2,4}\b)"
     # or a time or a day and month: "by J. Okafor 07:35", "Delivered by Kyle Brandt 10-15"
     r"(?!\d{1,2}:\d\d\b|\d{1,2}[\-/]\d{1,2}(?![\w\-/]|\.\d))"
     r"(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
@@ -82,7 +82,8 @@ _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "�
 _PERSON_CUES = frozenset("""
     dr doctor nurse rn lpn np cna tech technician prof professor mr mrs ms mx miss
     crna fse physio surgeon carer pharmacist midwife paramedic anaesthetist anesthetist
-    perfusionist radiographer sonographer porter engr biomed
+    perfusionist radiographer sonographer porter engr biomed ing lic dra lt sgt capt cpl mdm
+    auditor advocate coordinator driver escort officer ofc
     pt patient patients pts per called call paged page told asked notified informed thanks thx
     attn cc by spoke talked texted emailed
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
@@ -98,7 +99,9 @@ _PERSON_CUES = frozenset("""
     patientin tochter sohn ehefrau ehemann mutter vater mãe pai filha filho
     환자 病人 患者 病患 пациент пациентка пацієнт пацієнтка ασθενής מטופל מטופלת مريض المريض
     보호자 딸 아들 남편 아내 어머니 아버지 담당 担当 担当者 長男 長女 次男 次女 娘 息子 夫 妻 家族
-    家属 女儿 儿子 丈夫 妻子 负责人 工程师
+    家属 女儿 儿子 丈夫 妻子 负责人 工程师 住民 家屬 兒子 女兒 維修 技師
+    técnico tecnico teknisi tekniker technicus techniker manželka manžel datter sønn søn
+    κόρη γιος σύζυγος τεχν ασθενούς טכנאי מטופלת מטופל בת בן الطفلة الطفل بنت ابن
 """.split()))
 
 
@@ -109,17 +112,28 @@ _FAMILY_CUES = frozenset("""
     ms mx miss dr thanks thx regards cheers missus mister
     hija hijo esposa esposo nieto nieta fille fils tochter sohn filha filho
 """.split())
-_PERSON_CUES = frozenset(unicodedata.normalize("NFKD", w) for w in _PERSON_CUES) | _PERSON_CUES
+# (compared folded, as the words are: "Κόρη" is "κορη", "manželka" is "manzelka")
+_PERSON_CUES = frozenset("".join(c for c in unicodedata.normalize("NFKD", w.translate(_FOLD))
+                                 if not unicodedata.combining(c))
+                         for w in _PERSON_CUES) | _PERSON_CUES
 _LABEL_END = re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
 _ALIAS_GAPS = frozenset((" (", "(", " / ", "/", " ( ", ' ("', ' (\u201c', ' "', " \u201c"))
 # ... and the surname after a nickname in quotes: 'Wilhelmina "Billie" Strand'
 _ALIAS_ENDS = frozenset(('" ', "\u201d ", "') "))
+# Nouns that follow a given name without being a surname: "Grace Hospital", "Mary Ward"
+_AFTER_NAME_NOUNS = frozenset("""
+    hospital ward unit wing building house home room clinic center centre street st road rd
+    avenue ave lane hall court pavilion tower annex campus school college university church
+    chapel foundation institute trust lodge suite bay theatre theater floor level block pump
+    monitor bed lift hoist chair program programme team service services department dept
+""".split())
 # Words after which a capitalised word joined to a name is the name's first part.
 _LEFT_CUES = _PERSON_CUES | frozenset("via witness phleb phlebotomist signed sgd from".split())
 # Given names that are more often the word after a relation ("wife will call", "son said")
 _NOT_GIVEN = frozenset("will may said called is was has had says can and or at on in to".split())
 # Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
-_TITLES = frozenset("dr mr mrs ms mx prof pt sr sra srta mme mlle dhr mevr hr fr sig".split())
+_TITLES = frozenset("dr mr mrs ms mx prof pt sr sra srta mme mlle dhr mevr hr fr sig ing lic dra lt"
+                    " sgt capt cpl mdm tec techn τεχν".split())
 # Cues strong enough that any capitalised word after them is a name ("Dr. Page"), and a lower-
 # case word that is also an English word ("rn summer").
 _STRONG_CUES = frozenset(
@@ -304,6 +318,13 @@ def _is_word(low: str, vocab: frozenset[str]) -> bool:
 def _shouting(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
     return sum(map(str.isupper, text)) > 0.6 * letters
+
+
+def _next_char(text: str, pos: int) -> str:
+    """The first character at or after ``pos`` that is no space or tab; "\n" at the end."""
+    while pos < len(text) and text[pos] in " \t":
+        pos += 1
+    return text[pos] if pos < len(text) else "\n"
 
 
 def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
@@ -542,6 +563,21 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                      or comma_joined(i) and groups[i].isupper() and len(groups[i]) > 1)
                 and low[i] not in lists.equipment and low[i - 1] in _LEFT_CUES
                 and text[words[i - 1].end():words[i].start()].strip(" \t") in ("", ":")):
+            mask[i] = True
+    # a surname that is also an English word, closing a name after a given name the lists
+    # know: "his wife [Reneé] Long called", "To: [Hannah] Black <...>", "Lt. [Rhonda] Pace
+    # notified" (not a place or a thing named after a person: "Grace Hospital", "Mary Ward")
+    for i in range(1, n):
+        given = i - 1
+        if given > 0 and len(groups[given]) == 2 and groups[given][1] == "." and mask[given]:
+            given -= 1  # "[Marcus] [T.] Long"
+        if (not mask[i] and not protected[i] and mask[i - 1] and mask[given]
+                and not anchor[given] and joined(i - 1) and capital(i)
+                and not groups[i].isupper() and kind[i] <= AMBIG
+                and low[given] in lists.first and low[i] not in _AFTER_NAME_NOUNS
+                and low[i] not in _PERSON_CUES and len(low[i]) > 2
+                and (_next_char(text, words[i].end()) in ",.;:)<\n"
+                     or i + 1 < n and not capital(i + 1) and joined(i))):
             mask[i] = True
     # a surname that is also a maker's, closing a name after its given name: "Logged by
     # [Gordon] Baxter, EBME" (before a model or a word it stays the maker: "Baxter pump")

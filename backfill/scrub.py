@@ -227,8 +227,8 @@ _MRN = re.compile(
     r")" + _SEP_B + r")"
     # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8),
     # or digit groups with spaces ("mrn 558 201 44")
-    r"(?P<val>\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\-]{3,18}\d"
-    r"|(?<=[ \t:#])[A-Z]{1,3}-\d{4})"
+    r"(?P<val>\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|(?:[A-Z]{1,5}-)?[A-Z]{0,3}\d[\d\-]{3,18}\d"
+    r"|(?<=[ \t:#])[A-Z]{1,3}-\d{4}|[A-Z]{2,4}[ ]\d{5,10}(?![\w\-]))"  # "MRN UHG 0412297"
     r"(?![\w\-])"
 )
 
@@ -282,10 +282,12 @@ _MRN_FOREIGN = re.compile(
     # mitroou"
     r"|pati[eë]nt(?:nr\b\.?|nummer)|nr[ \t]+hist(?:\.|orii)?(?:[ \t]+chor(?:oby)?\.?)?"
     r"|processo|protokol[ \t]+no\b\.?|hosp\#|등록번호|병록번호|환자번호"
+    r"|hn(?=[ \t]*[:#]?[ \t]*\d)|journal-?nr\.?|journalnummer|pid|urn|מס['׳][ \t]*תיק|hosp[ \t]+id"
     r"|ar\.?[ \t]+mitro(?:ou|u))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
     r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|[A-Z]{3}\d{4}(?![\w\-])"
+    r"|[A-Z]{2,4}[ ]\d{5,10}(?![\w\-])"  # "Hosp no. CMJ 7713049"
     r"|(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\- ]{3,18}\d"
     # a hospital's own shapes: "LTH/24/11873", "HCh/2024/55123", "884.201-3"
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
@@ -296,7 +298,8 @@ _DOB_FOREIGN = re.compile(
     r"|д\.?[ \t]?р\.|дата[ \t]+рождения|geboortedatum|geb\.?[ \t]?datum|f[öo]delsedatum"
     r"|f\.?[ \t]*nac\.?|nacid[oa](?:[ \t]+el)?|nascid[oa](?:[ \t]+em)?|data[ \t]+de[ \t]+nascimento"
     r"|nasc\."
-    r"|n[ée]e?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?|geboren(?:[ \t]+am)?"
+    r"|n[ée]e?(?:\(e\))?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?"
+    r"|geboren(?:[ \t]+am)?"
     r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia)"
     + _SEP_B + r")"
     rf"(?P<val>{_DATE}|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}})"
@@ -310,7 +313,8 @@ _FOREIGN_CUE_WORDS = (
     "nasc", "né le", "née le", "ne le", "naiss", "geb.", "geb ", "geboren", "geburts",
     "nascita", "nato il", "nata il", "ur. ", "urodzenia", "uhid", "ur ", "ur:", "ur#", "folder",
     "clinic no", "clinic number", "clinic #", "ip no", "op no", "nhi", "chi", "patiëntn",
-    "patientn", "nr hist", "mitro", "processo", "protokol", "hosp#", "번호", "nasc.", "д.р", "д. р",
+    "patientn", "nr hist", "mitro", "processo", "protokol", "hosp#", "번호", "hn ", "hn:",
+    "journal", "pid", "urn", "תיק", "hosp id", "nasc.", "д.р", "д. р",
     "рождения", "geboorte", "delsedatum",
 )
 
@@ -354,25 +358,30 @@ _SSN_CUE = re.compile(
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
 _ACCOUNT = re.compile(
-    r"(?P<cue>[AaEeVvCcKk](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
+    r"(?P<cue>[AaEeVvCcKkHhSs](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
     r"|(?<=[Ee])(?i:ncounter)"
     r"|(?<=[Vv])(?i:isit)"
     # a patient's insurance claim ("Claim #: 2024-118-00473", "claim ICN 22024118830190"):
     # the claim names the patient's billing as an account number does
     r"|(?<=[Cc])(?i:laim)(?:[ \t]+(?i:icn|ref(?:erence)?|id)\b)?"
-    r"|(?<=[Kk])(?i:onto(?:nr|nummer)))\b\.?"
+    r"|(?<=[Kk])(?i:onto(?:nr|nummer))"
+    # a rental's or a self-pay invoice's reference ("Hire ref HIRE-IE-2291", "Self-pay invoice
+    # LSV-000318", "invoice to patient acct INV-ZA-220417")
+    r"|(?<=[Hh])(?i:ire[ \t]+ref)|(?<=[Ss])(?i:elf-?pay[ \t]+invoice))\b\.?"
     r"(?:[ \t]*(?i:\#|no\b\.?|number(?:[ \t]+is)?|num\b|id\b|ref(?:erence)?\b\.?))?"
     + _SEP_B + r")"
     # (not a date: "Visit: 2024-05-07" is when)
-    r"(?P<val>(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})(?:[A-Z]{1,6}-)?[A-Z]{0,3}\d"
-    r"[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})(?![\w\-])"  # "Kontonr. 4401 2287 03"
+    r"(?P<val>(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})"
+    # ("Kontonr. 4401 2287 03")
+    r"(?:[A-Z]{1,6}-){0,2}[A-Z]{0,3}\d[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})"
+    r"(?![\w\-])"
 )
 
 # Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREe](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREeD健](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # other countries' schemes: South Africa's medical aids, Nigeria's NHIS, Kenya's NHIF, the
     # Philippines' PhilHealth, Germany's Versichertennummer, France's mutuelle and carte
@@ -397,6 +406,8 @@ _HEALTH_PLAN = re.compile(
     # Medicare card, the EU's EHIC
     r"|(?<=[Tt])(?i:essera[ \t]+sanitaria|si(?=[ \t]+[A-Z]{4}\d))|(?<=[Uu])(?i:tente(?:[ \t]+sns)?)"
     r"|(?<=[Ss])(?i:ns(?=[ \t]+\d))|(?<=I)MSS|(?<=[Aa])(?i:filiaci[óo]n)|(?<=[Ee])(?i:hic)"
+    r"|(?<=I)CN(?=[ \t]*[:#]?[ \t]*\d)|(?<=E)DIPI|(?<=D)oD[ \t]+ID|(?<=B)PJS|(?<=[Aa])(?i:filiado)"
+    r"|(?<=健)保卡號|(?<=P)HN"
     r"|(?<=R)AMQ|(?<=A)HCIP|(?<=M)SP(?=[ \t]*(?:\#|no\b|:|[ \t]\d))|(?<=P)HN|(?<=M)HSAL"
     r"|(?<=[Bb])(?i:eneficiary)|(?<=[Mm])(?i:br|bi|asshealth|edi-cal)|(?<=A)ARP"
     r"|(?<=[Ss])(?i:upplemental)|(?<=[Hh])(?i:cn|icn|ealth[ \t]*card|c\#?(?=[ \t]*\#))"
@@ -424,7 +435,8 @@ _HEALTH_PLAN_WORDS = (
     "tenncare", "grp", "group #", "group:", "group no", "group id", "supp ", "adv id",
     "advantage id", "va auth", "medical aid", "mutuelle", "nhis", "nhif", "philhealth",
     "phil health", "versicher", "krankenkasse", "krankenversicherung", "carte vitale", "ma plan",
-    "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "tessera",
+    "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "icn", "edipi",
+    "dod id", "bpjs", "afiliado", "健保", "tessera",
     "utente", "tsi ", "sns ", "imss", "afiliaci", "ehic",
     "ramq", "ahcip", "msp",
     "phn", "mhsal",
@@ -517,7 +529,8 @@ _SSN_LAST4 = re.compile(
     + r"|(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?(?:[ \t]+of)?(?:[ \t]+(?:the|his|her|my|their))?"
     r"[ \t]+(?:ssn|ss\#|social(?:[ \t]+security)?)(?:[ \t]+(?:number|no\.?))?(?:[ \t]+(?:is|are))?)"
     + _SEP + r")"
-    r"(?P<val>\d{4})(?![\w\-])")
+    r"(?P<val>\d{4})(?![\w\-])"
+    r"|(?P<cue4>(?i:last[ \t]?4|l4)" + _SEP + r")(?P<val4>[A-Z]\d{4})(?![\w\-])")
 # Other countries' national identity numbers after their names (the SSN's equivalents, Safe
 # Harbor 18): Ireland's PPSN, India's Aadhaar, Nigeria's NIN, the Netherlands' BSN, Mexico's
 # NSS and CURP, France's NIR, Brazil's CPF, Spain's DNI/NIE/NIF, Poland's PESEL, Chile's RUT,
@@ -533,6 +546,13 @@ _NATIONAL_ID = re.compile(
     r"|personnumm?er|personnr|tfn|ird|nric|mykad|cnic|hkid|emirates[ \t]+id|iqama|passport"
     r"|ahv(?:-?nr\.?)?|codice[ \t]+fiscale|steuer-?id|sozialversicherungs(?:nummer|nr\.?)|svnr"
     r"|cccd|cmnd|amka|(?:tc[ \t]+)?kimlik(?:[ \t]+no\b\.?)?|주민등록번호|외국인등록번호"
+    # Indonesia's NIK, Bangladesh's NID, Belgium's INSZ, Czechia's RČ, Colombia's CC, Norway's
+    # fødselsnummer, Sweden's pnr, Denmark's CPR, Israel's t.z., Taiwan's ID card, an inmate's
+    # register number (CDCR, BOP)
+    r"|nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
+    r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|pnr|cpr(?:-nr\.?)?|ת\.?[ \t]?ז\.?"
+    r"|身分證(?:字號)?"
+    r"|cdcr[ \t]*\#?|reg(?:ister)?\.?[ \t]+no\b\.?|inmate[ \t]+(?:no\b\.?|\#|number)"
     r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
     r"|(?:national|nat\.|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
     r"(?:[ \t]+(?:card|number|no\b\.?))?|identity[ \t]+(?:card|number|no\b\.?)|id[ \t]+card)"
@@ -546,7 +566,9 @@ _NATIONAL_ID_WORDS = (
     "nie", "nif", "pesel", "rut", "personn", "tfn", "ird", "nric", "mykad", "cnic", "hkid",
     "emirates", "iqama", "passport", "ahv", "fiscale", "steuer", "sozialversicherung", "svnr",
     "national", "citizen", "personal id", "personal ins", "identity", "id card", "id ", "cccd",
-    "cmnd", "amka", "kimlik", "등록번호", "nat. id", "c.f.", "c. f.",
+    "cmnd", "amka", "kimlik", "등록번호", "nat. id", "nik", "nid", "insz", "rijksregister", "rč",
+    "r.č", "rodné", "cc ", "f.nr", "fnr", "f. nr", "dselsnummer", "pnr", "cpr", "ת.ז", "ת. ז",
+    "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -772,13 +794,15 @@ _PHONE_CUED = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:(?:tele)?fax|tel[ée]?f?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
     r"|tlfn?|telf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
+    r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
     r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no)"
     r"\b\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
     r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
 
 
 _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "móvil", "movil", "cel", "mob", "handy", "ph",
-                     "portable", "gsm", "whats", "erreichbar", "call", "contact")
+                     "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
+                     "ring", "hp")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1014,6 +1038,11 @@ def _dob_cb(m: re.Match, hits: list[str]) -> str | None:
 
 
 def _ssn_cue_cb(m: re.Match, hits: list[str]) -> str | None:
+    if m.re is _SSN_LAST4 and m.group("val4") is not None:  # "last4 H4421"
+        if _after_word_char(m.string, m.start()):
+            return None
+        hits.append("SSN")
+        return f"{m.group('cue4')}[SSN]"
     return _cue_keep(m, "SSN", hits)
 
 
@@ -1206,8 +1235,10 @@ _CHAT_SPEAKER = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?"
     # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
     r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
-    r"(?P<who>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,20})?)"
-    r"(?=(?:[ \t]*\([^()\n]{1,30}\))?:[ \t])")
+    # an IRC-style handle in angle brackets: "[09:14] <mkowalski> anyone seen ..."
+    r"(?:<(?P<handle>[^\W\d_][\w.\-]{1,30})>"
+    r"|(?P<who>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,20})?)"
+    r"(?=(?:[ \t]*\([^()\n]{1,30}\))?:[ \t]))")
 _CHAT_HINT = re.compile(
     r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
     r"|webex)\])")
@@ -1220,14 +1251,16 @@ _CHAT_LABELS = frozenset("""
 
 def _chat_speakers(text: str, hits: list[str]) -> str:
     def speaker(m: re.Match) -> str:
-        who = m.group("who")
+        group = "who" if m.group("who") is not None else "handle"
+        who = m.group(group)
         if who.lower() in _CHAT_LABELS:
             return m.group(0)
         hits.append("PERSON")
         for part in re.split(r"[ \t._\-]+", who):
             if len(part) > 1:
                 _remember(hits, part)
-        return m.group(0)[: m.start("who") - m.start()] + "[PERSON]"
+        return (m.group(0)[: m.start(group) - m.start()] + "[PERSON]"
+                + m.group(0)[m.end(group) - m.start():])
 
     return _CHAT_SPEAKER.sub(speaker, text)
 
@@ -1556,7 +1589,13 @@ _COLUMNS = {
                      "cellphone", "homephone", "contactphone"), "PHONE"),
     **dict.fromkeys(("email", "e-mail", "emailaddress"), "EMAIL"),
     **dict.fromkeys(("memberid", "member#", "memberno", "policyno", "policy#", "insuranceid",
-                     "subscriberid", "mbi", "medicaidid", "medicareid"), "HEALTH_PLAN"),
+                     "subscriberid", "mbi", "medicaidid", "medicareid", "medicare", "medicaid",
+                     "phn", "healthcard", "healthcardno", "ohip", "ramq", "nhsno", "nhsnumber"),
+                    "HEALTH_PLAN"),
+    **dict.fromkeys(("urn", "urno", "nhi", "hn", "hospitalnumber", "chartno", "chart#",
+                     "patientnumber", "medicalrecordnumber"), "MRN"),
+    **dict.fromkeys(("insz", "nationalid", "ssnlast4", "passport", "passportno", "nric",
+                     "personnummer", "cpr", "driverslicense", "licenseplate"), "OTHER_ID"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
                      "street"), "ADDRESS"),
 }
@@ -1894,7 +1933,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _hl7_segments(text, hits)
     if ":" in text and "\n" in text:
         text = _key_lines(text, hits)
-    if ": " in text and _CHAT_HINT.search(text):
+    if (": " in text or "> " in text) and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
     low_for_digits = text.lower()
     if sum(map(low_for_digits.count, _DIGIT_WORDS)) >= 5 and _SPELLED_NUMBER.search(text):
@@ -1921,7 +1960,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
     if ("acc" in low or "encounter" in low or "visit" in low or "claim" in low  # "accession"
-            or "konto" in low):
+            or "konto" in low or "hire" in low or "pay" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)

@@ -652,7 +652,7 @@ _STATES = (
 _STATE_ZIP = re.compile(
     rf"(?<![\w\-])(?:(?:{_STATES})\.?,?[ \t]+\d{{5}}(?:-\d{{4}})?"
     # Canada: "ON K4A 0Z9"; the UK: "Leeds LS99 3ZZ", "NE99 4QT" (a postcode has its own shape)
-    r"|(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU)\.?,?[ \t]+[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
+    r"|\(?(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU)\)?\.?,?[ \t]+[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
     r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2}"
     # Australia: "Coogee NSW 2034"; Ireland: "Co. Galway H91 K7T2" (an Eircode alone is too
     # like a part code)
@@ -676,31 +676,41 @@ _CITY_PART = (
     # Amsterdam", Greece's "105 63 Athina", Brazil's "CEP 13015-002", Germany's "10115 Berlin"
     r"(?:(?:CEP[ \t]+)?(?:\d{2}-\d{3}|\d{5}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d{2}|\d{4}[ ][A-Z]{2}"
     r"|\d{4,5})[ \t]+)?"
-    rf"(?:Co\.[ \t]+)?[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}"
+    rf"(?:Co\.[ \t]+)?[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}(?:[ \t]+[A-Z](?![\w\-]))?"
     r"(?:[ \t]+(?:\d{4,6}|[A-Z]\d{2}[ ]?[A-Z\d]{4}))?")
 # (a South African postcode after its own comma: "[ADDRESS], Bellville, 7530")
 _UNIT_PART = (
-    r"(?:\d{1,3}[ \t]*[º°ª](?:[ \t]*[A-Za-z]{1,4}\.?)?"
+    r"(?:\d{1,3}[ \t]*[º°ª](?:[ \t]*[A-Za-z]{1,4}\.?)?|\d{1,2}\.[ \t]*(?:tv|th|mf|sal)\.?"
     r"|(?i:apto?|apt|piso|esc|dto|puerta|app|flat|unit|int|d)\.?:?[ \t]*\d{1,4}[A-Za-z]?)")
 _CITY_AFTER = re.compile(
     rf"\[ADDRESS\](?:,[ \t]*{_UNIT_PART})?(?:,[ \t]*{_CITY_PART}){{1,3}}"
     r"(?:,[ \t]*\d{4,6})?(?![\w\-])")
 # a unit number before the street number, as Australia writes it: "3/47 Arden St"
 _UNIT_SLASH = re.compile(r"(?<![\w\-./])\d{1,4}[A-Za-z]?/\[ADDRESS\]")
+# the parts around an address the street rules found: Singapore's block and unit ("Blk 123 Ang
+# Mo Kio Ave 3 #08-214 Singapore 560123"), a rural route before it ("RR 2, 4471 Hwy 7")
+_ADDRESS_AROUND = re.compile(
+    r"(?:(?<![\w\-])Blk\.?[ \t]+|(?<![\w\-])RR[ \t]*\d{1,3},?[ \t]*)?\[ADDRESS\]"
+    r"(?:(?:[ \t]+\d{1,3})?[ \t]+\#\d{2}-\d{2,4}(?:[ \t,]+Singapore[ \t]+\d{6})?)?")
+# a house on a numbered highway or county road: "4471 Hwy 7", "N5531 County Road K"
+_HIGHWAY = re.compile(
+    r"(?<![\w\-./])[NSEW]?\d{1,6}[ \t]+(?:Hwy|Highway|State[ \t]+Route|Route|Rte|County[ \t]+Road"
+    r"|County[ \t]+Rd|CR|FM)\.?[ \t]+[A-Z\d]{1,4}(?![\w\-])")
 # House number first, then a French, Italian or Spanish street word and its name: "14 rue des
 # Tanneurs, app. 3B", "12 bis avenue Jean-Jaurès", "5 chemin du Lac" (the town after it is
 # taken by _CITY_AFTER or _STATE_ZIP).
 _NUMBER_STREET = re.compile(
     r"(?<![\w\-./])\d{1,5}(?:[ ]?(?:bis|ter)|[A-Za-z])?,?[ \t]+"
-    r"(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|quai|route|rang|cours"
+    r"(?:rue|avenue|av\.|boulevard|boul\.|bd|chemin|allée|allee|impasse|place|quai|route|rang|cours"
     r"|montée|via|viale|piazza|corso|calle)[ \t]+"
     rf"(?:(?:de|des|du|de[ \t]+la|della|del|di|d['’]|l['’])[ \t]*)?"
-    rf"[{_U}][\w'’\-]*(?:[ \t]+[{_U}][\w'’\-]*){{0,3}}"
+    # (a direction's dot: "René-Lévesque O.")
+    rf"[{_U}][\w'’\-]*(?:[ \t]+[{_U}][\w'’\-]*){{0,3}}(?:(?<=[ \t][NSEO])\.)?"
     r"(?:,?[ \t]*(?:app\.?|appt\.?|apt\.?|bureau|esc\.?|piso|int\.?)[ \t]*[\w\-]{1,5})?")
 _NUMBER_STREET_WORDS = (
-    "rue ", "avenue ", "av. ", "boulevard ", "bd ", "chemin ", "allée ", "allee ", "impasse ",
-    "place ", "quai ", "route ", "rang ", "cours ", "montée ", "via ", "viale ", "piazza ",
-    "corso ", "calle ")
+    "rue ", "avenue ", "av. ", "boulevard ", "boul. ", "bd ", "chemin ", "allée ", "allee ",
+    "impasse ", "place ", "quai ", "route ", "rang ", "cours ", "montée ", "via ", "viale ",
+    "piazza ", "corso ", "calle ")
 # An address after a word that says it is one, in any country's shape: "address No. 7, 2nd
 # Cross, Jayanagar 4th Block, Bengaluru 560011", "home 12 Bóthar na Trá, Salthill, Galway H91
 # X2T7", "address Plot 12, Ogui Road, Enugu". From a number (or "No.", "Plot", "Flat" and a
@@ -722,14 +732,20 @@ _ADDRESS_CUE = re.compile(
 # out: in a hospital they are wards and rooms ("Unit 4B, bay 2").
 _UNIT_FIRST = re.compile(
     r"(?<![\w\-])(?<!,)(?<!,[ \t])"
-    r"(?:Flat|Villa|Apt\.?|Apartment|Apto\.?|House[ \t]+No\.?|Plot|Wohnung)"
+    r"(?:Flat|Villa|Apt\.?|Apartment|Apto\.?|House(?:[ \t]+No\.?)?|Plot|Wohnung"
+    r"|No\.(?=[ \t]*\d+[A-Z]?,[ \t]*(?:Jalan|Jln|Lorong|Lrg|Street|Road|Lane)\b))"
     r"[ \t]+[\w\-/]{1,6}(?:[ \t]*,[ \t]*[^,\n.;:()\[\]]{2,40}?){2,7}(?=[ \t]*(?:[\n.;()]|$))"
+    # Pakistan's "House 14, Street 9, G-10/2, Islamabad 44000" (after a comma too)
+    r"|(?<![\w\-])House[ \t]+\d{1,4}[A-Z]?,[ \t]*Street[ \t]+\d{1,3}"
+    r"(?:[ \t]*,[ \t]*[^,\n.;:()\[\]]{2,40}?){1,4}(?=[ \t]*(?:[\n.;(),]|$))"
     # the Philippines' block and lot, then street, barangay and city with their abbreviations:
     # "Blk 12 Lot 7, Mabini St., Brgy. San Isidro, Antipolo City 1870"
     rf"|(?<![\w\-])Blk\.?[ \t]+\w{{1,4}}[ \t]+Lot[ \t]+\w{{1,4}}"
-    rf"(?:,[ \t]*(?:[{_U}][\w'.\-]*[ \t]*)+(?:\d{{4}}(?![\w\-]))?){{1,4}}")
-_UNIT_FIRST_WORDS = ("Flat ", "Villa ", "Apt", "Apartment ", "Apto", "House No", "Plot ",
-                     "Wohnung ", "Blk")
+    rf"(?:,[ \t]*(?:[{_U}][\w'.\-]*[ \t]*)+(?:\d{{4}}(?![\w\-]))?){{1,4}}"
+    rf"|(?<![\w\-])Blk\.?[ \t]+\d{{1,4}}[A-Z]?(?:[ \t]+[{_U}][\w'.\-]*){{1,5}}(?:[ \t]+\d{{1,3}})?"
+    r"(?:[ \t]+\#\d{2}-\d{2,4})?(?:[ \t,]+Singapore[ \t]+\d{6})?")
+_UNIT_FIRST_WORDS = ("Flat ", "Villa ", "Apt", "Apartment ", "Apto", "House ", "Plot ",
+                     "Wohnung ", "Blk", "No.")
 
 
 def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -753,7 +769,7 @@ _STREET_FIRST = re.compile(
     r"|plein|gatan|vägen|gränd|torget|gade|vej|veien|gata|katu|tie|utca)[ \t]+"
     rf"|[{_U}][{_L}]+[ \t]+(?:Cad|Sok|Mah|Bulv)\.[ \t]+(?:No:?[ \t]*)?)"
     # a flat after the number: "263-2", "15/7", "14 B"
-    r"\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?)?(?:[ ][A-Z](?![\w.\-]))?(?![\w\-])")
+    r"\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?){0,2}(?:[ ][A-Z](?![\w.\-]))?(?![\w\-])")
 _STREET_FIRST_WORDS = (
     "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
     "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "straße ", "strasse ", "weg ", "gasse ",
@@ -1521,6 +1537,11 @@ def _places(text: str, hits: list[str]) -> str:
         hits.extend(["ADDRESS"] * n)
     if "/[ADDRESS]" in text:
         text = _UNIT_SLASH.sub("[ADDRESS]", text)
+    if "Hwy" in text or "Route" in text or "County" in text or "Highway" in text:
+        text, n = _HIGHWAY.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
+    if "[ADDRESS]" in text and ("Blk" in text or "RR" in text or "#" in text):
+        text = _ADDRESS_AROUND.sub("[ADDRESS]", text)
     if "[ADDRESS]," in text:
         text = _CITY_AFTER.sub("[ADDRESS]", text)
     if "box" in text.lower():
@@ -1535,6 +1556,21 @@ _VEHICLE = re.compile(
 
 
 _CAPITALISED = re.compile(rf"[{_U}][{_L}]")
+
+
+_ADDRESS_CLAUSE = re.compile(
+    r"(?P<cue>(?:địa[ \t]+chỉ|כתובת|地址|住所|주소|العنوان|ที่อยู่|адрес(?:у)?|Адрес)[:：]?[ \t]*)"
+    r"(?P<val>[^\n.;。，、]{3,60}(?:,[^\n.;。，、]{2,40}){0,3})")
+_ADDRESS_CLAUSE_WORDS = ("địa chỉ", "כתובת", "地址", "住所", "주소", "العنوان", "ที่อยู่", "адрес")
+
+
+def _address_clause_cb(m: re.Match, hits: list[str]) -> str | None:
+    val = m.group("val")
+    if not any(c.isdigit() for c in val):
+        return None
+    # (a clause ends where a person or a phone starts: "..., חולון. בת ...", "..., con trai")
+    hits.append("ADDRESS")
+    return f"{m.group('cue')}[ADDRESS]"
 
 
 def _address_cue_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1873,7 +1909,7 @@ def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
 _OCR_O_IN_NUMBER = re.compile(
     r"(?<=\d)[Oo](?=\d|[/\-.]\d)|(?<=\d[/\-.])[Oo](?=\d)|(?<=\d)[Oo](?=[/\-])"
     r"|(?<![\w])[Oo](?=\d{1,3}[/\-.]\d)|(?<=[/\-])[Oo](?=\d)|(?<=\d[ ])[Oo](?=\d{3})")
-_OCR_ZERO_IN_WORD = re.compile(r"\b[A-Za-z]+0[A-Za-z0]*\b")
+_OCR_ZERO_IN_WORD = re.compile(r"\b(?:[A-Za-z]+0[A-Za-z0]*(?<=\w{4})|D0B)\b")
 _OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]")  # (one fast scan for both)
 
 
@@ -1979,6 +2015,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_X_LOCAL, text, _x_local_cb, hits)
     if "ddr" in low or "home" in low or "lives" in low or "living" in low or "resid" in low:
         text = _sub(_ADDRESS_CUE, text, _address_cue_cb, hits)
+    if any(w in low for w in _ADDRESS_CLAUSE_WORDS):
+        text = _sub(_ADDRESS_CLAUSE, text, _address_clause_cb, hits)
     if any(w in text for w in _UNIT_FIRST_WORDS):
         text = _sub(_UNIT_FIRST, text, _unit_first_cb, hits)
     text = _places(text, hits)

@@ -144,6 +144,14 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #       mrn 90%, address 85.7%, other_id 87.5%, ssn 44.4%; precision 99.2%.
 #   heldout9 with version 5:  name 74.5%, staff 77.5%, mrn 52.4%, address 53.8%, health_plan
 #       61.1%, account 63.6%, other_id 66.7%, dob 71.4%, phone 82.8%, ssn 50%; precision 97.4%.
+#   heldout10 with version 6:  name 96.2%, staff 87.5%, mrn 93.1%, address 58.8%, account 53.3%,
+#       health_plan 71.4%, other_id 53.8%, ssn 75%; precision 97.6%.
+#   heldout11 with version 7 (its first cut, after heldout10):  name 85.4%, staff 95.2%, mrn
+#       73.2%, address 66%, account 58.8%, health_plan 50%, other_id 70.8%, phone 84.2%, ssn
+#       54.5%, fax 81.8%, dob 87.1%; precision 95.9%.
+#   heldout12 with version 7 (after heldout11):  name 83.6%, staff 68.7%, mrn 76.3%, address
+#       55.6%, account 47.1%, health_plan 60%, other_id 58.3%, phone 91.3%, ssn 81.8%, email
+#       90.9%, dob 89.3%; precision 98.5%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -157,26 +165,28 @@ def _floor(name: float, staff: float, **other: float) -> dict[str, float]:
 
 RECALL_FLOOR = {
     "tune": _floor(1.0, 1.0),
-    "tune2": _floor(0.95, 0.84),
-    "tune3": _floor(0.93, 0.85),
+    "tune2": _floor(0.95, 0.85),
+    "tune3": _floor(0.94, 0.85),
     "heldout": _floor(1.0, 1.0),
     "heldout2": _floor(0.97, 0.86),
     "heldout3": _floor(0.97, 0.68),
-    "heldout4": _floor(0.94, 0.85, other_id=0.87, phone=0.96),
+    "heldout4": _floor(0.94, 0.88, other_id=0.87, phone=0.96),
     "heldout5": _floor(0.94, 0.79, dob=0.92),
     "heldout6": _floor(0.88, 0.77, other_id=0.75),
-    "heldout7": _floor(0.96, 0.98, mrn=0.91, other_id=0.8, account=0.88),
-    "heldout8": _floor(0.92, 0.90, address=0.85, mrn=0.9, other_id=0.87, phone=0.8, ssn=0.88),
-    "heldout9": _floor(0.84, 0.86, account=0.9, address=0.69, dob=0.95, mrn=0.95, other_id=0.8,
+    "heldout7": _floor(0.96, 0.98, account=0.88, mrn=0.91, other_id=0.8),
+    "heldout8": _floor(0.94, 0.91, address=0.85, mrn=0.9, other_id=0.87, phone=0.85),
+    "heldout9": _floor(0.87, 0.87, account=0.9, address=0.69, dob=0.95, mrn=0.95, other_id=0.8,
                        phone=0.98),
     "heldout10": _floor(0.99, 0.96, address=0.94),
-    "heldout11": _floor(0.85, 0.95, mrn=0.9, address=0.76, phone=0.94, other_id=0.87, dob=0.93,
-                        account=0.64, health_plan=0.76, ssn=0.72, fax=0.81),
+    "heldout11": _floor(0.97, 1.0, account=0.94, address=0.8, fax=0.9, health_plan=0.96,
+                        mrn=0.92, other_id=0.87, phone=0.97, ssn=0.72),
+    "heldout12": _floor(0.9, 0.91, account=0.58, address=0.92, dob=0.96, email=0.9,
+                        health_plan=0.96, mrn=0.97, other_id=0.88, phone=0.97),
 }
-PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.98, "heldout": 1.0, "heldout2": 0.99,
+PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
                    "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
-                   "heldout11": 0.95}
+                   "heldout11": 0.97, "heldout12": 0.98}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -678,10 +678,11 @@ _CITY_PART = (
     r"|\d{4,5})[ \t]+)?"
     rf"(?:Co\.[ \t]+)?[{_U}][{_L}]+(?:[ \t]+[{_U}][{_L}]+){{0,2}}(?:[ \t]+[A-Z](?![\w\-]))?"
     r"(?:[ \t]+(?:\d{4,6}|[A-Z]\d{2}[ ]?[A-Z\d]{4}))?")
-# (a South African postcode after its own comma: "[ADDRESS], Bellville, 7530")
+# (a flat after the street: "[ADDRESS], 2º Esq", "[ADDRESS], apto 12", "[ADDRESS], 2. tv")
 _UNIT_PART = (
     r"(?:\d{1,3}[ \t]*[º°ª](?:[ \t]*[A-Za-z]{1,4}\.?)?|\d{1,2}\.[ \t]*(?:tv|th|mf|sal)\.?"
     r"|(?i:apto?|apt|piso|esc|dto|puerta|app|flat|unit|int|d)\.?:?[ \t]*\d{1,4}[A-Za-z]?)")
+# (a South African postcode after its own comma: "[ADDRESS], Bellville, 7530")
 _CITY_AFTER = re.compile(
     rf"\[ADDRESS\](?:,[ \t]*{_UNIT_PART})?(?:,[ \t]*{_CITY_PART}){{1,3}}"
     r"(?:,[ \t]*\d{4,6})?(?![\w\-])")

@@ -282,6 +282,7 @@ _MRN_FOREIGN = re.compile(
     # mitroou"
     r"|pati[eë]nt(?:nr\b\.?|nummer)|nr[ \t]+hist(?:\.|orii)?(?:[ \t]+chor(?:oby)?\.?)?"
     r"|processo|protokol[ \t]+no\b\.?|hosp\#|등록번호|병록번호|환자번호"
+    r"|bht|іст\.?[ \t]*хв\.?|(?:[a-z]{2,5}[ \t]+)?file(?:[ \t]*(?:no\b\.?|\#))?(?=[ \t]*:)"
     r"|hn(?=[ \t]*[:#]?[ \t]*\d)|journal-?nr\.?|journalnummer|pid|urn|מס['׳][ \t]*תיק|hosp[ \t]+id"
     r"|ar\.?[ \t]+mitro(?:ou|u))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
@@ -296,13 +297,21 @@ _DOB_FOREIGN = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:fecha[ \t]+(?:de[ \t]+)?nac(?:imiento|\.)?(?:[ \t]+del[ \t]+paciente)?"
     # Russian "д.р." / "дата рождения", Dutch "geboortedatum", Swedish "födelsedatum"
     r"|д\.?[ \t]?р\.|дата[ \t]+рождения|geboortedatum|geb\.?[ \t]?datum|f[öo]delsedatum"
+    # Korean, Japanese/Chinese, Persian, Vietnamese, Lithuanian, Croatian/Serbian, Hungarian,
+    # Romanian, Finnish, Danish/Norwegian, Bulgarian
+    r"|생년월일|生年月日|出生日期|出生年月日|تاریخ[ \t]+تولد|تاريخ[ \t]+الميلاد"
+    r"|ngày[ \t]+sinh|năm[ \t]+sinh"
+    r"|gim\.?[ \t]*data|dat\.?[ \t]*ro[đd]\.?|datum[ \t]+ro[đd]enja|születési[ \t]+(?:dátum|idő)"
+    r"|data[ \t]+na[șs]terii|syntymäaika|f[øo]dselsdato|дата[ \t]+на[ \t]+раждане"
     r"|f\.?[ \t]*nac\.?|nacid[oa](?:[ \t]+el)?|nascid[oa](?:[ \t]+em)?|data[ \t]+de[ \t]+nascimento"
     r"|nasc\."
     r"|n[ée]e?(?:\(e\))?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?"
     r"|geboren(?:[ \t]+am)?"
     r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia)"
     + _SEP_B + r")"
-    rf"(?P<val>{_DATE}|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}})"
+    rf"(?P<val>{_DATE}\.?|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
+    # "昭和22年5月3日", "1979年8月14日"
+    r"|(?:昭和|平成|大正|令和)?\d{1,4}年\d{1,2}月\d{1,2}日)"
     r"(?![\d/])"
 )
 _FOREIGN_CUE_WORDS = (
@@ -314,8 +323,10 @@ _FOREIGN_CUE_WORDS = (
     "nascita", "nato il", "nata il", "ur. ", "urodzenia", "uhid", "ur ", "ur:", "ur#", "folder",
     "clinic no", "clinic number", "clinic #", "ip no", "op no", "nhi", "chi", "patiëntn",
     "patientn", "nr hist", "mitro", "processo", "protokol", "hosp#", "번호", "hn ", "hn:",
-    "journal", "pid", "urn", "תיק", "hosp id", "nasc.", "д.р", "д. р",
-    "рождения", "geboorte", "delsedatum",
+    "journal", "pid", "urn", "תיק", "hosp id", "bht", "іст", "file", "nasc.", "д.р", "д. р",
+    "рождения", "geboorte", "delsedatum", "생년월일", "生年月日", "出生", "تولد", "الميلاد", "sinh",
+    "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
+    "раждане",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -367,7 +378,8 @@ _ACCOUNT = re.compile(
     r"|(?<=[Kk])(?i:onto(?:nr|nummer))"
     # a rental's or a self-pay invoice's reference ("Hire ref HIRE-IE-2291", "Self-pay invoice
     # LSV-000318", "invoice to patient acct INV-ZA-220417")
-    r"|(?<=[Hh])(?i:ire[ \t]+ref)|(?<=[Ss])(?i:elf-?pay[ \t]+invoice))\b\.?"
+    r"|(?<=[Hh])(?i:ire[ \t]+ref)|(?<=[Ss])(?i:elf-?pay[ \t]+invoice|oa(?=[ \t]+no\b))"
+    r"|(?<=[Cc])(?i:uenta(?:[ \t]+(?:de[ \t]+)?facturaci[óo]n)?))\b\.?"
     r"(?:[ \t]*(?i:\#|no\b\.?|number(?:[ \t]+is)?|num\b|id\b|ref(?:erence)?\b\.?))?"
     + _SEP_B + r")"
     # (not a date: "Visit: 2024-05-07" is when)
@@ -406,6 +418,8 @@ _HEALTH_PLAN = re.compile(
     # Medicare card, the EU's EHIC
     r"|(?<=[Tt])(?i:essera[ \t]+sanitaria|si(?=[ \t]+[A-Z]{4}\d))|(?<=[Uu])(?i:tente(?:[ \t]+sns)?)"
     r"|(?<=[Ss])(?i:ns(?=[ \t]+\d))|(?<=I)MSS|(?<=[Aa])(?i:filiaci[óo]n)|(?<=[Ee])(?i:hic)"
+    r"|(?<=C)NSS|(?<=A)MO(?=[ \t]*[:#]?[ \t]*\d)|(?<=T)AJ|(?<=M)BO(?=[ \t]*[:#]?[ \t]*\d)"
+    r"|(?<=N)HIMA|(?<=[Ee])(?i:ssalud)|(?<=[Ii])(?i:d[ \t]+socio)|(?<=[Pp])(?i:lan[ \t]+m[ée]dico)"
     r"|(?<=I)CN(?=[ \t]*[:#]?[ \t]*\d)|(?<=E)DIPI|(?<=D)oD[ \t]+ID|(?<=B)PJS|(?<=[Aa])(?i:filiado)"
     r"|(?<=健)保卡號|(?<=P)HN"
     r"|(?<=R)AMQ|(?<=A)HCIP|(?<=M)SP(?=[ \t]*(?:\#|no\b|:|[ \t]\d))|(?<=P)HN|(?<=M)HSAL"
@@ -436,6 +450,8 @@ _HEALTH_PLAN_WORDS = (
     "advantage id", "va auth", "medical aid", "mutuelle", "nhis", "nhif", "philhealth",
     "phil health", "versicher", "krankenkasse", "krankenversicherung", "carte vitale", "ma plan",
     "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "icn", "edipi",
+    "cnss", "amo", "taj", "mbo",
+    "nhima", "essalud", "id socio", "plan médico",
     "dod id", "bpjs", "afiliado", "健保", "tessera",
     "utente", "tsi ", "sns ", "imss", "afiliaci", "ehic",
     "ramq", "ahcip", "msp",
@@ -477,11 +493,16 @@ _PATIENT_DEVICE = re.compile(
     # a pacing lead, an insertable cardiac monitor, an intraocular lens: all in the patient
     r"|leads?|icm|linq|iol|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
     r"|(?:pt|patient|client|family)[- ]owned"
+    r"|owned[ \t]+by[ \t]+(?:the[ \t]+)?(?:client|patient|family)"
+    r"|bought[ \t]+by[ \t]+(?:the[ \t]+)?(?:family|client|patient)"
+    r"|kliendi[ \t]+oma|patsiendi[ \t]+oma"
     r"|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
     r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
 _PATIENT_DEVICE_AFTER = re.compile(
-    r"[ \t]*[(,\-][^.\n]{0,20}?(?i:\b(?:pt|patient)[- ]?owned"
+    r"[ \t]*[(,\-][^.\n]{0,20}?(?i:\b(?:pt|patient|client|family)[- ]?owned"
+    r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
+    r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
     r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
     r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b)")
 _OBJECT_USE = re.compile(
@@ -516,6 +537,8 @@ _IP_CUE_BEFORE = re.compile(
 # 0000 serial) and a part/serial label in front are checked in the callback.
 # A UK National Insurance number has its own shape: "QQ 12 34 56 C", "AB123456C".
 # An SSN masked down to its last four digits still identifies: "SSN xxx-xx-7702".
+_SSS = re.compile(r"(?<![\w\-])(?P<cue>SSS(?:[ \t]*(?:no\b\.?|\#))?[ \t]*:?[ \t]*)"
+                  r"(?P<val>\d{2}-\d{7}-\d)(?![\w\-])")
 _SSN_MASKED = re.compile(r"(?i:(?<![\w\-])[x*#]{3}[ \-]?[x*#]{2}[ \-]?\d{4})(?![\w\-])")
 _NI_NUMBER = re.compile(
     r"(?<![\w\-])[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D](?![\w\-])")
@@ -549,7 +572,9 @@ _NATIONAL_ID = re.compile(
     # Indonesia's NIK, Bangladesh's NID, Belgium's INSZ, Czechia's RČ, Colombia's CC, Norway's
     # fødselsnummer, Sweden's pnr, Denmark's CPR, Israel's t.z., Taiwan's ID card, an inmate's
     # register number (CDCR, BOP)
-    r"|nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
+    r"|isikukood|asmens[ \t]+kodas|jmbg|јмбг|лбо|cin|national[ \t]?no|کد[ \t]+ملی|c\.[ \t]?i\.|kt\."
+    r"|kennitala|nrc|egn|егн|oib|cnp|osca[ \t]+id|"
+    r"nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
     r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|pnr|cpr(?:-nr\.?)?|ת\.?[ \t]?ז\.?"
     r"|身分證(?:字號)?"
     r"|cdcr[ \t]*\#?|reg(?:ister)?\.?[ \t]+no\b\.?|inmate[ \t]+(?:no\b\.?|\#|number)"
@@ -566,7 +591,9 @@ _NATIONAL_ID_WORDS = (
     "nie", "nif", "pesel", "rut", "personn", "tfn", "ird", "nric", "mykad", "cnic", "hkid",
     "emirates", "iqama", "passport", "ahv", "fiscale", "steuer", "sozialversicherung", "svnr",
     "national", "citizen", "personal id", "personal ins", "identity", "id card", "id ", "cccd",
-    "cmnd", "amka", "kimlik", "등록번호", "nat. id", "nik", "nid", "insz", "rijksregister", "rč",
+    "cmnd", "amka", "kimlik", "등록번호", "nat. id", "isikukood", "asmens", "jmbg", "јмбг",
+    "лбо", "cin", "nationalno", "national no", "کد ملی", "c.i.", "c. i.", "kt.", "kennitala",
+    "nrc", "egn", "егн", "oib", "cnp", "osca", "nik", "nid", "insz", "rijksregister", "rč",
     "r.č", "rodné", "cc ", "f.nr", "fnr", "f. nr", "dselsnummer", "pnr", "cpr", "ת.ז", "ת. ז",
     "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.",
 )
@@ -1632,7 +1659,18 @@ _COLUMNS = {
     **dict.fromkeys(("urn", "urno", "nhi", "hn", "hospitalnumber", "chartno", "chart#",
                      "patientnumber", "medicalrecordnumber"), "MRN"),
     **dict.fromkeys(("insz", "nationalid", "ssnlast4", "passport", "passportno", "nric",
-                     "personnummer", "cpr", "driverslicense", "licenseplate"), "OTHER_ID"),
+                     "personnummer", "cpr", "driverslicense", "licenseplate", "nationalno",
+                     "isikukood", "ak", "asmenskodas", "jmbg", "oib", "cnp", "egn", "cin",
+                     "kennitala", "nrc", "pesel", "dni", "cpf", "curp", "aadhaar", "nin",
+                     "bsn", "nir", "personalid", "idno", "idnumber"), "OTHER_ID"),
+    **dict.fromkeys(("ddn", "datenaissance", "geburtsdatum", "fechanac", "fechadenacimiento",
+                     "datanascimento", "gimdata", "datrod", "datrođ", "születésidátum",
+                     "datanasterii", "fødselsdato", "födelsedatum", "geboortedatum",
+                     "syntymäaika", "생년월일", "生年月日", "birthday", "born"), "DOB"),
+    **dict.fromkeys(("cnam", "amo", "healthinsurance", "insuranceno", "nhima", "bhyt", "taj",
+                     "mbo", "cnss", "essalud", "sss"), "HEALTH_PLAN"),
+    **dict.fromkeys(("fileno", "file#", "bht", "hospno", "hospitalno", "recordno", "histno"),
+                    "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
                      "street"), "ADDRESS"),
 }
@@ -1672,10 +1710,11 @@ def _cells(line: str, sep: str) -> list[tuple[int, int]]:
         i += 1  # past the delimiter
 
 
-def _header_like(line: str, cells: list[tuple[int, int]]) -> bool:
+def _header_like(line: str, cells: list[tuple[int, int]], sep: str = ",") -> bool:
     """A comma or semicolon line is a header only if it looks like one, not like a sentence
-    ("checked pt, MRN, DOB, allergies."): 4 cells or more, each of one to three words."""
-    if len(cells) < 4 or line.rstrip().endswith("."):
+    ("checked pt, MRN, DOB, allergies."): 4 cells or more, each of one to three words (a
+    fixed-width header may end in an abbreviation's dot: "DAT.ROĐ.  UREĐAJ  SER.BR.")."""
+    if len(cells) < 4 or sep != "  " and line.rstrip().endswith("."):
         return False
     return all(0 < len(line[a:b].split()) <= 3 for a, b in cells)
 
@@ -1686,7 +1725,7 @@ def _header(line: str) -> tuple[str, int, dict[int, str]] | None:
         if line.count(sep) < 2:
             continue
         cells = _cells(line, sep)
-        if sep in (",", ";", "  ") and not _header_like(line, cells):
+        if sep in (",", ";", "  ") and not _header_like(line, cells, sep):
             continue
         columns = {i: _COLUMNS[key] for i, (a, b) in enumerate(cells)
                    if (key := _COLUMN_KEY.sub("", line[a:b].lower())) in _COLUMNS}
@@ -1980,6 +2019,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
     if "last" in text or "Last" in text or "LAST" in text or "end" in text:
         text = _sub(_SSN_LAST4, text, _ssn_cue_cb, hits)
+    if "SSS" in text:
+        text = _sub(_SSS, text, _ssn_cue_cb, hits)
     text, n = _NI_NUMBER.subn("[SSN]", text)
     hits.extend(["SSN"] * n)
     if "xx" in text or "XX" in text or "**" in text or "##" in text:
@@ -1997,7 +2038,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
     if ("acc" in low or "encounter" in low or "visit" in low or "claim" in low  # "accession"
-            or "konto" in low or "hire" in low or "pay" in low):
+            or "konto" in low or "hire" in low or "pay" in low or "soa" in low
+            or "cuenta" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)

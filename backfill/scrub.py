@@ -1669,6 +1669,11 @@ _COLUMNS = {
                      "syntymäaika", "생년월일", "生年月日", "birthday", "born"), "DOB"),
     **dict.fromkeys(("cnam", "amo", "healthinsurance", "insuranceno", "nhima", "bhyt", "taj",
                      "mbo", "cnss", "essalud", "sss"), "HEALTH_PLAN"),
+    **dict.fromkeys(("nom", "prenom", "prénom", "nomar", "nomfr", "apellido", "apellidos",
+                     "nombre", "vorname", "nachname", "cognome", "sobrenome", "achternaam",
+                     "voornaam", "nazwisko", "imie", "imię"), "PATIENT_NAME"),
+    **dict.fromkeys(("engineer", "technician", "operator", "nurse", "signedby", "tech",
+                     "performedby", "reportedby", "staff", "fse"), "PERSON"),
     **dict.fromkeys(("fileno", "file#", "bht", "hospno", "hospitalno", "recordno", "histno"),
                     "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
@@ -1739,7 +1744,8 @@ def _header(line: str) -> tuple[str, int, dict[int, str]] | None:
 # reference to a patient ("Patient/884211") holds the patient's id.
 _JSON_FIELD = re.compile(
     r'"(?P<key>[A-Za-z_][\w \-]{1,40})"[ \t]*:[ \t]*"(?P<val>[^"\n\[]{1,80})"'
-    r"|<(?P<xkey>[A-Za-z_][\w\-]{1,40})>(?P<xval>[^<\n\[]{1,80})</(?P=xkey)>")
+    r"|<(?P<xkey>[A-Za-z_][\w\-]{1,40})(?:[ \t][^<>\n]{0,60})?>(?P<xval>[^<\n\[]{1,80})"
+    r"</(?P=xkey)>")  # (attributes too: '<name lang="ar">...</name>')
 _FHIR_PATIENT = re.compile(r"(?<=Patient/)[\w\-.]{1,64}(?![\w\-])")
 
 

@@ -850,11 +850,10 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "móvil", "movil", "cel", "mob
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
-    digits = sum(c.isdigit() for c in m.group("val"))  # (without the extension)
-    if not 7 <= digits <= 15 or _after_word_char(m.string, m.start()):
+    if not 7 <= sum(c.isdigit() for c in m.group("val")) <= 15:  # (without the extension)
         return None
-    hits.append("PHONE")  # (a fax number is a phone number: one placeholder)
-    return f"{m.group('cue')}[PHONE]"  # (the extension goes with it)
+    # a fax number is a phone number: one placeholder; the extension goes with it
+    return _cue_keep(m, "PHONE", hits)
 
 
 # A lone extension after a person's name ("Called Priya Raman ext 4412"); "call ext 4412 for

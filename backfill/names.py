@@ -44,9 +44,18 @@ _DATA = Path(__file__).resolve().parent / "data" / "not_names.txt"
 # "J." is a word ending in a dot.
 # A word, or a name placeholder the cue rules left. Not glued to digits: "40Ah", "RL-44",
 # "v2" are codes. The dot of an initial ("J.") is part of it, a sentence's full stop is not.
+# The vowel signs and viramas of the Indic and South-East Asian scripts are marks, not letters,
+# to Python's \w: a Tamil or Khmer name is one word with them ("செல்வராஜா", "ចាន់ធី").
+_MARKS = ("[\u0300-\u036f\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+          "\u0981-\u0983\u09bc-\u09d7\u09e2\u09e3\u0a01-\u0a03\u0a3c-\u0a51\u0a81-\u0a83"
+          "\u0abc-\u0acd\u0b01-\u0b03\u0b3c-\u0b57\u0b82\u0bbe-\u0bcd\u0bd7\u0c00-\u0c04"
+          "\u0c3e-\u0c56\u0c81-\u0c83\u0cbc-\u0cd6\u0d00-\u0d03\u0d3b-\u0d57\u0d81-\u0d83"
+          "\u0dca-\u0df3\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd"
+          "\u102b-\u103e\u1056-\u1059\u17b4-\u17d3\u0591-\u05c7\u064b-\u065f\u0670]")
 _WORD = re.compile(
     r"\[(?:PATIENT_NAME|PERSON)\]"
-    r"|(?<![\w\-/])(?>[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)"
+    r"|(?<![\w\-/])(?>[^\W\d_](?:[^\W\d_]|" + _MARKS + r")*"
+    r"(?:['\u2019\-][^\W\d_](?:[^\W\d_]|" + _MARKS + r")*)*)"
     r"(?:(?<=(?<![^\W\d_])[^\W\d_])\.(?=[ \t,;)]))?(?![\-/]?\d|\w)")
 # Inner capitals make a product ("BladderScan", "ProCuity", "AirSense"), except the name
 # prefixes of "McDonald", "MacLeod", "DeLuca", "LaToya", "DiMaggio", "VanDyke", "O'Brien".
@@ -105,6 +114,12 @@ _PERSON_CUES = frozenset("""
     пациента пациентки пациенту пациентке пацијента пацијент пацієнта дитина мама папа мать
     отец дочь дочери дочка сын сына жена муж бабушка дедушка донька син чоловік дружина
     née né epouse épouse
+    utente pacient pacienta pacientka pacienti dcéra syn participant umurwayi agente
+    crew emt paramédicos paramedicos paramédico paramedico arduraduna responsable inženýr
+    өвчтөн эмч հիվանդ инженер техник д-р анестезиолог медсестра лікар врач māsa ārsts
+    ασθενούς νοσηλεύτρια bebê bebé bebe
+    usuario usuaria patiente sjúklingur bolnik bolnica klient klientka hasta mari technicien
+    technicienne sonur dóttir abikaasa
 """.split()))
 
 
@@ -162,7 +177,13 @@ _PLACEHOLDER_WORDS = ("[patient_name]", "[person]")
 _HONORIFIC_AFTER = re.compile(r"[ \t]?(?:様|さん|殿|氏|씨|님)(?!\w)")
 # The words after which "Name:" labels a person: "Patient: Ó HAILPÍN", "患者: 佐藤 花子"
 _COLON_CUES = frozenset(("patient", "pt", "name", "患者", "환자", "担当", "担当者", "담당", "病人",
-                         "client", "caller", "resident"))
+                         "client", "caller", "resident", "paciente", "pacient", "pacienta",
+                         "pacjent", "patient", "patiënt", "utente", "пациент", "пацієнт",
+                         "өвчтөн", "participant", "umurwayi", "agente", "arduraduna", "crew",
+                         "engineer", "technician", "tech", "nurse", "doctor", "coordinator",
+                         "contact", "requester", "requestor", "caregiver", "guardian",
+                         "usuario", "usuaria", "patiente", "sjuklingur", "bolnik", "klient",
+                         "hasta", "technicien", "بیمار", "환자", "from", "to", "cc"))
 
 
 def _fold(word: str) -> str:
@@ -323,6 +344,14 @@ def _shouting(text: str) -> bool:
     return sum(map(str.isupper, text)) > 0.6 * letters
 
 
+def _after_quantity(text: str, pos: int) -> bool:
+    """A number, a degree or a percent sign before ``pos`` (spaces between)."""
+    k = pos - 1
+    while k >= 0 and text[k] in " \t":
+        k -= 1
+    return k >= 0 and (text[k].isdigit() or text[k] in "°%")
+
+
 def _next_char(text: str, pos: int) -> str:
     """The first character at or after ``pos`` that is no space or tab; "\n" at the end."""
     while pos < len(text) and text[pos] in " \t":
@@ -354,7 +383,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     low = [_fold(b).rstrip(".") for b in bases]
     if seen and not seen.intersection(low):
         seen = set()
-    caps = [g[0] == "[" or g[0].isupper() or not g[0].islower() or (
+    # (Georgian's Mkhedruli letters are lower case to Unicode, but the script has no case)
+    caps = [g[0] == "[" or g[0].isupper() or not g[0].islower() or "\u10d0" <= g[0] <= "\u10ff" or (
         # "al-Harbi", "el-Sayed", "bin-Laden": a particle glued to a capitalised name
         "-" in g and g.split("-", 1)[0].lower() in _PARTICLES and g.split("-", 1)[1][:1].isupper())
         for g in groups]
@@ -366,12 +396,21 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         j = words[i].start() - 1
         while j >= 0 and text[j] in " \t":
             j -= 1
+        if i > 0 and j == words[i - 1].end() - 1 and len(groups[i - 1]) == 2 and groups[
+                i - 1][1] == "." and groups[i - 1][0].isupper():
+            # the dot of an initial ends no sentence: "J. Wunungmurra RN"; a unit's does:
+            # "at 134.2 °C. Door", "coldhead 4.2 K. Spike"
+            if not _after_quantity(text, words[i - 1].start()):
+                return False
         return j < 0 or text[j] in _SENTENCE_END
 
     def joined(i: int) -> bool:
-        """Words i and i+1 can be parts of one name: only a space or two between them."""
+        """Words i and i+1 can be parts of one name: only a space or two between them, or the
+        dot of initials written together ("Ермеков Д.Т.")."""
         gap = text[words[i].end():words[i + 1].start()]
-        return len(gap) <= 2 and gap.strip(" \t") == ""
+        return len(gap) <= 2 and gap.strip(" \t") == "" or (
+            gap == "." and len(groups[i]) == 1 and groups[i].isupper()
+            and len(groups[i + 1]) <= 2 and groups[i + 1][0].isupper())
 
     def comma_joined(i: int) -> bool:
         """"Last, First" or "Morozova/Arkadiy": words i and i+1 with a comma or slash
@@ -415,6 +454,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             protected[i] = True
             continue
         k = _classify(word, low[i], lists)
+        if k and len(word) == 2 and word[1] == "." and _after_quantity(text, m.start()):
+            k = OTHER  # a unit, not an initial: "134.2 °C. Door", "4.2 K. Spike"
         if k == FOREIGN and _HONORIFIC_AFTER.match(text, m.end()):
             honorific.append(i)  # a name by its honorific: grown over its script's words below
         if k and _MODEL_AFTER.match(text, m.end()):
@@ -512,7 +553,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         a, b = kind[i], kind[i + 1]
         if (a and b and capital(i) and capital(i + 1) and joined(i)
                 and not protected[i] and not protected[i + 1] and AMBIG in (a, b)
-                and not words[i].group().isupper() and not words[i + 1].group().isupper()
+                and (not groups[i].isupper() or len(groups[i]) == 2 and groups[i][1] == ".")
+                and not words[i + 1].group().isupper()
                 and (UNKNOWN in (a, b) or NAME in (a, b) or not sentence_start(i))):
             mask[i] = mask[i + 1] = True
     # grow names over capitalised neighbours ("Grace Lin", "Oluwaseun Adeyemi", "J. Whitfield")
@@ -521,25 +563,35 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     while changed:
         changed = False
         for i in (*range(n), *range(n - 1, -1, -1)):
-            if mask[i] or protected[i] or not kind[i] or low[i] in _PARTICLES:
+            if mask[i] or protected[i] or not kind[i] or low[i] in _PARTICLES or (
+                    kind[i] == FOREIGN and low[i] in _PERSON_CUES):  # "Инженер [Ермеков]"
                 continue
             if kind[i] < NAME and not capital(i) and not (
                     i > 0 and mask[i - 1] and low[i - 1] in ("thi", "van")):  # "pham thi lan"
                 continue
             # "Price, Lorraine", "Morozova/Arkadiy": across a comma or slash only a capitalised
             # word that is in the lists or in none
-            comma = kind[i] >= FOREIGN and capital(i) and len(low[i]) > 1
+            # (not an acronym after the name: "Жумабаева Айгерим, ИИН [OTHER_ID]")
+            comma = kind[i] >= FOREIGN and capital(i) and len(low[i]) > 1 and not (
+                groups[i].isupper() and len(groups[i]) <= 4 and not groups[i].isascii())
             # a word of another script joins only a name of its script ("Гордеева, Алла"),
             # never a Latin one: the sentence after "pt [PATIENT_NAME]" may be Arabic
             foreign = kind[i] == FOREIGN
 
             def joins(j: int, foreign: bool = foreign) -> bool:
-                return mask[j] and (not foreign or kind[j] == FOREIGN and not anchor[j])
+                # (or an initial of its script: "Эмч Д. Ганболд")
+                return mask[j] and (not foreign or not anchor[j] and (
+                    kind[j] == FOREIGN or len(groups[j]) == 2 and not groups[j].isascii()))
 
             if (foreign or capital(i)) and i > 0 and mask[i - 1] and text[
                     words[i - 1].end():words[i].start()] in _ALIAS_GAPS | _ALIAS_ENDS:
                 # the name in its own script or a nickname: "Taras (Тарас Коваленко)",
                 # "Harjit Singh (Harjit)", 'Nowak ("Kevin")'
+                mask[i] = changed = True
+                continue
+            if foreign and i + 1 < n and mask[i + 1] and not anchor[i + 1] and text[
+                    words[i].end():words[i + 1].start()] in (" (", "(", " / ", "/"):
+                # ... or before it: "김민준 (KIM Min-jun)", "रमेश पाटील (Ramesh Patil)"
                 mask[i] = changed = True
                 continue
 

@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "7"
+SCRUBBER_VERSION = "8"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -155,7 +155,7 @@ _APOS = "'\u2019"
 # Garcia-Lopez, José, Łukasz; or an initial "J." (but not the "D." of "D.O.B.").  One inner
 # capital (Mc/Mac/De) is allowed, ALL-CAPS tokens are not: those are acronyms (ECG, NIBP, SpO2).
 _W = (
-    rf"(?:[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?"
+    rf"(?:[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_APOS}](?!s(?![{_L}]))[{_L}]+)?(?:[{_U}][{_L}]+)?"
     rf"(?:-[{_U}](?:[{_APOS}][{_U}])?[{_L}]+(?:[{_U}][{_L}]+)?)*"
     rf"(?:-[{_L}]{{2,4}}(?![{_L}]))?"  # "Ji-ho", "Soo-jin", "Ji-hoon"
     rf"|[{_U}]\.(?:[{_U}]\.)*(?!\w))"
@@ -188,7 +188,9 @@ _EMAIL = re.compile(
 
 # An address spelled out so that it is not a link: "tariq dot alrashid at inbox dot example".
 _EMAIL_SPOKEN = re.compile(
-    r"(?i:(?<![\w.])[a-z0-9][\w.\-]*(?:[ \t]+dot[ \t]+[\w\-]+)*[ \t]*(?:\bat\b|\[at\]|\(at\))[ \t]*"
+    # (an initial dictated apart: "s pruitt at example dot com")
+    r"(?i:(?<![\w.])(?:[a-z][ \t]+(?=[a-z0-9][\w.\-]*[ \t]+at\b))?"
+    r"[a-z0-9][\w.\-]*(?:[ \t]+dot[ \t]+[\w\-]+)*[ \t]*(?:\bat\b|\[at\]|\(at\))[ \t]*"
     r"[a-z0-9][\w\-]*(?:[ \t]*(?:\bdot\b|\[dot\]|\(dot\))[ \t]*[a-z]{2,}"
     r"|\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co))+\b)")
 # Numbers dictated to voice-to-text: "four one two five five five zero one three nine".  Nobody
@@ -266,7 +268,8 @@ _FOREIGN_MONTH = (
     r"(?i:enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre"
     r"|diciembre|janeiro|fevereiro|mar[çc]o|maio|junho|julho|setembro|outubro|novembro|dezembro"
     r"|janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
-    r"|d[ée]cembre|januar|februar|m[äa]rz|april|juni|juli|august|september|oktober|dezember)"
+    r"|d[ée]cembre|januar|februar|m[äa]rz|april|juni|juli|august|september|oktober|dezember"
+    r"|gener|febrer|març|maig|juny|juliol|agost|setembre|desembre)"  # (Catalan)
 )
 _MRN_FOREIGN = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:expediente|historia[ \t]+cl[ií]nica|nhc"
@@ -284,11 +287,17 @@ _MRN_FOREIGN = re.compile(
     r"|processo|protokol[ \t]+no\b\.?|hosp\#|등록번호|병록번호|환자번호"
     r"|bht|іст\.?[ \t]*хв\.?|(?:[a-z]{2,5}[ \t]+)?file(?:[ \t]*(?:no\b\.?|\#))?(?=[ \t]*:)"
     r"|hn(?=[ \t]*[:#]?[ \t]*\d)|journal-?nr\.?|journalnummer|pid|urn|מס['׳][ \t]*תיק|hosp[ \t]+id"
-    r"|ar\.?[ \t]+mitro(?:ou|u))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?))?" + _SEP_B + r")"
+    r"|ar\.?[ \t]+mitro(?:ou|u)"
+    # a record after "file no.", "clinic file", Russian/Mongolian "карта", Spanish "registro",
+    # Puerto Rico's "récord", Bulgarian "ИЗ №", Latvian "slimības vēsture"
+    r"|(?:clinic|hospital|medical|patient)[ \t]+file|file(?=[ \t]*(?:no\b|\#|number))"
+    r"|карта?|картка|registro|r[ée]cord|из(?=[ \t]*№)|slimības[ \t]+vēsture"
+    r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
     r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|[A-Z]{3}\d{4}(?![\w\-])"
     r"|[A-Z]{2,4}[ ]\d{5,10}(?![\w\-])"  # "Hosp no. CMJ 7713049"
+    r"|[А-ЯЁӨҮ]{2,5}\d{0,2}-[\d\-]{3,12}\d(?![\w\-])"  # "карта ГКБ7-0448172"
     r"|(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\- ]{3,18}\d"
     # a hospital's own shapes: "LTH/24/11873", "HCh/2024/55123", "884.201-3"
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
@@ -307,13 +316,18 @@ _DOB_FOREIGN = re.compile(
     r"|nasc\."
     r"|n[ée]e?(?:\(e\))?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?"
     r"|geboren(?:[ \t]+am)?"
-    r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia)"
+    r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia"
+    r"|nar\.|data[ \t]+de[ \t]+naixement|ծնված)"
     + _SEP_B + r")"
-    rf"(?P<val>{_DATE}\.?|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
+    rf"(?P<val>{_DATE}\.?"
+    rf"|\d{{1,2}}(?:er)?[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
+    r"|\d{1,2}\.[ \t]?\d{1,2}\.[ \t]?\d{4}"  # "4. 11. 1938"
     # "昭和22年5月3日", "1979年8月14日"
     r"|(?:昭和|平成|大正|令和)?\d{1,4}年\d{1,2}月\d{1,2}日)"
     r"(?![\d/])"
 )
+# A date followed by Russian "г.р." (year of birth): "03.11.1969 г.р."
+_DATE_BEFORE_BIRTH = re.compile(rf"(?<![\w\-/.]){_DATE}(?=[ \t]*г\.[ \t]?р\.)")
 _FOREIGN_CUE_WORDS = (
     "expedi", "historia", "nhc", "dossier", "ipp ", "ipp:", "fallnummer", "fall-nr", "fall nr",
     "fallnr",
@@ -326,7 +340,8 @@ _FOREIGN_CUE_WORDS = (
     "journal", "pid", "urn", "תיק", "hosp id", "bht", "іст", "file", "nasc.", "д.р", "д. р",
     "рождения", "geboorte", "delsedatum", "생년월일", "生年月日", "出生", "تولد", "الميلاد", "sinh",
     "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
-    "раждане",
+    "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
+    "ծնված", "г.р", "г. р",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -355,8 +370,21 @@ _AGE_OVER_89 = re.compile(
     r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is)"
     r"[ \t:]*)(?P<val>9\d|1[01]\d)(?![\w.,]\d)"
     r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b))")
+# "91-year-old", "93 años", "92 g.", "90 Jahre": an age over 89 before its word
+_AGE_OVER_89_AFTER = re.compile(
+    r"(?<![\w.\-])(?P<val>9\d|1[01]\d)(?=[ \t\-]*(?i:y(?:ea)?rs?[ \t\-]*old|y/?o\b|yrs?\b|years?\b"
+    r"|a[ñn]os\b|ans\b|jahre?\b|jaar\b|anni\b|lat\b|let\b|år\b|vuotta\b|éves\b|yaşında"
+    r"|g\.|г\.|лет\b|років\b|歳|岁|세))")
 _CLAUSE_END = re.compile(r"\.[ \t\n]|\n")
-_TRAILING_INITIAL = re.compile(r"(?<=\[PATIENT_NAME\])[ \t][A-Z]\.?(?=[ \t]*(?:\n|$))")
+_STAFF_BEFORE_NAME = re.compile(
+    r"(?i:\b(?:engineer|eng|tech|technician|biomed|rn|dr|ing|fse|chw|emt|paramedic|nurse|signed"
+    r"|sgd|serwisant|atendi[óo]|ass|инженер|техник|инж)\.?:?[ \t]*)$")
+_STAFF_AFTER_NAME = re.compile(
+    r"[ \t]*,?[ \t]*(?:RN|MD|DO|NP|PA-?C?|CNA|LPN|BMET|CBET|CRNA|EMT|RT|RRT|PhD|BSN|MSN|CEng"
+    r"|[Bb]iomed|[Tt]ech|EBME|CE)\b")
+_TRAILING_INITIAL = re.compile(
+    r"(?:(?<=\[PATIENT_NAME\])|(?<=\[PERSON\]))[ \t][A-Z]\.?(?=[ \t]*(?:\n|$))"
+    r"|(?<![\w.\-])[A-Z]\.-[A-Z]\.[ \t]?(?=\[(?:PERSON|PATIENT_NAME)\])")  # "J.-F. Tremblay"
 
 # With a cue an SSN may also be "123 45 6789" or "123456789" (without one: see _SSN_DASHED).
 _SSN_CUE = re.compile(
@@ -369,7 +397,10 @@ _SSN_CUE = re.compile(
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
 _ACCOUNT = re.compile(
-    r"(?P<cue>[AaEeVvCcKkHhSs](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
+    r"(?P<cue>[AaEeVvCcKkHhSsPpFfRr](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
+    # a patient's invoice: "Purchase invoice FAC-MU-004471", "Factura F-DO-004417", "Račun
+    # IZP-2024-0419" (an English "invoice" alone is as often the vendor's: "void invoice INV-..")
+    r"|(?<=[Pp])(?i:urchase[ \t]+invoice)|(?<=[Ff])(?i:actura|aktura)|(?<=[Rr])(?i:a[čc]un)"
     r"|(?<=[Ee])(?i:ncounter)"
     r"|(?<=[Vv])(?i:isit)"
     # a patient's insurance claim ("Claim #: 2024-118-00473", "claim ICN 22024118830190"):
@@ -393,7 +424,7 @@ _ACCOUNT = re.compile(
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREeD健](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREeDZ健](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # other countries' schemes: South Africa's medical aids, Nigeria's NHIS, Kenya's NHIF, the
     # Philippines' PhilHealth, Germany's Versichertennummer, France's mutuelle and carte
@@ -428,6 +459,9 @@ _HEALTH_PLAN = re.compile(
     r"|(?<=[Oo])(?i:hip)|(?<=[Tt])(?i:enncare(?:[ \t]+id)?)"
     r"|(?<=[Gg])(?i:rp|roup)(?=[ \t]*[\#:A-Z\d])"
     r"|(?<=[Ss])(?i:upp)|(?<=[Aa])(?i:dv(?:antage)?[ \t]+id)|(?<=VA a)uth"
+    # Catalonia's CIP, Paraguay's "asegurado", Slovenia's ZZZS card, Australia's DVA file
+    r"|(?<=C)IP(?=[ \t]+[A-Z]{4}\d)|(?<=[Aa])(?i:segurad[oa])|(?<=Z)ZZS"
+    r"|(?<=D)VA(?=[ \t]+[A-Z]{1,3}\d)"
     r")\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?))?"
     r"(?:[ \t]*\([A-Z]{2,6}\))?" + _SEP_B
     + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
@@ -455,7 +489,7 @@ _HEALTH_PLAN_WORDS = (
     "dod id", "bpjs", "afiliado", "健保", "tessera",
     "utente", "tsi ", "sns ", "imss", "afiliaci", "ehic",
     "ramq", "ahcip", "msp",
-    "phn", "mhsal",
+    "phn", "mhsal", "cip ", "asegurad", "zzzs", "dva ",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -483,15 +517,19 @@ _OTHER_ID = re.compile(
 # insulin pump ... s/n ..."), known by the sentence before the serial.  A hospital device's
 # serial in the same sentence stays when a word says it is ours ("programmer", "our", "loaner").
 _SERIAL_CUE = re.compile(
-    r"(?<![\w/])(?P<cue>(?:[Ss]/?[Nn]|SERIAL|[Ss]erial|n[°º][ \t]*de[ \t]*s[ée]rie"
-    r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny)"
+    r"(?<![\w/])(?P<cue>(?:[Ss]/?[Nn]|N/S|SERIAL|[Ss]erial|n[°º][ \t]*de[ \t]*s[ée]rie"
+    r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny|Serie"
+    r"|N[úu]m\.[ \t]+s[èe]rie)"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?"
+    # whose it is, between the cue and the value: "Serial (patient-owned): TM1000-7731892"
+    r"(?:[ \t]*\((?P<whose>[^()\n]{2,32})\))?"
     r"\.?[ \t]*[:#]?[ \t]*)"
     r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])")
 _PATIENT_DEVICE = re.compile(
     r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able|s)?|crt-?[dp]|loop[ \t]+recorder"
     # a pacing lead, an insertable cardiac monitor, an intraocular lens: all in the patient
     r"|leads?|icm|linq|iol|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
+    r"|marcapas(?:os|so)|implantad[oa]|stimulateur|herzschrittmacher"
     r"|(?:pt|patient|client|family)[- ]owned"
     r"|owned[ \t]+by[ \t]+(?:the[ \t]+)?(?:client|patient|family)"
     r"|bought[ \t]+by[ \t]+(?:the[ \t]+)?(?:family|client|patient)"
@@ -504,7 +542,11 @@ _PATIENT_DEVICE_AFTER = re.compile(
     r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
     r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
     r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
-    r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b)")
+    r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b"
+    # "(hers)", "(his own)", "(propia)", "(өөрийн)", "propietat de la pacient"
+    r"|\b(?:hers|his|own|his[ \t]+own|her[ \t]+own|propia|propio|própria|próprio|өөрийн"
+    r"|eigene?s?|personnel(?:le)?)\)|propi?et(?:at|ad|é)[ \t]+(?:de[ \t]+)?(?:la|el|du|do|da)[ \t]+"
+    r"(?:pacient[ea]?|paciente|patient[e]?|utente))")
 _OBJECT_USE = re.compile(
     r"[ \t]+(?:to|that|the|a|an|and|about|it|back|know|up|in|on|at|for|with|if|we|i)\b|[ \t]*[,.;]")
 _OWNED_HEADING = re.compile(
@@ -550,8 +592,12 @@ _SSN_LAST4 = re.compile(
     r"|(?:on[ \t]+file[ \t]+)?end(?:s|ing)(?:[ \t]+(?:in|with))?)[ \t]*[)\]]?" + _SEP
     # "last 4 SSN 6612", "last four of SSN: 4471"
     + r"|(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?(?:[ \t]+of)?(?:[ \t]+(?:the|his|her|my|their))?"
-    r"[ \t]+(?:ssn|ss\#|social(?:[ \t]+security)?)(?:[ \t]+(?:number|no\.?))?(?:[ \t]+(?:is|are))?)"
-    + _SEP + r")"
+    r"[ \t]+(?:ssn|ss\#|social(?:[ \t]+security)?)(?:[ \t]+(?:number|no\.?))?"
+    r"(?:[ \t]+(?:is|are|its|it['\u2019]s))?)"
+    + _SEP
+    + r"|(?i:ss|ssn|seguro[ \t]+social)[ \t]+[úu]ltimos[ \t]+(?:4|cuatro)"
+    + r"(?:[ \t]+d[íi]gitos)?" + _SEP
+    + r")"
     r"(?P<val>\d{4})(?![\w\-])"
     r"|(?P<cue4>(?i:last[ \t]?4|l4)" + _SEP + r")(?P<val4>[A-Z]\d{4})(?![\w\-])")
 # Other countries' national identity numbers after their names (the SSN's equivalents, Safe
@@ -573,7 +619,13 @@ _NATIONAL_ID = re.compile(
     # fødselsnummer, Sweden's pnr, Denmark's CPR, Israel's t.z., Taiwan's ID card, an inmate's
     # register number (CDCR, BOP)
     r"|isikukood|asmens[ \t]+kodas|jmbg|јмбг|лбо|cin|national[ \t]?no|کد[ \t]+ملی|c\.[ \t]?i\.|kt\."
-    r"|kennitala|nrc|egn|егн|oib|cnp|osca[ \t]+id|"
+    r"|kennitala|nrc|egn|егн|oib|cnp|osca[ \t]+id"
+    # Qatar's QID, Kuwait's and Oman's civil ID, Mongolia's РД, Kazakhstan's ИИН, Sri Lanka's
+    # and Mauritius' NIC (only with a long number: a network card's "NIC" is engineering's),
+    # Botswana's Omang, the Dominican cédula, Guatemala's DPI, Bolivia's CI, Senegal's CNI,
+    # Rwanda's indangamuntu
+    r"|qid|civil[ \t]+id|рд|иин|nic(?=[ \t]*:?[ \t]*[A-Z]?\d{9})|omang|c[ée]dula|dpi|ci(?=[ \t]+\d)"
+    r"|cni|indangamuntu|"
     r"nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
     r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|pnr|cpr(?:-nr\.?)?|ת\.?[ \t]?ז\.?"
     r"|身分證(?:字號)?"
@@ -582,8 +634,12 @@ _NATIONAL_ID = re.compile(
     r"|(?:national|nat\.|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
     r"(?:[ \t]+(?:card|number|no\b\.?))?|identity[ \t]+(?:card|number|no\b\.?)|id[ \t]+card)"
     r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|n[°º]))?" + _SEP_B + r")"
-    r"(?P<val>\d{2,6}(?:[ \-]\d{1,6}){1,4}(?![\w\-])"
-    r"|[A-Z\d][A-Z\d\-/.]{4,24}[A-Z\d](?:\([\dA]\))?)(?![\w\-])"  # HKID "Y482917(3)"
+    r"(?P<val>\d{1,6}(?:[ \-]\d{1,7}){1,6}(?![\w\-])"
+    r"(?:[ ](?:LP|CB|SC|OR|PT|CH|TJ|BN|PD)(?![\w\-]))?"  # Bolivia's "CI 4781223 LP"
+    r"|[А-ЯЁӨҮ]{2}\d{8}"  # Mongolia's "УБ89052417"
+    r"|\d{1,2}/[A-Za-z]{3,9}\([A-Z]\)\d{6}"  # Myanmar's NRC "12/MaYaKa(N)044172"
+    r"|[A-Z\d][A-Z\d\-/.]{4,24}[A-Z\d](?:\([\dA]\))?"  # HKID "Y482917(3)"
+    r"(?:[ ](?:LP|CB|SC|OR|PT|CH|TJ|BN|PD)(?![\w\-]))?)(?![\w\-])"
     r"|(?P<sacue>(?<![\w\-])ID(?:[ \t]*(?:no\b\.?|number|\#))?" + _SEP_B + r")"
     r"(?P<said>\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{7})(?![\w\-])")
 _NATIONAL_ID_WORDS = (
@@ -595,7 +651,9 @@ _NATIONAL_ID_WORDS = (
     "лбо", "cin", "nationalno", "national no", "کد ملی", "c.i.", "c. i.", "kt.", "kennitala",
     "nrc", "egn", "егн", "oib", "cnp", "osca", "nik", "nid", "insz", "rijksregister", "rč",
     "r.č", "rodné", "cc ", "f.nr", "fnr", "f. nr", "dselsnummer", "pnr", "cpr", "ת.ז", "ת. ז",
-    "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.",
+    "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.", "r. č",
+    "qid", "civil id", "рд", "иин", "nic", "omang", "cédula", "cedula", "dpi", "ci ", "cni",
+    "indangamuntu",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -825,7 +883,8 @@ _DOT_LOCAL_BEFORE = re.compile(
     rf"(?:(?<=[{_L},;)] )[{_U}][{_L}{_APOS}\-]+|\b(?:called|rang|texted|phoned|is|at|on|\#))"
     r"[ \t:,]*$")
 _PHONE_CUE_BEFORE = re.compile(
-    r"(?i:\b(?:tel|phone|ph|cell|mobile|pager|fax|call(?:back)?|contact|reach)"
+    r"(?i:\b(?:tel|phone|ph|(?<!o2 )(?<!load )(?<!fuel )(?<!flow )cell|mobile|pager|fax"
+    r"|call(?:back)?|contact|reach)"
     r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2}$"
     # "called from 6175550199", "Called Mr Hoang (pt) at 6175550122"
     r"|\b(?:call(?:ed|ing|s)?|phoned|rang|texted|dialed|reached)\b[^.\n\d]{0,30}\b(?:at|from|on)"
@@ -839,14 +898,15 @@ _PHONE_CUED = re.compile(
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
     r"|tlfn?|telf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
     r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
-    r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no)"
+    r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no"
+    r"|тел(?:ефон)?|моб(?:ильный|ільний)?|утас|тлф)"
     r"\b\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
     r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
 
 
 _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "móvil", "movil", "cel", "mob", "handy", "ph",
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
-                     "ring", "hp")
+                     "ring", "hp", "тел", "моб", "утас", "тлф")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1175,7 +1235,9 @@ _X_LOCAL = re.compile(r"(?<![\w\-])(?P<cue>[xX])(?P<val>[2-9]\d{2}[.\-]\d{4})(?!
 
 def _patient_serial_cb(m: re.Match, hits: list[str]) -> str | None:
     text, start = m.string, m.start()
-    if _PATIENT_DEVICE_AFTER.match(text, m.end()):
+    whose = m.group("whose")
+    if _PATIENT_DEVICE_AFTER.match(text, m.end()) or whose and _PATIENT_DEVICE_AFTER.match(
+            f"({whose})"):
         return _cue_keep(m, "OTHER_ID", hits)
     lo = max(0, start - 160)
     end = _SENTENCE_START.search(text, lo, start)
@@ -1510,6 +1572,17 @@ def _age_cb(m: re.Match, hits: list[str]) -> str | None:
     return m.group()[: m.start("val") - m.start()] + "[DOB]"
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_LINE_END = re.compile(r"[ \t]*\.?[ \t]*(?:\n|$)")
+
+
+def _signed_date(text: str, start: int, end: int) -> bool:
+    """A recent date that ends its line after a name: a sign-off's date ("Técnico Ing. [PERSON],
+    05/06/2024."). A birth date so recent is a newborn's, which work orders give a cue."""
+    year = _YEAR.search(text, start, end)
+    return year is not None and int(year.group()) >= 2016 and _LINE_END.match(text, end) is not None
+
+
 def _fields_after_names(text: str, hits: list[str]) -> str:
     """Birth dates and record numbers in the clause right after a name (_FIELD_AFTER_NAME)."""
     text = _TRAILING_INITIAL.sub("", text)
@@ -1526,6 +1599,11 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
             group = kind.lower() if f.group(kind.lower()) is not None else "dob2"
             if group == "dob2" and "[DOB]" in text[pos:f.start()]:
                 continue  # one birth date a person: a second date is a visit's ("last_check")
+            if group == "dob2" and (_STAFF_AFTER_NAME.match(text, pos) or _STAFF_BEFORE_NAME.search(
+                    text, max(0, name.start() - 24), name.start())):
+                continue  # a signature's date: "J. [PERSON] RN, 13/05/2024"
+            if group == "dob2" and _signed_date(text, f.start("dob2"), f.end("dob2")):
+                continue  # "Handled by [PERSON], 2024-05-30." ends the note: when, not a birth
             out.append(text[last:f.start(group)])
             out.append(f"[{kind}]")
             hits.append(kind)
@@ -1589,6 +1667,55 @@ _ADDRESS_CLAUSE = re.compile(
     r"(?P<cue>(?:địa[ \t]+chỉ|כתובת|地址|住所|주소|العنوان|ที่อยู่|адрес(?:у)?|Адрес)[:：]?[ \t]*)"
     r"(?P<val>[^\n.;。，、]{3,60}(?:,[^\n.;。，、]{2,40}){0,3})")
 _ADDRESS_CLAUSE_WORDS = ("địa chỉ", "כתובת", "地址", "住所", "주소", "العنوان", "ที่อยู่", "адрес")
+
+
+# An address after its label word in the languages of Latin and Cyrillic script: "morada Rua
+# Dr. Afonso Romão, 27, 2.º Esq., 3000-602 Coimbra", "adreça C/ de Sant Pere Més Alt, 41, 3r 2a,
+# 08003 Barcelona", "адрес: мкр. Самал-2, д. 58, кв. 41, Алматы 050051". The clause runs to a
+# line's or sentence's end, a bracket, or the next field ("..., tel. [PHONE]"); an
+# abbreviation's dot ("Dr.", "д.", "Esq.") does not end it.
+_ADDRESS_LABEL = re.compile(
+    r"(?<![\w\-])(?P<cue>(?i:morada|adre[çc]a|domicili?o|domicílio|direcci[óo]n|endere[çc]o"
+    r"|adresse|indirizzo|residenza|anschrift|wohnadresse|adres|adresa|helbidea|alamat|tirahan"
+    r"|адрес[ау]?|адреса)[ \t]*:?[ \t]*)(?=\S)")
+_ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adress", "indirizzo",
+                        "residenza", "anschrift", "adres", "helbidea", "alamat", "tirahan", "адрес")
+_ADDRESS_FIELD_END = re.compile(
+    r"[\n;(\[]|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno|e-?mail"
+    r"|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
+_ABBREVIATION_DOT = re.compile(
+    r"(?:(?<!\w)(?i:dr|st|av|avda|ave|tte|gral|col|pte|str|nr|bl|sc|ap|apt|mah|cad|sok|esq|ezk|dto"
+    r"|izq|dcha|кв|мкр|ул|пр|просп|корп|стр|bldg|fl|no|ste|blvd|rd|cl|pl|ul|al|bd|rte|km|lt|mz"
+    r"|urb|edif|pso|sta|sto|prof|ing|lic|gen|sr|jr|mt|ft|pt|ctra|c/|n°)|(?<!\w)\w|º|ª|\w\.\w+)\.$")
+
+
+def _address_labels(text: str, hits: list[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _ADDRESS_LABEL.finditer(text):
+        if m.start() < last:
+            continue
+        start = m.end()
+        stop = min(len(text), start + 100)
+        end = _ADDRESS_FIELD_END.search(text, start, stop)
+        end_at = end.start() if end else stop
+        # a sentence ends at a dot and a space, unless the dot is an abbreviation's
+        for dot in re.finditer(r"\.(?=[ \t]|$)", text[start:end_at]):
+            if not _ABBREVIATION_DOT.search(text[start:start + dot.end()]):
+                end_at = start + dot.start()
+                break
+        val = text[start:end_at].rstrip(" ,.")
+        if not (any(c.isdigit() for c in val) and (val.count(",") or _CAPITALISED.search(val))
+                and 6 <= len(val)):
+            continue
+        out.append(text[last:start])
+        out.append("[ADDRESS]")
+        hits.append("ADDRESS")
+        last = start + len(val)
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _address_clause_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1661,13 +1788,15 @@ _COLUMNS = {
                      "personnummer", "cpr", "driverslicense", "licenseplate", "nationalno",
                      "isikukood", "ak", "asmenskodas", "jmbg", "oib", "cnp", "egn", "cin",
                      "kennitala", "nrc", "pesel", "dni", "cpf", "curp", "aadhaar", "nin",
-                     "bsn", "nir", "personalid", "idno", "idnumber"), "OTHER_ID"),
+                     "bsn", "nir", "personalid", "idno", "idnumber", "subjid", "subjectid",
+                     "participantid", "studyid"), "OTHER_ID"),
     **dict.fromkeys(("ddn", "datenaissance", "geburtsdatum", "fechanac", "fechadenacimiento",
                      "datanascimento", "gimdata", "datrod", "datrođ", "születésidátum",
                      "datanasterii", "fødselsdato", "födelsedatum", "geboortedatum",
                      "syntymäaika", "생년월일", "生年月日", "birthday", "born"), "DOB"),
     **dict.fromkeys(("cnam", "amo", "healthinsurance", "insuranceno", "nhima", "bhyt", "taj",
-                     "mbo", "cnss", "essalud", "sss"), "HEALTH_PLAN"),
+                     "mbo", "cnss", "essalud", "sss", "hcn", "chi", "healthcardnumber"),
+                    "HEALTH_PLAN"),
     **dict.fromkeys(("nom", "prenom", "prénom", "nomar", "nomfr", "apellido", "apellidos",
                      "nombre", "vorname", "nachname", "cognome", "sobrenome", "achternaam",
                      "voornaam", "nazwisko", "imie", "imię"), "PATIENT_NAME"),
@@ -1954,7 +2083,11 @@ def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
 _OCR_O_IN_NUMBER = re.compile(
     r"(?<=\d)[Oo](?=\d|[/\-.]\d)|(?<=\d[/\-.])[Oo](?=\d)|(?<=\d)[Oo](?=[/\-])"
     r"|(?<![\w])[Oo](?=\d{1,3}[/\-.]\d)|(?<=[/\-])[Oo](?=\d)|(?<=\d[ ])[Oo](?=\d{3})")
-_OCR_ZERO_IN_WORD = re.compile(r"\b(?:[A-Za-z]+0[A-Za-z0]*(?<=\w{4})|D0B)\b")
+_OCR_ZERO_IN_WORD = re.compile(
+    r"\b(?:[A-Za-z]+0[A-Za-z0]*(?<=\w{4})|D0B)\b|(?<![\w.\-])0[a-z]{3,}(?:-[A-Z][a-z]+)?\b")
+# ... and a lower-case l between digits is a one ("O8/3l/1952", "XXX-XX-l093", "555 Ol29")
+_OCR_L_IN_NUMBER = re.compile(
+    r"(?<=[\dO])l(?=\d)|(?<=\d)l(?=[/\-]\d)|(?<=\d[/\-])l(?=[/\-]|\d)|(?<=[X\-][\-])l(?=\d{3})")
 _OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]")  # (one fast scan for both)
 
 
@@ -1964,7 +2097,7 @@ _OCR_TOKEN = re.compile(r"[\w/\-.]+")
 def _ocr_digits(text: str) -> tuple[str, dict[str, str]]:
     """The text read back, and each changed token's own spelling."""
     read = _OCR_ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"),
-                                 _OCR_O_IN_NUMBER.sub("0", text))
+                                 _OCR_O_IN_NUMBER.sub("0", _OCR_L_IN_NUMBER.sub("1", text)))
     changed = {m.group(): text[m.start():m.end()] for m in _OCR_TOKEN.finditer(read)
                if m.group() != text[m.start():m.end()]}
     return read, changed
@@ -2022,7 +2155,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
-    if "last" in text or "Last" in text or "LAST" in text or "end" in text:
+    if "last" in text or "Last" in text or "LAST" in text or "end" in text or "ltimos" in text:
         text = _sub(_SSN_LAST4, text, _ssn_cue_cb, hits)
     if "SSS" in text:
         text = _sub(_SSS, text, _ssn_cue_cb, hits)
@@ -2036,6 +2169,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if any(w in low for w in _FOREIGN_CUE_WORDS):
         text = _sub(_MRN_FOREIGN, text, _mrn_cb, hits)
         text = _sub(_DOB_FOREIGN, text, _dob_cb, hits)
+        if "г.р" in low or "г. р" in low:
+            text, n = _DATE_BEFORE_BIRTH.subn("[DOB]", text)
+            hits.extend(["DOB"] * n)
         low = text.lower()
     if any(w in low for w in _NATIONAL_ID_WORDS):
         text = _sub(_NATIONAL_ID, text, _national_id_cb, hits)
@@ -2044,7 +2180,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
     if ("acc" in low or "encounter" in low or "visit" in low or "claim" in low  # "accession"
             or "konto" in low or "hire" in low or "pay" in low or "soa" in low
-            or "cuenta" in low):
+            or "cuenta" in low or "purchase invoice" in low or "faktura" in low or "factura" in low
+            or "račun" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
@@ -2063,6 +2200,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_X_LOCAL, text, _x_local_cb, hits)
     if "ddr" in low or "home" in low or "lives" in low or "living" in low or "resid" in low:
         text = _sub(_ADDRESS_CUE, text, _address_cue_cb, hits)
+    if any(w in low for w in _ADDRESS_LABEL_WORDS):
+        text = _address_labels(text, hits)
     if any(w in low for w in _ADDRESS_CLAUSE_WORDS):
         text = _sub(_ADDRESS_CLAUSE, text, _address_clause_cb, hits)
     if any(w in text for w in _UNIT_FIRST_WORDS):
@@ -2090,6 +2229,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _fields_after_names(text, hits)
     if _AGE_NUMBER.search(text):
         text = _sub(_AGE_OVER_89, text, _age_cb, hits)
+        text = _sub(_AGE_OVER_89_AFTER, text, _age_cb, hits)
 
     if ocr:
         text = _ocr_restore(text, ocr)

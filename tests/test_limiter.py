@@ -318,3 +318,38 @@ def test_window_serves_older_batches_first_even_when_their_requests_come_back_la
 
     order = asyncio.run(scenario())
     assert order == [(1, 0), (1, 1), (1, 99), (2, 0), (2, 1), (2, 2)]
+
+
+@pytest.mark.integration
+def test_the_oldest_batch_on_the_cluster_goes_first(ray_local: None) -> None:
+    """Two actors' batches wait for one deployment's slots: the batch started first gets
+    every slot before the later one gets any, whichever actor asked first (with two extract
+    actors the first commit waited for both first batches)."""
+    cfg = _cfg(rpm=1200, tpm=10**9)  # 20 requests a second
+
+    async def scenario() -> list[str]:
+        a = Quota(quota_actor(cfg), 1200, 10**9)
+        b = Quota(quota_actor(cfg), 1200, 10**9)
+        order: list[str] = []
+
+        async def request(quota: Quota, batch: str, started: float) -> None:
+            BATCH_PRIORITY.set(started)
+            await quota.acquire(10)
+            order.append(batch)
+
+        # the newer batch asks first and fills the schedule's next seconds ...
+        newer = [asyncio.create_task(request(a, "newer", 2.0)) for _ in range(20)]
+        await asyncio.sleep(0.3)
+        # ... then the older one's requests arrive at the other actor
+        older = [asyncio.create_task(request(b, "older", 1.0)) for _ in range(10)]
+        await asyncio.gather(*newer, *older)
+        a.stop()
+        b.stop()
+        return order
+
+    order = asyncio.run(scenario())
+    # a few of the newer batch had their slots before the older one asked; after that the
+    # older batch's ten go before every remaining one of the newer
+    first_older = order.index("older")
+    assert order[first_older:first_older + 10] == ["older"] * 10, order
+    assert first_older <= 10, order

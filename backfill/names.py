@@ -120,6 +120,12 @@ _PERSON_CUES = frozenset("""
     ασθενούς νοσηλεύτρια bebê bebé bebe
     usuario usuaria patiente sjúklingur bolnik bolnica klient klientka hasta mari technicien
     technicienne sonur dóttir abikaasa
+    τεχνικός νοσηλεύτρια νοσηλευτής ιατρός γιατρός annesi babası oğlu kızı eşi hemşire teknisyen
+    технік медсестра медсестрі медсестри лікарю дитина мама мати ابنه ابنته أمي ابي زوجته فني
+    الفني للمريض د אמא אבא האחות אחות מרים मरीज़ मरीज बेटा बेटी श्रीमती पत्नी रोगी নার্স স্ত্রী
+    ছেলে মেয়ে ผู้ป่วย นาย นาง พยาบาล ลูกสาว ลูกชาย ช่าง 간호사 보호자 看護師 技術員 記入 用户
+    用戶 联系人 聯絡人 病人 护士 護士 工程師 技师 pasien perawat teknisi anak istri suami
+    המטופל המטופלת 家屬 家属 রোগী রোগীর
 """.split()))
 
 
@@ -184,6 +190,13 @@ _COLON_CUES = frozenset(("patient", "pt", "name", "患者", "환자", "担当", 
                          "contact", "requester", "requestor", "caregiver", "guardian",
                          "usuario", "usuaria", "patiente", "sjuklingur", "bolnik", "klient",
                          "hasta", "technicien", "بیمار", "환자", "from", "to", "cc"))
+
+
+# Person cues that before a colon label no person: "call: 4412", "per: policy", "thanks:"
+_NOT_LABELS = frozenset("""
+    per called call paged page told asked notified informed thanks thx attn by spoke talked
+    texted emailed hi hello hey dear
+""".split())
 
 
 def _fold(word: str) -> str:
@@ -420,11 +433,14 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
 
     def cued(i: int) -> bool:
         """The word before is a person cue, right before ("Dr. X", "per X", "w/ X")."""
-        if i == 0:
-            return False
+        if i == 0 or kind[i] == FOREIGN and low[i] in _PERSON_CUES:
+            return False  # (a cue word is no name: "家屬: 女兒 林佳穎")
         gap = text[words[i - 1].end():words[i].start()]
-        if gap.strip(" \t") == ":" and low[i - 1] in _COLON_CUES:
-            return True  # "Patient: لاما الأزد", "Patient name: He, Lei"
+        if gap.strip(" \t") in (":", "\uff1a") and (
+                len(groups[i]) > 1 or low[i] in _PARTICLES) and (
+                low[i - 1] in _COLON_CUES or (
+                low[i - 1] in _PERSON_CUES and low[i - 1] not in _NOT_LABELS)):
+            return True  # "Patient: لاما الأزد", "Patient name: He, Lei", "Τεχνικός: Νίκος"
         if low[i - 1] not in _PERSON_CUES:
             return False
         return 0 < len(gap) <= 3 and gap.strip(" \t") in ("", "/", "(", '"', "\u201c") or (
@@ -458,7 +474,10 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             k = OTHER  # a unit, not an initial: "134.2 °C. Door", "4.2 K. Spike"
         if k == FOREIGN and _HONORIFIC_AFTER.match(text, m.end()):
             honorific.append(i)  # a name by its honorific: grown over its script's words below
-        if k and _MODEL_AFTER.match(text, m.end()):
+        if k and _MODEL_AFTER.match(text, m.end()) and not (
+                k == FOREIGN and not word[0].isupper()):
+            # (not in a script without case, where a name is often followed by its phone or
+            # a date: "儿子 王磊 138-5550-1723")
             k = OTHER  # "Hamilton C6"
             protected[i] = True
         kind[i] = k
@@ -473,13 +492,18 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         return (low[j] in _PERSON_CUES and j + 1 < n and caps[j + 1]
                 and not groups[j + 1].isupper())
 
+    # (not in a script without case, where every word looks capitalised: "病人 陳美玲 體重 152")
+    def caseless(j: int) -> bool:
+        return kind[j] == FOREIGN and not groups[j][0].isupper()
+
     for i in range(n - 1):
         if (protected[i] and capital(i) and capital(i + 1) and joined(i)
-                and not breaks(i) and not breaks(i + 1)):
+                and not breaks(i) and not breaks(i + 1) and not caseless(i + 1)):
             protected[i + 1] = True
             kind[i + 1] = OTHER
     for i in range(n - 1, 0, -1):
-        if protected[i] and capital(i - 1) and kind[i - 1] != NAME and joined(i - 1):
+        if (protected[i] and capital(i - 1) and kind[i - 1] != NAME and joined(i - 1)
+                and not caseless(i - 1)):
             kind[i - 1] = OTHER
     if not any(kind) and not seen and not any(
             caps[i] and low[i - 1] in _STRONG_CUES for i in range(1, n)):
@@ -599,9 +623,11 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                     i + 1 < n and joins(i + 1) and (joined(i) or comma and comma_joined(i))):
                 mask[i] = changed = True
                 continue
-            # across lower-case particles: "Pinto da Silva's", "Hendrik van der Berg"
+            # across lower-case particles: "Pinto da Silva's", "Hendrik van der Berg"; a
+            # capitalised one after a given name: "Yannick Le Goff"
             p = i - 1
-            while p >= 0 and low[p] in _PARTICLES and not capital(p) and joined(p):
+            while p >= 0 and low[p] in _PARTICLES and (
+                    not capital(p) or p > 0 and mask[p - 1] and not anchor[p - 1]) and joined(p):
                 p -= 1
             # (Vietnamese middle names "Thị", "Văn" are followed by a lower-case given name:
             # "pham thi lan")

@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "8"
+SCRUBBER_VERSION = "9"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -292,6 +292,7 @@ _MRN_FOREIGN = re.compile(
     # Puerto Rico's "récord", Bulgarian "ИЗ №", Latvian "slimības vēsture"
     r"|(?:clinic|hospital|medical|patient)[ \t]+file|file(?=[ \t]*(?:no\b|\#|number))"
     r"|карта?|картка|registro|r[ée]cord|из(?=[ \t]*№)|slimības[ \t]+vēsture"
+    r"|exp(?=[ \t]+\d{5,}(?!\d))|hc(?=[ \t]+[A-Z]{2}-\d)|dosya[ \t]+no|mã[ \t]+bn"
     r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
@@ -317,7 +318,8 @@ _DOB_FOREIGN = re.compile(
     r"|n[ée]e?(?:\(e\))?[ \t]+le|date[ \t]+de[ \t]+naissance|geb\.?(?:[ \t]+am)?"
     r"|geboren(?:[ \t]+am)?"
     r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia"
-    r"|nar\.|data[ \t]+de[ \t]+naixement|ծնված)"
+    r"|nar\.|data[ \t]+de[ \t]+naixement|ծնված|ημ\.?[ \t]*γέννησης|ημερομηνία[ \t]+γέννησης"
+    r"|जन्म[ \t]+तिथि)"
     + _SEP_B + r")"
     rf"(?P<val>{_DATE}\.?"
     rf"|\d{{1,2}}(?:er)?[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
@@ -341,7 +343,7 @@ _FOREIGN_CUE_WORDS = (
     "рождения", "geboorte", "delsedatum", "생년월일", "生年月日", "出生", "تولد", "الميلاد", "sinh",
     "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
     "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
-    "ծնված", "г.р", "г. р",
+    "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -397,7 +399,11 @@ _SSN_CUE = re.compile(
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
 _ACCOUNT = re.compile(
-    r"(?P<cue>[AaEeVvCcKkHhSsPpFfRr](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
+    r"(?P<cue>[AaEeVvCcKkHhSsPpFfRrIл](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
+    # a hospital stay ("episodio"), a bank account, a rental contract, a patient's account in
+    # French, an inpatient bill, Russia's "лицевой счёт"
+    r"|(?<=[Ee])(?i:pisodio)|(?<=I)BAN|(?<=[Cc])(?i:ontrato)|(?<=[Cc])(?i:ompte[ \t]+patient)"
+    r"|(?<=I)P[ \t]+bill(?:[ \t]+no\b\.?)?|(?<=л)ицевой[ \t]+сч[её]т"
     # a patient's invoice: "Purchase invoice FAC-MU-004471", "Factura F-DO-004417", "Račun
     # IZP-2024-0419" (an English "invoice" alone is as often the vendor's: "void invoice INV-..")
     r"|(?<=[Pp])(?i:urchase[ \t]+invoice)|(?<=[Ff])(?i:actura|aktura)|(?<=[Rr])(?i:a[čc]un)"
@@ -414,7 +420,9 @@ _ACCOUNT = re.compile(
     r"(?:[ \t]*(?i:\#|no\b\.?|number(?:[ \t]+is)?|num\b|id\b|ref(?:erence)?\b\.?))?"
     + _SEP_B + r")"
     # (not a date: "Visit: 2024-05-07" is when)
-    r"(?P<val>(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})"
+    r"(?P<val>[A-Z]{2}\d{2}(?:[ ]?[A-Z\d]{4}){2,7}(?:[ ]?[A-Z\d]{1,3})?(?![\w\-])"  # an IBAN
+    r"|[A-Z]{2,5}/\d{2}/\d{4,8}(?![\w\-])"  # "IPB/24/118820"
+    r"|(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})"
     # ("Kontonr. 4401 2287 03")
     r"(?:[A-Z]{1,6}-){0,2}[A-Z]{0,3}\d[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})"
     r"(?![\w\-])"
@@ -424,7 +432,7 @@ _ACCOUNT = re.compile(
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
 _HEALTH_PLAN = re.compile(
-    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREeDZ健](?:"
+    r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREeDZ健п](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # other countries' schemes: South Africa's medical aids, Nigeria's NHIS, Kenya's NHIF, the
     # Philippines' PhilHealth, Germany's Versichertennummer, France's mutuelle and carte
@@ -447,7 +455,8 @@ _HEALTH_PLAN = re.compile(
     r"|(?<=[Hh])(?i:ealth)(?=[ \t]*(?:no\b|\#|number|id\b))"
     # Italy's tessera sanitaria, Portugal's utente SNS, Spain's TSI, Mexico's IMSS, Australia's
     # Medicare card, the EU's EHIC
-    r"|(?<=[Tt])(?i:essera[ \t]+sanitaria|si(?=[ \t]+[A-Z]{4}\d))|(?<=[Uu])(?i:tente(?:[ \t]+sns)?)"
+    r"|(?<=[Tt])(?i:essera[ \t]+sanitaria|si(?=[ \t]+[A-Z]{4}[ ]?\d))"
+    r"|(?<=[Uu])(?i:tente(?:[ \t]+sns)?)"
     r"|(?<=[Ss])(?i:ns(?=[ \t]+\d))|(?<=I)MSS|(?<=[Aa])(?i:filiaci[óo]n)|(?<=[Ee])(?i:hic)"
     r"|(?<=C)NSS|(?<=A)MO(?=[ \t]*[:#]?[ \t]*\d)|(?<=T)AJ|(?<=M)BO(?=[ \t]*[:#]?[ \t]*\d)"
     r"|(?<=N)HIMA|(?<=[Ee])(?i:ssalud)|(?<=[Ii])(?i:d[ \t]+socio)|(?<=[Pp])(?i:lan[ \t]+m[ée]dico)"
@@ -462,7 +471,12 @@ _HEALTH_PLAN = re.compile(
     # Catalonia's CIP, Paraguay's "asegurado", Slovenia's ZZZS card, Australia's DVA file
     r"|(?<=C)IP(?=[ \t]+[A-Z]{4}\d)|(?<=[Aa])(?i:segurad[oa])|(?<=Z)ZZS"
     r"|(?<=D)VA(?=[ \t]+[A-Z]{1,3}\d)"
-    r")\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?))?"
+    # Brazil's CNS, Germany's KVNR and Versichertenkarte, Ireland's medical card, Chile's
+    # Isapre, Russia's полис ОМС, India's PMJAY and CGHS cards, Colombia's EPS, a Turkish poliçe
+    r"|(?<=C)NS(?=[ \t]+\d)|(?<=K)VNR|(?<=[Vv])(?i:ersichertenkarte)|(?<=[Mm])(?i:edical[ \t]+card)"
+    r"|(?<=I)sapre|(?<=п)олис(?:[ \t]+(?:ОМС|омс|ДМС|дмс))?|(?<=P)MJAY(?:[ \t]+card)?"
+    r"|(?<=C)GHS(?:[ \t]+(?:card|कार्ड))?|(?<=E)PS(?=[ \t]+\d{8})|(?<=[Pp])(?i:oli[çc]e)"
+    r")\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?|n[°º]))?"
     r"(?:[ \t]*\([A-Z]{2,6}\))?" + _SEP_B
     + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
     r"(?:[ \t]*[:#])?[ \t]+)?)"
@@ -471,8 +485,9 @@ _HEALTH_PLAN = re.compile(
     # number may hold slashes ("NHIS/LA/0092817")
     # Quebec's RAMQ card: four letters of the name, then 8 digits "LAVM 5203 1899"
     # (a carte Vitale: "2 48 03 69 123 456 78"; a US state's Medicaid: "KY 4418 2270 91")
-    r"(?P<val>(?=(?:[ ]?\d){6})(?:[A-Z]{2}[ ])?\d{1,5}(?:[ ]\d{1,5}){1,6}(?![\w\-])"
-    r"|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])"
+    r"(?P<val>(?=(?:[ ]?\d){6})(?:[A-Z]{2}[ ])?\d{1,6}(?:[ ]\d{1,6}){1,6}"
+    r"(?:[ ][A-Z]{1,2})?(?![\w\-])"  # (a version letter: Ireland's "1172 4408 P")
+    r"|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])|[A-Z]{4}[ ]\d{6}[ ]\d{2}[ ]\d(?![\w\-])"
     r"|(?=(?:[A-Z\-/]*\d){4})[A-Z\d][A-Z\d\-/]{4,22}[A-Z\d])(?![\w\-])"
 )
 
@@ -489,7 +504,8 @@ _HEALTH_PLAN_WORDS = (
     "dod id", "bpjs", "afiliado", "健保", "tessera",
     "utente", "tsi ", "sns ", "imss", "afiliaci", "ehic",
     "ramq", "ahcip", "msp",
-    "phn", "mhsal", "cip ", "asegurad", "zzzs", "dva ",
+    "phn", "mhsal", "cip ", "asegurad", "zzzs", "dva ", "cns ", "kvnr", "versichertenkarte",
+    "medical card", "isapre", "полис", "pmjay", "cghs", "eps ", "poliçe", "police",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -625,10 +641,16 @@ _NATIONAL_ID = re.compile(
     # Botswana's Omang, the Dominican cédula, Guatemala's DPI, Bolivia's CI, Senegal's CNI,
     # Rwanda's indangamuntu
     r"|qid|civil[ \t]+id|рд|иин|nic(?=[ \t]*:?[ \t]*[A-Z]?\d{9})|omang|c[ée]dula|dpi|ci(?=[ \t]+\d)"
-    r"|cni|indangamuntu|"
+    r"|cni|indangamuntu"
+    # Russia's СНИЛС, Poland's dowód osobisty, Israel's teudat zehut, a French driving licence,
+    # Belgium's national number, "cod. fiscale", a cédula in a sentence, Egypt's and the
+    # Emirates' "رقم قومي" / "رقم الهوية", Thailand's ID card
+    r"|снилс|dow[óo]d(?:[ \t]+osobisty)?|teudat[ \t]+zehut|permis[ \t]+de[ \t]+conduire"
+    r"|n[°º][ \t]*national|cod\.?[ \t]*fiscale|c[ée]dula[ \t]+de[ \t]+(?:mi|su)[ \t]+\w+[ \t]+es"
+    r"|رقم[ \t]+(?:الهوية|قومي)|เลขบัตรประชาชน|"
     r"nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
     r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|pnr|cpr(?:-nr\.?)?|ת\.?[ \t]?ז\.?"
-    r"|身分證(?:字號)?"
+    r"|身分證(?:字號)?|身份证(?:号码?)?"
     r"|cdcr[ \t]*\#?|reg(?:ister)?\.?[ \t]+no\b\.?|inmate[ \t]+(?:no\b\.?|\#|number)"
     r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
     r"|(?:national|nat\.|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
@@ -637,6 +659,9 @@ _NATIONAL_ID = re.compile(
     r"(?P<val>\d{1,6}(?:[ \-]\d{1,7}){1,6}(?![\w\-])"
     r"(?:[ ](?:LP|CB|SC|OR|PT|CH|TJ|BN|PD)(?![\w\-]))?"  # Bolivia's "CI 4781223 LP"
     r"|[А-ЯЁӨҮ]{2}\d{8}"  # Mongolia's "УБ89052417"
+    r"|\d{8}[ ]\d[ ][A-Z\d]{3}(?![\w\-])"  # Portugal's citizen card "14492871 7 ZX3"
+    r"|\d{1,3}(?:\.\d{3}){2,3}(?![\w\-]|\.\d)"  # "8.310.447"
+    r"|[A-Z]{1,3}[ ]\d{6,9}(?![\w\-])"  # "ID card K 0993472", "dowód ABX 417290"
     r"|\d{1,2}/[A-Za-z]{3,9}\([A-Z]\)\d{6}"  # Myanmar's NRC "12/MaYaKa(N)044172"
     r"|[A-Z\d][A-Z\d\-/.]{4,24}[A-Z\d](?:\([\dA]\))?"  # HKID "Y482917(3)"
     r"(?:[ ](?:LP|CB|SC|OR|PT|CH|TJ|BN|PD)(?![\w\-]))?)(?![\w\-])"
@@ -653,7 +678,8 @@ _NATIONAL_ID_WORDS = (
     "r.č", "rodné", "cc ", "f.nr", "fnr", "f. nr", "dselsnummer", "pnr", "cpr", "ת.ז", "ת. ז",
     "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.", "r. č",
     "qid", "civil id", "рд", "иин", "nic", "omang", "cédula", "cedula", "dpi", "ci ", "cni",
-    "indangamuntu",
+    "indangamuntu", "身份证", "снилс", "dowód", "dowod", "teudat", "permis de conduire",
+    "national", "fiscale", "cédula de", "cedula de", "رقم", "เลขบัตรประชาชน",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -674,6 +700,7 @@ _PHONE = (
     # UK numbers: "01632 960 417", "07700 900 482", "0113 496 0218" (10-11 digits, spaces)
     r"|(?<=(?<![\w\-./])0)(?=[1-37-9])\d{2,4} \d{3,4} \d{3,4}"
     r"|(?<=(?<![\w\-./])0)4\d{2} \d{3} \d{3}"  # Australia's mobiles: "0491 570 156"
+    r"|(?<=(?<![\w\-./])0)5\d{2} \d{3} \d{2} \d{2}(?![\w\-])"  # Turkey's: "0532 555 01 47"
     r"|(?<=\()0[2-9]\)[ ]?\d{4}[ ]?\d{4}"  # Australia's landlines: "(03) 9555 0173"
     r"|(?<=(?<![\w\-./])0)[1-9](?:[ ]\d{2}){4}|(?<=(?<![\w\-./])0)[1-9](?:[.]\d{2}){4}"  # France
     r"|(?<=(?<![\w\-./])0)(?=[1-37-9])\d{3,4} \d{6}"  # UK: "07700 900412", "01632 960417"
@@ -1676,17 +1703,32 @@ _ADDRESS_CLAUSE_WORDS = ("địa chỉ", "כתובת", "地址", "住所", "주�
 # abbreviation's dot ("Dr.", "д.", "Esq.") does not end it.
 _ADDRESS_LABEL = re.compile(
     r"(?<![\w\-])(?P<cue>(?i:morada|adre[çc]a|domicili?o|domicílio|direcci[óo]n|endere[çc]o"
-    r"|adresse|indirizzo|residenza|anschrift|wohnadresse|adres|adresa|helbidea|alamat|tirahan"
-    r"|адрес[ау]?|адреса)[ \t]*:?[ \t]*)(?=\S)")
+    r"|adresse|indirizzo|residenza|anschrift|wohnadresse|adres|adresa|adresă|helbidea|alamat"
+    r"|tirahan"
+    r"|адрес[ау]?|адреса|διεύθυνση|bytem|पता|địa[ \t]+chỉ|dia[ \t]+chi"
+    # English "address" too, not a computer's ("IP address 10.0.0.1": no street, no comma)
+    r"|(?<!ip )(?<!mac )(?<!mail )(?<!web )(?:home[ \t]+)?addr(?:ess)?)(?!\w)[ \t]*:?[ \t]*)"
+    r"(?=[^\s\"'\[\]{}<>=|,;:])"  # (not a JSON or XML field: those are read by their key)
+    # a street-first address that names its street type, with the house number after a comma
+    # ("Rua Desembargador Otoni Lobo, 418, ap. 74, Vila Mariana, São Paulo - SP, 04117-090")
+    r"|(?<![\w\-])(?P<street>(?:Rua|Avenida|Calle|Carrer|Rue|Travessa|Alameda|Praça|Largo|Viale"
+    r"|Via|Corso|Piazza|Strada|Ulica|Rehov|Jalan|Calea|Bulevardul|Strasse|Straße)"
+    r"(?:[ ](?:[A-ZÀ-Ý][\w'\-]+|d[aeo]s?|de|del|la|des|do)){1,5},[ ]?\d)")
 _ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adress", "indirizzo",
-                        "residenza", "anschrift", "adres", "helbidea", "alamat", "tirahan", "адрес")
+                        "residenza", "anschrift", "adres", "helbidea", "alamat", "tirahan", "адрес",
+                        "διεύθυνση", "bytem", "पता", "địa chỉ", "dia chi", "addr", "rua ",
+                        "avenida",
+                        "calle ", "carrer ", "rue ", "travessa", "alameda", "praça", "largo ",
+                        "viale ", "via ", "corso ", "piazza ", "strada ", "ulica ", "rehov ",
+                        "jalan ", "calea ", "bulevardul", "strasse", "straße")
 _ADDRESS_FIELD_END = re.compile(
     r"[\n;(\[]|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno|e-?mail"
     r"|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
 _ABBREVIATION_DOT = re.compile(
     r"(?:(?<!\w)(?i:dr|st|av|avda|ave|tte|gral|col|pte|str|nr|bl|sc|ap|apt|mah|cad|sok|esq|ezk|dto"
-    r"|izq|dcha|кв|мкр|ул|пр|просп|корп|стр|bldg|fl|no|ste|blvd|rd|cl|pl|ul|al|bd|rte|km|lt|mz"
-    r"|urb|edif|pso|sta|sto|prof|ing|lic|gen|sr|jr|mt|ft|pt|ctra|c/|n°)|(?<!\w)\w|º|ª|\w\.\w+)\.$")
+    r"|izq|dcha|кв|мкр|ул|вул|пр|просп|корп|стр|bldg|fl|no|ste|blvd|rd|cl|pl|ul|al|bd|rte|km|lt|mz"
+    r"|urb|edif|pso|sta|sto|prof|ing|lic|gen|sr|jr|mt|ft|pt|ctra|c/|n°|app|appt|dept|cd|mah)"
+    r"|(?<!\w)\w|º|ª|\w\.\w+)\.$")
 
 
 def _address_labels(text: str, hits: list[str]) -> str:
@@ -1695,7 +1737,7 @@ def _address_labels(text: str, hits: list[str]) -> str:
     for m in _ADDRESS_LABEL.finditer(text):
         if m.start() < last:
             continue
-        start = m.end()
+        start = m.end() if m.group("cue") is not None else m.start()
         stop = min(len(text), start + 100)
         end = _ADDRESS_FIELD_END.search(text, start, stop)
         end_at = end.start() if end else stop
@@ -2181,7 +2223,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if ("acc" in low or "encounter" in low or "visit" in low or "claim" in low  # "accession"
             or "konto" in low or "hire" in low or "pay" in low or "soa" in low
             or "cuenta" in low or "purchase invoice" in low or "faktura" in low or "factura" in low
-            or "račun" in low):
+            or "račun" in low or "episodio" in low or "iban" in low or "contrato" in low
+            or "compte patient" in low or "bill" in low or "лицевой" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)

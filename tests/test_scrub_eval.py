@@ -158,6 +158,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout14 with version 7 (after heldout13):  name 88.7%, staff 82.5%, mrn 73%, address
 #       48.1%, account 70.6%, health_plan 54.5%, other_id 16.2%, phone 95.7%, fax 77.8%, ssn
 #       72.7%, email 95.5%, dob 66.7%; precision 94.2%.
+#   heldout15 with version 8 (after heldout14):  name 83.8%, staff 87.3%, mrn 63.9%, address
+#       53.1%, account 68%, health_plan 53.2%, other_id 55.4%, phone 86.8%, fax 81%, ssn 81%,
+#       email 100%, dob 83.3%; precision 96.5%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -188,15 +191,18 @@ RECALL_FLOOR = {
                         mrn=0.92, other_id=0.87, phone=0.97, ssn=0.72),
     "heldout12": _floor(0.9, 0.91, account=0.58, address=0.92, dob=0.96, email=0.9,
                         health_plan=0.96, mrn=0.97, other_id=0.88, phone=0.97),
-    "heldout13": _floor(0.86, 0.88, account=0.68, address=0.68, dob=0.87, email=0.95,
-                        health_plan=0.84, mrn=0.71, other_id=0.62, phone=0.9, ssn=0.72),
+    "heldout13": _floor(0.86, 0.91, account=0.68, address=0.68, dob=0.87, email=0.95,
+                        health_plan=0.89, mrn=0.71, other_id=0.65, phone=0.9, ssn=0.81),
     "heldout14": _floor(0.96, 0.95, account=0.94, address=0.66, health_plan=0.86, mrn=0.94,
                         other_id=0.72),
+    "heldout15": _floor(0.96, 0.95, account=0.92, address=0.71, dob=0.9, fax=0.8,
+                        health_plan=0.76, mrn=0.75, other_id=0.75, phone=0.91, ssn=0.8),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
                    "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
-                   "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99}
+                   "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
+                   "heldout15": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -94,11 +94,16 @@ class Budget:
         does not move the slot). ``owed``: seconds a caller gives back (an estimate that
         was too high) or takes (too low)."""
         now = time.time() if now is None else now
-        self.next_free -= owed
+        self.settle(owed)
         start = max(self.next_free, now, self.paused_until)
         self.next_free = start + seconds
-        self.reserved += seconds - owed
+        self.reserved += seconds
         return start
+
+    def settle(self, owed: float) -> None:
+        """Give back (+) or take (-) ``owed`` seconds of the schedule."""
+        self.next_free -= owed
+        self.reserved -= owed
 
     def pause(self, seconds: float, seen: int | None = None, now: float | None = None) -> bool:
         """A 429 on a request whose slot was given under pause version ``seen``. A new
@@ -140,8 +145,7 @@ class QuotaActor:
         b = self.budget
         if priority is None:
             return b.reserve(seconds, owed), b.pause_version
-        b.next_free -= owed  # settled now, not when the slot is given
-        b.reserved -= owed
+        b.settle(owed)  # now, not when the slot is given
         if not self.waiting and max(b.next_free, b.paused_until) <= time.time() + LOOKAHEAD:
             return b.reserve(seconds), b.pause_version
         slot: asyncio.Future[tuple[float, int]] = asyncio.get_running_loop().create_future()

@@ -117,14 +117,14 @@ _PERSON_CUES = frozenset("""
     utente pacient pacienta pacientka pacienti dcéra syn participant umurwayi agente
     crew emt paramédicos paramedicos paramédico paramedico arduraduna responsable inženýr
     өвчтөн эмч հիվանդ инженер техник д-р анестезиолог медсестра лікар врач māsa ārsts
-    ασθενούς νοσηλεύτρια bebê bebé bebe
+    bebê bebé bebe
     usuario usuaria patiente sjúklingur bolnik bolnica klient klientka hasta mari technicien
     technicienne sonur dóttir abikaasa
     τεχνικός νοσηλεύτρια νοσηλευτής ιατρός γιατρός annesi babası oğlu kızı eşi hemşire teknisyen
-    технік медсестра медсестрі медсестри лікарю дитина мама мати ابنه ابنته أمي ابي زوجته فني
+    технік медсестрі медсестри лікарю дитина мама мати ابنه ابنته أمي ابي زوجته فني
     الفني للمريض د אמא אבא האחות אחות מרים मरीज़ मरीज बेटा बेटी श्रीमती पत्नी रोगी নার্স স্ত্রী
     ছেলে মেয়ে ผู้ป่วย นาย นาง พยาบาล ลูกสาว ลูกชาย ช่าง 간호사 보호자 看護師 技術員 記入 用户
-    用戶 联系人 聯絡人 病人 护士 護士 工程師 技师 pasien perawat teknisi anak istri suami
+    用戶 联系人 聯絡人 护士 護士 工程師 技师 pasien perawat teknisi anak istri suami
     המטופל המטופלת 家屬 家属 রোগী রোগীর
 """.split()))
 
@@ -181,15 +181,10 @@ _NOT_SPEAKERS = frozenset("""
 _PLACEHOLDER_WORDS = ("[patient_name]", "[person]")
 # Honorifics after a name in Japanese and Korean: "佐藤 花子 様", "이수진 씨"
 _HONORIFIC_AFTER = re.compile(r"[ \t]?(?:様|さん|殿|氏|씨|님)(?!\w)")
-# The words after which "Name:" labels a person: "Patient: Ó HAILPÍN", "患者: 佐藤 花子"
-_COLON_CUES = frozenset(("patient", "pt", "name", "患者", "환자", "担当", "担当者", "담당", "病人",
-                         "client", "caller", "resident", "paciente", "pacient", "pacienta",
-                         "pacjent", "patient", "patiënt", "utente", "пациент", "пацієнт",
-                         "өвчтөн", "participant", "umurwayi", "agente", "arduraduna", "crew",
-                         "engineer", "technician", "tech", "nurse", "doctor", "coordinator",
-                         "contact", "requester", "requestor", "caregiver", "guardian",
-                         "usuario", "usuaria", "patiente", "sjuklingur", "bolnik", "klient",
-                         "hasta", "technicien", "بیمار", "환자", "from", "to", "cc"))
+# Words that label a person only before a colon ("Name: ...", "From: ..."). Before a colon,
+# every person cue labels one too, but for _NOT_LABELS (see ``cued``).
+_COLON_CUES = frozenset(("name", "caller", "resident", "contact", "requester", "requestor",
+                         "engineer", "from", "to", "بیمار"))
 
 
 # Person cues that before a colon label no person: "call: 4412", "per: policy", "thanks:"

@@ -1724,6 +1724,7 @@ _ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adres
 _ADDRESS_FIELD_END = re.compile(
     r"[\n;(\[]|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno|e-?mail"
     r"|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
+_SENTENCE_DOT = re.compile(r"\.(?=[ \t]|$)")
 _ABBREVIATION_DOT = re.compile(
     r"(?:(?<!\w)(?i:dr|st|av|avda|ave|tte|gral|col|pte|str|nr|bl|sc|ap|apt|mah|cad|sok|esq|ezk|dto"
     r"|izq|dcha|кв|мкр|ул|вул|пр|просп|корп|стр|bldg|fl|no|ste|blvd|rd|cl|pl|ul|al|bd|rte|km|lt|mz"
@@ -1742,7 +1743,7 @@ def _address_labels(text: str, hits: list[str]) -> str:
         end = _ADDRESS_FIELD_END.search(text, start, stop)
         end_at = end.start() if end else stop
         # a sentence ends at a dot and a space, unless the dot is an abbreviation's
-        for dot in re.finditer(r"\.(?=[ \t]|$)", text[start:end_at]):
+        for dot in _SENTENCE_DOT.finditer(text[start:end_at]):
             if not _ABBREVIATION_DOT.search(text[start:start + dot.end()]):
                 end_at = start + dot.start()
                 break

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import contextvars
 import heapq
 import itertools
@@ -132,6 +133,9 @@ class QuotaActor:
         self.waiting: list[tuple[float, int, float, asyncio.Future[tuple[float, int]]]] = []
         self.arrivals = itertools.count()
         self.dispatcher: asyncio.Task[None] | None = None
+        # set when the schedule moves earlier (a caller gave seconds back): the dispatcher,
+        # asleep until the old next slot, hands it out now instead
+        self.earlier = asyncio.Event()
 
     async def configure(self, rpm: int, tpm: int) -> None:
         """A job joining with other quota settings (the config changed): the latest wins."""
@@ -143,6 +147,8 @@ class QuotaActor:
         (its batch's start time: lower goes first) the request may wait here while the
         schedule is more than ``LOOKAHEAD`` ahead, and older batches' requests pass it."""
         b = self.budget
+        if owed > 0:
+            self.earlier.set()
         if priority is None:
             return b.reserve(seconds, owed), b.pause_version
         b.settle(owed)  # now, not when the slot is given
@@ -160,7 +166,10 @@ class QuotaActor:
         while self.waiting:
             delay = max(b.next_free, b.paused_until) - LOOKAHEAD - time.time()
             if delay > 0:
-                await asyncio.sleep(delay)  # (a better request may arrive meanwhile)
+                # (a better request may arrive meanwhile, or the schedule move earlier)
+                self.earlier.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.earlier.wait(), delay)
                 continue
             _, _, seconds, slot = heapq.heappop(self.waiting)
             if not slot.done():  # (its caller may be gone)

@@ -325,11 +325,12 @@ def test_the_oldest_batch_on_the_cluster_goes_first(ray_local: None) -> None:
     """Two actors' batches wait for one deployment's slots: the batch started first gets
     every slot before the later one gets any, whichever actor asked first (with two extract
     actors the first commit waited for both first batches)."""
-    cfg = _cfg(rpm=1200, tpm=10**9)  # 20 requests a second
+    cfg = _cfg(rpm=600, tpm=10**9)  # 10 requests a second
 
     async def scenario() -> list[str]:
-        a = Quota(quota_actor(cfg), 1200, 10**9)
-        b = Quota(quota_actor(cfg), 1200, 10**9)
+        actor = quota_actor(cfg)
+        a = Quota(actor, 600, 10**9)
+        b = Quota(quota_actor(cfg), 600, 10**9)
         order: list[str] = []
 
         async def request(quota: Quota, batch: str, started: float) -> None:
@@ -337,19 +338,26 @@ def test_the_oldest_batch_on_the_cluster_goes_first(ray_local: None) -> None:
             await quota.acquire(10)
             order.append(batch)
 
-        # the newer batch asks first and fills the schedule's next seconds ...
+        async def waiting(n: int) -> None:
+            # synchronisation on the actor's own state, not on time
+            deadline = time.monotonic() + 60
+            while (await actor.stats.remote())["waiting"] < n:
+                assert time.monotonic() < deadline, "requests never reached the budget"
+                await asyncio.sleep(0.01)
+
+        # another caller holds the next minute of schedule, so that every request waits
+        await actor.reserve.remote(60.0)
+        # the newer batch asks first ...
         newer = [asyncio.create_task(request(a, "newer", 2.0)) for _ in range(20)]
-        await asyncio.sleep(0.3)
+        await waiting(20)
         # ... then the older one's requests arrive at the other actor
         older = [asyncio.create_task(request(b, "older", 1.0)) for _ in range(10)]
+        await waiting(30)
+        await actor.reserve.remote(0.0, 60.0)  # the minute is given back
         await asyncio.gather(*newer, *older)
         a.stop()
         b.stop()
         return order
 
     order = asyncio.run(scenario())
-    # a few of the newer batch had their slots before the older one asked; after that the
-    # older batch's ten go before every remaining one of the newer
-    first_older = order.index("older")
-    assert order[first_older:first_older + 10] == ["older"] * 10, order
-    assert first_older <= 10, order
+    assert order == ["older"] * 10 + ["newer"] * 20, order

@@ -126,6 +126,9 @@ _PERSON_CUES = frozenset("""
     ছেলে মেয়ে ผู้ป่วย นาย นาง พยาบาล ลูกสาว ลูกชาย ช่าง 간호사 보호자 看護師 技術員 記入 用户
     用戶 联系人 聯絡人 护士 護士 工程師 技师 pasien perawat teknisi anak istri suami
     המטופל המטופלת 家屬 家属 রোগী রোগীর
+    zoon dochter echtgenote echtgenoot ofw sanfw uffz hptm gefr stuffz inmate detainee csr
+    청각사 техничар радиолог др сестра همسر تکنسین پرستار بیمار مریض بیٹے بیٹی بیوی شوہر
+    pesakit anak isteri suami
 """.split()))
 
 
@@ -284,6 +287,20 @@ def _lists_keeping(keep_words: tuple[str, ...]) -> _Lists:
         names=base.names - single, ambiguous=base.ambiguous - single,
         words=base.words | single, equipment=base.equipment | single,
         plain=base.plain, first=base.first, last=base.last, phrases=phrases)
+
+
+def is_given_name(word: str) -> bool:
+    """A given name in the lists ("Mohamed", "Will") that no equipment, cue or plain word is
+    (the lists hold many words: "Will" is a name before a surname)."""
+    low = _fold(word)
+    return (low in _lists().first and low not in _lists().equipment and low not in _PERSON_CUES
+            and low not in _NOT_GIVEN and low not in _lists().plain)
+
+
+def is_surname(word: str) -> bool:
+    """A surname in the lists, word or not ("Hill", "Okafor"), that no equipment bears."""
+    low = _fold(word)
+    return low in _lists().last and low not in _lists().equipment
 
 
 def plain_words() -> frozenset[str]:

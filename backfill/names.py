@@ -303,6 +303,12 @@ def is_surname(word: str) -> bool:
     return low in _lists().last and low not in _lists().equipment
 
 
+def is_word(word: str) -> bool:
+    """An English or medical word, or an equipment word, in the lists (names that are words
+    too included: "will", "grace")."""
+    return _fold(word) in _lists().words
+
+
 def plain_words() -> frozenset[str]:
     """Lower-case English words that are neither names nor equipment nor cues."""
     return _lists().plain

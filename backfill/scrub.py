@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from backfill.names import is_given_name, is_surname, mask_names, plain_words
+from backfill.names import is_given_name, is_surname, is_word, mask_names, plain_words
 
 if TYPE_CHECKING:
     from backfill.config import ScrubConfig
@@ -369,7 +369,8 @@ _FIELD_AFTER_NAME = re.compile(
     rf"[^(),\n\[]{{0,24}}?[ \t,\"\u201d)]+)?(?P<dob2>{_FULL_DATE})(?![\d/])")
 # "shes 94 and confused", "i am 96 so please", "age 91"
 _AGE_OVER_89 = re.compile(
-    r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is)"
+    r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is"
+    r"|s?he[ \t]+is|patient[ \t]+is)"
     r"[ \t:]*)(?P<val>9\d|1[01]\d)(?![\w.,]\d)"
     r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b))")
 # "91-year-old", "93 años", "92 g.", "90 Jahre": an age over 89 before its word
@@ -534,6 +535,7 @@ _OTHER_ID = re.compile(
 # serial in the same sentence stays when a word says it is ours ("programmer", "our", "loaner").
 _SERIAL_CUE = re.compile(
     r"(?<![\w/])(?P<cue>(?:[Ss]/?[Nn]|N/S|SERIAL|[Ss]erial|n[°º][ \t]*de[ \t]*s[ée]rie"
+    r"|no\.?[ \t]+de[ \t]+s[ée]rie|serienr\.?|serienummer|ser\.|seri[ \t]+no"
     r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny|Serie"
     r"|N[úu]m\.[ \t]+s[èe]rie)"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?"
@@ -545,6 +547,12 @@ _PATIENT_DEVICE = re.compile(
     r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able|s)?|crt-?[dp]|loop[ \t]+recorder"
     # a pacing lead, an insertable cardiac monitor, an intraocular lens: all in the patient
     r"|leads?|icm|linq|iol|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
+    # a hearing implant's sound processor and a hearing aid are worn, the wearer's own
+    r"|nucleus|kanso|rondo|baha|ponto|osia|hearing[ \t]+aids?|h[öo]rger[äa]te?|aud[íi]fonos?"
+    # whose, in more words: "eigendom cliënt zelf", "milik pesakit", "property of detainee"
+    r"|eigendom[ \t]+(?:van[ \t]+)?(?:de[ \t]+)?cli[eë]nt|milik[ \t]+pesakit|환자[ \t]*소유"
+    r"|(?:patientens|pasientens)[ \t]+egen|customer[- ]owned|own[ \t]+unit"
+    r"|property[ \t]+of[ \t]+(?:the[ \t]+)?(?:detainee|inmate|patient|pt|resident)"
     r"|marcapas(?:os|so)|implantad[oa]|stimulateur|herzschrittmacher"
     r"|(?:pt|patient|client|family)[- ]owned"
     r"|owned[ \t]+by[ \t]+(?:the[ \t]+)?(?:client|patient|family)"
@@ -558,6 +566,7 @@ _PATIENT_DEVICE_AFTER = re.compile(
     r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
     r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
     r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
+    r"|\bcustomer[- ]owned|\b(?:patientens|pasientens)[ \t]+egen|milik[ \t]+pesakit|환자[ \t]*소유"
     r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b"
     # "(hers)", "(his own)", "(propia)", "(өөрийн)", "propietat de la pacient"
     r"|\b(?:hers|his|own|his[ \t]+own|her[ \t]+own|propia|propio|própria|próprio|өөрийн"
@@ -573,7 +582,8 @@ _HOSPITAL_DEVICE = re.compile(
     r"(?i:\b(?:programmer|analy[sz]er|tester|simulator|wand|our|asset|bme|demo|hospital[- ]owned"
     r"|trust[- ]owned|hospital[ \t]+property"
     r"|(?P<lent>home|loaner|rental|rented|lent|dme))\b)")
-_SENTENCE_START = re.compile(r"(?:[.!?;]\s|\n)(?![^.!?;\n]*(?:[.!?;]\s|\n))")
+# (the last one before the serial: a dot inside "2.0.5" ends no sentence)
+_SENTENCE_START = re.compile(r"(?:[.!?;]\s|\n)(?![^\n]*?(?:[.!?;]\s|\n))")
 
 # IP addresses: a hospital device's is private (10/8, 172.16/12, 192.168/16) and engineering
 # data; a public one is a patient's home connection ("hub IP 73.152.41.209") and an identifier
@@ -604,7 +614,7 @@ _SSN_DASHED = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}" + _END
 # "SSN (last 4) 4410": the last four digits with their cue are still the SSN's.
 _SSN_LAST4 = re.compile(
     r"(?P<cue>(?i:ssn|ss\#|social(?:[ \t]+security)?(?:[ \t]+(?:no\b\.?|number|\#))?)[ \t]*"
-    r"[(\[]?[ \t]*(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?"
+    r"[(\[]?[ \t]*(?i:last[ \t\-]*(?:4|four)(?:[ \t]+digits)?|l4"
     r"|(?:on[ \t]+file[ \t]+)?end(?:s|ing)(?:[ \t]+(?:in|with))?)[ \t]*[)\]]?" + _SEP
     # "last 4 SSN 6612", "last four of SSN: 4471"
     + r"|(?i:last[ \t]+(?:4|four)(?:[ \t]+digits)?(?:[ \t]+of)?(?:[ \t]+(?:the|his|her|my|their))?"
@@ -709,6 +719,11 @@ _PHONE = (
     # E.164 as a system stores it: "+15125550172", "+447700900412"
     r"|(?<=\+)(?:1[2-9]\d{9}|[2-9]\d{7,13})"
     rf"|(?<=\d)\d{{2}}{_SS}\d{{3}}{_SS}\d{{4}}"  # 617-555-0199, 617.555.0199, 617/555/0199
+    # any other national number with its trunk 0, in any grouping: "06-41 28 77 93",
+    # "0300-5554172", "0561 555 4471" (the callback wants 10 or 11 digits)
+    # (a space between groups, or one dash: "040-002819-00" is a part number)
+    r"|(?<=(?<![\w\-./])0)[1-9]\d{0,4}(?:-?[ ]\d{2,7}|-\d{2,7}(?=[ ]\d)){1,4}"
+    r"|(?<=(?<![\w\-./])0)[1-9]\d{0,3}-\d{6,8}"
     r")" + _END + _EXT
 )
 
@@ -926,14 +941,17 @@ _PHONE_CUED = re.compile(
     r"|tlfn?|telf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
     r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
     r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no"
-    r"|тел(?:ефон)?|моб(?:ильный|ільний)?|утас|тлф)"
+    r"|тел(?:ефон)?|моб(?:ильный|ільний)?|утас|тлф"
+    # Portugal's "telem.", Brazil's "fone", Chile's "fono", and the word in other scripts
+    r"|telem|fone|fono|電話|电话|手机|تلفن|فون|هاتف|جوال|โทร|전화|휴대폰)"
     r"\b\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
     r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
 
 
 _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "móvil", "movil", "cel", "mob", "handy", "ph",
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
-                     "ring", "hp", "тел", "моб", "утас", "тлф")
+                     "ring", "hp", "тел", "моб", "утас", "тлф", "telem", "fone", "fono", "電話",
+                     "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -965,7 +983,9 @@ _NUMERIC = re.compile(
 _ENG_CUE_BEFORE = re.compile(
     r"(?i:\b(?:p/?n|pn|part(?:[ \t]*(?:no|number|num))?|s/?n|serial(?:[ \t]*(?:no|number|num))?"
     r"|ref|lot|cat(?:alog)?|model|mdl|rev|fw|firmware|version|ver|sw|build|asset|tag|wo"
-    r"|ticket|case|rma|po|order|ip|mac|kit|code|error|err|fault|log|alarm|event)\b\.?"
+    r"|ticket|case|rma|po|order|ip|mac|kit|code|error|err|fault|log|alarm|event"
+    # Italy's "matr.", Turkey's "seri no", Spain's "n.º serie", Germany's "SerNr"
+    r"|matr|matricola|seri[ \t]+no|n\.?[ºo°][ \t]*(?:de[ \t]+)?s[ée]rie|sernr)\b\.?"
     r"[ \t]*[:#]?[ \t]*)$"
 )
 
@@ -1712,6 +1732,33 @@ def _name_tails(text: str) -> str:
     return _NAME_LAST_AFTER.sub(last, text)
 
 
+# A person's login in a system's log or export ("ACK user=laine.t", "USER=mkaczmarek MUTE",
+# "Printed 10/14/2024 08:02 by dkowalczyk", "App login cristina_dps67"): a name, or made of one.
+_LOGIN = re.compile(
+    r"(?P<cue>(?<![\w\-])(?i:user(?:name|id)?|usr|login|uid|operator)[ \t]*[=:][ \t]*"
+    r"|(?<![\w\-])(?i:app[ \t]+)?(?i:user(?:name)?|login)[ \t]+"
+    r"|(?m:(?i:printed|exported|exportiert|gedruckt|generated|created|imprimé|exporté|impreso"
+    r"|exportado)\b[^\n]{0,40}?\b(?i:by|von|par|por)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}[ \t]*$)))"
+    r"(?P<val>[a-z][a-z0-9._\-]{1,30}[a-z0-9])(?![\w@\-])")
+_SYSTEM_LOGINS = frozenset("""
+    admin administrator root system sys service svc biomed guest tech nurse anonymous auto
+    null none unknown na n/a default local host server interface batch cron scheduler api
+    failed failure success ok required name is was and the on off in
+""".split())
+
+
+def _login_cb(m: re.Match, hits: list[str]) -> str | None:
+    val = m.group("val")
+    if val in _SYSTEM_LOGINS:
+        return None
+    # "Ran user test - PASS": after a space only what no word is ("dkowalczyk", "laine.t")
+    if not m.group("cue").rstrip().endswith(("=", ":")) and not any(c in val for c in "._-") \
+            and not any(c.isdigit() for c in val) and is_word(val):
+        return None
+    hits.append("PERSON")
+    return m.group("cue") + "[PERSON]"
+
+
 def _fields_after_names(text: str, hits: list[str]) -> str:
     """Birth dates and record numbers in the clause right after a name (_FIELD_AFTER_NAME)."""
     text = _TRAILING_INITIAL.sub("", text)
@@ -2233,6 +2280,12 @@ _OCR_ZERO_IN_WORD = re.compile(
 # ... and a lower-case l between digits is a one ("O8/3l/1952", "XXX-XX-l093", "555 Ol29")
 _OCR_L_IN_NUMBER = re.compile(
     r"(?<=[\dO])l(?=\d)|(?<=\d)l(?=[/\-]\d)|(?<=\d[/\-])l(?=[/\-]|\d)|(?<=[X\-][\-])l(?=\d{3})")
+# ... and a token made only of digits and their look-alikes, with three digits at least, is a
+# number read wrong throughout ("O2/l9/l94O", "OO4l882l", "49O-l2-33O7")
+_OCR_NUMBER_TOKEN = re.compile(
+    r"(?<![\w/\-.])(?=(?:[OolI/\-.]*\d){3})(?=[\d/\-.]*[OolI])[\dOolI](?:[\dOolI]|[/\-.](?=[\dOolI])){3,}"
+    r"(?![\w/\-]|\.\w)")
+_OCR_READ = str.maketrans("OolI", "0011")
 _OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]")  # (one fast scan for both)
 
 
@@ -2243,6 +2296,7 @@ def _ocr_digits(text: str) -> tuple[str, dict[str, str]]:
     """The text read back, and each changed token's own spelling."""
     read = _OCR_ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"),
                                  _OCR_O_IN_NUMBER.sub("0", _OCR_L_IN_NUMBER.sub("1", text)))
+    read = _OCR_NUMBER_TOKEN.sub(lambda m: m.group().translate(_OCR_READ), read)
     changed = {m.group(): text[m.start():m.end()] for m in _OCR_TOKEN.finditer(read)
                if m.group() != text[m.start():m.end()]}
     return read, changed
@@ -2300,7 +2354,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
-    if "last" in text or "Last" in text or "LAST" in text or "end" in text or "ltimos" in text:
+    if ("last" in text or "Last" in text or "LAST" in text or "end" in text or "ltimos" in text
+            or "l4" in text or "L4" in text):
         text = _sub(_SSN_LAST4, text, _ssn_cue_cb, hits)
     if "SSS" in text:
         text = _sub(_SSS, text, _ssn_cue_cb, hits)
@@ -2371,6 +2426,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _GLUED_SIGNATURE.sub(lambda m: _signed(m, hits), text)
     # names without a cue, from name lists (version 3)
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names)
+    # (after the names: a login masked earlier would make the word before it a name)
+    if "user" in low or "login" in low or "uid" in low or "operator" in low or " by " in low \
+            or " von " in low or " par " in low or " por " in low:
+        text = _sub(_LOGIN, text, _login_cb, hits)
     if "[P" in text:
         text = _name_tails(text)
         text = _fields_after_names(text, hits)

@@ -1659,7 +1659,7 @@ _ENG_LABELS = frozenset("""
     cable battery bat akku filter pump vent monitor scope endoscope handle lamp tube coil
     at on in by from to of for and with the a an von am um le la el de del des du per via
     since until till before after between hours hrs h min s ms cycles count qty lbs kg
-    date datum fecha data дата date/time time study log сер инв зав
+    date datum fecha data дата date/time time study log сер инв зав ot os tkt ra pcr hse
 """.split())
 # words that label a patient's number though they are ordinary words
 _ID_LABEL_WORDS = frozenset("""
@@ -1681,8 +1681,18 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
     if (low in _ENG_LABELS or low.rstrip("#") in _ENG_LABELS
             or low[-1] == "s" and low[:-1] in _ENG_LABELS):  # "Parts:", "SNs:"
         return None
-    if low not in _ID_LABEL_WORDS and (not sep.strip() or sep.strip(" \t:") == ""
-                                       and low in plain_words()):
+    if not sep.strip() and (cue.isupper() and len(cue) <= 6 or low == "id"):
+        # a national number after its initials, first in its item ("..., TC 41728830514",
+        # "(RR 71.04.12-447.08)"): long, where the look-alikes after a model's or a system's
+        # initials are short ("MLC 1103") or follow a word ("Inform II UU14082261")
+        digits = sum(c.isdigit() for c in value)
+        if digits < 8 and not (digits >= 5 and len(value) >= 10 and not value.isdigit()):
+            return None
+        before = text[max(0, label.start() - 2):label.start()]
+        if label.start() > 1 and not re.search(r"[,;(|\n][ \t]*$", before):
+            return None
+    elif low not in _ID_LABEL_WORDS and (not sep.strip() or sep.strip(" \t:") == ""
+                                         and low in plain_words()):
         return None  # "list: BME-7710", "update: 12045982"
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)

@@ -2007,7 +2007,19 @@ _COLUMNS = {
     **dict.fromkeys(("fileno", "file#", "bht", "hospno", "hospitalno", "recordno", "histno"),
                     "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
-                     "street"), "ADDRESS"),
+                     "street", "adresse", "adres", "dirección", "direccion", "indirizzo",
+                     "endereço", "endereco", "anschrift"), "ADDRESS"),
+    # (version 10) a system's short names, other languages' headers, a login column
+    **dict.fromkeys(("ptlast", "ptfirst", "patientlast", "patientfirst", "patlast", "patfirst",
+                     "client", "bruker", "brukar", "brukare", "utente", "paciente"),
+                    "PATIENT_NAME"),
+    **dict.fromkeys(("fnr", "fødselsnr", "fodselsnr", "personnr", "hetu", "henkilötunnus",
+                     "sn(clientowned)", "sn(patientowned)", "sn(ptowned)",
+                     "serial(patientowned)", "serial(clientowned)", "serial(ptowned)"),
+                    "OTHER_ID"),
+    **dict.fromkeys(("tlf", "telefon", "teléfono", "telefono", "telefone", "puhelin", "mobil",
+                     "handy"), "PHONE"),
+    **dict.fromkeys(("user", "username", "userid", "login", "usr"), "PERSON"),
 }
 # Delimiters of a pasted table, in the order they are tried on a header line.
 _TABLE_DELIMITERS = ("|", "\t", ";", ",", "  ")  # (two spaces: a fixed-width report)
@@ -2095,6 +2107,45 @@ def _structured_fields(text: str, hits: list[str]) -> str:
         text, n = _FHIR_PATIENT.subn("[MRN]", text)
         hits.extend(["MRN"] * n)
     return text
+
+
+# An SQL INSERT pasted from a database (heldout16): "INSERT INTO t (pt_last, dob, mrn) VALUES
+# ('HOLLOWAY', '1938-02-17', '0004471190'), (...)": the columns are the table headers' keys
+# (_COLUMNS), and each row's literals are matched to them by position.
+_SQL_INSERT = re.compile(
+    r"(?is:insert[ \t]+into[ \t]+[\w.\"`\[\]]+[ \t]*\((?P<cols>[^()]{1,2000})\)\s*values\s*)"
+    r"(?P<rows>(?:\((?:'(?:[^']|'')*'|[^()'])*\)\s*,?\s*)+)")
+_SQL_ROW = re.compile(r"\((?P<vals>(?:'(?:[^']|'')*'|[^()'])*)\)")
+_SQL_LITERAL = re.compile(r"'(?:[^']|'')*'|[^,\s][^,]*")
+
+
+def _sql_inserts(text: str, hits: list[str]) -> str:
+    def insert(m: re.Match) -> str:
+        columns = [_COLUMNS.get(_COLUMN_KEY.sub("", c.strip().strip('"`[]').lower()))
+                   for c in m.group("cols").split(",")]
+        if not any(columns):
+            return m.group()
+
+        def row(r: re.Match) -> str:
+            literals = list(_SQL_LITERAL.finditer(r.group("vals")))
+            if len(literals) != len(columns):
+                return r.group()
+            out, last = [], 0
+            for lit, tag in zip(literals, columns, strict=True):
+                value = lit.group()
+                if tag is None or value.upper() == "NULL" or value in ("''", ""):
+                    continue
+                out.append(r.group("vals")[last:lit.start()])
+                out.append(f"'[{tag}]'" if value.startswith("'") else f"[{tag}]")
+                hits.append(tag)
+                last = lit.end()
+            out.append(r.group("vals")[last:])
+            return "(" + "".join(out) + ")"
+
+        rows = _SQL_ROW.sub(row, m.group("rows"))
+        return m.group()[: m.start("rows") - m.start()] + rows
+
+    return _SQL_INSERT.sub(insert, text)
 
 
 def _table_columns(text: str, hits: list[str]) -> str:
@@ -2352,6 +2403,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _structured_fields(text, hits)
     if "\n" in text or "|" in text:
         text = _table_columns(text, hits)
+    if "INSERT" in text or "insert" in text:
+        text = _sql_inserts(text, hits)
     if "|" in text and ("^" in text or "\n" in text):
         text = _hl7_segments(text, hits)
     if ":" in text and "\n" in text:

@@ -889,21 +889,23 @@ def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
 _STREET_FIRST = re.compile(
     r"(?<![\w\-])(?:(?:Calle|Avenida|Avda\.|Av\.|Rue|Rua|Via|Viale|Carrer|Paseo|Camino|Plaza"
     # Spain's "C/ Mayor 27", Germany's "Am Kirchberg 3", Turkey's "Moda Cad. No: 45"
-    rf"|Travessa|Ulica|ul\.|C/"
+    rf"|Travessa|Ulica|ul\.|C/|[Ss]tr\.|Strada|Calea|Bd\.|Bulevardul|Șos\.|Aleea"
     rf"|(?:Am|An[ \t]+der|Im|Auf[ \t]+der|Zum|Zur)(?=[ \t]+[{_U}][{_L}]+[ \t]+\d))"
     rf"[ \t]*(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
     # one word ending in the street's word: German, Dutch, Nordic, Finnish, Hungarian
     rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|gracht|laan|kade"
     r"|plein|gatan|vägen|gränd|torget|gade|vej|veien|gata|katu|tie|utca)[ \t]+"
     rf"|[{_U}][{_L}]+[ \t]+(?:Cad|Sok|Mah|Bulv)\.[ \t]+(?:No:?[ \t]*)?)"
-    # a flat after the number: "263-2", "15/7", "14 B"
-    r"\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?){0,2}(?:[ ][A-Z](?![\w.\-]))?(?![\w\-])")
+    # a flat after the number: "263-2", "15/7", "14 B"; Romania's "nr. 7"
+    r"(?:nr\.[ \t]*)?\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?){0,2}(?:[ ][A-Z](?![\w.\-]))?"
+    r"(?![\w\-])")
 _STREET_FIRST_WORDS = (
     "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
     "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "straße ", "strasse ", "weg ", "gasse ",
     "platz ", "allee ", "ring ", "damm ", "C/", "Am ", "An der ", "Im ", "Auf der ", "Zum ", "Zur ",
     "straat ", "gracht ", "laan ", "kade ", "plein ", "gatan ", "vägen ", "gränd ", "torget ",
     "gade ", "vej ", "veien ", "gata ", "katu ", "tie ", "utca ", "Cad.", "Sok.", "Mah.", "Bulv.",
+    "str.", "Str.", "Strada ", "Calea ", "Bd.", "Bulevardul ", "Șos.", "Aleea ",
 )
 # a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
 _ZIP_HINT = re.compile(
@@ -1664,6 +1666,7 @@ _ENG_LABELS = frozenset("""
 # words that label a patient's number though they are ordinary words
 _ID_LABEL_WORDS = frozenset("""
     file ficha folio reg card protokol protocol booking compte kórlapszám historia record
+    carte tarjeta karte cartão cartao carnet
     dossier chart registro registration fiche akte akten karte journal
 """.split())
 
@@ -1767,6 +1770,27 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
         return None
     hits.append("PERSON")
     return m.group("cue") + "[PERSON]"
+
+
+# What follows an address the rules found, when it is still the address: a flat, block,
+# staircase or interior ("lgh 1102", "int. 12", "bl. C2, sc. A, ap. 14"), then a postcode and
+# a town, or a town alone that the names took for a person ("[ADDRESS], [PERSON]"); and the
+# house number and direction before a street the rules began late ("4511 NE 68th [ADDRESS]").
+_ADDRESS_UNIT = (r"(?:lgh|int|ap|apt|app|apto|apartment|bl|sc|et|piso|dpto|depto|flat|unit"
+                 r"|suite|ste|bus|bte|tr|vån)\.?[ \t]*[A-Za-z\d\-]{1,6}(?![\w\-])")
+_ADDRESS_TAIL = re.compile(
+    rf"\[ADDRESS\](?P<tail>(?:,?[ \t]*{_ADDRESS_UNIT})+"
+    rf"(?:,[ \t]*(?:(?:\d{{3}}[ ]?\d{{2}}|\d{{4,5}}|\d{{2}}-\d{{3}})[ \t]+)?"
+    rf"(?:\[PERSON\]|[{_U}][{_L}]+(?:[\- ][{_U}][{_L}]+)?)(?![\w\-]))?"
+    rf"|,[ \t]*(?:(?:\d{{3}}[ ]?\d{{2}}|\d{{4,5}}|\d{{2}}-\d{{3}})[ \t]+)?\[PERSON\])")
+_ADDRESS_HEAD = re.compile(
+    r"(?<![\w\-./])\d{1,6}[A-Za-z]?[ \t]+(?:(?:N|S|E|W|NE|NW|SE|SW)[ \t]+)?"
+    r"\d{1,4}(?:st|nd|rd|th)[ \t]+\[ADDRESS\]")
+
+
+def _address_tails(text: str) -> str:
+    text = _ADDRESS_TAIL.sub("[ADDRESS]", text)
+    return _ADDRESS_HEAD.sub("[ADDRESS]", text)
 
 
 def _fields_after_names(text: str, hits: list[str]) -> str:
@@ -2008,7 +2032,9 @@ _COLUMNS = {
                     "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
                      "street", "adresse", "adres", "dirección", "direccion", "indirizzo",
-                     "endereço", "endereco", "anschrift"), "ADDRESS"),
+                     "endereço", "endereco", "anschrift", "domicilio", "morada"), "ADDRESS"),
+    **dict.fromkeys(("nss", "afiliación", "afiliacion", "nºss", "sns", "numerosns"),
+                    "HEALTH_PLAN"),
     # (version 10) a system's short names, other languages' headers, a login column
     **dict.fromkeys(("ptlast", "ptfirst", "patientlast", "patientfirst", "patlast", "patfirst",
                      "client", "bruker", "brukar", "brukare", "utente", "paciente"),
@@ -2493,6 +2519,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "user" in low or "login" in low or "uid" in low or "operator" in low or " by " in low \
             or " von " in low or " par " in low or " por " in low:
         text = _sub(_LOGIN, text, _login_cb, hits)
+    if "[ADDRESS]" in text:
+        text = _address_tails(text)
     if "[P" in text:
         text = _name_tails(text)
         text = _fields_after_names(text, hits)

@@ -687,14 +687,50 @@ V9_KEPT = [
 ]
 
 
+# Version 10: written for this file by hand (values not in any corpus), like version 9's.
+V10_REMOVED = [
+    ("Pt Okello Brian, TC 52918830716, oda 4", "52918830716"),  # initials opening an item
+    ("Mw. Dijkstra, reg# QK-77120, bed 4", "QK-77120"),  # a label no rule knew, with #
+    ("Dr. Ines Walter (ID 71-402-9913) signed", "71-402-9913"),
+    ("pt Marta Souza, ficha MX-11-0452", "MX-11-0452"),  # a label word
+    ("caller Hamid Rahimi, crew#  PX-880213, ward 3", "PX-880213"),
+    ("Utente: Rui Manuel Tavares e Silva, nº", "Silva"),  # a particle left outside the name
+    ("Father Saad al-Mutairi, mob 0555", "Mutairi"),
+    ("Enf. Carme Vidal i Soler, técnico", "Soler"),
+    ("ACK user=p.hendriks", "hendriks"),  # a login
+    ("Printed 03/02/2025 by tvanleeuwen", "tvanleeuwen"),
+    ("bel terug op 06-12 34 56 78 svp", "34 56 78"),  # a national number with its trunk 0
+    ("telem. 936 555 210, morada", "936 555 210"),
+    ("SSN last-4 7721 on file", "7721"),
+    ("SSN l4 3308 confirmed", "3308"),
+    ("Called family: she is 94 and lives alone", "94"),
+    ("DOB: O4/l7/l95O on the form", "l95O"),  # a number read wrong throughout
+    ("Processor Kanso 2 SN 4471209911 lost", "4471209911"),  # a hearing device is worn
+    ("INSERT INTO pts (wo, pt_last, dob) VALUES (7, 'HOLLIS', '1950-03-04');", "1950"),
+    ("laite\tpotilas\thetu\tmerkinta\nAirSense 10\tAino Virta\t150545-902R\tmaski",
+     "150545-902R"),  # a header in Finnish
+    ("Storgatan 8 lgh 1203, 113 27 Stockholm", "113 27"),
+    ("delivered to 902 SW 41st Ave, Portland OR 97219", "902"),
+]
+V10_KEPT = [
+    ("Pt Okello Brian, pump SN 441209883 swapped", "441209883"),  # engineering's label
+    ("Pt Okello Brian: Parts: GB-BRK-0117 ordered", "GB-BRK-0117"),
+    ("pt Ana Ruiz, OT 2024-00912 abierta", "2024-00912"),  # a work order's initials
+    ("Ran user test - PASS", "test"),
+    ("part 040-002819-00 on order", "040-002819-00"),  # dashes only: a part number
+    ("Aspiratore Medela matr. 0912-5550177 guasto", "0912-5550177"),
+]
+
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
-@pytest.mark.parametrize(("text", "value"), V7_REMOVED + V8_REMOVED + V9_REMOVED)
+@pytest.mark.parametrize(("text", "value"),
+                         V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
 
 
-@pytest.mark.parametrize(("text", "value"), V7_KEPT + V8_KEPT + V9_KEPT)
+@pytest.mark.parametrize(("text", "value"), V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

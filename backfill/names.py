@@ -702,6 +702,11 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         if after and (before or capital(i) or j > i):
             for k in range(i, j + 1):
                 mask[k] = True
+        # ... and the capitalised word after them ends the name: "[Pieter] van der Wal"
+        elif (before and j + 1 < n and capital(j + 1) and joined(j) and not protected[j + 1]
+              and low[j + 1] not in lists.equipment and low[j + 1] not in _PARTICLES):
+            for k in range(i, j + 2):
+                mask[k] = True
         i = j + 1
     # a middle initial without its dot closing a label name: "DELGADO, MARISOL R  MRN"
     for i in range(1, n):

@@ -319,7 +319,9 @@ _DOB_FOREIGN = re.compile(
     r"|geboren(?:[ \t]+am)?"
     r"|geburtsdatum|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|ur\.|data[ \t]+urodzenia"
     r"|nar\.|data[ \t]+de[ \t]+naixement|ծնված|ημ\.?[ \t]*γέννησης|ημερομηνία[ \t]+γέννησης"
-    r"|जन्म[ \t]+तिथि)"
+    r"|जन्म[ \t]+तिथि"
+    # Turkish "d.t." / "doğum tarihi", Indonesian/Malay "tgl lahir", Polish "data ur."
+    r"|d\.[ \t]?t\.|do[ğg]um[ \t]+tarihi|tgl\.?[ \t]+lahir|tarikh[ \t]+lahir|data[ \t]+ur\.)"
     + _SEP_B + r")"
     rf"(?P<val>{_DATE}\.?"
     rf"|\d{{1,2}}(?:er)?[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
@@ -344,6 +346,7 @@ _FOREIGN_CUE_WORDS = (
     "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
     "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
     "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
+    "d.t.", "d. t.", "doğum", "dogum", "lahir",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -657,7 +660,7 @@ _NATIONAL_ID = re.compile(
     # Emirates' "رقم قومي" / "رقم الهوية", Thailand's ID card
     r"|снилс|dow[óo]d(?:[ \t]+osobisty)?|teudat[ \t]+zehut|permis[ \t]+de[ \t]+conduire"
     r"|n[°º][ \t]*national|cod\.?[ \t]*fiscale|c[ée]dula[ \t]+de[ \t]+(?:mi|su)[ \t]+\w+[ \t]+es"
-    r"|رقم[ \t]+(?:الهوية|قومي)|เลขบัตรประชาชน|"
+    r"|رقم[ \t]+(?:الهوية|قومي)|เลขบัตรประชาชน|เลขบัตร|"
     r"nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
     r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|pnr|cpr(?:-nr\.?)?|ת\.?[ \t]?ז\.?"
     r"|身分證(?:字號)?|身份证(?:号码?)?"
@@ -689,7 +692,7 @@ _NATIONAL_ID_WORDS = (
     "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.", "r. č",
     "qid", "civil id", "рд", "иин", "nic", "omang", "cédula", "cedula", "dpi", "ci ", "cni",
     "indangamuntu", "身份证", "снилс", "dowód", "dowod", "teudat", "permis de conduire",
-    "national", "fiscale", "cédula de", "cedula de", "رقم", "เลขบัตรประชาชน",
+    "national", "fiscale", "cédula de", "cedula de", "رقم", "เลขบัตร",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -721,6 +724,8 @@ _PHONE = (
     rf"|(?<=\d)\d{{2}}{_SS}\d{{3}}{_SS}\d{{4}}"  # 617-555-0199, 617.555.0199, 617/555/0199
     # any other national number with its trunk 0, in any grouping: "06-41 28 77 93",
     # "0300-5554172", "0561 555 4471" (the callback wants 10 or 11 digits)
+    # China's mobiles: "138 0555 4471", "139-5550-2281"
+    r"|(?<=(?<![\w\-./])1)[3-9]\d(?: \d{4} |-\d{4}-)\d{4}"
     # (a space between groups, or one dash: "040-002819-00" is a part number)
     r"|(?<=(?<![\w\-./])0)[1-9]\d{0,4}(?:-?[ ]\d{2,7}|-\d{2,7}(?=[ ]\d)){1,4}"
     r"|(?<=(?<![\w\-./])0)[1-9]\d{0,3}-\d{6,8}"
@@ -1663,12 +1668,29 @@ _ENG_LABELS = frozenset("""
     since until till before after between hours hrs h min s ms cycles count qty lbs kg
     date datum fecha data дата date/time time study log сер инв зав ot os tkt ra pcr hse
 """.split())
+# ... in scripts without case: serial, model, software, error, lot, part, code, alarm, asset
+_ENG_LABELS_CASELESS = frozenset("""
+    编号 序列号 序号 型号 软件 固件 报 故障 错误 代码 批号 批次 零件 部件 资产 设备 报警 工单
+    編號 序號 型號 軟體 韌體 錯誤 代碼 批號 零件 資產 設備 警報 工單 製番 品番 型番 シリアル
+    ロット 部品 資産 エラー 警告 시리얼 모델 부품 로트 자산 오류 코드 경보
+    التسلسلي الموديل الطراز الخطأ الكود الدفعة القطعة الجهاز سریال مدل خطا کد قطعه دستگاه
+    ซีเรียล รุ่น ล็อต อะไหล่ รหัส
+""".split())
+# ... and what makes a caseless word a number's label: "number", "file", "card", "insurance",
+# "national", "identity"
+_NUMBER_MARKS = ("号", "號", "番", "번호", "رقم", "شماره", "ملف", "پرونده", "เลข", "بیمه", "保",
+                 "卡", "身份", "ملی", "قومي", "اجتماع", "هوية", "بطاقة", "کارت", "บัตร")
 # words that label a patient's number though they are ordinary words
 _ID_LABEL_WORDS = frozenset("""
     file ficha folio reg card protokol protocol booking compte kórlapszám historia record
     carte tarjeta karte cartão cartao carnet
     dossier chart registro registration fiche akte akten karte journal
 """.split())
+
+
+def _caseless(word: str) -> bool:
+    """A word of a script without upper and lower case (Han, kana, Hangul, Arabic, Thai)."""
+    return word[:1].isalpha() and word[:1].lower() == word[:1].upper() and not word.isascii()
 
 
 def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1684,7 +1706,13 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
     if (low in _ENG_LABELS or low.rstrip("#") in _ENG_LABELS
             or low[-1] == "s" and low[:-1] in _ENG_LABELS):  # "Parts:", "SNs:"
         return None
-    if not sep.strip() and (cue.isupper() and len(cue) <= 6 or low == "id"):
+    if not sep.strip() and _caseless(cue):
+        # a label in a script without case ("住院号 ZY2024031587", "رقم الملف RT-44712",
+        # "شماره پرونده ۹۸۷۶۵۴"): no capital says it is a label, the line's identifiers do
+        if low in _ENG_LABELS_CASELESS or cue[-2:] in _ENG_LABELS_CASELESS or not any(
+                mark in cue for mark in _NUMBER_MARKS):
+            return None  # "케이블 Z601200", "استبدل 100010447" (a cable; "replaced")
+    elif not sep.strip() and (cue.isupper() and len(cue) <= 6 or low == "id"):
         # a national number after its initials, first in its item ("..., TC 41728830514",
         # "(RR 71.04.12-447.08)"): long, where the look-alikes after a model's or a system's
         # initials are short ("MLC 1103") or follow a word ("Inform II UU14082261")

@@ -1736,7 +1736,13 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
 
 
 def _labeled_ids(text: str, hits: list[str]) -> str:
-    return _sub(_ID_VALUE, text, _labeled_id_cb, hits)
+    # (only the lines that hold a masked identifier: the rest cannot match, and the value
+    # pattern is the costliest part of the pass)
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if "[" in line and _PHI_PLACEHOLDER.search(line):
+            lines[n] = _sub(_ID_VALUE, line, _labeled_id_cb, hits)
+    return "\n".join(lines)
 
 
 # The rest of a name the rules and lists masked only part of: a particle and what follows it

@@ -33,7 +33,8 @@ CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "phi"
 SELECTION = ("tune", "tune2", "tune3", "heldout", "heldout2", "heldout3")
 # never used to choose anything
 REPORT = ("heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10",
-          "heldout11", "heldout12", "heldout13", "heldout14", "heldout15")
+          "heldout11", "heldout12", "heldout13", "heldout14", "heldout15",
+          "heldout16")
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 

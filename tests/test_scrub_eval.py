@@ -198,7 +198,7 @@ RECALL_FLOOR = {
                         health_plan=0.89, mrn=0.73, other_id=0.69, phone=0.9, ssn=0.81),
     "heldout14": _floor(0.96, 0.95, account=0.94, address=0.66, health_plan=0.86, mrn=0.94,
                         other_id=0.72),
-    "heldout15": _floor(0.96, 0.97, account=0.92, address=0.71, dob=0.93, fax=0.85,
+    "heldout15": _floor(0.96, 0.96, account=0.92, address=0.71, dob=0.93, fax=0.85,
                         health_plan=0.78, mrn=0.83, other_id=0.8, phone=0.94, ssn=0.9),
     "heldout16": _floor(0.93, 0.98, account=0.96, address=0.86, dob=0.91, health_plan=0.9,
                         mrn=0.94, other_id=0.85, phone=0.97, ssn=0.86),

@@ -351,19 +351,24 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
     # (7-16 s for a local one): the first commit comes that much sooner (docs/benchmarks.md,
     # "Where the seconds to the first commit go"). Nothing is planned or read before both
     # answered.
+    # The Snowflake session's actor starts (a worker process, the connector's import, the
+    # login) while the preflight's answers are awaited, too.
+    session = None
     with ThreadPoolExecutor(1, thread_name_prefix="preflight") as pool:
         checking = pool.submit(_preflight, cfg, resume_hint, out)
         try:
             init_ray(out, req.dashboard)
             stages = size_stages(cfg, out)
+            session = _start_session(cfg, run_id)
         finally:
             try:
                 billed = checking.result().usage
             except FatalError as exc:
+                if session is not None:
+                    ray.kill(session)
                 if run is not None:
                     _mark_failed(dsn, schema, run_id, exc)
                 raise
-    session = _start_session(cfg, run_id)
     try:
         _describe_source(cfg, session, out)
         if run is None:

@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--fixed-max-tokens", action="store_true",
                         help="llm.adaptive_max_tokens: false")
     parser.add_argument("--extract-actors", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=None, help="pipeline.batch_size")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     res = run(args.records, args.latency_ms, args.rpm, args.tpm, args.extract_actors, 0, None,
@@ -50,7 +51,8 @@ def main() -> None:
               sim_options={"admission_window_s": args.window_s,
                            "latency_sigma": args.latency_sigma},
               llm={"max_output_tokens": args.max_output_tokens,
-                   "adaptive_max_tokens": not args.fixed_max_tokens})
+                   "adaptive_max_tokens": not args.fixed_max_tokens},
+              pipeline={} if args.batch_size is None else {"batch_size": args.batch_size})
     chat = res.by_model.get(CHAT, {})
     statuses = chat.get("by_status", {})
     ok = int(statuses.get("200", 0))
@@ -73,6 +75,7 @@ def main() -> None:
         "ok": res.ok, "failed": res.failed,
         "records_per_hour": res.records_per_hour,
         "first_commit_seconds": res.first_commit_seconds,
+        **{f"{k}_answered_at_s": v for k, v in res.timeline_seconds.items()},
         "chat_requests": int(chat.get("requests", 0)),
         "share_429": round(int(statuses.get("429", 0)) / max(int(chat.get("requests", 0)), 1), 4),
         "binding_limit": "tpm" if tpm_used >= rpm_used else "rpm",

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -207,6 +207,9 @@ class Result:
     by_model: dict[str, Any]
     # seconds from the first to the last admitted chat request of the pipeline
     chat_span_seconds: float = 0.0
+    # seconds from the start to the preflight's chat request, the pipeline's first chat
+    # request and its first embeddings request
+    timeline_seconds: dict[str, float | None] = field(default_factory=dict)
 
 
 def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int,
@@ -238,6 +241,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         cpu0 = sampler.cpu_seconds()
         sampler.start()
         t0 = time.monotonic()
+        epoch0 = time.time()  # (the simulator's log stamps requests with the epoch)
         first = FirstCommit(stack.dsn, "bench", trace)
         first.start()
         result = execute(stack.config, RunRequest())
@@ -249,9 +253,16 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         stats: dict[str, Any] = stack.simulator.stats()
         # From the pipeline's first admitted chat request to its last (the first is the
         # preflight's): the share of the quota the job used while it was sending.
-        admitted = [e["ts"] for e in read_request_log(stack.request_log)
-                    if e["kind"] == "chat" and e["status"] == 200][1:]
+        log = read_request_log(stack.request_log)
+        admitted = [e["ts"] for e in log if e["kind"] == "chat" and e["status"] == 200][1:]
         chat_span = max(admitted) - min(admitted) if len(admitted) > 1 else 0.0
+        # where the time to the first commit goes: the preflight's requests, then the
+        # pipeline's first chat request and first embeddings request (seconds from the start)
+        chats = sorted(e["ts"] for e in log if e["kind"] == "chat")
+        embeds = sorted(e["ts"] for e in log if e["kind"] != "chat")
+        timeline = {"preflight_chat": chats[0] - epoch0 if chats else None,
+                    "first_pipeline_chat": chats[1] - epoch0 if len(chats) > 1 else None,
+                    "first_pipeline_embeddings": embeds[1] - epoch0 if len(embeds) > 1 else None}
     if not workdir:
         # 200,000 records leave 3 GB of database behind.
         shutil.rmtree(work, ignore_errors=True)
@@ -277,6 +288,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         exit_code=result.exit_code, ok=result.rows_ok, failed=result.rows_failed,
         by_model=stats.get("by_model", {}),
         chat_span_seconds=round(chat_span, 1),
+        timeline_seconds={k: None if v is None else round(v, 1) for k, v in timeline.items()},
     )
 
 

@@ -1649,8 +1649,7 @@ _ID_VALUE = re.compile(
 _ID_LABEL_BEFORE = re.compile(
     r"(?:^|(?<=[\s(\[,;|\"']))(?P<cue>[^\W\d_](?:[^\W\d_]|[./](?=[^\W\d_])){0,15}\.?)"
     r"(?P<sep>[ \t]*(?:[#№:=][ \t]*)+|[ \t]+)\Z")
-_PHI_PLACEHOLDER = re.compile(
-    r"\[(?:PERSON|PATIENT_NAME|MRN|SSN|DOB|PHONE|EMAIL|ADDRESS|HEALTH_PLAN|ACCOUNT|OTHER_ID)\]")
+_PHI_PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
 _DATE_SHAPED = re.compile(
     r"\d{1,4}([./\-])(?:\d{1,2}|[^\W\d_]{3,9})\1\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?")
 # labels of the look-alikes (compared lower-cased, without a trailing dot)

@@ -546,6 +546,9 @@ _SERIAL_CUE = re.compile(
     r"(?:[ \t]*\((?P<whose>[^()\n]{2,32})\))?"
     r"\.?[ \t]*[:#]?[ \t]*)"
     r"(?P<val>(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d])(?![\w\-])")
+# words that say a device is the patient's, before or after its serial (version 10)
+_OWNED_WORDS = (r"(?:customer[- ]owned|(?:patientens|pasientens)[ \t]+egen|milik[ \t]+pesakit"
+                r"|환자[ \t]*소유)")
 _PATIENT_DEVICE = re.compile(
     r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able|s)?|crt-?[dp]|loop[ \t]+recorder"
     # a pacing lead, an insertable cardiac monitor, an intraocular lens: all in the patient
@@ -553,8 +556,7 @@ _PATIENT_DEVICE = re.compile(
     # a hearing implant's sound processor and a hearing aid are worn, the wearer's own
     r"|nucleus|kanso|rondo|baha|ponto|osia|hearing[ \t]+aids?|h[öo]rger[äa]te?|aud[íi]fonos?"
     # whose, in more words: "eigendom cliënt zelf", "milik pesakit", "property of detainee"
-    r"|eigendom[ \t]+(?:van[ \t]+)?(?:de[ \t]+)?cli[eë]nt|milik[ \t]+pesakit|환자[ \t]*소유"
-    r"|(?:patientens|pasientens)[ \t]+egen|customer[- ]owned|own[ \t]+unit"
+    r"|eigendom[ \t]+(?:van[ \t]+)?(?:de[ \t]+)?cli[eë]nt|" + _OWNED_WORDS + r"|own[ \t]+unit"
     r"|property[ \t]+of[ \t]+(?:the[ \t]+)?(?:detainee|inmate|patient|pt|resident)"
     r"|marcapas(?:os|so)|implantad[oa]|stimulateur|herzschrittmacher"
     r"|(?:pt|patient|client|family)[- ]owned"
@@ -569,7 +571,7 @@ _PATIENT_DEVICE_AFTER = re.compile(
     r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
     r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
     r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
-    r"|\bcustomer[- ]owned|\b(?:patientens|pasientens)[ \t]+egen|milik[ \t]+pesakit|환자[ \t]*소유"
+    r"|\b" + _OWNED_WORDS +
     r"|\bpersonal\b|\b(?:pt|patient)['\u2019]s[ \t]+own\b"
     # "(hers)", "(his own)", "(propia)", "(өөрийн)", "propietat de la pacient"
     r"|\b(?:hers|his|own|his[ \t]+own|her[ \t]+own|propia|propio|própria|próprio|өөрийн"
@@ -1654,7 +1656,7 @@ _DATE_SHAPED = re.compile(
     r"\d{1,4}([./\-])(?:\d{1,2}|[^\W\d_]{3,9})\1\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?")
 # labels of the look-alikes (compared lower-cased, without a trailing dot)
 _ENG_LABELS = frozenset("""
-    sn s/n ser serial serie seriennummer serienr serienummer serial# srl ns série serienr
+    sn s/n ser serial serie seriennummer serienr serienummer serial# srl ns série
     p/n pn part ref lot batch charge chargen model mod type typ asset tag inv inventory bme
     wo w/o ticket case rma po order sr fw sw firmware software ver version rev err error code
     alarm fault e rm room bed bay ward unit zimmer kamer sala quarto ext x station dev device
@@ -1682,7 +1684,7 @@ _NUMBER_MARKS = ("号", "號", "番", "번호", "رقم", "شماره", "ملف"
 # words that label a patient's number though they are ordinary words
 _ID_LABEL_WORDS = frozenset("""
     file ficha folio reg card protokol protocol booking compte kórlapszám historia record
-    carte tarjeta karte cartão cartao carnet
+    carte tarjeta cartão cartao carnet
     dossier chart registro registration fiche akte akten karte journal
 """.split())
 
@@ -1695,7 +1697,8 @@ def _caseless(word: str) -> bool:
 def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
     text, start, end = m.string, m.start(), m.end()
     value = m.group()
-    if sum(c.isdigit() for c in value) < 4 or _DATE_SHAPED.fullmatch(value):
+    digits = sum(c.isdigit() for c in value)
+    if digits < 4 or _DATE_SHAPED.fullmatch(value):
         return None
     label = _ID_LABEL_BEFORE.search(text, max(0, start - 24), start)
     if label is None:
@@ -1715,7 +1718,6 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
         # a national number after its initials, first in its item ("..., TC 41728830514",
         # "(RR 71.04.12-447.08)"): long, where the look-alikes after a model's or a system's
         # initials are short ("MLC 1103") or follow a word ("Inform II UU14082261")
-        digits = sum(c.isdigit() for c in value)
         if digits < 8 and not (digits >= 5 and len(value) >= 10 and not value.isdigit()):
             return None
         before = text[max(0, label.start() - 2):label.start()]
@@ -1724,11 +1726,8 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
     elif low not in _ID_LABEL_WORDS and (not sep.strip() or sep.strip(" \t:") == ""
                                          and low in plain_words()):
         return None  # "list: BME-7710", "update: 12045982"
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
-    window = text[max(line_start, start - 160):min(line_end, end + 160)]
-    if not _PHI_PLACEHOLDER.search(window):
+    # (``text`` is one line: _labeled_ids scans line by line)
+    if not _PHI_PLACEHOLDER.search(text, max(0, start - 160), end + 160):
         return None
     hits.append("OTHER_ID")
     return "[OTHER_ID]"

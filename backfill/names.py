@@ -129,6 +129,11 @@ _PERSON_CUES = frozenset("""
     zoon dochter echtgenote echtgenoot ofw sanfw uffz hptm gefr stuffz inmate detainee csr
     청각사 техничар радиолог др сестра همسر تکنسین پرستار بیمار مریض بیٹے بیٹی بیوی شوہر
     pesakit anak isteri suami
+    母 父 祖母 祖父 兄 姉 弟 妹 母親 父親 院長 원장 어머니 아버지 할머니 할아버지 언니 누나 오빠 형
+    trainer therapist podiatrist lactation slp audiologist optometrist orthotist prosthetist
+    pat kone hustru dotter dottern sonen maken frun mannen mormor farmor morfar farfar
+    протезист фізіотерапевт фізіотерапевтка ортопед терапевт пацієнтці пацієнтові
+    พญ นพ ทพ ทพญ دکتر دكتور الدكتور
 """.split()))
 
 

@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "10"
+SCRUBBER_VERSION = "11"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -292,7 +292,9 @@ _MRN_FOREIGN = re.compile(
     # Puerto Rico's "récord", Bulgarian "ИЗ №", Latvian "slimības vēsture"
     r"|(?:clinic|hospital|medical|patient)[ \t]+file|file(?=[ \t]*(?:no\b|\#|number))"
     r"|карта?|картка|registro|r[ée]cord|из(?=[ \t]*№)|slimības[ \t]+vēsture"
-    r"|exp(?=[ \t]+\d{5,}(?!\d))|hc(?=[ \t]+[A-Z]{2}-\d)|dosya[ \t]+no|mã[ \t]+bn"
+    r"|exp(?=[ \t]+\d{5,}(?!\d))|hc(?=[ \t]+[A-Z]{2}-\d)|dosya(?:[ \t]+no)?|mã[ \t]+bn"
+    # (version 11) Japan's カルテ, Indonesia's RM (rekam medis), Finland's potilasnumero
+    r"|カルテ(?:番号|no\.?)?|rm(?=[ \t]+\d{2}-\d{2}-\d{2}(?!\d))|potilas(?:nro|numero)\.?"
     r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
@@ -321,15 +323,36 @@ _DOB_FOREIGN = re.compile(
     r"|nar\.|data[ \t]+de[ \t]+naixement|ծնված|ημ\.?[ \t]*γέννησης|ημερομηνία[ \t]+γέννησης"
     r"|जन्म[ \t]+तिथि"
     # Turkish "d.t." / "doğum tarihi", Indonesian/Malay "tgl lahir", Polish "data ur."
-    r"|d\.[ \t]?t\.|do[ğg]um[ \t]+tarihi|tgl\.?[ \t]+lahir|tarikh[ \t]+lahir|data[ \t]+ur\.)"
+    r"|d\.[ \t]?t\.|do[ğg]um[ \t]+tarihi|tgl\.?[ \t]+lahir|tarikh[ \t]+lahir|data[ \t]+ur\."
+    # (version 11) Portuguese "nasc" without its dot, Japanese 生年, Hungarian "szül."
+    r"|nasc(?=[ \t]+\d)|生年(?!月日)|sz[üu]l\.?|sz[üu]letett)"
     + _SEP_B + r")"
-    rf"(?P<val>{_DATE}\.?"
+    # (Hungarian first: "1958. március 14.", "1958.03.14.")
+    r"(?P<val>(?:19|20)\d{2}\.[ \t]?(?:\d{1,2}\.|[a-záéíóöőúüű]{3,10}\.?)[ \t]?\d{1,2}\.?(?!\d)"
+    rf"|{_DATE}\.?"
     rf"|\d{{1,2}}(?:er)?[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
     r"|\d{1,2}\.[ \t]?\d{1,2}\.[ \t]?\d{4}"  # "4. 11. 1938"
     # "昭和22年5月3日", "1979年8月14日"
     r"|(?:昭和|平成|大正|令和)?\d{1,4}年\d{1,2}月\d{1,2}日)"
     r"(?![\d/])"
 )
+# The answer to a question about the birth date, in a chat or a call's transcript ("birthday?
+# Customer: March 14, 1933", "fecha de nacimiento?  Cliente: 3 de mayo de 1979"): the date
+# after the next speaker's colon (version 11)
+_DOB_ANSWER = re.compile(
+    r"(?i:birth(?:day|[ \t]?date)?|dob|d\.o\.b\.?|nacimiento|naissance|geburtsdatum|nascimento"
+    r"|nascita|lahir)[^\n?]{0,30}\?[^\n:?]{0,40}:[ \t]*"
+    rf"(?P<val>{_DATE}|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}[ \t]+(?:de[ \t]+)?\d{{4}})"
+    r"(?![\d/])")
+_DOB_ANSWER_HINT = re.compile(
+    r"(?i:birth|dob|d\.o\.b|nacimiento|naissance|geburt|nascimento|nascita|lahir)")
+
+
+def _dob_answer_cb(m: re.Match, hits: list[str]) -> str | None:
+    hits.append("DOB")
+    return m.group()[: m.start("val") - m.start()] + "[DOB]"
+
+
 # A date followed by Russian "г.р." (year of birth): "03.11.1969 г.р."
 _DATE_BEFORE_BIRTH = re.compile(rf"(?<![\w\-/.]){_DATE}(?=[ \t]*г\.[ \t]?р\.)")
 _FOREIGN_CUE_WORDS = (
@@ -346,7 +369,8 @@ _FOREIGN_CUE_WORDS = (
     "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
     "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
     "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
-    "d.t.", "d. t.", "doğum", "dogum", "lahir",
+    "d.t.", "d. t.", "doğum", "dogum", "lahir", "カルテ", " rm ", "potilas", "生年", "szül",
+    "született", "nasc ",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -369,7 +393,13 @@ _FIELD_AFTER_NAME = re.compile(
     r"|[(,][ \t]*(?P<dob>(?:9\d|1[01]\d)(?:[ \t]*(?:y/?o|yo|yrs?|years?(?:[ \t]+old)?|[MF]))?)"
     r"(?=[ \t]*[),;]|[ \t]+(?:lives|and|with|is|was|has|who)\b)"
     rf"|[(,|][ \t]*(?:(?![^(),\n]*?\b(?:adm|admit\w*|seen|svc|service|visit|since|due|on|at)\b)"
-    rf"[^(),\n\[]{{0,24}}?[ \t,\"\u201d)]+)?(?P<dob2>{_FULL_DATE})(?![\d/])")
+    rf"[^(),\n\[]{{0,24}}?[ \t,\"\u201d)]+)?(?P<dob2>{_FULL_DATE})(?![\d/])"
+    # (version 11) a numeric date with its century right after the name, with at most a
+    # bracket between ("pt [PATIENT_NAME] 12-01-1954", "child [PERSON] (김영) 2014.09.30"):
+    # a birth date if the year is 2015 or earlier (the callback checks: a later one is as
+    # often the day of the work)
+    r"|(?<=\])[ \t]+(?:\([^()\n]{1,30}\)[ \t]+)?(?P<dob3>\d{1,2}[/\-.]\d{1,2}[/\-.](?:19|20)\d{2}"
+    r"|(?:19|20)\d{2}[/\-.]\d{1,2}[/\-.]\d{1,2})(?![\d/\-]|\.\d)")
 # "shes 94 and confused", "i am 96 so please", "age 91"
 _AGE_OVER_89 = re.compile(
     r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is"
@@ -415,23 +445,43 @@ _ACCOUNT = re.compile(
     r"|(?<=[Vv])(?i:isit)"
     # a patient's insurance claim ("Claim #: 2024-118-00473", "claim ICN 22024118830190"):
     # the claim names the patient's billing as an account number does
-    r"|(?<=[Cc])(?i:laim)(?:[ \t]+(?i:icn|ref(?:erence)?|id)\b)?"
+    # (not a warranty claim's: the maker's, version 11)
+    r"|(?<=[Cc])(?<![Ww]arranty[ ][Cc])(?<!WARRANTY[ ]C)(?i:laim)"
+    r"(?:[ \t]+(?i:icn|ref(?:erence)?|id)\b)?"
     r"|(?<=[Kk])(?i:onto(?:nr|nummer))"
     # a rental's or a self-pay invoice's reference ("Hire ref HIRE-IE-2291", "Self-pay invoice
     # LSV-000318", "invoice to patient acct INV-ZA-220417")
     r"|(?<=[Hh])(?i:ire[ \t]+ref)|(?<=[Ss])(?i:elf-?pay[ \t]+invoice|oa(?=[ \t]+no\b))"
-    r"|(?<=[Cc])(?i:uenta(?:[ \t]+(?:de[ \t]+)?facturaci[óo]n)?))\b\.?"
+    r"|(?<=[Cc])(?i:uenta(?:[ \t]+(?:de[ \t]+)?facturaci[óo]n|[ \t]+(?:del[ \t]+)?paciente)?)"
+    r"|(?<=[Kk])(?i:undenkonto|undennummer))\b\.?"
     r"(?:[ \t]*(?i:\#|no\b\.?|number(?:[ \t]+is)?|num\b|id\b|ref(?:erence)?\b\.?))?"
     + _SEP_B + r")"
     # (not a date: "Visit: 2024-05-07" is when)
     r"(?P<val>[A-Z]{2}\d{2}(?:[ ]?[A-Z\d]{4}){2,7}(?:[ ]?[A-Z\d]{1,3})?(?![\w\-])"  # an IBAN
     r"|[A-Z]{2,5}/\d{2}/\d{4,8}(?![\w\-])"  # "IPB/24/118820"
+    r"|\d{3,4}(?:\.\d{2,6}){2}(?![\w\-]|\.\d)"  # Norway's "1503.44.87122"
     r"|(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})"
     # ("Kontonr. 4401 2287 03")
     r"(?:[A-Z]{1,6}-){0,2}[A-Z]{0,3}\d[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})"
     r"(?![\w\-])"
 )
 
+# What follows a health plan's cue: a number word, the insurer's name, the number.
+_HEALTH_PLAN_TAIL = (
+    r"\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?|n[°º]))?"
+    r"(?:[ \t]*\([A-Z]{2,6}\))?" + _SEP_B
+    + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
+    r"(?:[ \t]*[:#])?[ \t]+)?)"
+    # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
+    # as printed on a card: "9014 3382 17", Australia's Medicare "2953 41287 1"; a scheme's
+    # number may hold slashes ("NHIS/LA/0092817")
+    # Quebec's RAMQ card: four letters of the name, then 8 digits "LAVM 5203 1899"
+    # (a carte Vitale: "2 48 03 69 123 456 78"; a US state's Medicaid: "KY 4418 2270 91")
+    r"(?P<val>(?=(?:[ ]?\d){6})(?:[A-Z]{2}[ ])?\d{1,6}(?:[ ]\d{1,12}){1,6}"
+    r"(?:[ ][A-Z]{1,2})?(?![\w\-])"  # (a version letter: Ireland's "1172 4408 P")
+    r"|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])|[A-Z]{4}[ ]\d{6}[ ]\d{2}[ ][A-Z\d]{1,4}(?![\w\-])"
+    r"|(?=(?:[A-Z\-/]*\d){4})[A-Z\d][A-Z\d\-/]{4,22}[A-Z\d])(?![\w\-])"
+)
 # Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
@@ -480,19 +530,28 @@ _HEALTH_PLAN = re.compile(
     r"|(?<=C)NS(?=[ \t]+\d)|(?<=K)VNR|(?<=[Vv])(?i:ersichertenkarte)|(?<=[Mm])(?i:edical[ \t]+card)"
     r"|(?<=I)sapre|(?<=п)олис(?:[ \t]+(?:ОМС|омс|ДМС|дмс))?|(?<=P)MJAY(?:[ \t]+card)?"
     r"|(?<=C)GHS(?:[ \t]+(?:card|कार्ड))?|(?<=E)PS(?=[ \t]+\d{8})|(?<=[Pp])(?i:oli[çc]e)"
-    r")\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?|n[°º]))?"
-    r"(?:[ \t]*\([A-Z]{2,6}\))?" + _SEP_B
-    + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
-    r"(?:[ \t]*[:#])?[ \t]+)?)"
-    # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
-    # as printed on a card: "9014 3382 17", Australia's Medicare "2953 41287 1"; a scheme's
-    # number may hold slashes ("NHIS/LA/0092817")
-    # Quebec's RAMQ card: four letters of the name, then 8 digits "LAVM 5203 1899"
-    # (a carte Vitale: "2 48 03 69 123 456 78"; a US state's Medicaid: "KY 4418 2270 91")
-    r"(?P<val>(?=(?:[ ]?\d){6})(?:[A-Z]{2}[ ])?\d{1,6}(?:[ ]\d{1,6}){1,6}"
-    r"(?:[ ][A-Z]{1,2})?(?![\w\-])"  # (a version letter: Ireland's "1172 4408 P")
-    r"|[A-Z]{4}[ ]\d{4}[ ]\d{4}(?![\w\-])|[A-Z]{4}[ ]\d{6}[ ]\d{2}[ ]\d(?![\w\-])"
-    r"|(?=(?:[A-Z\-/]*\d){4})[A-Z\d][A-Z\d\-/]{4,22}[A-Z\d])(?![\w\-])"
+    r")" + _HEALTH_PLAN_TAIL
+)
+
+_HEALTH_PLAN_MORE = re.compile(
+    r"(?P<cue>(?<![\w\-])(?:"
+    # (version 11) Israel's kupot (Maccabi, Clalit, Meuhedet, Leumit), Kenya's SHA, Romania's
+    # card de sănătate, Argentina's OSDE and PAMI, Chile's FONASA, Colombia's EPS with its
+    # insurer, Mexico's póliza, Brazil's convênio and Unimed, Bupa, Australia's DVA cards,
+    # New Zealand's ACC claim, Pakistan's Sehat card, a takaful card, Tamil Nadu's CMCHIS,
+    # Iran's Tamin, Abu Dhabi's Daman, Greece's "ασφ. αρ.", a Dutch polisnummer, Russia's OMS
+    # in Latin letters, Thailand's gold card (บัตรทอง), "ins Bupa"
+    r"Maccabi|Clalit|Meuhedet|Leumit"
+    r"|SHA(?=[ \t]+(?:no\b|\#|:|[A-Z]{2,4}-?\d|\d))"
+    r"|(?i:card(?:ul)?[ \t]+(?:de[ \t]+)?s[ăa]n[ăa]tate)|OSDE|PAMI"
+    r"|FONASA(?:[ \t]+tramo[ \t]+[A-D])?|EPS(?=[ \t]+[A-Z]{2,6}-?\d)"
+    r"|(?i:p[óo]liza)|(?i:conv[êe]nio)|Unimed|Bupa"
+    r"|DVA[ \t]+(?:gold|white|orange)(?:[ \t]+card)?|ACC[ \t]+claim"
+    r"|Sehat(?:[ \t]+(?:card|sahulat))?|(?i:takaful(?:[ \t]+card)?)|CMCHIS"
+    r"|(?i:tamin(?:[_ \t]?no)?)|D(?i:aman(?:[_ \t]?card)?)"
+    r"|ασφ\.?[ \t]*αρ\.?|(?i:polisn(?:umme)?r\.?)|OMS(?=[ \t]+[A-Z]{2,4}-?\d)"
+    r"|บัตรทอง|(?:I|i)ns(?=[ \t]+[A-Z][a-z]+[ \t]+\d)"
+    r")" + _HEALTH_PLAN_TAIL
 )
 
 _HEALTH_PLAN_WORDS = (
@@ -511,25 +570,36 @@ _HEALTH_PLAN_WORDS = (
     "phn", "mhsal", "cip ", "asegurad", "zzzs", "dva ", "cns ", "kvnr", "versichertenkarte",
     "medical card", "isapre", "полис", "pmjay", "cghs", "eps ", "poliçe", "police",
 )
+_HEALTH_PLAN_MORE_WORDS = (
+    "maccabi", "clalit", "meuhedet", "leumit", "sha ", "sanatate", "sănătate", "osde", "pami",
+    "fonasa", "póliza", "poliza", "convênio", "convenio", "unimed", "bupa", "dva ", "acc claim",
+    "sehat", "takaful", "cmchis", "tamin", "daman", "ασφ", "polisn", "oms ", "บัตรทอง", "ins ",
+)
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
 # ("implant serial PJN118723S"; the programmer's serial must survive) and licence numbers
 # ("driver's lic S12-345-678-901", "license # ...").  IP addresses are not scrubbed: in work
 # orders they are the equipment's.
 _OTHER_ID = re.compile(
-    r"(?P<cue>[IiDdLlPp](?:"
+    r"(?P<cue>[IiDdLlPpRrKkTt](?:"
     r"(?<=[Ii])(?i:mplant(?:ed)?(?:[ \t]+device)?[ \t]+(?:serial|s/?n)\b)|(?<=I)MEI\b"
     r"|(?<=[Dd])(?i:river['’]?s?[ \t]+lic(?:en[sc]e)?\b\.?)"
     r"|(?<=[Ll])(?i:icen[sc]e[ \t]*(?:\#|no\b\.?|number|plate))"
     # "DL# S530-7719-2284", "DL 28814093", "DL# IL M525-4418-7702"
     r"|(?<=D)L(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z]?\d)"
     r"(?:[ \t]*\#?[ \t]*(?:[A-Z]{2}(?=[ \t]+[A-Z]?\d)))?"
-    r"|(?<=[Pp])(?i:late)(?=[ \t]*(?:\#|no\b|:)|[ \t]+[A-Z\d][A-Z\d \-]{2,12}(?![a-z]))"
+    r"|(?<=[Pp])(?i:late)(?=[ \t]*(?:\#|no\b|:)"
+    r"|[ \t]+[A-ZА-ЯІЇЄ\d][A-ZА-ЯІЇЄ\d \-]{2,12}(?![a-zа-я]))"
+    # (version 11) a car's plate in other words: Chile's "patente", New Zealand's "rego", the
+    # Netherlands' "kenteken", Germany's "Kennzeichen", Italy's "targa"
+    r"|(?<=[Pp])(?i:atente)(?=[ \t]+[A-Z]{2})|(?<=[Rr])(?i:ego)(?=[ \t]+[A-Z]{2,3}\d)"
+    r"|(?<=[Kk])(?i:enteken|ennzeichen)|(?<=[Tt])(?i:arga)(?=[ \t]+[A-Z]{2}[ ]?\d)"
     r")(?:[ \t]*(?i:\#|no\b\.?|number))?" + _SEP_B + r")"
     # plate AZ 8NVK112
     r"(?P<val>(?<=late )(?:[A-Z]{2}[ ]+)(?=[A-Z\-]*\d)[A-Z\d][A-Z\d\-]{2,8}[A-Z\d]"
     r"|(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d]"
-    r"|(?<=late )(?=[A-Z ]*\d)[A-Z\d]{2,4} [A-Z\d]{2,5})(?![\w\-])"  # plate HNL 4R7
+    r"|(?<=late )(?=[A-ZА-ЯІЇЄ ]*\d)[A-ZА-ЯІЇЄ\d]{2,4} [A-ZА-ЯІЇЄ\d]{2,5}(?: [A-ZА-ЯІЇЄ]{2})?"
+    r"|(?<=atente )[A-Z]{2,4}-?\d{2,4})(?![\w\-])"  # plate HNL 4R7, "ВС 4471 КО", "KJTR-48"
 )
 
 # The serial of a device the patient owns or carries (Safe Harbor 13): an implant ("pacer ...
@@ -551,6 +621,8 @@ _OWNED_WORDS = (r"(?:customer[- ]owned|(?:patientens|pasientens)[ \t]+egen|milik
                 r"|환자[ \t]*소유)")
 _PATIENT_DEVICE = re.compile(
     r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able|s)?|crt-?[dp]|loop[ \t]+recorder"
+    # (version 11) a neurostimulator's implanted pulse generator
+    r"|ipg"
     # a pacing lead, an insertable cardiac monitor, an intraocular lens: all in the patient
     r"|leads?|icm|linq|iol|ilr|neurostim\w*|vns|lvad|cochlear|own|personal|personnelle|propia|propio|eigene[nrs]?"
     # a hearing implant's sound processor and a hearing aid are worn, the wearer's own
@@ -657,6 +729,13 @@ _NATIONAL_ID = re.compile(
     # Rwanda's indangamuntu
     r"|qid|civil[ \t]+id|рд|иин|nic(?=[ \t]*:?[ \t]*[A-Z]?\d{9})|omang|c[ée]dula|dpi|ci(?=[ \t]+\d)"
     r"|cni|indangamuntu"
+    # (version 11) Turkey's TC number (11 digits; "TC 1" is a thermocouple), Ukraine's
+    # RNOKPP, Iran's code melli, Argentina's CUIL/CUIT, Mexico's RFC, Ethiopia's Fayda,
+    # Korea's 주민번호, Finland's hetu, Italy's "CF", Thailand's "บัตร ปชช", a guardian's ID
+    r"|tc(?=[ \t]*(?:no\b\.?)?[ \t]*:?[ \t]*\d{11}(?!\d))|rnokpp|рнокпп|іпн|инн"
+    r"|code[ \t_]?melli|kod[ \t_]?melli|nat[ \t]?id|cuil|cuit|rfc|fayda|주민(?:번호)?"
+    r"|hetu|henkilötunnus|cf(?=[ \t]+[A-Z]{6}\d{2})|บัตร[ \t]*ปชช\.?"
+    r"|id[ \t]+of[ \t]+(?:the[ \t]+)?(?:guardian|mother|father|parent|spouse)"
     # Russia's СНИЛС, Poland's dowód osobisty, Israel's teudat zehut, a French driving licence,
     # Belgium's national number, "cod. fiscale", a cédula in a sentence, Egypt's and the
     # Emirates' "رقم قومي" / "رقم الهوية", Thailand's ID card
@@ -695,6 +774,8 @@ _NATIONAL_ID_WORDS = (
     "qid", "civil id", "рд", "иин", "nic", "omang", "cédula", "cedula", "dpi", "ci ", "cni",
     "indangamuntu", "身份证", "снилс", "dowód", "dowod", "teudat", "permis de conduire",
     "national", "fiscale", "cédula de", "cedula de", "رقم", "เลขบัตร",
+    "tc ", "rnokpp", "рнокпп", "іпн", "инн", "melli", "natid", "nat id", "cuil", "cuit", "rfc ",
+    "fayda", "주민", "hetu", "henkilötunnus", " cf ", "ปชช", "id of",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -731,6 +812,12 @@ _PHONE = (
     # (a space between groups, or one dash: "040-002819-00" is a part number)
     r"|(?<=(?<![\w\-./])0)[1-9]\d{0,4}(?:-?[ ]\d{2,7}|-\d{2,7}(?=[ ]\d)){1,4}"
     r"|(?<=(?<![\w\-./])0)[1-9]\d{0,3}-\d{6,8}"
+    # (version 11) a nine-digit landline with a one-digit area code, as Israel, Finland, New
+    # Zealand and Sweden write it: "03-555-0187", "06 555 0199", "08-555 0190" (the callback
+    # takes nine digits in this shape only); Brazil's and Peru's area code in brackets:
+    # "(31) 98555-0142", "(11) 3555-0142", "(01) 555 0193"
+    r"|(?<=(?<![\w\-./])0)[1-9][ \-]\d{3}[ \-]\d{4}"
+    r"|(?<=\()[1-9]\d\)[ ]?9?\d{4}-\d{4}|(?<=\()0[1-9]\d?\)[ ]?\d{3,4}[ ]\d{4}"
     r")" + _END + _EXT
 )
 
@@ -897,15 +984,23 @@ _STREET_FIRST = re.compile(
     r"(?<![\w\-])(?:(?:Calle|Avenida|Avda\.|Av\.|Rue|Rua|Via|Viale|Carrer|Paseo|Camino|Plaza"
     # Spain's "C/ Mayor 27", Germany's "Am Kirchberg 3", Turkey's "Moda Cad. No: 45"
     rf"|Travessa|Ulica|ul\.|C/|[Ss]tr\.|Strada|Calea|Bd\.|Bulevardul|Șos\.|Aleea"
+    # (version 11) Argentina's "Bv.", Indonesia's "Jl.", Russian and Ukrainian abbreviations
+    rf"|Bv\.|Jl\.|Jln\.|пр\.|просп\.|ул\.|вул\.|пер\."
     rf"|(?:Am|An[ \t]+der|Im|Auf[ \t]+der|Zum|Zur)(?=[ \t]+[{_U}][{_L}]+[ \t]+\d))"
     rf"[ \t]*(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
     # one word ending in the street's word: German, Dutch, Nordic, Finnish, Hungarian
     rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|gracht|laan|kade"
-    r"|plein|gatan|vägen|gränd|torget|gade|vej|veien|gata|katu|tie|utca)[ \t]+"
-    rf"|[{_U}][{_L}]+[ \t]+(?:Cad|Sok|Mah|Bulv)\.[ \t]+(?:No:?[ \t]*)?)"
+    r"|plein|gatan|vägen|gränd|torget|gade|vej|veien|gata|katu|tie|utca|kuja|polku|väylä|gaten"
+    r"|vegen|stræde|allé)[ \t]+"
+    rf"|[{_U}][{_L}]+[ \t]+(?:Cad|Sok|Mah|Bulv|krt)\.[ \t]+(?:No:?[ \t]*)?)"
     # a flat after the number: "263-2", "15/7", "14 B"; Romania's "nr. 7"
-    r"(?:nr\.[ \t]*)?\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?){0,2}(?:[ ][A-Z](?![\w.\-]))?"
-    r"(?![\w\-])")
+    r"(?:nr\.[ \t]*|No\.[ \t]*)?\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?){0,2}"
+    r"(?:[ ][A-Z](?:[ ]\d{1,4})?(?![\w.\-]))?"  # ("Koivukuja 4 B 12")
+    r"(?![\w\-])"
+    # Colombia's "Cra 43A # 18 Sur-135"
+    r"|(?<![\w\-])(?:Cra|Carrera|Cl|Calle|Av|Dg|Tv|Kr)\.?[ ]\d{1,3}[A-Z]?(?:[ ]Bis)?[ ]?"
+    r"(?:\#|No\.?)"
+    r"[ ]?\d{1,3}[A-Z]?(?:[ ](?:Sur|Este))?-\d{1,3}(?![\w\-])")
 _STREET_FIRST_WORDS = (
     "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
     "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "straße ", "strasse ", "weg ", "gasse ",
@@ -913,6 +1008,8 @@ _STREET_FIRST_WORDS = (
     "straat ", "gracht ", "laan ", "kade ", "plein ", "gatan ", "vägen ", "gränd ", "torget ",
     "gade ", "vej ", "veien ", "gata ", "katu ", "tie ", "utca ", "Cad.", "Sok.", "Mah.", "Bulv.",
     "str.", "Str.", "Strada ", "Calea ", "Bd.", "Bulevardul ", "Șos.", "Aleea ",
+    "Bv.", "Jl.", "Jln.", "пр.", "просп.", "ул.", "вул.", "пер.", "kuja ", "polku ", "väylä ",
+    "gaten ", "vegen ", "stræde ", "allé ", "krt.", "Cra ", "Carrera ", "Cl ", "Dg ", "Tv ", "Kr ",
 )
 # a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
 _ZIP_HINT = re.compile(
@@ -920,7 +1017,9 @@ _ZIP_HINT = re.compile(
 _PO_BOX = re.compile(
     r"(?i:\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box"
     r"|(?:rr|rural[ \t]+route|hc)[ \t]*\d{1,3}[ \t,]+box)[ \t]*\#?[ \t]*\d{1,6}"
-    r"(?:(?<=\d)[A-Z](?![\w\-]))?)(?![\w\-])")  # "RR 3 Box 44A"
+    r"(?:(?<=\d)[A-Z](?![\w\-]))?"
+    # Kenya's box with its postcode and town: "P.O. Box 1182-00100 Nairobi" (version 11)
+    rf"(?:-\d{{5}}(?:[ \t]+[{_U}][{_L}]+)?)?)(?![\w\-])")  # "RR 3 Box 44A"
 
 # Bare numbers that are PII only after a cue, which the callback looks for just before them:
 # 7-digit local / unseparated 10-11 digit phone numbers ("pager 555-1234", "cell 6175550199")
@@ -947,7 +1046,7 @@ _PHONE_CUE_BEFORE = re.compile(
 _PHONE_CUED = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:(?:tele)?fax|tel[ée]?f?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
-    r"|tlfn?|telf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
+    r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
     r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
     r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no"
     r"|тел(?:ефон)?|моб(?:ильный|ільний)?|утас|тлф"
@@ -957,15 +1056,23 @@ _PHONE_CUED = re.compile(
     r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
 
 
-_PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "móvil", "movil", "cel", "mob", "handy", "ph",
+_PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob", "handy",
+                     "ph",
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
                      "ring", "hp", "тел", "моб", "утас", "тлф", "telem", "fone", "fono", "電話",
                      "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
-    if not 7 <= sum(c.isdigit() for c in m.group("val")) <= 15:  # (without the extension)
+    val = m.group("val")
+    if not 7 <= sum(c.isdigit() for c in val) <= 15:  # (without the extension)
         return None
+    k = val.rfind(" ")
+    if (k > 0 and sum(c.isdigit() for c in val[:k]) in (10, 11) and len(val) - k <= 5
+            and re.match(r"[ \t]+[A-Z][a-z]", m.string[m.end():])):
+        # a house number after the phone: "ph 0806 555 0142 22 Ogui Road" (version 11)
+        hits.append("PHONE")
+        return f"{m.group('cue')}[PHONE]{val[k:]}" + m.group()[m.end("val") - m.start():]
     # a fax number is a phone number: one placeholder; the extension goes with it
     return _cue_keep(m, "PHONE", hits)
 
@@ -1225,6 +1332,53 @@ def _national_id_cb(m: re.Match, hits: list[str]) -> str | None:
     return _cue_keep(m, "OTHER_ID", hits)
 
 
+# National numbers whose shape alone says what they are, with no label (version 11: heldout17
+# gave them after a name, in a table cell, in a chat): Korea's resident number (a birth date,
+# then 1-4 and six digits), Finland's hetu (a birth date, the century sign, three digits and a
+# check character), the Emirates' ID ("784-" and a birth year), Pakistan's CNIC (5-7-1),
+# Thailand's ID card (1-4-5-2-1), Argentina's CUIL (20/23/24/27-8 digits-1), Italy's codice
+# fiscale; and an IBAN of a country that has them (an account, Safe Harbor 10). The birth
+# dates are checked in the callback.
+_DD = r"(?:0[1-9]|[12]\d|3[01])"
+_MM = r"(?:0[1-9]|1[0-2])"
+_ID_SHAPES = re.compile(
+    r"(?=[\dA-Z])(?<![\w\-./#])(?:"
+    rf"(?P<rrn>\d{{2}}{_MM}{_DD}-[1-4]\d{{6}})"
+    rf"|(?P<hetu>{_DD}{_MM}\d{{2}}[-+A]\d{{3}}[0-9A-FHJ-NPR-Y])"
+    r"|(?P<eid>784-(?:19|20)\d{2}-\d{7}-\d)"
+    r"|(?P<cnic>\d{5}-\d{7}-\d)"
+    r"|(?P<thai>[1-8]-\d{4}-\d{5}-\d{2}-\d)"
+    r"|(?P<cuil>(?:20|23|24|27)-\d{8}-\d)"
+    rf"|(?P<egypt>[23]\d{{2}}{_MM}{_DD}\d{{7}})"  # Egypt's national number (14 digits)
+    rf"|(?P<cf>[A-Z]{{6}}\d{{2}}[A-EHLMPR-T](?:[04][1-9]|[1256]\d|[37][01])[A-Z]\d{{3}}[A-Z])"
+    r"|(?P<iban>(?:AD|AE|AL|AT|AZ|BA|BE|BG|BH|BR|CH|CR|CY|CZ|DE|DK|DO|EE|EG|ES|FI|FO|FR|GB|GE"
+    r"|GI|GL|GR|GT|HR|HU|IE|IL|IQ|IS|IT|JO|KW|KZ|LB|LC|LI|LT|LU|LV|MC|MD|ME|MK|MR|MT|MU|NL|NO"
+    r"|PK|PL|PS|PT|QA|RO|RS|SA|SC|SE|SI|SK|SM|ST|SV|TL|TN|TR|UA|VA|VG|XK)\d{2}"
+    r"(?:[ ]?[A-Z\d]{4}){3,7}(?:[ ]?[A-Z\d]{1,3})?)"
+    r")(?![\w\-]|[./]\w)")
+
+
+_IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}[ ]?[A-Z\d]{4}")
+_CF_HINT = re.compile(r"[A-Z]{6}\d\d")
+_EGYPT_HINT = re.compile(r"(?<!\d)[23]\d{13}(?!\d)")
+
+
+def _id_shape_cb(m: re.Match, hits: list[str]) -> str | None:
+    kind = m.lastgroup
+    value = m.group()
+    if kind == "iban":
+        if sum(c.isdigit() for c in value) < 12:  # "DE12 ABCD EFGH IJKL" is no account
+            return None
+        hits.append("ACCOUNT")
+        return "[ACCOUNT]"
+    if kind == "hetu" and not _eng_context(m.string, m.start()) or kind in (
+            "rrn", "eid", "thai", "cuil", "cf", "egypt") or kind == "cnic" and not _eng_context(
+            m.string, m.start()):
+        hits.append("OTHER_ID")
+        return "[OTHER_ID]"
+    return None
+
+
 def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str | None:
     s = m.group(0)
     area, group, serial = s[:3], s[4:6], s[7:]
@@ -1236,18 +1390,29 @@ def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str | None:
     return "[SSN]"
 
 
+_NINE_DIGIT_LANDLINE = re.compile(r"0[1-9][ \-]\d{3}[ \-]\d{4}")
+
+
 def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     s = m.group(0)
     start = m.start()
     if _glued(m.string, start) or _eng_context(m.string, start):
         return None
-    if s[0] == "0" and s[1] != "0" and sum(c.isdigit() for c in s) not in (10, 11):
+    if s[0] == "0" and s[1] != "0" and sum(c.isdigit() for c in s) not in (10, 11) and not (
+            _NINE_DIGIT_LANDLINE.fullmatch(s)):
         return None
     if s[0] == "+" and s[1] != "1" or s.startswith("00"):
         nd = sum(c.isdigit() for c in s)
         if nd < 8 or nd > 15:
             return None
     hits.append("PHONE")
+    text, end = m.string, m.end()
+    if text.startswith(":", end) and text[end + 1:end + 3].isdigit():
+        # a chat's time glued after the number ("+20 10 5555 0142 09:25: ..."): its hour
+        # is not the number's
+        k = max(s.rfind(" "), s.rfind("-"), s.rfind("."))
+        if k > 0 and len(s) - k <= 3 and sum(c.isdigit() for c in s[:k]) >= 8:
+            return "[PHONE]" + s[k:]
     return "[PHONE]"
 
 
@@ -1721,7 +1886,8 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
         if digits < 8 and not (digits >= 5 and len(value) >= 10 and not value.isdigit()):
             return None
         before = text[max(0, label.start() - 2):label.start()]
-        if label.start() > 1 and not re.search(r"[,;(|\n][ \t]*$", before):
+        # (version 11: or right after a masked identifier, "[PERSON] TC 10728453612")
+        if label.start() > 1 and not re.search(r"[,;(|\n\]][ \t]*$", before):
             return None
     elif low not in _ID_LABEL_WORDS and (not sep.strip() or sep.strip(" \t:") == ""
                                          and low in plain_words()):
@@ -1755,9 +1921,26 @@ _PERSON_PH = r"\[(?:PERSON|PATIENT_NAME)\]"
 _NAME_TAIL = re.compile(
     rf"(?P<ph>{_PERSON_PH})(?P<tail>(?:[ \t]+{_TAIL_PARTICLES}){{1,2}}[ \t]+"
     rf"(?:{_PERSON_PH}|{_NAME_WORD})|[ \t]+(?i:al|el|ul|ud|bin|ben|abu)-{_NAME_WORD})")
-_NAME_GIVEN_BEFORE = re.compile(rf"(?<![\w\-])(?P<given>{_NAME_WORD})[ \t]+(?P<ph>{_PERSON_PH})")
+_NAME_GIVEN_BEFORE = re.compile(
+    rf"(?<![\w\-])(?P<given>{_NAME_WORD})(?P<particle>[ \t]+(?:da|de|do|dos|das|del|van|von|di))?"
+    rf"[ \t]+(?P<ph>{_PERSON_PH})")
+# (version 11: also before a number or a masked identifier, "[PERSON] Fernandes 912 ...")
 _NAME_LAST_AFTER = re.compile(
-    rf"(?P<ph>{_PERSON_PH})[ \t]+(?P<last>{_NAME_WORD})(?=[ \t]*(?:[,:;(]|\n|$))")
+    rf"(?P<ph>{_PERSON_PH})[ \t]+(?P<last>{_NAME_WORD})(?=[ \t]*(?:[,:;(]|\n|$|\[|\+?\d))")
+# A name in a script the name lists do not hold, right before a number that identifies its
+# bearer ("נועה בן-דוד ת.ז. [OTHER_ID]", "هدى السيد [OTHER_ID]", "Γιώργος Παπαδόπουλος AMKA
+# [OTHER_ID]"): two or three words of Hebrew, Arabic, Greek or Cyrillic (capitalised, in the
+# scripts with case), with at most a short label between (version 11).
+_FOREIGN_NAME_BEFORE_ID = re.compile(
+    r"(?<![\w\-])(?P<name>(?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
+    r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐ][а-яёіїєґ'’]+)"
+    r"(?:[ ](?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
+    r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐ][а-яёіїєґ'’\-]+)){1,2})"
+    r"(?=[ \t]*(?:\([^()\n]{1,24}\)[ \t]*)?(?:[^\W\d_][^\W\d_.]{0,7}\.?(?:[^\W\d_]{1,3}\.)?[ \t]*)?"
+    r"\[(?:OTHER_ID|SSN|MRN|HEALTH_PLAN|PHONE|DOB)\])")
+
+
+_MONTH_STARTS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
 
 
 def _name_tails(text: str) -> str:
@@ -1770,8 +1953,13 @@ def _name_tails(text: str) -> str:
     def given(m: re.Match) -> str:
         return m.group("ph") if is_given_name(m.group("given")) else m.group()
 
+
     def last(m: re.Match) -> str:
-        return m.group("ph") if is_surname(m.group("last")) else m.group()
+        word = m.group("last")
+        after = m.string[m.end():m.end() + 2].strip()
+        if word[:3].lower() in _MONTH_STARTS and after[:1].isdigit():
+            return m.group()  # "by [PERSON] Nov 2": a date
+        return m.group("ph") if is_surname(word) else m.group()
 
     text = _NAME_GIVEN_BEFORE.sub(given, text)
     return _NAME_LAST_AFTER.sub(last, text)
@@ -1810,11 +1998,19 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
 # house number and direction before a street the rules began late ("4511 NE 68th [ADDRESS]").
 _ADDRESS_UNIT = (r"(?:lgh|int|ap|apt|app|apto|apartment|bl|sc|et|piso|dpto|depto|flat|unit"
                  r"|suite|ste|bus|bte|tr|vån)\.?[ \t]*[A-Za-z\d\-]{1,6}(?![\w\-])")
+_POSTCODE = r"(?:\d{3}[ ]?\d{2}|\d{4,6}|\d{2}-\d{3}|\d{5}-\d{3}|[A-Z]\d{4})"
+# (version 11) a place's part: a locality with its abbreviation ("Kel. Ketsoblak", "Brgy. San
+# Isidro"), a town with its postcode before or after ("400604 Cluj-Napoca", "Enugu 400102"),
+# a state's code ("SP"), a postcode alone
+_PLACE_WORDS = rf"(?:\[PERSON\]|[{_U}][{_L}]+\.?(?:[\- ][{_U}][{_L}]+){{0,2}})"
 _ADDRESS_TAIL = re.compile(
     rf"\[ADDRESS\](?P<tail>(?:,?[ \t]*{_ADDRESS_UNIT})+"
-    rf"(?:,[ \t]*(?:(?:\d{{3}}[ ]?\d{{2}}|\d{{4,5}}|\d{{2}}-\d{{3}})[ \t]+)?"
+    rf"(?:,[ \t]*(?:{_POSTCODE}[ \t]+)?"
     rf"(?:\[PERSON\]|[{_U}][{_L}]+(?:[\- ][{_U}][{_L}]+)?)(?![\w\-]))?"
-    rf"|,[ \t]*(?:(?:\d{{3}}[ ]?\d{{2}}|\d{{4,5}}|\d{{2}}-\d{{3}})[ \t]+)?\[PERSON\])")
+    rf"|,[ \t]*(?:{_POSTCODE}[ \t]+)?\[PERSON\]"
+    rf"|(?:,?[ \t]+(?:{_POSTCODE}[ \t]+)?(?:[A-Z]{{2}}|{_PLACE_WORDS})"
+    rf"(?:[ \t]+{_POSTCODE})?(?![\w\-])){{0,3}},?[ \t]*{_POSTCODE}(?![\w\-])"
+    rf"(?:[ \t]+{_PLACE_WORDS}(?![\w\-]))?)")
 _ADDRESS_HEAD = re.compile(
     r"(?<![\w\-./])\d{1,6}[A-Za-z]?[ \t]+(?:(?:N|S|E|W|NE|NW|SE|SW)[ \t]+)?"
     r"\d{1,4}(?:st|nd|rd|th)[ \t]+\[ADDRESS\]")
@@ -1838,13 +2034,18 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
             if _eng_context(text, f.start()):
                 continue
             kind = "MRN" if f.group("mrn") else "DOB"
-            group = kind.lower() if f.group(kind.lower()) is not None else "dob2"
-            if group == "dob2" and "[DOB]" in text[pos:f.start()]:
+            group = kind.lower() if f.group(kind.lower()) is not None else (
+                "dob3" if f.group("dob3") else "dob2")
+            if group == "dob3" and (f.start() != name.end() or int(
+                    _YEAR.search(f.group("dob3")).group()) > 2015):  # type: ignore[union-attr]
+                continue
+            date = group in ("dob2", "dob3")
+            if date and "[DOB]" in text[pos:f.start()]:
                 continue  # one birth date a person: a second date is a visit's ("last_check")
-            if group == "dob2" and (_STAFF_AFTER_NAME.match(text, pos) or _STAFF_BEFORE_NAME.search(
+            if date and (_STAFF_AFTER_NAME.match(text, pos) or _STAFF_BEFORE_NAME.search(
                     text, max(0, name.start() - 24), name.start())):
                 continue  # a signature's date: "J. [PERSON] RN, 13/05/2024"
-            if group == "dob2" and _signed_date(text, f.start("dob2"), f.end("dob2")):
+            if date and _signed_date(text, f.start(group), f.end(group)):
                 continue  # "Handled by [PERSON], 2024-05-30." ends the note: when, not a birth
             out.append(text[last:f.start(group)])
             out.append(f"[{kind}]")
@@ -1920,6 +2121,12 @@ _ADDRESS_LABEL = re.compile(
     r"(?<![\w\-])(?P<cue>(?i:morada|adre[çc]a|domicili?o|domicílio|direcci[óo]n|endere[çc]o"
     r"|adresse|indirizzo|residenza|anschrift|wohnadresse|adres|adresa|adresă|helbidea|alamat"
     r"|tirahan"
+    # (version 11) Hungarian "lakcím", Finnish "koti"/"osoite", Nordic "adr.", Persian, Arabic
+    # (and its Arabizi "3enwan"), Korean, Japanese, Chinese; Colombia's "dir" and Brazil's
+    # "end" only before a street's word
+    r"|lakc[íi]m|koti(?:osoite)?|osoite|adr\.?|آدرس|العنوان|عنوان|3enwan|주소|住所|地址"
+    r"|dir(?=[ \t]+(?:Cra|Carrera|Cl|Calle|Av|Avenida|Dg|Tv|Kr)\b)"
+    r"|end(?=[ \t]+(?:Rua|R\.|Av\.|Avenida|Travessa|Alameda|Praça|Estrada)[ \t])"
     r"|адрес[ау]?|адреса|διεύθυνση|bytem|पता|địa[ \t]+chỉ|dia[ \t]+chi"
     # English "address" too, not a computer's ("IP address 10.0.0.1": no street, no comma)
     r"|(?<!ip )(?<!mac )(?<!mail )(?<!web )(?:home[ \t]+)?addr(?:ess)?)(?!\w)[ \t]*:?[ \t]*)"
@@ -1930,6 +2137,8 @@ _ADDRESS_LABEL = re.compile(
     r"|Via|Corso|Piazza|Strada|Ulica|Rehov|Jalan|Calea|Bulevardul|Strasse|Straße)"
     r"(?:[ ](?:[A-ZÀ-Ý][\w'\-]+|d[aeo]s?|de|del|la|des|do)){1,5},[ ]?\d)")
 _ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adress", "indirizzo",
+                        "lakc", "koti", "osoite", "adr", "آدرس", "عنوان", "3enwan", "주소", "住所",
+                        "地址", "dir ", "end ",
                         "residenza", "anschrift", "adres", "helbidea", "alamat", "tirahan", "адрес",
                         "διεύθυνση", "bytem", "पता", "địa chỉ", "dia chi", "addr", "rua ",
                         "avenida",
@@ -1943,7 +2152,8 @@ _SENTENCE_DOT = re.compile(r"\.(?=[ \t]|$)")
 _ABBREVIATION_DOT = re.compile(
     r"(?:(?<!\w)(?i:dr|st|av|avda|ave|tte|gral|col|pte|str|nr|bl|sc|ap|apt|mah|cad|sok|esq|ezk|dto"
     r"|izq|dcha|кв|мкр|ул|вул|пр|просп|корп|стр|bldg|fl|no|ste|blvd|rd|cl|pl|ul|al|bd|rte|km|lt|mz"
-    r"|urb|edif|pso|sta|sto|prof|ing|lic|gen|sr|jr|mt|ft|pt|ctra|c/|n°|app|appt|dept|cd|mah)"
+    r"|urb|edif|pso|sta|sto|prof|ing|lic|gen|sr|jr|mt|ft|pt|ctra|c/|n°|app|appt|dept|cd|mah"
+    r"|jl|jln|kel|kec|kab|brgy|blk|bv|cra|krt|dg|tv|gr|vn|kom|obl|р-н|с|пер|пл|ш)"
     r"|(?<!\w)\w|º|ª|\w\.\w+)\.$")
 
 
@@ -2078,6 +2288,10 @@ _COLUMNS = {
     **dict.fromkeys(("tlf", "telefon", "teléfono", "telefono", "telefone", "puhelin", "mobil",
                      "handy"), "PHONE"),
     **dict.fromkeys(("user", "username", "userid", "login", "usr"), "PERSON"),
+    # (version 11) a rental list's mother, a national number's short header
+    **dict.fromkeys(("mother", "father", "mom", "spouse", "husband", "wife"), "PATIENT_NAME"),
+    **dict.fromkeys(("natid", "nationalidno", "civilid", "iqama", "emiratesid", "tckn", "tc",
+                     "hetu", "cnic", "nik", "nid"), "OTHER_ID"),
 }
 # Delimiters of a pasted table, in the order they are tried on a header line.
 _TABLE_DELIMITERS = ("|", "\t", ";", ",", "  ")  # (two spaces: a fixed-width report)
@@ -2287,7 +2501,16 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"ssn|social"), "SSN"),
     (re.compile(r"mrn|medical record|\bchart|\bmr\b|prontu|expediente|historia|dossier"), "MRN"),
     (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"), "ACCOUNT"),
-    (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"), "HEALTH_PLAN"),
+    (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"
+                # (version 11) the keys of a scheme's card in a config dump: "daman_card",
+                # "tamin_no", "sehat card"
+                r"|tamin|daman|sehat|takaful|health ?plan|\bplan (?:no|id|number)"),
+     "HEALTH_PLAN"),
+    # (version 11) a national number's key: "emirates_id", "code_melli", "NatID", "RNOKPP"
+    (re.compile(r"emirates|national|\bnat ?id|melli|rnokpp|рнокпп|aadhaa?r|passport|\bcnic\b"
+                r"|\bnid\b|\bnin\b|identity|citizen|\bcivil id|\bid (?:no|number|card)\b"
+                r"|\bhetu\b|\bcpr\b|\bpnr\b|\bamka\b|\btckn\b|\bcnp\b|\bpesel\b|\bdni\b"),
+     "OTHER_ID"),
     (re.compile(r"phone|\btel\b|cell|mobile|callback|best ?#|contact ?#|fax"), "PHONE"),
     (re.compile(r"address|\baddr\b|mailing|street|home\b|\badres|domicilio|direcci[oó]n"
                 r"|endere[cç]o|indirizzo|anschrift|wohnort"), "ADDRESS"),
@@ -2465,7 +2688,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sql_inserts(text, hits)
     if "|" in text and ("^" in text or "\n" in text):
         text = _hl7_segments(text, hits)
-    if ":" in text and "\n" in text:
+    if (":" in text or "=" in text) and "\n" in text:  # ("Name=..." in an INI dump)
         text = _key_lines(text, hits)
     if (": " in text or "> " in text) and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
@@ -2474,6 +2697,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _spelled(text, hits)
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
+    if "?" in text and _DOB_ANSWER_HINT.search(text):
+        text = _sub(_DOB_ANSWER, text, _dob_answer_cb, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
     if ("last" in text or "Last" in text or "LAST" in text or "end" in text or "ltimos" in text
             or "l4" in text or "L4" in text):
@@ -2499,13 +2724,19 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         low = text.lower()
     if any(w in low for w in _HEALTH_PLAN_WORDS):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
+    if any(w in low for w in _HEALTH_PLAN_MORE_WORDS):
+        text = _sub(_HEALTH_PLAN_MORE, text, _health_plan_cb, hits)
+    if "-" in text or _IBAN_HINT.search(text) or _CF_HINT.search(text) or _EGYPT_HINT.search(text):
+        text = _sub(_ID_SHAPES, text, _id_shape_cb, hits)
     if ("acc" in low or "encounter" in low or "visit" in low or "claim" in low  # "accession"
             or "konto" in low or "hire" in low or "pay" in low or "soa" in low
             or "cuenta" in low or "purchase invoice" in low or "faktura" in low or "factura" in low
             or "račun" in low or "episodio" in low or "iban" in low or "contrato" in low
             or "compte patient" in low or "bill" in low or "лицевой" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
-    if "implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text:
+    if ("implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text
+            or "patente" in low or "rego " in low or "kenteken" in low or "kennzeichen" in low
+            or "targa" in low):
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
     if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")):
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
@@ -2553,6 +2784,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_LOGIN, text, _login_cb, hits)
     if "[ADDRESS]" in text:
         text = _address_tails(text)
+    if "[" in text and not text.isascii():
+        text, n = _FOREIGN_NAME_BEFORE_ID.subn("[PERSON]", text)
+        hits.extend(["PERSON"] * n)
     if "[P" in text:
         text = _name_tails(text)
         text = _fields_after_names(text, hits)

@@ -164,6 +164,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout16 with version 9 (after heldout15):  name 83%, staff 87.6%, mrn 50%, address 73.3%,
 #       account 80%, health_plan 75.6%, other_id 49.3%, phone 86.8%, ssn 77.3%, dob 76.5%, fax
 #       and email 100%; precision 97.7%.
+#   heldout17 with version 10 (after heldout16):  name 88.3%, staff 90.6%, mrn 79.1%, address
+#       64.2%, account 57.9%, health_plan 57.9%, other_id 54.5%, phone 92.8%, fax 84.2%, ssn
+#       71.2%, dob 64.9%, email 100%; precision 97.2%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -194,20 +197,22 @@ RECALL_FLOOR = {
                         mrn=0.92, other_id=0.87, phone=0.97, ssn=0.72),
     "heldout12": _floor(0.9, 0.91, account=0.58, address=0.92, dob=0.96, email=0.9,
                         health_plan=0.96, mrn=0.97, other_id=0.94, phone=0.97),
-    "heldout13": _floor(0.86, 0.91, account=0.68, address=0.68, dob=0.87, email=0.95,
+    "heldout13": _floor(0.89, 0.91, account=0.68, address=0.68, dob=0.9, email=0.95,
                         health_plan=0.89, mrn=0.73, other_id=0.69, phone=0.9, ssn=0.81),
     "heldout14": _floor(0.96, 0.95, account=0.94, address=0.66, health_plan=0.86, mrn=0.94,
                         other_id=0.72),
-    "heldout15": _floor(0.96, 0.96, account=0.92, address=0.71, dob=0.93, fax=0.85,
-                        health_plan=0.78, mrn=0.83, other_id=0.8, phone=0.94, ssn=0.9),
+    "heldout15": _floor(0.96, 0.96, account=0.92, address=0.71, dob=0.93, fax=0.9,
+                        health_plan=0.78, mrn=0.86, other_id=0.8, phone=0.94, ssn=0.9),
     "heldout16": _floor(0.93, 0.98, account=0.96, address=0.86, dob=0.91, health_plan=0.9,
-                        mrn=0.94, other_id=0.85, phone=0.97, ssn=0.86),
+                        mrn=0.94, other_id=0.86, phone=0.97, ssn=0.86),
+    "heldout17": _floor(0.98, 0.95, account=0.94, address=0.86, dob=0.97, health_plan=0.98,
+                        mrn=0.9, other_id=0.81, phone=0.98),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
                    "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
-                   "heldout15": 0.96, "heldout16": 0.97}
+                   "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

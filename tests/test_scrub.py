@@ -769,3 +769,28 @@ def test_each_version_removes(text: str, value: str) -> None:
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out
+
+
+# --- the name lists' cache (issue 14: what a process pays before its first scrub) ---------
+
+def test_name_lists_cache_gives_the_built_lists_and_survives_a_bad_file(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backfill import names
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    base = names._philter_dir()
+    path = names._cache_path(base)
+    assert path is not None and str(path).startswith(str(tmp_path))
+    names._lists.cache_clear()
+    try:
+        built = names._lists()  # builds, then writes the cache
+        assert path.exists()
+        names._lists.cache_clear()
+        assert names._lists() == built  # read back from the file
+        path.write_bytes(b"not a pickle")  # a torn or foreign file: built again, rewritten
+        names._lists.cache_clear()
+        assert names._lists() == built
+        assert path.read_bytes() != b"not a pickle"
+        assert built == names._build_lists(base)
+    finally:
+        names._lists.cache_clear()

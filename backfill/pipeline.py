@@ -55,6 +55,9 @@ class PipelineSpec:
     # llm.mode batch: the Batch API answered before the pipeline (backfill.batch); the
     # extract stage takes answers from the journal only and asks nothing in real time.
     journal_only: bool = False
+    # The preflight's answer length (completion tokens): the extract actors' first
+    # max_tokens is fitted to it instead of the cap (limiter.AdaptiveMaxTokens)
+    seed_answer_tokens: int = 0
 
     def __post_init__(self) -> None:
         if self.usage is None:
@@ -135,7 +138,8 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         p.answer_journal) else None
     ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, stages.extract_actors,
                     p.batch_size, retrying, stages.io_cpus, spec.usage, journal,
-                    {"journal_only": spec.journal_only})
+                    {"journal_only": spec.journal_only,
+                     "seed_answer_tokens": spec.seed_answer_tokens})
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, stages.embed_actors,
                       p.batch_size, retrying, stages.io_cpus, spec.usage, journal)
 

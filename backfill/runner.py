@@ -362,7 +362,8 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             session = _start_session(cfg, run_id)
         finally:
             try:
-                billed = checking.result().usage
+                checked = checking.result()
+                billed = checked.usage
             except FatalError as exc:
                 if session is not None:
                     ray.kill(session)
@@ -393,7 +394,8 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             if pending:
                 spec = PipelineSpec(cfg, dsn, run_id, session, pending,
                                     duplicate_ids=frozenset(run.duplicate_ids), stages=stages,
-                                    usage=ledger, journal_only=batch_mode)
+                                    usage=ledger, journal_only=batch_mode,
+                                    seed_answer_tokens=checked.llm_answer_tokens)
                 _run_with_progress(spec, resume_hint, out, heartbeat, alerter)
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)

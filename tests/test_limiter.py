@@ -128,6 +128,24 @@ def test_max_tokens_follow_the_answers_seen() -> None:
 
 
 @pytest.mark.unit
+def test_max_tokens_start_from_the_preflight_answer() -> None:
+    """Before the warm-up's answers: three times the preflight's answer (issue 14: the first
+    requests of a token-bound quota were charged the cap), within the floor and the cap;
+    the cap without a seed or when not adaptive; the answers seen take over after warm-up."""
+    assert AdaptiveMaxTokens(800).limit == 800
+    seeded = AdaptiveMaxTokens(800, seed=98)
+    assert seeded.limit == 294
+    assert AdaptiveMaxTokens(800, seed=20).limit == AdaptiveMaxTokens.FLOOR
+    assert AdaptiveMaxTokens(800, seed=400).limit == 800
+    assert AdaptiveMaxTokens(800, adaptive=False, seed=98).limit == 800
+    for _ in range(19):
+        seeded.observe(300)
+    assert seeded.limit == 294  # still the seed until WARMUP answers
+    seeded.observe(300)
+    assert seeded.limit == 450
+
+
+@pytest.mark.unit
 def test_max_tokens_follow_only_the_last_answers_once_the_sample_is_full() -> None:
     """Long answers early, short ones later: once they have left the window of the last
     SAMPLE answers, the limit is fitted to the short ones alone (the sorted copy must drop

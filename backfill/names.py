@@ -134,6 +134,7 @@ _PERSON_CUES = frozenset("""
     pat kone hustru dotter dottern sonen maken frun mannen mormor farmor morfar farfar
     протезист фізіотерапевт фізіотерапевтка ортопед терапевт пацієнтці пацієнтові
     พญ นพ ทพ ทพญ دکتر دكتور الدكتور
+    主治医 担当医 維修工程師 维修工程师 护士长 護理長 工程师 엔지니어 المهندس مهندس बेटे तकनीशियन डॉ
 """.split()))
 
 

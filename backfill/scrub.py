@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "11"
+SCRUBBER_VERSION = "12"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -269,7 +269,10 @@ _FOREIGN_MONTH = (
     r"|diciembre|janeiro|fevereiro|mar[çc]o|maio|junho|julho|setembro|outubro|novembro|dezembro"
     r"|janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
     r"|d[ée]cembre|januar|februar|m[äa]rz|april|juni|juli|august|september|oktober|dezember"
-    r"|gener|febrer|març|maig|juny|juliol|agost|setembre|desembre)"  # (Catalan)
+    r"|gener|febrer|març|maig|juny|juliol|agost|setembre|desembre"  # (Catalan)
+    # (version 12) Nordic and Icelandic, Indonesian and Malay
+    r"|marts|apr[íi]l|ma[íi]|j[úu]n[íi]|j[úu]l[íi]|[áa]g[úu]st|okt[óo]ber|n[óo]vember|desember"
+    r"|januari|februari|maret|mei|agustus|ogos|disember)"
 )
 _MRN_FOREIGN = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:expediente|historia[ \t]+cl[ií]nica|nhc"
@@ -295,6 +298,7 @@ _MRN_FOREIGN = re.compile(
     r"|exp(?=[ \t]+\d{5,}(?!\d))|hc(?=[ \t]+[A-Z]{2}-\d)|dosya(?:[ \t]+no)?|mã[ \t]+bn"
     # (version 11) Japan's カルテ, Indonesia's RM (rekam medis), Finland's potilasnumero
     r"|カルテ(?:番号|no\.?)?|rm(?=[ \t]+\d{2}-\d{2}-\d{2}(?!\d))|potilas(?:nro|numero)\.?"
+    r"|病歷號|病历号"
     r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
@@ -325,12 +329,20 @@ _DOB_FOREIGN = re.compile(
     # Turkish "d.t." / "doğum tarihi", Indonesian/Malay "tgl lahir", Polish "data ur."
     r"|d\.[ \t]?t\.|do[ğg]um[ \t]+tarihi|tgl\.?[ \t]+lahir|tarikh[ \t]+lahir|data[ \t]+ur\."
     # (version 11) Portuguese "nasc" without its dot, Japanese 生年, Hungarian "szül."
-    r"|nasc(?=[ \t]+\d)|生年(?!月日)|sz[üu]l\.?|sz[üu]letett)"
+    r"|nasc(?=[ \t]+\d)|生年(?!月日)|sz[üu]l\.?|sz[üu]letett|生日"
+    # (version 12) the Nordic "f." / "født" / "född" and Finnish "s." before a date, Spanish
+    # "nac.", Portuguese "nascida a", Ukrainian "д.н.", "bday", Hebrew "ת. לידה", Swahili
+    # "tarehe ya kuzaliwa"
+    r"|f\.(?=[ \t]*\d{1,2}\.?[ \t]*(?:\d{1,2}\.|[a-zæøåáéíóú]{3,9}\.?)[ \t]*\d{4})|f[øöo]dd?t?"
+    r"|s\.(?=[ \t]*\d{1,2}\.\d{1,2}\.\d{4})|syntynyt|nac\.|nascid[oa][ \t]+(?:a|em)"
+    r"|д\.[ \t]?н\.|дата[ \t]+народження|b-?day|ת\.?[ \t]?לידה|tarehe[ \t]+ya[ \t]+kuzaliwa)"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
-    r"(?P<val>(?:19|20)\d{2}\.[ \t]?(?:\d{1,2}\.|[a-záéíóöőúüű]{3,10}\.?)[ \t]?\d{1,2}\.?(?!\d)"
+    # (the CJK form first too: "1949年10月3日" lost its month and day to a shorter match)
+    r"(?P<val>(?:昭和|平成|大正|令和|民國|民国)?\d{1,4}年\d{1,2}月\d{1,2}日"
+    r"|(?:19|20)\d{2}\.[ \t]?(?:\d{1,2}\.|[a-záéíóöőúüű]{3,10}\.?)[ \t]?\d{1,2}\.?(?!\d)"
     rf"|{_DATE}\.?"
-    rf"|\d{{1,2}}(?:er)?[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
+    rf"|\d{{1,2}}\.?(?:er)?[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}\.?[ \t]+(?:de[ \t]+)?\d{{4}}"
     r"|\d{1,2}\.[ \t]?\d{1,2}\.[ \t]?\d{4}"  # "4. 11. 1938"
     # "昭和22年5月3日", "1979年8月14日"
     r"|(?:昭和|平成|大正|令和)?\d{1,4}年\d{1,2}月\d{1,2}日)"
@@ -370,6 +382,8 @@ _FOREIGN_CUE_WORDS = (
     "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
     "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
     "d.t.", "d. t.", "doğum", "dogum", "lahir", "カルテ", " rm ", "potilas", "生年", "szül",
+    "生日", "病歷號", "病历号", "f.", "født", "föd", "fødd", "s.", "syntynyt", "nac.", "nascid",
+    "д.н", "д. н", "народження", "bday", "b-day", "לידה", "kuzaliwa",
     "született", "nasc ",
 )
 
@@ -468,8 +482,9 @@ _ACCOUNT = re.compile(
 
 # What follows a health plan's cue: a number word, the insurer's name, the number.
 _HEALTH_PLAN_TAIL = (
-    r"\b\.?(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?|n[°º]))?"
-    r"(?:[ \t]*\([A-Z]{2,6}\))?" + _SEP_B
+    r"\b\.?(?:/[A-Z]{2,6})?"
+    r"(?:[ \t]*(?i:card|id\b|\#|no\b\.?|number|num\b|ref(?:erence)?\b\.?|n[°º]))?"
+    r"(?:[ \t]*\((?:[A-Z]{2,6}|[A-Z][a-z]{2,15})\))?" + _SEP_B
     + r"(?:(?P<ins>[A-Z]{2,6}(?:-[A-Z]{2,6})?|[A-Z][a-z]+|(?i:primary|secondary|tertiary))"
     r"(?:[ \t]*[:#])?[ \t]+)?)"
     # 4 digits, not necessarily in a row: a Medicare MBI is "1EG4-TE5-MK72"; or digit groups
@@ -551,6 +566,14 @@ _HEALTH_PLAN_MORE = re.compile(
     r"|(?i:tamin(?:[_ \t]?no)?)|D(?i:aman(?:[_ \t]?card)?)"
     r"|ασφ\.?[ \t]*αρ\.?|(?i:polisn(?:umme)?r\.?)|OMS(?=[ \t]+[A-Z]{2,4}-?\d)"
     r"|บัตรทอง|(?:I|i)ns(?=[ \t]+[A-Z][a-z]+[ \t]+\d)"
+    # (version 12) Germany's and Switzerland's "Vers.-Nr.", Belgium's "aansluitingsnr.",
+    # Czechia's "číslo pojištěnce" and VZP, Romania's CNAS, Turkey's SGK,
+    # Spain's "tarjeta sanitaria", Japan's 保険者番号 and 保険証, China's 医保卡号, Ethiopia's
+    # CBHI, a French "n° sécu"
+    r"|(?i:vers\.?-?[ \t]?nr\.?)|(?i:aansluitingsn(?:umme)?r\.?)"
+    r"|(?i:[čc][íi]slo[ \t]+poji[šs]t[ěe]nce)"
+    r"|VZP|CNAS|SGK(?:[ \t]+provizyon)?|(?i:tarjeta[ \t]+sanitaria)|保険者番号|保険証(?:番号)?"
+    r"|医保(?:卡号?)?|CBHI(?:[ \t]+member)?|(?i:n[°º][ \t]*s[ée]cu(?:rit[ée][ \t]+sociale)?)"
     r")" + _HEALTH_PLAN_TAIL
 )
 
@@ -574,6 +597,8 @@ _HEALTH_PLAN_MORE_WORDS = (
     "maccabi", "clalit", "meuhedet", "leumit", "sha ", "sanatate", "sănătate", "osde", "pami",
     "fonasa", "póliza", "poliza", "convênio", "convenio", "unimed", "bupa", "dva ", "acc claim",
     "sehat", "takaful", "cmchis", "tamin", "daman", "ασφ", "polisn", "oms ", "บัตรทอง", "ins ",
+    "vers", "aansluiting", "pojištěnce", "pojistence", "vzp", "cnas", "sgk",
+    "tarjeta sanitaria", "保険", "医保", "cbhi", "sécu", "secu",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -736,6 +761,8 @@ _NATIONAL_ID = re.compile(
     r"|code[ \t_]?melli|kod[ \t_]?melli|nat[ \t]?id|cuil|cuit|rfc|fayda|주민(?:번호)?"
     r"|hetu|henkilötunnus|cf(?=[ \t]+[A-Z]{6}\d{2})|บัตร[ \t]*ปชช\.?"
     r"|id[ \t]+of[ \t]+(?:the[ \t]+)?(?:guardian|mother|father|parent|spouse)"
+    # (version 12) Tanzania's NIDA, Austria's SV-Nr., Fiji's TIN (in capitals only: "tin")
+    r"|nida|sv-?nr\.?|(?-i:TIN)|αμκα"  # (Greek letters: "ΑΜΚΑ" is not "AMKA")
     # Russia's СНИЛС, Poland's dowód osobisty, Israel's teudat zehut, a French driving licence,
     # Belgium's national number, "cod. fiscale", a cédula in a sentence, Egypt's and the
     # Emirates' "رقم قومي" / "رقم الهوية", Thailand's ID card
@@ -743,7 +770,8 @@ _NATIONAL_ID = re.compile(
     r"|n[°º][ \t]*national|cod\.?[ \t]*fiscale|c[ée]dula[ \t]+de[ \t]+(?:mi|su)[ \t]+\w+[ \t]+es"
     r"|رقم[ \t]+(?:الهوية|قومي)|เลขบัตรประชาชน|เลขบัตร|"
     r"nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
-    r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|pnr|cpr(?:-nr\.?)?|ת\.?[ \t]?ז\.?"
+    r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|f[øo]dselsnr\.?|pnr|cpr(?:-nr\.?)?"
+    r"|ת\.?[ \t]?ז\.?|rijksregisternr\.?|niss|nas(?=[ \t]+\d{3}[ ]\d{3}[ ]\d{3})"
     r"|身分證(?:字號)?|身份证(?:号码?)?"
     r"|cdcr[ \t]*\#?|reg(?:ister)?\.?[ \t]+no\b\.?|inmate[ \t]+(?:no\b\.?|\#|number)"
     r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
@@ -775,7 +803,9 @@ _NATIONAL_ID_WORDS = (
     "indangamuntu", "身份证", "снилс", "dowód", "dowod", "teudat", "permis de conduire",
     "national", "fiscale", "cédula de", "cedula de", "رقم", "เลขบัตร",
     "tc ", "rnokpp", "рнокпп", "іпн", "инн", "melli", "natid", "nat id", "cuil", "cuit", "rfc ",
-    "fayda", "주민", "hetu", "henkilötunnus", " cf ", "ปชช", "id of",
+    "fayda", "주민", "hetu", "henkilötunnus", " cf ", "ปชช", "id of", "nida", "sv-nr", "sv nr",
+    "fødselsnr", "fodselsnr", "niss", "nas ", "αμκα",
+    "tin ",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -986,12 +1016,16 @@ _STREET_FIRST = re.compile(
     rf"|Travessa|Ulica|ul\.|C/|[Ss]tr\.|Strada|Calea|Bd\.|Bulevardul|Șos\.|Aleea"
     # (version 11) Argentina's "Bv.", Indonesia's "Jl.", Russian and Ukrainian abbreviations
     rf"|Bv\.|Jl\.|Jln\.|пр\.|просп\.|ул\.|вул\.|пер\."
+    # (version 12) French street words, and German ones written apart ("Mariahilfer Straße")
+    rf"|Chemin|Route(?=[ \t]+d[eu'])|Impasse|Allée|Quai|Boulevard|Cours|Passage|Rua"
+    rf"|[{_U}][{_L}]+[ \t]+(?=(?:Straße|Strasse|Gasse|Weg|Platz|Allee|Ring|Damm)[ \t]+\d)"
+    rf"(?:Straße|Strasse|Gasse|Weg|Platz|Allee|Ring|Damm)"
     rf"|(?:Am|An[ \t]+der|Im|Auf[ \t]+der|Zum|Zur)(?=[ \t]+[{_U}][{_L}]+[ \t]+\d))"
     rf"[ \t]*(?:[{_U}{_L}'\u2019.\-]+[ \t]+){{0,4}}?"
     # one word ending in the street's word: German, Dutch, Nordic, Finnish, Hungarian
     rf"|[{_U}][{_L}]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|gracht|laan|kade"
     r"|plein|gatan|vägen|gränd|torget|gade|vej|veien|gata|katu|tie|utca|kuja|polku|väylä|gaten"
-    r"|vegen|stræde|allé)[ \t]+"
+    r"|vegen|stræde|allé|stræti|vegur|braut|gasse)[ \t]+"
     rf"|[{_U}][{_L}]+[ \t]+(?:Cad|Sok|Mah|Bulv|krt)\.[ \t]+(?:No:?[ \t]*)?)"
     # a flat after the number: "263-2", "15/7", "14 B"; Romania's "nr. 7"
     r"(?:nr\.[ \t]*|No\.[ \t]*)?\d{1,5}[A-Za-z]?(?:[/\-]\d{1,4}[A-Za-z]?){0,2}"
@@ -1010,6 +1044,8 @@ _STREET_FIRST_WORDS = (
     "str.", "Str.", "Strada ", "Calea ", "Bd.", "Bulevardul ", "Șos.", "Aleea ",
     "Bv.", "Jl.", "Jln.", "пр.", "просп.", "ул.", "вул.", "пер.", "kuja ", "polku ", "väylä ",
     "gaten ", "vegen ", "stræde ", "allé ", "krt.", "Cra ", "Carrera ", "Cl ", "Dg ", "Tv ", "Kr ",
+    "Chemin ", "Route ", "Impasse ", "Allée ", "Quai ", "Boulevard ", "Cours ", "Passage ",
+    " Straße ", " Strasse ", " Gasse ", " Weg ", " Platz ", "stræti ", "vegur ", "braut ",
 )
 # a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
 _ZIP_HINT = re.compile(
@@ -1350,6 +1386,16 @@ _ID_SHAPES = re.compile(
     r"|(?P<thai>[1-8]-\d{4}-\d{5}-\d{2}-\d)"
     r"|(?P<cuil>(?:20|23|24|27)-\d{8}-\d)"
     rf"|(?P<egypt>[23]\d{{2}}{_MM}{_DD}\d{{7}})"  # Egypt's national number (14 digits)
+    # (version 12) China's resident id (region, birth date, check), Taiwan's id, Hong Kong's
+    # HKID, Malaysia's MyKad (birth date, state, number), Switzerland's AHV number, a US
+    # Medicare MBI (its letters and digits at fixed places)
+    rf"|(?P<cnid>\d{{6}}(?:19|20)\d{{2}}{_MM}{_DD}\d{{3}}[\dX])"
+    r"|(?P<twid>[A-Z][12]\d{8})"
+    r"|(?P<hkid>[A-Z]{1,2}\d{6}\([\dA]\))"
+    rf"|(?P<mykad>\d{{2}}{_MM}{_DD}-\d{{2}}-\d{{4}})"
+    r"|(?P<ahv>756\.\d{4}\.\d{4}\.\d{2})"
+    r"|(?P<mbi>[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y\d]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y\d]\d"
+    r"-?[AC-HJKMNP-RT-Y]{2}\d{2})"
     rf"|(?P<cf>[A-Z]{{6}}\d{{2}}[A-EHLMPR-T](?:[04][1-9]|[1256]\d|[37][01])[A-Z]\d{{3}}[A-Z])"
     r"|(?P<iban>(?:AD|AE|AL|AT|AZ|BA|BE|BG|BH|BR|CH|CR|CY|CZ|DE|DK|DO|EE|EG|ES|FI|FO|FR|GB|GE"
     r"|GI|GL|GR|GT|HR|HU|IE|IL|IQ|IS|IT|JO|KW|KZ|LB|LC|LI|LT|LU|LV|MC|MD|ME|MK|MR|MT|MU|NL|NO"
@@ -1360,23 +1406,25 @@ _ID_SHAPES = re.compile(
 
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}[ ]?[A-Z\d]{4}")
 _CF_HINT = re.compile(r"[A-Z]{6}\d\d")
-_EGYPT_HINT = re.compile(r"(?<!\d)[23]\d{13}(?!\d)")
+_EGYPT_HINT = re.compile(
+    r"(?<!\d)[23]\d{13}(?!\d)|\d{17}[\dX]|[A-Z][12]\d{8}|756\.\d|[1-9][A-Z][A-Z\d]\d[A-Z]")
 
 
 def _id_shape_cb(m: re.Match, hits: list[str]) -> str | None:
     kind = m.lastgroup
     value = m.group()
+    if kind == "mbi":
+        hits.append("HEALTH_PLAN")
+        return "[HEALTH_PLAN]"
     if kind == "iban":
         if sum(c.isdigit() for c in value) < 12:  # "DE12 ABCD EFGH IJKL" is no account
             return None
         hits.append("ACCOUNT")
         return "[ACCOUNT]"
-    if kind == "hetu" and not _eng_context(m.string, m.start()) or kind in (
-            "rrn", "eid", "thai", "cuil", "cf", "egypt") or kind == "cnic" and not _eng_context(
-            m.string, m.start()):
-        hits.append("OTHER_ID")
-        return "[OTHER_ID]"
-    return None
+    if kind in ("hetu", "cnic") and _eng_context(m.string, m.start()):
+        return None  # "P/N 12345-1234567-1": a part's label says so
+    hits.append("OTHER_ID")
+    return "[OTHER_ID]"
 
 
 def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1838,7 +1886,7 @@ _ENG_LABELS = frozenset("""
 _ENG_LABELS_CASELESS = frozenset("""
     编号 序列号 序号 型号 软件 固件 报 故障 错误 代码 批号 批次 零件 部件 资产 设备 报警 工单
     編號 序號 型號 軟體 韌體 錯誤 代碼 批號 零件 資產 設備 警報 工單 製番 品番 型番 シリアル
-    ロット 部品 資産 エラー 警告 시리얼 모델 부품 로트 자산 오류 코드 경보
+    ロット 部品 資産 エラー 警告 시리얼 모델 부품 로트 자산 오류 코드 경보 접수번호 접수
     التسلسلي الموديل الطراز الخطأ الكود الدفعة القطعة الجهاز سریال مدل خطا کد قطعه دستگاه
     ซีเรียล รุ่น ล็อต อะไหล่ รหัส
 """.split())
@@ -1936,8 +1984,12 @@ _FOREIGN_NAME_BEFORE_ID = re.compile(
     r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐ][а-яёіїєґ'’]+)"
     r"(?:[ ](?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
     r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐ][а-яёіїєґ'’\-]+)){1,2})"
-    r"(?=[ \t]*(?:\([^()\n]{1,24}\)[ \t]*)?(?:[^\W\d_][^\W\d_.]{0,7}\.?(?:[^\W\d_]{1,3}\.)?[ \t]*)?"
-    r"\[(?:OTHER_ID|SSN|MRN|HEALTH_PLAN|PHONE|DOB)\])")
+    r"(?=[ \t]*(?:\([^()\n]{1,24}\)[ \t]*)?,?[ \t]*"
+    r"(?:[^\W\d_][^\W\d_.]{0,7}\.?(?:[^\W\d_]{1,3}\.)?[ \t]*)?"
+    r"\[(?:OTHER_ID|SSN|MRN|HEALTH_PLAN|PHONE|DOB)\])"
+    # (version 12) a Cyrillic surname with its initials, spaced or not ("Петрова Н. С.",
+    # "Бондаренко І. В.")
+    r"|(?<![\w\-])(?P<initialled>[А-ЯЁІЇЄҐ][а-яёіїєґ'’\-]{2,}[ ][А-ЯЁІЇЄҐ]\.[ ]?[А-ЯЁІЇЄҐ]\.)")
 
 
 _MONTH_STARTS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
@@ -1996,15 +2048,22 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
 # staircase or interior ("lgh 1102", "int. 12", "bl. C2, sc. A, ap. 14"), then a postcode and
 # a town, or a town alone that the names took for a person ("[ADDRESS], [PERSON]"); and the
 # house number and direction before a street the rules began late ("4511 NE 68th [ADDRESS]").
-_ADDRESS_UNIT = (r"(?:lgh|int|ap|apt|app|apto|apartment|bl|sc|et|piso|dpto|depto|flat|unit"
-                 r"|suite|ste|bus|bte|tr|vån)\.?[ \t]*[A-Za-z\d\-]{1,6}(?![\w\-])")
+_ADDRESS_UNIT = (r"(?:(?i:lgh|int|ap|apt|app|apto|apartment|bl|sc|et|piso|dpto|depto|flat|unit"
+                 r"|suite|ste|bus|bte|tr|vån"
+                 # (version 12) a US space or lot, Italy's "scala", a piso and its depto, New
+                 # Zealand's rural delivery "RD 3", a floor
+                 r"|spc|space|lot|scala|rd|floor|fl|étage|etage)\.?[ \t]*[A-Za-z\d\-]{1,6}"
+                 r"(?:[ \t]+(?:depto|dpto|int)\.?[ \t]*[A-Za-z\d\-]{1,4})?(?![\w\-])"
+                 r"|\#[A-Za-z\d][\w\-]{0,8}(?![\w\-]))")
 _POSTCODE = r"(?:\d{3}[ ]?\d{2}|\d{4,6}|\d{2}-\d{3}|\d{5}-\d{3}|[A-Z]\d{4})"
 # (version 11) a place's part: a locality with its abbreviation ("Kel. Ketsoblak", "Brgy. San
 # Isidro"), a town with its postcode before or after ("400604 Cluj-Napoca", "Enugu 400102"),
 # a state's code ("SP"), a postcode alone
 _PLACE_WORDS = rf"(?:\[PERSON\]|[{_U}][{_L}]+\.?(?:[\- ][{_U}][{_L}]+){{0,2}})"
 _ADDRESS_TAIL = re.compile(
-    rf"\[ADDRESS\](?P<tail>(?:,?[ \t]*{_ADDRESS_UNIT})+"
+    # (version 12: the street's own number after its word, "Ang Mo Kio Ave 3", "State Highway
+    # 35", may come first)
+    rf"\[ADDRESS\](?P<tail>(?:[ \t]+\d{{1,4}}[A-Za-z]?(?=,))?(?:,?[ \t]*{_ADDRESS_UNIT})+"
     rf"(?:,[ \t]*(?:{_POSTCODE}[ \t]+)?"
     rf"(?:\[PERSON\]|[{_U}][{_L}]+(?:[\- ][{_U}][{_L}]+)?)(?![\w\-]))?"
     rf"|,[ \t]*(?:{_POSTCODE}[ \t]+)?\[PERSON\]"
@@ -2124,7 +2183,8 @@ _ADDRESS_LABEL = re.compile(
     # (version 11) Hungarian "lakcím", Finnish "koti"/"osoite", Nordic "adr.", Persian, Arabic
     # (and its Arabizi "3enwan"), Korean, Japanese, Chinese; Colombia's "dir" and Brazil's
     # "end" only before a street's word
-    r"|lakc[íi]m|koti(?:osoite)?|osoite|adr\.?|آدرس|العنوان|عنوان|3enwan|주소|住所|地址"
+    r"|lakc[íi]m|koti(?:osoite)?|osoite|adr\.?|آدرس|العنوان|عنوان|3enwan|주소|住所|地址|住址"
+    r"|bydli[šs]t[ěe]|trvalé[ \t]+bydliště|heimilisfang|lögheimili"
     r"|dir(?=[ \t]+(?:Cra|Carrera|Cl|Calle|Av|Avenida|Dg|Tv|Kr)\b)"
     r"|end(?=[ \t]+(?:Rua|R\.|Av\.|Avenida|Travessa|Alameda|Praça|Estrada)[ \t])"
     r"|адрес[ау]?|адреса|διεύθυνση|bytem|पता|địa[ \t]+chỉ|dia[ \t]+chi"
@@ -2138,6 +2198,7 @@ _ADDRESS_LABEL = re.compile(
     r"(?:[ ](?:[A-ZÀ-Ý][\w'\-]+|d[aeo]s?|de|del|la|des|do)){1,5},[ ]?\d)")
 _ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adress", "indirizzo",
                         "lakc", "koti", "osoite", "adr", "آدرس", "عنوان", "3enwan", "주소", "住所",
+                        "住址", "bydli", "heimilisfang", "lögheimili",
                         "地址", "dir ", "end ",
                         "residenza", "anschrift", "adres", "helbidea", "alamat", "tirahan", "адрес",
                         "διεύθυνση", "bytem", "पता", "địa chỉ", "dia chi", "addr", "rua ",
@@ -2499,7 +2560,8 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"e-?mail"), "EMAIL"),
     (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"), "DOB"),
     (re.compile(r"ssn|social"), "SSN"),
-    (re.compile(r"mrn|medical record|\bchart|\bmr\b|prontu|expediente|historia|dossier"), "MRN"),
+    (re.compile(r"mrn|medical record|\bchart|\bmr\b|prontu|expediente|historia|dossier"
+                r"|patient ?(?:id|no|number|#)\b|\bpt ?(?:id|no|#)\b"), "MRN"),
     (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"), "ACCOUNT"),
     (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"
                 # (version 11) the keys of a scheme's card in a config dump: "daman_card",
@@ -2531,28 +2593,57 @@ def _plain_words(value: str) -> bool:
 _LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-z]+(?![^\W\d_])")
 
 
+def _key_tag(key: str, val: str) -> str | None:
+    """What the value of a field named ``key`` is, if an identifier (_KEY_TAGS)."""
+    key = key.strip().lower().replace("_", " ")
+    if val.startswith("[") or "[" in val and val.count("[") * 4 > len(val) // 2:
+        return None
+    for pattern, tag in _KEY_TAGS:
+        if pattern.search(key):
+            if tag is None:
+                return None
+            if tag == "PATIENT_NAME" and (any(c.isdigit() for c in val) or len(val) > 40
+                                          or _plain_words(val)):
+                return None  # "Patient: 4 North, bed 22", "Caller: OR front desk"
+            if tag == "EMAIL" and "@" not in val and " at " not in val:
+                return None
+            if tag not in ("PATIENT_NAME", "EMAIL") and not any(c.isdigit() for c in val):
+                return None  # "Callback: via Vocera", "Address: same as above"
+            return tag
+    return None
+
+
 def _key_lines(text: str, hits: list[str]) -> str:
     def line(m: re.Match) -> str:
-        key = m.group("key").strip().lower().replace("_", " ")
-        val = m.group("val")
-        if val.startswith("[") or "[" in val and val.count("[") * 4 > len(val) // 2:
+        tag = _key_tag(m.group("key"), m.group("val"))
+        if tag is None:
             return m.group()
-        for pattern, tag in _KEY_TAGS:
-            if pattern.search(key):
-                if tag is None:
-                    return m.group()
-                if tag == "PATIENT_NAME" and (any(c.isdigit() for c in val) or len(val) > 40
-                                              or _plain_words(val)):
-                    return m.group()  # "Patient: 4 North, bed 22", "Caller: OR front desk"
-                if tag == "EMAIL" and "@" not in val and " at " not in val:
-                    return m.group()
-                if tag not in ("PATIENT_NAME", "EMAIL") and not any(c.isdigit() for c in val):
-                    return m.group()  # "Callback: via Vocera", "Address: same as above"
-                hits.append(tag)
-                return m.group()[: m.start("val") - m.start()] + f"[{tag}]"
-        return m.group()
+        hits.append(tag)
+        return m.group()[: m.start("val") - m.start()] + f"[{tag}]"
 
     return _KEY_LINE.sub(line, text)
+
+
+# key=value pairs inside a log line (logfmt, syslog): 'patient_id=UMC-7710238 name="van der
+# Berg, Johanna" dob=1951-02-03 addr="3310 Peachtree Rd NE"' (version 12: heldout18). The
+# keys are read as a form's (_KEY_TAGS); a quoted value is taken whole.
+_LOGFMT_PAIR = re.compile(
+    r"(?<![\w.\-\[])(?P<key>[A-Za-z][A-Za-z0-9_.\-]{1,30})=(?:\"(?P<qval>[^\"\n]{1,120})\""
+    r"|(?P<val>[^\s\"=,;\]\[]{2,80}))")
+_LOGFMT_HINT = re.compile(r"[A-Za-z0-9_]=[^\s=][^\n]*?\s[A-Za-z_][\w.\-]*=")
+
+
+def _logfmt_pairs(text: str, hits: list[str]) -> str:
+    def pair(m: re.Match) -> str:
+        group = "qval" if m.group("qval") is not None else "val"
+        tag = _key_tag(m.group("key"), m.group(group))
+        if tag is None or tag == "PATIENT_NAME" and group == "val":
+            return m.group()  # (a name unquoted is one word of it: "Parent=Ірина Коваленко")
+        hits.append(tag)
+        return m.group()[: m.start(group) - m.start()] + f"[{tag}]" + m.group()[
+            m.end(group) - m.start():]
+
+    return _LOGFMT_PAIR.sub(pair, text)
 
 
 _Callback = Callable[[re.Match, list[str]], "str | None"]
@@ -2690,6 +2781,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _hl7_segments(text, hits)
     if (":" in text or "=" in text) and "\n" in text:  # ("Name=..." in an INI dump)
         text = _key_lines(text, hits)
+    if "=" in text and _LOGFMT_HINT.search(text):
+        text = _logfmt_pairs(text, hits)
     if (": " in text or "> " in text) and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
     low_for_digits = text.lower()
@@ -2784,7 +2877,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_LOGIN, text, _login_cb, hits)
     if "[ADDRESS]" in text:
         text = _address_tails(text)
-    if "[" in text and not text.isascii():
+    if not text.isascii() and ("[" in text or "." in text):
         text, n = _FOREIGN_NAME_BEFORE_ID.subn("[PERSON]", text)
         hits.extend(["PERSON"] * n)
     if "[P" in text:

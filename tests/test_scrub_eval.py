@@ -167,6 +167,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout17 with version 10 (after heldout16):  name 88.3%, staff 90.6%, mrn 79.1%, address
 #       64.2%, account 57.9%, health_plan 57.9%, other_id 54.5%, phone 92.8%, fax 84.2%, ssn
 #       71.2%, dob 64.9%, email 100%; precision 97.2%.
+#   heldout18 with version 11 (after heldout17):  name 92.5%, staff 89.6%, mrn 68.3%, address
+#       45.8%, account 81.8%, health_plan 63.6%, other_id 73.8%, phone 94.2%, fax 95.8%, ssn
+#       74.2%, dob 72.9%, email 100%; precision 97.3%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -207,12 +210,15 @@ RECALL_FLOOR = {
                         mrn=0.94, other_id=0.86, phone=0.97, ssn=0.86),
     "heldout17": _floor(0.98, 0.95, account=0.94, address=0.86, dob=0.97, health_plan=0.98,
                         mrn=0.9, other_id=0.81, phone=0.98),
+    "heldout18": _floor(0.93, 0.93, account=0.81, address=0.55, dob=0.95, health_plan=0.81,
+                        mrn=0.73, other_id=0.8, phone=0.96, ssn=0.87),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
                    "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
-                   "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98}
+                   "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
+                   "heldout18": 0.97}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

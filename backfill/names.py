@@ -284,9 +284,13 @@ def _lists() -> _Lists:
 
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(lists, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(lists, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except OSError:
+                os.unlink(tmp)  # (a full disk: no half-written file left behind)
+                raise
         except OSError:
             pass  # a read-only home: build each time, as before
     return lists

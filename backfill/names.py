@@ -25,9 +25,14 @@ Allyn"); a name word directly before a model number is taken as a product ("Hami
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
+import pickle
 import re
+import sys
+import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -242,10 +247,6 @@ _CACHE_FORMAT = 1
 
 
 def _cache_path(base: Path) -> Path | None:
-    import hashlib
-    import os
-    import sys
-
     try:
         from english_words import __file__ as words_file
         parts = [str(_CACHE_FORMAT), sys.version, Path(__file__).read_text(encoding="utf-8")]
@@ -264,8 +265,6 @@ def _cache_path(base: Path) -> Path | None:
 
 @cache
 def _lists() -> _Lists:
-    import pickle
-
     base = _philter_dir()
     path = _cache_path(base)
     if path is not None:
@@ -279,9 +278,6 @@ def _lists() -> _Lists:
     lists = _build_lists(base)
     if path is not None:
         try:
-            import os
-            import tempfile
-
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             try:

@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "13"
+SCRUBBER_VERSION = "14"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -514,6 +514,11 @@ _ACCOUNT_MORE = re.compile(
     r"|(?<![\w\-])(?i:acct|account)[ \t]*\([a-z]{3,15}\))"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?" + _SEP_B + r")" + _ACCOUNT_VALUE
 )
+# (version 14) a payment card's last four digits are the patient's account ("paid $250 by card
+# ending 9912", "Deposit £25 card ending ....... 8194"): heldout20
+_CARD_ENDING = re.compile(
+    r"(?P<cue>(?<![\w\-])(?i:card|visa|mastercard|amex|debit|credit)[ \t]+(?i:ending|ends)"
+    r"(?:[ \t]+(?i:in|with))?[ \t]*(?:[:#]|\.{2,}|…)?[ \t]*)(?P<val>\d{4})(?![\w\-])")
 _ACCOUNT_MORE_WORDS = ("الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
                        "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (")
 
@@ -1139,6 +1144,12 @@ _PHONE_CUED = re.compile(
     r"|(?:r[üu]ckruf|anruf)(?:[ \t]+bitte)?[ \t]+unter"
     r"|(?:(?:tele)?fax|tel|phone|ph|cel)\.?[ \t]+(?:consultorio|oficina|casa|trabajo|office"
     r"|clinic|home|work|praxis|b[üu]ro|cabinet|domicile|ufficio|escrit[óo]rio))\b"
+    # (version 14) a fax's cue in Polish and Russian; a fax with one or two words of whose
+    # ("Fax audioloog 09 555 04 18", "Fax til sygeplejestationen: +299 98 10 55"); Spanish
+    # "call at"
+    r"|(?<![\w\-])(?i:faks|факс)(?![\w\-])"
+    r"|(?<![\w\-])(?i:(?:tele)?fax)(?:[ \t]+[^\W\d_][^\W\d_\-]{2,20}){1,2}(?=[ \t]*:?[ \t]*[+(]?\d)"
+    r"|(?<![\w\-])(?i:llam(?:ar|e|en)[ \t]+al)(?![\w\-])"
     # ... and Hindi's and Bengali's mobile and phone, whose vowel signs are no word characters
     r"|मो(?=\.)|मोबाइल|फ़?ोन|মোবাইল|ফোন)"
     r"\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
@@ -1150,7 +1161,7 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
                      "ring", "hp", "тел", "моб", "утас", "тлф", "telem", "fone", "fono", "電話",
                      "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰",
-                     "unter", "मो", "ोन", "মোবাইল", "ফোন")
+                     "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1165,8 +1176,12 @@ def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
         return f"{m.group('cue')}[PHONE]{val[k:]}" + m.group()[m.end("val") - m.start():]
     # a fax number is a phone number: one placeholder; the extension goes with it
     kept = _cue_keep(m, "PHONE", hits)
+    cue = m.group("cue")
     if kept is not None and val.endswith(")") and val.count(")") > val.count("("):
         kept += ")"  # the bracket that closes the phrase: "(fax consultorio 02945 55-0174)"
+    elif kept is not None and cue.endswith("(") and val.count(")") > val.count("("):
+        # the area code's bracket went with the cue: "Факс (343) 555-02-17"
+        kept = cue[:-1].rstrip() + " [PHONE]"
     return kept
 
 
@@ -1663,17 +1678,25 @@ class _Hits(list[str]):
 # 14:05 raj: ...", "09:15 carla.m: on it". After a time stamp at the start of a line, the
 # handle before the colon is a person (a system's own labels excepted).
 _CHAT_SPEAKER = re.compile(
-    r"(?m)^[ \t]*(?:(?:\[[ \t]*)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?,?[ \t]+)?"
-    r"\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?"
+    # (version 14: Korean's 오전/오후 before the time and a comma after it, KakaoTalk's "오전
+    # 7:41, 김민준 보호자: ...")
+    r"(?m)(?:^[ \t]*(?:(?:\[[ \t]*)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?,?[ \t]+)?"
+    r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
     # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
     r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
     # an IRC-style handle in angle brackets: "[09:14] <mkowalski> anyone seen ..."
     r"(?:<(?P<handle>[^\W\d_][\w.\-]{1,30})>"
-    r"|(?P<who>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,20})?)"
-    r"(?=(?:[ \t]*\([^()\n]{1,30}\))?:[ \t]))")
+    # (version 14: the vowel signs of Thai and the Indic scripts; a role word after the name
+    # in the scripts without case, "이수진 간호사:", "พี่ต้อม ช่าง:")
+    r"|(?P<who>[^\W\d_](?:[\w.'\u2019\-]|[\u0900-\u0dff\u0e31-\u0e4e]){0,30}"
+    r"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[\u0900-\u0dff\u0e31-\u0e4e]){0,20})?)"
+    r"(?=(?:[ \t]*\([^()\n]{1,30}\)|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()]{0,10})?:[ \t])))"
+    # a Slack export's author line: the handle, then the time alone ("andre.fontaine  6:48 AM")
+    r"|^(?P<slack>[a-z][a-z0-9]*(?:[._][a-z0-9]+)+)[ \t]{1,4}\d{1,2}:\d{2}"
+    r"(?:[ \t]*[AaPp][Mm])?[ \t]*$")
 _CHAT_HINT = re.compile(
     r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
-    r"|webex)\])")
+    r"|webex)\]|오전|오후|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2})")
 _CHAT_LABELS = frozenset("""
     system note notes update status alarm alarms error event events log info warning warn bot
     auto admin re fw fwd subject from to cc sent date time msg message page pager alert alerts
@@ -1683,7 +1706,7 @@ _CHAT_LABELS = frozenset("""
 
 def _chat_speakers(text: str, hits: list[str]) -> str:
     def speaker(m: re.Match) -> str:
-        group = "who" if m.group("who") is not None else "handle"
+        group = next(g for g in ("who", "handle", "slack") if m.group(g) is not None)
         who = m.group(group)
         if who.lower() in _CHAT_LABELS:
             return m.group(0)
@@ -1870,6 +1893,24 @@ def _health_plan_cb(m: re.Match, hits: list[str]) -> str | None:
     return _cue_keep(m, "HEALTH_PLAN", hits)
 
 
+# (version 14) A number read out digit by digit and typed so ("MRN 6 6 1 0 4 2 7 7", "Medicaid
+# MX 4 4 1 9 0 2 7 7 5"): six single digits or more, one space apart, are a person's number
+# whatever the cue (no look-alike of the 21 files has that shape).
+_DIGIT_RUN_HINT = re.compile(r"\d \d \d \d")
+_DIGIT_BY_DIGIT = re.compile(
+    r"(?<![\w.,\-])(?:(?!MRN|SSN)[A-Z]{2}[ ])?\d(?:[ ]\d){5,}(?![\w\-]|[.,]\d)")
+# ... unless engineering's words come just before: "work order number 4 4 7 1 0 9"
+_ENG_BEFORE_DIGITS = re.compile(
+    r"(?i:order|serial|part|fault|error|code|ticket|wo|lot|model|asset|case|rma)\b[^\n]{0,12}$")
+
+
+def _digit_by_digit_cb(m: re.Match, hits: list[str]) -> str | None:
+    if _ENG_BEFORE_DIGITS.search(m.string, max(0, m.start() - 30), m.start()):
+        return None
+    hits.append("OTHER_ID")
+    return "[OTHER_ID]"
+
+
 def _spelled(text: str, hits: list[str]) -> str:
     def date(m: re.Match) -> str:
         hits.append("DOB")
@@ -1970,6 +2011,7 @@ _ID_LABEL_WORDS = frozenset("""
     hc folder invoice factuur facture fatura faturação fattura faktura rechnung lasku laskunro
     reikningur conta pratica λογαριασμού λογαριασμός болезни карты karty poj acc guardian
     sjúkraskrárnr kitambulisho эмд thiqa badge nhis cin fin nric emp student
+    pat.nr patnr rijksregister rijksregisternummer снилс ending pasientnr
 """.split())
 _WHOSE_WORDS = _ID_LABEL_WORDS | {"status", "hosp", "hospital", "clinic", "patient", "client",
                                   "member", "student", "registration", "enrolment", "enrollment"}
@@ -2079,7 +2121,11 @@ _FOREIGN_NAME_BEFORE_ID = re.compile(
     # (version 13) a given name in Hebrew or Arabic before a surname already masked and an
     # identifier: "מיכל [PERSON] [PHONE]" (the surname was the patient's, masked everywhere)
     r"|(?<![\w\-])(?P<given>[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,})"
-    r"(?=[ ]\[PERSON\][ \t]*,?[ \t]*\[(?:OTHER_ID|SSN|MRN|HEALTH_PLAN|PHONE|DOB)\])")
+    r"(?=[ ]\[PERSON\][ \t]*,?[ \t]*\[(?:OTHER_ID|SSN|MRN|HEALTH_PLAN|PHONE|DOB)\])"
+    # (version 14) a Korean name of two to four syllables right before a birth date ("박정희
+    # 1955.04.21 등록번호 ..."): the date is read as the birth date after a name
+    r"|(?<![\w\-])(?P<hangul>[\uac00-\ud7a3]{2,4})"
+    r"(?=[ ](?:19\d{2}|200\d|201[0-5])[.\-/][01]?\d[.\-/][0-3]?\d(?!\d))")
 
 
 _MONTH_STARTS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
@@ -2545,8 +2591,23 @@ def _header(line: str) -> tuple[str, int, dict[int, str]] | None:
         columns = {i: _COLUMNS[key] for i, (a, b) in enumerate(cells)
                    if (key := _COLUMN_KEY.sub("", line[a:b].lower())) in _COLUMNS}
         if columns:
+            # (version 13) the other headers are read as a form's keys, each cell checked
+            # ("Plan ID", "Insurer member #", "Pt-owned device SN"): heldout20
+            for i, (a, b) in enumerate(cells):
+                header = line[a:b].strip()
+                if i not in columns and header and not any(c.isdigit() for c in header) \
+                        and _key_tag(header, "0") not in (None, "PATIENT_NAME", "EMAIL"):
+                    columns[i] = "?" + header
             return sep, len(cells), columns
     return None
+
+
+def _column_tag(column: str, value: str) -> str | None:
+    """The placeholder of a table cell: its column's, or for a column read as a form's key
+    ("?" and the header), what that key makes of this value."""
+    if not column.startswith("?"):
+        return column
+    return _key_tag(column[1:], value.strip())
 
 
 # Fields of a JSON or XML fragment pasted from an interface log: '"subscriberId":"HMSA-88"',
@@ -2564,9 +2625,11 @@ _FHIR_IDENTIFIER = re.compile(
     r'"system"[ \t]*:[ \t]*"(?P<sys>[^"\n]{1,120})"[ \t]*,[ \t]*"value"[ \t]*:[ \t]*"'
     r'(?P<val>[^"\n\[]{1,64})"')
 _FHIR_DEVICE_SYSTEMS = ("udi", "gs1", "device", "serial", "asset", "equipment", "lot", "model")
-_FHIR_RECORD_SYSTEMS = ("mrn", "patient", "record", "pid", "/mr", "chart", "hospital")
+_FHIR_RECORD_SYSTEMS = ("mrn", "patient", "record", "pid", "/mr", "chart", "hospital", "fall",
+                        "dossier", "episode", "encounter")
 _FHIR_PERSON_SYSTEMS = ("oid", "national", "ssn", "nhs", "citizen", "passport", "person",
-                        "identity", "insur", "member", "health")
+                        "identity", "insur", "member", "health", "kvid", "gkv", "rvnr",
+                        "subject", "trial", "pension", "social")
 
 
 def _fhir_identifier(m: re.Match, hits: list[str]) -> str:
@@ -2621,18 +2684,23 @@ _SQL_LITERAL = re.compile(r"'(?:[^']|'')*'|[^,\s][^,]*")
 
 def _sql_inserts(text: str, hits: list[str]) -> str:
     def insert(m: re.Match) -> str:
-        columns = [_COLUMNS.get(_COLUMN_KEY.sub("", c.strip().strip('"`[]').lower()))
-                   for c in m.group("cols").split(",")]
+        names = [c.strip().strip('"`[]') for c in m.group("cols").split(",")]
+        columns = [_COLUMNS.get(_COLUMN_KEY.sub("", c.lower())) for c in names]
         if not any(columns):
             return m.group()
+        # (version 13) the other columns are read as a form's keys, each value checked
+        keys = [None if tag else c for c, tag in zip(names, columns, strict=True)]
 
         def row(r: re.Match) -> str:
             literals = list(_SQL_LITERAL.finditer(r.group("vals")))
             if len(literals) != len(columns):
                 return r.group()
             out, last = [], 0
-            for lit, tag in zip(literals, columns, strict=True):
+            for lit, tag, key in zip(literals, columns, keys, strict=True):
                 value = lit.group()
+                if tag is None and key is not None and value.startswith("'"):
+                    tag = _key_tag(key, value.strip("'"))
+                    tag = None if tag in ("PATIENT_NAME", "EMAIL") else tag
                 if tag is None or value.upper() == "NULL" or value in ("''", ""):
                     continue
                 out.append(r.group("vals")[last:lit.start()])
@@ -2664,9 +2732,10 @@ def _table_columns(text: str, hits: list[str]) -> str:
                 for i in sorted(columns, reverse=True):
                     a, b = cells[i]
                     value = line[a:b]
-                    if value and not value.startswith("["):
-                        line = f"{line[:a]}[{columns[i]}]{line[b:]}"
-                        hits.append(columns[i])
+                    tag = _column_tag(columns[i], value)
+                    if value and not value.startswith("[") and tag is not None:
+                        line = f"{line[:a]}[{tag}]{line[b:]}"
+                        hits.append(tag)
                         changed = True
                 lines[n] = line
                 continue
@@ -2693,6 +2762,45 @@ _HL7_FIELDS = {
 _HL7_SEGMENT = re.compile(r"^(PID|NK1|GT1|IN1|IN2|PV1|MRG)\|.*$", re.MULTILINE)
 
 
+# A DICOM header dumped by dcmdump or a viewer ("(0010,0020) LO [SMH0077341]  # 10, 1
+# PatientID", "(0010,1000) OtherIDs  38112744K"): the attributes that DICOM's own
+# de-identification profile (PS3.15 annex E) removes, by tag, whatever their value looks like
+# (version 14: heldout20). The rest of the patient group (0010,xxxx) with a digit is an id;
+# its sex, age, size, weight and comments are kept.
+_DICOM_TAGS = {
+    "0010,0010": "PATIENT_NAME", "0010,0020": "MRN", "0010,0030": "DOB", "0010,0032": "DOB",
+    "0010,0050": "HEALTH_PLAN", "0010,1000": "MRN", "0010,1001": "PATIENT_NAME",
+    "0010,1002": "MRN", "0010,1005": "PATIENT_NAME", "0010,1040": "ADDRESS",
+    "0010,1060": "PATIENT_NAME", "0010,2154": "PHONE", "0008,0050": "OTHER_ID",
+    "0008,0090": "PERSON", "0008,1048": "PERSON", "0008,1050": "PERSON", "0008,1060": "PERSON",
+    "0008,1070": "PERSON", "0032,1032": "PERSON", "0038,0010": "ACCOUNT",
+}
+_DICOM_KEPT = frozenset(("0010,0040", "0010,1010", "0010,1020", "0010,1030", "0010,2160",
+                         "0010,21b0", "0010,21c0", "0010,4000"))
+_DICOM_LINE = re.compile(
+    r"(?m)^[ \t]*\((?P<tag>[0-9A-Fa-f]{4},[0-9A-Fa-f]{4})\)[ \t]+(?:[A-Z]{2}[ \t]+)?"
+    r"(?:(?P<bracket>\[)(?P<bval>[^\]\n]*)\]"
+    r"|(?:[A-Za-z][A-Za-z']{2,40}[ \t]+)?(?P<val>[^\s#\[][^\n#]*?))[ \t]*(?=#|$)")
+
+
+def _dicom_fields(text: str, hits: list[str]) -> str:
+    def field(m: re.Match) -> str:
+        tag_id = m.group("tag").lower()
+        group = "bval" if m.group("bracket") else "val"
+        val = m.group(group)
+        tag = _DICOM_TAGS.get(tag_id)
+        if tag is None and tag_id.startswith("0010,") and tag_id not in _DICOM_KEPT \
+                and any(c.isdigit() for c in val):
+            tag = "OTHER_ID"
+        if tag is None or not val or not val.strip() or val.startswith("["):
+            return m.group()
+        hits.append(tag)
+        start, end = m.start(group) - m.start(), m.end(group) - m.start()
+        return m.group()[:start] + f"[{tag}]" + m.group()[end:]
+
+    return _DICOM_LINE.sub(field, text)
+
+
 def _hl7_segments(text: str, hits: list[str]) -> str:
     def segment(m: re.Match) -> str:
         name = m.group(1)
@@ -2717,11 +2825,22 @@ def _hl7_segments(text: str, hits: list[str]) -> str:
 # "key: value" lines from forms and interfaces ("patient_name: LINDQVIST, ASTRID M",
 # "encounter_csn: 1200457781", "Best #: ..."): the key names the value, to the end of the line.
 _KEY_LINE = re.compile(
-    r"^(?P<key>[ \t]*[^\W\d_](?:[^\W\d]|[ _./#-]){0,28}?)[ \t]*[:=][ \t]*(?P<val>[^\n]*\S)[ \t]*$",
+    # (version 14: or dotted leaders, "Historia clínica ....... HC-004519")
+    r"^(?P<key>[ \t]*[^\W\d_](?:[^\W\d]|[ _./#()-]){0,28}?)[ \t]*(?:[:=]|\.{4,}|…+)[ \t]*"
+    r"(?P<val>[^\n]*\S)[ \t]*$",
     re.MULTILINE)
 _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     # (version 13: a birth date first, "birthDate" is no service date)
-    (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"), "DOB"),
+    (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"
+                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b"), "DOB"),
+    # (version 14) a device that is the patient's ("Patient Device SN", "Chair (client-owned)
+    # SN", "sn_appareil_patient", "implant_sn") and a study subject's number, before the
+    # equipment keys
+    (re.compile(r"(?:patient|\bpt\b|client|\bown)\w*.*\b(?:sn|s/n|serial)\b"
+                r"|\b(?:sn|s/n|serial)\b.*(?:patient|client|owned)"
+                r"|implant\w*.*\b(?:sn|s/n|serial|no|number)\b"
+                r"|\bsubject ?(?:#|no|id|number)|\bstudy ?(?:subject|id)\b"), "OTHER_ID"),
+    (re.compile(r"\bship ?to\b|\bdeliver ?to\b"), "ADDRESS"),  # (before "to")
     (re.compile(r"device|model|equipment|asset|unit|part|serial|location|loc|room|bed|issue|"
                 r"problem|resolution|reason|status|ticket|wo\b|work|type|priority|event|created|"
                 r"reported|agent|tech|by\b|dx|order|message|subject|sent|date|time|to\b|from"),
@@ -2730,6 +2849,7 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"ssn|social"), "SSN"),
     (re.compile(r"mrn|medical record|\bchart|\bmr\b|prontu|expediente|historia|dossier"
                 r"|patient ?(?:id|no|number|#)\b|\bpt ?(?:id|no|#)\b"
+                r"|\bhosp(?:ital)?\.? ?(?:id|no|number|#)"
                 # (version 13) a client's number in Dutch, German or English, India's UHID
                 r"|\bclient ?(?:nr|no|number|id)\b|klienten ?nr|\buhid\b"), "MRN"),
     (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"
@@ -2739,14 +2859,16 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"
                 # (version 11) the keys of a scheme's card in a config dump: "daman_card",
                 # "tamin_no", "sehat card"
-                r"|tamin|daman|sehat|takaful|health ?plan|\bplan (?:no|id|number)"
+                r"|tamin|daman|sehat|takaful|health ?plan|\bplan (?:no|id|number)|adh[ée]rent"
+                r"|\bsis\b|afiliaci"
                 # (version 13) "nu_health_card", "abha", "polisnr"
                 r"|health ?card|\babha\b|\bpolis ?(?:nr|nummer)?\b|verzeker"),
      "HEALTH_PLAN"),
     # (version 11) a national number's key: "emirates_id", "code_melli", "NatID", "RNOKPP"
     (re.compile(r"emirates|national|\bnat ?id|melli|rnokpp|рнокпп|aadhaa?r|passport|\bcnic\b"
                 r"|\bnid\b|\bnin\b|identity|citizen|\bcivil id|\bid (?:no|number|card)\b"
-                r"|\bhetu\b|\bcpr\b|\bpnr\b|\bamka\b|\btckn\b|\bcnp\b|\bpesel\b|\bdni\b"),
+                r"|\bhetu\b|\bcpr\b|\bpnr\b|\bamka\b|\btckn\b|\bcnp\b|\bpesel\b|\bdni\b"
+                r"|\bid (?:seen|shown|checked|verified)\b|licen[cs]e"),
      "OTHER_ID"),
     (re.compile(r"phone|\btel\b|cell|mobile|callback|best ?#|contact ?#|fax"), "PHONE"),
     (re.compile(r"address|\baddr\b|mailing|street|home\b|\badres|domicilio|direcci[oó]n"
@@ -2813,17 +2935,25 @@ _STAFF_LABEL_WORDS = frozenset("""
     teknikko tæknimaður tekniker käsittelijä asentaja перевірив проверил инженер технік
     техник инженер-техник انجینئر مهندس فني فنی अभियंता तकनीशियन প্রকৌশলী টেকনিশিয়ান ช่าง
     工程師 工程师 技師 技术员 担当 기사 엔지니어 פרמדיק טכנאי מהנדס ቴክኒሻን
+    technieker supervisor τεχνικός φυσικοθ physio physiotherapist midwife nurse
 """.split())
 _PERSON_LABEL_WORDS = _PATIENT_LABEL_WORDS | _STAFF_LABEL_WORDS
+# ... and words that say the value is a desk, a team or a shift, not a person
+_NOT_A_PERSON = frozenset("""
+    on call duty biomed bme desk front team staff vendor service support helpdesk help unknown
+    none tbd self same system admin night day shift ward unit station department dept
+    engineering pool loaner spare n/a na
+""".split())
 _PERSON_NAME_WORD = (r"[^\W\d_](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e\u200c'\u2019]"
                      r"|[.\-](?=[^\W\d_]))*\.?")
 _PERSON_PARTICLE = (r"(?:bin|binti|binte|bint|ibn|s/o|d/o|a/l|a/p|van|der|den|de|del|della|da"
                     r"|das|do|dos|du|di|la|le|von|zu|y|e|i|ved\.)")
 _LABELED_PERSON = re.compile(
-    r"(?m)(?:^|(?<=\|))[ \t]*(?:[-*•][ \t]*)?"
+    # (version 14: or after two spaces or a tab, the next field of a form's line)
+    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t))[ \t]*(?:[-*•][ \t]*)?"
     r"(?P<label>[^\W\d_](?:[^\W\d]|[\u0900-\u0dff\u0e31-\u0e4e]){0,24}?"
     r"(?:[ \t\-][^\W\d_](?:[^\W\d]|[\u0900-\u0dff\u0e31-\u0e4e]){0,24}?){0,2})"
-    r"[ \t]*(?:[:=：|])[ \t]*"
+    r"\.?[ \t]*(?:[:=：|])[ \t]*"
     rf"(?P<val>{_PERSON_NAME_WORD}"
     rf"(?:[ \t\u200c]+(?:{_PERSON_PARTICLE}[ \t]+)?{_PERSON_NAME_WORD}){{0,4}})"
     r"[ \t]*(?=[,;(|\u2014\u2013،؛]|[ \t]-[ \t]|\n|$)")
@@ -2842,13 +2972,13 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
         if val.startswith("[") or len(val) > 60:
             return m.group()
         parts = [w for w in re.split(r"[ \t\u200c]+", val) if w]
-        for w in parts:
-            if re.fullmatch(_PERSON_PARTICLE, w):
-                continue
-            if w[0].lower() != w[0].upper() and not w[0].isupper():
-                return m.group()  # a cased script in lower case: a description
-            if w.lower().strip(".") in plain:
-                return m.group()  # "Engineer: on call", "Tech: Biomed"
+        words = [w for w in parts if not re.fullmatch(_PERSON_PARTICLE, w)]
+        if any(w[0].lower() != w[0].upper() and not w[0].isupper() for w in words):
+            return m.group()  # a cased script in lower case: a description
+        if 2 * sum(w.lower().strip(".") in plain for w in words) > len(words) or (
+                len(words) == 1 and words[0].lower().strip(".") in plain) or any(
+                w.lower().strip(".") in _NOT_A_PERSON for w in words):
+            return m.group()  # "Engineer: On Call", "Tech: Biomed" (not "Wim Vandenbroucke")
         hits.append(tag)
         if isinstance(hits, _Hits):
             hits.names.extend(w for w in parts
@@ -3023,19 +3153,23 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _table_columns(text, hits)
     if "INSERT" in text or "insert" in text:
         text = _sql_inserts(text, hits)
+    if "(0010," in text or "(0008," in text:
+        text = _dicom_fields(text, hits)
     if "|" in text and ("^" in text or "\n" in text):
         text = _hl7_segments(text, hits)
-    if (":" in text or "=" in text) and "\n" in text:  # ("Name=..." in an INI dump)
+    if (":" in text or "=" in text or "...." in text) and "\n" in text:  # ("Name=..." in INI)
         text = _key_lines(text, hits)
     if "=" in text and _LOGFMT_HINT.search(text):
         text = _logfmt_pairs(text, hits)
     if ":" in text or "=" in text or "|" in text or "：" in text:
         text = _labeled_persons(text, hits)
-    if (": " in text or "> " in text) and _CHAT_HINT.search(text):
+    if ":" in text and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
     low_for_digits = text.lower()
     if sum(map(low_for_digits.count, _DIGIT_WORDS)) >= 5 and _SPELLED_NUMBER.search(text):
         text = _spelled(text, hits)
+    if _DIGIT_RUN_HINT.search(text):
+        text = _sub(_DIGIT_BY_DIGIT, text, _digit_by_digit_cb, hits)
     text = _sub(_MRN, text, _mrn_cb, hits)
     text = _sub(_DOB, text, _dob_cb, hits)
     if "?" in text and _DOB_ANSWER_HINT.search(text):
@@ -3077,6 +3211,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_ACCOUNT, text, _account_cb, hits)
     if any(w in low for w in _ACCOUNT_MORE_WORDS):
         text = _sub(_ACCOUNT_MORE, text, _account_cb, hits)
+    if " end" in low:
+        text = _sub(_CARD_ENDING, text, _account_cb, hits)
     if ("implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text
             or "patente" in low or "rego " in low or "kenteken" in low or "kennzeichen" in low
             or "targa" in low):

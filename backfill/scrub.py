@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "14"
+SCRUBBER_VERSION = "15"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -275,7 +275,8 @@ _FOREIGN_MONTH = (
     r"|januari|februari|maret|mei|agustus|ogos|disember"
     # (version 13) Polish in the genitive, Turkish, Tagalog
     r"|stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|wrze[śs]nia|pa[źz]dziernika"
-    r"|listopada|grudnia|ocak|[şs]ubat|mart|nisan|may[ıi]s|haziran|temmuz|a[ğg]ustos|eyl[üu]l"
+    r"|listopada|grudnia|ledna|[úu]nora|b[řr]ezna|dubna|kv[ěe]tna|[čc]ervna|[čc]ervence|srpna"
+    r"|z[áa][řr][íi]|[řr][íi]jna|listopadu|prosince|ocak|[şs]ubat|mart|nisan|may[ıi]s|haziran|temmuz|a[ğg]ustos|eyl[üu]l"
     r"|ekim|kas[ıi]m|aral[ıi]k|pebrero|marso|hunyo|hulyo|setyembre|oktubre|nobyembre|disyembre)"
 )
 _MRN_FOREIGN = re.compile(
@@ -344,7 +345,11 @@ _DOB_FOREIGN = re.compile(
     # "birth", Thai, Swahili "alizaliwa", "birthday", Basque, Mongolian "төрсөн", Urdu,
     # Croatian "rođen" (heldout19)
     r"|naix\.|do[ğg]um|γενν\.|जन्म|জন্ম|วันเกิด|alizaliwa|birthday|jaiotze[ \t]+data|төрсөн"
-    r"|تاریخ[ \t]+پیدائش|ro[đd]en[ao]?)"
+    r"|تاریخ[ \t]+پیدائش|ro[đd]en[ao]?"
+    # (version 15) Vietnamese "sinh", Estonian "sünd", Czech "datum narození"/"narozen(a)",
+    # Nepali "जन्म मिति", Sinhala, Tamil, Kyrgyz (heldout21)
+    r"|sinh|s[üu]nd|datum[ \t]+narozen[íi]|narozen[aá]?|जन्म[ \t]+मिति|උපන්[ \t]+දිනය"
+    r"|பிறந்த[ \t]+தேதி|туулган[ \t]+күнү\]?)"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
     # (the CJK form first too: "1949年10月3日" lost its month and day to a shorter match)
@@ -357,6 +362,7 @@ _DOB_FOREIGN = re.compile(
     # (version 13) "02-dic-1959", "Marso 3, 1941", Thai "5 ม.ค. 2498", Mongolian "1979 оны 4
     # сарын 15", Basque "1977ko apirilaren 12a"
     r"|\d{1,2}-(?i:ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic)-\d{4}"
+    r"|\d{1,2}-(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)-\d{4}"  # "14-VII-1985"
     rf"|{_FOREIGN_MONTH}[ \t]+\d{{1,2}},?[ \t]+\d{{4}}"
     r"|\d{1,2}[ \t]+[\u0e01-\u0e4e]{1,3}\.[\u0e01-\u0e4e]{1,3}\.[ \t]*\d{4}"
     # "昭和22年5月3日", "1979年8月14日"
@@ -402,7 +408,8 @@ _FOREIGN_CUE_WORDS = (
     "д.н", "д. н", "народження", "bday", "b-day", "לידה", "kuzaliwa",
     "született", "nasc ",
     "naix", "γενν", "জন্ম", "วันเกิด", "alizaliwa", "birthday", "jaiotze", "төрсөн", "پیدائش",
-    "rođen", "roden", "р.н", "р. н",
+    "rođen", "roden", "р.н", "р. н", "sinh", "sünd", "sund", "naroz", "मिति", "උපන්", "பிறந்த",
+    "туулган",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -509,7 +516,10 @@ _ACCOUNT = re.compile(
 # "เลขที่บัญชี", Chinese "帳號"/"账号", Greek "λογαριασμός", a pasted form's "AccountNo:", an
 # inmate's "acct (commissary)" (heldout19)
 _ACCOUNT_MORE = re.compile(
-    r"(?P<cue>(?:(?:رقم[ ])?الحساب|เลขที่บัญชี|帳號|账号|(?i:αρ\.?[ \t]*)?λογαριασμ(?:ού|ός|ος)"
+    r"(?P<cue>(?:(?:رقم[ ])?الحساب|押金收據|押金收据|缴费单|繳費單|(?i:απόδειξη[ \t]+πληρωμής)"
+    r"|(?i:makbuz|chitan[țt]a|boleta|(?:deposit|fee|copay|co-pay|payment)[ \t]+receipt"
+    r"|faktura[ \t]+kid|facture[ \t]+s[ée]ance)"
+    r"|เลขที่บัญชี|帳號|账号|(?i:αρ\.?[ \t]*)?λογαριασμ(?:ού|ός|ος)"
     r"|(?<![\w\-])(?:Account|ACCOUNT|Acct|ACCT)(?:No|NO|Nr|NR|Num|_no|_No)"
     r"|(?<![\w\-])(?i:acct|account)[ \t]*\([a-z]{3,15}\))"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?" + _SEP_B + r")" + _ACCOUNT_VALUE
@@ -519,7 +529,9 @@ _ACCOUNT_MORE = re.compile(
 _CARD_ENDING = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:card|visa|mastercard|amex|debit|credit)[ \t]+(?i:ending|ends)"
     r"(?:[ \t]+(?i:in|with))?[ \t]*(?:[:#]|\.{2,}|…)?[ \t]*)(?P<val>\d{4})(?![\w\-])")
-_ACCOUNT_MORE_WORDS = ("الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
+_ACCOUNT_MORE_WORDS = ("押金", "缴费单", "繳費單", "απόδειξη", "makbuz", "chitan", "boleta",
+                       " receipt", "faktura kid", "facture s",
+                       "الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
                        "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (")
 
 # What follows a health plan's cue: a number word, the insurer's name, the number.
@@ -623,6 +635,11 @@ _HEALTH_PLAN_MORE = re.compile(
     # Mongolia's ЭМД, Czechia's "č. poj." (heldout19)
     r"|被保険者番号|PM-JAY|(?:ال)?تأمين[ ]ال?صحي|بیمه(?:[ ]تأمین[ ]اجتماعی)?|صحت[ ]کارڈ"
     r"|Thiqa|ЭМД|č\.[ \t]?poj\."
+    # (version 15) NZ's Southern Cross, Ireland's VHI and "Med card", Jamaica's NHF, the UK's
+    # GHIC, Sri Lanka's Agrahara, Fiji's FNPF, a French "n° adhérent", Persian without the
+    # hamza, Arabic's membership number, Russia's ДМС with its number (heldout21)
+    r"|Southern[ \t]+Cross(?:[ \t]+no\.?)?|VHI|(?i:med[ \t]+card)|NHF|GHIC|Agrahara|FNPF(?:-HC)?"
+    r"|(?i:n[°º][ \t]*adh[ée]rent)|بیمه[ ]تامین(?:[ ]اجتماعی)?|(?:رقم[ ])?العضوية"
     r")" + _HEALTH_PLAN_TAIL
 )
 
@@ -649,6 +666,8 @@ _HEALTH_PLAN_MORE_WORDS = (
     "vers", "aansluiting", "pojištěnce", "pojistence", "vzp", "cnas", "sgk",
     "tarjeta sanitaria", "保険", "医保", "cbhi", "sécu", "secu",
     "pm-jay", "تأمين", "بیمه", "صحت", "thiqa", "эмд", "poj.",
+    "southern cross", "vhi", "med card", "nhf", "ghic", "agrahara", "fnpf", "adhérent",
+    "adherent", "العضوية",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -821,7 +840,7 @@ _NATIONAL_ID = re.compile(
     r"|رقم[ \t]+(?:الهوية|قومي)|เลขบัตรประชาชน|เลขบัตร|"
     r"nik|nid|insz|rijksregisternummer|r\.?[ \t]?č\.?|rodné[ \t]+číslo|cc(?=[ \t]+\d)"
     r"|f\.?[ \t]?nr\.?|fødselsnummer|f[öo]dselsnummer|f[øo]dselsnr\.?|pnr|cpr(?:-nr\.?)?"
-    r"|ת\.?[ \t]?ז\.?|rijksregisternr\.?|niss|nas(?=[ \t]+\d{3}[ ]\d{3}[ ]\d{3})"
+    r"|ת\.?[ \t]?ז\.?|ת[\"״']ז|rijksregisternr\.?|niss|nas(?=[ \t]+\d{3}[ ]\d{3}[ ]\d{3})"
     r"|身分證(?:字號)?|身份证(?:号码?)?"
     r"|cdcr[ \t]*\#?|reg(?:ister)?\.?[ \t]+no\b\.?|inmate[ \t]+(?:no\b\.?|\#|number)"
     r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
@@ -849,6 +868,7 @@ _NATIONAL_ID_WORDS = (
     "лбо", "cin", "nationalno", "national no", "کد ملی", "c.i.", "c. i.", "kt.", "kennitala",
     "nrc", "egn", "егн", "oib", "cnp", "osca", "nik", "nid", "insz", "rijksregister", "rč",
     "r.č", "rodné", "cc ", "f.nr", "fnr", "f. nr", "dselsnummer", "pnr", "cpr", "ת.ז", "ת. ז",
+    "ת\"ז", "ת״ז", "ת'ז",
     "身分證", "cdcr", "reg. no", "reg no", "register no", "inmate", "c.f.", "c. f.", "r. č",
     "qid", "civil id", "рд", "иин", "nic", "omang", "cédula", "cedula", "dpi", "ci ", "cni",
     "indangamuntu", "身份证", "снилс", "dowód", "dowod", "teudat", "permis de conduire",
@@ -1131,7 +1151,7 @@ _PHONE_CUE_BEFORE = re.compile(
 # 48", "telemóvel 912 555 014", "cel (11) 95555-0123", "erreichbar unter 0151 2345 6789",
 # "tel 0532 555 01 67". The shapes in _PHONE need no cue; these need one, and 7 to 15 digits.
 _PHONE_CUED = re.compile(
-    r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|tel[ée]?f?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
+    r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|t[ée]l[ée]?f?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
     r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
     r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
@@ -1150,10 +1170,17 @@ _PHONE_CUED = re.compile(
     r"|(?<![\w\-])(?i:faks|факс)(?![\w\-])"
     r"|(?<![\w\-])(?i:(?:tele)?fax)(?:[ \t]+[^\W\d_][^\W\d_\-]{2,20}){1,2}(?=[ \t]*:?[ \t]*[+(]?\d)"
     r"|(?<![\w\-])(?i:llam(?:ar|e|en)[ \t]+al)(?![\w\-])"
+    # (version 15) "called from" in Nordic, German, Spanish, Portuguese, English; Chinese
+    # fax and mobile in traditional characters; Tamil, Nepali, Sinhala and Burmese phone words
+    r"|(?<![\w\-])(?i:ringte[ \t]+fra|ringde[ \t]+fr[åa]n|rief[ \t]+von|called[ \t]+from"
+    r"|llam[óo][ \t]+desde|ligou[ \t]+d[eo])(?![\w\-])"
+    r"|傳真|传真|手機|தொலைபேசி|சம்பர்க்|सम्पर्क|दूरभाष|දුරකථන|ဖုန်း"
     # ... and Hindi's and Bengali's mobile and phone, whose vowel signs are no word characters
     r"|मो(?=\.)|मोबाइल|फ़?ोन|মোবাইল|ফোন)"
     r"\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
-    r"(?P<val>\+?\(?\d{1,5}\)?(?:[ .\-/]?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)" + _EXT)
+    # (version 15: a German area code's " / ", "0551 / 79 44 21")
+    r"(?P<val>\+?\(?\d{1,5}\)?(?:(?:[ .\-/]|[ ]/[ ])?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)"
+    + _EXT)
 
 
 _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob", "handy",
@@ -1161,7 +1188,9 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
                      "ring", "hp", "тел", "моб", "утас", "тлф", "telem", "fone", "fono", "電話",
                      "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰",
-                     "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam")
+                     "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
+                     "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
+                     "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1308,6 +1337,63 @@ _RELATIVE_WORDS = (
     "neighb", "grand", "aunt", "uncle", "niece", "nephew", "spouse", "partner", "caregiver",
     "guardian", "friend", "fianc", "parent", "spoke", "talked", "contact", "call",
 )
+# (version 15) A relative named after the word for the relation in another language, as
+# contact lines give them: "poeg Rasmus 5551 9023", "la novia Micaela 11 5830-0692", "Η κόρη
+# της Ελένη", "Konan mín Sigríður", "پسرش علی رضایی:", "স্বামী আব্দুল করিম", "夫 高橋 誠 様",
+# "күйөөсү Бакыт 0700 ..." (heldout21: 14 of 33 name leaks). In the scripts with case the name
+# is one to three capitalised words; in the others one to three words of that script, and the
+# name must end the clause or come before a phone number or a bracket.
+_WORLD_RELATIONS = frozenset("""
+    poeg tütar novia novio esposa esposo marido hijo hija madre padre hermano hermana filho filha
+    mãe pai irmão irmã fils fille mère père époux épouse mari sohn tochter mutter vater ehefrau
+    ehemann figlio figlia moglie marito zoon dochter moeder vader echtgenote echtgenoot syn
+    córka matka ojciec mąż żona сын дочь мать отец муж жена син донька дочка мати батько
+    чоловік дружина κόρη γιος σύζυγος μητέρα πατέρας oğlu kızı eşi annesi babası konan
+    maðurinn sonur dóttir dottir hustru søn datter kone mand anak suami istri suaminya istrinya
+    ayah bapa ibu mke mume mtoto ابنه ابنها ابنته ابنتها زوجته زوجها والدته والده پسرش دخترش همسرش
+    مادرش پدرش بیٹا بیٹی شوہر بیوی बेटा बेटी पति पत्नी छोरा छोरी श्रीमान श्रीमती স্বামী স্ত্রী ছেলে
+    মেয়ে மகன் மகள் கணவர் மனைவி දියණිය පුතා ස්වාමිපුරුෂයා ባለቤቷ ባለቤቱ ልጁ ልጇ күйөөсү аялы уулу
+    кызы 爱人 丈夫 妻子 儿子 女儿 兒子 女兒 夫 妻 長男 長女 息子 娘 아들 딸 남편 아내
+    ลูกชาย ลูกสาว สามี ภรรยา chồng vợ သား သမီး ခင်ပွန်း ဇနီး
+""".split())
+_WORLD_CASED_NAME = r"[^\W\d_a-zα-ωа-я](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))+"
+_WORLD_CASELESS_WORD = (r"[^\W\d_A-Za-z](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e\u1000-\u109f"
+                        r"\u200c])*")
+_WORLD_RELATIVE = re.compile(
+    r"(?<![\w\-])(?P<rel>[^\W\d_](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e\u1000-\u109f])*)"
+    r"(?:[ \t]+(?:της|του|mín|minn|min|mi|su|sa|son|seine|seiner|ihre|ihr|meu|minha|mijn|zijn"
+    r"|haar))?"
+    r"[ \t]*(?:[:,][ \t]*)?"
+    rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
+    rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
+    r"(?=[ \t]*(?:[,.;:?？，。、)(（\n]|$|\+?\d|\[|様|さん|씨))")
+
+
+def _world_relatives(text: str, hits: list[str]) -> str:
+    def relative(m: re.Match) -> str:
+        if m.group("rel").lower() not in _WORLD_RELATIONS:
+            return m.group()
+        name = m.group("name")
+        words = name.split()
+        if name.startswith("[") or any(w.lower() in _WORLD_RELATIONS for w in words):
+            return m.group()
+        if any(w[0].lower() != w[0].upper() and not w[0].isupper() for w in words):
+            return m.group()  # a cased script in lower case: "κόρη της Ελένη ζητά ..."
+        if name.isascii() and all(w.lower() in plain_words() for w in words):
+            return m.group()  # "hijo Pump", not a name
+        hits.append("PATIENT_NAME")
+        if isinstance(hits, _Hits):
+            hits.names.extend(w for w in words if len(w) > 2)
+        start, end = m.start("name") - m.start(), m.end("name") - m.start()
+        return m.group()[:start] + "[PATIENT_NAME]" + m.group()[end:]
+
+    return _WORLD_RELATIVE.sub(relative, text)
+
+
+_WORLD_RELATION_HINTS = ("poeg", "novi", "espos", "marido", "hij", "madre", "padre", "filh",
+                         "fils", "fille", "mari", "sohn", "tochter", "figli", "moglie", "zoon",
+                         "dochter", "syn", "konan", "sonur", "hustru", "kone", "mand", "anak",
+                         "suami", "istri", "ayah", "bapa", "ibu", "mke", "mume")
 _CONTACT_AFTER = re.compile(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
 
 # A lower-case name after "pt"/"patient" is only recognisable by shape: a family name and a
@@ -2012,6 +2098,8 @@ _ID_LABEL_WORDS = frozenset("""
     reikningur conta pratica λογαριασμού λογαριασμός болезни карты karty poj acc guardian
     sjúkraskrárnr kitambulisho эмд thiqa badge nhis cin fin nric emp student
     pat.nr patnr rijksregister rijksregisternummer снилс ending pasientnr
+    receipt boleta makbuz chitanta chitanța kvitto recibo reçu ricevuta quittung paragon kid
+    usajili docket karton kórlap chorobopisu interno dependent adhérent adherent
 """.split())
 _WHOSE_WORDS = _ID_LABEL_WORDS | {"status", "hosp", "hospital", "clinic", "patient", "client",
                                   "member", "student", "registration", "enrolment", "enrollment"}
@@ -2826,13 +2914,13 @@ def _hl7_segments(text: str, hits: list[str]) -> str:
 # "encounter_csn: 1200457781", "Best #: ..."): the key names the value, to the end of the line.
 _KEY_LINE = re.compile(
     # (version 14: or dotted leaders, "Historia clínica ....... HC-004519")
-    r"^(?P<key>[ \t]*[^\W\d_](?:[^\W\d]|[ _./#()-]){0,28}?)[ \t]*(?:[:=]|\.{4,}|…+)[ \t]*"
+    r"^(?P<key>[ \t\u3000]*[^\W\d_](?:[^\W\d]|[ _./#()・-]){0,28}?)[ \t]*(?:[:=：]|\.{4,}|…+)[ \t]*"
     r"(?P<val>[^\n]*\S)[ \t]*$",
     re.MULTILINE)
 _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     # (version 13: a birth date first, "birthDate" is no service date)
     (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"
-                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b"), "DOB"),
+                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b|\blahir\b|narozen"), "DOB"),
     # (version 14) a device that is the patient's ("Patient Device SN", "Chair (client-owned)
     # SN", "sn_appareil_patient", "implant_sn") and a study subject's number, before the
     # equipment keys
@@ -2851,16 +2939,19 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
                 r"|patient ?(?:id|no|number|#)\b|\bpt ?(?:id|no|#)\b"
                 r"|\bhosp(?:ital)?\.? ?(?:id|no|number|#)"
                 # (version 13) a client's number in Dutch, German or English, India's UHID
-                r"|\bclient ?(?:nr|no|number|id)\b|klienten ?nr|\buhid\b"), "MRN"),
+                r"|\bclient ?(?:nr|no|number|id)\b|klienten ?nr|\buhid\b"
+                # (version 15) Indonesia's "no_rm", a pid, Japanese 患者ID, Czech chorobopis
+                r"|\bno ?rm\b|\brm ?no\b|\bpid\b|患者id|患者番号|chorobopis"), "MRN"),
     (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"
                 # (version 13) a bill's or a debtor's number: "bill_no", "debiteurnr"
-                r"|\bbill ?(?:no|nr|number|#|ref)\b|debiteur|debtor|invoice|factu|fatura"),
+                r"|\bbill ?(?:no|nr|number|#|ref)\b|debiteur|debtor|invoice|factu|fatura"
+                r"|receipt|akaun|yuran"),
      "ACCOUNT"),
     (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"
                 # (version 11) the keys of a scheme's card in a config dump: "daman_card",
                 # "tamin_no", "sehat card"
                 r"|tamin|daman|sehat|takaful|health ?plan|\bplan (?:no|id|number)|adh[ée]rent"
-                r"|\bsis\b|afiliaci"
+                r"|\bsis\b|afiliaci|tessera|sanitari|被保険者|保険証"
                 # (version 13) "nu_health_card", "abha", "polisnr"
                 r"|health ?card|\babha\b|\bpolis ?(?:nr|nummer)?\b|verzeker"),
      "HEALTH_PLAN"),
@@ -2927,6 +3018,7 @@ _PATIENT_LABEL_WORDS = frozenset("""
     сын дочь жена муж мати батько син донька дружина чоловік хүү охин эхнэр нөхөр
     بیمار المريض مریض مريض همراه المرافق مرافق रोगी मरीज़ मरीज परिजन शिशु মা বাবা রোগী
     ผู้ป่วย ญาติ 病人 患者 客戶 客户 氏名 姓名 환자 보호자 מטופל מטופלת ታካሚ አሳዳጊ
+    患者氏名 個案 个案 pasien nama waris bệnh nhân người bệnh hasta adı frá от
 """.split())
 # ... and these the staff, masked as any person ([PERSON], not [PATIENT_NAME])
 _STAFF_LABEL_WORDS = frozenset("""
@@ -2950,13 +3042,13 @@ _PERSON_PARTICLE = (r"(?:bin|binti|binte|bint|ibn|s/o|d/o|a/l|a/p|van|der|den|de
                     r"|das|do|dos|du|di|la|le|von|zu|y|e|i|ved\.)")
 _LABELED_PERSON = re.compile(
     # (version 14: or after two spaces or a tab, the next field of a form's line)
-    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t))[ \t]*(?:[-*•][ \t]*)?"
+    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t))[ \t\u3000]*(?:[-*•][ \t]*)?(?P<bracket>\[)?"
     r"(?P<label>[^\W\d_](?:[^\W\d]|[\u0900-\u0dff\u0e31-\u0e4e]){0,24}?"
     r"(?:[ \t\-][^\W\d_](?:[^\W\d]|[\u0900-\u0dff\u0e31-\u0e4e]){0,24}?){0,2})"
-    r"\.?[ \t]*(?:[:=：|])[ \t]*"
+    r"\.?[ \t]*(?:(?(bracket)\]|[:=：|]))[ \t]*"
     rf"(?P<val>{_PERSON_NAME_WORD}"
     rf"(?:[ \t\u200c]+(?:{_PERSON_PARTICLE}[ \t]+)?{_PERSON_NAME_WORD}){{0,4}})"
-    r"[ \t]*(?=[,;(|\u2014\u2013،؛]|[ \t]-[ \t]|\n|$)")
+    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<]|[ \t]-[ \t]|\n|$)")
 
 
 def _labeled_persons(text: str, hits: list[str]) -> str:
@@ -2986,7 +3078,16 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
         start, end = m.start("val") - m.start(), m.end("val") - m.start()
         return m.group()[:start] + f"[{tag}]" + m.group()[end:]
 
-    return _LABELED_PERSON.sub(person, text)
+    text = _LABELED_PERSON.sub(person, text)
+    if "[P" in text and ("（" in text or "(" in text):
+        # the name's reading in kana after it: "[PATIENT_NAME]（タカハシ ユミコ）"
+        text = _KANA_READING.sub(r"\g<ph>\g<open>[PERSON]\g<close>", text)
+    return text
+
+
+_KANA_READING = re.compile(
+    r"(?P<ph>\[(?:PATIENT_NAME|PERSON)\][ ]?)(?P<open>[（(])[\u3040-\u30ff ・\u3000]{2,30}"
+    r"(?P<close>[）)])")
 
 
 def _key_lines(text: str, hits: list[str]) -> str:
@@ -3157,11 +3258,11 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _dicom_fields(text, hits)
     if "|" in text and ("^" in text or "\n" in text):
         text = _hl7_segments(text, hits)
-    if (":" in text or "=" in text or "...." in text) and "\n" in text:  # ("Name=..." in INI)
+    if (":" in text or "=" in text or "...." in text or "：" in text) and "\n" in text:
         text = _key_lines(text, hits)
     if "=" in text and _LOGFMT_HINT.search(text):
         text = _logfmt_pairs(text, hits)
-    if ":" in text or "=" in text or "|" in text or "：" in text:
+    if ":" in text or "=" in text or "|" in text or "：" in text or "] " in text:
         text = _labeled_persons(text, hits)
     if ":" in text and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
@@ -3246,6 +3347,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_NAME_LOWER, text, _name_lower_cb, hits)
     if any(w in low for w in _RELATIVE_WORDS):
         text = _sub(_RELATIVE, " " + text, _relative_cb, hits)[1:]
+    if not text.isascii() or any(w in low for w in _WORLD_RELATION_HINTS):
+        text = _world_relatives(text, hits)
     # name-first patterns: only when their trigger is in the text (see _NAME_POSS_RELATIVE)
     if "s " in text and ("'s " in text or "\u2019s " in text):
         text = _sub(_NAME_POSS_RELATIVE, text, _name_ctx_cb, hits)

@@ -176,6 +176,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout20 with version 13 (after heldout19):  name 87.8%, staff 82.8%, mrn 72.1%, address
 #       81.7%, account 60.8%, health_plan 60%, other_id 32.7%, phone 87.8%, fax 75.9%, ssn
 #       66.7%, dob 72.3%, email 100%; precision 96.7%.
+#   heldout21 with version 14 (after heldout20):  name 80%, staff 81.9%, mrn 60%, address
+#       66.7%, account 48.1%, health_plan 57.5%, other_id 34.7%, phone 87.3%, fax 90.6%, ssn
+#       80.6%, dob 73.9%, email 100%; precision 96.3%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -216,19 +219,21 @@ RECALL_FLOOR = {
                         mrn=0.94, other_id=0.86, phone=0.97, ssn=0.86),
     "heldout17": _floor(0.98, 0.95, account=0.94, address=0.88, dob=0.97, health_plan=0.98,
                         mrn=0.9, other_id=0.81, phone=0.98),
-    "heldout18": _floor(0.94, 0.93, account=0.87, address=0.63, dob=0.95, health_plan=0.85,
+    "heldout18": _floor(0.95, 0.93, account=0.87, address=0.63, dob=0.95, health_plan=0.89,
                         mrn=0.8, other_id=0.83, phone=0.96, ssn=0.87),
     "heldout19": _floor(0.9, 0.96, account=0.96, address=0.79, dob=0.93, health_plan=0.9,
                         mrn=0.9, other_id=0.9, phone=0.96, ssn=0.9),
-    "heldout20": _floor(0.9, 0.9, account=0.72, address=0.85, dob=0.77, fax=0.79,
-                        health_plan=0.73, mrn=0.84, other_id=0.5, phone=0.9, ssn=0.73),
+    "heldout20": _floor(0.93, 0.91, account=0.8, address=0.85, dob=0.77, fax=0.79,
+                        health_plan=0.75, mrn=0.84, other_id=0.5, phone=0.9, ssn=0.73),
+    "heldout21": _floor(0.87, 0.83, account=0.67, address=0.67, dob=0.85, fax=0.96,
+                        health_plan=0.73, mrn=0.69, other_id=0.36, phone=0.91, ssn=0.81),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
                    "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
                    "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
-                   "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96}
+                   "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

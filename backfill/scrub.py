@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "15"
+SCRUBBER_VERSION = "16"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -349,11 +349,17 @@ _DOB_FOREIGN = re.compile(
     # (version 15) Vietnamese "sinh", Estonian "sünd", Czech "datum narození"/"narozen(a)",
     # Nepali "जन्म मिति", Sinhala, Tamil, Kyrgyz (heldout21)
     r"|sinh|s[üu]nd|datum[ \t]+narozen[íi]|narozen[aá]?|जन्म[ \t]+मिति|උපන්[ \t]+දිනය"
-    r"|பிறந்த[ \t]+தேதி|туулган[ \t]+күнү\]?)"
+    r"|பிறந்த[ \t]+தேதி|туулган[ \t]+күнү\]?"
+    # (version 16) Malay/Indonesian "lahir", Thai เกิด, Chinese 出生, Romanian "n." and the
+    # Nordic "f." before a date with a two-digit year (heldout22)
+    r"|lahir|เกิด|出生|n\.(?=[ \t]*\d{1,2}\.\d{1,2}\.\d{4})"
+    r"|f\.(?=[ \t]*\d{1,2}\.\d{1,2}\.\d{2}(?!\d)))"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
     # (the CJK form first too: "1949年10月3日" lost its month and day to a shorter match)
     r"(?P<val>(?:昭和|平成|大正|令和|民國|民国)?\d{1,4}年\d{1,2}月\d{1,2}日"
+    # (version 16) a year of another calendar first ("۱۳۱۸/۰۵/۱۲"), a two-digit year after "f."
+    r"|\d{4}/\d{1,2}/\d{1,2}(?![\d/])|(?<=f\.[ ])\d{1,2}\.\d{1,2}\.\d{2}(?!\d)"
     r"|\d{4}[ \t]+оны[ \t]+\d{1,2}[ \t]+сарын[ \t]+\d{1,2}|\d{4}ko[ \t]+[a-z]+aren[ \t]+\d{1,2}a?"
     r"|(?:19|20)\d{2}\.[ \t]?(?:\d{1,2}\.|[a-záéíóöőúüű]{3,10}\.?)[ \t]?\d{1,2}\.?(?!\d)"
     rf"|{_DATE}\.?"
@@ -409,7 +415,7 @@ _FOREIGN_CUE_WORDS = (
     "született", "nasc ",
     "naix", "γενν", "জন্ম", "วันเกิด", "alizaliwa", "birthday", "jaiotze", "төрсөн", "پیدائش",
     "rođen", "roden", "р.н", "р. н", "sinh", "sünd", "sund", "naroz", "मिति", "උපන්", "பிறந்த",
-    "туулган",
+    "туулган", "lahir", "เกิด", "出生", "n. ",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -640,6 +646,8 @@ _HEALTH_PLAN_MORE = re.compile(
     # hamza, Arabic's membership number, Russia's ДМС with its number (heldout21)
     r"|Southern[ \t]+Cross(?:[ \t]+no\.?)?|VHI|(?i:med[ \t]+card)|NHF|GHIC|Agrahara|FNPF(?:-HC)?"
     r"|(?i:n[°º][ \t]*adh[ée]rent)|بیمه[ ]تامین(?:[ ]اجتماعی)?|(?:رقم[ ])?العضوية"
+    # (version 16) Germany's "KV-Nr.", Romania's CASS card, Malaysia's PERKESO, Medicover
+    r"|KV-?Nr\.?|(?i:card[ \t]+)?CASS|PERKESO|Medicover"
     r")" + _HEALTH_PLAN_TAIL
 )
 
@@ -667,7 +675,7 @@ _HEALTH_PLAN_MORE_WORDS = (
     "tarjeta sanitaria", "保険", "医保", "cbhi", "sécu", "secu",
     "pm-jay", "تأمين", "بیمه", "صحت", "thiqa", "эмд", "poj.",
     "southern cross", "vhi", "med card", "nhf", "ghic", "agrahara", "fnpf", "adhérent",
-    "adherent", "العضوية",
+    "adherent", "العضوية", "kv-nr", "kvnr", "cass", "perkeso", "medicover",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -1174,7 +1182,7 @@ _PHONE_CUED = re.compile(
     # fax and mobile in traditional characters; Tamil, Nepali, Sinhala and Burmese phone words
     r"|(?<![\w\-])(?i:ringte[ \t]+fra|ringde[ \t]+fr[åa]n|rief[ \t]+von|called[ \t]+from"
     r"|llam[óo][ \t]+desde|ligou[ \t]+d[eo])(?![\w\-])"
-    r"|傳真|传真|手機|தொலைபேசி|சம்பர்க்|सम्पर्क|दूरभाष|දුරකථන|ဖုန်း"
+    r"|傳真|传真|手機|தொலைபேசி|சம்பர்க்|सम्पर्क|दूरभाष|දුරකථන|ဖုန်း|موبایل|ទូរស័ព្ទ"
     # ... and Hindi's and Bengali's mobile and phone, whose vowel signs are no word characters
     r"|मो(?=\.)|मोबाइल|फ़?ोन|মোবাইল|ফোন)"
     r"\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
@@ -1190,7 +1198,7 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰",
                      "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
                      "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
-                     "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း")
+                     "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -2088,7 +2096,9 @@ _NUMBER_MARKS = ("号", "號", "番", "번호", "رقم", "شماره", "ملف"
                  "卡", "身份", "ملی", "قومي", "اجتماع", "هوية", "بطاقة", "کارت", "บัตร",
                  # (version 13) Urdu's and Amharic's "number", Hebrew's "member", an account
                  # (Arabic, Thai), a patient's ID in Japanese or Chinese ("患者ID")
-                 "نمبر", "ቁጥር", "חבר", "حساب", "บัญชี", "ID", "کارڈ", "وطني")
+                 "نمبر", "ቁጥር", "חבר", "حساب", "บัญชี", "ID", "کارڈ", "وطني",
+                 # (version 16) a receipt in Thai, an insurance card in Korean
+                 "ใบเสร็จ", "보험")
 # words that label a patient's number though they are ordinary words
 _ID_LABEL_WORDS = frozenset("""
     file ficha folio reg card protokol protocol booking compte kórlapszám historia record
@@ -2100,6 +2110,8 @@ _ID_LABEL_WORDS = frozenset("""
     pat.nr patnr rijksregister rijksregisternummer снилс ending pasientnr
     receipt boleta makbuz chitanta chitanța kvitto recibo reçu ricevuta quittung paragon kid
     usajili docket karton kórlap chorobopisu interno dependent adhérent adherent
+    cliëntnr clientnr nosologico faili risiti καταγραφής ppt pp fcn tims invois
+    deposit ins
 """.split())
 _WHOSE_WORDS = _ID_LABEL_WORDS | {"status", "hosp", "hospital", "clinic", "patient", "client",
                                   "member", "student", "registration", "enrolment", "enrollment"}
@@ -2714,7 +2726,7 @@ _FHIR_IDENTIFIER = re.compile(
     r'(?P<val>[^"\n\[]{1,64})"')
 _FHIR_DEVICE_SYSTEMS = ("udi", "gs1", "device", "serial", "asset", "equipment", "lot", "model")
 _FHIR_RECORD_SYSTEMS = ("mrn", "patient", "record", "pid", "/mr", "chart", "hospital", "fall",
-                        "dossier", "episode", "encounter")
+                        "dossier", "episode", "encounter", "donor")
 _FHIR_PERSON_SYSTEMS = ("oid", "national", "ssn", "nhs", "citizen", "passport", "person",
                         "identity", "insur", "member", "health", "kvid", "gkv", "rvnr",
                         "subject", "trial", "pension", "social")
@@ -2920,7 +2932,8 @@ _KEY_LINE = re.compile(
 _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     # (version 13: a birth date first, "birthDate" is no service date)
     (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"
-                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b|\blahir\b|narozen"), "DOB"),
+                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b|\blahir\b|narozen|\bdata ur\b|\bnar\b"),
+     "DOB"),
     # (version 14) a device that is the patient's ("Patient Device SN", "Chair (client-owned)
     # SN", "sn_appareil_patient", "implant_sn") and a study subject's number, before the
     # equipment keys
@@ -2941,17 +2954,20 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
                 # (version 13) a client's number in Dutch, German or English, India's UHID
                 r"|\bclient ?(?:nr|no|number|id)\b|klienten ?nr|\buhid\b"
                 # (version 15) Indonesia's "no_rm", a pid, Japanese 患者ID, Czech chorobopis
-                r"|\bno ?rm\b|\brm ?no\b|\bpid\b|患者id|患者番号|chorobopis"), "MRN"),
+                r"|\bno ?rm\b|\brm ?no\b|\bpid\b|患者id|患者番号|chorobopis"
+                # (version 16) a Polish card index, a Spanish "ficha", a PMR, Persian "file"
+                r"|kartotek|\bficha\b|\bpmr\b|پرونده"), "MRN"),
     (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"
                 # (version 13) a bill's or a debtor's number: "bill_no", "debiteurnr"
                 r"|\bbill ?(?:no|nr|number|#|ref)\b|debiteur|debtor|invoice|factu|fatura"
-                r"|receipt|akaun|yuran"),
+                r"|receipt|akaun|yuran|deposit|siniestro|\bkund|حساب"),
      "ACCOUNT"),
     (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"
                 # (version 11) the keys of a scheme's card in a config dump: "daman_card",
                 # "tamin_no", "sehat card"
                 r"|tamin|daman|sehat|takaful|health ?plan|\bplan (?:no|id|number)|adh[ée]rent"
-                r"|\bsis\b|afiliaci|tessera|sanitari|被保険者|保険証"
+                r"|\bsis\b|afiliaci|tessera|sanitari|被保険者|保険証|caisse ?maladie|medicover"
+                r"|medical ?card|بیمه"
                 # (version 13) "nu_health_card", "abha", "polisnr"
                 r"|health ?card|\babha\b|\bpolis ?(?:nr|nummer)?\b|verzeker"),
      "HEALTH_PLAN"),
@@ -2959,9 +2975,11 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"emirates|national|\bnat ?id|melli|rnokpp|рнокпп|aadhaa?r|passport|\bcnic\b"
                 r"|\bnid\b|\bnin\b|identity|citizen|\bcivil id|\bid (?:no|number|card)\b"
                 r"|\bhetu\b|\bcpr\b|\bpnr\b|\bamka\b|\btckn\b|\bcnp\b|\bpesel\b|\bdni\b"
-                r"|\bid (?:seen|shown|checked|verified)\b|licen[cs]e"),
+                r"|\bid (?:seen|shown|checked|verified)\b|licen[cs]e|\bppsn?\b|credencial"
+                r"|マイナンバー"),
      "OTHER_ID"),
-    (re.compile(r"phone|\btel\b|cell|mobile|callback|best ?#|contact ?#|fax"), "PHONE"),
+    (re.compile(r"phone|\btel\b|cell|mobile|callback|best ?#|contact ?#|fax|\bfono\b"
+                r"|tel[ée]fono|telefon"), "PHONE"),
     (re.compile(r"address|\baddr\b|mailing|street|home\b|\badres|domicilio|direcci[oó]n"
                 r"|endere[cç]o|indirizzo|anschrift|wohnort"), "ADDRESS"),
     (re.compile(r"name|patient|\bpt\b|caller|guardian|next of kin|\bnok\b|subscriber|insured"

@@ -179,6 +179,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout21 with version 14 (after heldout20):  name 80%, staff 81.9%, mrn 60%, address
 #       66.7%, account 48.1%, health_plan 57.5%, other_id 34.7%, phone 87.3%, fax 90.6%, ssn
 #       80.6%, dob 73.9%, email 100%; precision 96.3%.
+#   heldout22 with version 15 (after heldout21):  name 87.4%, staff 85%, mrn 63.5%, address
+#       56.6%, account 50.8%, health_plan 62.5%, other_id 21.4%, phone 82%, fax 80%, ssn
+#       73.4%, dob 62.6%, email 100%; precision 98.1%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -225,15 +228,18 @@ RECALL_FLOOR = {
                         mrn=0.9, other_id=0.9, phone=0.96, ssn=0.9),
     "heldout20": _floor(0.93, 0.91, account=0.8, address=0.85, dob=0.77, fax=0.79,
                         health_plan=0.75, mrn=0.84, other_id=0.5, phone=0.9, ssn=0.73),
-    "heldout21": _floor(0.87, 0.83, account=0.67, address=0.67, dob=0.85, fax=0.96,
+    "heldout21": _floor(0.87, 0.83, account=0.67, address=0.67, dob=0.87, fax=0.96,
                         health_plan=0.73, mrn=0.69, other_id=0.36, phone=0.91, ssn=0.81),
+    "heldout22": _floor(0.87, 0.84, account=0.65, address=0.56, dob=0.7, fax=0.83,
+                        health_plan=0.72, mrn=0.75, other_id=0.33, phone=0.85, ssn=0.74),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
                    "heldout7": 0.97, "heldout8": 0.99, "heldout9": 0.97, "heldout10": 0.98,
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
                    "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
-                   "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96}
+                   "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
+                   "heldout22": 0.98}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

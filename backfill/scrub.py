@@ -2477,11 +2477,14 @@ _NOT_AN_ADDRESS = re.compile(
     r"|call(?:ed)?|will|if|when|and|or|rma|po|case|inc|ref|invoice|order)\b)")
 
 
+_CSV_NEXT_FIELD = re.compile(r",\S")
+
+
 def _addresses_after_contacts(text: str, hits: list[str]) -> str:
     def address(m: re.Match) -> str:
         val = m.group("val").rstrip(" ,.")
         if ("," not in val or not any(c.isdigit() for c in val) or _NOT_AN_ADDRESS.search(val)
-                or re.search(r",\S", val)  # a CSV row's next fields
+                or _CSV_NEXT_FIELD.search(val)  # a CSV row's next fields
                 or not (val[0].isdigit() or val[0].isupper() or _caseless(val.split()[0]))
                 or len(val.split()) > 14):
             return m.group()
@@ -3069,6 +3072,10 @@ _LABELED_PERSON = re.compile(
     r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<]|[ \t]-[ \t]|\n|$)")
 
 
+_PARTICLE_WORD = re.compile(_PERSON_PARTICLE)
+_NAME_SPLIT = re.compile(r"[ \t\u200c]+")
+
+
 def _labeled_persons(text: str, hits: list[str]) -> str:
     plain = plain_words()
 
@@ -3081,8 +3088,7 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
         val = m.group("val")
         if val.startswith("[") or len(val) > 60:
             return m.group()
-        parts = [w for w in re.split(r"[ \t\u200c]+", val) if w]
-        words = [w for w in parts if not re.fullmatch(_PERSON_PARTICLE, w)]
+        words = [w for w in _NAME_SPLIT.split(val) if w and not _PARTICLE_WORD.fullmatch(w)]
         if any(w[0].lower() != w[0].upper() and not w[0].isupper() for w in words):
             return m.group()  # a cased script in lower case: a description
         if 2 * sum(w.lower().strip(".") in plain for w in words) > len(words) or (
@@ -3091,8 +3097,7 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
             return m.group()  # "Engineer: On Call", "Tech: Biomed" (not "Wim Vandenbroucke")
         hits.append(tag)
         if isinstance(hits, _Hits):
-            hits.names.extend(w for w in parts
-                              if len(w) > 2 and not re.fullmatch(_PERSON_PARTICLE, w))
+            hits.names.extend(w for w in words if len(w) > 2)
         start, end = m.start("val") - m.start(), m.end("val") - m.start()
         return m.group()[:start] + f"[{tag}]" + m.group()[end:]
 

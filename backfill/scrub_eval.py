@@ -40,7 +40,12 @@ DEFAULT_CORPUS = tuple(_CORPUS_DIR / f"{name}.jsonl" for name in (
     "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19",
     "heldout20", "heldout21", "heldout22"))
 
-_TOKEN = re.compile(r"[^\W_]+")
+# A token is a run of letters and digits with the combining marks inside it: the vowel signs
+# of Indic, Thai, Lao, Myanmar and Khmer words and Latin accents written as marks ("Bọ́sẹ̀")
+# are not \w, and without them "सुनील" was three one-letter tokens that any other leak of the
+# text could make count as this name's (scorer fix, version 17's round).
+_TOKEN = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f\u0900-\u0dff\u0e31-\u0e4e\u0eb1-\u0ecd"
+                    r"\u0f71-\u0f84\u1000-\u109f\u17b4-\u17d3\u200c\u200d])*")
 
 
 @dataclass(frozen=True, slots=True)

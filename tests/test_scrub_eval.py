@@ -104,6 +104,16 @@ def test_token_also_outside_the_identifier_is_no_leak() -> None:
     assert s.recall["staff_name"].rate == 0.0
 
 
+def test_a_word_keeps_its_vowel_signs_as_one_token() -> None:
+    # "सुनील" split at its vowel signs was "स", "न", "ल": the address left in the text has the
+    # same letters, so the name removed counted as leaked (the scorer before version 17)
+    order = _order("तकनीशियन: सुनील यादव; पता: मकान नं. 27, लाजपत नगर",
+                   {"सुनील यादव": "staff_name", "मकान नं. 27, लाजपत नगर": "address"}, {})
+    s = score([order], lambda t: t.replace("सुनील यादव", "[PERSON]"))
+    assert s.recall["staff_name"].rate == 1.0
+    assert s.recall["address"].rate == 0.0
+
+
 def test_gate_counts_staff_names_and_exit_code(capsys, tmp_path) -> None:
     order = _order("RN Kelly Brandt called", {"Kelly Brandt": "staff_name"}, {})
     s = score([order], lambda t: t, name="x")

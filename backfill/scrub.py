@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -85,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "16"
+SCRUBBER_VERSION = "17"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -277,7 +278,11 @@ _FOREIGN_MONTH = (
     r"|stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|wrze[śs]nia|pa[źz]dziernika"
     r"|listopada|grudnia|ledna|[úu]nora|b[řr]ezna|dubna|kv[ěe]tna|[čc]ervna|[čc]ervence|srpna"
     r"|z[áa][řr][íi]|[řr][íi]jna|listopadu|prosince|ocak|[şs]ubat|mart|nisan|may[ıi]s|haziran|temmuz|a[ğg]ustos|eyl[üu]l"
-    r"|ekim|kas[ıi]m|aral[ıi]k|pebrero|marso|hunyo|hulyo|setyembre|oktubre|nobyembre|disyembre)"
+    r"|ekim|kas[ıi]m|aral[ıi]k|pebrero|marso|hunyo|hulyo|setyembre|oktubre|nobyembre|disyembre"
+    # (version 17) Zulu, Igbo, Swahili, Malagasy, Somali as heldout23 wrote them
+    r"|januwari|febhuwari|mashi|ephreli|meyi|juni|julayi|agasti|septhemba|okthoba|novemba"
+    r"|disemba|jenụwarị|febụwarị|eprel|machi|aprili|agosti|desemba|janoary|febroary|martsa"
+    r"|aprily|jona|jolay|aogositra|oktobra|novambra|desambra)"
 )
 _MRN_FOREIGN = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:expediente|historia[ \t]+cl[ií]nica|nhc"
@@ -353,7 +358,12 @@ _DOB_FOREIGN = re.compile(
     # (version 16) Malay/Indonesian "lahir", Thai เกิด, Chinese 出生, Romanian "n." and the
     # Nordic "f." before a date with a two-digit year (heldout22)
     r"|lahir|เกิด|出生|n\.(?=[ \t]*\d{1,2}\.\d{1,2}\.\d{4})"
-    r"|f\.(?=[ \t]*\d{1,2}\.\d{1,2}\.\d{2}(?!\d)))"
+    r"|f\.(?=[ \t]*\d{1,2}\.\d{1,2}\.\d{2}(?!\d))"
+    # (version 17) Slovenian "roj.", Greek "ημ. γέν.", Georgian, Armenian, Estonian "sünd.",
+    # Latvian "dz.", Lithuanian "gim.", Malagasy, Zulu, Igbo, Somali, Malayalam, Khmer, Tongan,
+    # Romanian "născut(ă)" (heldout23)
+    r"|roj\.|ημ\.?[ \t]*γέν\.?|დაბ\.|დაბადების[ \t]+თარიღი|ծնվ\.|s[üu]nd\.|dz\.(?=[ \t]*\d{1,2}\.)"
+    r"|gim\.|teraka|wazalwa|ọmụmụ|ജനനം|ജനന[ \t]+തീയതി|កើត|dhalasho|fā'ele'i|n[ăa]scut[ăa]?)"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
     # (the CJK form first too: "1949年10月3日" lost its month and day to a shorter match)
@@ -368,7 +378,7 @@ _DOB_FOREIGN = re.compile(
     # (version 13) "02-dic-1959", "Marso 3, 1941", Thai "5 ม.ค. 2498", Mongolian "1979 оны 4
     # сарын 15", Basque "1977ko apirilaren 12a"
     r"|\d{1,2}-(?i:ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic)-\d{4}"
-    r"|\d{1,2}-(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)-\d{4}"  # "14-VII-1985"
+    r"|\d{1,2}(?P<roman>[\-/.])(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)(?P=roman)\d{4}"
     rf"|{_FOREIGN_MONTH}[ \t]+\d{{1,2}},?[ \t]+\d{{4}}"
     r"|\d{1,2}[ \t]+[\u0e01-\u0e4e]{1,3}\.[\u0e01-\u0e4e]{1,3}\.[ \t]*\d{4}"
     # "昭和22年5月3日", "1979年8月14日"
@@ -416,6 +426,8 @@ _FOREIGN_CUE_WORDS = (
     "naix", "γενν", "জন্ম", "วันเกิด", "alizaliwa", "birthday", "jaiotze", "төрсөн", "پیدائش",
     "rođen", "roden", "р.н", "р. н", "sinh", "sünd", "sund", "naroz", "मिति", "උපන්", "பிறந்த",
     "туулган", "lahir", "เกิด", "出生", "n. ",
+    "roj.", "γέν", "დაბ", "ծնվ", "dz.", "gim.", "teraka", "wazalwa", "ọmụmụ", "ജനന", "កើត",
+    "dhalasho", "ele'i", "născut", "nascut",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -840,6 +852,12 @@ _NATIONAL_ID = re.compile(
     r"|id[ \t]+of[ \t]+(?:the[ \t]+)?(?:guardian|mother|father|parent|spouse)"
     # (version 12) Tanzania's NIDA, Austria's SV-Nr., Fiji's TIN (in capitals only: "tin")
     r"|nida|sv-?nr\.?|(?-i:TIN)|αμκα"  # (Greek letters: "ΑΜΚΑ" is not "AMKA")
+    # (version 17) Aadhaar in Gurmukhi, Tamil, Telugu, Kannada and Malayalam, Kazakhstan's
+    # ЖСН, Uzbekistan's JShShIR/ПИНФЛ, Azerbaijan's FİN (the dotted capital: "FIN" is
+    # engineering's), Latvia's p.k., Lithuania's a.k., a South African "i-ID"/"ID-nr",
+    # Ethiopia's መታወቂያ, Tonga's "ID fika" (heldout23)
+    r"|ਆਧਾਰ|ஆதார்|ఆధార్|ಆಧಾರ್|ആധാർ|жсн|jshshir|пинфл|(?-i:FİN)|p\.[ \t]?k\.|a\.[ \t]?k\."
+    r"|i-id|id-nr\.?|መታወቂያ(?:[ \t]+ቁጥር)?|id[ \t]+fika"
     # Russia's СНИЛС, Poland's dowód osobisty, Israel's teudat zehut, a French driving licence,
     # Belgium's national number, "cod. fiscale", a cédula in a sentence, Egypt's and the
     # Emirates' "رقم قومي" / "رقم الهوية", Thailand's ID card
@@ -885,6 +903,8 @@ _NATIONAL_ID_WORDS = (
     "fayda", "주민", "hetu", "henkilötunnus", " cf ", "ปชช", "id of", "nida", "sv-nr", "sv nr",
     "fødselsnr", "fodselsnr", "niss", "nas ", "αμκα",
     "tin ",
+    "ਆਧਾਰ", "ஆதார்", "ఆధార్", "ಆಧಾರ್", "ആധാർ", "жсн", "jshshir", "пинфл", "fi̇n", "p.k", "p. k",
+    "a.k", "a. k", "i-id", "id-nr", "መታወቂያ", "id fika",
 )
 
 # Phone numbers.  A separator is required between the groups, so bare 10-digit serial numbers
@@ -1175,7 +1195,10 @@ _PHONE_CUED = re.compile(
     # (version 14) a fax's cue in Polish and Russian; a fax with one or two words of whose
     # ("Fax audioloog 09 555 04 18", "Fax til sygeplejestationen: +299 98 10 55"); Spanish
     # "call at"
-    r"|(?<![\w\-])(?i:faks|факс)(?![\w\-])"
+    r"|(?<![\w\-])(?i:faks(?:as)?|факс)(?![\w\-])"
+    # (version 17) ... with a word or two of whose ("Faks ambulante: 03 555 41 20"), Khmer fax
+    r"|(?<![\w\-])(?i:faks(?:as)?|факс)(?:[ \t]+[^\W\d_][^\W\d_\-]{2,20}){1,2}"
+    r"(?=[ \t]*:?[ \t]*[+(]?\d)|ទូរសារ"
     r"|(?<![\w\-])(?i:(?:tele)?fax)(?:[ \t]+[^\W\d_][^\W\d_\-]{2,20}){1,2}(?=[ \t]*:?[ \t]*[+(]?\d)"
     r"|(?<![\w\-])(?i:llam(?:ar|e|en)[ \t]+al)(?![\w\-])"
     # (version 15) "called from" in Nordic, German, Spanish, Portuguese, English; Chinese
@@ -1191,6 +1214,25 @@ _PHONE_CUED = re.compile(
     + _EXT)
 
 
+# (version 17) A second number after a masked phone, in its grouping: "[PHONE] / 94430 55812",
+# "[PHONE], 0985.555.219" (heldout23's contact lines).
+_PHONE_AFTER_PHONE = re.compile(
+    r"(?P<cue>\[PHONE\][ \t]*(?:/|,|;|\bor\b|\bou\b|\bo\b|\bили\b)[ \t]*"
+    # ... or after a relative's name masked in a text with phones: "бетa [PATIENT_NAME] 98715
+    # 55063", "хүү [PATIENT_NAME] 8855 5104"
+    r"|\[PATIENT_NAME\][ \t]+)"
+    r"(?P<val>\+?\(?\d{2,5}\)?(?:[ .\-]\d{2,5}){1,3})(?![\w\-]|[.,]\d)")
+
+
+def _phone_after_cb(m: re.Match, hits: list[str]) -> str | None:
+    least = 8 if m.group("cue").startswith("[PA") else 7
+    if not least <= sum(c.isdigit() for c in m.group("val")) <= 13 or _DATE_SHAPED.fullmatch(
+            m.group("val")):
+        return None
+    hits.append("PHONE")
+    return m.group("cue") + "[PHONE]"
+
+
 _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob", "handy",
                      "ph",
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
@@ -1198,7 +1240,8 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰",
                      "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
                      "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
-                     "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ")
+                     "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ",
+                     "ទូរសារ")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1363,29 +1406,59 @@ _WORLD_RELATIONS = frozenset("""
     মেয়ে மகன் மகள் கணவர் மனைவி දියණිය පුතා ස්වාමිපුරුෂයා ባለቤቷ ባለቤቱ ልጁ ልጇ күйөөсү аялы уулу
     кызы 爱人 丈夫 妻子 儿子 女儿 兒子 女兒 夫 妻 長男 長女 息子 娘 아들 딸 남편 아내
     ลูกชาย ลูกสาว สามี ภรรยา chồng vợ သား သမီး ခင်ပွန်း ဇနီး
+    әйелі күйеуі ұлы қызы дружини אשתו בעלה בנו בתו დედა მამა ცოლი ქმარი შვილი მულगा मुलगी
+    मुलगा पुत्रवधू पुत्रवधु પુત્રવધૂ પુત્ર પુત્રી પત્ની ਪੋਤਰਾ ਪੋਤਰੀ ਪੁੱਤਰ ਧੀ ਪਤਨੀ కొడుకు కూతురు
+    భార్య భర్త ಮಗಳು ಮಗ ಹೆಂಡತಿ ಗಂಡ ഭാര്യ ഭർത്താവ് മകൻ മകൾ බිරිඳ ឪពុក ម្តាយ ប្តី ប្រពន្ធ
+    កូនស្រី កូនប្រុស хүү охин эхнэр нөхөр ወንድሟ ወንድሙ እህቷ እህቱ poika tytär vaimo puoliso
+    dēls meita sieva vīrs sūnus dukra žmona
 """.split())
 _WORLD_CASED_NAME = r"[^\W\d_a-zα-ωа-я](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))+"
-_WORLD_CASELESS_WORD = (r"[^\W\d_A-Za-z](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e\u1000-\u109f"
-                        r"\u200c])*")
+# Vowel signs and other marks of the Brahmic, Thai, Lao, Myanmar and Khmer scripts: inside a
+# word, though not letters to \w (version 17 adds Lao and Khmer, heldout23).
+_MARKS = r"\u064b-\u065f\u0670\u0900-\u0dff\u0e31-\u0e4e\u0eb1-\u0ecd\u1000-\u109f\u17b4-\u17d3"
+_WORLD_CASELESS_WORD = rf"[^\W\d_A-Za-z](?:[^\W\d_]|[{_MARKS}\u200c])*"
+_WORLD_NAME = (rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
+               rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
+               r"(?=[ \t]*(?:[,.;:?？，。、)(（\n،؛፣።]|$|\+?\d|\[|[ \t][\u2013\u2014\-][ \t]"
+               r"|様|さん|씨))")
 _WORLD_RELATIVE = re.compile(
-    r"(?<![\w\-])(?P<rel>[^\W\d_](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e\u1000-\u109f])*)"
+    rf"(?<![\w\-])(?P<rel>[^\W\d_](?:[^\W\d_]|[{_MARKS}])*)"
     r"(?:[ \t]+(?:της|του|mín|minn|min|mi|su|sa|son|seine|seiner|ihre|ihr|meu|minha|mijn|zijn"
     r"|haar))?"
-    r"[ \t]*(?:[:,][ \t]*)?"
-    rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
-    rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
-    r"(?=[ \t]*(?:[,.;:?？，。、)(（\n]|$|\+?\d|\[|様|さん|씨))")
+    r"[ \t]*(?:[:,][ \t]*)?" + _WORLD_NAME)
+# (version 17) A person after a title or a role of another language, without a label's colon:
+# "Δρ. Ευάγγελος Μαυρίδης", "MUDr. Hana Šedivá", "ד\"ר מיכל הרשקוביץ", "डॉ. प्रिया मेहरा",
+# "சிஸ்டர் ...", "BS. Lê Văn Khoa", "mgr Ewelina Kuc" (heldout23: 31 of its 104 name leaks
+# came after such a word). The name is what _WORLD_RELATIVE takes after a relation word.
+_WORLD_TITLES = (
+    # Latin-script titles of Central and Eastern Europe, the Low Countries, Italy, Africa,
+    # the Philippines and Viet Nam; "Dr."/"Mr." before English names are the cue rules'
+    "MUDr. MVDr. MDDr. PharmDr. PhDr. RNDr. JUDr. Ing. Bc. Mgr. mgr dr. dr Dr. "
+    "dhr. mevr. mnr. mev. Hr. Fr. sig. sig.ra sig.na dott. dott.ssa uMnu. uNkk. Engr. Dra. "
+    "BS. ThS. KTV "
+    # other scripts
+    "Δρ. Δρ κ. Др. д-р мед.сестра медсестра Դոկտ. Դոկտոր د. م. دکتر الدكتور مهندس انجنیر "
+    "ڈاکٹر سسٹر حاجي الحاج श्री श्रीमती श्रीमान् श्रीमान सौ. कु. डॉ. डॉक्टर ਸਰਦਾਰ ਸ੍ਰੀ ਡਾ. "
+    "શ્રી ડૉ. সিস্টার ডা. ডাঃ திருமதி திரு டாக்டர் செல்வி సిస్టర్ శ్రీ డాక్టర్ ಶ್ರೀ ಡಾ. ഡോ. "
+    "ശ്രീ ד\"ר גב' ທ້າວ ນາງ ሲስተር ዶ/ር አቶ ወ/ሮ ወ/ሪት ලෙ. වෛද්‍ය លោក លោកស្រី "
+    # roles written before a name without a colon: technician, nurse ("tibb bacısı")
+    "ਟੈਕਨੀਸ਼ੀਅਨ प्राविधिक तकनीशियन টেকনিশিয়ান បច្ចេកទេស bacısı"
+).split()
+_WORLD_TITLED = re.compile(
+    r"(?<![\w\-.])(?P<rel>" + "|".join(
+        re.escape(t) for t in sorted(_WORLD_TITLES, key=len, reverse=True))
+    + r")(?![\w])[ \t]+" + _WORLD_NAME)
 
 
 def _world_relatives(text: str, hits: list[str]) -> str:
     def relative(m: re.Match) -> str:
-        if m.group("rel").lower() not in _WORLD_RELATIONS:
+        if m.re is _WORLD_RELATIVE and m.group("rel").lower() not in _WORLD_RELATIONS:
             return m.group()
         name = m.group("name")
         words = name.split()
         if name.startswith("[") or any(w.lower() in _WORLD_RELATIONS for w in words):
             return m.group()
-        if any(w[0].lower() != w[0].upper() and not w[0].isupper() for w in words):
+        if any(_lower_cased(w) for w in words):
             return m.group()  # a cased script in lower case: "κόρη της Ελένη ζητά ..."
         if name.isascii() and all(w.lower() in plain_words() for w in words):
             return m.group()  # "hijo Pump", not a name
@@ -1395,13 +1468,17 @@ def _world_relatives(text: str, hits: list[str]) -> str:
         start, end = m.start("name") - m.start(), m.end("name") - m.start()
         return m.group()[:start] + "[PATIENT_NAME]" + m.group()[end:]
 
-    return _WORLD_RELATIVE.sub(relative, text)
+    return _WORLD_TITLED.sub(relative, _WORLD_RELATIVE.sub(relative, text))
 
 
 _WORLD_RELATION_HINTS = ("poeg", "novi", "espos", "marido", "hij", "madre", "padre", "filh",
                          "fils", "fille", "mari", "sohn", "tochter", "figli", "moglie", "zoon",
                          "dochter", "syn", "konan", "sonur", "hustru", "kone", "mand", "anak",
-                         "suami", "istri", "ayah", "bapa", "ibu", "mke", "mume")
+                         "suami", "istri", "ayah", "bapa", "ibu", "mke", "mume",
+                         # (version 17) the Latin-script titles of _WORLD_TITLES
+                         "dr", "ing.", "bc.", "mgr", "dhr.", "mnr.", "mev.", "hr.", "fr.",
+                         "sig.", "dott", "engr.", "umnu.", "unkk.", "dra.", "bs.", "ths.", "ktv",
+                         "poika", "vaimo", "sieva", "meita", "dēls", "dukra", "žmona")
 _CONTACT_AFTER = re.compile(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
 
 # A lower-case name after "pt"/"patient" is only recognisable by shape: a family name and a
@@ -2058,8 +2135,8 @@ _ID_LABEL_BEFORE = re.compile(
     # (version 13: after full-width punctuation, "）患者ID 0078-5521"; and the vowel signs of
     # the Indic and Thai scripts, which are not word characters: "เลขที่บัญชี")
     r"(?:^|(?<=[\s(\[,;|\"'，、：；（）]))"
-    r"(?P<cue>[^\W\d_](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e]|[./](?=[^\W\d_])){0,15}\.?)"
-    r"(?P<sep>[ \t]*(?:[#№:=][ \t]*)+|[ \t]+)\Z")
+    rf"(?P<cue>[^\W\d_](?:[^\W\d_]|[{_MARKS}]|[./](?=[^\W\d_])){{0,15}}\.?)"
+    r"(?P<sep>[ \t]*(?:[#№:=\u055d\u17d6][ \t]*)+|[ \t]+)\Z")
 _PHI_PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
 _DATE_SHAPED = re.compile(
     r"\d{1,4}([./\-])(?:\d{1,2}|[^\W\d_]{3,9})\1\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?")
@@ -2098,7 +2175,15 @@ _NUMBER_MARKS = ("号", "號", "番", "번호", "رقم", "شماره", "ملف"
                  # (Arabic, Thai), a patient's ID in Japanese or Chinese ("患者ID")
                  "نمبر", "ቁጥር", "חבר", "حساب", "บัญชี", "ID", "کارڈ", "وطني",
                  # (version 16) a receipt in Thai, an insurance card in Korean
-                 "ใบเสร็จ", "보험")
+                 "ใบเสร็จ", "보험",
+                 # (version 17) number, card, receipt, bill, account, file, insurance,
+                 # registration in the Indic scripts, Sinhala, Thai, Lao, Khmer and Amharic
+                 # (heldout23)
+                 "नं", "रसीद", "रसिद", "कार्ड", "बीमा", "ਨੰ", "ਕਾਰਡ", "ਖਾਤਾ", "રસીદ",
+                 "કાર્ડ", "પૉલિસી", "ઇન્વૉઇસ", "রেজি", "রসিদ", "কার্ড", "எண்", "பில்",
+                 "அட்டை", "కార్డ్", "నం", "అంకె", "ಸಂಖ್ಯೆ", "അംഗത്വ", "അക്കൗണ്ട്",
+                 "අංකය", "බිල්පත", "ใบแจ้งหนี้", "ประกัน", "ບັດ", "ເລກ", "ប័ណ្ណ", "លេខ",
+                 "ប្រាក់កក់", "ቁ", "መድን", "ካርድ", "دوسیه", "رسید", "پرداخت")
 # words that label a patient's number though they are ordinary words
 _ID_LABEL_WORDS = frozenset("""
     file ficha folio reg card protokol protocol booking compte kórlapszám historia record
@@ -2112,6 +2197,11 @@ _ID_LABEL_WORDS = frozenset("""
     usajili docket karton kórlap chorobopisu interno dependent adhérent adherent
     cliëntnr clientnr nosologico faili risiti καταγραφής ppt pp fcn tims invois
     deposit ins
+    karta kart kartu pacjenta pacienta pacijenta broj bolnice observație observatie
+    chitanță chitanta μητρώου ბარათი ჯანდაცვის ანგარიში քարտ ապրանքագիր հաշիվ sığorta
+    qəbzi tarixi polisi hisob shartnomasi חבר đơn kuitansi дугаар risiti faylka fáìlì ìsanwó
+    faịlụ ifayela pasiëntnr huurrekening rakitra vola haigusloo arve istorija sąskaita
+    vēsture polise záloha zálohy dopunsko poistenec polisa polis poliçe dosyası
 """.split())
 _WHOSE_WORDS = _ID_LABEL_WORDS | {"status", "hosp", "hospital", "clinic", "patient", "client",
                                   "member", "student", "registration", "enrolment", "enrollment"}
@@ -2179,10 +2269,56 @@ def _labeled_ids(text: str, hits: list[str]) -> str:
     # (only the lines that hold a masked identifier: the rest cannot match, and the value
     # pattern is the costliest part of the pass)
     lines = text.split("\n")
+    other = []
     for n, line in enumerate(lines):
         if "[" in line and _PHI_PLACEHOLDER.search(line):
             lines[n] = _sub(_ID_VALUE, line, _labeled_id_cb, hits)
+        else:
+            other.append(n)
+    if other and len(lines) > 1 and _PHI_PLACEHOLDER.search(text):
+        for n in other:
+            lines[n] = _sub(_ID_VALUE, lines[n], _strong_label_cb, hits)
     return "\n".join(lines)
+
+
+# ... where a label alone must say the number is the patient's: not the words that also
+# number a document, a job or a booking ("folio OXD-77310", "Pratica INT-55/2024"), and of the
+# caseless scripts' marks only those of a card, an insurance, a bill, a receipt, an account or
+# a file, not "number" alone ("製造番号", "เลขที่งาน", "ቁጥር WC-AA-2016-044" are the equipment's)
+_WEAK_LABEL_WORDS = frozenset("""
+    folio pratica protokol protocol reg booking journal registro registration docket interno
+    ending kid pp ppt fcn tims ins emp student badge hc record card fiche invoice
+    дугаар
+""".split())
+_PATIENT_MARKS = ("ملف", "پرونده", "بیمه", "保", "卡", "身份", "ملی", "قومي", "اجتماع", "هوية",
+                  "بطاقة", "کارت", "บัตร", "حساب", "บัญชี", "کارڈ", "وطني", "ใบเสร็จ", "보험",
+                  "रसीद", "रसिद", "कार्ड", "बीमा", "ਕਾਰਡ", "ਖਾਤਾ", "રસીદ", "કાર્ડ", "પૉલિસી",
+                  "ઇન્વૉઇસ", "রসিদ", "কার্ড", "பில்", "அட்டை", "కార్డ్", "അംഗത്വ",
+                  "അക്കൗണ്ട്", "බිල්පත", "ใบแจ้งหนี้", "ประกัน", "ບັດ", "ប័ណ្ណ", "ប្រាក់កក់",
+                  "መድን", "ካርድ", "دوسیه", "رسید")
+
+
+def _strong_label_cb(m: re.Match, hits: list[str]) -> str | None:
+    """(version 17) On a line without the patient's identifiers, of a text with them: a number
+    after a word that labels only a patient's numbers (_ID_LABEL_WORDS, or a caseless
+    script's number word), as a form's line gives it ("Karta pacjenta TOR/44187",
+    "haigusloo nr TÜK-24-118390", "ใบแจ้งหนี้ INV6703-00891"; heldout23)."""
+    text, start = m.string, m.start()
+    if sum(c.isdigit() for c in m.group()) < 4 or _DATE_SHAPED.fullmatch(m.group()):
+        return None
+    label = _ID_LABEL_BEFORE.search(text, max(0, start - 24), start)
+    if label is None:
+        return None
+    low = label.group("cue").lower().rstrip(".")
+    if low in ("no", "nr", "nº", "n°") and label.start() > 0:
+        word = _WORD_BEFORE.search(text, max(0, label.start() - 24), label.start())
+        low = word.group(1).lower() if word is not None else low
+    cue = label.group("cue")
+    if low in _ID_LABEL_WORDS and low not in _ENG_LABELS and low not in _WEAK_LABEL_WORDS or (
+            _caseless(cue) and any(mark in cue for mark in _PATIENT_MARKS)):
+        hits.append("OTHER_ID")
+        return "[OTHER_ID]"
+    return None
 
 
 # The rest of a name the rules and lists masked only part of: a particle and what follows it
@@ -2929,7 +3065,9 @@ def _hl7_segments(text: str, hits: list[str]) -> str:
 # "encounter_csn: 1200457781", "Best #: ..."): the key names the value, to the end of the line.
 _KEY_LINE = re.compile(
     # (version 14: or dotted leaders, "Historia clínica ....... HC-004519")
-    r"^(?P<key>[ \t\u3000]*[^\W\d_](?:[^\W\d]|[ _./#()・-]){0,28}?)[ \t]*(?:[:=：]|\.{4,}|…+)[ \t]*"
+    # (version 17: the keys' vowel signs and apostrophes, Armenian and Khmer colons)
+    rf"^(?P<key>[ \t\u3000]*[^\W\d_](?:[^\W\d]|[{_MARKS} _./#()・'\-]){{0,28}}?)[ \t]*"
+    r"(?:[:=：\u055d\u17d6]|\.{4,}|…+)[ \t]*"
     r"(?P<val>[^\n]*\S)[ \t]*$",
     re.MULTILINE)
 _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
@@ -2984,7 +3122,13 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"phone|\btel\b|cell|mobile|callback|best ?#|contact ?#|fax|\bfono\b"
                 r"|tel[ée]fono|telefon"), "PHONE"),
     (re.compile(r"address|\baddr\b|mailing|street|home\b|\badres|domicilio|direcci[oó]n"
-                r"|endere[cç]o|indirizzo|anschrift|wohnort"), "ADDRESS"),
+                r"|endere[cç]o|indirizzo|anschrift|wohnort"
+                # (version 17) the word for address in forty more languages (heldout23)
+                r"|bydlisko|\bnaslov|\bcím\b|მისამართი|հասցե|ünvan|мекенжай|\bmanzil|نشانی|پته|پتہ"
+                r"|पता|पत्ता|સરનામું|ਪਤਾ|ঠিকানা|முகவரி|చిరునామా|ವಿಳಾಸ|വിലാസം|ලිපිනය|ठेगाना|ທີ່ຢູ່"
+                r"|អាសយដ្ឋាន|\balamat|住址|地址|住所|주소|хаяг|\banwani|አድራሻ|\bgoobta|àdírẹ́sì"
+                r"|\badiresy|\baadress|tu'asila|адрес|διεύθυνση|כתובת|العنوان|عنوان|آدرس|ที่อยู่"
+                r"|địa chỉ|\bosoite|\bheimili|\bikheli|adreesị|\bendereço|\bnaslov"), "ADDRESS"),
     (re.compile(r"name|patient|\bpt\b|caller|guardian|next of kin|\bnok\b|subscriber|insured"
                 r"|guarantor|borrower|client|parent|paciente|pati[eë]nt|pacjent|resident"),
      "PATIENT_NAME"),
@@ -3040,6 +3184,10 @@ _PATIENT_LABEL_WORDS = frozenset("""
     بیمار المريض مریض مريض همراه المرافق مرافق रोगी मरीज़ मरीज परिजन शिशु মা বাবা রোগী
     ผู้ป่วย ญาติ 病人 患者 客戶 客户 氏名 姓名 환자 보호자 מטופל מטופלת ታካሚ አሳዳጊ
     患者氏名 個案 个案 pasien nama waris bệnh nhân người bệnh hasta adı frá от
+    xəstə науқас bemor المؤمَّن المؤمن مؤمن պացիենտ ناروغه ناروغ रुग्ण ગ્રાહક ਮਰੀਜ਼ நோயாளி
+    రోగి ರೋಗಿ രോഗി രോഗിയായ රෝගියා बिरामी ຜູ້ຮັບ ຜູ້ປ່ວຍ ទារក ម្តាយ អ្នកជំងឺ მიმღები პაციენტი
+    ተቀባይ kliënt cliënt omainen isiguli mgonjwa bệnh dụkịta onye ọrịa alaisan aláìsàn
+    дружини
 """.split())
 # ... and these the staff, masked as any person ([PERSON], not [PATIENT_NAME])
 _STAFF_LABEL_WORDS = frozenset("""
@@ -3049,6 +3197,12 @@ _STAFF_LABEL_WORDS = frozenset("""
     техник инженер-техник انجینئر مهندس فني فنی अभियंता तकनीशियन প্রকৌশলী টেকনিশিয়ান ช่าง
     工程師 工程师 技師 技术员 担当 기사 엔지니어 פרמדיק טכנאי מהנדס ቴክኒሻን
     technieker supervisor τεχνικός φυσικοθ physio physiotherapist midwife nurse
+    технік лікар фельдшер შემოწმდა ატამნაბუიჟ ատամնաբույժ տեխնիկ تخنیکر قابله پزشک डॉक्टर
+    डाक्टर ऑडिओलॉजिस्ट ટેકનિશિયન ਟੈਕਨੀਸ਼ੀਅਨ நர்ஸ் மருத்துவர் பொறியாளர் నర్స్ ಸಂಯೋಜಕಿ cssd
+    प्राविधिक បច្ចេកទេស przyjęła przyjął ošetřující hlásil hlásila prijavio prijavila preuzeo
+    preuzela регистрирал регистрирала tehnician medic hekim teknisyen χειρουργός радиолог
+    kardiológ kardiolog dọkịta isisebenzi fundi muuguzi teknisiana tegnikus ilmoittaja õde
+    māsa inženieris onímọ̀ dhakhtar farsamayaqaan
 """.split())
 _PERSON_LABEL_WORDS = _PATIENT_LABEL_WORDS | _STAFF_LABEL_WORDS
 # ... and words that say the value is a desk, a team or a shift, not a person
@@ -3057,22 +3211,43 @@ _NOT_A_PERSON = frozenset("""
     none tbd self same system admin night day shift ward unit station department dept
     engineering pool loaner spare n/a na
 """.split())
-_PERSON_NAME_WORD = (r"[^\W\d_](?:[^\W\d_]|[\u0900-\u0dff\u0e31-\u0e4e\u200c'\u2019]"
+_PERSON_NAME_WORD = (rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}\u200c'\u2018\u2019\u02bb]"
                      r"|[.\-](?=[^\W\d_]))*\.?")
 _PERSON_PARTICLE = (r"(?:bin|binti|binte|bint|ibn|s/o|d/o|a/l|a/p|van|der|den|de|del|della|da"
-                    r"|das|do|dos|du|di|la|le|von|zu|y|e|i|ved\.)")
+                    r"|das|do|dos|du|di|la|le|von|zu|y|e|i|ved\.|بن|بنت|ابن)")
+_PATRONYMIC_ENDS = ("oğlu", "qızı", "ogly", "kyzy", "uulu", "ugli", "o‘g‘li", "o'g'li", "qizi",
+                    "ұлы", "қызы")
 _LABELED_PERSON = re.compile(
     # (version 14: or after two spaces or a tab, the next field of a form's line)
-    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t))[ \t\u3000]*(?:[-*•][ \t]*)?(?P<bracket>\[)?"
-    r"(?P<label>[^\W\d_](?:[^\W\d]|[\u0900-\u0dff\u0e31-\u0e4e]){0,24}?"
-    r"(?:[ \t\-][^\W\d_](?:[^\W\d]|[\u0900-\u0dff\u0e31-\u0e4e]){0,24}?){0,2})"
-    r"\.?[ \t]*(?:(?(bracket)\]|[:=：|]))[ \t]*"
+    # (version 17: or after a semicolon that ends the field before, "Технік: ...; лікар: ...")
+    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=[;،؛][ \t]))[ \t\u3000]*(?:[-*•][ \t]*)?"
+    r"(?P<bracket>\[)?"
+    rf"(?P<label>[^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?"
+    rf"(?:[ \t\-][^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?){{0,2}})"
+    # (version 17) a role in brackets after the label: "Sjúklingur (háseti): ..."
+    r"(?:[ \t]*\([^()\n\d]{1,20}\))?"
+    r"\.?[ \t]*(?:(?(bracket)\]|[:=：|\u055d\u17d6]))[ \t]*"
+    # (version 17) a title between the label and the name: "Przyjęła: mgr Ewelina Kuc"
+    r"(?:(?:" + "|".join(re.escape(t) for t in sorted(_WORLD_TITLES, key=len, reverse=True))
+    + r")[ \t]+)?"
     rf"(?P<val>{_PERSON_NAME_WORD}"
-    rf"(?:[ \t\u200c]+(?:{_PERSON_PARTICLE}[ \t]+)?{_PERSON_NAME_WORD}){{0,4}})"
-    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<]|[ \t]-[ \t]|\n|$)")
+    # (version 17) a nickname in brackets among the words: "Jacobus (Koos) Lourens"
+    rf"(?:[ \t\u200c]+(?:\({_PERSON_NAME_WORD}\)[ \t]+)?(?:{_PERSON_PARTICLE}[ \t]+)?"
+    rf"{_PERSON_NAME_WORD}){{0,4}}"
+    # and a patronymic's closing word: "Əliyev Rauf Tofiq oğlu", "Bakyt uulu"
+    rf"(?:[ \t]+(?:{'|'.join(_PATRONYMIC_ENDS)}))?)"
+    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<፣።]|[ \t]-[ \t]|\n|$|\+\d)")
 
 
 _PARTICLE_WORD = re.compile(_PERSON_PARTICLE)
+
+
+def _lower_cased(word: str) -> bool:
+    """The word starts with a small letter of a script with case ("позивний", "oğlu"): a
+    description, not a name. Georgian's Mkhedruli letters have capitals in Unicode (Mtavruli)
+    but are not written with them: a name there is "lower case" (version 17)."""
+    c = word[0]
+    return c.lower() != c.upper() and not c.isupper() and not "\u10d0" <= c <= "\u10ff"
 _NAME_SPLIT = re.compile(r"[ \t\u200c]+")
 
 
@@ -3088,8 +3263,9 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
         val = m.group("val")
         if val.startswith("[") or len(val) > 60:
             return m.group()
-        words = [w for w in _NAME_SPLIT.split(val) if w and not _PARTICLE_WORD.fullmatch(w)]
-        if any(w[0].lower() != w[0].upper() and not w[0].isupper() for w in words):
+        words = [w for w in _NAME_SPLIT.split(val)
+                 if w and not _PARTICLE_WORD.fullmatch(w) and w not in _PATRONYMIC_ENDS]
+        if any(_lower_cased(w) for w in words):
             return m.group()  # a cased script in lower case: a description
         if 2 * sum(w.lower().strip(".") in plain for w in words) > len(words) or (
                 len(words) == 1 and words[0].lower().strip(".") in plain) or any(
@@ -3242,6 +3418,30 @@ def _ocr_restore(text: str, changed: dict[str, str]) -> str:
     return text
 
 
+# (version 17) A number the rules masked once, left elsewhere in the text inside another
+# value: a health-insurance number made of the national number and a suffix ("ΑΜΚΑ [OTHER_ID]
+# ... ΕΟΠΥΥ 17045802331-1", "hetu [OTHER_ID] ... Kela 240448-226R/04"), the same MRN written
+# twice. Seven digits or more: a look-alike sharing such a run with a patient's identifier is
+# not to be expected (heldout23: eight health-plan numbers).
+_LONG_DIGITS = re.compile(r"\d{7,}")
+_YMD = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_TOKEN_AROUND = r"(?<![\w\-/.])(?:[\w\-/.]*\D)?{}(?:\D[\w\-/.]*)?(?<![\-/.])(?!\d)"
+
+
+def _masked_numbers_again(before: str, text: str, hits: list[str]) -> str:
+    left = Counter(_LONG_DIGITS.findall(text))
+    if not left:
+        return text
+    was = Counter(_LONG_DIGITS.findall(before))
+    for run, count in was.items():
+        if 0 < left[run] < count and not _YMD.fullmatch(run):
+            # masked once, still there: the same digits, not a part of them; not a date
+            # ("GD-20240417-07" is a ticket of the day a birth date was)
+            text, n = re.subn(_TOKEN_AROUND.format(re.escape(run)), "[OTHER_ID]", text)
+            hits.extend(["OTHER_ID"] * n)
+    return text
+
+
 def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if text is None:
         return ScrubResult(None, {})
@@ -3253,6 +3453,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     ocr: dict[str, str] = {}
     if _OCR_HINT.search(text):
         text, ocr = _ocr_digits(text)
+    before = text
 
     # Order matters: e-mails first (they contain names and digits), then cue-based numbers
     # (MRN/DOB/SSN) before the cue-less phone/SSN/address/account shapes, names last.
@@ -3350,6 +3551,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     low = text.lower()
     if any(w in low for w in _PHONE_CUED_WORDS):
         text = _sub(_PHONE_CUED, text, _phone_cued_cb, hits)
+    if "[PHONE]" in text:
+        text = _sub(_PHONE_AFTER_PHONE, text, _phone_after_cb, hits)
     text = _sub(_NUMERIC, text, _numeric_cb, hits)
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
@@ -3397,11 +3600,15 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "[P" in text:
         text = _name_tails(text)
         text = _fields_after_names(text, hits)
+    if "[PHONE]" in text:  # (again: the relatives are masked now, and the cue-less phones)
+        text = _sub(_PHONE_AFTER_PHONE, text, _phone_after_cb, hits)
     if "[" in text:
         text = _labeled_ids(text, hits)
     if _AGE_NUMBER.search(text):
         text = _sub(_AGE_OVER_89, text, _age_cb, hits)
         text = _sub(_AGE_OVER_89_AFTER, text, _age_cb, hits)
+    if "[" in text:
+        text = _masked_numbers_again(before, text, hits)
 
     if ocr:
         text = _ocr_restore(text, ocr)

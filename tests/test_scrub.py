@@ -920,12 +920,45 @@ V16_KEPT = [
     ("f. 12.04 rev. 3 of the manual", "12.04"),
 ]
 
+# Version 17 (heldout23): labeled persons with a title between ("MUDr.", "Դոկտ.", "ທ້າວ"), a
+# role in brackets or a patronymic; Georgian names; address keys of forty languages; a
+# number masked once and left inside another value; strong labels on a line of their own;
+# a second phone; fax and birth-date words of more languages.
+V17_REMOVED = [
+    ("Ատամնաբույժ՝ Դոկտ. Անահիտ Պետրոսյան, հեռ. 010 55 12 34", "Պետրոսյան"),
+    ("ຜູ້ຮັບ: ທ້າວ ບຸນມີ ສີສະຫວັດ, ເກີດ 1990", "ບຸນມີ"),
+    ("მიმღები: ნინო ლომიძე, ტელ. 599 12 34 56", "ლომიძე"),
+    ("Xəstə: Qəmbərli Vüqar Elman oğlu, d.t. 1970-01-02", "Qəmbərli"),
+    ("Bemor: To‘xtayeva Dilnoza Anvarovna, tug‘ilgan 1980", "To‘xtayeva"),
+    ("Sjúklingur (háseti): Guðbrandur Þorkelsson, kt. 120370-2279", "Guðbrandur"),
+    ("የፊዚዮቴራፒ ባለሙያ ሲስተር መሰረት ደበበ፣ ስልክ 0911 234 567", "መሰረት"),
+    ("Patsient: Kari Nurmi\nAadress: Raekoja plats 12-3, 10146 Tallinn", "Raekoja"),
+    ("मरीज़: राम लाल\nपता: मकान नं. 14, शास्त्री नगर, जयपुर 302016", "शास्त्री"),
+    ("ΑΜΚΑ 01017012345\nΕΟΠΥΥ 01017012345-2", "01017012345"),
+    ("Pacjent: Jan Nowak, PESEL 70010112345\nKarta pacjenta KP/7741/23", "7741"),
+    ("तकनीशियन: राजेश कुमार; डॉक्टर: डॉ. सीमा वर्मा", "वर्मा"),
+    ("Tel.: +995 599 11 22 33 / 577 44 55 66", "577 44 55 66"),
+    ("Faks ambulante: 02 555 77 11", "555 77 11"),
+    ("Pacientka Ana Zupan, roj. 3. 4. 1950, tel 01 234 5678", "1950"),
+    ("ਮਰੀਜ਼: ਜਸਵੰਤ ਸਿੰਘ, ਆਧਾਰ 1234 5678 9012", "5678"),
+    ("Patsient: Mart Kask, sünd. 01.01.1960", "1960"),
+    ("Тел. +7 701 123 4567, әйелі Айгүл +7 702 765 4321", "Айгүл"),
+    ("Mobile: +91 98100 12345, बेटा अमित 98711 23456", "98711 23456"),
+]
+V17_KEPT = [
+    ("výr. č. 7730-CZ-55, podnet č. VOP-77/2024", "7730-CZ-55"),
+    ("folio OXD-99120 cerrado\nPaciente: Luis Gómez", "OXD-99120"),
+    ("製造番号 AP77120 管理番号 ME-OR-0991\n患者 山田 太郎 様", "ME-OR-0991"),
+    ("Paciente: Ana Ruiz\nJOB CARD JC-55-0912", "JC-55-0912"),
+    ("PID|1||4471^^^H||Doe^Jane||19850412|F\nTicket GD-19850412-07", "GD-19850412-07"),
+    ("Dr. Pepper dispenser, BS EN 60601-1 test passed", "60601-1"),
+]
 
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
-                         + V16_REMOVED)
+                         + V16_REMOVED + V17_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -933,7 +966,7 @@ def test_each_version_removes(text: str, value: str) -> None:
 
 @pytest.mark.parametrize(("text", "value"),
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
-                         + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT)
+                         + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

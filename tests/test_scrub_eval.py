@@ -192,6 +192,11 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout22 with version 15 (after heldout21):  name 87.4%, staff 85%, mrn 63.5%, address
 #       56.6%, account 50.8%, health_plan 62.5%, other_id 21.4%, phone 82%, fax 80%, ssn
 #       73.4%, dob 62.6%, email 100%; precision 98.1%.
+#   heldout23 with version 16 (after heldout22), its labels corrected (titles and scheme words
+#       moved out of the spans) and the scorer's tokens fixed (vowel signs kept in words):
+#       name 66.5%, staff 72.7%, mrn 50%, address 50%, account 27.5%, health_plan 47.4%,
+#       other_id 22.2%, phone 88.2%, fax 87.1%, ssn 64.3%, dob 65.5%, email 100%; precision
+#       96.0%. (As first scored: name 63.2%, staff 46%, mrn 48.8%, the rest as above.)
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -242,6 +247,8 @@ RECALL_FLOOR = {
                         health_plan=0.73, mrn=0.69, other_id=0.36, phone=0.91, ssn=0.81),
     "heldout22": _floor(0.87, 0.84, account=0.65, address=0.56, dob=0.7, fax=0.83,
                         health_plan=0.72, mrn=0.75, other_id=0.33, phone=0.85, ssn=0.74),
+    "heldout23": _floor(0.92, 0.89, account=0.58, address=0.85, dob=0.77, fax=0.96,
+                        health_plan=0.63, mrn=0.7, other_id=0.24, phone=0.92, ssn=0.91),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -249,7 +256,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
                    "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
                    "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
-                   "heldout22": 0.98}
+                   "heldout22": 0.98, "heldout23": 0.95}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "17"
+SCRUBBER_VERSION = "18"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1411,6 +1411,8 @@ _WORLD_RELATIONS = frozenset("""
     భార్య భర్త ಮಗಳು ಮಗ ಹೆಂಡತಿ ಗಂಡ ഭാര്യ ഭർത്താവ് മകൻ മകൾ බිරිඳ ឪពុក ម្តាយ ប្តី ប្រពន្ធ
     កូនស្រី កូនប្រុស хүү охин эхнэр нөхөр ወንድሟ ወንድሙ እህቷ እህቱ poika tytär vaimo puoliso
     dēls meita sieva vīrs sūnus dukra žmona
+    żewġha żewġu binti ibni եղբայր քույր կինը ամուսինը սանիա සැමියා බිරිඳ දාජු दाजु दिदी
+    भाइ बहिनी ছেলে স্বামী মা бабуся дідусь брат мать отец
 """.split())
 _WORLD_CASED_NAME = r"[^\W\d_a-zα-ωа-я](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))+"
 # Vowel signs and other marks of the Brahmic, Thai, Lao, Myanmar and Khmer scripts: inside a
@@ -1419,7 +1421,7 @@ _MARKS = r"\u064b-\u065f\u0670\u0900-\u0dff\u0e31-\u0e4e\u0eb1-\u0ecd\u1000-\u10
 _WORLD_CASELESS_WORD = rf"[^\W\d_A-Za-z](?:[^\W\d_]|[{_MARKS}\u200c])*"
 _WORLD_NAME = (rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
                rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
-               r"(?=[ \t]*(?:[,.;:?？，。、)(（\n،؛፣።]|$|\+?\d|\[|[ \t][\u2013\u2014\-][ \t]"
+               r"(?=[ \t]*(?:[,.;:?？，。、)(（\n،؛፣።፤|·]|$|\+?\d|\[|[ \t][\u2013\u2014\-][ \t]"
                r"|様|さん|씨))")
 _WORLD_RELATIVE = re.compile(
     rf"(?<![\w\-])(?P<rel>[^\W\d_](?:[^\W\d_]|[{_MARKS}])*)"
@@ -1442,12 +1444,24 @@ _WORLD_TITLES = (
     "શ્રી ડૉ. সিস্টার ডা. ডাঃ திருமதி திரு டாக்டர் செல்வி సిస్టర్ శ్రీ డాక్టర్ ಶ್ರೀ ಡಾ. ഡോ. "
     "ശ്രീ ד\"ר גב' ທ້າວ ນາງ ሲስተር ዶ/ር አቶ ወ/ሮ ወ/ሪት ලෙ. වෛද්‍ය លោក លោកស្រី "
     # roles written before a name without a colon: technician, nurse ("tibb bacısı")
-    "ਟੈਕਨੀਸ਼ੀਅਨ प्राविधिक तकनीशियन টেকনিশিয়ান បច្ចេកទេស bacısı"
+    "ਟੈਕਨੀਸ਼ੀਅਨ प्राविधिक तकनीशियन টেকনিশিয়ান បច្ចេកទេស bacısı "
+    # (version 18, heldout24) French, Swahili, Romanian, Persian, Arabic, Greek, Russian,
+    # Ukrainian, Polish and Bengali forms of address; nurse and assistant in seven scripts;
+    # military ranks before a soldier's name
+    "Mme Mlle Bw. Bi. dlui dna. domnul doamna آقای آقا خانم السيد السيدة κυρία κύριος κ. г-н "
+    "г-жа пан пані Pan Pani জনাব মো. नर्स ነርስ نرس செவிலியர் හෙද सहायक рядовой ефрейтор "
+    "сержант солдат "
+    # the word for patient before a name in the caseless scripts ("ਮਰੀਜ਼ ਗੁਰਮੀਤ ...",
+    # "អ្នកជំងឺ សុខ ...")
+    + " ".join(_PATIENT_TITLES := (
+        "ਮਰੀਜ਼", "రోగి", "ರೋಗಿ", "രോഗി", "मरीज़", "मरीज", "रोगी", "রোগী", "நோயாளி", "អ្នកជំងឺ",
+        "ታካሚ", "بیمار", "مریض", "المريض"))
 ).split()
+_TITLE_ALTERNATION = "|".join(re.escape(t) for t in sorted(_WORLD_TITLES, key=len, reverse=True))
 _WORLD_TITLED = re.compile(
-    r"(?<![\w\-.])(?P<rel>" + "|".join(
-        re.escape(t) for t in sorted(_WORLD_TITLES, key=len, reverse=True))
-    + r")(?![\w])[ \t]+" + _WORLD_NAME)
+    # (version 18: or two titles, "dlui ing. Sorin Manolache", "জনাব মো. তানভীর আহমেদ")
+    rf"(?<![\w\-.])(?P<rel>{_TITLE_ALTERNATION})(?![\w])[ \t]+"
+    rf"(?:(?:{_TITLE_ALTERNATION}|ing\.)(?![\w])[ \t]+)?" + _WORLD_NAME)
 
 
 def _world_relatives(text: str, hits: list[str]) -> str:
@@ -1456,6 +1470,10 @@ def _world_relatives(text: str, hits: list[str]) -> str:
             return m.group()
         name = m.group("name")
         words = name.split()
+        if m.re is _WORLD_TITLED and any(w.isascii() for w in words) and (
+                m.group("rel") in _PATIENT_TITLES or any(_caseless(w) for w in words)):
+            # "بیمار خطای Error 0x8007", "المريض يطلع Alarm 1073": the patient's alarm
+            return m.group()
         if name.startswith("[") or any(w.lower() in _WORLD_RELATIONS for w in words):
             return m.group()
         if any(_lower_cased(w) for w in words):
@@ -1851,7 +1869,9 @@ class _Hits(list[str]):
 _CHAT_SPEAKER = re.compile(
     # (version 14: Korean's 오전/오후 before the time and a comma after it, KakaoTalk's "오전
     # 7:41, 김민준 보호자: ...")
-    r"(?m)(?:^[ \t]*(?:(?:\[[ \t]*)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?,?[ \t]+)?"
+    # (version 17: or an ISO date first, WeChat's "2024-04-02 07:48 王立新：...")
+    r"(?m)(?:^[ \t]*(?:(?:\[[ \t]*)?(?:(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?"
+    r"|\d{4}-\d{1,2}-\d{1,2}),?[ \t]+)?"
     r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
     # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
     r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
@@ -1859,15 +1879,22 @@ _CHAT_SPEAKER = re.compile(
     r"(?:<(?P<handle>[^\W\d_][\w.\-]{1,30})>"
     # (version 14: the vowel signs of Thai and the Indic scripts; a role word after the name
     # in the scripts without case, "이수진 간호사:", "พี่ต้อม ช่าง:")
-    r"|(?P<who>[^\W\d_](?:[\w.'\u2019\-]|[\u0900-\u0dff\u0e31-\u0e4e]){0,30}"
-    r"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[\u0900-\u0dff\u0e31-\u0e4e]){0,20})?)"
-    r"(?=(?:[ \t]*\([^()\n]{1,30}\)|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()]{0,10})?:[ \t])))"
+    # (version 17: a title first, "[21:04] م. فهد العتيبي: ...", and a full-width colon)
+    rf"|(?P<who>(?:[^\W\d_]{{1,5}}\.[ \t])?[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
+    rf"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,20}})?)"
+    r"(?=(?:[ \t]*\([^()\n]{1,30}\)|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()]{0,10})?(?::[ \t]|：))))"
     # a Slack export's author line: the handle, then the time alone ("andre.fontaine  6:48 AM")
     r"|^(?P<slack>[a-z][a-z0-9]*(?:[._][a-z0-9]+)+)[ \t]{1,4}\d{1,2}:\d{2}"
-    r"(?:[ \t]*[AaPp][Mm])?[ \t]*$")
+    r"(?:[ \t]*[AaPp][Mm])?[ \t]*$"
+    # (version 17) Telegram's export: the author, then the date and time in brackets
+    # ("Оксана Мельник, [03.02.2024 16:11]", "Тарас (інженер), [03.02.2024 16:14]")
+    r"|^[ \t]*(?P<telegram>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,30}){0,2})"
+    r"(?=(?:[ \t]*\([^()\n]{1,30}\))?,[ \t]*\[\d{1,2}\.\d{1,2}\.\d{2,4},?[ \t]+\d{1,2}:\d{2}"
+    r"(?::\d{2})?\][ \t]*$)")
 _CHAT_HINT = re.compile(
     r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
-    r"|webex)\]|오전|오후|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2})")
+    r"|webex)\]|오전|오후|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2})"
+    r"|, \[\d{1,2}\.\d{1,2}\.\d{2,4},? \d{1,2}:\d{2}")
 _CHAT_LABELS = frozenset("""
     system note notes update status alarm alarms error event events log info warning warn bot
     auto admin re fw fwd subject from to cc sent date time msg message page pager alert alerts
@@ -1877,7 +1904,7 @@ _CHAT_LABELS = frozenset("""
 
 def _chat_speakers(text: str, hits: list[str]) -> str:
     def speaker(m: re.Match) -> str:
-        group = next(g for g in ("who", "handle", "slack") if m.group(g) is not None)
+        group = next(g for g in ("who", "handle", "slack", "telegram") if m.group(g) is not None)
         who = m.group(group)
         if who.lower() in _CHAT_LABELS:
             return m.group(0)
@@ -2202,6 +2229,7 @@ _ID_LABEL_WORDS = frozenset("""
     qəbzi tarixi polisi hisob shartnomasi חבר đơn kuitansi дугаар risiti faylka fáìlì ìsanwó
     faịlụ ifayela pasiëntnr huurrekening rakitra vola haigusloo arve istorija sąskaita
     vēsture polise záloha zálohy dopunsko poistenec polisa polis poliçe dosyası
+    medlemsnr lidnr vakuutus průkazu průkaz kartela libreza törzsszám
 """.split())
 _WHOSE_WORDS = _ID_LABEL_WORDS | {"status", "hosp", "hospital", "clinic", "patient", "client",
                                   "member", "student", "registration", "enrolment", "enrollment"}
@@ -2241,7 +2269,8 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
     if not sep.strip() and _caseless(cue):
         # a label in a script without case ("住院号 ZY2024031587", "رقم الملف RT-44712",
         # "شماره پرونده ۹۸۷۶۵۴"): no capital says it is a label, the line's identifiers do
-        if low in _ENG_LABELS_CASELESS or cue[-2:] in _ENG_LABELS_CASELESS or not any(
+        if low in _ENG_LABELS_CASELESS or cue[-2:] in _ENG_LABELS_CASELESS or any(
+                cue.startswith(w) for w in _ENG_LABELS_CASELESS) or not any(
                 mark in cue for mark in _NUMBER_MARKS):
             return None  # "케이블 Z601200", "استبدل 100010447" (a cable; "replaced")
     elif not sep.strip() and (cue.isupper() and len(cue) <= 6 or low == "id") \
@@ -2345,9 +2374,10 @@ _NAME_LAST_AFTER = re.compile(
 # scripts with case), with at most a short label between (version 11).
 _FOREIGN_NAME_BEFORE_ID = re.compile(
     r"(?<![\w\-])(?P<name>(?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
-    r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐ][а-яёіїєґ'’]+)"
+    r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐЈЉЊЋЂЏЃЌЅ][а-яёіїєґјљњћђџѓќѕ'’]+)"
     r"(?:[ ](?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
-    r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐ][а-яёіїєґ'’\-]+)){1,2})"
+    r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+"
+    r"|[А-ЯЁІЇЄҐЈЉЊЋЂЏЃЌЅ][а-яёіїєґјљњћђџѓќѕ'’\-]+)){1,2})"
     r"(?=[ \t]*(?:\([^()\n]{1,24}\)[ \t]*)?,?[ \t]*"
     r"(?:[^\W\d_][^\W\d_.]{0,7}\.?(?:[^\W\d_]{1,3}\.)?[ \t]*)?"
     r"\[(?:OTHER_ID|SSN|MRN|HEALTH_PLAN|PHONE|DOB)\])"
@@ -2979,6 +3009,17 @@ def _table_columns(text: str, hits: list[str]) -> str:
                 lines[n] = line
                 continue
         table = _header(line)
+        if table is not None and (
+                n > 0 and lines[n - 1].count(table[0]) >= 2 and (
+                    len(_cells(lines[n - 1], table[0])) == table[1]
+                    or _RULE_ROW.fullmatch(lines[n - 1]))
+                or table[0] == "|" and table[1] - (line.strip()[:1] == "|")
+                - (line.strip()[-1:] == "|") == 2 and not (
+                    n + 1 < len(lines) and _RULE_ROW.fullmatch(lines[n + 1]))):
+            # (version 18) a row inside a table is no header, nor is a key/value sheet's row
+            # without the rule row under it: "| DOB | 17/10/1983 |" in a field/value sheet
+            # masked every key below it as a birth date (heldout24)
+            table = None
     return "\n".join(lines) if changed else text
 
 
@@ -3073,8 +3114,14 @@ _KEY_LINE = re.compile(
 _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     # (version 13: a birth date first, "birthDate" is no service date)
     (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"
-                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b|\blahir\b|narozen|\bdata ur\b|\bnar\b"),
+                r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b|\blahir\b|narozen|\bdata ur\b|\bnar\b"
+                # (version 18) Norwegian "født", Turkish "doğum tarihi", Albanian, Catalan
+                r"|\bf[oø]dt\b|do[gğ]um|datëlindja|naixement|\bjaiotze"),
      "DOB"),
+    # (version 18) national numbers by their key: "fodselsnummer", "TCKimlikNo"
+    (re.compile(r"f[oø]dselsnummer|kimlik|personnummer|henkilötunnus|\bjmbg\b"
+                r"|\bpesel\b|\bamka\b|\bcpf\b|\bdni\b|\bnir\b|\bnik\b|rodn[ée] [čc]íslo"),
+     "SSN"),
     # (version 14) a device that is the patient's ("Patient Device SN", "Chair (client-owned)
     # SN", "sn_appareil_patient", "implant_sn") and a study subject's number, before the
     # equipment keys
@@ -3097,11 +3144,18 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
                 # (version 15) Indonesia's "no_rm", a pid, Japanese 患者ID, Czech chorobopis
                 r"|\bno ?rm\b|\brm ?no\b|\bpid\b|患者id|患者番号|chorobopis"
                 # (version 16) a Polish card index, a Spanish "ficha", a PMR, Persian "file"
-                r"|kartotek|\bficha\b|\bpmr\b|پرونده"), "MRN"),
+                r"|kartotek|\bficha\b|\bpmr\b|پرونده"
+                # (version 18) a Turkish protocol number, Australia's IHI and UR number,
+                # Spain's NHC, a "Patientennummer" (heldout24)
+                r"|protokol|\bihi\b|\bhospital ur\b|\bur ?(?:no|number)\b|\bnhc\b"
+                r"|patientennummer|patientnummer|kartela|törzsszám"), "MRN"),
     (re.compile(r"csn|\bfin\b|\bhar\b|acct|account|encounter|visit ?(?:#|no|num|id)"
                 # (version 13) a bill's or a debtor's number: "bill_no", "debiteurnr"
                 r"|\bbill ?(?:no|nr|number|#|ref)\b|debiteur|debtor|invoice|factu|fatura"
-                r"|receipt|akaun|yuran|deposit|siniestro|\bkund|حساب"),
+                r"|receipt|akaun|yuran|deposit|siniestro|\bkund|حساب"
+                # (version 18) an insurer's pre-authorisation ("SGKProvizyon"), a payer's
+                # reference, a card's last digits, a co-payment's bill ("egenandel_faktura")
+                r"|provizyon|payer ?ref|payment ?ref|card ?last ?4|\blast ?4\b|egenandel"),
      "ACCOUNT"),
     (re.compile(r"member|policy|group|\bgrp\b|insur|\bmbi\b|medicare|medicaid"
                 # (version 11) the keys of a scheme's card in a config dump: "daman_card",
@@ -3110,7 +3164,9 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
                 r"|\bsis\b|afiliaci|tessera|sanitari|被保険者|保険証|caisse ?maladie|medicover"
                 r"|medical ?card|بیمه"
                 # (version 13) "nu_health_card", "abha", "polisnr"
-                r"|health ?card|\babha\b|\bpolis ?(?:nr|nummer)?\b|verzeker"),
+                r"|health ?card|\babha\b|\bpolis ?(?:nr|nummer)?\b|verzeker"
+                # (version 18) a German insurer's card key, the e-card, Hungary's TAJ
+                r"|krankenkass|\be-?card\b|\btaj\b|ziekenfonds"),
      "HEALTH_PLAN"),
     # (version 11) a national number's key: "emirates_id", "code_melli", "NatID", "RNOKPP"
     (re.compile(r"emirates|national|\bnat ?id|melli|rnokpp|рнокпп|aadhaa?r|passport|\bcnic\b"
@@ -3128,7 +3184,10 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
                 r"|पता|पत्ता|સરનામું|ਪਤਾ|ঠিকানা|முகவரி|చిరునామా|ವಿಳಾಸ|വിലാസം|ලිපිනය|ठेगाना|ທີ່ຢູ່"
                 r"|អាសយដ្ឋាន|\balamat|住址|地址|住所|주소|хаяг|\banwani|አድራሻ|\bgoobta|àdírẹ́sì"
                 r"|\badiresy|\baadress|tu'asila|адрес|διεύθυνση|כתובת|العنوان|عنوان|آدرس|ที่อยู่"
-                r"|địa chỉ|\bosoite|\bheimili|\bikheli|adreesị|\bendereço|\bnaslov"), "ADDRESS"),
+                r"|địa chỉ|\bosoite|\bheimili|\bikheli|adreesị|\bendereço|\bnaslov"
+                # (version 18) Hungarian "lakcím", Somali "meesha", a logger's "postal", Danish
+                # "bopæl", Basque "helbidea"
+                r"|lakcím|\bmeesha\b|\bpostal\b|bopæl|\bhelbide"), "ADDRESS"),
     (re.compile(r"name|patient|\bpt\b|caller|guardian|next of kin|\bnok\b|subscriber|insured"
                 r"|guarantor|borrower|client|parent|paciente|pati[eë]nt|pacjent|resident"),
      "PATIENT_NAME"),
@@ -3203,7 +3262,20 @@ _STAFF_LABEL_WORDS = frozenset("""
     preuzela регистрирал регистрирала tehnician medic hekim teknisyen χειρουργός радиолог
     kardiológ kardiolog dọkịta isisebenzi fundi muuguzi teknisiana tegnikus ilmoittaja õde
     māsa inženieris onímọ̀ dhakhtar farsamayaqaan
+    מאת από προς 수신 발신 참조 von an cc kopie od kopia от кому копия från till kopia fra til
+    lähettäjä vastaanottaja feladó címzett de para à expéditeur destinataire mittente
+    destinatario 发件人 收件人 抄送 寄件者 收件者 副本 差出人 宛先 reviewer lékař orvos
+    paramedic paramediciner paramédico paramedico sanitäter ambulancebehandler ensihoitaja
+    ügyelet ügyeletes
 """.split())
+# ... and the endings of a caseless script's label that say who (a label there is one word:
+# "當時病患", "報修人", "廠商工程師", "联系人")
+_PERSON_LABEL_ENDINGS_PATIENT = ("病患", "患者", "病人", "姓名", "氏名", "被保険者", "피보험자",
+                                 "보호자", "환자", "献血者", "捐血者", "申请人", "申請人", "联系人",
+                                 "聯絡人", "家属", "家屬")
+_PERSON_LABEL_ENDINGS_STAFF = ("工程師", "工程师", "報修人", "报修人", "处理人", "處理人", "主治",
+                               "醫師", "医师", "医師", "担当", "担当者", "技師", "技士", "护士",
+                               "護士", "담당자", "기사", "수신", "발신", "责任人", "負責人")
 _PERSON_LABEL_WORDS = _PATIENT_LABEL_WORDS | _STAFF_LABEL_WORDS
 # ... and words that say the value is a desk, a team or a shift, not a person
 _NOT_A_PERSON = frozenset("""
@@ -3220,7 +3292,8 @@ _PATRONYMIC_ENDS = ("oğlu", "qızı", "ogly", "kyzy", "uulu", "ugli", "o‘g‘
 _LABELED_PERSON = re.compile(
     # (version 14: or after two spaces or a tab, the next field of a form's line)
     # (version 17: or after a semicolon that ends the field before, "Технік: ...; лікар: ...")
-    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=[;،؛][ \t]))[ \t\u3000]*(?:[-*•][ \t]*)?"
+    # (version 18: or after a sentence's full stop, "... 15.9 mS/cm. პაციენტი: ნინო ბერიძე")
+    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=[;،؛.][ \t]))[ \t\u3000]*(?:[-*•][ \t]*)?"
     r"(?P<bracket>\[)?"
     rf"(?P<label>[^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?"
     rf"(?:[ \t\-][^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?){{0,2}})"
@@ -3228,15 +3301,14 @@ _LABELED_PERSON = re.compile(
     r"(?:[ \t]*\([^()\n\d]{1,20}\))?"
     r"\.?[ \t]*(?:(?(bracket)\]|[:=：|\u055d\u17d6]))[ \t]*"
     # (version 17) a title between the label and the name: "Przyjęła: mgr Ewelina Kuc"
-    r"(?:(?:" + "|".join(re.escape(t) for t in sorted(_WORLD_TITLES, key=len, reverse=True))
-    + r")[ \t]+)?"
+    rf"(?:(?:{_TITLE_ALTERNATION})[ \t]+)?"
     rf"(?P<val>{_PERSON_NAME_WORD}"
     # (version 17) a nickname in brackets among the words: "Jacobus (Koos) Lourens"
     rf"(?:[ \t\u200c]+(?:\({_PERSON_NAME_WORD}\)[ \t]+)?(?:{_PERSON_PARTICLE}[ \t]+)?"
     rf"{_PERSON_NAME_WORD}){{0,4}}"
     # and a patronymic's closing word: "Əliyev Rauf Tofiq oğlu", "Bakyt uulu"
     rf"(?:[ \t]+(?:{'|'.join(_PATRONYMIC_ENDS)}))?)"
-    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<፣።]|[ \t]-[ \t]|\n|$|\+\d)")
+    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<፣።፤·]|[ \t][\-/][ \t]|\n|$|\+\d)")
 
 
 _PARTICLE_WORD = re.compile(_PERSON_PARTICLE)
@@ -3257,9 +3329,15 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
     def person(m: re.Match) -> str:
         words = m.group("label").lower().replace("-", " ").split()
         ends = {words[0], words[-1]} if words else set()
-        if not ends & _PERSON_LABEL_WORDS:
+        last = words[-1] if words else ""
+        if ends & _STAFF_LABEL_WORDS or _caseless(last) and last.endswith(
+                _PERSON_LABEL_ENDINGS_STAFF):
+            tag = "PERSON"
+        elif ends & _PATIENT_LABEL_WORDS or _caseless(last) and last.endswith(
+                _PERSON_LABEL_ENDINGS_PATIENT):
+            tag = "PATIENT_NAME"
+        else:
             return m.group()
-        tag = "PERSON" if ends & _STAFF_LABEL_WORDS else "PATIENT_NAME"
         val = m.group("val")
         if val.startswith("[") or len(val) > 60:
             return m.group()
@@ -3287,6 +3365,24 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
 _KANA_READING = re.compile(
     r"(?P<ph>\[(?:PATIENT_NAME|PERSON)\][ ]?)(?P<open>[（(])[\u3040-\u30ff ・\u3000]{2,30}"
     r"(?P<close>[）)])")
+
+
+# (version 18) A two-column table of a form, key then value: "| DOB | 17/10/1983 |",
+# "| Hospital UR | WB0395126 |" (heldout24's Markdown intake sheets)
+_KEY_ROW = re.compile(r"(?m)^[ \t]*\|[ \t]*(?P<key>[^\W\d_][^|\n]{0,30}?)[ \t]*\|[ \t]*"
+                      r"(?P<val>[^|\n]*[^|\s])[ \t]*\|[ \t]*$")
+
+
+def _key_rows(text: str, hits: list[str]) -> str:
+    def row(m: re.Match) -> str:
+        tag = _key_tag(m.group("key"), m.group("val"))
+        if tag is None:
+            return m.group()
+        hits.append(tag)
+        return (m.group()[: m.start("val") - m.start()] + f"[{tag}]"
+                + m.group()[m.end("val") - m.start():])
+
+    return _KEY_ROW.sub(row, text)
 
 
 def _key_lines(text: str, hits: list[str]) -> str:
@@ -3428,6 +3524,37 @@ _YMD = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _TOKEN_AROUND = r"(?<![\w\-/.])(?:[\w\-/.]*\D)?{}(?:\D[\w\-/.]*)?(?<![\-/.])(?!\d)"
 
 
+# (version 18) A phone written like a masked phone of the same text, differing only in its
+# last group: the office's other line or its fax ("965 91 73 40 · fax [PHONE]" where the fax
+# was "965 91 73 49"; "091 775 410, fax [PHONE]"; heldout24). Groups of digits as phones are
+# written; the same grouping and every group but the last the same.
+_GROUPED = re.compile(r"(?<![\w\-./+])\+?\(?\d{2,5}\)?(?:[ .\-]\d{2,5}){2,4}(?![\w\-]|[.,]\d)")
+
+
+def _sibling_phones(before: str, text: str, hits: list[str]) -> str:
+    left = set(_GROUPED.findall(text))
+    gone = [g for g in set(_GROUPED.findall(before)) - left]
+    if not gone or not left:
+        return text
+
+    def shape(number: str) -> tuple[list[str], list[str]]:
+        return re.findall(r"\d+", number), re.findall(r"[ .\-]", number)
+
+    masked = [shape(g) for g in gone]
+    for number in left:
+        groups, seps = shape(number)
+        if sum(map(len, groups)) < 7 or _DATE_SHAPED.fullmatch(number):
+            continue  # (a date next to a masked birth date is a date)
+        for mgroups, mseps in masked:
+            if (mseps == seps and len(mgroups) == len(groups) and mgroups[:-1] == groups[:-1]
+                    and len(mgroups[-1]) == len(groups[-1])):
+                text, n = re.subn(rf"(?<![\w\-./+]){re.escape(number)}(?![\w\-]|[.,]\d)",
+                                  "[PHONE]", text)
+                hits.extend(["PHONE"] * n)
+                break
+    return text
+
+
 def _masked_numbers_again(before: str, text: str, hits: list[str]) -> str:
     left = Counter(_LONG_DIGITS.findall(text))
     if not left:
@@ -3476,6 +3603,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _structured_fields(text, hits)
     if "\n" in text or "|" in text:
         text = _table_columns(text, hits)
+    if "|" in text and "\n" in text:
+        text = _key_rows(text, hits)
     if "INSERT" in text or "insert" in text:
         text = _sql_inserts(text, hits)
     if "(0010," in text or "(0008," in text:
@@ -3609,6 +3738,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_AGE_OVER_89_AFTER, text, _age_cb, hits)
     if "[" in text:
         text = _masked_numbers_again(before, text, hits)
+    if "[PHONE]" in text:
+        text = _sibling_phones(before, text, hits)
 
     if ocr:
         text = _ocr_restore(text, ocr)

@@ -197,6 +197,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #       name 66.5%, staff 72.7%, mrn 50%, address 50%, account 27.5%, health_plan 47.4%,
 #       other_id 22.2%, phone 88.2%, fax 87.1%, ssn 64.3%, dob 65.5%, email 100%; precision
 #       96.0%. (As first scored: name 63.2%, staff 46%, mrn 48.8%, the rest as above.)
+#   heldout24 with version 17 (after heldout23), labels corrected the same way unseen: name
+#       85%, staff 75.5%, mrn 62.3%, address 66.7%, account 31.1%, health_plan 54.9%,
+#       other_id 15.6%, phone 85.5%, fax 76%, ssn 75.9%, dob 74.7%, email 100%; precision 97.1%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -249,6 +252,8 @@ RECALL_FLOOR = {
                         health_plan=0.72, mrn=0.75, other_id=0.33, phone=0.85, ssn=0.74),
     "heldout23": _floor(0.92, 0.89, account=0.58, address=0.85, dob=0.77, fax=0.96,
                         health_plan=0.63, mrn=0.7, other_id=0.24, phone=0.92, ssn=0.91),
+    "heldout24": _floor(0.92, 0.88, account=0.4, address=0.67, dob=0.81, fax=0.88,
+                        health_plan=0.6, mrn=0.7, other_id=0.15, phone=0.88, ssn=0.78),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -256,7 +261,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
                    "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
                    "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
-                   "heldout22": 0.98, "heldout23": 0.95}
+                   "heldout22": 0.98, "heldout23": 0.95, "heldout24": 0.97}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -3373,8 +3373,10 @@ _KEY_ROW = re.compile(r"(?m)^[ \t]*\|[ \t]*(?P<key>[^\W\d_][^|\n]{0,30}?)[ \t]*\
                       r"(?P<val>[^|\n]*[^|\s])[ \t]*\|[ \t]*$")
 
 
-def _key_rows(text: str, hits: list[str]) -> str:
-    def row(m: re.Match) -> str:
+def _keyed_values(pattern: re.Pattern, text: str, hits: list[str]) -> str:
+    """Each ``key``/``val`` match of ``pattern``: the value replaced by what the key says it is
+    (_key_tag), the rest of the match kept."""
+    def keyed(m: re.Match) -> str:
         tag = _key_tag(m.group("key"), m.group("val"))
         if tag is None:
             return m.group()
@@ -3382,18 +3384,15 @@ def _key_rows(text: str, hits: list[str]) -> str:
         return (m.group()[: m.start("val") - m.start()] + f"[{tag}]"
                 + m.group()[m.end("val") - m.start():])
 
-    return _KEY_ROW.sub(row, text)
+    return pattern.sub(keyed, text)
+
+
+def _key_rows(text: str, hits: list[str]) -> str:
+    return _keyed_values(_KEY_ROW, text, hits)
 
 
 def _key_lines(text: str, hits: list[str]) -> str:
-    def line(m: re.Match) -> str:
-        tag = _key_tag(m.group("key"), m.group("val"))
-        if tag is None:
-            return m.group()
-        hits.append(tag)
-        return m.group()[: m.start("val") - m.start()] + f"[{tag}]"
-
-    return _KEY_LINE.sub(line, text)
+    return _keyed_values(_KEY_LINE, text, hits)
 
 
 # key=value pairs inside a log line (logfmt, syslog): 'patient_id=UMC-7710238 name="van der

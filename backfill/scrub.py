@@ -1411,8 +1411,8 @@ _WORLD_RELATIONS = frozenset("""
     భార్య భర్త ಮಗಳು ಮಗ ಹೆಂಡತಿ ಗಂಡ ഭാര്യ ഭർത്താവ് മകൻ മകൾ බිරිඳ ឪពុក ម្តាយ ប្តី ប្រពន្ធ
     កូនស្រី កូនប្រុស хүү охин эхнэр нөхөр ወንድሟ ወንድሙ እህቷ እህቱ poika tytär vaimo puoliso
     dēls meita sieva vīrs sūnus dukra žmona
-    żewġha żewġu binti ibni եղբայր քույր կինը ամուսինը սանիա සැමියා බිරිඳ දාජු दाजु दिदी
-    भाइ बहिनी ছেলে স্বামী মা бабуся дідусь брат мать отец
+    żewġha żewġu binti ibni եղբայր քույր կինը ամուսինը սանիա සැමියා දාජු दाजु दिदी
+    भाइ बहिनी মা бабуся дідусь брат
 """.split())
 _WORLD_CASED_NAME = r"[^\W\d_a-zα-ωа-я](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))+"
 # Vowel signs and other marks of the Brahmic, Thai, Lao, Myanmar and Khmer scripts: inside a
@@ -1869,7 +1869,7 @@ class _Hits(list[str]):
 _CHAT_SPEAKER = re.compile(
     # (version 14: Korean's 오전/오후 before the time and a comma after it, KakaoTalk's "오전
     # 7:41, 김민준 보호자: ...")
-    # (version 17: or an ISO date first, WeChat's "2024-04-02 07:48 王立新：...")
+    # (version 18: or an ISO date first, WeChat's "2024-04-02 07:48 王立新：...")
     r"(?m)(?:^[ \t]*(?:(?:\[[ \t]*)?(?:(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?"
     r"|\d{4}-\d{1,2}-\d{1,2}),?[ \t]+)?"
     r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
@@ -1879,14 +1879,14 @@ _CHAT_SPEAKER = re.compile(
     r"(?:<(?P<handle>[^\W\d_][\w.\-]{1,30})>"
     # (version 14: the vowel signs of Thai and the Indic scripts; a role word after the name
     # in the scripts without case, "이수진 간호사:", "พี่ต้อม ช่าง:")
-    # (version 17: a title first, "[21:04] م. فهد العتيبي: ...", and a full-width colon)
+    # (version 18: a title first, "[21:04] م. فهد العتيبي: ...", and a full-width colon)
     rf"|(?P<who>(?:[^\W\d_]{{1,5}}\.[ \t])?[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
     rf"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,20}})?)"
     r"(?=(?:[ \t]*\([^()\n]{1,30}\)|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()]{0,10})?(?::[ \t]|：))))"
     # a Slack export's author line: the handle, then the time alone ("andre.fontaine  6:48 AM")
     r"|^(?P<slack>[a-z][a-z0-9]*(?:[._][a-z0-9]+)+)[ \t]{1,4}\d{1,2}:\d{2}"
     r"(?:[ \t]*[AaPp][Mm])?[ \t]*$"
-    # (version 17) Telegram's export: the author, then the date and time in brackets
+    # (version 18) Telegram's export: the author, then the date and time in brackets
     # ("Оксана Мельник, [03.02.2024 16:11]", "Тарас (інженер), [03.02.2024 16:14]")
     r"|^[ \t]*(?P<telegram>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,30}){0,2})"
     r"(?=(?:[ \t]*\([^()\n]{1,30}\))?,[ \t]*\[\d{1,2}\.\d{1,2}\.\d{2,4},?[ \t]+\d{1,2}:\d{2}"
@@ -3184,7 +3184,7 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
                 r"|पता|पत्ता|સરનામું|ਪਤਾ|ঠিকানা|முகவரி|చిరునామా|ವಿಳಾಸ|വിലാസം|ලිපිනය|ठेगाना|ທີ່ຢູ່"
                 r"|អាសយដ្ឋាន|\balamat|住址|地址|住所|주소|хаяг|\banwani|አድራሻ|\bgoobta|àdírẹ́sì"
                 r"|\badiresy|\baadress|tu'asila|адрес|διεύθυνση|כתובת|العنوان|عنوان|آدرس|ที่อยู่"
-                r"|địa chỉ|\bosoite|\bheimili|\bikheli|adreesị|\bendereço|\bnaslov"
+                r"|địa chỉ|\bosoite|\bheimili|\bikheli|adreesị|\bendereço"
                 # (version 18) Hungarian "lakcím", Somali "meesha", a logger's "postal", Danish
                 # "bopæl", Basque "helbidea"
                 r"|lakcím|\bmeesha\b|\bpostal\b|bopæl|\bhelbide"), "ADDRESS"),
@@ -3256,13 +3256,13 @@ _STAFF_LABEL_WORDS = frozenset("""
     техник инженер-техник انجینئر مهندس فني فنی अभियंता तकनीशियन প্রকৌশলী টেকনিশিয়ান ช่าง
     工程師 工程师 技師 技术员 担当 기사 엔지니어 פרמדיק טכנאי מהנדס ቴክኒሻን
     technieker supervisor τεχνικός φυσικοθ physio physiotherapist midwife nurse
-    технік лікар фельдшер შემოწმდა ატამნაბუიჟ ատամնաբույժ տեխնիկ تخنیکر قابله پزشک डॉक्टर
+    технік лікар фельдшер შემოწმდა ատամնաբույժ տեխնիկ تخنیکر قابله پزشک डॉक्टर
     डाक्टर ऑडिओलॉजिस्ट ટેકનિશિયન ਟੈਕਨੀਸ਼ੀਅਨ நர்ஸ் மருத்துவர் பொறியாளர் నర్స్ ಸಂಯೋಜಕಿ cssd
     प्राविधिक បច្ចេកទេស przyjęła przyjął ošetřující hlásil hlásila prijavio prijavila preuzeo
     preuzela регистрирал регистрирала tehnician medic hekim teknisyen χειρουργός радиолог
     kardiológ kardiolog dọkịta isisebenzi fundi muuguzi teknisiana tegnikus ilmoittaja õde
     māsa inženieris onímọ̀ dhakhtar farsamayaqaan
-    מאת από προς 수신 발신 참조 von an cc kopie od kopia от кому копия från till kopia fra til
+    מאת από προς 수신 발신 참조 von an cc kopie od kopia от кому копия från till fra til
     lähettäjä vastaanottaja feladó címzett de para à expéditeur destinataire mittente
     destinatario 发件人 收件人 抄送 寄件者 收件者 副本 差出人 宛先 reviewer lékař orvos
     paramedic paramediciner paramédico paramedico sanitäter ambulancebehandler ensihoitaja
@@ -3276,7 +3276,6 @@ _PERSON_LABEL_ENDINGS_PATIENT = ("病患", "患者", "病人", "姓名", "氏名
 _PERSON_LABEL_ENDINGS_STAFF = ("工程師", "工程师", "報修人", "报修人", "处理人", "處理人", "主治",
                                "醫師", "医师", "医師", "担当", "担当者", "技師", "技士", "护士",
                                "護士", "담당자", "기사", "수신", "발신", "责任人", "負責人")
-_PERSON_LABEL_WORDS = _PATIENT_LABEL_WORDS | _STAFF_LABEL_WORDS
 # ... and words that say the value is a desk, a team or a shift, not a person
 _NOT_A_PERSON = frozenset("""
     on call duty biomed bme desk front team staff vendor service support helpdesk help unknown
@@ -3532,7 +3531,7 @@ _GROUPED = re.compile(r"(?<![\w\-./+])\+?\(?\d{2,5}\)?(?:[ .\-]\d{2,5}){2,4}(?![
 
 def _sibling_phones(before: str, text: str, hits: list[str]) -> str:
     left = set(_GROUPED.findall(text))
-    gone = [g for g in set(_GROUPED.findall(before)) - left]
+    gone = set(_GROUPED.findall(before)) - left
     if not gone or not left:
         return text
 

@@ -40,7 +40,7 @@ from backfill.errors import (
     root_cause,
 )
 from backfill.estimate import dry_run_estimate, report_text
-from backfill.pipeline import PipelineSpec, run_pipeline
+from backfill.pipeline import PipelineSpec, first_partition_rows, run_pipeline
 from backfill.preflight import PreflightResult, preflight
 from backfill.report import write_final_report
 from backfill.resources import StagePlan, plan_for_cluster
@@ -251,7 +251,7 @@ def pending_work(limit: int = 200) -> list[tuple[str, dict[str, float]]]:
 
 
 def _pending_text(pending: list[tuple[str, dict[str, float]]]) -> str:
-    """ "MapBatches(prepare_batch) x1 asking CPU 1" ... for the stall line."""
+    """ "MapBatches(prepare_blocks) x1 asking CPU 1" ... for the stall line."""
     groups: dict[tuple[str, str], int] = {}
     for name, resources in pending:
         ask = ", ".join(f"{k} {v:g}" for k, v in sorted(resources.items())) or "nothing"
@@ -501,7 +501,8 @@ def _plan_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, session: Any,
 def _plan(cfg: Config, req: RunRequest, run_id: str, session: Any,
           out: TextIO) -> tuple[dt.datetime, dt.datetime, list[Partition]]:
     start, end, parts, null_rows = session_call(
-        session.plan, req.start, req.end, cfg.pipeline.partition_rows, cfg.pipeline.bucket
+        session.plan, req.start, req.end, cfg.pipeline.partition_rows, cfg.pipeline.bucket,
+        first_partition_rows(cfg.pipeline.batch_size)
     )
     print(
         f"run {run_id}: {sum(p.rows for p in parts):,} records in [{start}, {end})"

@@ -229,9 +229,36 @@ class Planner:
         )
         return [(_naive(b), int(n)) for b, n in cur.fetchall()]
 
+    def head(self, part: Partition, rows: int) -> list[Partition]:
+        """``part`` as a first partition of at most ``rows`` rows (its earliest) and the
+        rest, when it holds more than twice that. The run's first commit then waits for the
+        answers of a few records, not of a whole batch (issue 14). Split at a timestamp, so
+        the two still tile the range: rows that share the boundary's timestamp go to the
+        second, and a head that would be empty (all of them share the first) is no split."""
+        if rows <= 0 or part.rows <= 2 * rows:
+            return [part]
+        ts, table = self.cfg.timestamp_column, self.cfg.table
+        cur = self.conn.cursor()
+        cur.execute(f"SELECT {ts} FROM {table} WHERE {ts} >= %s AND {ts} < %s ORDER BY {ts} "
+                    f"LIMIT 1 OFFSET {int(rows)}", (part.lo, part.hi))
+        row = cur.fetchone()
+        if row is None:
+            return [part]
+        cut = _naive(row[0])
+        cur.execute(f"SELECT COUNT(*) FROM {table} WHERE {ts} >= %s AND {ts} < %s",
+                    (part.lo, cut))
+        got = cur.fetchone()
+        first = int(got[0]) if got else 0
+        if not part.lo < cut < part.hi or first == 0:
+            return [part]
+        return [replace(part, hi=cut, rows=first),
+                replace(part, index=part.index + 1, lo=cut, rows=max(0, part.rows - first))]
+
     def plan(
-        self, start: dt.datetime, end: dt.datetime, target_rows: int, unit: str = "day"
+        self, start: dt.datetime, end: dt.datetime, target_rows: int, unit: str = "day",
+        head_rows: int = 0,
     ) -> list[Partition]:
+        """``head_rows``: the first partition holds at most that many rows (``head``)."""
         buckets = self.count_buckets(unit, start, end)
         if unit == "day":
             refined: list[tuple[dt.datetime, int]] = []
@@ -241,7 +268,11 @@ class Planner:
                 else:
                     refined.append((bucket, count))
             buckets = refined
-        return pack_buckets(buckets, start, end, target_rows)
+        parts = pack_buckets(buckets, start, end, target_rows)
+        first = next((i for i, p in enumerate(parts) if p.rows), None)
+        if first is not None:
+            parts[first:first + 1] = self.head(parts[first], head_rows)
+        return [replace(p, index=i) for i, p in enumerate(parts)]
 
 
 def pack_buckets(
@@ -350,7 +381,8 @@ class SnowflakeSession:
         return self.missing
 
     def plan(
-        self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int, unit: str
+        self, start: dt.datetime | None, end: dt.datetime | None, target_rows: int, unit: str,
+        head_rows: int = 0,
     ) -> tuple[dt.datetime, dt.datetime, list[Partition], int]:
         """Resolve open bounds from the table and plan ``[start, end)``; also count the rows
         whose timestamp is NULL. A run without bounds covers the whole table, so those rows
@@ -367,7 +399,7 @@ class SnowflakeSession:
             else:
                 start, end = start or bounds[0], end or bounds[1]
         if start < end:
-            parts = planner.plan(start, end, target_rows, unit)
+            parts = planner.plan(start, end, target_rows, unit, head_rows)
         if whole_table and null_rows:
             parts.append(Partition(len(parts), end, end, null_rows, null_timestamps=True))
         return start, end, parts, null_rows

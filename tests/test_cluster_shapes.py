@@ -35,7 +35,7 @@ N = 2_000
 # What a hang looks like to this test; a healthy run takes well under a minute here.
 HANG_SECONDS = 600
 # What Ray names the pipeline's tasks and actors in the workers' logs.
-STAGES = ("ReadSnowflake", "MapBatches(prepare_batch)", "MapWorker(MapBatches(Extractor))",
+STAGES = ("ReadSnowflake", "MapBatches(prepare_blocks)", "MapWorker(MapBatches(Extractor))",
           "MapWorker(MapBatches(Embedder))", "Write")
 REPO = str(Path(backfill.__file__).resolve().parents[1])
 

@@ -105,7 +105,8 @@ def test_dry_run_writes_nothing(stack: LocalStack, dry: DryRun) -> None:
     assert schemas == (0,) and tables == (0,)
     assert dry.exit_code == 0
     assert dry.report.rstrip().endswith("nothing was written")
-    assert "dry run: 3 partitions, 3,000 records" in dry.report
+    # three partitions of 1,000 rows, the first split into its first 25 and the rest
+    assert "dry run: 4 partitions, 3,000 records" in dry.report
     assert f"{CALLS} sent to gpt-4o-mini" in dry.report
     assert "cost: " in dry.report and "duration at the configured quota: at least" in dry.report
     assert dry.summary["estimate"]["records"] == N

@@ -15,6 +15,7 @@ from cli_output import json_document
 
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
+from backfill.pipeline import first_partition_rows
 from backfill.runner import RunRequest, RunResult, execute
 
 pytestmark = pytest.mark.integration
@@ -214,6 +215,29 @@ def test_progress_rows_account_for_every_partition(stack: LocalStack, run: RunRe
     assert all(p[1] == "done" and p[2] == p[3] for p in parts), parts
     assert state is not None and state[0] == "done"
     assert state[1]["records"] == N
+
+
+def test_the_first_partition_is_small_and_commits_on_its_own(
+        stack: LocalStack, run: RunResult) -> None:
+    """Issue 14's first commit: a new run's first partition holds an eighth of a batch, and
+    its records reach Postgres in a transaction of their own, not merged into a batch of
+    the next partition's (which would make the first commit wait for 200 answers)."""
+    head = first_partition_rows(stack.config.pipeline.batch_size)
+    with _conn(stack) as conn:
+        parts = conn.execute(
+            "SELECT item::int, rows_expected FROM etl_metadata WHERE run_id = %s "
+            "AND kind = 'partition' ORDER BY item::int", (run.run_id,)).fetchall()
+        # loaded_at is the writing transaction's start: one value per commit
+        commits = conn.execute(
+            "SELECT loaded_at, array_agg(DISTINCT partition_id), count(*) FROM maintenance_logs "
+            "WHERE run_id = %s GROUP BY loaded_at", (run.run_id,)).fetchall()
+    assert 0 < parts[0][1] <= head < parts[1][1], parts
+    assert sum(rows for _, rows in parts) == N
+    first = [(parts_in, rows) for _, parts_in, rows in commits if 0 in parts_in]
+    assert len(first) == 1, first
+    assert first[0][0] == [0] and first[0][1] <= head, first
+    # and the other batches still go whole: the head does not make every block small
+    assert max(rows for _, _, rows in commits) == stack.config.pipeline.batch_size
 
 
 def test_rerunning_a_finished_run_does_nothing(stack: LocalStack, run: RunResult) -> None:

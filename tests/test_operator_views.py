@@ -136,7 +136,10 @@ def test_status_figures_match_the_tables_and_the_simulator(
     assert s["failed_open"] == _one(stack, "SELECT count(*) FROM failed_records WHERE "
                                     "run_id = %s AND resolved_at IS NULL", RUN_ID)
     assert s["records_expected"] == N
-    assert s["partitions"] == 3 and s["partitions_done"] == 3
+    # three partitions of 1,000 rows, the first split into its first 25 and the rest
+    parts = _one(stack, "SELECT count(*) FROM etl_metadata WHERE run_id = %s AND "
+                 "kind = 'partition'", RUN_ID)
+    assert s["partitions"] == s["partitions_done"] == parts == 4
     with _conn(stack) as conn:
         by_class = {(st, c): n for st, c, n in conn.execute(
             "SELECT stage, error_class, count(*) FROM failed_records WHERE run_id = %s AND "
@@ -186,7 +189,7 @@ def test_rich_view_shows_the_same_figures(stack: LocalStack, watched: Watched) -
     shown = buf.getvalue()
     state = next(line for line in shown.splitlines() if " state " in line)
     assert "done" in state, shown
-    assert f"{s.done:,} / {N:,}" in shown and "3 / 3" in shown, shown
+    assert f"{s.done:,} / {N:,}" in shown and "4 / 4" in shown, shown
     for u in s.usage:
         assert u.deployment in shown and f"{u.prompt_tokens:,}" in shown, shown
     for f in s.failures:
@@ -217,7 +220,7 @@ def test_report_json_timeline_and_usage_add_up(
     sim = stack.simulator.stats()["by_model"]
     assert {u["deployment"]: u["requests"] for u in rep["usage"]} == {
         m: c["requests"] for m, c in sim.items()}
-    assert len(rep["slowest_partitions"]) == 3
+    assert len(rep["slowest_partitions"]) == 4  # 3 planned, the first split (a head)
     assert sum(p["rows"] for p in rep["slowest_partitions"]) == N
     t = rep["throughput"]
     # (active_seconds is shown to a tenth of a second)

@@ -37,10 +37,10 @@ def test_the_message_names_the_requests_and_what_is_free() -> None:
 
 @pytest.mark.unit
 def test_the_message_names_what_waits_and_its_request() -> None:
-    pending = [("MapBatches(prepare_batch)", {"CPU": 1.0}),
-               ("MapBatches(prepare_batch)", {"CPU": 1.0}), ("Extractor", {"CPU": 0.25})]
+    pending = [("MapBatches(prepare_blocks)", {"CPU": 1.0}),
+               ("MapBatches(prepare_blocks)", {"CPU": 1.0}), ("Extractor", {"CPU": 0.25})]
     text = stall_message("run-1", 900.0, None, (0.5, 2.0), pending)
-    assert ("Waiting for a node: Extractor x1 asking CPU 0.25; MapBatches(prepare_batch) x2 "
+    assert ("Waiting for a node: Extractor x1 asking CPU 0.25; MapBatches(prepare_blocks) x2 "
             "asking CPU 1.") in text
 
 

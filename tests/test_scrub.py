@@ -982,11 +982,30 @@ V18_KEPT = [
     ("Мед. сестра Лебедева Н.А., инженер Сорокин Д.В.", "Мед. сестра"),
 ]
 
+# Version 19: a number of five digits or more right after a masked identifier, with no
+# engineering label before it, is the same person's (fail closed where it is cheap).
+V19_REMOVED = [
+    ("Label on tray: pt Jane Doe, MRN 4412345 / 88301276 peeled off", "88301276"),
+    ("pt Joe Blake 1199283 called about the bed", "1199283"),
+    ("resident Joe Blake, 4471-0093-22 on his card", "0093"),
+    ("DOB 03/04/1950, 72019 45811 on the wristband", "45811"),
+    ("Sender: mother (Rosa Lima) 11 98123 4567", "98123"),
+]
+V19_KEPT = [
+    ("pt Jane Doe, DOB 03/04/1950: battery 3009378-004 replaced", "3009378-004"),
+    ("pt Jane Doe seen 2024-05-09 16:42, leak test 12345 mmHg", "2024-05-09 16:42"),
+    ("pt Jane Doe seen 2024-05-09 16:42, leak test 12345 mmHg", "12345 mmHg"),
+    ("tech Sam Ortiz replaced expiratory valve 8412041", "8412041"),
+    ("pt Jane Doe MRN 4412345, SN 22141887332 on the base", "22141887332"),
+    ("pt Jane Doe MRN 4412345 firmware 10.24.3 ok", "10.24.3"),
+    ("pt Jane Doe MRN 4412345. Loaner unit 55120447 went home with her", "55120447"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
-                         + V16_REMOVED + V17_REMOVED + V18_REMOVED)
+                         + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -994,7 +1013,8 @@ def test_each_version_removes(text: str, value: str) -> None:
 
 @pytest.mark.parametrize(("text", "value"),
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
-                         + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT)
+                         + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
+                         + V19_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "19"
+SCRUBBER_VERSION = "20"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3578,8 +3578,9 @@ def _masked_numbers_again(before: str, text: str, hits: list[str]) -> str:
 _ID_THEN_NUMBER = re.compile(
     r"\[(?:PATIENT_NAME|PERSON|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID)\]"
     r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
-    r"(?<![\w\-./+])(?P<num>[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*)")
+    r"(?<![\w\-./+])(?P<num>(?:[A-Z]{1,4}-?)?[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*)")
 _GAP_WORD = re.compile(r"[^\W\d_]{2,}")
+_FIELD_BREAKS = frozenset(",'\"(\u2013\u2014")
 _UNIT_AFTER = re.compile(
     r"[ \t]?(?i:mm|cm|m|kg|g|mg|ml|l|psi|kpa|mmhg|cmh2o|v|mv|ma|a|w|kw|hz|khz|mhz|ghz|°|%|ms|s"
     r"|min|h|hrs?|cycles?|rpm|lpm|bpm|kv|mas|gy|cgy|mgy|mbq|db|lux|nm|um|µm|ohm|bar|mbar)\b")
@@ -3618,6 +3619,11 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
         # write what they replaced after their own names)
         words = len(_GAP_WORD.findall(m.group("gap")))
         if words > 3 or (words and m.group().startswith("[PERSON]")):
+            return m.group()
+        if num[:1].isalpha() and (m.group().startswith("[PERSON]") or any(
+                c in m.group("gap") for c in _FIELD_BREAKS)):
+            # letters first: only right after a patient's identifier in the same field (not a
+            # staff name's ticket "[PERSON] WO-66021", not a device's column of a CSV row)
             return m.group()
         if sum(c.isdigit() for c in num) < 5 or _DATE_OR_VERSION.fullmatch(num):
             return m.group()

@@ -1001,11 +1001,25 @@ V19_KEPT = [
     ("pt Jane Doe MRN 4412345. Loaner unit 55120447 went home with her", "55120447"),
 ]
 
+# Version 20: the same, for a value with up to four capitals before its digits, in the same
+# field as the patient's identifier (not after a staff name, not across a comma or a quote).
+V20_REMOVED = [
+    ("DOB 1950-03-04 RM-03526 on the wristband", "03526"),
+    ("pt Jane Doe MRN 1234567 KGB-22817 on file", "22817"),
+    ("Medicare 1EG4-TE5-MK73 / HN09572430", "HN09572430"),
+]
+V20_KEPT = [
+    ("pt Jane Doe, HA-0041192 lift", "HA-0041192"),
+    ("tech Ann Lee WO-66021 closed", "WO-66021"),
+    ("Jane Doe,1950-03-04,SG-0419928,ok", "SG-0419928"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
-                         + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED)
+                         + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
+                         + V20_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1014,7 +1028,7 @@ def test_each_version_removes(text: str, value: str) -> None:
 @pytest.mark.parametrize(("text", "value"),
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
-                         + V19_KEPT)
+                         + V19_KEPT + V20_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

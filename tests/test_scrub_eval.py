@@ -200,6 +200,10 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout24 with version 17 (after heldout23), labels corrected the same way unseen: name
 #       85%, staff 75.5%, mrn 62.3%, address 66.7%, account 31.1%, health_plan 54.9%,
 #       other_id 15.6%, phone 85.5%, fax 76%, ssn 75.9%, dob 74.7%, email 100%; precision 97.1%.
+#   heldout25 with version 18 (after heldout24): name 83.3%, staff 76.2%, mrn 57.4%, address
+#       55.6%, account 35%, health_plan 63.5%, other_id 40%, phone 82.8%, fax 77.8%, ssn 66%,
+#       dob 70.9%, email 97.8%; precision 96.3%. Version 19, before it was read: account 40%,
+#       health_plan 69.8%, other_id 48.9%, phone 86.7%, fax 81.5%, ssn 77.7%, dob 72.1%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -254,6 +258,8 @@ RECALL_FLOOR = {
                         health_plan=0.63, mrn=0.7, other_id=0.24, phone=0.92, ssn=0.91),
     "heldout24": _floor(0.92, 0.88, account=0.4, address=0.67, dob=0.81, fax=0.88,
                         health_plan=0.6, mrn=0.7, other_id=0.15, phone=0.88, ssn=0.78),
+    "heldout25": _floor(0.83, 0.76, account=0.4, address=0.55, dob=0.72, email=0.97, fax=0.81,
+                        health_plan=0.69, mrn=0.59, other_id=0.46, phone=0.86, ssn=0.77),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -261,7 +267,8 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout11": 0.97, "heldout12": 0.98, "heldout13": 0.96, "heldout14": 0.99,
                    "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
                    "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
-                   "heldout22": 0.98, "heldout23": 0.95, "heldout24": 0.97}
+                   "heldout22": 0.98, "heldout23": 0.95, "heldout24": 0.97,
+                   "heldout25": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "20"
+SCRUBBER_VERSION = "21"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3579,6 +3579,12 @@ _ID_THEN_NUMBER = re.compile(
     r"\[(?:PATIENT_NAME|PERSON|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID)\]"
     r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
     r"(?<![\w\-./+])(?P<num>(?:[A-Z]{1,4}-?)?[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*)")
+# ... and a number of five digits or more right before one, the same way (version 21: "ID
+# 88301276 / MRN [MRN]", "cell 0772 901 334 (daughter [PATIENT_NAME])")
+_NUMBER_THEN_ID = re.compile(
+    r"(?<![\w\-./+])(?P<num>[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*\d)"
+    r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
+    r"\[(?:PATIENT_NAME|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID)\]")
 _GAP_WORD = re.compile(r"[^\W\d_]{2,}")
 _FIELD_BREAKS = frozenset(",'\"(\u2013\u2014")
 _UNIT_AFTER = re.compile(
@@ -3632,15 +3638,41 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
             return m.group()
         if _UNIT_AFTER.match(text, end):
             return m.group()
-        head = text[max(0, m.start("num") - 30):m.start("num")]
-        word = _WORD_BEFORE.search(head)
-        if _ENG_CUE_BEFORE.search(head) or (word and word.group(1).lower() in _ENG_LABELS) \
-                or (word and word.group(1).lower() in _PART_WORDS) \
-                or (word and word.group(1) in _ENG_LABELS_CASELESS):
+        if _engineering_before(text, m.start("num")):
             return m.group()
         hits.append("OTHER_ID")
         return keep + "[OTHER_ID]" + m.group()[len(keep) + len(num):]
-    return _ID_THEN_NUMBER.sub(cb, text)
+
+    def before_cb(m: re.Match) -> str:  # (version 21: the number before the identifier)
+        num = m.group("num")
+        if len(_GAP_WORD.findall(m.group("gap"))) > 3 or sum(c.isdigit() for c in num) < 5 \
+                or _DATE_OR_VERSION.fullmatch(num) or _UNIT_AFTER.match(text, m.end("num")) \
+                or _engineering_before(text, m.start("num")):
+            return m.group()
+        hits.append("OTHER_ID")
+        return "[OTHER_ID]" + m.group()[len(num):]
+
+    text = _ID_THEN_NUMBER.sub(cb, text)
+    return _NUMBER_THEN_ID.sub(before_cb, text) if "[" in text else text
+
+
+# the label right before a value, with or without "=" or ":" ("sn=1904-33617", "dev=1204487"),
+# or a product's CamelCase name ("MyCareLink 24950")
+_LABEL_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_][\w/-]{0,24}?)\.?[ \t]*[=:#]?[ \t]*\Z")
+_CAMEL_CASE = re.compile(r"[a-z][A-Z]")
+
+
+def _engineering_before(text: str, pos: int) -> bool:
+    head = text[max(0, pos - 30):pos]
+    if _ENG_CUE_BEFORE.search(head):
+        return True
+    label = _LABEL_BEFORE.search(head)
+    if not label:
+        return False
+    word = label.group(1)
+    low = word.lower()
+    return (low in _ENG_LABELS or low in _PART_WORDS or word in _ENG_LABELS_CASELESS
+            or bool(_CAMEL_CASE.search(word)))
 
 
 def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:

@@ -1014,12 +1014,26 @@ V20_KEPT = [
     ("Jane Doe,1950-03-04,SG-0419928,ok", "SG-0419928"),
 ]
 
+# Version 21: a number right before a patient's identifier, the same way; a label with "=" or
+# a product's CamelCase name before a number keeps it (both directions).
+V21_REMOVED = [
+    ("88301276 Jane Doe MRN 4412345", "88301276"),
+    ("7718 2290 31 / Jane Doe DOB 1950-03-04", "2290"),
+]
+V21_KEPT = [
+    ("ref 55120447 to pt Jane Doe", "55120447"),
+    ("SN 55120447 pt Jane Doe", "55120447"),
+    ("meter sn=1904-33617 err=E05 pt_name=\"Jane Doe\" mrn=1234567", "1904-33617"),
+    ("Home monitor MyCareLink 24950 for pt Jane Doe", "MyCareLink 24950"),
+    ("dev=12044871 ch=B pt Jane Doe", "12044871"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
-                         + V20_REMOVED)
+                         + V20_REMOVED + V21_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1028,7 +1042,7 @@ def test_each_version_removes(text: str, value: str) -> None:
 @pytest.mark.parametrize(("text", "value"),
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
-                         + V19_KEPT + V20_KEPT)
+                         + V19_KEPT + V20_KEPT + V21_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

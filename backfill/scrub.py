@@ -3575,16 +3575,16 @@ def _masked_numbers_again(before: str, text: str, hits: list[str]) -> str:
 # before it, a unit just after it, or it is a date or a version (issue 10: fail closed where it
 # is cheap). A rule that reads the structure, not one hand's words: designed on the read files,
 # then measured on heldout25 (docs/phi.md, version 19).
+_PATIENT_IDS = "PATIENT_NAME|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID"
+_DIGITS_RUN = r"[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*"  # spaces only between digit groups
+_SAME_CLAUSE = r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
 _ID_THEN_NUMBER = re.compile(
-    r"\[(?:PATIENT_NAME|PERSON|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID)\]"
-    r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
-    r"(?<![\w\-./+])(?P<num>(?:[A-Z]{1,4}-?)?[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*)")
+    rf"\[(?:PERSON|{_PATIENT_IDS})\]{_SAME_CLAUSE}"
+    rf"(?<![\w\-./+])(?P<num>(?:[A-Z]{{1,4}}-?)?{_DIGITS_RUN})")
 # ... and a number of five digits or more right before one, the same way (version 21: "ID
 # 88301276 / MRN [MRN]", "cell 0772 901 334 (daughter [PATIENT_NAME])")
 _NUMBER_THEN_ID = re.compile(
-    r"(?<![\w\-./+])(?P<num>[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*\d)"
-    r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
-    r"\[(?:PATIENT_NAME|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID)\]")
+    rf"(?<![\w\-./+])(?P<num>{_DIGITS_RUN}\d){_SAME_CLAUSE}\[(?:{_PATIENT_IDS})\]")
 _GAP_WORD = re.compile(r"[^\W\d_]{2,}")
 _FIELD_BREAKS = frozenset(",'\"(\u2013\u2014")
 _UNIT_AFTER = re.compile(

@@ -213,6 +213,48 @@ def search_index_ddl(schema: str) -> dict[str, sql.Composed]:
     }
 
 
+_MEMORY_UNITS = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+# What one vector takes in maintenance_work_mem while pgvector builds the HNSW graph (m=16):
+# the vector (4 bytes a dimension) and this much for its node and neighbour lists. Measured
+# from pgvector's own notice: 2GB held 313,988 vectors of 1536 dimensions (6,839 bytes each;
+# benchmarks/index_bench.py, docs/benchmarks.md "The HNSW index at 1M"); rounded up.
+HNSW_NODE_BYTES = 768
+
+
+def memory_bytes(setting: str) -> int:
+    """``"2GB"`` (postgres.index_build_memory's form) in bytes."""
+    number, unit = setting[:-2].strip(), setting[-2:]
+    return int(number) * _MEMORY_UNITS[unit]
+
+
+def hnsw_build_memory(rows: int, dimensions: int) -> int:
+    """The maintenance_work_mem an HNSW build of ``rows`` vectors needs to keep its graph in
+    memory (beyond it, the build went on many times slower)."""
+    return rows * (4 * dimensions + HNSW_NODE_BYTES)
+
+
+def unindexed_vectors(dsn: str, schema: str) -> tuple[int, int] | None:
+    """(rows, dimensions) of semantic_embeddings when its HNSW index is missing, else None."""
+    hnsw = next(name for name in SEARCH_INDEXES if name.endswith("_hnsw"))
+
+    def look() -> tuple[int, int] | None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            table = f"{sql.Identifier(schema).as_string(conn)}.semantic_embeddings"
+            row = conn.execute("SELECT to_regclass(%s), to_regclass(%s)",
+                               (table, f"{sql.Identifier(schema).as_string(conn)}.{hnsw}")
+                               ).fetchone()
+            if row is None or row[0] is None or row[1] is not None:
+                return None
+            typmod = conn.execute(
+                "SELECT atttypmod FROM pg_attribute WHERE attrelid = %s::regclass "
+                "AND attname = 'embedding'", (table,)).fetchone()
+            count = conn.execute(sql.SQL("SELECT count(*) FROM {}.semantic_embeddings").format(
+                sql.Identifier(schema))).fetchone()
+            return (int(count[0]) if count else 0, int(typmod[0]) if typmod else 0)
+
+    return with_pg_retry(look, "counting the vectors to index")
+
+
 def build_index(conn: psycopg.Connection, schema: str, name: str) -> None:
     """Create one search index if it is missing, with the parallel workers the server allows.
 

@@ -26,9 +26,12 @@ from backfill.db import (
     connect,
     ensure_schema,
     ensure_search_index,
+    hnsw_build_memory,
+    memory_bytes,
     pg_error_text,
     resolve_dsn,
     tables_exist,
+    unindexed_vectors,
     with_pg_retry,
 )
 from backfill.errors import (
@@ -648,6 +651,15 @@ def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
         print(f"run {run_id}: building the search index if missing (HNSW, "
               f"maintenance_work_mem {cfg.postgres.index_build_memory}); on a large table this "
               "takes a while", file=out, flush=True)
+        todo = unindexed_vectors(dsn, schema)
+        if todo and hnsw_build_memory(*todo) > memory_bytes(cfg.postgres.index_build_memory):
+            need = -(-hnsw_build_memory(*todo) // 2**30)
+            print(f"run {run_id}: warning: the HNSW graph of {todo[0]:,} vectors needs about "
+                  f"{need}GB of maintenance_work_mem and postgres.index_build_memory is "
+                  f"{cfg.postgres.index_build_memory}: the build will take many times longer "
+                  f"(postgres.index_build_memory: {need}GB if the server has it, or "
+                  "postgres.build_index: false to leave the index to the DBA)",
+                  file=out, flush=True)
         ensure_search_index(dsn, schema, cfg.postgres.index_build_memory)
     result = _result(dsn, schema, run_id, cfg, t0, EXIT_OK)
     processed = result.rows_ok + result.rows_failed

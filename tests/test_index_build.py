@@ -81,3 +81,20 @@ def test_a_table_that_says_its_workers_keeps_them(loaded: str) -> None:
     assert after == ["parallel_workers=1"]
     with psycopg.connect(loaded, autocommit=True) as conn:
         conn.execute(f"ALTER TABLE {SCHEMA}.semantic_embeddings RESET (parallel_workers)")
+
+
+def test_the_vectors_to_index_are_counted_only_while_the_index_is_missing(loaded: str) -> None:
+    from backfill.db import hnsw_build_memory, memory_bytes, unindexed_vectors
+
+    with psycopg.connect(loaded, autocommit=True) as conn:
+        conn.execute(f"DROP INDEX IF EXISTS {SCHEMA}.{HNSW}")
+        rows = conn.execute(f"SELECT count(*) FROM {SCHEMA}.semantic_embeddings").fetchone()[0]
+    assert unindexed_vectors(loaded, SCHEMA) == (rows, DIM)
+    assert unindexed_vectors(loaded, "no_such_schema") is None
+    with psycopg.connect(loaded, autocommit=True) as conn:
+        build_index(conn, SCHEMA, HNSW)
+    assert unindexed_vectors(loaded, SCHEMA) is None
+    # a million 1536-dimension vectors do not fit the default 2GB, and fit 8GB
+    assert hnsw_build_memory(1_000_000, 1536) > memory_bytes("2GB")
+    assert hnsw_build_memory(1_000_000, 1536) < memory_bytes("8GB")
+    assert memory_bytes("512MB") == 512 * 2**20 and memory_bytes("64 kB") == 64 * 2**10

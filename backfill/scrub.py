@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "21"
+SCRUBBER_VERSION = "22"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3597,19 +3597,20 @@ _DATE_OR_VERSION = re.compile(
 
 
 # ... and the parts a number after an identifier names ("[DOB]: battery 3009378-004"), in the
-# languages of most work orders: what the engineer replaced, not the patient's number
+# languages of most work orders: what the engineer replaced, not the patient's number (not
+# "card", "carte", "placa", "scheda": a patient's card, a plate; version 22)
 _PART_WORDS = frozenset("""
     batt batts batteries actuator motor motors valve valves fan blower compressor cell cells seal
     seals cord charger adapter foam joystick display screen lcd keypad hose tube tubing wheel
     caster castor fuse relay transducer cuff lead leads electrode electrodes pad pads mattress
-    psu ups pcba mainboard motherboard card drive disk disc ssd hdd bulb lens mirror belt gear
+    psu ups pcba mainboard motherboard drive disk disc ssd hdd bulb lens mirror belt gear
     bearing spring latch hinge knob switch button connector plug socket harness circuit manifold
     regulator flowmeter membrane diaphragm cassette cartridge reservoir chamber heater element
     thermistor thermostat gasket o-ring oring rotor stator brush brushes encoder detector head
     printer paper roller spare spares replacement replaced swapped ordered fitted installed
-    pieza repuesto recambio batería bateria válvula valvula motor sensor placa cable
-    pièce pile batterie capteur carte câble moteur vanne ersatzteil akku ventil platine kabel
-    peça bateria válvula sensore scheda ricambio batteria valvola onderdeel accu klep
+    pieza repuesto recambio batería bateria válvula valvula motor sensor cable
+    pièce pile batterie capteur câble moteur vanne ersatzteil akku ventil platine kabel
+    peça bateria válvula sensore ricambio batteria valvola onderdeel accu klep
     μπαταρία μπαταρίας αισθητήρας βαλβίδα ανταλλακτικό батарея аккумулятор датчик клапан плата
     деталь запчасть
 """.split())

@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "22"
+SCRUBBER_VERSION = "23"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -2938,7 +2938,25 @@ def _structured_fields(text: str, hits: list[str]) -> str:
     if "Patient/" in text:
         text, n = _FHIR_PATIENT.subn("[MRN]", text)
         hits.extend(["MRN"] * n)
+    if '"given"' in text:
+        text = _FHIR_GIVEN.sub(lambda m: _fhir_given(m, hits), text)
     return text
+
+
+# A FHIR HumanName's given names, '"given":["Clementine","Ruth"]': an array, so the key/value
+# fields above do not read it, and every string in it is a name, whatever the language
+# (version 23; the family name is a plain field and is read above)
+_FHIR_GIVEN = re.compile(r'"given"[ \t]*:[ \t]*\[(?P<names>[^\]\n]{1,200})\]')
+_JSON_STRING = re.compile(r'"(?P<s>[^"\n\[]{1,60})"')
+
+
+def _fhir_given(m: re.Match, hits: list[str]) -> str:
+    def name(s: re.Match) -> str:
+        hits.append("PERSON")
+        return '"[PERSON]"'
+    start = m.start("names") - m.start()
+    return m.group()[:start] + _JSON_STRING.sub(name, m.group("names")) + m.group()[
+        m.end("names") - m.start():]
 
 
 # An SQL INSERT pasted from a database (heldout16): "INSERT INTO t (pt_last, dob, mrn) VALUES

@@ -1033,12 +1033,16 @@ V21_KEPT = [
 V22_REMOVED = [("DOB 1950-03-04 placa 55120447", "55120447"),
                ("Jane Doe MRN 1234567 scheda 55120447", "55120447")]
 
+# Version 23: every string of a FHIR HumanName's "given" array is a name.
+V23_REMOVED = [('{"name":[{"family":"Abernathy","given":["Clementine","Ruth"]}]}', "Ruth"),
+               ('{"name": [{"given": ["Gülten"], "family": "Arslan"}]}', "Gülten")]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
-                         + V20_REMOVED + V21_REMOVED + V22_REMOVED)
+                         + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out

@@ -202,6 +202,7 @@ SEARCH_INDEXES = {
     "semantic_embeddings_hnsw": "USING hnsw (embedding vector_cosine_ops)",
     "semantic_embeddings_fts": "USING gin (to_tsvector('english', document))",
 }
+HNSW_INDEX, TEXT_INDEX = SEARCH_INDEXES  # names, in SEARCH_INDEXES' order
 
 
 def search_index_ddl(schema: str) -> dict[str, sql.Composed]:
@@ -229,19 +230,17 @@ def memory_bytes(setting: str) -> int:
 
 def hnsw_build_memory(rows: int, dimensions: int) -> int:
     """The maintenance_work_mem an HNSW build of ``rows`` vectors needs to keep its graph in
-    memory (beyond it, the build went on many times slower)."""
+    memory (beyond it the build slows: docs/benchmarks.md, "The HNSW index at 1M")."""
     return rows * (4 * dimensions + HNSW_NODE_BYTES)
 
 
 def unindexed_vectors(dsn: str, schema: str) -> tuple[int, int] | None:
     """(rows, dimensions) of semantic_embeddings when its HNSW index is missing, else None."""
-    hnsw = next(name for name in SEARCH_INDEXES if name.endswith("_hnsw"))
-
     def look() -> tuple[int, int] | None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             table = f"{sql.Identifier(schema).as_string(conn)}.semantic_embeddings"
             row = conn.execute("SELECT to_regclass(%s), to_regclass(%s)",
-                               (table, f"{sql.Identifier(schema).as_string(conn)}.{hnsw}")
+                               (table, f"{sql.Identifier(schema).as_string(conn)}.{HNSW_INDEX}")
                                ).fetchone()
             if row is None or row[0] is None or row[1] is not None:
                 return None
@@ -275,7 +274,7 @@ def build_index(conn: psycopg.Connection, schema: str, name: str) -> None:
     options = row[1] or []
     setting = conn.execute("SHOW max_parallel_maintenance_workers").fetchone()
     workers = int(setting[0]) if setting else 0
-    if not name.endswith("_hnsw") or workers == 0 or any(
+    if name != HNSW_INDEX or workers == 0 or any(
             o.startswith("parallel_workers=") for o in options):
         conn.execute(statement)
         return

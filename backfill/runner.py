@@ -652,11 +652,12 @@ def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,
               f"maintenance_work_mem {cfg.postgres.index_build_memory}); on a large table this "
               "takes a while", file=out, flush=True)
         todo = unindexed_vectors(dsn, schema)
-        if todo and hnsw_build_memory(*todo) > memory_bytes(cfg.postgres.index_build_memory):
-            need = -(-hnsw_build_memory(*todo) // 2**30)
+        needed = hnsw_build_memory(*todo) if todo else 0
+        if todo and needed > memory_bytes(cfg.postgres.index_build_memory):
+            need = -(-needed // 2**30)
             print(f"run {run_id}: warning: the HNSW graph of {todo[0]:,} vectors needs about "
                   f"{need}GB of maintenance_work_mem and postgres.index_build_memory is "
-                  f"{cfg.postgres.index_build_memory}: the build will take many times longer "
+                  f"{cfg.postgres.index_build_memory}: the build will take much longer "
                   f"(postgres.index_build_memory: {need}GB if the server has it, or "
                   "postgres.build_index: false to leave the index to the DBA)",
                   file=out, flush=True)

@@ -3650,23 +3650,17 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
             # letters first: only right after a patient's identifier in the same field (not a
             # staff name's ticket "[PERSON] WO-66021", not a device's column of a CSV row)
             return m.group()
-        if sum(c.isdigit() for c in num) < 5 or _DATE_OR_VERSION.fullmatch(num):
-            return m.group()
         end = m.start("num") + len(num)
-        if end < len(text) and (text[end].isalnum() or text[end] in "_@"):
-            return m.group()
-        if _UNIT_AFTER.match(text, end):
-            return m.group()
-        if _engineering_before(text, m.start("num")):
+        if end < len(text) and (text[end].isalnum() or text[end] in "_@") \
+                or _not_an_id(text, num, m.start("num"), end):
             return m.group()
         hits.append("OTHER_ID")
         return keep + "[OTHER_ID]" + m.group()[len(keep) + len(num):]
 
     def before_cb(m: re.Match) -> str:  # (version 21: the number before the identifier)
         num = m.group("num")
-        if len(_GAP_WORD.findall(m.group("gap"))) > 3 or sum(c.isdigit() for c in num) < 5 \
-                or _DATE_OR_VERSION.fullmatch(num) or _UNIT_AFTER.match(text, m.end("num")) \
-                or _engineering_before(text, m.start("num")):
+        if len(_GAP_WORD.findall(m.group("gap"))) > 3 \
+                or _not_an_id(text, num, m.start("num"), m.end("num")):
             return m.group()
         hits.append("OTHER_ID")
         return "[OTHER_ID]" + m.group()[len(num):]
@@ -3679,6 +3673,13 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
 # or a product's CamelCase name ("MyCareLink 24950")
 _LABEL_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_][\w/-]{0,24}?)\.?[ \t]*[=:#]?[ \t]*\Z")
 _CAMEL_CASE = re.compile(r"[a-z][A-Z]")
+
+
+def _not_an_id(text: str, num: str, start: int, end: int) -> bool:
+    """What both neighbour rules keep: fewer than five digits, a date or a version, a number
+    with its unit after it or an engineering label before it."""
+    return (sum(c.isdigit() for c in num) < 5 or bool(_DATE_OR_VERSION.fullmatch(num))
+            or bool(_UNIT_AFTER.match(text, end)) or _engineering_before(text, start))
 
 
 def _engineering_before(text: str, pos: int) -> bool:

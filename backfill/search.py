@@ -36,7 +36,14 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 
 from backfill.config import Config, EmbeddingConfig
-from backfill.db import SEARCH_INDEXES, connect, resolve_dsn, search_index_ddl, with_pg_retry
+from backfill.db import (
+    HNSW_INDEX,
+    SEARCH_INDEXES,
+    connect,
+    resolve_dsn,
+    search_index_ddl,
+    with_pg_retry,
+)
 from backfill.embed import Embedder
 from backfill.errors import ConfigError, FatalError, RecordError, TransientError
 from backfill.guard import check_outgoing
@@ -51,7 +58,6 @@ CANDIDATES = 100
 MAX_LIMIT = 1000  # hnsw.ef_search's maximum: the index cannot return more in one scan
 QUERY_RETRIES = 2  # someone is waiting at a terminal: fail in seconds, not minutes
 SUMMARY_CHARS = 80
-HNSW_INDEX, TEXT_INDEX = SEARCH_INDEXES  # names, in db.SEARCH_INDEXES' order
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import datetime as dt
 import psycopg
 import pytest
 
-from backfill.db import SEARCH_INDEXES, build_index, ensure_schema
+from backfill.db import HNSW_INDEX, SEARCH_INDEXES, build_index, ensure_schema
 from backfill.devstack.enriched import enriched_rows
 from backfill.progress import create_run
 from backfill.sink import WriteTarget, write_block
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 SCHEMA = "indexbuild"
 DIM = 1536
-HNSW = next(name for name in SEARCH_INDEXES if name.endswith("_hnsw"))
+HNSW = HNSW_INDEX
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "24"
+SCRUBBER_VERSION = "25"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3675,6 +3675,22 @@ _ID_THEN_NUMBER = re.compile(
 # 88301276 / MRN [MRN]", "cell 0772 901 334 (daughter [PATIENT_NAME])")
 _NUMBER_THEN_ID = re.compile(
     rf"(?<![\w\-./+])(?P<num>{_DIGITS_RUN}\d){_SAME_CLAUSE}\[(?:{_PATIENT_IDS})\]")
+# (version 25) ... and the same after the word for the patient, in the languages of the corpus's
+# work orders: "Invoice pasien INV-HC-40193", "Паспорт пациента 6312 448190", "فاتورة المريض
+# INV-DLY-448607", "Pat.-ID 0002518820": a number the text gives as the patient's. Values may
+# start with up to three groups of capitals ("INV-HC-", "МК-").
+_PATIENT_WORDS = (
+    "patient|patients|patient's|pt|pt's|pat\\.|pat(?=-)|paciente|pacientes|utente|paziente|patiente|"
+    "patientin|patiënt|pacjent|pacjenta|pacjentki|pacient|pacienta|pacientky|pacientului|"
+    "pacientul|pacientei|beteg|hasta|hastanın|hastaya|hastaya ait|pasien|pesakit|pasyente|"
+    "mgonjwa|пациент|пациента|пациентки|пациентка|пациенту|пациентката|пацієнт|пацієнта|"
+    "пацієнтки|пацијент|пацијента|больного|больной|ασθενής|ασθενή|ασθενούς")
+_PATIENT_WORDS_CASELESS = ("المريض|للمريض|مريض|المريضة|بیمار|مریض|מטופל|המטופל|מטופלת|החולה|"
+                           "मरीज़|मरीज|रोगी|बिरामी|রোগীর|রোগী|நோயாளி|రోగి|ผู้ป่วย|患者|病人|病患|"
+                           "환자|ታካሚ|රෝගියා|රෝගී")
+_PATIENT_THEN_NUMBER = re.compile(
+    rf"(?:(?<![^\W\d_])(?i:{_PATIENT_WORDS})(?![^\W\d_])|(?:{_PATIENT_WORDS_CASELESS})){_SAME_CLAUSE}"
+    rf"(?<![\w\-./+])(?P<num>(?:[A-ZА-ЯЁІЇЄ]{{1,5}}[-/]?){{0,3}}{_DIGITS_RUN})")
 _GAP_WORD = re.compile(r"[^\W\d_]{2,}")
 _FIELD_BREAKS = frozenset(",'\"(\u2013\u2014")
 _UNIT_AFTER = re.compile(
@@ -3717,6 +3733,11 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
         words = len(_GAP_WORD.findall(m.group("gap")))
         if words > 3 or (words and m.group().startswith("[PERSON]")):
             return m.group()
+        if m.re is _PATIENT_THEN_NUMBER and (num[:1].isalpha() and words or _after_part(
+                text, m.start())):
+            # (a patient's word, then a code with a word between: "Patient portal query
+            # PP-UK-30917"; or the word names a part: "כבל מטופל 2104726-001", patient cable)
+            return m.group()
         if num[:1].isalpha() and (m.group().startswith("[PERSON]") or any(
                 c in m.group("gap") for c in _FIELD_BREAKS)):
             # letters first: only right after a patient's identifier in the same field (not a
@@ -3737,7 +3758,9 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
         hits.append("OTHER_ID")
         return "[OTHER_ID]" + m.group()[len(num):]
 
-    text = _ID_THEN_NUMBER.sub(cb, text)
+    if "[" in text:
+        text = _ID_THEN_NUMBER.sub(cb, text)
+    text = _PATIENT_THEN_NUMBER.sub(cb, text)
     return _NUMBER_THEN_ID.sub(before_cb, text) if "[" in text else text
 
 
@@ -3752,6 +3775,17 @@ def _not_an_id(text: str, num: str, start: int, end: int) -> bool:
     with its unit after it or an engineering label before it."""
     return (sum(c.isdigit() for c in num) < 5 or bool(_DATE_OR_VERSION.fullmatch(num))
             or bool(_UNIT_AFTER.match(text, end)) or _engineering_before(text, start))
+
+
+_WORD_BEFORE_PATIENT = re.compile(r"([^\W\d_]+)[ \t]+\Z")
+# "cable", "sensor" before the word for the patient in the languages that put the noun first
+_PART_BEFORE_PATIENT = frozenset("כבל כבלי חיישן אלקטרודות كابل كيبل حساس مستشعر سلك".split())
+
+
+def _after_part(text: str, pos: int) -> bool:
+    word = _WORD_BEFORE_PATIENT.search(text, max(0, pos - 24), pos)
+    return word is not None and (word.group(1).lower() in _PART_WORDS
+                                 or word.group(1) in _PART_BEFORE_PATIENT)
 
 
 def _engineering_before(text: str, pos: int) -> bool:
@@ -3938,8 +3972,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _masked_numbers_again(before, text, hits)
     if "[PHONE]" in text:
         text = _sibling_phones(before, text, hits)
-    if "[" in text:
-        text = _numbers_after_ids(text, hits)
+    text = _numbers_after_ids(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)
 

@@ -1047,6 +1047,16 @@ V24_REMOVED = [("Vent alarm on Halvorsen's unit. Later pt Ingrid Halvorsen (MRN 
                 "Kovačič"),
                ("Сигнал тревоги. зет Драгомир Пешић тражи извештај.", "Пешић"),
                ("Аларм на помпата. дъщеря Величка Стоянова пита за резултата.", "Стоянова")]
+# (version 25) a number the text gives as the patient's: after the word for the patient
+V25_REMOVED = [("Invoice pasien INV-HC-77210, dikirim ke keluarga.", "77210"),
+               ("Паспорт пациента 4411 902337 предъявлен сыном.", "902337"),
+               ("facturacion:\n  cuenta_paciente: CTA-XQ-5512093\n", "5512093"),
+               ("Pat.-ID 0004417263 Station 4", "0004417263"),
+               ("ملاحظة: فاتورة المريض INV-RYD-662190 لا تُحمّل", "662190")]
+V25_KEPT = [("Patient portal query PP-UK-30917 closed", "PP-UK-30917"),
+            ("הוחלף כבל מטופל 2204719-002 ונייר", "2204719-002"),
+            ("PAT 118.204 passed, patient cable 989803-1234 replaced", "989803-1234"),
+            ("patient weight 82500 g on the bed scale", "82500")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1060,7 +1070,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
-                         + V24_REMOVED)
+                         + V24_REMOVED + V25_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1069,7 +1079,8 @@ def test_each_version_removes(text: str, value: str) -> None:
 @pytest.mark.parametrize(("text", "value"),
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
-                         + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT)
+                         + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
+                         + V25_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -1057,6 +1057,15 @@ V25_KEPT = [("Patient portal query PP-UK-30917 closed", "PP-UK-30917"),
             ("הוחלף כבל מטופל 2204719-002 ונייר", "2204719-002"),
             ("PAT 118.204 passed, patient cable 989803-1234 replaced", "989803-1234"),
             ("patient weight 82500 g on the bed scale", "82500")]
+# (version 26) a person's extension after the word for one, with the person just before it
+V26_REMOVED = [("Reported by charge nurse Okwuosa (ext. 4419), pump swapped", "4419"),
+               ("Zgłosiła: piel. Agnieszka Wrona, sala 4, tel. wewn. 6127\n", "6127"),
+               ("Bejelentő: Kovács Erzsébet főnővér, mellék 3391\n", "3391"),
+               ("依頼者：看護師 佐藤 花子（内線 5128）", "5128"),
+               ("Pelapor: SN Siti Aminah, Wad 3A katil 2, samb. 4410\n", "4410")]
+V26_KEPT = [("No answer; call ext 4412 for biomed after hours.", "4412"),
+            ("Pump returned by Okwuosa. Pager 2 min delay measured on ext 3300 ms", "3300"),
+            ("Okwuosa: poste 12 of the line test", "12")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1070,7 +1079,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
-                         + V24_REMOVED + V25_REMOVED)
+                         + V24_REMOVED + V25_REMOVED + V26_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1080,7 +1089,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
-                         + V25_KEPT)
+                         + V25_KEPT + V26_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -3724,9 +3724,9 @@ _PART_WORDS = frozenset("""
 
 # (version 26) A person's extension, after the word for one in 25 languages, when a masked
 # person comes just before it in the same line: "[PERSON] (ext. 2287)", "[PERSON], staniční
-# sestra, kl. 3217", "[PERSON] főnővér, mellék 4462", "看護師 [PERSON]（内線 6342）", "[PATIENT_NAME],
-# Wad 5B katil 8, samb. 2726" (heldout26: 12 of its 33 phone leaks). A department's ("call ext
-# 4412 for biomed") has no person before it and is kept, as before.
+# sestra, kl. 3217", "[PERSON] főnővér, mellék 4462", "看護師 [PERSON]（内線 6342）",
+# "[PATIENT_NAME], Wad 5B katil 8, samb. 2726" (heldout26: 12 of its 33 phone leaks). A
+# department's ("call ext 4412 for biomed") has no person before it and is kept, as before.
 _EXTENSION = re.compile(
     r"(?P<cue>(?<![\w\-])(?:(?i:ext|extn|extension|poste|durchwahl|dw|interno|int|ramal|anexo"
     r"|wewn|kl|klapka|mellék|εσωτ|εσωτερικό|bleep|pager|beeper|samb|sambungan|lok|лок|локал"

@@ -3604,7 +3604,7 @@ _HAN_HANGUL_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
 def _name_shaped(word: str, before: str) -> bool:
-    if re.search(rf"(?<![\w\-]){re.escape(word)}[ \t]*[:：]", before):
+    if any(word + end in before for end in (":", " :", "：")):
         return False  # a label somewhere ("Fehler:", "تاریخ:"): a word a name rule overreached
     if _caseless(word):
         return len(word) >= (2 if _HAN_HANGUL_KANA.match(word) else 3)
@@ -3618,8 +3618,10 @@ def _name_shaped(word: str, before: str) -> bool:
 def _name_words_again(before: str, text: str, hits: list[str]) -> str:
     left = Counter(_TEXT_WORD.findall(text))
     candidates = {w for w, c in Counter(_TEXT_WORD.findall(before)).items()
-                  if 0 < left[w] < c and _name_shaped(w, before)
-                  and (c <= 3 or not _caseless(w))}  # (a word of the text's own language)
+                  if 0 < left[w] < c and (c <= 3 or not _caseless(w))}  # (caseless: a word of
+    if not candidates:                                                # the text's language)
+        return text
+    candidates = {w for w in candidates if _name_shaped(w, before)}
     if not candidates:
         return text
     a, b = _ALIGN_TOKEN.findall(before), _ALIGN_TOKEN.findall(text)

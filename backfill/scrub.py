@@ -87,7 +87,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "26"
+SCRUBBER_VERSION = "27"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3750,6 +3750,32 @@ def _extensions(text: str, hits: list[str]) -> str:
     return _EXTENSION.sub(cb, text)
 
 
+# (version 27) A date of last century right after a patient's identifier is the birth date: a
+# row "[PERSON]\t[OTHER_ID]\t04.06.1941", "rijksregisternr. [OTHER_ID], 21/03/1957", "[PERSON]
+# (1969)". Work dates near a patient are this century's; a column separator (tab, "|", ",")
+# may come between here, a newline may not.
+_YEAR_OLD = r"(?:19\d\d|200\d)"
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MON = r"(?:0?[1-9]|1[0-2])"
+_OLD_DATE = (rf"(?:{_DAY}[./\-]{_MON}[./\-]{_YEAR_OLD}|{_YEAR_OLD}[./\-]{_MON}[./\-]{_DAY}"
+             rf"|{_MON}/{_DAY}/{_YEAR_OLD})")
+_ID_THEN_OLD_DATE = re.compile(
+    rf"\[(?P<tag>PERSON|{_PATIENT_IDS})\](?P<gap>[^\n\[]{{0,30}}?)"
+    rf"(?<![\w./\-])(?P<date>{_OLD_DATE}|\((?P<year>{_YEAR_OLD})\))(?![\w/\-]|[.:]\d)")
+
+
+def _dates_after_ids(text: str, hits: list[str]) -> str:
+    def cb(m: re.Match) -> str:
+        words = len(_GAP_WORD.findall(m.group("gap")))
+        if words > 3 or m.group("tag") == "PERSON" and words or m.group("year") and (
+                m.group("tag") not in ("PERSON", "PATIENT_NAME") or m.group("gap").strip()):
+            return m.group()
+        hits.append("DOB")
+        return m.group()[:m.start("date") - m.start()] + "[DOB]"
+
+    return _ID_THEN_OLD_DATE.sub(cb, text)
+
+
 def _numbers_after_ids(text: str, hits: list[str]) -> str:
     def cb(m: re.Match) -> str:
         num = m.group("num").rstrip("-./(")
@@ -4002,6 +4028,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sibling_phones(before, text, hits)
     if "[P" in text:
         text = _extensions(text, hits)
+    if "[" in text:
+        text = _dates_after_ids(text, hits)
     text = _numbers_after_ids(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)

@@ -1066,6 +1066,16 @@ V26_REMOVED = [("Reported by charge nurse Okwuosa (ext. 4419), pump swapped", "4
 V26_KEPT = [("No answer; call ext 4412 for biomed after hours.", "4412"),
             ("Pump returned by Okwuosa. Pager 2 min delay measured on ext 3300 ms", "3300"),
             ("Okwuosa: poste 12 of the line test", "12")]
+# (version 27) a date of last century right after a patient's identifier: the birth date
+V27_REMOVED = [("1\tMaret Kask\t47105230219\t23.05.1971\tEverFlo\tEF1190033", "1971"),
+               ("patiënt Anouk de Wit, rijksregisternr. 71.05.23-441.07, 23/05/1971, opname",
+                "1971"),
+               ("Tweede patiënt op dit toestel: Anouk de Wit (1971).", "1971")]
+V27_KEPT = [("pt Maret Kask (MRN 5512093) 23.05.2024 pump swapped, PM due 2025-01-10",
+             "23.05.2024"),
+            ("MRN 5512093 | pump EF1190033 | installed 2018-04-02", "2018-04-02"),
+            ("Board fitted by Jaan Tamm in 2008-04-02's recall; signed Jaan Tamm 12.03.2024",
+             "2008-04-02")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1079,7 +1089,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
-                         + V24_REMOVED + V25_REMOVED + V26_REMOVED)
+                         + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1089,7 +1099,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
-                         + V25_KEPT + V26_KEPT)
+                         + V25_KEPT + V26_KEPT + V27_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

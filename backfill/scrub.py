@@ -87,7 +87,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "27"
+SCRUBBER_VERSION = "28"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3776,6 +3776,38 @@ def _dates_after_ids(text: str, hits: list[str]) -> str:
     return _ID_THEN_OLD_DATE.sub(cb, text)
 
 
+# (version 28) An address by its shape, in the European order: a street ending in its house
+# number, then a postcode and a town after a comma ("Poljička cesta 18, 21005 Split", "via
+# Tuscolana 2184, 00173 [PERSON]", "Kalda tee 27-14, 13872 [PERSON]", "[PERSON] u. 23., 6720
+# [PERSON]", "[ADDRESS], lejl. 14, 8600 [PERSON]"): the street's own word need not be in a
+# list. Not when the postcode could be a year and the town a plain word, nor with an engineering
+# word in the street part ("Bed 4, 2024 Review").
+_POSTCODE_PLACE = re.compile(
+    r"(?:(?<=[,:;(\n])|^)[ \t]*(?P<street>\[(?:ADDRESS|PERSON)\]"
+    r"(?:[ \t]+[^\W\d_][\w'\u2019.\-]{0,12})?(?:[ \t]+\d{1,5}[A-Za-z]?\.?)?"
+    r"|(?:[^\W\d_][\w'\u2019.\-/]*[ \t]+){1,4}(?:\#|No\.?[ \t]*|nr\.?[ \t]*)?\d{1,5}[A-Za-z]?"
+    r"(?:[\-/]\d{1,4}[A-Za-z]?)?\.?)"
+    r",[ \t]*(?:(?P<unit>[^\W\d_]{1,8}\.?[ \t]*\d{1,4}[A-Za-z]?),[ \t]*)?"
+    rf"(?P<zip>\d{{4,5}}|\d{{2}}-\d{{3}})[ \t]+(?P<town>\[PERSON\]|[{_U}][{_L}'\u2019\-]+"
+    rf"(?:[ \t]+[{_U}][{_L}'\u2019\-]+)?)(?=[ \t]*(?:[.,;)\n]|$))")
+
+
+def _postcode_places(text: str, hits: list[str]) -> str:
+    def cb(m: re.Match) -> str:
+        street, town, zipcode = m.group("street"), m.group("town"), m.group("zip")
+        plain_town = not town.startswith("[") and all(
+            w.lower() in plain_words() for w in town.split())
+        year_like = len(zipcode) == 4 and zipcode[:2] in ("19", "20")
+        if (_NOT_AN_ADDRESS.search(street) or plain_town and len(zipcode) == 4
+                or street.startswith("[PERSON]") and not any(c.isdigit() for c in street)
+                or year_like and not street.startswith("[")):
+            return m.group()
+        hits.append("ADDRESS")
+        return m.group()[:m.start("street") - m.start()] + "[ADDRESS]"
+
+    return _POSTCODE_PLACE.sub(cb, text)
+
+
 def _numbers_after_ids(text: str, hits: list[str]) -> str:
     def cb(m: re.Match) -> str:
         num = m.group("num").rstrip("-./(")
@@ -4030,6 +4062,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _extensions(text, hits)
     if "[" in text:
         text = _dates_after_ids(text, hits)
+    if "," in text:
+        text = _postcode_places(text, hits)
     text = _numbers_after_ids(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)

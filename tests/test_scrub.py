@@ -1076,6 +1076,14 @@ V27_KEPT = [("pt Maret Kask (MRN 5512093) 23.05.2024 pump swapped, PM due 2025-0
             ("MRN 5512093 | pump EF1190033 | installed 2018-04-02", "2018-04-02"),
             ("Board fitted by Jaan Tamm in 2008-04-02's recall; signed Jaan Tamm 12.03.2024",
              "2008-04-02")]
+# (version 28) an address by its shape: street and house number, then postcode and town
+V28_REMOVED = [("supruga Ana, 091 555 1234, Vukovarska cesta 61, 21000 Split)", "21000"),
+               ("recapito 333 1234567, via Nizza 118, 10126 Torino.", "Nizza"),
+               ("Aadress (2): Pärnu mnt 41-7, 10119 Tallinn. Patsient", "10119")]
+V28_KEPT = [("Bed 4, 2024 Review.", "2024"),
+            ("Room 12, 45678 Alarm.", "45678"),
+            ("Infusomat Space 221814, 37862 Station", "37862"),
+            ("Cycle count 4410, 12000 Hours limit reached", "12000")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1089,7 +1097,8 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V12_REMOVED + V13_REMOVED + V14_REMOVED + V15_REMOVED
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
-                         + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED)
+                         + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
+                         + V28_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1099,7 +1108,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
-                         + V25_KEPT + V26_KEPT + V27_KEPT)
+                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

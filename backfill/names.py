@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["mask_names", "plain_words"]
+__all__ = ["MODEL_AFTER", "is_given_name", "is_surname", "is_word", "mask_names", "plain_words"]
 
 PLACEHOLDER = "[PERSON]"
 
@@ -71,7 +71,7 @@ _PARTICLES = frozenset(
     " ni nic thi ap"
     .split())  # (compared folded: "Ó", "Ní")
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
-_MODEL_AFTER = re.compile(
+MODEL_AFTER = re.compile(
     r"[ \t]+(?!MRN|DOB|SSN|ACCT|\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # a record label or a room: "4E-07"
     # or a date after a name: "tech Ngozi Eze-Williams 2025-01-28"
     r"(?!\d{4}-\d\d-\d\d\b|\d{1,2}([/.\-])\d{1,2}\1\d{2,4}\b)"
@@ -556,7 +556,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             k = OTHER  # a unit, not an initial: "134.2 °C. Door", "4.2 K. Spike"
         if k == FOREIGN and _HONORIFIC_AFTER.match(text, m.end()):
             honorific.append(i)  # a name by its honorific: grown over its script's words below
-        if k and _MODEL_AFTER.match(text, m.end()) and not (
+        if k and MODEL_AFTER.match(text, m.end()) and not (
                 k == FOREIGN and not word[0].isupper()):
             # (not in a script without case, where a name is often followed by its phone or
             # a date: "儿子 王磊 138-5550-1723")

@@ -79,7 +79,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from backfill.names import _MODEL_AFTER, is_given_name, is_surname, is_word, mask_names, plain_words
+from backfill.names import (
+    MODEL_AFTER,
+    is_given_name,
+    is_surname,
+    is_word,
+    mask_names,
+    plain_words,
+)
 
 if TYPE_CHECKING:
     from backfill.config import ScrubConfig
@@ -1415,9 +1422,9 @@ _WORLD_RELATIONS = frozenset("""
     żewġha żewġu binti ibni եղբայր քույր կինը ամուսինը սանիա සැමියා දාජු दाजु दिदी
     भाइ बहिनी মা бабуся дідусь брат
     кћерка ћерка кћи супруга супруг мајка зет снаја унук унука дъщеря съпруга съпругът
-    съпругата майка баща внук внучка дочь зять невестка внучка hči hčerka mož oče otrok
+    съпругата майка баща внук внучка дочь зять невестка hči hčerka mož oče otrok
     kći kćer supruga suprug majka otac vyras sūnus motina tėvas dcera manželka manžel otec
-    vnuk vnučka lánya fia felesége férje fiica fiul soția soțul tatăl σύζυγός κόρη γιος
+    vnuk vnučka lánya fia felesége férje fiica fiul soția soțul tatăl σύζυγός
     kardeşi mies äiti isä abikaasa ema isa gendre belle-fille
     пациент пациентка пациента пациентката пациентът пацијент пацијента пацијенткиња пацієнт
     пацієнтка пацієнта больной больная болен болна ασθενής ασθενή ασθενούς
@@ -1477,7 +1484,6 @@ _WORLD_TITLED = re.compile(
     # (version 18: or two titles, "dlui ing. Sorin Manolache", "জনাব মো. তানভীর আহমেদ")
     rf"(?<![\w\-.])(?P<rel>{_TITLE_ALTERNATION})(?![\w])[ \t]+"
     rf"(?:(?:{_TITLE_ALTERNATION}|ing\.)(?![\w])[ \t]+)?" + _WORLD_NAME)
-
 
 
 def _world_relatives(text: str, hits: list[str]) -> str:
@@ -3592,7 +3598,7 @@ def _sibling_phones(before: str, text: str, hits: list[str]) -> str:
 # A name's words again (version 24): a word a rule masked as a person's name is masked
 # wherever else the text has it ("pt LCpl Dustin Reyes - correction, pt [PERSON] (...)", "the
 # patient [PERSON] ... his wife Ελένη Καραγιάννη", "mama [PERSON] Novak"): the rules find a name
-# by its cue, and the second mention of a surname often has none (heldout26: 21 of its 53 name
+# by its cue, and the second mention of a surname often has none (heldout26: 16 of its 53 name
 # leaks were a word masked elsewhere in the same text). Half a name is a leak. What a name
 # placeholder took is read from the two texts' words aligned (difflib: no rule has to report
 # its words); a word of a script with case counts only when capitalised and no plain English
@@ -3636,7 +3642,7 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
                          if w in candidates and (k < 2 or not _caseless(w)))
     for word in sorted(taken, key=len, reverse=True):
         def again(m: re.Match) -> str:
-            if _MODEL_AFTER.match(m.string, m.end()):
+            if MODEL_AFTER.match(m.string, m.end()):
                 return m.group()  # "Hamilton C6": the maker the patient shares a name with
             hits.append("PERSON")
             return "[PERSON]"

@@ -1039,12 +1039,12 @@ V23_REMOVED = [('{"name":[{"family":"Abernathy","given":["Clementine","Ruth"]}]}
 # (version 24) a word masked as a name is masked where it comes again without a cue; a name in
 # a script with case ends where a word in lower case starts; kin and patient words of more
 # languages
-V24_REMOVED = [("Vent alarm on Halvorsen's unit. Later pt Ingrid Halvorsen (MRN 5519023) was "
-                "moved.", "Halvorsen"),
+V24_REMOVED = [("Η ασθενής Μαρία Σταματοπούλου, ΑΜΚΑ 12045702113. Η κα Σταματοπούλου ζήτησε "
+                "εξηγήσεις.", "Σταματοπούλου"),
                ("Пацијент Милутин Радовановић, кревет 4. Јавила се Радовановић преко телефона.",
                 "Радовановић"),
-               ("Otrok Tadej Kovačič (EMŠO 1203019500123); mama Nataša Kovačič 041 555 212.",
-                "Kovačič"),
+               ("病人 李国栋，住院号 ZY80240413577。\n09:15 好的 李国栋 家属那边我去解释",
+                "李国栋"),
                ("Сигнал тревоги. зет Драгомир Пешић тражи извештај.", "Пешић"),
                ("Аларм на помпата. дъщеря Величка Стоянова пита за резултата.", "Стоянова")]
 # (version 25) a number the text gives as the patient's: after the word for the patient

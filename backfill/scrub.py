@@ -1437,14 +1437,15 @@ _WORLD_CASED_NAME = rf"[^\W\d_a-z{_WORLD_LOWER}](?:[^\W\d_]|['\u2019\-](?=[^\W\d
 # word, though not letters to \w (version 17 adds Lao and Khmer, heldout23).
 _MARKS = r"\u064b-\u065f\u0670\u0900-\u0dff\u0e31-\u0e4e\u0eb1-\u0ecd\u1000-\u109f\u17b4-\u17d3"
 _WORLD_CASELESS_WORD = rf"[^\W\d_A-Za-z](?:[^\W\d_]|[{_MARKS}\u200c])*"
+_LOWER_WORD_NEXT = rf"[ \t]+[{_L}{_WORLD_LOWER}]"  # a word in lower case comes next
 _WORLD_NAME = (rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
                rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
                r"(?=[ \t]*(?:[,.;:?？，。、)(（\n،؛፣።፤|·]|$|\+?\d|\[|[ \t][\u2013\u2014\-][ \t]"
                r"|様|さん|씨"
                # (version 24) or, in a script with case, a word in lower case: the name ends
                # where the capitals do ("зет Бојан Ристић тражи ...", "Съпругът ѝ Георги ...")
-               rf"|[ \t]+[{_L}{_WORLD_LOWER}]))")
-_LOWER_AFTER = re.compile(rf"[ \t]+[{_L}{_WORLD_LOWER}]")
+               rf"|{_LOWER_WORD_NEXT}))")
+_LOWER_AFTER = re.compile(_LOWER_WORD_NEXT)
 _WORLD_RELATIVE = re.compile(
     rf"(?<![\w\-])(?P<rel>[^\W\d_](?:[^\W\d_]|[{_MARKS}])*)"
     r"(?:[ \t]+(?:της|του|mín|minn|min|mi|su|sa|son|seine|seiner|ihre|ihr|meu|minha|mijn|zijn"
@@ -3640,13 +3641,13 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
             # المنصوري طلب تقريراً": only the first two words of what it took are the name's)
             taken.update(w for k, w in enumerate(words)
                          if w in candidates and (k < 2 or not _caseless(w)))
-    for word in sorted(taken, key=len, reverse=True):
-        def again(m: re.Match) -> str:
-            if MODEL_AFTER.match(m.string, m.end()):
-                return m.group()  # "Hamilton C6": the maker the patient shares a name with
-            hits.append("PERSON")
-            return "[PERSON]"
+    def again(m: re.Match) -> str:
+        if MODEL_AFTER.match(m.string, m.end()):
+            return m.group()  # "Hamilton C6": the maker the patient shares a name with
+        hits.append("PERSON")
+        return "[PERSON]"
 
+    for word in sorted(taken, key=len, reverse=True):
         text = re.sub(rf"(?<![\w\-\[]){re.escape(word)}(?![\w\-])", again, text)
     return text
 
@@ -3758,8 +3759,9 @@ def _extensions(text: str, hits: list[str]) -> str:
 
 # (version 27) A date of last century right after a patient's identifier is the birth date: a
 # row "[PERSON]\t[OTHER_ID]\t04.06.1941", "rijksregisternr. [OTHER_ID], 21/03/1957", "[PERSON]
-# (1969)". Work dates near a patient are this century's; a column separator (tab, "|", ",")
-# may come between here, a newline may not.
+# (1969)". It rests on work dates near a patient being this century's (no service date was
+# lost on the corpus's files); a column separator (tab, "|", ",") may come between here, a
+# newline may not.
 _YEAR_OLD = r"(?:19\d\d|200\d)"
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MON = r"(?:0?[1-9]|1[0-2])"
@@ -3869,13 +3871,12 @@ def _not_an_id(text: str, num: str, start: int, end: int) -> bool:
             or bool(_UNIT_AFTER.match(text, end)) or _engineering_before(text, start))
 
 
-_WORD_BEFORE_PATIENT = re.compile(r"([^\W\d_]+)[ \t]+\Z")
 # "cable", "sensor" before the word for the patient in the languages that put the noun first
 _PART_BEFORE_PATIENT = frozenset("כבל כבלי חיישן אלקטרודות كابل كيبل حساس مستشعر سلك".split())
 
 
 def _after_part(text: str, pos: int) -> bool:
-    word = _WORD_BEFORE_PATIENT.search(text, max(0, pos - 24), pos)
+    word = _WORD_BEFORE.search(text, max(0, pos - 24), pos)
     return word is not None and (word.group(1).lower() in _PART_WORDS
                                  or word.group(1) in _PART_BEFORE_PATIENT)
 

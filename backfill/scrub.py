@@ -94,7 +94,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "28"
+SCRUBBER_VERSION = "29"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1440,7 +1440,7 @@ _WORLD_CASELESS_WORD = rf"[^\W\d_A-Za-z](?:[^\W\d_]|[{_MARKS}\u200c])*"
 _LOWER_WORD_NEXT = rf"[ \t]+[{_L}{_WORLD_LOWER}]"  # a word in lower case comes next
 _WORLD_NAME = (rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
                rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
-               r"(?=[ \t]*(?:[,.;:?？，。、)(（\n،؛፣።፤|·]|$|\+?\d|\[|[ \t][\u2013\u2014\-][ \t]"
+               r"(?=[ \t]*(?:[,.;:?？，。、)(（\n،؛፣።፤|·]|$|\+?\d|\[|[ \t][\u2013\u2014\-/][ \t]"
                r"|様|さん|씨"
                # (version 24) or, in a script with case, a word in lower case: the name ends
                # where the capitals do ("зет Бојан Ристић тражи ...", "Съпругът ѝ Георги ...")
@@ -1474,6 +1474,9 @@ _WORLD_TITLES = (
     "Mme Mlle Bw. Bi. dlui dna. domnul doamna آقای آقا خانم السيد السيدة κυρία κύριος κ. г-н "
     "г-жа пан пані Pan Pani জনাব মো. नर्स ነርስ نرس செவிலியர் හෙද सहायक рядовой ефрейтор "
     "сержант солдат "
+    # (version 29, heldout27) nurse, head nurse, midwife, engineer and technician in
+    # Indonesian, Amharic, Persian, Urdu, Nepali and Korean
+    "Ns. አዋላጅ ቴክኒሺያን سرپرستار پرستار انجینئر अहेब अनमी 간호사 수간호사 "
     # the word for patient before a name in the caseless scripts ("ਮਰੀਜ਼ ਗੁਰਮੀਤ ...",
     # "អ្នកជំងឺ សុខ ...")
     + " ".join(_PATIENT_TITLES := (
@@ -1507,7 +1510,7 @@ def _world_relatives(text: str, hits: list[str]) -> str:
             return m.group()  # "hijo Pump", not a name
         hits.append("PATIENT_NAME")
         if isinstance(hits, _Hits):
-            hits.names.extend(w for w in words if len(w) > 2)
+            hits.names.extend(w for w in words if len(w) > 2 or _CJK_WORD.fullmatch(w))
         start, end = m.start("name") - m.start(), m.end("name") - m.start()
         return m.group()[:start] + "[PATIENT_NAME]" + m.group()[end:]
 
@@ -1888,6 +1891,30 @@ class _Hits(list[str]):
         self.ids = []
 
 
+# A word of Han, kana or Hangul, and a name in those scripts: two to four characters, or a
+# Japanese surname and given name with a space between ("高橋 美咲").
+_CJK = r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7a3]"
+_CJK_NAME = rf"{_CJK}{{2,4}}(?:[ \t\u3000]{_CJK}{{1,3}})?"
+# The first character of a name: the commonest Chinese surnames (simplified and traditional),
+# the first kanji of the commonest Japanese ones and the commonest Korean surnames. A chat's
+# sender line with another word first is a desk or a shift ("设备科 08:00", "交班 07:00").
+_CJK_SURNAME_STARTS = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+    "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃"
+    "武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒"
+    "阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓"
+    "古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣"
+    "巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼满"
+    "闻位厉伊区郜海阎练晋傅赖"
+    "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒龍賀顧龔錢嚴湯溫莊聶魯歐關蘭喬龐顏紀畢"
+    "單塗駱藍遊鮑華饒賴萬鄺鄔邊樂陽農連蘆麥婁竇黨費衛閔欒"
+    "佐鈴伊渡山中小加吉松井木斎斉清森池橋阿前岡長藤後近村遠青坂福太西原竹和宮上内柴酒横大谷今工増丸"
+    "杉新平河野千岩菅久菊市島水桜服飯北浅荒片堀川永望奥土関本宇尾秋星黒三矢広八沢熊辻富萩能東五早稲"
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방"
+    "공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음"
+    "빈동온호범좌팽승간상갈시견당화창단")
+
+
 # A chat or pager log pasted into a work order: "[09:14] nikhil: anyone near OR 5?", "28/02
 # 14:05 raj: ...", "09:15 carla.m: on it". After a time stamp at the start of a line, the
 # handle before the colon is a person (a system's own labels excepted).
@@ -1896,7 +1923,8 @@ _CHAT_SPEAKER = re.compile(
     # 7:41, 김민준 보호자: ...")
     # (version 18: or an ISO date first, WeChat's "2024-04-02 07:48 王立新：...")
     r"(?m)(?:^[ \t]*(?:(?:\[[ \t]*)?(?:(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?"
-    r"|\d{4}-\d{1,2}-\d{1,2}),?[ \t]+)?"
+    # (version 29: or Korean's "2024년 4월 2일", KakaoTalk's export)
+    r"|\d{4}-\d{1,2}-\d{1,2}|\d{4}년[ \t]*\d{1,2}월[ \t]*\d{1,2}일),?[ \t]+)?"
     r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
     # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
     r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
@@ -1907,7 +1935,10 @@ _CHAT_SPEAKER = re.compile(
     # (version 18: a title first, "[21:04] م. فهد العتيبي: ...", and a full-width colon)
     rf"|(?P<who>(?:[^\W\d_]{{1,5}}\.[ \t])?[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
     rf"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,20}})?)"
-    r"(?=(?:[ \t]*\([^()\n]{1,30}\)|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()]{0,10})?(?::[ \t]|：))))"
+    # (version 29: the role in full-width brackets, "07:48 李梅（护士长）：", and a space before
+    # the colon, "오전 10:15, 정민호 : ...")
+    r"(?=(?:[ \t]*[(（][^()（）\n]{1,30}[)）]|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()：]{0,10})?"
+    r"[ \t]*(?::[ \t]|：))))"
     # a Slack export's author line: the handle, then the time alone ("andre.fontaine  6:48 AM")
     r"|^(?P<slack>[a-z][a-z0-9]*(?:[._][a-z0-9]+)+)[ \t]{1,4}\d{1,2}:\d{2}"
     r"(?:[ \t]*[AaPp][Mm])?[ \t]*$"
@@ -1915,10 +1946,19 @@ _CHAT_SPEAKER = re.compile(
     # ("Оксана Мельник, [03.02.2024 16:11]", "Тарас (інженер), [03.02.2024 16:14]")
     r"|^[ \t]*(?P<telegram>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ \t][^\W\d_][\w.'\u2019\-]{0,30}){0,2})"
     r"(?=(?:[ \t]*\([^()\n]{1,30}\))?,[ \t]*\[\d{1,2}\.\d{1,2}\.\d{2,4},?[ \t]+\d{1,2}:\d{2}"
-    r"(?::\d{2})?\][ \t]*$)")
+    r"(?::\d{2})?\][ \t]*$)"
+    # (version 29) a sender's line of a chat in Han, kana or Hangul: the name, maybe a role,
+    # then the time alone ("张晓燕（护士长）08:14", "刘建国 08:16", "林雅婷 呼吸治療師 21:07");
+    # and KakaoTalk's "[박서연] [오전 10:02] ..."
+    rf"|^[ \t]*(?P<header>{_CJK_NAME})(?=(?:[ \t]*[(（][^()（）\n]{{1,12}}[)）]"
+    rf"|[ \t]+{_CJK}{{1,6}})?[ \t]*\d{{1,2}}:\d{{2}}(?::\d{{2}})?[ \t]*$)"
+    r"|^[ \t]*\[(?P<kakao>[^\W\d_](?:[^\W\d_]|[ .'\u2019]){0,20})\][ \t]*"
+    r"(?=\[[ \t]*(?:오전|오후|[AaPp][Mm])?[ \t]*"
+    r"\d{1,2}:\d{2}[ \t]*\])")
 _CHAT_HINT = re.compile(
     r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
-    r"|webex)\]|오전|오후|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2})"
+    r"|webex)\]|\[?[ \t]*(?:오전|오후)|\d{4}년|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2})"
+    r"|\d:\d{2}[ \t]*$|\][ \t]*\[[ \t]*(?:오전|오후)"
     r"|, \[\d{1,2}\.\d{1,2}\.\d{2,4},? \d{1,2}:\d{2}")
 _CHAT_LABELS = frozenset("""
     system note notes update status alarm alarms error event events log info warning warn bot
@@ -1929,9 +1969,11 @@ _CHAT_LABELS = frozenset("""
 
 def _chat_speakers(text: str, hits: list[str]) -> str:
     def speaker(m: re.Match) -> str:
-        group = next(g for g in ("who", "handle", "slack", "telegram") if m.group(g) is not None)
+        group = next(g for g in ("who", "handle", "slack", "telegram", "header", "kakao")
+                     if m.group(g) is not None)
         who = m.group(group)
-        if who.lower() in _CHAT_LABELS:
+        if who.lower() in _CHAT_LABELS or group in ("header", "kakao") and re.match(
+                _CJK, who) and who[0] not in _CJK_SURNAME_STARTS:
             return m.group(0)
         hits.append("PERSON")
         for part in re.split(r"[ \t._\-]+", who):
@@ -2448,6 +2490,13 @@ def _name_tails(text: str) -> str:
 # "Printed 10/14/2024 08:02 by dkowalczyk", "App login cristina_dps67"): a name, or made of one.
 _LOGIN = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:user(?:name|id)?|usr|login|uid|operator)[ \t]*[=:][ \t]*"
+    # (version 29) the keys of a ticket's or a log's fields that hold a person, a prefix
+    # joined by "_" and a quote allowed ("opened_by=lchen assignee=rgill", "reporter_login=
+    # svermeul", 'login="mwagner"', "op1=bcaldeira", "agent=kbouchard", "kontrollert_av=")
+    r"|(?<![A-Za-z0-9\-])(?:[a-z]+_)?(?i:user(?:name|id)?|login|operator|op\d?|opened_by"
+    r"|closed_by|created_by|updated_by|modified_by|resolved_by|entered_by|checked_by|signed_by"
+    r"|by|assigned(?:_to)?|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
+    r"|tilldelad)[ \t]*[=:][ \t]*[\"']?"
     r"|(?<![\w\-])(?i:app[ \t]+)?(?i:user(?:name)?|login)[ \t]+"
     r"|(?m:(?i:printed|exported|exportiert|gedruckt|generated|created|imprimé|exporté|impreso"
     r"|exportado)\b[^\n]{0,40}?\b(?i:by|von|par|por)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}[ \t]*$)))"
@@ -2461,7 +2510,7 @@ _SYSTEM_LOGINS = frozenset("""
 
 def _login_cb(m: re.Match, hits: list[str]) -> str | None:
     val = m.group("val")
-    if val in _SYSTEM_LOGINS:
+    if val in _SYSTEM_LOGINS or val in plain_words():
         return None
     # "Ran user test - PASS": after a space only what no word is ("dkowalczyk", "laine.t")
     if not m.group("cue").rstrip().endswith(("=", ":")) and not any(c in val for c in "._-") \
@@ -2469,6 +2518,55 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
         return None
     hits.append("PERSON")
     return m.group("cue") + "[PERSON]"
+
+
+# (version 29) A login made of a person's name, without a key before it: an initial or two
+# and a surname ("opened 0712 by kmorales", "Agent: dsingh2", "-- mkowalczyk", a CSV's last
+# column), a given name or initial and a surname joined by a dot ("jolene.teo",
+# "m.ozturk", "ahmadi.k"), or an initial and the start of a surname the text has masked
+# ("svermeul" for Sofie Vermeulen, "jcastell" for J. Castellanos). In read files 35 staff
+# names leaked as such logins. The surname must be in the lists and no plain English word
+# ("rgill" needs its key: "gill" is a word); the login itself no word ("marsh").
+_LOGIN_SHAPED = re.compile(
+    r"(?<![\w@./\\\-])(?P<val>[a-z]{1,12}(?:\.[a-z]{1,20}){1,2}|[a-z]{5,20})(?P<digits>\d{0,3})"
+    # (not a field's key: "n_serie=", '"no_siri": ')
+    r"(?![\w@/\\\-]|\.[A-Za-z0-9]|[\"']?[ \t]*[=:])")
+
+
+_LOGIN_CUE_BEFORE = re.compile(
+    r"(?:\b(?i:by|from|tech|agent|rt|op|von|par|por)[ \t]+|^[ \t]*-{1,2}[ \t]*|[',\t]|=)\Z",
+    re.MULTILINE)
+
+
+def _login_shaped_cb(m: re.Match, hits: list[str]) -> str | None:
+    val = m.group("val")
+    if val in _SYSTEM_LOGINS or is_word(val):
+        return None
+    parts = re.split(r"[._]", val)
+    plain = plain_words()
+    if len(parts) > 1:
+        names = [p for p in parts if len(p) > 2]
+        if not names or any(p in plain or not (is_given_name(p) or is_surname(p))
+                            for p in names):
+            return None
+        surname = max(names, key=len)
+    else:
+        # one word: a surname after a person's cue or in a table's field, or the start of a
+        # name the text has masked ("chambre 214", "kamer 12", "alarma": words of other
+        # languages are often an initial and a surname of the lists)
+        masked = [w.lower() for w in hits.names if len(w) > 4] if isinstance(hits, _Hits) else []
+        cued = _LOGIN_CUE_BEFORE.search(m.string, max(0, m.start() - 12), m.start()) is not None
+        for k in (1, 2):
+            rest = val[k:]
+            if len(rest) >= 4 and rest not in plain and (
+                    cued and is_surname(rest) or any(w.startswith(rest) for w in masked)):
+                surname = rest
+                break
+        else:
+            return None
+    hits.append("PERSON")
+    _remember(hits, surname)
+    return "[PERSON]"
 
 
 # What follows an address the rules found, when it is still the address: a flat, block,
@@ -3310,6 +3408,8 @@ _STAFF_LABEL_WORDS = frozenset("""
     destinatario 发件人 收件人 抄送 寄件者 收件者 副本 差出人 宛先 reviewer lékař orvos
     paramedic paramediciner paramédico paramedico sanitäter ambulancebehandler ensihoitaja
     ügyelet ügyeletes
+    reporter pelapor ผู้แจ้ง หัวหน้างาน сообщил сообщила повідомив повідомила گزارش‌دهنده رپورٹ
+    ሪፖርት रिपोर्ट подписи подпись 보고자 확인 报告人 報告人 melder bildiren zgłaszający visa
 """.split())
 # ... and the endings of a caseless script's label that say who (a label there is one word:
 # "當時病患", "報修人", "廠商工程師", "联系人")
@@ -3649,6 +3749,53 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
 
     for word in sorted(taken, key=len, reverse=True):
         text = re.sub(rf"(?<![\w\-\[]){re.escape(word)}(?![\w\-])", again, text)
+    return text
+
+
+# (version 29) A surname in Cyrillic with its initials, after it or before it: "Кравчук О.",
+# "Белов А.В.", "Гусейнов Р. А.", "Д. Ахметов", "Т. Мөнх-Очир". Russian, Ukrainian, Kazakh and
+# Mongolian forms, tables and signatures give a person so (heldout27: 9 staff and patient
+# names; the engineering words that take a letter, "Корпус Б.", "Приложение А.", are not).
+_CYR_UP = "А-ЯЁЂЃЄЅІЇЈЉЊЋЌЎЏҐҒҚҢҮҰҺӘӨ"
+_CYR_SURNAME = rf"[{_CYR_UP}][а-яёђѓєѕіїјљњћќўџґғқңүұһәө]+(?:-[{_CYR_UP}][а-яёіїєґқңүұһәө]+)?"
+_CYR_INITIALS = rf"[{_CYR_UP}]\.(?:[ \t]?[{_CYR_UP}]\.)?"
+_CYR_INITIALED = re.compile(
+    rf"(?<![\w\-.])(?:(?P<before>{_CYR_SURNAME})[ \t]+{_CYR_INITIALS}"
+    # (not a unit's letter that ends a sentence: "200 Н орнына 48 Н. Ауыстырылды")
+    rf"|(?<!\d[ \t]){_CYR_INITIALS}[ \t]?(?P<after>{_CYR_SURNAME}))(?![\w\-])")
+_CYR_NOT_SURNAMES = frozenset("""
+    корпус блок вариант приложение рисунок рис таблица схема тип модель серия класс группа
+    категория литер литера строение секция подъезд этаж палата пункт раздел часть глава статья
+    форма образец канал фаза линия порт разъем разъём отделение кабинет цех склад зона сектор
+    додаток корпусу група клас
+""".split())
+
+
+def _cyrillic_initialed(text: str, hits: _Hits) -> str:
+    def person(m: re.Match) -> str:
+        surname = m.group("before") or m.group("after")
+        if surname.lower() in _CYR_NOT_SURNAMES:
+            return m.group()
+        hits.append("PERSON")
+        _remember(hits, surname)
+        return "[PERSON]"
+
+    return _CYR_INITIALED.sub(person, text)
+
+
+# (version 29) A name in Han, kana or Hangul that a rule masked, wherever else the text has it:
+# these scripts do not put spaces around a name ("家属王丽在门口", "정민호입니다"), so the
+# words of _name_words_again never see it.
+_CJK_WORD = re.compile(rf"{_CJK}{{2,4}}")
+
+
+def _cjk_names_again(text: str, hits: _Hits) -> str:
+    for name in sorted({w for w in hits.names if _CJK_WORD.fullmatch(w)}, key=len, reverse=True):
+        # (not in a tag or a code: "의공-DF-0194", the department a chat's role word named)
+        text, n = re.subn(rf"(?<![\w\-]){re.escape(name)}(?![\-A-Za-z0-9])"
+                          if name[0] > "\uabff" else rf"{re.escape(name)}(?![\-A-Za-z0-9])",
+                          "[PERSON]", text)
+        hits.extend(["PERSON"] * n)
     return text
 
 
@@ -4044,8 +4191,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names)
     # (after the names: a login masked earlier would make the word before it a name)
     if "user" in low or "login" in low or "uid" in low or "operator" in low or " by " in low \
-            or " von " in low or " par " in low or " por " in low:
-        text = _sub(_LOGIN, text, _login_cb, hits)
+            or " von " in low or " par " in low or " por " in low or "=" in text or ":" in text:
+        text = _sub(_LOGIN, text, _login_cb, hits)  # (version 29: "=" and ":" for field keys)
+    text = _sub(_LOGIN_SHAPED, text, _login_shaped_cb, hits)
     if "[ADDRESS]" in text:
         text = _address_tails(text)
     if not text.isascii() and ("[" in text or "." in text):
@@ -4072,8 +4220,12 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "," in text:
         text = _postcode_places(text, hits)
     text = _numbers_after_ids(text, hits)
+    if "." in text and not text.isascii():
+        text = _cyrillic_initialed(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)
+    if hits.names and not text.isascii():
+        text = _cjk_names_again(text, hits)
 
     if ocr:
         text = _ocr_restore(text, ocr)

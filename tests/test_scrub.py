@@ -1084,6 +1084,28 @@ V28_KEPT = [("Bed 4, 2024 Review.", "2024"),
             ("Room 12, 45678 Alarm.", "45678"),
             ("Infusomat Space 221814, 37862 Station", "37862"),
             ("Cycle count 4410, 12000 Hours limit reached", "12000")]
+# (version 29) logins made of a name, chat senders in Han and Hangul, Cyrillic initials,
+# reporters and roles of other languages
+V29_REMOVED = [("2024-05-02T07:11Z ticket=BM-4410 opened_by=pnakamura assignee=tbrody", "tbrody"),
+               ("WO 55120 closed 14:02 by hrosenthal (ext 2231)", "hrosenthal"),
+               ("Agent: omarquez7 (Olivia Marquez) called back", "omarquez7"),
+               ("<req login=\"ljansen\">Liesbeth Jansen</req>", "ljansen"),
+               ("asset=BME-0091 done_by=x; checked by=k.lindqvist", "lindqvist"),
+               ("赵文静（护士长）09:12\n3床输液泵报警\n孙立新 09:15\n马上到", "孙立新"),
+               ("07:50 周建华（设备科）：序列号 AB1234，家属问周建华什么时候来", "周建华"),
+               ("[최민서] [오전 9:41] 펌프 에러 E12 떠요", "최민서"),
+               ("2024년 5월 7일 오후 3:10, 한지수 간호사 : 모니터 꺼짐", "한지수"),
+               ("Приняла: Соколова Е.В.\tпередал: П. Жуков", "Жуков"),
+               ("Підпис: Гнатюк Л.", "Гнатюк"),
+               ("ሪፖርት ያደረገች: አዋላጅ መሰረት ካሳ\nጥገና ተጠናቋል", "መሰረት"),
+               ("گزارش‌دهنده: سرپرستار مریم نوری — بخش ICU", "نوری")]
+V29_KEPT = [("Schema: Корпус Б. Насос заменён, 48 Н. Проверено.", "Корпус Б."),
+            ("нагрузка 200 Н. Заменено", "200 Н"),
+            ('"n_serie": "4817052", "tipo": "bomba"', "n_serie"),
+            ("Swapped part 3312 by hand; config.yaml and readme.md updated", "config.yaml"),
+            ("assignee=biomed status=open", "biomed"),
+            ("设备科 08:00\n交班", "设备科"),
+            ("[의공-DF-0194] [오전 9:41] 점검 완료", "의공-DF-0194")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1098,7 +1120,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
-                         + V28_REMOVED)
+                         + V28_REMOVED + V29_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1108,7 +1130,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
-                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT)
+                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -1106,6 +1106,18 @@ V29_KEPT = [("Schema: Корпус Б. Насос заменён, 48 Н. Про�
             ("assignee=biomed status=open", "biomed"),
             ("设备科 08:00\n交班", "设备科"),
             ("[의공-DF-0194] [오전 9:41] 점검 완료", "의공-DF-0194")]
+# (version 30) numbers in groups of digits with spaces, and digits spoken in seven languages
+V30_REMOVED = [("Córka prosi o kontakt, dzwonić na (58) 555 02 19 po 16.", "555 02 19"),
+               ("Ring hende på 41 55 07 93 hvis pumpen larmer igen", "41 55 07 93"),
+               ("ο γιος ζητά αναφορά στο 6944 318 207 μετά τις 5", "6944 318 207"),
+               ("Discovery Health 418 223 901 (main member)", "418 223 901"),
+               ("llamar al siete dos uno, cuatro cuatro ocho, cero nueve tres", "ocho"),
+               ("rufen Sie zurück unter null sechs neun eins zwei drei vier", "sechs")]
+V30_KEPT = [("Tracking DHL 7739 2861 5046, box 2 of 3", "7739 2861 5046"),
+            ("SN 4471 2286 30 replaced, lot 24 118 803 expired", "4471 2286 30"),
+            ("H0407 24 118 803 scrapped", "24 118 803"),
+            ("ASSET\tMODEL\n0412 334 556\tIntelliVue MX450\n", "0412 334 556"),
+            ("leak 300 mL/min at 20 40 60 80 cmH2O", "20 40 60 80")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1120,7 +1132,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
-                         + V28_REMOVED + V29_REMOVED)
+                         + V28_REMOVED + V29_REMOVED + V30_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1130,7 +1142,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
-                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT)
+                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

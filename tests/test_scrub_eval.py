@@ -207,6 +207,9 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #   heldout26 with versions 18-22 (after heldout24; unread until version 23): version 22 name
 #       80.2%, staff 81.4%, mrn 70.8%, address 70%, account 48.8%, health_plan 71.4%, other_id
 #       50%, phone 78.8%, fax 84.1%, ssn 89.5%, dob 79.7%, email 100%; precision 96.2%.
+#   heldout27 with versions 18 and 22-28 (after version 22; unread until version 29): version
+#       28 name 87.3%, phone 88.4%, dob 82.4%, address 79.3%; 1,042 of 1,313 identifiers,
+#       precision 97.6%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -265,6 +268,8 @@ RECALL_FLOOR = {
                         health_plan=0.69, mrn=0.59, other_id=0.46, phone=0.86, ssn=0.77),
     "heldout26": _floor(0.85, 0.81, account=0.48, address=0.7, dob=0.79, fax=0.84,
                         health_plan=0.73, mrn=0.7, other_id=0.5, phone=0.78, ssn=0.89),
+    "heldout27": _floor(0.87, 0.9, account=0.4, address=0.79, dob=0.82, fax=0.92,
+                        health_plan=0.77, mrn=0.65, other_id=0.33, phone=0.89, ssn=0.9),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -273,7 +278,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout15": 0.96, "heldout16": 0.97, "heldout17": 0.98,
                    "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
                    "heldout22": 0.98, "heldout23": 0.95, "heldout24": 0.97,
-                   "heldout25": 0.96, "heldout26": 0.96}
+                   "heldout25": 0.96, "heldout26": 0.96, "heldout27": 0.97}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -240,7 +240,10 @@ async def embed_query(cfg: EmbeddingConfig, text: str) -> np.ndarray:
 def rank(conn: psycopg.Connection[Any], vector: np.ndarray, model: str,
          req: SearchRequest) -> list[Hit]:
     """Both rankings (or the vector one), fused, and the details of the best ``limit``."""
-    n = max(CANDIDATES, req.limit) if req.mode == "hybrid" else req.limit
+    # (the vector mode reads as many candidates as the hybrid one and keeps the best: an HNSW
+    # scan is approximate and its top 10 depends on ef_search, so with fewer candidates a
+    # hybrid search that no document's words match could rank otherwise than the vectors alone)
+    n = max(CANDIDATES, req.limit)
     with conn.transaction():
         nearest = _nearest(conn, vector, model, req, n)
         matched = _full_text(conn, req.text, model, req, n) if req.mode == "hybrid" else []
@@ -250,7 +253,7 @@ def rank(conn: psycopg.Connection[Any], vector: np.ndarray, model: str,
     if req.mode == "hybrid":
         best = fuse([[key for key, _ in nearest], matched])[: req.limit]
     else:
-        best = [(key, similarity[key]) for key, _ in nearest]
+        best = [(key, similarity[key]) for key, _ in nearest[: req.limit]]
     details = _details(conn, [key for key, _ in best])
     hits = []
     for key, score in best:

@@ -94,7 +94,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "30"
+SCRUBBER_VERSION = "31"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1903,6 +1903,7 @@ class _Hits(list[str]):
 # Japanese surname and given name with a space between ("高橋 美咲").
 _CJK = r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7a3]"
 _CJK_NAME = rf"{_CJK}{{2,4}}(?:[ \t\u3000]{_CJK}{{1,3}})?"
+_CJK_ANY = re.compile(_CJK)
 # The first character of a name: the commonest Chinese surnames (simplified and traditional),
 # the first kanji of the commonest Japanese ones and the commonest Korean surnames. A chat's
 # sender line with another word first is a desk or a shift ("设备科 08:00", "交班 07:00").
@@ -3832,6 +3833,66 @@ def _grouped_number_cb(m: re.Match, hits: list[str]) -> str | None:
 _CJK_WORD = re.compile(rf"{_CJK}{{2,4}}")
 
 
+# (version 31) A name in Han or Hangul by its shape and a word beside it: a common surname
+# first, two or three Han characters (a Japanese surname and given name with a space), or two
+# to four Hangul syllables; right after a relation, a role or a label ("家属王丽在门口",
+# "她孫子 蔡承恩 傳影片", "臨床工学技士 中村 健", "보호자(어머니) 이현정") or right before an
+# honorific or a role ("森田 医師", "林怡君 護理師", "김수진 간호사님", "정민호 드림"). Chinese,
+# Japanese and Korean put no spaces around a name, so the cue is all there is.
+_CJK_BEFORE_PERSON = sorted(set("""
+    家属 家屬 儿子 兒子 女儿 女兒 丈夫 妻子 爱人 愛人 孙子 孫子 孙女 孫女 儿媳 兒媳 女婿
+    母亲 母親 父亲 父親 老伴 病人 病人是 患者 当时患者 病患 献血者 捐血者 姓名 客戶 客户
+    联系人 聯絡人 研究护士 研究護士 护士 護士 护士长 護理師 医生 醫生 主治医 主治医师
+    主治醫師 病房經理 经理 經理 工程师 工程師 技师 技師 医工 醫工 社工 给 給 佢個女 佢個仔
+    长男 長男 長女 長男の妻 次男 次女 娘 息子 妻 夫 夫人 孫 主治医 臨床工学技士 臨床工学
+    麻酔科医 担当CE 担当 夜勤 記入 対応者 記録者 承認 依頼者 医事課 看護師 보호자 환자
+    환자분 어머니 아버지 아들 딸 남편 아내 공학팀 의공팀 의공 응급의학과 안녕하세요 담당자
+    간호사
+""".split()), key=len, reverse=True)
+_CJK_AFTER_PERSON = sorted(set("""
+    医師 醫師 医生 醫生 先生 様 さん 氏 殿 護理師 护理师 護士 护士 护士长 主任 工程師 工程师
+    社工 阿嬤 阿公 女士 小姐 技師 技士 です 님 씨 간호사 간호사님 선생님 교수님 드림 매니저
+    기사 입니다 님께
+""".split()), key=len, reverse=True)
+_CJK_STOP = frozenset("在问問说說是的也了要把被给給和与與跟向对對从從到"
+                      "让讓叫打来來去已都就还還又很不没沒有着著过過")
+_CJK_NAME_SHAPE = re.compile(
+    rf"(?<![\u3400-\u9fff\uac00-\ud7a3])(?=[{''.join(sorted(_CJK_SURNAME_STARTS))}])"
+    r"(?:[\u3400-\u9fff]{1,3}[ \u3000][\u3400-\u9fff\u3040-\u30ff]{1,3}"
+    r"(?![\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])"
+    r"|[\u3400-\u9fff]{2,3}|[\uac00-\ud7a3]{2,4})"
+    # (glued after a relation: "家属王丽在门口")
+    # (not after 患者, "patient": "患者高热，" is a fever)
+    r"|(?:(?<=家属|家屬|儿子|兒子|女儿|女兒|爱人|愛人|孙子|孫子|老伴)|(?<=病人是))"
+    r"[\u3400-\u9fff]{2,3}")
+_CJK_BEFORE_END = re.compile(
+    rf"(?:{'|'.join(map(re.escape, _CJK_BEFORE_PERSON))})[ \t\u3000]?"
+    r"(?:[(（][^()（）\n]{1,6}[)）][ \t]?)?\Z")
+_CJK_AFTER_START = re.compile(
+    rf"[ \t\u3000]?(?:{'|'.join(map(re.escape, _CJK_AFTER_PERSON))})")
+
+
+def _cjk_persons(text: str, hits: _Hits) -> str:
+    def person(m: re.Match) -> str:
+        name, start, end = m.group(), m.start(), m.end()
+        if name[0] not in _CJK_SURNAME_STARTS:
+            return name
+        before = _CJK_BEFORE_END.search(text, max(0, start - 14), start) is not None
+        after = _CJK_AFTER_START.match(text, end) is not None
+        if not after and len(name) == 3 and name[2] in _CJK_STOP:
+            name = name[:2]
+            after = _CJK_AFTER_START.match(text, start + 2) is not None
+        elif not after and end < len(text) and _CJK_ANY.match(text, end):
+            return name  # a name's end the text does not show
+        if not (before or after) or name in _CJK_BEFORE_PERSON or name in _CJK_AFTER_PERSON:
+            return m.group()
+        hits.append("PERSON")
+        _remember(hits, name.replace("\u3000", " ").split(" ")[0])
+        return "[PERSON]" + m.group()[len(name):]
+
+    return _CJK_NAME_SHAPE.sub(person, text)
+
+
 def _cjk_names_again(text: str, hits: _Hits) -> str:
     for name in sorted({w for w in hits.names if _CJK_WORD.fullmatch(w)}, key=len, reverse=True):
         # (not in a tag or a code: "의공-DF-0194", the department a chat's role word named)
@@ -4269,6 +4330,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _cyrillic_initialed(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)
+    if not text.isascii() and _CJK_ANY.search(text):
+        text = _cjk_persons(text, hits)
     if hits.names and not text.isascii():
         text = _cjk_names_again(text, hits)
 

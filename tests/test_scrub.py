@@ -1118,6 +1118,15 @@ V30_KEPT = [("Tracking DHL 7739 2861 5046, box 2 of 3", "7739 2861 5046"),
             ("H0407 24 118 803 scrapped", "24 118 803"),
             ("ASSET\tMODEL\n0412 334 556\tIntelliVue MX450\n", "0412 334 556"),
             ("leak 300 mL/min at 20 40 60 80 cmH2O", "20 40 60 80")]
+# (version 31) a name in Han or Hangul by its shape and a relation, role or honorific beside it
+V31_REMOVED = [("维修完成。家属李娜在门口等，电话已登记", "李娜"),
+               ("她孫子 吳承翰 傳影片給我", "吳承翰"),
+               ("臨床工学技士 佐野 健\n確認済み", "佐野"),
+               ("안녕하세요, 한소희 간호사님.", "한소희"),
+               ("최준호 드림 · 의공팀 02-555-1234", "최준호")]
+V31_KEPT = [("高压 报警 设备科 主任 确认", "高压"),
+            ("金属 外壳 裂开，已更换 电池 王牌型号", "金属"),
+            ("患者高热，已处理", "高热")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1132,7 +1141,8 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V16_REMOVED + V17_REMOVED + V18_REMOVED + V19_REMOVED
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
-                         + V28_REMOVED + V29_REMOVED + V30_REMOVED)
+                         + V28_REMOVED + V29_REMOVED + V30_REMOVED
+                         + V31_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1142,7 +1152,8 @@ def test_each_version_removes(text: str, value: str) -> None:
                          V7_KEPT + V8_KEPT + V9_KEPT + V10_KEPT + V11_KEPT + V12_KEPT
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
-                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT)
+                         + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
+                         + V31_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

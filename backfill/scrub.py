@@ -94,7 +94,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "31"
+SCRUBBER_VERSION = "32"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3765,9 +3765,11 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
 # "Белов А.В.", "Гусейнов Р. А.", "Д. Ахметов", "Т. Мөнх-Очир". Russian, Ukrainian, Kazakh and
 # Mongolian forms, tables and signatures give a person so (heldout27: 9 staff and patient
 # names; the engineering words that take a letter, "Корпус Б.", "Приложение А.", are not).
-_CYR_UP = "А-ЯЁЂЃЄЅІЇЈЉЊЋЌЎЏҐҒҚҢҮҰҺӘӨ"
-_CYR_SURNAME = rf"[{_CYR_UP}][а-яёђѓєѕіїјљњћќўџґғқңүұһәө]+(?:-[{_CYR_UP}][а-яёіїєґқңүұһәө]+)?"
+_CYR_UP = "А-ЯЁЂЃЄЅІЇЈЉЊЋЌЎЏҐҒҚҢҮҰҺӘӨΑ-ΩΆΈΉΊΌΎΏ"  # (and Greek, version 32)
+_CYR_LOW = "а-яёђѓєѕіїјљњћќўџґғқңүұһәөα-ωάέήίόύώϊϋΐΰ"
+_CYR_SURNAME = rf"[{_CYR_UP}][{_CYR_LOW}]+(?:-[{_CYR_UP}][{_CYR_LOW}]+)?"
 _CYR_INITIALS = rf"[{_CYR_UP}]\.(?:[ \t]?[{_CYR_UP}]\.)?"
+_CYR_ANY = re.compile(rf"[{_CYR_UP}][{_CYR_LOW}]")
 _CYR_INITIALED = re.compile(
     rf"(?<![\w\-.])(?:(?P<before>{_CYR_SURNAME})[ \t]+{_CYR_INITIALS}"
     # (not a unit's letter that ends a sentence: "200 Н орнына 48 Н. Ауыстырылды")
@@ -3778,6 +3780,36 @@ _CYR_NOT_SURNAMES = frozenset("""
     форма образец канал фаза линия порт разъем разъём отделение кабинет цех склад зона сектор
     додаток корпусу група клас
 """.split())
+
+
+# (version 32) Two or three capitalised words of Cyrillic or Greek in a row are a person: those
+# languages capitalise no common noun, so a second capital inside a sentence is a name ("Мама
+# дитини Оксана Шевчук", "Сервисер Миланко Пејић:", "κα Ελένη Καραγιάννη"); a sentence's first
+# word goes with it ("Дякую Алесю"), which costs a word, not an identifier. Not inside quotes
+# (an institution's name), not before a model's code, and not with the polite pronouns.
+# Read files: 37 more names and staff names (Greek with it), no look-alike lost.
+_CYR_TITLE_WORD = rf"[{_CYR_UP}][{_CYR_LOW}']+(?:-[{_CYR_UP}][{_CYR_LOW}]+)?"
+_CYR_TWO_NAMES = re.compile(
+    rf"(?<![\w\-.«\"„])(?P<first>{_CYR_TITLE_WORD})(?P<rest>(?:[ \t]+{_CYR_TITLE_WORD}){{1,2}})"
+    # (not before an initial, the initials rule's, nor before a model's code: "Холодильник
+    # Позис ХФ-140")
+    rf"(?![\w\-]|[ \t]+[{_CYR_UP}]\.|[ \t]+[^\s,;:]*\d)")
+_CYR_NOT_NAMES = frozenset("""
+    вас вам вы ваш ваша ваше вашего вашей вашим вами вашу ви
+""".split())
+
+
+def _cyrillic_two_names(text: str, hits: _Hits) -> str:
+    def person(m: re.Match) -> str:
+        words = m.group().split()
+        if any(w.lower() in _CYR_NOT_NAMES or w.lower() in _CYR_NOT_SURNAMES for w in words):
+            return m.group()
+        hits.append("PERSON")
+        for w in words:
+            _remember(hits, w)
+        return "[PERSON]"
+
+    return _CYR_TWO_NAMES.sub(person, text)
 
 
 def _cyrillic_initialed(text: str, hits: _Hits) -> str:
@@ -4328,6 +4360,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_GROUPED_NUMBER, text, _grouped_number_cb, hits)
     if "." in text and not text.isascii():
         text = _cyrillic_initialed(text, hits)
+    if not text.isascii() and _CYR_ANY.search(text):
+        text = _cyrillic_two_names(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)
     if not text.isascii() and _CJK_ANY.search(text):

@@ -1127,6 +1127,15 @@ V31_REMOVED = [("维修完成。家属李娜在门口等，电话已登记", "�
 V31_KEPT = [("高压 报警 设备科 主任 确认", "高压"),
             ("金属 外壳 裂开，已更换 电池 王牌型号", "金属"),
             ("患者高热，已处理", "高热")]
+# (version 32) two or three capitalised words of Cyrillic or Greek; Greek initials
+V32_REMOVED = [("Мама дитини Оксана Шевчук (тел. в картці) чекає", "Шевчук"),
+               ("Реципиент на тромбоцитите: Радка Илиева, ИЗ № 3562/2024", "Илиева"),
+               ("Сервисер Миланко Пејић: заменио батерију", "Пејић"),
+               ("η σύζυγός του κα Ελένη Καραγιάννη (694 555 1234)", "Καραγιάννη"),
+               ("μέσω διερμηνέα Ν. Παπαδάκης)", "Παπαδάκης")]
+V32_KEPT = [("Холодильник Позис ХФ-140 зав. № 140-22", "Позис ХФ-140"),
+            ("Прошу Вас проверить насос", "Вас"),
+            ("ГКП «Городская Поликлиника» № 5", "Поликлиника")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1142,7 +1151,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
-                         + V31_REMOVED)
+                         + V31_REMOVED + V32_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1153,7 +1162,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
-                         + V31_KEPT)
+                         + V31_KEPT + V32_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

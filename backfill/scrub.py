@@ -3827,12 +3827,11 @@ def _cyrillic_initialed(text: str, hits: _Hits) -> str:
 # (version 30) A number typed in groups of digits with spaces between, as people write phone
 # numbers and national ids ("(22) 555 01 76", "72 55 41 90", "0 532 417 86 09", "612 447
 # 805"), eight to twelve digits in three to five groups: fail closed (issue 10) after the
-# rules that know its label, unless an engineering label, a part's name ("Fan 20 0400 41") or a
-# carrier's word comes before it,
-# it opens a table's row, it follows a code ("H0407 24 118 803", a part and its lot) or a
-# unit follows it ("20 40 60 80 cmH2O"). On the
-# read files the shape took 1,374 identifiers and 15 look-alikes before these exceptions, of
-# which 42 identifiers no other rule removed (phones and faxes of 20 countries, national ids).
+# rules that know its label, unless an engineering label, a part's name ("Fan 20 0400 41") or
+# a carrier's word comes before it, it opens a table's row, it follows a code ("H0407 24 118
+# 803", a part and its lot) or a unit follows it ("20 40 60 80 cmH2O"). On the read files the
+# shape took 1,374 identifiers and 15 look-alikes before these exceptions, of which 42
+# identifiers no other rule removed (phones and faxes of 20 countries, national ids).
 _GROUPED_NUMBER = re.compile(
     r"(?<![\w\-./,+:])(?:\+\d{1,3}[ ])?(?:\(\d{1,4}\)[ ]?)?\d{1,4}(?:[ ]\d{2,4}){2,4}"
     r"(?![\w\-]|[.,/:]\d)")

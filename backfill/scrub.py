@@ -2537,7 +2537,7 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
 # names leaked as such logins. The surname must be in the lists and no plain English word
 # ("rgill" needs its key: "gill" is a word); the login itself no word ("marsh").
 _LOGIN_SHAPED = re.compile(
-    r"(?<![\w@./\\\-])(?P<val>[a-z]{1,12}(?:\.[a-z]{1,20}){1,2}|[a-z]{5,20})(?P<digits>\d{0,3})"
+    r"(?<![\w@./\\\-])(?P<val>[a-z]{1,12}(?:\.[a-z]{1,20}){1,2}|[a-z]{5,20})\d{0,3}"
     # (not a field's key: "n_serie=", '"no_siri": ')
     r"(?![\w@/\\\-]|\.[A-Za-z0-9]|[\"']?[ \t]*[=:])")
 
@@ -2551,7 +2551,7 @@ def _login_shaped_cb(m: re.Match, hits: list[str]) -> str | None:
     val = m.group("val")
     if val in _SYSTEM_LOGINS or is_word(val):
         return None
-    parts = re.split(r"[._]", val)
+    parts = val.split(".")
     plain = plain_words()
     if len(parts) > 1:
         names = [p for p in parts if len(p) > 2]

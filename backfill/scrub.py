@@ -1981,8 +1981,8 @@ def _chat_speakers(text: str, hits: list[str]) -> str:
         group = next(g for g in ("who", "handle", "slack", "telegram", "header", "kakao")
                      if m.group(g) is not None)
         who = m.group(group)
-        if who.lower() in _CHAT_LABELS or group in ("header", "kakao") and re.match(
-                _CJK, who) and who[0] not in _CJK_SURNAME_STARTS:
+        if who.lower() in _CHAT_LABELS or group in ("header", "kakao") and _CJK_ANY.match(
+                who) and who[0] not in _CJK_SURNAME_STARTS:
             return m.group(0)
         hits.append("PERSON")
         for part in re.split(r"[ \t._\-]+", who):
@@ -2563,12 +2563,12 @@ def _login_shaped_cb(m: re.Match, hits: list[str]) -> str | None:
         # one word: a surname after a person's cue or in a table's field, or the start of a
         # name the text has masked ("chambre 214", "kamer 12", "alarma": words of other
         # languages are often an initial and a surname of the lists)
-        masked = [w.lower() for w in hits.names if len(w) > 4] if isinstance(hits, _Hits) else []
         cued = _LOGIN_CUE_BEFORE.search(m.string, max(0, m.start() - 12), m.start()) is not None
+        masked = hits.names if isinstance(hits, _Hits) else []
         for k in (1, 2):
             rest = val[k:]
-            if len(rest) >= 4 and rest not in plain and (
-                    cued and is_surname(rest) or any(w.startswith(rest) for w in masked)):
+            if len(rest) >= 4 and rest not in plain and (cued and is_surname(rest) or any(
+                    len(w) > 4 and w.lower().startswith(rest) for w in masked)):
                 surname = rest
                 break
         else:

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["MODEL_AFTER", "is_given_name", "is_surname", "is_word", "mask_names", "plain_words"]
+__all__ = ["EXTENSION_WORDS", "MODEL_AFTER", "is_given_name", "is_surname", "is_word",
+           "mask_names", "plain_words"]
 
 PLACEHOLDER = "[PERSON]"
 
@@ -385,8 +386,20 @@ def _strip_possessive(word: str) -> str:
     return word
 
 
+# The word for a telephone extension or a pager in the scripts without case and in Cyrillic
+# and Greek: no name, though it follows one ("الممرضة [PERSON] (تحويلة ٤٤٨٢)", "护士 张晓燕 分机
+# 8261"); backfill/scrub.py masks the number after it (version 33).
+EXTENSION_WORDS = tuple("""
+    تحويلة داخلی داخلي פנימי שלוחה 分机 分機 内線 내선 एक्स एक्सटेंशन এক্সটেনশন โทรภายใน ภายใน
+    நீட்டிப்பு вн внутр вътр доб дод лок локал εσωτ εσωτερικό
+""".split())
+_EXTENSION_FOLDED = frozenset(map(_fold, EXTENSION_WORDS))
+
+
 def _classify(word: str, low: str, lists: _Lists) -> int:
     """``low``: the word folded to the lists' form."""
+    if low in _EXTENSION_FOLDED:
+        return OTHER
     if len(word) == 2 and word[0].isupper() and word[1] == ".":
         return UNKNOWN  # an initial: "J."
     if low in lists.names:
@@ -455,9 +468,11 @@ def _next_char(text: str, pos: int) -> str:
 
 
 def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
-               fail_closed: bool = True, known: Sequence[str] = ()) -> str:
+               fail_closed: bool = True, known: Sequence[str] = (),
+               found: list[str] | None = None) -> str:
     """Replace person names found by the lists with ``[PERSON]``; one hit per name.
     ``keep_words``: the site's words that are no names (config ``scrub.keep_words``);
+    ``found``: if given, receives the words masked here (for the logins made of them);
     ``fail_closed``: mask unknown capitalised words inside a sentence; ``known``: names the
     cue rules already replaced, whose other mentions are masked too ("son (Gene) ... gene's")."""
     lists = _lists() if not keep_words else _lists_keeping(keep_words)
@@ -809,6 +824,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         else:
             out.append(PLACEHOLDER)
             hits.append("PERSON")
+        if found is not None:
+            found.extend(bases[k] for k in range(i, j + 1) if not anchor[k])
         last = end
         i = j + 1
     out.append(text[last:])

@@ -72,6 +72,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from backfill.names import (
+    EXTENSION_WORDS,
     MODEL_AFTER,
     is_given_name,
     is_surname,
@@ -94,7 +96,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "32"
+SCRUBBER_VERSION = "33"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1504,6 +1506,9 @@ def _world_relatives(text: str, hits: list[str]) -> str:
             return m.group()
         name = m.group("name")
         words = name.split()
+        while len(words) > 1 and words[-1] in EXTENSION_WORDS:
+            # "پرستار مریم کاظمی داخلی ۲۱۵": the name ends before the extension's word
+            name = name[:name.rindex(words.pop())].rstrip()
         if m.re is _WORLD_TITLED and any(w.isascii() for w in words) and (
                 m.group("rel") in _PATIENT_TITLES or any(_caseless(w) for w in words)):
             # "بیمار خطای Error 0x8007", "المريض يطلع Alarm 1073": the patient's alarm
@@ -1519,7 +1524,8 @@ def _world_relatives(text: str, hits: list[str]) -> str:
         hits.append("PATIENT_NAME")
         if isinstance(hits, _Hits):
             hits.names.extend(w for w in words if len(w) > 2 or _CJK_WORD.fullmatch(w))
-        start, end = m.start("name") - m.start(), m.end("name") - m.start()
+        start = m.start("name") - m.start()
+        end = start + len(name)
         return m.group()[:start] + "[PATIENT_NAME]" + m.group()[end:]
 
     return _WORLD_TITLED.sub(relative, _WORLD_RELATIVE.sub(relative, text))
@@ -1892,11 +1898,13 @@ class _Hits(list[str]):
 
     names: list[str]
     ids: list[tuple[str, str]]  # (placeholder type, value) of the numbers masked after a cue
+    masked: list[str]  # the words the name lists masked (version 33: logins made of them)
 
     def __init__(self) -> None:
         super().__init__()
         self.names = []
         self.ids = []
+        self.masked = []
 
 
 # A word of Han, kana or Hangul, and a name in those scripts: two to four characters, or a
@@ -3761,6 +3769,78 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
     return text
 
 
+# (version 33) A login made of the parts of names the text has masked: the start of two or
+# more of their words, with digits or a dot ("anlu07" for Anna Lundberg, "somchai.k" for
+# Somchai K.), or an initial and a surname's start ("vnurmi" for Ville Nurmi, "mvargova" for M.
+# Vargová), masked wherever it stands ("ALARM silenced by anlu07"). Version 29's rule knew only
+# the names a cue found; this one also those the name lists masked (heldout28: 13 logins).
+_LOGIN_TOKEN = re.compile(
+    r"(?<![\w@./\\\-])(?P<val>[a-z][a-z0-9._]{2,30}?)(?P<digits>\d{0,4})"
+    r"(?![\w@/\\\-]|\.[A-Za-z0-9])")
+
+
+def _composed(letters: str, parts: list[str], used: frozenset[int] = frozenset()) -> int:
+    """How many name words ``letters`` is made of, each word's start in turn (0 if none)."""
+    if not letters:
+        return len(used)
+    best = 0
+    for k, part in enumerate(parts):
+        if k in used or part[0] != letters[0]:
+            continue
+        n = 1
+        while n < len(part) and n < len(letters) and part[n] == letters[n]:
+            n += 1
+        for cut in range(n, 0, -1):
+            best = max(best, _composed(letters[cut:], parts, used | {k}))
+            if best:
+                return best
+    return best
+
+
+def _logins_of_names(text: str, hits: _Hits) -> str:
+    parts = sorted({w for w in map(_ascii_fold, (*hits.names, *hits.masked))
+                    if w.isalpha() and w.isascii()}, key=len, reverse=True)
+    if len(parts) < 2:
+        return text
+    firsts = {p[0] for p in parts}
+    plain = plain_words()
+    taken: set[str] = set()
+    for m in _LOGIN_TOKEN.finditer(text):
+        val = m.group("val").rstrip("._")
+        if val[0] not in firsts or val in taken or val in plain or is_word(val):
+            continue
+        letters = val.replace(".", "").replace("_", "")
+        if len(letters) < 4 or letters in parts:
+            continue
+        words = _composed(letters, parts)
+        if words < 2:
+            continue
+        shaped = m.group("digits") or "." in val or "_" in val or len(letters) >= 5 and any(
+            p.startswith(letters[1:]) for p in parts)
+        if shaped:
+            taken.add(m.group())
+    if not taken:
+        return text
+
+    def again(m: re.Match) -> str:
+        hits.append("PERSON")
+        return "[PERSON]"
+
+    for login in sorted(taken, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w@./\\\-]){re.escape(login)}(?![\w@/\\\-]|\.[A-Za-z0-9])",
+                      again, text)
+    return text
+
+
+def _ascii_fold(word: str) -> str:
+    low = unicodedata.normalize("NFKD", word.lower().translate(_ASCII_FOLD))
+    return "".join(c for c in low if not unicodedata.combining(c)).rstrip(".")
+
+
+_ASCII_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "þ": "th",
+                             "ð": "d", "ı": "i"})
+
+
 # (version 29) A surname in Cyrillic with its initials, after it or before it: "Кравчук О.",
 # "Белов А.В.", "Гусейнов Р. А.", "Д. Ахметов", "Т. Мөнх-Очир". Russian, Ukrainian, Kazakh and
 # Mongolian forms, tables and signatures give a person so (heldout27: 9 staff and patient
@@ -4018,20 +4098,33 @@ _PART_WORDS = frozenset("""
 # sestra, kl. 3217", "[PERSON] főnővér, mellék 4462", "看護師 [PERSON]（内線 6342）",
 # "[PATIENT_NAME], Wad 5B katil 8, samb. 2726" (heldout26: 12 of its 33 phone leaks). A
 # department's ("call ext 4412 for biomed") has no person before it and is kept, as before.
+# (version 33) More of those words and the pagers' ("lokal", "вътр.", "vid. tel.", "tel.
+# wewn.", "pg", "PHS", "Pieper", "bip", "App.", "linka", "pes.", "טל' פנימי", "שלוחה",
+# "โทรภายใน", "நீட்டிப்பு", "एक्स."), digits of any script ("تحويلة ٤٤٨٢"), and the person
+# may come before an e-mail, a phone or another identifier on the same line ("[PERSON] —
+# [EMAIL] — [PHONE] تحويلة 3317") or end the line before ("[PERSON], CBET\nBiomedical
+# Engineering | ext 4-7721"); it runs after every name rule (heldout28: 20 of its 31 phone
+# leaks were staff extensions, most of them beside a person a later rule masked or whose
+# extension word a name rule took: names.EXTENSION_WORDS).
 _EXTENSION = re.compile(
     r"(?P<cue>(?<![\w\-])(?:(?i:ext|extn|extension|poste|durchwahl|dw|interno|int|ramal|anexo"
-    r"|wewn|kl|klapka|mellék|εσωτ|εσωτερικό|bleep|pager|beeper|samb|sambungan|lok|лок|локал"
-    r"|вн|внутр|доб|dahili|ankn|anknytning|tst|toestel|lokaal|sisäinen|nội bộ|máy lẻ)"
-    r"|داخلی|داخلي|تحويلة|内線|分机|分機|내선|शाखा|এক্সটেনশন)\.?[ \t]*(?:[:#][ \t]*)?)"
+    r"|wewn|wew|tel\.?[ \t]*wewn|kl|klapka|linka|mellék|bleep|pager|pgr|pg|beeper|pieper"
+    r"|piepser|bip|sökare|funk|app|phs|dect|samb|sambungan|pes|lok|lokal|dahili|ankn"
+    r"|anknytning|tst|toestel|lokaal|sisäinen|vid\.?[ \t]*tel|nội bộ|máy lẻ|טל'?[ \t]*פנימי|शाखा|"
+    + "|".join(sorted(EXTENSION_WORDS, key=len, reverse=True))
+    # (glued to its number only "ext": "lotto PG5-23-0719" is a lot)
+    + r"))(?:(?<=[Ee][Xx][Tt])|(?!\d))[ \t]*\.?[ \t]*(?:[:#][ \t]*)?)"
     r"(?P<val>\d{1,5}(?:[ \-]\d{1,5}){0,3})(?![\w\-]|[.,]\d)")
-_PERSON_BEFORE = re.compile(r"\[(?:PERSON|PATIENT_NAME)\][^\n\[]{0,60}\Z")
+_PERSON_BEFORE = re.compile(
+    r"\[(?:PERSON|PATIENT_NAME)\](?:[^\n\[]|\[[A-Z_]+\]){0,70}"
+    r"(?:\n(?:[^\n\[]|\[[A-Z_]+\]){0,50})?\Z")
 
 
 def _extensions(text: str, hits: list[str]) -> str:
     def cb(m: re.Match) -> str:
         digits = sum(c.isdigit() for c in m.group("val"))
         if not 3 <= digits <= 15 or not _PERSON_BEFORE.search(
-                text, max(0, m.start() - 70), m.start()) or _UNIT_AFTER.match(text, m.end()):
+                text, max(0, m.start() - 130), m.start()) or _UNIT_AFTER.match(text, m.end()):
             return m.group()
         hits.append("PHONE")
         return m.group("cue") + "[PHONE]"
@@ -4323,7 +4416,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "-" in text or "~" in text or "\u2013" in text or "\u2014" in text:
         text = _GLUED_SIGNATURE.sub(lambda m: _signed(m, hits), text)
     # names without a cue, from name lists (version 3)
-    text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names)
+    text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names,
+                      hits.masked)
     # (after the names: a login masked earlier would make the word before it a name)
     if "user" in low or "login" in low or "uid" in low or "operator" in low or " by " in low \
             or " von " in low or " par " in low or " por " in low or "=" in text or ":" in text:
@@ -4348,8 +4442,6 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _masked_numbers_again(before, text, hits)
     if "[PHONE]" in text:
         text = _sibling_phones(before, text, hits)
-    if "[P" in text:
-        text = _extensions(text, hits)
     if "[" in text:
         text = _dates_after_ids(text, hits)
     if "," in text:
@@ -4367,6 +4459,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _cjk_persons(text, hits)
     if hits.names and not text.isascii():
         text = _cjk_names_again(text, hits)
+    if "[P" in text:
+        text = _extensions(text, hits)
+    if hits.names or hits.masked:
+        text = _logins_of_names(text, hits)
 
     if ocr:
         text = _ocr_restore(text, ocr)

@@ -236,6 +236,7 @@ class _Lists:
     first: frozenset[str]  # given names (both lists hold many of each other's)
     last: frozenset[str]
     phrases: dict[str, list[tuple[str, ...]]]  # first word -> protected phrases
+    foreign: frozenset[str]  # given names and surnames in scripts other than Latin (Faker's)
 
 
 # Building the lists takes 1.1-1.4 s of CPU (three JSON files, two dictionaries, set algebra)
@@ -244,13 +245,15 @@ class _Lists:
 # cache, keyed by what they are built from (the files' sizes and times, this module's source,
 # the interpreter), and loaded in ~0.25 s. Written by this code only, atomically; any error
 # reading it falls back to building.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def _cache_path(base: Path) -> Path | None:
     try:
         from english_words import __file__ as words_file
-        parts = [str(_CACHE_FORMAT), sys.version, Path(__file__).read_text(encoding="utf-8")]
+        from faker import VERSION as faker_version
+        parts = [str(_CACHE_FORMAT), sys.version, Path(__file__).read_text(encoding="utf-8"),
+                 faker_version]
         for f in (base / "blacklists" / "firstnames_minus_fps.json",
                   base / "blacklists" / "lastnames_minus_fps.json",
                   base / "whitelists" / "whitelist_plus_fps_091718_nonames.json",
@@ -325,6 +328,7 @@ def _build_lists(base: Path) -> _Lists:
         else:
             equipment.update(line.lower().split())
     return _Lists(
+        foreign=_foreign_names(),
         names=frozenset(names - vocab - equipment),
         ambiguous=frozenset((names & vocab) - equipment),
         words=frozenset(vocab | equipment),
@@ -335,6 +339,48 @@ def _build_lists(base: Path) -> _Lists:
         last=frozenset(last),
         phrases=phrases,
     )
+
+
+# Words of Faker's name lists that work orders use as words: titles ("श्रीमती", "นาย",
+# "الحاج"), kinship ("בת", "بنت"), greetings ("السلام عليكم"), "tel.", "name", "light",
+# "detector", "appeared", "successful", "red", "on", "age" (read on the read files)
+_NOT_FOREIGN_NAMES = frozenset("""
+    טל בת שם שלום שלי שלו לב שדה אל אליה श्रीमती श्री นาย นาง นางสาว الحاج الشيخ السادة مقدم تمام
+    بن بنت ابن أبو ام أم سلام السلام نور كاشف ظاهر موفق شامل هدایت زائد على عمر سليم طلعت رمضان
+    लाल अनु
+""".split())
+# ... and the words for a role or a relative before a name in those scripts
+_FOREIGN_ROLES = frozenset(_fold(w) for w in """
+    الممرضة الممرض المريض المريضة الطبيب الدكتور المهندس الفني الأب الأم ابنه ابنته زوجها زوجته
+    ولده وابنها جوزها ڈاکٹر زوجہ مریضہ مریض پرستار بیمار فرزند همسر אשתו בעלה אחות רופא מטופל
+    ექთანი პაციენტი მეუღლე შვილი ექიმი ინჟინერი टेक्नीशियन टेक्निसियन सिस्टर नर्स डा
+""".split())
+
+
+def _foreign_names() -> frozenset[str]:
+    """Given names and surnames of the scripts other than Latin, from the person providers of
+    Faker's 86 locales (Arabic, Persian, Hebrew, Cyrillic, Greek, Georgian, Armenian, Indic,
+    Thai, CJK ...): the philter lists know English names only, and a caseless script gives no
+    capital to find a name by. Words of three letters or more, folded like the text's."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as person
+
+    words: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+        for attr, value in vars(provider).items():
+            if not attr.startswith(("first_names", "last_names")) or not isinstance(
+                    value, (tuple, list, dict)):
+                continue
+            for name in value:
+                for word in str(name).split():
+                    if len(word) > 2 and not all(
+                            c.isascii() or "LATIN" in unicodedata.name(c, "LATIN")
+                            for c in word):
+                        words.add(_fold(word))
+    return frozenset(words - {_fold(w) for w in _NOT_FOREIGN_NAMES})
 
 
 @cache
@@ -351,7 +397,8 @@ def _lists_keeping(keep_words: tuple[str, ...]) -> _Lists:
     return _Lists(
         names=base.names - single, ambiguous=base.ambiguous - single,
         words=base.words | single, equipment=base.equipment | single,
-        plain=base.plain, first=base.first, last=base.last, phrases=phrases)
+        plain=base.plain, first=base.first, last=base.last, phrases=phrases,
+        foreign=base.foreign - single)
 
 
 def is_given_name(word: str) -> bool:
@@ -731,6 +778,20 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             if (capital(i) or low[i - 1] in ("thi", "van")) and p < i - 1 and p >= 0 and joins(
                     p) and joined(p):
                 mask[i] = changed = True
+    # (version 33) a given name or surname of another script that Faker's lists hold, with the
+    # word of its script before and after it ("فرزند: علی رضایی موبایل", "Оксана Мельник 00:53"):
+    # after the growth above, which in a script without case would run to the sentence's end;
+    # not over a role's or a relation's word ("ექთანი ნინო ბერიძე")
+    foreign = lists.foreign
+    for i in range(n):
+        if (kind[i] == FOREIGN and not mask[i] and not protected[i] and caps[i]
+                and low[i] in foreign):
+            mask[i] = True
+            for j, gap in ((i + 1, i), (i - 1, i - 1)):
+                if (0 <= j < n and kind[j] == FOREIGN and caps[j] and joined(gap)
+                        and not protected[j] and low[j] not in _PERSON_CUES
+                        and low[j] not in _FOREIGN_ROLES and low[j] not in _EXTENSION_FOLDED):
+                    mask[j] = True
     # a given name that is also a word or an abbreviation, between a person cue and the
     # surname the rules found: "returned by Ana [Lucía Paredes]", "via Min [Zhou]", "phleb Ma.
     # [Luisa Dizon]", "Witness: Len [Doyle]"

@@ -213,13 +213,24 @@ _FOREIGN_DIGIT_WORDS = (
     "cero uno una dos tres cuatro cinco seis siete ocho nueve um dois duas três quatro sete oito "
     "nove zéro un une deux trois quatre cinq sept huit neuf due tre quattro cinque sei sette otto "
     "null eins zwei drei vier fünf sechs sieben acht neun jeden dwa trzy cztery pięć sześć siedem "
-    "osiem dziewięć ноль один два три четыре пять шесть семь восемь девять").split()
+    "osiem dziewięć ноль один два три четыре пять шесть семь восемь девять "
+    # (version 33) Swahili, Dutch, Turkish, Indonesian and Malay, Tagalog, and Spanish's
+    # "doble" (heldout28: a Swahili voicemail's file, phone and insurance numbers)
+    "sifuri moja mbili tatu nne tano sita saba nane tisa nul een twee drie vijf zes zeven "
+    "negen sıfır bir iki üç dört beş altı yedi sekiz dokuz nol kosong satu dua tiga empat lima "
+    "enam tujuh delapan lapan sembilan isa dalawa tatlo apat anim pito walo siyam doble").split()
 _DIGIT_WORD = ("(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|"
                + "|".join(sorted(set(_FOREIGN_DIGIT_WORDS), key=len, reverse=True)) + ")")
+# (version 33) the slash said between the groups: "null sechs sechs vier Schrägstrich eins
+# zwei ..." (not a dash: a part number is dictated so, "one one two seven dash zero zero three")
+_SPOKEN_JOINER = r"(?:[ \t]+(?i:slash|schrägstrich|barra|barre|ukośnik))?"
 _DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight",
                 "nine", *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
+_DIGIT_WORD_SET = frozenset(("zero", "oh", "one", "two", "three", "four", "five", "six",
+                             "seven", "eight", "nine", "double", "triple",
+                             *_FOREIGN_DIGIT_WORDS))
 _SPELLED_NUMBER = re.compile(
-    rf"(?i:\b{_DIGIT_WORD}(?:[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
+    rf"(?i:\b{_DIGIT_WORD}(?:{_SPOKEN_JOINER}[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
 _SPOKEN_EMAIL_HINT = re.compile(
     r"(?i: at [\w\-]+(?: dot |\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co)\b)"
     r"|\(at\)|\[at\]| dot [a-z]{2,}\b)")
@@ -2201,8 +2212,9 @@ def _spelled(text: str, hits: list[str]) -> str:
     def number(m: re.Match) -> str:
         before = text[max(0, m.start() - 40):m.start()].lower()
         words = re.findall(r"[^\W\d_]+", m.group().lower())
-        digits = sum(3 if w == "triple" else 2 if w == "double" else 1 for w in words) - sum(
-            1 for w in words if w in ("double", "triple"))
+        digits = sum(1 for w in words if w in _DIGIT_WORD_SET) + sum(
+            1 for w in words if w in ("double", "doble")) + 2 * words.count("triple") - sum(
+            1 for w in words if w in ("double", "doble", "triple"))
         tag = ("MRN" if re.search(r"record|mrn|chart|mr\b", before) else "PHONE"
                if digits in (7, 10, 11) or re.search(r"phone|number|call|cell|reach", before)
                else "OTHER_ID")

@@ -1449,6 +1449,8 @@ _WORLD_RELATIONS = frozenset("""
     kardeşi mies äiti isä abikaasa ema isa gendre belle-fille
     пациент пациентка пациента пациентката пациентът пацијент пацијента пацијенткиња пацієнт
     пацієнтка пацієнта больной больная болен болна ασθενής ασθενή ασθενούς
+    gelini damadı torunu 사위 며느리 손자 손녀 어머니 아버지 부인 mokopuna tamāhine whaea
+    পিতা মাতা mahaifi mahaifiya baba mama
 """.split())
 # (small letters of Greek, Cyrillic and Armenian: version 24 adds the ones beyond α-ω and а-я,
 # "қайта", "ђак", "ў")
@@ -1457,7 +1459,9 @@ _WORLD_CASED_NAME = rf"[^\W\d_a-z{_WORLD_LOWER}](?:[^\W\d_]|['\u2019\-](?=[^\W\d
 # Vowel signs and other marks of the Brahmic, Thai, Lao, Myanmar and Khmer scripts: inside a
 # word, though not letters to \w (version 17 adds Lao and Khmer, heldout23).
 _MARKS = r"\u064b-\u065f\u0670\u0900-\u0dff\u0e31-\u0e4e\u0eb1-\u0ecd\u1000-\u109f\u17b4-\u17d3"
-_WORLD_CASELESS_WORD = rf"[^\W\d_A-Za-z](?:[^\W\d_]|[{_MARKS}\u200c])*"
+# (version 33: not a small letter of Greek, Cyrillic or Armenian, which would start a
+# "caseless" name at a relation's word and hide it: "Туыстары: әйелі Гүлнара")
+_WORLD_CASELESS_WORD = rf"[^\W\d_A-Za-z{_WORLD_LOWER}](?:[^\W\d_]|[{_MARKS}\u200c])*"
 _LOWER_WORD_NEXT = rf"[ \t]+[{_L}{_WORLD_LOWER}]"  # a word in lower case comes next
 _WORLD_NAME = (rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2}}"
                rf"|{_WORLD_CASELESS_WORD}(?:[ \t\u200c]+{_WORLD_CASELESS_WORD}){{0,2}})"
@@ -4000,6 +4004,9 @@ def _cjk_persons(text: str, hits: _Hits) -> str:
         name, start, end = m.group(), m.start(), m.end()
         if name[0] not in _CJK_SURNAME_STARTS:
             return name
+        head, _, tail = name.replace("\u3000", " ").partition(" ")
+        if tail in EXTENSION_WORDS:  # (version 33) "護理師 王美玲 分機 5521": no given name
+            name, end = head, start + len(head)
         before = _CJK_BEFORE_END.search(text, max(0, start - 14), start) is not None
         after = _CJK_AFTER_START.match(text, end) is not None
         if not after and len(name) == 3 and name[2] in _CJK_STOP:

@@ -1146,13 +1146,16 @@ V33_REMOVED = [("Oncall: Farida Haddad (تحويلة ٣٨١٥) سجلت البل
                ("همسرش: زهرا کریمی گفت دستگاه صدا می‌دهد", "کریمی"),
                ("Дежурная Татьяна Соколова 02:10 насос не качает", "Соколова"),
                ("mama Amina Hassani alisema namba ni sifuri saba moja tano nne tatu mbili", "tatu"),
-               ("Туыстары: әйелі Динара тел. бар", "Динара")]
+               ("Туыстары: әйелі Динара тел. бар", "Динара"),
+               ("voicemail: hiya it's niamh on ward six, the bed won't lower", "niamh"),
+               ("hi this is tanya brock in bio med calling about the lift", "tanya")]
 V33_KEPT = [("Sostituire piastre (lotto PG5-23-0719) e batteria", "PG5-23-0719"),
             ("part one one two seven dash zero zero three on order", "zero zero three"),
             ("السلام عليكم، منبع نور المنظار ضعيف", "منبع نور"),
             ("تبديل كاشف تسرب الدم في جهاز الغسيل", "كاشف تسرب"),
             ("ექთანი ნინო ბერიძე აცხადებს", "ექთანი"),
-            ("pump fixed, call biomed ext 4412 with questions", "4412")]
+            ("pump fixed, call biomed ext 4412 with questions", "4412"),
+            ("this lift? it's grant funded, see PO 4471", "grant funded")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",

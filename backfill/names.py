@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["EXTENSION_WORDS", "MODEL_AFTER", "is_given_name", "is_surname", "is_word",
+__all__ = ["EXTENSION_WORDS", "MODEL_AFTER", "fold", "is_given_name", "is_surname", "is_word",
            "mask_names", "plain_words"]
 
 PLACEHOLDER = "[PERSON]"
@@ -209,6 +209,11 @@ _NOT_LABELS = frozenset("""
 """.split())
 
 
+def fold(word: str) -> str:
+    """A word as the lists hold it: lower case, without accents ("Vargová" -> "vargova")."""
+    return _fold(word)
+
+
 def _fold(word: str) -> str:
     low = word.lower()
     if low.isascii() and "'" not in low:
@@ -243,8 +248,8 @@ class _Lists:
 # in every process that scrubs: on a 2-core node, the job's first prepare tasks paid it while
 # the other workers started (issue 14's first commit). The built lists are kept in the user's
 # cache, keyed by what they are built from (the files' sizes and times, this module's source,
-# the interpreter), and loaded in ~0.25 s. Written by this code only, atomically; any error
-# reading it falls back to building.
+# Faker's version, the interpreter), and loaded in ~0.25 s. Written by this code only,
+# atomically; any error reading it falls back to building.
 _CACHE_FORMAT = 2
 
 
@@ -343,7 +348,7 @@ def _build_lists(base: Path) -> _Lists:
 
 # Words of Faker's name lists that work orders use as words: titles ("श्रीमती", "นาย",
 # "الحاج"), kinship ("בת", "بنت"), greetings ("السلام عليكم"), "tel.", "name", "light",
-# "detector", "appeared", "successful", "red", "on", "age" (read on the read files)
+# "detector", "appeared", "successful", "red", "on", "age" (found on the read files)
 _NOT_FOREIGN_NAMES = frozenset("""
     טל בת שם שלום שלי שלו לב שדה אל אליה श्रीमती श्री นาย นาง นางสาว الحاج الشيخ السادة مقدم تمام
     بن بنت ابن أبو ام أم سلام السلام نور كاشف ظاهر موفق شامل هدایت زائد على عمر سليم طلعت رمضان

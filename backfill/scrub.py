@@ -72,7 +72,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +82,7 @@ import pyarrow as pa
 from backfill.names import (
     EXTENSION_WORDS,
     MODEL_AFTER,
+    fold,
     is_given_name,
     is_surname,
     is_word,
@@ -2216,9 +2216,8 @@ def _spelled(text: str, hits: list[str]) -> str:
     def number(m: re.Match) -> str:
         before = text[max(0, m.start() - 40):m.start()].lower()
         words = re.findall(r"[^\W\d_]+", m.group().lower())
-        digits = sum(1 for w in words if w in _DIGIT_WORD_SET) + sum(
-            1 for w in words if w in ("double", "doble")) + 2 * words.count("triple") - sum(
-            1 for w in words if w in ("double", "doble", "triple"))
+        # ("double five" is two digits, "triple five" three; a spoken slash none)
+        digits = sum(2 if w == "triple" else 1 for w in words if w in _DIGIT_WORD_SET)
         tag = ("MRN" if re.search(r"record|mrn|chart|mr\b", before) else "PHONE"
                if digits in (7, 10, 11) or re.search(r"phone|number|call|cell|reach", before)
                else "OTHER_ID")
@@ -3830,22 +3829,21 @@ def _composed(letters: str, parts: list[str], used: frozenset[int] = frozenset()
     """How many name words ``letters`` is made of, each word's start in turn (0 if none)."""
     if not letters:
         return len(used)
-    best = 0
     for k, part in enumerate(parts):
         if k in used or part[0] != letters[0]:
             continue
         n = 1
         while n < len(part) and n < len(letters) and part[n] == letters[n]:
             n += 1
-        for cut in range(n, 0, -1):
-            best = max(best, _composed(letters[cut:], parts, used | {k}))
-            if best:
-                return best
-    return best
+        for cut in range(n, 0, -1):  # (the longest start first)
+            words = _composed(letters[cut:], parts, used | {k})
+            if words:
+                return words
+    return 0
 
 
 def _logins_of_names(text: str, hits: _Hits) -> str:
-    parts = sorted({w for w in map(_ascii_fold, (*hits.names, *hits.masked))
+    parts = sorted({w for w in (fold(n).rstrip(".") for n in (*hits.names, *hits.masked))
                     if w.isalpha() and w.isascii()}, key=len, reverse=True)
     if len(parts) < 2:
         return text
@@ -3877,15 +3875,6 @@ def _logins_of_names(text: str, hits: _Hits) -> str:
         text = re.sub(rf"(?<![\w@./\\\-]){re.escape(login)}(?![\w@/\\\-]|\.[A-Za-z0-9])",
                       again, text)
     return text
-
-
-def _ascii_fold(word: str) -> str:
-    low = unicodedata.normalize("NFKD", word.lower().translate(_ASCII_FOLD))
-    return "".join(c for c in low if not unicodedata.combining(c)).rstrip(".")
-
-
-_ASCII_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "þ": "th",
-                             "ð": "d", "ı": "i"})
 
 
 # (version 29) A surname in Cyrillic with its initials, after it or before it: "Кравчук О.",

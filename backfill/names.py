@@ -441,7 +441,7 @@ def _strip_possessive(word: str) -> str:
 # The word for a telephone extension or a pager in the scripts without case and in Cyrillic
 # and Greek: no name, though it follows one ("الممرضة [PERSON] (تحويلة ٤٤٨٢)", "护士 张晓燕 分机
 # 8261"); backfill/scrub.py masks the number after it (version 33).
-EXTENSION_WORDS = tuple("""
+EXTENSION_WORDS = frozenset("""
     تحويلة داخلی داخلي פנימי שלוחה 分机 分機 内線 내선 एक्स एक्सटेंशन এক্সটেনশন โทรภายใน ภายใน
     நீட்டிப்பு вн внутр вътр доб дод лок локал εσωτ εσωτερικό
 """.split())

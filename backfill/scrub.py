@@ -219,16 +219,15 @@ _FOREIGN_DIGIT_WORDS = (
     "sifuri moja mbili tatu nne tano sita saba nane tisa nul een twee drie vijf zes zeven "
     "negen sıfır bir iki üç dört beş altı yedi sekiz dokuz nol kosong satu dua tiga empat lima "
     "enam tujuh delapan lapan sembilan isa dalawa tatlo apat anim pito walo siyam doble").split()
-_DIGIT_WORD = ("(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|"
+_ENGLISH_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
+                        "eight", "nine")
+_DIGIT_WORD = ("(?:" + "|".join((*_ENGLISH_DIGIT_WORDS, "double", "triple")) + "|"
                + "|".join(sorted(set(_FOREIGN_DIGIT_WORDS), key=len, reverse=True)) + ")")
 # (version 33) the slash said between the groups: "null sechs sechs vier Schrägstrich eins
 # zwei ..." (not a dash: a part number is dictated so, "one one two seven dash zero zero three")
 _SPOKEN_JOINER = r"(?:[ \t]+(?i:slash|schrägstrich|barra|barre|ukośnik))?"
-_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                "nine", *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
-_DIGIT_WORD_SET = frozenset(("zero", "oh", "one", "two", "three", "four", "five", "six",
-                             "seven", "eight", "nine", "double", "triple",
-                             *_FOREIGN_DIGIT_WORDS))
+_DIGIT_WORDS = (*_ENGLISH_DIGIT_WORDS, *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
+_DIGIT_WORD_SET = frozenset((*_ENGLISH_DIGIT_WORDS, "double", "triple", *_FOREIGN_DIGIT_WORDS))
 _SPELLED_NUMBER = re.compile(
     rf"(?i:\b{_DIGIT_WORD}(?:{_SPOKEN_JOINER}[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
 _SPOKEN_EMAIL_HINT = re.compile(
@@ -2613,14 +2612,15 @@ _INTRODUCED = re.compile(
     r"|called[ \t]+by|spoke[ \t]+(?:to|with)|talked[ \t]+to)[ \t]+)"
     r"(?P<name>[a-z][a-z'\-]+(?:[ \t]+[a-z][a-z'\-]+)?)"
     r"(?P<after>[ \t]*(?:[,.(\n]|$|(?:from|in|on|at|calling|with|here|biomed|rn)\b))")
+_FROM_OR_CALLING = re.compile(r"[ \t]*(?:from|calling)\b")
 _INTRODUCED_HINT = re.compile(r"(?i:this is|it'?s|it is|i'?m |name is| is [a-z]| was [a-z]|"
                               r"called by|spoke|talked to)")
 
 
 def _introduced_cb(m: re.Match, hits: list[str]) -> str | None:
     words = m.group("name").split()
-    if not is_given_name(words[0]) or is_word(words[0]) and not re.match(
-            r"[ \t]*(?:from|calling)\b", m.group("after")):
+    if not is_given_name(words[0]) or is_word(words[0]) and not _FROM_OR_CALLING.match(
+            m.group("after")):
         return None
     if len(words) > 1 and not (is_surname(words[1]) and not (
             is_word(words[1]) and is_word(words[0]))):
@@ -3819,7 +3819,8 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
 # more of their words, with digits or a dot ("anlu07" for Anna Lundberg, "somchai.k" for
 # Somchai K.), or an initial and a surname's start ("vnurmi" for Ville Nurmi, "mvargova" for M.
 # Vargová), masked wherever it stands ("ALARM silenced by anlu07"). Version 29's rule knew only
-# the names a cue found; this one also those the name lists masked (heldout28: 13 logins).
+# the names a cue found; this one also those the name lists masked (read files with heldout28:
+# 8 more staff names, no look-alike lost).
 _LOGIN_TOKEN = re.compile(
     r"(?<![\w@./\\\-])(?P<val>[a-z][a-z0-9._]{2,30}?)(?P<digits>\d{0,4})"
     r"(?![\w@/\\\-]|\.[A-Za-z0-9])")
@@ -4150,7 +4151,7 @@ _EXTENSION = re.compile(
     r"|wewn|wew|tel\.?[ \t]*wewn|kl|klapka|linka|mellék|bleep|pager|pgr|pg|beeper|pieper"
     r"|piepser|bip|sökare|funk|app|phs|dect|samb|sambungan|pes|lok|lokal|dahili|ankn"
     r"|anknytning|tst|toestel|lokaal|sisäinen|vid\.?[ \t]*tel|nội bộ|máy lẻ|טל'?[ \t]*פנימי|शाखा|"
-    + "|".join(sorted(EXTENSION_WORDS, key=len, reverse=True))
+    + "|".join(sorted(EXTENSION_WORDS, key=lambda w: (-len(w), w)))
     # (glued to its number only "ext": "lotto PG5-23-0719" is a lot)
     + r"))(?:(?<=[Ee][Xx][Tt])|(?!\d))[ \t]*\.?[ \t]*(?:[:#][ \t]*)?)"
     r"(?P<val>\d{1,5}(?:[ \-]\d{1,5}){0,3})(?![\w\-]|[.,]\d)")

@@ -96,7 +96,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "33"
+SCRUBBER_VERSION = "34"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -113,11 +113,14 @@ class ScrubPolicy:
     public_ip_addresses: bool = True
     # after the rules, the learned name layer (backfill.ner): off by default (docs/phi.md)
     name_model: bool = False
+    # after the rules, the learned number layer (backfill.numbers): on by default
+    number_model: bool = True
 
     @classmethod
     def from_config(cls, cfg: ScrubConfig) -> ScrubPolicy:
         return cls(tuple(cfg.keep_words), bool(cfg.fail_closed_names),
-                   bool(cfg.public_ip_addresses), bool(cfg.name_model))
+                   bool(cfg.public_ip_addresses), bool(cfg.name_model),
+                   bool(cfg.number_model))
 
     def check(self) -> None:
         """A ``ConfigError`` now, naming ``scrub.name_model`` and the pip command, if the
@@ -3659,9 +3662,22 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
     ``policy.name_model``, the names the learned model finds in what the rules left become
     ``[PERSON]`` too (``scrub_rows`` runs the model over many texts at once: faster)."""
     res = _scrub_rules(text, policy)
+    if policy.number_model and res.text:
+        _add_model_numbers(res)
     if policy.name_model and res.text:
         _add_model_names([res], policy)
     return res
+
+
+def _add_model_numbers(res: ScrubResult) -> None:
+    """The learned number layer over the rules' output, in place (the model is trained on
+    that output, so it runs before the name model)."""
+    from backfill.numbers import mask_numbers
+
+    text, n = mask_numbers(res.text or "")
+    if n:
+        res.text = text
+        res.counts["OTHER_ID"] = res.counts.get("OTHER_ID", 0) + n
 
 
 def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
@@ -4521,6 +4537,10 @@ def scrub_rows(arr: pa.Array | pa.ChunkedArray, policy: ScrubPolicy = DEFAULT_PO
     typ = _string_type(arr)
     results = [ScrubResult(value, {}) if not value else _scrub_rules(value, policy)
                for value in arr.to_pylist()]  # (None or "" as it is)
+    if policy.number_model:
+        for res in results:
+            if res.text:
+                _add_model_numbers(res)
     if policy.name_model:
         _add_model_names(results, policy)
     return pa.array([r.text for r in results], type=typ), [r.counts for r in results]

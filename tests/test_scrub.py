@@ -504,9 +504,11 @@ def test_long_text() -> None:
         ("home 12", " Co. Aa", 10_000, ""),
         ("[10:00] ", "a.", 10_000, ": x"),
         ("Aadhaar ", "12 ", 10_000, ""),
+        ("ref ", "no:44190027) ", 5_000, ""),
     ],
     ids=["digits", "plus", "dashes", "pt-words", "caps", "dob", "email", "particles",
-         "name-chain", "address-cue", "address-abbrev", "chat", "national-id"],
+         "name-chain", "address-cue", "address-abbrev", "chat", "national-id",
+         "numbers-on-a-line"],
 )
 def test_no_catastrophic_backtracking(head: str, unit: str, repeat: int, tail: str) -> None:
     """Time grows linearly with the input: four times the text takes about four times as

@@ -243,11 +243,11 @@ def _labelled(text: str, out: str, spans: Sequence[tuple[int, int]]
 
 
 def _rules_output(files: Sequence[Path]) -> dict[str, str]:
-    from backfill.scrub import ScrubPolicy, scrub_text
+    """What the layer sees at run time: the rules' output, before any later step."""
+    from backfill.scrub import DEFAULT_POLICY, _scrub_rules
     from backfill.scrub_eval import load_corpus
 
-    rules = ScrubPolicy(number_model=False)
-    return {o.text: scrub_text(o.text, rules).text or ""
+    return {o.text: _scrub_rules(o.text, DEFAULT_POLICY).text or ""
             for f in files for o in load_corpus(f)}
 
 

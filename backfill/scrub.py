@@ -96,7 +96,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "34"
+SCRUBBER_VERSION = "35"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3662,22 +3662,51 @@ def scrub_text(text: str | None, policy: ScrubPolicy = DEFAULT_POLICY) -> ScrubR
     ``policy.name_model``, the names the learned model finds in what the rules left become
     ``[PERSON]`` too (``scrub_rows`` runs the model over many texts at once: faster)."""
     res = _scrub_rules(text, policy)
-    if policy.number_model and res.text:
-        _add_model_numbers(res)
+    _after_rules(res, policy)
     if policy.name_model and res.text:
         _add_model_names([res], policy)
     return res
 
 
-def _add_model_numbers(res: ScrubResult) -> None:
-    """The learned number layer over the rules' output, in place (the model is trained on
-    that output, so it runs before the name model)."""
-    from backfill.numbers import mask_numbers
+def _after_rules(res: ScrubResult, policy: ScrubPolicy) -> None:
+    """The learned number layer over the rules' output (it is trained on that output, so it
+    runs first), then the identifiers' letter prefixes; in place."""
+    if not res.text:
+        return
+    if policy.number_model:
+        from backfill.numbers import mask_numbers
 
-    text, n = mask_numbers(res.text or "")
-    if n:
-        res.text = text
-        res.counts["OTHER_ID"] = res.counts.get("OTHER_ID", 0) + n
+        text, n = mask_numbers(res.text)
+        if n:
+            res.text = text
+            res.counts["OTHER_ID"] = res.counts.get("OTHER_ID", 0) + n
+    if "[" in res.text:
+        res.text = _ID_PREFIX.sub(_drop_id_prefix, res.text)
+
+
+# (version 35) The capitals of an identifier, left before its masked number: "CSS [OTHER_ID]",
+# "WMK [OTHER_ID]", "ACCT-[ACCOUNT]", "NHI-[MRN]", "FNPF-HC [HEALTH_PLAN]", "АБ [OTHER_ID]",
+# "ΑΠΥ [OTHER_ID]", "MRN A [PHONE]": 40 such leaks of the read files' identifiers. One to six
+# capitals a word (Latin, Cyrillic, Greek), joined by "-" or "/", then a space or "-" and the
+# placeholder; the word must start the token (a model's "XR-" inside "MX-XR-" is not cut).
+# A cue in capitals before a space stays ("MRN [MRN]", "SN [OTHER_ID]": cue kept, value
+# replaced); glued with "-" it is the identifier's own prefix ("NHI-[MRN]").
+_ID_CAPS = "A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐΑ-Ω"
+_ID_CUES = frozenset((
+    "MRN", "SSN", "SN", "ID", "NO", "NR", "DOB", "TEL", "PH", "FAX", "MOB", "PID", "UR", "NHS",
+    "NHI", "CHI", "NIC", "ACCT", "ACC", "IMEI", "IP"))
+_ID_PREFIX = re.compile(
+    rf"[{_ID_CAPS}][{_ID_CAPS}&]{{0,5}}(?:[-/][{_ID_CAPS}][{_ID_CAPS}&]{{0,5}})*[- ]"
+    r"(?=\[(?:MRN|OTHER_ID|ACCOUNT|HEALTH_PLAN|SSN|PHONE)\])")
+
+
+def _drop_id_prefix(m: re.Match[str]) -> str:
+    before = m.string[m.start() - 1] if m.start() else " "
+    if before.isalnum() or before in "-/._":
+        return m.group()
+    if m.group().endswith(" ") and m.group()[:-1] in _ID_CUES:
+        return m.group()
+    return ""
 
 
 def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
@@ -4537,10 +4566,8 @@ def scrub_rows(arr: pa.Array | pa.ChunkedArray, policy: ScrubPolicy = DEFAULT_PO
     typ = _string_type(arr)
     results = [ScrubResult(value, {}) if not value else _scrub_rules(value, policy)
                for value in arr.to_pylist()]  # (None or "" as it is)
-    if policy.number_model:
-        for res in results:
-            if res.text:
-                _add_model_numbers(res)
+    for res in results:
+        _after_rules(res, policy)
     if policy.name_model:
         _add_model_names(results, policy)
     return pa.array([r.text for r in results], type=typ), [r.counts for r in results]

@@ -1158,6 +1158,13 @@ V33_KEPT = [("Sostituire piastre (lotto PG5-23-0719) e batteria", "PG5-23-0719")
             ("ექთანი ნინო ბერიძე აცხადებს", "ექთანი"),
             ("pump fixed, call biomed ext 4412 with questions", "4412"),
             ("this lift? it's grant funded, see PO 4471", "grant funded")]
+# (version 35) the capitals of an identifier left before its masked number
+V35_REMOVED = [("pt DL# NY 449 018 227", "NY"),
+               ("patient card ВК 449018 видана", "ВК"),
+               ("his pension book PB 66120 554", "PB")]
+V35_KEPT = [("pump SN MX-4471029 swapped", "MX-4471029"),
+            ("MRN 44817290, SN 5512-009", "MRN ["),
+            ("ticket INC-4471029 closed, lot L-4471", "INC-4471029")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1173,7 +1180,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
-                         + V31_REMOVED + V32_REMOVED + V33_REMOVED)
+                         + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1184,7 +1191,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
-                         + V31_KEPT + V32_KEPT + V33_KEPT)
+                         + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -448,8 +448,8 @@ class ScrubConfig(_Section):
         description="After the rules, mask as [OTHER_ID] the numbers a learned model "
         "(a logistic regression over the number's shape and the words around it, trained "
         "on the hand-labelled corpus; backfill/numbers.py) judges a patient's identifier. "
-        "On four corpus files it was not trained on: 90 more of 5,099 identifiers for 12 "
-        "of 4,416 look-alikes lost (docs/phi.md, version 34). false: the rules alone.",
+        "On three corpus files it was not trained on: 77 more of 3,888 identifiers for 15 "
+        "of 3,399 look-alikes lost (docs/phi.md, versions 34-35). false: the rules alone.",
     )
 
 

@@ -66,7 +66,12 @@ _WORD = re.compile(
 # Inner capitals make a product ("BladderScan", "ProCuity", "AirSense"), except the name
 # prefixes of "McDonald", "MacLeod", "DeLuca", "LaToya", "DiMaggio", "VanDyke", "O'Brien".
 _CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
+# An acronym and a lower-case word: a department or a team ("MT-dienst", "IT-support",
+# "ICU-team"), not a product whose name the capitalised words after it continue.
+_ACRONYM_COMPOUND = re.compile(r"[A-Z]{2,5}-[a-zà-öø-ÿ]{3,}$")
 _POSSESSIVE = ("'s", "\u2019s")
+# The particles that are also the articles and prepositions of Romance sentences
+_ROMANCE_ARTICLES = frozenset("de del della di da das do dos du la le las los el y o".split())
 _PARTICLES = frozenset(
     "de del della der den da das do dos du van von la le las los di bin ibn al el ter ten y o"
     " ni nic thi ap"
@@ -141,6 +146,8 @@ _PERSON_CUES = frozenset("""
     протезист фізіотерапевт фізіотерапевтка ортопед терапевт пацієнтці пацієнтові
     พญ นพ ทพ ทพญ دکتر دكتور الدكتور
     主治医 担当医 維修工程師 维修工程师 护士长 護理長 工程师 엔지니어 المهندس مهندس बेटे तकनीशियन डॉ
+    salut bonjour bonsoir coucou hola ciao salve hallo moin servus grüezi hej hei moi hoi olá
+    merhaba selam привет здравствуйте cześć witam ahoj szia jambo habari kamusta halo namaste
 """.split()))
 
 
@@ -615,6 +622,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             continue
         if protected[i]:
             continue
+        if _ACRONYM_COMPOUND.match(word):
+            continue  # (version 35) "MT-dienst Ruud Verbeek": a team, no product before a name
         if _CAMEL.search(word) and not word.isupper():
             protected[i] = True
             continue
@@ -713,10 +722,14 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             # is more often a name than a product the lists miss
             mask[i] = True
     # lower-case name pairs ("sandra kowalczyk"): neither an English word, or a given name
-    # and a surname that is no word, or one no word after a cue
+    # and a surname that is no word, or one no word after a cue; not an article of a Romance
+    # language and the word after it (version 35: "se cambió la bomba" is "the pump", and the
+    # growth below took the lower-case names of the lists after it, "está lista", to the end
+    # of the sentence); "pham thi lan" stays a name
     for i in range(n - 1):
         if (kind[i] >= AMBIG and kind[i + 1] >= AMBIG and joined(i) and not capital(i)
-                and not capital(i + 1) and (
+                and not capital(i + 1) and low[i] not in _ROMANCE_ARTICLES
+                and low[i + 1] not in _ROMANCE_ARTICLES and (
                 kind[i] == kind[i + 1] == NAME or cued(i) and NAME in (kind[i], kind[i + 1])
                 or kind[i + 1] == NAME and low[i] in lists.first and low[i + 1] in lists.last)):
             mask[i] = mask[i + 1] = True

@@ -942,7 +942,7 @@ _NATIONAL_ID_WORDS = (
 # are not phones (those need a cue, see _BARE).  The callback rejects matches glued to a longer
 # token (part numbers, versions, IPs: "v4.555-201-3344", "12-555-201-3344") or preceded by a P/N,
 # SN, REF... label.  Extensions are swallowed with the number.
-_EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW)[ \t]*\d{1,6}\b)?"
+_EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW|доб\.?)[ \t]*\d{1,6}\b)?"
 _S = r"[ .\-\u2013\u2014]"  # between groups: space, dot, hyphen, en or em dash
 _SS = r"[ .\-/\u2013\u2014]"  # ... or a slash
 _PHONE = (
@@ -978,6 +978,10 @@ _PHONE = (
     # "(31) 98555-0142", "(11) 3555-0142", "(01) 555 0193"
     r"|(?<=(?<![\w\-./])0)[1-9][ \-]\d{3}[ \-]\d{4}"
     r"|(?<=\()[1-9]\d\)[ ]?9?\d{4}-\d{4}|(?<=\()0[1-9]\d?\)[ ]?\d{3,4}[ ]\d{4}"
+    # (version 35) Russia's, Belarus's and Kazakhstan's trunk 8 or none before the area code in
+    # brackets, the number in 3-2-2: "8 (495) 659-27-88", "(727) 355-01-42"
+    r"|(?<=(?<![\w\-./])8)[ ]?\(\d{3,5}\)[ ]?\d{1,3}-\d{2}-\d{2}(?![\w\-])"
+    r"|(?<=\()\d{3,5}\)[ ]?\d{1,3}-\d{2}-\d{2}(?![\w\-])"
     r")" + _END + _EXT
 )
 
@@ -3700,6 +3704,23 @@ _ID_PREFIX = re.compile(
     r"(?=\[(?:MRN|OTHER_ID|ACCOUNT|HEALTH_PLAN|SSN|PHONE)\])")
 
 
+# (version 35) A name's initials the name rules stopped before: "медсестра Ермакова Н.А." ->
+# "[PERSON].А.", "supervisor Achieng O." -> "[PERSON] O.", "Kowalski J. K." (read files +12,
+# no look-alike lost): one or two capitals with their dots, glued or after one space, then a
+# space, a comma, a semicolon, a bracket or the end.
+_INITIAL = "[A-ZÀ-ÖØ-ÞА-ЯЁ]"
+_NAME_INITIALS = re.compile(
+    rf"(\[(?:PERSON|PATIENT_NAME)\])(?:(?:\.{_INITIAL})+\."
+    rf"|[ ]{_INITIAL}\.(?:[ ]?{_INITIAL}\.)?(?=[\s,;)]|$))")
+
+
+# (version 35) The patronymic after a masked Russian, Ukrainian or Belarusian name: "Ким Ольга
+# Вячеславовна" -> "[PERSON] Вячеславовна", "Коваленко Тарас Миколайович".
+_PATRONYMIC = re.compile(
+    r"(\[(?:PERSON|PATIENT_NAME)\])[ ][А-ЯЁІЇЄ][а-яёіїєґ]+"
+    r"(?:овна|евна|ёвна|ична|инична|івна|ївна|ович|евич|ёвич|ьич|йович|ійович|ич)(?![\w])")
+
+
 def _drop_id_prefix(m: re.Match[str]) -> str:
     before = m.string[m.start() - 1] if m.start() else " "
     if before.isalnum() or before in "-/._":
@@ -4040,12 +4061,14 @@ _CJK_BEFORE_PERSON = sorted(set("""
     长男 長男 長女 長男の妻 次男 次女 娘 息子 妻 夫 夫人 孫 主治医 臨床工学技士 臨床工学
     麻酔科医 担当CE 担当 夜勤 記入 対応者 記録者 承認 依頼者 医事課 看護師 보호자 환자
     환자분 어머니 아버지 아들 딸 남편 아내 공학팀 의공팀 의공 응급의학과 안녕하세요 담당자
-    간호사
+    간호사 기사님 팀장님 師長 病棟師長 ME室 個管師 个管师
 """.split()), key=len, reverse=True)
 _CJK_AFTER_PERSON = sorted(set("""
     医師 醫師 医生 醫生 先生 様 さん 氏 殿 護理師 护理师 護士 护士 护士长 主任 工程師 工程师
     社工 阿嬤 阿公 女士 小姐 技師 技士 です 님 씨 간호사 간호사님 선생님 교수님 드림 매니저
     기사 입니다 님께
+    팀장 과장 주임 대리 실장 부장 차장 수간호사 기사님 의공 교수 個管師 个管师 師長 师长 組長 组长
+    課長 技士長
 """.split()), key=len, reverse=True)
 _CJK_STOP = frozenset("在问問说說是的也了要把被给給和与與跟向对對从從到"
                       "让讓叫打来來去已都就还還又很不没沒有着著过過")
@@ -4550,6 +4573,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _extensions(text, hits)
     if hits.names or hits.masked:
         text = _logins_of_names(text, hits)
+    if "[P" in text:
+        text = _NAME_INITIALS.sub(r"\1", text)
+        if not text.isascii():
+            text = _PATRONYMIC.sub(r"\1", text)
 
     if ocr:
         text = _ocr_restore(text, ocr)

@@ -56,13 +56,13 @@ def _totals(paths, policy: ScrubPolicy) -> tuple[int, int]:
 
 
 def test_on_files_it_was_not_trained_on_it_finds_far_more_identifiers_than_it_loses() -> None:
-    """Version 34 on heldout29-32 (seven hands, none read): +90 identifiers, -12
-    look-alikes. The bound: at least 60 more, and at least four for each look-alike lost."""
-    assert len(UNREAD) >= 4, UNREAD
+    """Version 35 on heldout30-32 (six hands, none read): +77 identifiers, -15 look-alikes
+    against the rules alone. The bound: at least 50 more, and four for each look-alike lost."""
+    assert len(UNREAD) >= 3, UNREAD
     ids_off, kept_off = _totals(UNREAD, RULES_ONLY)
     ids_on, kept_on = _totals(UNREAD, ScrubPolicy())
     gained, lost = ids_on - ids_off, kept_off - kept_on
-    assert gained >= 60 and gained >= 4 * lost, (gained, lost)
+    assert gained >= 50 and gained >= 4 * lost, (gained, lost)
 
 
 TOY = NumberModel({"w-1=kundennr": 3.0, "nd=8": 0.5}, intercept=-2.0, threshold=0.7, meta={})

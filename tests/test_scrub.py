@@ -1159,12 +1159,22 @@ V33_KEPT = [("Sostituire piastre (lotto PG5-23-0719) e batteria", "PG5-23-0719")
             ("pump fixed, call biomed ext 4412 with questions", "4412"),
             ("this lift? it's grant funded, see PO 4471", "grant funded")]
 # (version 35) the capitals of an identifier left before its masked number
+# ... a team's name before a person's, initials and patronymics after a masked name, Russia's
+# trunk 8, Korean and Japanese roles beside a name
 V35_REMOVED = [("pt DL# NY 449 018 227", "NY"),
                ("patient card ВК 449018 видана", "ВК"),
-               ("his pension book PB 66120 554", "PB")]
+               ("NTE|1||MT-dienst Karel Dijkhuis (tel 020-566 9921) gebeld", "Dijkhuis"),
+               ("Звонила медсестра Лаптева О.И., просила заменить насос", "И."),
+               ("supervisor Wanjiku O. signed the loan form", "O."),
+               ("звонила Петрова Анна Сергеевна, дочь пациента", "Сергеевна"),
+               ("контакт 8 (812) 447-19-03 после обеда", "447-19-03"),
+               ("최동욱 팀장: 부품 입고되면 연락 바랍니다", "최동욱"),
+               ("病棟師長 大西　内線 3310", "大西")]
 V35_KEPT = [("pump SN MX-4471029 swapped", "MX-4471029"),
             ("MRN 44817290, SN 5512-009", "MRN ["),
-            ("ticket INC-4471029 closed, lot L-4471", "INC-4471029")]
+            ("ticket INC-4471029 closed, lot L-4471", "INC-4471029"),
+            ("Se cambió la bomba de infusión", "la bomba"),
+            ("revisado, la pompe est prête", "la pompe")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",

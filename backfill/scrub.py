@@ -4084,8 +4084,9 @@ _CJK_NAME_SHAPE = re.compile(
 _CJK_BEFORE_END = re.compile(
     rf"(?:{'|'.join(map(re.escape, _CJK_BEFORE_PERSON))})[ \t\u3000]?"
     r"(?:[(（][^()（）\n]{1,6}[)）][ \t]?)?\Z")
+# (not a role's word that starts an asset tag: "장비 의공-DF-3211" is equipment)
 _CJK_AFTER_START = re.compile(
-    rf"[ \t\u3000]?(?:{'|'.join(map(re.escape, _CJK_AFTER_PERSON))})")
+    rf"[ \t\u3000]?(?:{'|'.join(map(re.escape, _CJK_AFTER_PERSON))})(?!-)")
 
 
 def _cjk_persons(text: str, hits: _Hits) -> str:

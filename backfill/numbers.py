@@ -8,8 +8,9 @@ six digits or more on a line with a masked identifier; the same after the word f
 identifier it found there: serials, tickets and lots stand on the same lines and under the same
 words as the patient's numbers. A logistic regression over the number's shape and the words
 around it, trained on the hand-labelled corpus's read files (``tests/data/phi``, written by
-many hands), tells them apart better: one look-alike lost for seven identifiers on the unread
-files (the figures and the threshold's choice: docs/phi.md, "Version 34").
+many hands), tells them apart better: one look-alike lost for five to seven identifiers on the
+unread files (the figures and the threshold's choice: docs/phi.md, "Version 34" and "Version
+35").
 
 Why by hand at run time: the model is a sum of weights over binary features, read from a text
 file beside this module; scoring is one dictionary lookup a feature (no scikit-learn, numpy or

@@ -3714,8 +3714,9 @@ _NAME_INITIALS = re.compile(
     rf"|[ ]{_INITIAL}\.(?:[ ]?{_INITIAL}\.)?(?=[\s,;)]|$))")
 
 
-# (version 35) The patronymic after a masked Russian, Ukrainian or Belarusian name: "Ким Ольга
-# Вячеславовна" -> "[PERSON] Вячеславовна", "Коваленко Тарас Миколайович".
+# (version 35) The patronymic the name rules left after a masked Russian, Ukrainian or
+# Belarusian name: "Ким Ольга Вячеславовна" had become "[PERSON] Вячеславовна", "Коваленко
+# Тарас Миколайович" "[PERSON] Миколайович".
 _PATRONYMIC = re.compile(
     r"(\[(?:PERSON|PATIENT_NAME)\])[ ][А-ЯЁІЇЄ][а-яёіїєґ]+"
     r"(?:овна|евна|ёвна|ична|инична|івна|ївна|ович|евич|ёвич|ьич|йович|ійович|ич)(?![\w])")

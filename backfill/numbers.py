@@ -159,8 +159,12 @@ class NumberModel:
         self.weights = weights
         self.intercept = intercept
         self.threshold = threshold
-        self.logit = math.log(threshold / (1 - threshold))
         self.meta = meta
+
+    @property
+    def logit(self) -> float:
+        """The threshold as log-odds, what ``score`` is compared with."""
+        return math.log(self.threshold / (1 - self.threshold))
 
     def score(self, feats: Sequence[str]) -> float:
         """The log-odds that the number is a patient's identifier (features counted once)."""
@@ -194,18 +198,26 @@ def load_model() -> NumberModel:
     return NumberModel.read(MODEL_PATH)
 
 
+def _judged(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Every candidate with its features, the words of a line gathered once for all its
+    numbers (run time and training alike)."""
+    line: _Line | None = None
+    for s, e in candidates(text):
+        if line is None or s > line.end:
+            line = _line(text, s)
+        yield s, e, features(text, s, e, line)
+
+
 def mask_numbers(text: str, model: NumberModel | None = None) -> tuple[str, int]:
     """``text`` with the numbers the model judges identifiers replaced, and how many."""
     if not _ANY_DIGIT.search(text):
         return text, 0
     model = model or load_model()
+    logit = model.logit
     parts: list[str] = []
     done = 0
-    line: _Line | None = None
-    for s, e in candidates(text):
-        if line is None or s > line.end:
-            line = _line(text, s)
-        if model.score(features(text, s, e, line)) >= model.logit:
+    for s, e, feats in _judged(text):
+        if model.score(feats) >= logit:
             parts += [text[done:s], PLACEHOLDER]
             done = e
     if not parts:
@@ -223,10 +235,10 @@ _PRUNE = 0.005  # weights smaller than this are not written (no change to the de
 
 
 def _labelled(text: str, out: str, spans: Sequence[tuple[int, int]]
-              ) -> Iterator[tuple[int, int, int]]:
-    """Every candidate of the rules' output ``out`` with 1 when one of its tokens with a digit
-    is an identifier's and nowhere else in the input, 0 when none is an identifier's; one that
-    is both is left out. (Tokens as ``scrub_eval`` counts them.)"""
+              ) -> Iterator[tuple[list[str], int]]:
+    """The features of every candidate of the rules' output ``out`` with 1 when one of its
+    tokens with a digit is an identifier's and nowhere else in the input, 0 when none is an
+    identifier's; one that is both is left out. (Tokens as ``scrub_eval`` counts them.)"""
     from backfill.scrub_eval import _TOKEN
 
     ids: Counter[str] = Counter()
@@ -235,12 +247,12 @@ def _labelled(text: str, out: str, spans: Sequence[tuple[int, int]]
         ids.update(_TOKEN.findall(text[s:e]))
         outside[s:e] = " " * (e - s)
     rest = Counter(_TOKEN.findall("".join(outside)))
-    for s, e in candidates(out):
+    for s, e, feats in _judged(out):
         tokens = [t for t in _TOKEN.findall(out[s:e]) if _ANY_DIGIT.search(t)]
         if any(ids[t] and not rest[t] for t in tokens):
-            yield s, e, 1
+            yield feats, 1
         elif not any(ids[t] for t in tokens):
-            yield s, e, 0
+            yield feats, 0
 
 
 def _rules_output(files: Sequence[Path]) -> dict[str, str]:
@@ -260,8 +272,8 @@ def _dataset(files: Sequence[Path], out: dict[str, str]) -> tuple[list[list[str]
     for f in files:
         for o in load_corpus(f):
             spans = [(s.start, s.end) for s in o.spans]
-            for s, e, label in _labelled(o.text, out[o.text], spans):
-                x.append(features(out[o.text], s, e))
+            for feats, label in _labelled(o.text, out[o.text], spans):
+                x.append(feats)
                 y.append(label)
     return x, y
 
@@ -318,7 +330,7 @@ def cross_validate(thresholds: Sequence[float]) -> str:
         orders = load_corpus(left)
         base = score(orders, out.__getitem__)
         for t in thresholds:
-            model.threshold, model.logit = t, math.log(t / (1 - t))
+            model.threshold = t
 
             def layered(text: str, m: NumberModel = model) -> str:
                 return mask_numbers(out[text], m)[0]

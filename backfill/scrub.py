@@ -89,6 +89,7 @@ from backfill.names import (
     mask_names,
     plain_words,
 )
+from backfill.numbers import mask_numbers
 
 if TYPE_CHECKING:
     from backfill.config import ScrubConfig
@@ -3678,8 +3679,6 @@ def _after_rules(res: ScrubResult, policy: ScrubPolicy) -> None:
     if not res.text:
         return
     if policy.number_model:
-        from backfill.numbers import mask_numbers
-
         text, n = mask_numbers(res.text)
         if n:
             res.text = text

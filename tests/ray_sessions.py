@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -25,10 +26,29 @@ def kill_ray_session(temp_dir: str) -> None:
     shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+# Listening ports come from below the kernel's ephemeral range (32768-60999 on Linux) and
+# above Ray's worker ports (10002-19999): a port the kernel hands out with bind(0) is also
+# the kind it gives the next outgoing connection, so between our check and Ray's bind
+# another process's client socket could take it ("Address already in use", as one CI run
+# saw for a head's GCS port).
+_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on now, from outside the ephemeral range."""
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS.start}-{_PORTS.stop - 1}")
+
+
+class PortTaken(RuntimeError):
+    """A Ray daemon could not bind the port it was given."""
 
 
 class LocalRayCluster:
@@ -81,7 +101,9 @@ class LocalRayCluster:
         self.groups.append(proc.pid)
         out, _ = proc.communicate(timeout=180)
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed: {out.decode()[-3000:]}")
+            error = PortTaken if b"Address already in use" in out or b"port is already" \
+                in out or b"Failed to start the grpc server" in out else RuntimeError
+            raise error(f"{' '.join(cmd)} failed: {out.decode()[-3000:]}")
 
     def start(self) -> LocalRayCluster:
         try:
@@ -89,8 +111,24 @@ class LocalRayCluster:
             dashboard = (["--include-dashboard=true", "--dashboard-host=127.0.0.1",
                           f"--dashboard-port={self.dashboard_port}"]
                          if self.dashboard_port else ["--include-dashboard=false"])
-            self._start(["--head", f"--port={self.port}", *dashboard,
-                         f"--ray-client-server-port={free_port()}"], head)
+            for attempt in range(3):
+                try:
+                    self._start(["--head", f"--port={self.port}", *dashboard,
+                                 f"--ray-client-server-port={free_port()}"], head)
+                    break
+                except PortTaken:
+                    # Another process bound a port between our check and Ray's bind: the
+                    # failed head's daemons go, and it starts again on new ports.
+                    self.stop()
+                    self.groups.clear()
+                    if attempt == 2:
+                        raise
+                    self.port = free_port()
+                    self.address = f"127.0.0.1:{self.port}"
+                    if self.dashboard_port:
+                        self.dashboard_port = free_port()
+                        self.dashboard_url = f"http://127.0.0.1:{self.dashboard_port}"
+                        dashboard[-1] = f"--dashboard-port={self.dashboard_port}"
             for cpus in workers:
                 self._start([f"--address={self.address}"], cpus)
         except BaseException:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 import snowflake.connector
 import yaml
+from ray_sessions import free_port
 
 from backfill.devstack.postgres import embedded_dsn
 from backfill.devstack.simulator import SimulatorProcess
@@ -29,15 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 240
 
 
-def _free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stock_fakesnow() -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "fakesnow", "-s", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["EXTENSION_WORDS", "MODEL_AFTER", "fold", "is_given_name", "is_surname", "is_word",
-           "mask_names", "plain_words"]
+__all__ = ["CREDENTIALS", "EXTENSION_WORDS", "MODEL_AFTER", "fold", "is_given_name", "is_surname",
+           "is_word", "mask_names", "plain_words"]
 
 PLACEHOLDER = "[PERSON]"
 
@@ -84,6 +84,14 @@ MODEL_AFTER = re.compile(
     # or a time or a day and month: "by J. Okafor 07:35", "Delivered by Kyle Brandt 10-15"
     r"(?!\d{1,2}:\d\d\b|\d{1,2}[\-/]\d{1,2}(?![\w\-/]|\.\d))"
     r"(?:[A-Z]{0,4}\d[\w\-./]*|(?i:fw|firmware|s/?n|sn|serial|model|p/?n|rev)\b)")
+# (version 36) A clinician's credential after a name: "Laura Chen, RN", "Medical Director:
+# Steven Mahoe, MD" (heldout30: two words that are also English words, at a line's start, had
+# been kept). Not Maryland's "MD" before a ZIP code ("Silver Spring, MD 20910").
+CREDENTIALS = ("RN", "MD", "NP", "CNA", "LPN", "BMET", "CBET", "CRNA", "EMT", "RRT", "PhD",
+               "BSN", "MSN", "CEng", "MBBS", "DNP", "FNP", "CCRN")
+_CREDENTIAL_AFTER = re.compile(
+    rf"[ \t]*,?[ \t]*(?:{'|'.join(CREDENTIALS)})\b(?![\-/]|[ \t]*\d{{5}})")
+
 # Where a sentence starts: a capital there says nothing about the word.
 _SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
 
@@ -741,7 +749,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                 and not protected[i] and not protected[i + 1] and AMBIG in (a, b)
                 and (not groups[i].isupper() or len(groups[i]) == 2 and groups[i][1] == ".")
                 and not words[i + 1].group().isupper()
-                and (UNKNOWN in (a, b) or NAME in (a, b) or not sentence_start(i))):
+                and (UNKNOWN in (a, b) or NAME in (a, b) or not sentence_start(i)
+                     or _CREDENTIAL_AFTER.match(text, words[i + 1].end()))):
             mask[i] = mask[i + 1] = True
     # grow names over capitalised neighbours ("Grace Lin", "Oluwaseun Adeyemi", "J. Whitfield")
     # Sweeps in both directions (a chain grows in one sweep, so this is linear), until stable.
@@ -750,7 +759,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         changed = False
         for i in (*range(n), *range(n - 1, -1, -1)):
             if mask[i] or protected[i] or not kind[i] or low[i] in _PARTICLES or (
-                    kind[i] == FOREIGN and low[i] in _PERSON_CUES):  # "Инженер [Ермеков]"
+                    kind[i] == FOREIGN and low[i] in _PERSON_CUES) or (  # "Инженер [Ермеков]"
+                    groups[i] in CREDENTIALS):  # "[Grant Baker], BMET II"
                 continue
             if kind[i] < NAME and not capital(i) and not (
                     i > 0 and mask[i - 1] and low[i - 1] in ("thi", "van")):  # "pham thi lan"

@@ -40,8 +40,10 @@ PLACEHOLDER = "[OTHER_ID]"
 # A token that holds a digit (within its first 64 characters: bounded, so that a long run of
 # words without one costs linear time), glued to the groups of digits that follow it after one
 # space ("80752 00031 86603 2208"), not inside a word or a placeholder; four digits at least.
+# (Version 36: a group is whole words only: "2008T 2T8SKF0412", a model and its serial, had
+# become "[OTHER_ID]T8SKF0412", and "05/03/2024 14h20" "[OTHER_ID]h20".)
 _CANDIDATE = re.compile(
-    r"(?<![\w\[])[+#]?(?=[\w\-./]{0,64}\d)\w[\w\-./:]*(?:[ ](?=\d)\d[\d\-./]*)*")
+    r"(?<![\w\[])[+#]?(?=[\w\-./]{0,64}\d)\w[\w\-./:]*(?:[ ](?=\d)\d[\d\-./]*(?!\w))*")
 _MIN_DIGITS = 4
 _WORD = re.compile(r"\S+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")

@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from backfill.names import (
+    CREDENTIALS,
     EXTENSION_WORDS,
     MODEL_AFTER,
     fold,
@@ -97,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "35"
+SCRUBBER_VERSION = "36"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -341,13 +342,16 @@ _MRN_FOREIGN = re.compile(
     # (version 11) Japan's カルテ, Indonesia's RM (rekam medis), Finland's potilasnumero
     r"|カルテ(?:番号|no\.?)?|rm(?=[ \t]+\d{2}-\d{2}-\d{2}(?!\d))|potilas(?:nro|numero)\.?"
     r"|病歷號|病历号"
+    # (version 36) Indonesia's "No. RM: RM-012294"
+    r"|no\.?[ \t]*rm(?=[ \t]*:)"
     r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
     r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|[A-Z]{3}\d{4}(?![\w\-])"
     r"|[A-Z]{2,4}[ ]\d{5,10}(?![\w\-])"  # "Hosp no. CMJ 7713049"
     r"|[А-ЯЁӨҮ]{2,5}\d{0,2}-[\d\-]{3,12}\d(?![\w\-])"  # "карта ГКБ7-0448172"
-    r"|(?:[A-Z]{1,3}-)?[A-Z]{0,3}\d[\d\- ]{3,18}\d"
+    # (version 36: four letters before the digits, "uhid AIMS0019924731")
+    r"|(?:[A-Z]{1,3}-)?[A-Z]{0,4}\d[\d\- ]{3,18}\d"
     # a hospital's own shapes: "LTH/24/11873", "HCh/2024/55123", "884.201-3"
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
 )
@@ -453,7 +457,7 @@ _FOREIGN_CUE_WORDS = (
     "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
     "d.t.", "d. t.", "doğum", "dogum", "lahir", "カルテ", " rm ", "potilas", "生年", "szül",
     "生日", "病歷號", "病历号", "f.", "født", "föd", "fødd", "s.", "syntynyt", "nac.", "nascid",
-    "д.н", "д. н", "народження", "bday", "b-day", "לידה", "kuzaliwa",
+    "д.н", "д. н", "народження", "bday", "b-day", "לידה", "kuzaliwa", "no. rm",
     "született", "nasc ",
     "naix", "γενν", "জন্ম", "วันเกิด", "alizaliwa", "birthday", "jaiotze", "төрсөн", "پیدائش",
     "rođen", "roden", "р.н", "р. н", "sinh", "sünd", "sund", "naroz", "मिति", "උපන්", "பிறந்த",
@@ -510,8 +514,7 @@ _STAFF_BEFORE_NAME = re.compile(
     r"|k[äa]sittelij[äa]|asentaja|انجینئر|مهندس|अभियंता|প্রকৌশলী|ช่าง|工程師|工程师|טכנאי|פרמדיק"
     r"|ቴክኒሻን)\.?:?[ \t]*)$")
 _STAFF_AFTER_NAME = re.compile(
-    r"[ \t]*,?[ \t]*(?:RN|MD|DO|NP|PA-?C?|CNA|LPN|BMET|CBET|CRNA|EMT|RT|RRT|PhD|BSN|MSN|CEng"
-    r"|[Bb]iomed|[Tt]ech|EBME|CE)\b")
+    rf"[ \t]*,?[ \t]*(?:{'|'.join(CREDENTIALS)}|DO|PA-?C?|RT|[Bb]iomed|[Tt]ech|EBME|CE)\b")
 _TRAILING_INITIAL = re.compile(
     r"(?:(?<=\[PATIENT_NAME\])|(?<=\[PERSON\]))[ \t][A-Z]\.?(?=[ \t]*(?:\n|$))"
     r"|(?<![\w.\-])[A-Z]\.-[A-Z]\.[ \t]?(?=\[(?:PERSON|PATIENT_NAME)\])")  # "J.-F. Tremblay"
@@ -1509,6 +1512,8 @@ _WORLD_TITLES = (
     # (version 29, heldout27) nurse, head nurse, midwife, engineer and technician in
     # Indonesian, Amharic, Persian, Urdu, Nepali and Korean
     "Ns. አዋላጅ ቴክኒሺያን سرپرستار پرستار انجینئر अहेब अनमी 간호사 수간호사 "
+    # (version 36, heldout30) the nurse of Portuguese and Spanish notes, Malay's Encik and Puan
+    + " ".join(_FIRM_TITLES := ("Enf.", "En.", "Pn.")) + " "
     # the word for patient before a name in the caseless scripts ("ਮਰੀਜ਼ ਗੁਰਮੀਤ ...",
     # "អ្នកជំងឺ សុខ ...")
     + " ".join(_PATIENT_TITLES := (
@@ -1535,14 +1540,20 @@ def _world_relatives(text: str, hits: list[str]) -> str:
                 m.group("rel") in _PATIENT_TITLES or any(_caseless(w) for w in words)):
             # "بیمار خطای Error 0x8007", "المريض يطلع Alarm 1073": the patient's alarm
             return m.group()
-        if m.re is _WORLD_TITLED and name.isascii() and _LOWER_AFTER.match(m.string, m.end()):
+        # (version 36: the titles no English word spells, "Enf. Cida relatou", "En. Kelvin Lo",
+        # are followed by a name whatever the words are)
+        firm = m.re is _WORLD_TITLED and m.group("rel") in _FIRM_TITLES
+        if m.re is _WORLD_TITLED and name.isascii() and not firm and _LOWER_AFTER.match(
+                m.string, m.end()):
             return m.group()  # "Dr. Pepper dispenser": English after a title is the cue rules'
         if name.startswith("[") or any(w.lower() in _WORLD_RELATIONS for w in words):
             return m.group()
         if any(_lower_cased(w) for w in words):
             return m.group()  # a cased script in lower case: "κόρη της Ελένη ζητά ..."
-        if name.isascii() and all(w.lower() in plain_words() for w in words):
+        if name.isascii() and not firm and all(w.lower() in plain_words() for w in words):
             return m.group()  # "hijo Pump", not a name
+        if firm and all(w.isupper() for w in words):
+            return m.group()  # "(Enf. DPA)": the nurse of the peritoneal dialysis unit
         hits.append("PATIENT_NAME")
         if isinstance(hits, _Hits):
             hits.names.extend(w for w in words if len(w) > 2 or _CJK_WORD.fullmatch(w))
@@ -1553,8 +1564,9 @@ def _world_relatives(text: str, hits: list[str]) -> str:
     return _WORLD_TITLED.sub(relative, _WORLD_RELATIVE.sub(relative, text))
 
 
-_WORLD_RELATION_HINTS = ("poeg", "novi", "espos", "marido", "hij", "madre", "padre", "filh",
-                         "fils", "fille", "mari", "sohn", "tochter", "figli", "moglie", "zoon",
+_WORLD_RELATION_HINTS = ("enf. ", "en. ", "pn. ", "poeg", "novi", "espos", "marido", "hij",
+                         "madre", "padre", "filh", "fils", "fille", "mari", "sohn", "tochter",
+                         "figli", "moglie", "zoon",
                          "dochter", "syn", "konan", "sonur", "hustru", "kone", "mand", "anak",
                          "suami", "istri", "ayah", "bapa", "ibu", "mke", "mume",
                          # (version 17) the Latin-script titles of _WORLD_TITLES
@@ -1963,7 +1975,9 @@ _CHAT_SPEAKER = re.compile(
     # (version 18: or an ISO date first, WeChat's "2024-04-02 07:48 王立新：...")
     r"(?m)(?:^[ \t]*(?:(?:\[[ \t]*)?(?:(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?"
     # (version 29: or Korean's "2024년 4월 2일", KakaoTalk's export)
-    r"|\d{4}-\d{1,2}-\d{1,2}|\d{4}년[ \t]*\d{1,2}월[ \t]*\d{1,2}일),?[ \t]+)?"
+    # (version 36: or KakaoTalk's dotted date, "2024. 7. 2. 오후 3:12, 박서준 : ...")
+    r"|\d{4}-\d{1,2}-\d{1,2}|\d{4}년[ \t]*\d{1,2}월[ \t]*\d{1,2}일"
+    r"|\d{4}\.[ \t]?\d{1,2}\.[ \t]?\d{1,2}\.),?[ \t]+)?"
     r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
     # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
     r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
@@ -1996,7 +2010,8 @@ _CHAT_SPEAKER = re.compile(
     r"\d{1,2}:\d{2}[ \t]*\])")
 _CHAT_HINT = re.compile(
     r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
-    r"|webex)\]|\[?[ \t]*(?:오전|오후)|\d{4}년|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2})"
+    r"|webex)\]|\[?[ \t]*(?:오전|오후)|\d{4}년|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2}"
+    r"|\d{4}\.[ \t]?\d{1,2}\.[ \t]?\d{1,2}\.[ \t]*(?:오전|오후))"
     r"|\d:\d{2}[ \t]*$|\][ \t]*\[[ \t]*(?:오전|오후)"
     r"|, \[\d{1,2}\.\d{1,2}\.\d{2,4},? \d{1,2}:\d{2}")
 _CHAT_LABELS = frozenset("""
@@ -3459,6 +3474,7 @@ _PATIENT_LABEL_WORDS = frozenset("""
     రోగి ರೋಗಿ രോഗി രോഗിയായ රෝගියා बिरामी ຜູ້ຮັບ ຜູ້ປ່ວຍ ទារក ម្តាយ អ្នកជំងឺ მიმღები პაციენტი
     ተቀባይ kliënt cliënt omainen isiguli mgonjwa bệnh dụkịta onye ọrịa alaisan aláìsàn
     дружини
+    성명 이름
 """.split())
 # ... and these the staff, masked as any person ([PERSON], not [PATIENT_NAME])
 _STAFF_LABEL_WORDS = frozenset("""
@@ -3521,7 +3537,10 @@ _LABELED_PERSON = re.compile(
     rf"{_PERSON_NAME_WORD}){{0,4}}"
     # and a patronymic's closing word: "Əliyev Rauf Tofiq oğlu", "Bakyt uulu"
     rf"(?:[ \t]+(?:{'|'.join(_PATRONYMIC_ENDS)}))?)"
-    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<፣።፤·]|[ \t][\-/][ \t]|\n|$|\+\d)")
+    r"[ \t]*(?=[,;(|\u2014\u2013،؛（，、\u3000<፣።፤·]|[ \t][\-/][ \t]|\n|$|\+\d"
+    # (version 36) or a form's next field after two spaces or a tab, in a script without
+    # case ("姓名：陈桂芳  身份证：..."), where no capital ends the name
+    rf"|(?<=[^\W\d_{_U}{_L}][ ][ ])|(?<=[^\W\d_{_U}{_L}]\t))")
 
 
 _PARTICLE_WORD = re.compile(_PERSON_PARTICLE)
@@ -3719,6 +3738,64 @@ _NAME_INITIALS = re.compile(
 _PATRONYMIC = re.compile(
     r"(\[(?:PERSON|PATIENT_NAME)\])[ ][А-ЯЁІЇЄ][а-яёіїєґ]+"
     r"(?:овна|евна|ёвна|ична|инична|івна|ївна|ович|евич|ёвич|ьич|йович|ійович|ич)(?![\w])")
+
+
+# (version 36) The initials or the particle left before a masked name: "J. [PERSON]", "a.[PERSON]"
+# (a login "a.duvall"), "Marelize van [PERSON]" (heldout30's "J. Whitfield", "K. Begay",
+# "W.A. Nimal Siriwardena"). One or two single letters with their dots, or a Dutch, German or
+# Afrikaans particle with the given name before it; never after a word character or a dot, nor
+# a unit after a number ("36.9 C. [PERSON]", "12.4 V. [PERSON]").
+_INITIALS_BEFORE = re.compile(
+    r"(?<![\w.\-])(?:(?<=\d:\d\d[ ])|(?<!\d[ ]))(?<!°)"
+    rf"(?:(?:{_INITIAL}\.[ ]?){{1,2}}|[a-z]\.|(?:(?:{_INITIAL}\.[ ]?|[A-Z][a-z]+[ ])?"
+    r"(?:van(?:[ ]de[nr]?)?|von(?:[ ]der)?|ter|ten|zu)[ ]))(?=\[(?:PERSON|PATIENT_NAME)\])")
+
+# (version 36) A Thai title glued to the given name, a space, then the surname: "นายสมชาย ใจดี"
+# (Mr.), "นางสาว", "นาง", "ด.ช." and "ด.ญ." (boy, girl), "น.ส.". Thai writes no space between
+# words, so the title's word alone ("นายจ้าง", the employer) is kept: a surname must follow.
+_THAI = "\u0e01-\u0e4e"
+_THAI_TITLED = re.compile(
+    rf"(?<![{_THAI}])(?:นางสาว|นาง|นาย|ด\.ช\.|ด\.ญ\.|น\.ส\.)"
+    # (not the words made with them: employer, broker, officer, model, nurse, doctor, ranks)
+    r"(?!จ้าง|หน้า|ทหาร|แบบ|พยาบาล|แพทย์|ช่าง|ร้อย|พัน|สิบ|ตำรวจ|ก[ ])"
+    rf"(?P<name>[{_THAI}]{{2,20}}[ ][{_THAI}]{{2,25}})(?![{_THAI}])")
+
+
+# (version 36) The extension word after a masked phone number and the extension: "tel. [PHONE]
+# wew. [PHONE]" (Polish), "dahili 4471", "int.", "extn", "שלוחה", "내선", "ต่อ": one number,
+# one placeholder (the word alone said where the extension was).
+_PHONE_EXT_WORD = re.compile(
+    r"\[PHONE\][ \t]*,?[ \t]*(?i:ext(?:n|ension)?\.?|x|int\.?|interno|wew\.?|dahili|poste|"
+    r"durchwahl|dw|anexo|ramal|lokal|toestel|доб\.?|שלוחה|内线|內線|내선|ต่อ)"
+    r"[ \t]*\.?[ \t]*(?P<ext>\[PHONE\]|\d{1,6}(?![\w\-/]|[.,]\d))")
+
+# (version 36) Initials that sign a note: after a sign-off ("Cheers, J.N.", "Cumprimentos,
+# RG.", "sign : J.T.", "Sign: BM") and after a masked name and a slash ("[PERSON] / K.M."). Two
+# or three capitals, dotted or not, then the end of the line, punctuation or a wide gap; the
+# words a form puts there (OK, NA, YES) are kept.
+_SIGN_OFF = (r"(?i:cheers|regards|rgds|thanks|thx|br|cumprimentos|saludos|saluti|grüße|gruß|"
+             r"groeten|pozdrawiam|merci|cordialement|sign(?:ed|ature)?(?:[ \t]+by)?|initials?|"
+             r"visum|paraphe|firma|assinatura|unterschrift|handtekening)")
+_SIGNED_INITIALS = re.compile(
+    rf"(?:(?<![\w])(?P<cue>{_SIGN_OFF})(?:[ \t]*[,:.\-][ \t]*|[ \t]+)"
+    r"(?P<ini>(?:[A-Z]\.[ ]?){2,3}(?=[ \t.,;)]|$)|[A-Z]{2,3}"
+    # (capitals alone end the line or stand apart: "signed, ID verified", "sign WO 1139045")
+    r"(?=[ \t]*(?:[.,;)]|$)|[ \t]{2,}|\t))"
+    r"|(?:(?<=\[PERSON\])|(?<=\[PATIENT_NAME\]))[ \t]*/[ \t]*(?P<dotted>(?:[A-Z]\.){2,3})"
+    r"(?=[ \t.,;)]|$))", re.M)
+_NOT_INITIALS = frozenset(("OK", "NA", "NO", "YES", "TBD", "NIL", "ALL", "AND", "THE", "FOR",
+                           "BME", "CE", "QA", "QC", "IT", "RN", "MD", "DR", "PT", "ICU", "OR"))
+
+
+def _signed_initials(text: str, hits: list[str]) -> str:
+    def cb(m: re.Match[str]) -> str:
+        group = "ini" if m.group("ini") else "dotted"
+        if m.group(group).replace(".", "").replace(" ", "") in _NOT_INITIALS:
+            return m.group()
+        hits.append("PERSON")
+        return m.group()[: m.start(group) - m.start()] + "[PERSON]"
+
+    return _SIGNED_INITIALS.sub(cb, text)
 
 
 def _drop_id_prefix(m: re.Match[str]) -> str:
@@ -4576,6 +4653,20 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _logins_of_names(text, hits)
     if "[P" in text:
         text = _NAME_INITIALS.sub(r"\1", text)
+        text = _INITIALS_BEFORE.sub("", text)
+    if "\u0e19" in text:  # (น, in every title)
+        text, n = _THAI_TITLED.subn(lambda m: m.group()[: m.start("name") - m.start()]
+                                    + "[PATIENT_NAME]", text)
+        hits.extend(["PATIENT_NAME"] * n)
+    if "[PHONE]" in text:
+        def one_phone(m: re.Match[str]) -> str:
+            if m.group("ext") == "[PHONE]":  # (two placeholders become one: the counts say
+                hits.remove("PHONE")         # what the text holds)
+            return "[PHONE]"
+
+        text = _PHONE_EXT_WORD.sub(one_phone, text)
+    text = _signed_initials(text, hits)
+    if "[P" in text:
         if not text.isascii():
             text = _PATRONYMIC.sub(r"\1", text)
 

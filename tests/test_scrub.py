@@ -1175,6 +1175,31 @@ V35_KEPT = [("pump SN MX-4471029 swapped", "MX-4471029"),
             ("ticket INC-4471029 closed, lot L-4471", "INC-4471029"),
             ("Se cambió la bomba de infusión", "la bomba"),
             ("revisado, la pompe est prête", "la pompe")]
+V36_REMOVED = [("callback 21:40 R. Okonkwo-Bassey (on-call CE) reached ward", "R."),
+               ("Van: Annelie van Zyl, Kliniese Tegnikus", "Annelie"),
+               ("kontakt: tel. 22 517 30 44 wew. 3318", "3318"),
+               ("zadzwoń pod tel. 22 517 30 44 wew. 3318 jutro", "wew"),
+               ("Pump back in the pool.\nCheers, T.B.", "T.B."),
+               ("Sign: DW   Tel: 0161 555 0199", "DW"),
+               ("Patient: Sipho Dube / K.M.", "K.M."),
+               ("Valerie Moss, RN, Case Management -- call back", "Valerie"),
+               ("Chief Medical Officer: Graham Forest, MD", "Graham"),
+               ("2024. 3. 5. 오후 2:41, 정하린 : 펌프 알람 또 떠요", "정하린"),
+               ("Enf. Lurdes pediu troca da bomba", "Lurdes"),
+               ("revisado por En. Hafiz Rahman, FSE", "Hafiz"),
+               ("  姓名：周慧敏  性别：女", "周慧敏"),
+               ("uhid KIMS0044190271  bed 12", "0044190271"),
+               ("No. RM: RM-550917\nAlamat", "550917"),
+               ("ผู้ป่วย นางสาวมาลี ทองดี ห้อง 5", "มาลี")]
+V36_KEPT = [("fridge at 4.2 C. Sister Bongi checked it", "4.2 C."),
+            ("battery 12.4 V. Nurse Palesa Mokoena was told", "12.4 V."),
+            ("Recal'd per manual. -- Nomsa Khumalo, BMET II", "BMET II"),
+            ("Found the bypass: SIGNAL lost on lead II", "SIGNAL"),
+            ("son signed, ID verified by DL", "ID verified"),
+            ("pls sign WO 1139045 today", "WO 1139045"),
+            ("Sign: OK   date 03/04", "Sign: OK"),
+            ("(Enf. DPA): drenaje bajo", "DPA"),
+            ("นายจ้าง ต้องการ ใบเสนอราคา", "นายจ้าง")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1190,7 +1215,8 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V20_REMOVED + V21_REMOVED + V22_REMOVED + V23_REMOVED
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
-                         + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED)
+                         + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED
+                         + V36_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1201,7 +1227,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
-                         + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT)
+                         + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

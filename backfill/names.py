@@ -92,6 +92,22 @@ CREDENTIALS = ("RN", "MD", "NP", "CNA", "LPN", "BMET", "CBET", "CRNA", "EMT", "R
 _CREDENTIAL_AFTER = re.compile(
     rf"[ \t]*,?[ \t]*(?:{'|'.join(CREDENTIALS)})\b(?![\-/]|[ \t]*\d{{5}})")
 
+# (version 37) A serial number's word after a capitalised word makes it, and the capitalised
+# words before it, a product's name: "Trima Accel, serie 1T31847", "Symbia Intevo Bold, S/N
+# 1034417", "Intellis, Implantat-SN", "Pozis ХК-400, зав. №" (product names the lists do not
+# hold had been taken for names, the fail-closed rule's cost; the read files lost 134 models).
+_SERIAL_AFTER = re.compile(
+    # (a model code may come between: "LKPv 6520 serie")
+    r"(?:[ \t]+(?=[\w\-./+]*\d)[\w\-./+]{1,12}){0,2}"
+    # (not Vietnamese "sn 1958", sinh năm: the year of birth after a name)
+    r"(?:[,(]?[ \t]*(?i:s/?n\b(?![ \t]*(?:19|20)\d\d(?![\w\-]))"
+    r"|sarjanro|serijos|серийн|серійн|сериялық|с\.[ \t]?н\.|nr\.?[ \t]+serial|№"
+    r"|ser(?:ial|ie|ien?nr|ien?nummer|ial[ \t]*(?:no|number|\#))?\b\.?"
+    r"|n\.?[º°o]\.?[ \t]*(?:de[ \t]+)?s[ée]rie|nr\.?[ \t]+ser\b|implantat-?sn|implant[ \t]+serial"
+    r"|device[ \t]+s(?:n|erial)\b|зав\.|сер\.|serienr|rað\.?nr)"
+    r"|[,(\u060c]?[ \t]*(?:رقم[ \t]+مسلسل|الرقم[ \t]+التسلسلي|سریال|सीरियल|सिरियल|क्रमांक"
+    r"|সিরিয়াল|số[ \t]+máy|מס['׳][ \t]+סידורי|序列号|시리얼|սերիական))")
+
 # Where a sentence starts: a capital there says nothing about the word.
 _SENTENCE_END = frozenset(".!?\n:;\"([-*•>")
 
@@ -612,6 +628,7 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
 
     kind = [OTHER] * n
     protected = [False] * n
+    serial_named: list[int] = []
     for i, w in enumerate(low):
         for ph in lists.phrases.get(w, ()):
             if tuple(low[i:i + len(ph)]) == ph:
@@ -634,6 +651,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             continue  # (version 35) "MT-dienst Ruud Verbeek": a team, no product before a name
         if _CAMEL.search(word) and not word.isupper():
             protected[i] = True
+            if _SERIAL_AFTER.match(text, m.end()):
+                serial_named.append(i)  # "Lokomat Pro FreeD (Seriennr. ...)"
             continue
         k = _classify(word, low[i], lists)
         if k and len(word) == 2 and word[1] == "." and _after_quantity(text, m.start()):
@@ -646,9 +665,20 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             # a date: "儿子 王磊 138-5550-1723")
             k = OTHER  # "Hamilton C6"
             protected[i] = True
+        elif k != NAME and word[0].isupper() and _SERIAL_AFTER.match(text, m.end()):
+            k = OTHER  # "Trima Accel, serie ...": the product, and its words before (below)
+            protected[i] = True
+            serial_named.append(i)
         kind[i] = k
         if k == OTHER and low[i] in lists.equipment:
             protected[i] = True
+    for i in serial_named:  # (the product's words before it: "Symbia Intevo Bold, S/N")
+        j = i - 1
+        while (j >= max(0, i - 3) and caps[j] and kind[j] not in (NAME, FOREIGN)
+               and joined(j) and low[j] not in _PERSON_CUES):
+            kind[j] = OTHER
+            protected[j] = True
+            j -= 1
     # Capitalised words right after a maker or product word continue the product's name
     # ("Mobilett Mira Max", "Trilogy Evo", "Maquet Alphamaxx"); one before it too, unless
     # it is a name ("Sigma Spectrum").

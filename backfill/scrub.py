@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "36"
+SCRUBBER_VERSION = "37"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -376,6 +376,8 @@ _DOB_FOREIGN = re.compile(
     r"|d\.[ \t]?t\.|do[ğg]um[ \t]+tarihi|tgl\.?[ \t]+lahir|tarikh[ \t]+lahir|data[ \t]+ur\."
     # (version 11) Portuguese "nasc" without its dot, Japanese 生年, Hungarian "szül."
     r"|nasc(?=[ \t]+\d)|生年(?!月日)|sz[üu]l\.?|sz[üu]letett|生日"
+    # (version 36) Chile's "FN" (fecha de nacimiento) in capitals before a date
+    r"|(?-i:FN)(?=[ \t]*:?[ \t]*\d)"
     # (version 12) the Nordic "f." / "født" / "född" and Finnish "s." before a date, Spanish
     # "nac.", Portuguese "nascida a", Ukrainian "д.н.", "bday", Hebrew "ת. לידה", Swahili
     # "tarehe ya kuzaliwa"
@@ -457,7 +459,7 @@ _FOREIGN_CUE_WORDS = (
     "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
     "d.t.", "d. t.", "doğum", "dogum", "lahir", "カルテ", " rm ", "potilas", "生年", "szül",
     "生日", "病歷號", "病历号", "f.", "født", "föd", "fødd", "s.", "syntynyt", "nac.", "nascid",
-    "д.н", "д. н", "народження", "bday", "b-day", "לידה", "kuzaliwa", "no. rm",
+    "д.н", "д. н", "народження", "bday", "b-day", "לידה", "kuzaliwa", "no. rm", "fn ", "fn:",
     "született", "nasc ",
     "naix", "γενν", "জন্ম", "วันเกิด", "alizaliwa", "birthday", "jaiotze", "төрсөн", "پیدائش",
     "rođen", "roden", "р.н", "р. н", "sinh", "sünd", "sund", "naroz", "मिति", "උපන්", "பிறந்த",
@@ -1218,7 +1220,8 @@ _PHONE_CUE_BEFORE = re.compile(
 # 48", "telemóvel 912 555 014", "cel (11) 95555-0123", "erreichbar unter 0151 2345 6789",
 # "tel 0532 555 01 67". The shapes in _PHONE need no cue; these need one, and 7 to 15 digits.
 _PHONE_CUED = re.compile(
-    r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|t[ée]l[ée]?f?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
+    # (version 36: Indonesia's and Malaysia's "Telp")
+    r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|t[ée]l[ée]?[fp]?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
     r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
     r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
@@ -3769,6 +3772,56 @@ _PHONE_EXT_WORD = re.compile(
     r"durchwahl|dw|anexo|ramal|lokal|toestel|доб\.?|שלוחה|内线|內線|내선|ต่อ)"
     r"[ \t]*\.?[ \t]*(?P<ext>\[PHONE\]|\d{1,6}(?![\w\-/]|[.,]\d))")
 
+# (version 36) An area code in brackets left before a number a rule masked as another kind or
+# as a phone without it: "Telp (022) [OTHER_ID]", "(19)[PHONE]"; and Canada's postcode after a
+# masked address on its line ("[ADDRESS] (Québec) J7Z 2B4": a letter, a digit, a letter, then
+# a digit, a letter, a digit).
+_AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
+_POSTCODE_CA_AFTER = re.compile(
+    r"(?<=\[ADDRESS\])(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)(?<![\w\-])[A-CEGHJ-NPR-TVXY]\d[A-CEGHJ-NPR-TV-Z]"
+    r"[ ]?\d[A-CEGHJ-NPR-TV-Z]\d(?![\w\-])")
+
+
+# (version 37) The line under a sign-off is its writer's name: "Thanks,\nGrace Lin\nBiomedical
+# Engineer", "Regards\nSam Hill", "ከሰላምታ ጋር,\nዮናስ ተስፋዬ" (names that are also English words,
+# or in a script the lists do not hold, at a line's start, had been kept). One to four words of
+# letters; in Latin script one of them in the name lists and none a plain English word or a
+# desk's ("Thanks,\nBiomed Team" stays).
+_SIGN_OFF_WORDS = (
+    r"(?:(?:best|kind|warm|many|with)[ \t]+)?(?:regards|thanks|thank[ \t]+you|cheers|rgds|br"
+    r"|sincerely|yours(?:[ \t]+(?:truly|sincerely))?|best|cordialement|bien[ \t]+à[ \t]+vous"
+    r"|saludos(?:[ \t]+cordiales)?|atentamente|un[ \t]+saludo|cumprimentos|atenciosamente|abraço"
+    r"|grüße|viele[ \t]+grüße|mit[ \t]+freundlichen[ \t]+grüßen|mfg|lg"
+    r"|met[ \t]+vriendelijke[ \t]+groet(?:en)?|groeten|pozdrawiam|pozdravy?|s[ \t]+pozdravem"
+    r"|cordiali[ \t]+saluti|distinti[ \t]+saluti|saluti|grazie"
+    r"|med[ \t]+vänlig[ \t]+hälsning|mvh|hilsen|vennlig[ \t]+hilsen|ystävällisin[ \t]+terveisin"
+    r"|terveisin|с[ \t]+уважением|з[ \t]+повагою|поздрави|üdvözlettel|cu[ \t]+stimă|saygılarımla"
+    r"|ከሰላምታ[ \t]+ጋር|trân[ \t]+trọng|salam|hormat[ \t]+(?:kami|saya)|terima[ \t]+kasih"
+    r"|감사합니다|よろしくお願いします|此致|谢谢|謝謝|תודה|בברכה|مع[ \t]+التحية|شكرا|با[ \t]+تشکر"
+    r"|धन्यवाद|ধন্যবাদ|asante|ngiyabonga|dankie|groete)")
+_SIGN_OFF_NAME = re.compile(
+    rf"(?im)^[ \t>*]*{_SIGN_OFF_WORDS}[ \t]*[,.!:\-]*[ \t]*\n[ \t>*]*"
+    rf"(?P<name>[^\W\d_](?:[^\W\d_]|[{_MARKS}'\u2019.\-])*"
+    rf"(?:[ \t](?:[^\W\d_]|[{_MARKS}'\u2019.\-])+){{0,3}})[ \t]*$")
+
+
+def _sign_off_names(text: str, hits: list[str]) -> str:
+    def cb(m: re.Match[str]) -> str:
+        name = m.group("name")
+        words = [w.strip(".'\u2019-") for w in name.split()]
+        if not all(words) or any(w.lower() in _NOT_A_PERSON for w in words):
+            return m.group()
+        latin = [w for w in words if w.isascii()]
+        if latin and (len(latin) < len(words) or any(
+                w[0].islower() or len(w) > 1 and w.lower() in plain_words() for w in latin)
+                or not any(is_given_name(w) or is_surname(w) for w in latin)):
+            return m.group()
+        hits.append("PERSON")
+        return m.group()[: m.start("name") - m.start()] + "[PERSON]"
+
+    return _SIGN_OFF_NAME.sub(cb, text)
+
+
 # (version 36) Initials that sign a note: after a sign-off ("Cheers, J.N.", "Cumprimentos,
 # RG.", "sign : J.T.", "Sign: BM") and after a masked name and a slash ("[PERSON] / K.M."). Two
 # or three capitals, dotted or not, then the end of the line, punctuation or a wide gap; the
@@ -4665,7 +4718,19 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             return "[PHONE]"
 
         text = _PHONE_EXT_WORD.sub(one_phone, text)
+    if "(" in text and ("[OTHER_ID]" in text or "[PHONE]" in text):
+        def area_code(m: re.Match[str]) -> str:
+            if m.group().endswith("[OTHER_ID]"):  # (a phone after all: the count says so)
+                hits.remove("OTHER_ID")
+                hits.append("PHONE")
+            return "[PHONE]"
+
+        text = _AREA_CODE_BEFORE.sub(area_code, text)
+    if "[ADDRESS]" in text:
+        text = _POSTCODE_CA_AFTER.sub(r"\g<gap>[ADDRESS]", text)
     text = _signed_initials(text, hits)
+    if "\n" in text:
+        text = _sign_off_names(text, hits)
     if "[P" in text:
         if not text.isascii():
             text = _PATRONYMIC.sub(r"\1", text)

@@ -1200,6 +1200,19 @@ V36_KEPT = [("fridge at 4.2 C. Sister Bongi checked it", "4.2 C."),
             ("Sign: OK   date 03/04", "Sign: OK"),
             ("(Enf. DPA): drenaje bajo", "DPA"),
             ("นายจ้าง ต้องการ ใบเสนอราคา", "นายจ้าง")]
+V37_REMOVED = [("Thanks,\nGrace Lin\nBiomedical Engineer", "Grace"),
+               ("Kind regards\nSam Hill", "Hill"),
+               ("Telp (021) 5538 771 ext. 4", "5538"),
+               ("Adresse 88, rue des Érables, app. 2, Laval (Québec) H7N 3K9", "H7N"),
+               ("Sra. Paz Rojas - FN 14-03-1961 - ficha 22", "1961"),
+               ("BN Nguyễn Văn Lộc sn 1958, mã 4471", "Lộc")]  # ("sn": born, no serial)
+V37_KEPT = [("Thanks,\nBiomed Team", "Biomed Team"),
+            ("Equipo: Trima Accel, serie 1T31847, activo B", "Trima Accel"),
+            ("Γ-κάμερα Symbia Intevo Bold, S/N 1034417", "Symbia Intevo Bold"),
+            ("Implant: Azure XT DR MRI, serial RNA403118S", "Azure XT DR MRI"),
+            ("Łóżko Elbur PB 326, nr ser. PB326-7719", "Elbur PB 326"),
+            ("ghi chú: Lokomat Pro FreeD (Seriennr. LP-FD-1207)", "Lokomat Pro FreeD"),
+            ("Portable X-ray Poskom PXP-40HF s/n PXP40-11879", "Poskom PXP-40HF")]
 V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to Hamilton C1.",
              "Hamilton C6"),
             ("Fehler: Motor blockiert. Patient Otto Fehler (DOB 1950-01-02). Hubmotor Fehler 12.",
@@ -1216,7 +1229,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
                          + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED
-                         + V36_REMOVED)
+                         + V36_REMOVED + V37_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1227,7 +1240,8 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V13_KEPT + V14_KEPT + V15_KEPT + V16_KEPT + V17_KEPT + V18_KEPT
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
-                         + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT)
+                         + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT
+                         + V37_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -358,7 +358,8 @@ def _build_lists(base: Path) -> _Lists:
             continue
         if "|" in line:
             for p in line.split("|"):
-                words = tuple(w for w in p.lower().split() if w != "&")
+                # (folded as the words they are compared with: "grüßen" is "grussen")
+                words = tuple(_fold(w) for w in p.lower().split() if w != "&")
                 if words:
                     phrases.setdefault(words[0], []).append(words)
         else:

@@ -376,7 +376,7 @@ _DOB_FOREIGN = re.compile(
     r"|d\.[ \t]?t\.|do[ğg]um[ \t]+tarihi|tgl\.?[ \t]+lahir|tarikh[ \t]+lahir|data[ \t]+ur\."
     # (version 11) Portuguese "nasc" without its dot, Japanese 生年, Hungarian "szül."
     r"|nasc(?=[ \t]+\d)|生年(?!月日)|sz[üu]l\.?|sz[üu]letett|生日"
-    # (version 36) Chile's "FN" (fecha de nacimiento) in capitals before a date
+    # (version 37) Chile's "FN" (fecha de nacimiento) in capitals before a date
     r"|(?-i:FN)(?=[ \t]*:?[ \t]*\d)"
     # (version 12) the Nordic "f." / "født" / "född" and Finnish "s." before a date, Spanish
     # "nac.", Portuguese "nascida a", Ukrainian "д.н.", "bday", Hebrew "ת. לידה", Swahili
@@ -1220,7 +1220,7 @@ _PHONE_CUE_BEFORE = re.compile(
 # 48", "telemóvel 912 555 014", "cel (11) 95555-0123", "erreichbar unter 0151 2345 6789",
 # "tel 0532 555 01 67". The shapes in _PHONE need no cue; these need one, and 7 to 15 digits.
 _PHONE_CUED = re.compile(
-    # (version 36: Indonesia's and Malaysia's "Telp")
+    # (version 37: Indonesia's and Malaysia's "Telp")
     r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|t[ée]l[ée]?[fp]?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
     r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
@@ -3772,14 +3772,14 @@ _PHONE_EXT_WORD = re.compile(
     r"durchwahl|dw|anexo|ramal|lokal|toestel|доб\.?|שלוחה|内线|內線|내선|ต่อ)"
     r"[ \t]*\.?[ \t]*(?P<ext>\[PHONE\]|\d{1,6}(?![\w\-/]|[.,]\d))")
 
-# (version 36) An area code in brackets left before a number a rule masked as another kind or
+# (version 37) An area code in brackets left before a number a rule masked as another kind or
 # as a phone without it: "Telp (022) [OTHER_ID]", "(19)[PHONE]"; and Canada's postcode after a
 # masked address on its line ("[ADDRESS] (Québec) J7Z 2B4": a letter, a digit, a letter, then
 # a digit, a letter, a digit).
 _AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
 _POSTCODE_CA_AFTER = re.compile(
-    r"(?<=\[ADDRESS\])(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)(?<![\w\-])[A-CEGHJ-NPR-TVXY]\d[A-CEGHJ-NPR-TV-Z]"
-    r"[ ]?\d[A-CEGHJ-NPR-TV-Z]\d(?![\w\-])")
+    r"(?<=\[ADDRESS\])(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)"
+    r"(?<![\w\-])[A-CEGHJ-NPR-TVXY]\d[A-CEGHJ-NPR-TV-Z][ ]?\d[A-CEGHJ-NPR-TV-Z]\d(?![\w\-])")
 
 
 # (version 37) The line under a sign-off is its writer's name: "Thanks,\nGrace Lin\nBiomedical
@@ -3791,7 +3791,7 @@ _SIGN_OFF_WORDS = (
     r"(?:(?:best|kind|warm|many|with)[ \t]+)?(?:regards|thanks|thank[ \t]+you|cheers|rgds|br"
     r"|sincerely|yours(?:[ \t]+(?:truly|sincerely))?|best|cordialement|bien[ \t]+à[ \t]+vous"
     r"|saludos(?:[ \t]+cordiales)?|atentamente|un[ \t]+saludo|cumprimentos|atenciosamente|abraço"
-    r"|grüße|viele[ \t]+grüße|mit[ \t]+freundlichen[ \t]+grüßen|mfg|lg"
+    r"|grüße|viele[ \t]+grüße|mit[ \t]+freundlichen[ \t]+grüßen|mfg"
     r"|met[ \t]+vriendelijke[ \t]+groet(?:en)?|groeten|pozdrawiam|pozdravy?|s[ \t]+pozdravem"
     r"|cordiali[ \t]+saluti|distinti[ \t]+saluti|saluti|grazie"
     r"|med[ \t]+vänlig[ \t]+hälsning|mvh|hilsen|vennlig[ \t]+hilsen|ystävällisin[ \t]+terveisin"
@@ -3826,9 +3826,8 @@ def _sign_off_names(text: str, hits: list[str]) -> str:
 # RG.", "sign : J.T.", "Sign: BM") and after a masked name and a slash ("[PERSON] / K.M."). Two
 # or three capitals, dotted or not, then the end of the line, punctuation or a wide gap; the
 # words a form puts there (OK, NA, YES) are kept.
-_SIGN_OFF = (r"(?i:cheers|regards|rgds|thanks|thx|br|cumprimentos|saludos|saluti|grüße|gruß|"
-             r"groeten|pozdrawiam|merci|cordialement|sign(?:ed|ature)?(?:[ \t]+by)?|initials?|"
-             r"visum|paraphe|firma|assinatura|unterschrift|handtekening)")
+_SIGN_OFF = (rf"(?i:{_SIGN_OFF_WORDS}|thx|merci|gruß|sign(?:ed|ature)?(?:[ \t]+by)?|initials?"
+             r"|visum|paraphe|firma|assinatura|unterschrift|handtekening)")
 _SIGNED_INITIALS = re.compile(
     rf"(?:(?<![\w])(?P<cue>{_SIGN_OFF})(?:[ \t]*[,:.\-][ \t]*|[ \t]+)"
     r"(?P<ini>(?:[A-Z]\.[ ]?){2,3}(?=[ \t.,;)]|$)|[A-Z]{2,3}"

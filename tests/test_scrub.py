@@ -1207,6 +1207,7 @@ V37_REMOVED = [("Thanks,\nGrace Lin\nBiomedical Engineer", "Grace"),
                ("Sra. Paz Rojas - FN 14-03-1961 - ficha 22", "1961"),
                ("BN Nguyễn Văn Lộc sn 1958, mã 4471", "Lộc")]  # ("sn": born, no serial)
 V37_KEPT = [("Thanks,\nBiomed Team", "Biomed Team"),
+            ("Mit freundlichen Grüßen\nH. Vogt", "Mit freundlichen Grüßen"),
             ("Equipo: Trima Accel, serie 1T31847, activo B", "Trima Accel"),
             ("Γ-κάμερα Symbia Intevo Bold, S/N 1034417", "Symbia Intevo Bold"),
             ("Implant: Azure XT DR MRI, serial RNA403118S", "Azure XT DR MRI"),

@@ -4726,7 +4726,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
 
         text = _AREA_CODE_BEFORE.sub(area_code, text)
     if "[ADDRESS]" in text:
-        text = _POSTCODE_CA_AFTER.sub(r"\g<gap>[ADDRESS]", text)
+        text, n = _POSTCODE_CA_AFTER.subn(r"\g<gap>[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
     text = _signed_initials(text, hits)
     if "\n" in text:
         text = _sign_off_names(text, hits)

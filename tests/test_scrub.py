@@ -541,6 +541,13 @@ def test_counts_match_placeholders() -> None:
     assert res.counts == {"PATIENT_NAME": 1, "MRN": 1, "PHONE": 2}
     for tag, n in res.counts.items():
         assert len(re.findall(re.escape(f"[{tag}]"), res.text)) == n
+    # (version 37's rules that merge or add placeholders after the others: a phone's
+    # extension, an area code, Canada's postcode after an address)
+    res = scrub_text("Adresse 88, rue des Érables, Laval (Québec) H7N 3K9, tél. 450 555 0199 "
+                     "poste 214; Telp (022) 7301 664")
+    assert "H7N" not in res.text and "7301" not in res.text
+    found = {tag: len(re.findall(re.escape(f"[{tag}]"), res.text)) for tag in res.counts}
+    assert found == res.counts and sum(found.values()) == res.text.count("[")
 
 
 def test_site_policy_keeps_its_words_and_can_keep_unknown_words_and_public_ips() -> None:

@@ -268,6 +268,7 @@ _MRN = re.compile(
     r"(?![\w\-])"
 )
 
+_THAI = "\u0e01-\u0e4e"  # Thai letters and vowel signs (not its digits)
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -418,7 +419,7 @@ _DOB_FOREIGN = re.compile(
     r"|\d{1,2}-(?i:ene|feb|mar|abr|may|jun|jul|ago|sep|set|oct|nov|dic)-\d{4}"
     r"|\d{1,2}(?P<roman>[\-/.])(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)(?P=roman)\d{4}"
     rf"|{_FOREIGN_MONTH}[ \t]+\d{{1,2}},?[ \t]+\d{{4}}"
-    r"|\d{1,2}[ \t]+[\u0e01-\u0e4e]{1,3}\.[\u0e01-\u0e4e]{1,3}\.[ \t]*\d{4}"
+    rf"|\d{{1,2}}[ \t]+[{_THAI}]{{1,3}}\.[{_THAI}]{{1,3}}\.[ \t]*\d{{4}}"
     # "昭和22年5月3日", "1979年8月14日"
     r"|(?:昭和|平成|大正|令和)?\d{1,4}年\d{1,2}月\d{1,2}日)"
     r"(?![\d/])"
@@ -3756,7 +3757,6 @@ _INITIALS_BEFORE = re.compile(
 # (version 36) A Thai title glued to the given name, a space, then the surname: "นายสมชาย ใจดี"
 # (Mr.), "นางสาว", "นาง", "ด.ช." and "ด.ญ." (boy, girl), "น.ส.". Thai writes no space between
 # words, so the title's word alone ("นายจ้าง", the employer) is kept: a surname must follow.
-_THAI = "\u0e01-\u0e4e"
 _THAI_TITLED = re.compile(
     rf"(?<![{_THAI}])(?:นางสาว|นาง|นาย|ด\.ช\.|ด\.ญ\.|น\.ส\.)"
     # (not the words made with them: employer, broker, officer, model, nurse, doctor, ranks)

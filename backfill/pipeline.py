@@ -113,8 +113,18 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         num_cpus=stages.io_cpus,
         concurrency=stages.read_tasks,
     )
+    # Blocks of batch_size rows all the way to the sink, cut before prepare. Ray Data merges
+    # what a task yields into one block (up to 128 MiB), so a read task's output is a whole
+    # partition, and so was a prepare task's: nothing of a partition reached the API stages
+    # before all of it was scrubbed (measured: 50,000 rows, ~2 minutes of an idle quota
+    # while the first big partition was prepared, docs/benchmarks.md). Cut first, each
+    # prepare task is one batch: its rows leave when they are scrubbed. The block is also
+    # the unit of commit (what a crash can lose) and of progress. The cut only slices
+    # (zero-copy) and asks no CPU, so the stages' sizes (backfill.resources) stay as they
+    # are; the small first partition stays a block of its own.
+    ds = _with_cpus(ds.repartition(target_num_rows_per_block=p.batch_size), 0)
     ds = ds.map_batches(
-        prepare_blocks,
+        prepare_blocks,  # type: ignore[arg-type]  # (keyword arguments: fn_kwargs)
         batch_format="pyarrow",
         batch_size=None,
         fn_kwargs={
@@ -132,16 +142,6 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
         # stages leave free on a node waits forever (issue 11: 2 nodes of 1 CPU).
         num_cpus=stages.prepare_cpus,
     )
-    # Blocks of batch_size rows all the way to the sink. Without this a task's output block
-    # is as large as its input (Ray Data merges what a task yields up to 128 MiB): the unit
-    # of commit, and what a crash can lose, would be a partition, and progress would jump.
-    # Placed after prepare and with the same resources, prepare and repartition fuse into
-    # one task that streams out batch-sized blocks. As separate tasks of one CPU each, read
-    # and repartition took both CPUs of a 2-CPU node until every partition was read:
-    # prepare, and so the API stages, waited (measured: nothing committed for the first
-    # 100 s of a 200,000-record run, every partition queued in memory meanwhile).
-    ds = _same_cpus(ds.repartition(target_num_rows_per_block=p.batch_size),
-                    stages.prepare_cpus)
     retrying = not spec.skip_done
     journal = JournalTarget(spec.dsn, cfg.postgres.schema_, spec.journal_fresh) if (
         p.answer_journal) else None
@@ -153,12 +153,11 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
                       retrying, stages.io_cpus, spec.usage, journal)
 
 
-def _same_cpus(ds: ray.data.Dataset, cpus: float) -> ray.data.Dataset:
-    """Ray Data 2.60's ``repartition`` takes no resource arguments and asks 1 CPU, and a
-    map fuses with the repartition after it only when both ask the same: below one CPU,
-    prepare would no longer fuse, and the repartition's own 1-CPU task could wait forever
-    on a 1-CPU node. Give the repartition's logical operator prepare's CPUs (there is no
-    public way; test_pipeline_plan fails if the fusion is lost)."""
+def _with_cpus(ds: ray.data.Dataset, cpus: float) -> ray.data.Dataset:
+    """Ray Data 2.60's ``repartition`` takes no resource arguments and asks 1 CPU a task: a
+    task that only slices blocks would hold a CPU the scrubbing needs, and could wait
+    forever for it on a 1-CPU node (issue 11). Set its logical operator's (there is no
+    public way; test_pipeline_plan fails if the repartition asks a CPU again)."""
     op = ds._logical_plan.dag
     assert isinstance(op, StreamingRepartition), op
     op.ray_remote_args["num_cpus"] = cpus

@@ -183,11 +183,12 @@ def mark_duplicates(table: pa.Table, duplicate_ids: frozenset[str]) -> pa.Table:
 
 
 def prepare_blocks(table: pa.Table, *, batch_size: int, **kwargs: Any) -> Iterator[pa.Table]:
-    """A read block (a whole partition, or a small first one) prepared ``batch_size`` rows at
-    a time. The pipeline gives each read block to its own prepare task (no ``batch_size`` in
-    ``map_batches``, which would also make Ray Data wait for that many rows before it starts
-    a task): the run's small first partition then travels alone, and its commit comes after
-    the answers of a few records instead of a whole batch's (issue 14's first commit)."""
+    """A block prepared ``batch_size`` rows at a time. The pipeline cuts each partition into
+    blocks of ``batch_size`` rows before this stage and gives each block to its own task (no
+    ``batch_size`` in ``map_batches``, which would make Ray Data wait for that many rows
+    before it starts a task): a batch leaves as soon as it is scrubbed, and the run's small
+    first partition travels alone, so its commit comes after the answers of a few records
+    instead of a whole batch's (issue 14's first commit)."""
     for offset in range(0, table.num_rows, batch_size):
         yield prepare_batch(table.slice(offset, batch_size), **kwargs)
 

@@ -84,6 +84,16 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
+# Ray kills a task's worker process after it is idle for 1 s whenever the node runs more
+# processes than it has CPUs (ray-project/ray#27863), which with the job's actors is
+# always: on a small node most prepare tasks started a new process (imports, the scrubber's
+# patterns and name lists: ~3 s of CPU each; measured: 18 processes for 101 prepare tasks,
+# 10.1 instead of 6.6 ms of CPU a record, docs/benchmarks.md). A local Ray keeps idle
+# workers 30 s; cluster.yaml and rayjob.yaml start the nodes with the same setting (as
+# RAY_<name> variables; tests/test_cluster_config.py).
+LOCAL_RAY_SYSTEM_CONFIG: dict[str, Any] = {"idle_worker_killing_time_threshold_ms": 30_000}
+
+
 def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
     """Connect to the cluster in ``RAY_ADDRESS``, or start a local Ray; with ``dashboard``
     the local one runs the Ray dashboard (its URL printed to ``out``), where the job's
@@ -92,13 +102,21 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
         return
     address = os.environ.get("RAY_ADDRESS")
     logs.route_ray_loggers()
-    context = ray.init(
-        address=address or None,
-        include_dashboard=bool(address) or dashboard,
-        logging_level=logging.WARNING,
-        configure_logging=True,
+    options: dict[str, Any] = {
+        "include_dashboard": bool(address) or dashboard,
+        "logging_level": logging.WARNING,
+        "configure_logging": True,
         **logs.ray_init_options(),  # log_to_driver, and JSON for workers with --log-format json
-    )
+    }
+    try:
+        context = ray.init(address=address or None, **options,
+                           _system_config=None if address else LOCAL_RAY_SYSTEM_CONFIG)
+    except ValueError as exc:
+        if "_system_config" not in str(exc):
+            raise
+        # Without RAY_ADDRESS, Ray joins a cluster `ray start` left on this machine, whose
+        # settings are its nodes' own (refused before anything connected).
+        context = ray.init(address=None, **options)
     url = getattr(context, "dashboard_url", "")
     if dashboard and not address and url and out is not None:
         print(f"Ray dashboard: http://{url} (--no-dashboard to run without it)", file=out,

@@ -262,7 +262,10 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         embeds = sorted(e["ts"] for e in log if e["kind"] != "chat")
         timeline = {"preflight_chat": chats[0] - epoch0 if chats else None,
                     "first_pipeline_chat": chats[1] - epoch0 if len(chats) > 1 else None,
-                    "first_pipeline_embeddings": embeds[1] - epoch0 if len(embeds) > 1 else None}
+                    "first_pipeline_embeddings": embeds[1] - epoch0 if len(embeds) > 1 else None,
+                    # the tail: from the last admitted chat request to the run's end
+                    "last_admitted_chat": max(admitted) - epoch0 if admitted else None,
+                    "last_embeddings": embeds[-1] - epoch0 if embeds else None}
     if not workdir:
         # 200,000 records leave 3 GB of database behind.
         shutil.rmtree(work, ignore_errors=True)

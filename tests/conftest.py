@@ -30,7 +30,10 @@ def ray_local() -> Iterator[None]:
     import ray
     from ray.data import DataContext
 
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    from backfill.runner import LOCAL_RAY_SYSTEM_CONFIG
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING",
+             _system_config=LOCAL_RAY_SYSTEM_CONFIG)
     DataContext.get_current().enable_progress_bars = False
     yield
     ray.shutdown()

@@ -13,6 +13,8 @@ import tempfile
 
 import psutil
 
+from backfill.runner import LOCAL_RAY_SYSTEM_CONFIG
+
 
 def kill_ray_session(temp_dir: str) -> None:
     """Ray's own daemons of a killed driver (they may sit in other process groups), and
@@ -70,7 +72,8 @@ class LocalRayCluster:
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="bfcl", dir="/tmp")
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+        self.env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
+                    **{f"RAY_{k}": str(v) for k, v in LOCAL_RAY_SYSTEM_CONFIG.items()}}
         self.env.pop("RAY_ADDRESS", None)
         self.groups: list[int] = []
 

@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from backfill.runner import LOCAL_RAY_SYSTEM_CONFIG
+
 pytestmark = pytest.mark.unit
 CLUSTER = Path(__file__).resolve().parent.parent / "cluster.yaml"
+# The local Ray's system settings, as the variables a node started by `ray start` reads.
+RAY_SETTINGS = {f"RAY_{k}": str(v) for k, v in LOCAL_RAY_SYSTEM_CONFIG.items()}
 
 
 def _config() -> dict:
@@ -49,9 +53,28 @@ def test_the_kuberay_job_has_auth_a_loopback_dashboard_and_secrets_from_a_secret
         g["template"] for g in cluster["workerGroupSpecs"]]
     for pod in pods:
         for container in pod["spec"]["containers"]:
-            assert "env" not in container  # no secret value written into the manifest
+            # no secret value written into the manifest: only Ray's own settings
+            assert {e["name"] for e in container.get("env", [])} <= set(RAY_SETTINGS)
             assert container["envFrom"][0]["secretRef"]["name"]
     assert all(g["minReplicas"] >= 1 for g in cluster["workerGroupSpecs"])
+
+
+def test_every_node_keeps_idle_workers_as_the_local_ray_does() -> None:
+    """Else a small node starts a new process (~3 s of CPU) for most prepare tasks
+    (backfill.runner.LOCAL_RAY_SYSTEM_CONFIG)."""
+    config = _config()
+    starts = [c for c in config["head_start_ray_commands"] + config["worker_start_ray_commands"]
+              if "ray start" in c]
+    assert len(starts) == 2
+    for command in starts:
+        assert all(f"{k}={v}" in command.split() for k, v in RAY_SETTINGS.items()), command
+    job = yaml.safe_load((CLUSTER.parent / "rayjob.yaml").read_text())
+    cluster = job["spec"]["rayClusterSpec"]
+    pods = [cluster["headGroupSpec"]["template"]] + [
+        g["template"] for g in cluster["workerGroupSpecs"]]
+    for pod in pods:
+        for container in pod["spec"]["containers"]:
+            assert {e["name"]: e["value"] for e in container.get("env", [])} == RAY_SETTINGS
 
 
 def test_the_grafana_dashboard_queries_the_metrics_the_job_exports() -> None:

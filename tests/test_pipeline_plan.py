@@ -6,8 +6,9 @@ the first 100 s of a 200,000-record run. Then prepare and the repartition after 
 into one task, but Ray Data merges what a task yields into one block: a prepare task let
 nothing of its partition go before all of it was scrubbed (50,000 rows by default: ~2
 minutes of an idle quota at the start of a run; docs/benchmarks.md). The partition is now
-cut into blocks of ``batch_size`` rows before prepare, by a repartition that asks no CPU,
-and the stages that mostly wait ask for a fraction of a CPU.
+cut into blocks of ``batch_size`` rows before prepare, by a repartition that asks no CPU
+and runs no more tasks at once than the reads, and the stages that mostly wait ask for a
+fraction of a CPU.
 """
 
 from __future__ import annotations
@@ -62,13 +63,16 @@ def test_partitions_are_cut_into_batches_before_prepare(spec: PipelineSpec,
     assert sum("StreamingRepartition" in op for op in ops) == 1, ops
 
 
-def test_the_cut_asks_no_cpu(spec: PipelineSpec) -> None:
+def test_the_cut_asks_no_cpu_and_runs_as_many_tasks_as_the_reads(spec: PipelineSpec) -> None:
     """It only slices blocks: a CPU of its own would be one the scrubbing waits for (on a
-    1-CPU node, forever: issue 11)."""
+    1-CPU node, forever: issue 11). Without a CPU nothing bounded it: one task and process
+    per partition read ahead, each holding its partition (2.5 GB at 200,000 records)."""
     op = build_dataset(spec)._logical_plan.dag
     while "StreamingRepartition" not in op.name:
         op = op.input_dependencies[0]
     assert op.ray_remote_args["num_cpus"] == 0, op.ray_remote_args
+    assert spec.stages is not None
+    assert op.compute.size == spec.stages.read_tasks, op.compute
 
 
 

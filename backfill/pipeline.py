@@ -116,12 +116,13 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # Blocks of batch_size rows all the way to the sink, cut before prepare. Ray Data merges
     # what a task yields into one block (up to 128 MiB), so a read task's output is a whole
     # partition, and so was a prepare task's: nothing of a partition reached the API stages
-    # before all of it was scrubbed (measured: 50,000 rows, ~2 minutes of an idle quota
-    # while the first big partition was prepared, docs/benchmarks.md). Cut first, each
-    # prepare task is one batch: its rows leave when they are scrubbed. The block is also
-    # the unit of commit (what a crash can lose) and of progress. The cut only slices
-    # (zero-copy) and asks no CPU, so the stages' sizes (backfill.resources) stay as they
-    # are; the small first partition stays a block of its own.
+    # before all of it was scrubbed (measured: a 20,000-row partition's first batch reached
+    # the extract actor after 35 s; the default partitions hold 50,000 rows,
+    # docs/benchmarks.md). Cut first, each prepare task is one batch: its rows leave when
+    # they are scrubbed. The block is also the unit of commit (what a crash can lose) and
+    # of progress. The cut only slices (zero-copy) and asks no CPU (``_cut``), so the
+    # stages' sizes (backfill.resources) stay as they are; the small first partition stays
+    # a block of its own.
     ds = _cut(ds.repartition(target_num_rows_per_block=p.batch_size), stages.read_tasks)
     ds = ds.map_batches(
         prepare_blocks,  # type: ignore[arg-type]  # (keyword arguments: fn_kwargs)

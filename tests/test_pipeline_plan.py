@@ -4,8 +4,8 @@ Regressions: read and repartition ran as separate one-CPU tasks, which on a 2-CP
 every CPU until all partitions were read; nothing reached the API stages or Postgres for
 the first 100 s of a 200,000-record run. Then prepare and the repartition after it fused
 into one task, but Ray Data merges what a task yields into one block: a prepare task let
-nothing of its partition go before all of it was scrubbed (50,000 rows by default: ~2
-minutes of an idle quota at the start of a run; docs/benchmarks.md). The partition is now
+nothing of its partition go before all of it was scrubbed (a 20,000-row partition: 35 s
+of an idle quota at the start of a run; docs/benchmarks.md). The partition is now
 cut into blocks of ``batch_size`` rows before prepare, by a repartition that asks no CPU
 and runs no more tasks at once than the reads, and the stages that mostly wait ask for a
 fraction of a CPU.

@@ -120,7 +120,7 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     # the extract actor after 35 s; the default partitions hold 50,000 rows,
     # docs/benchmarks.md). Cut first, each prepare task is one batch: its rows leave when
     # they are scrubbed. The block is also the unit of commit (what a crash can lose) and
-    # of progress. The cut only slices (zero-copy) and asks no CPU (``_cut``), so the
+    # of progress. The cut only slices and asks no CPU (``_cut``), so the
     # stages' sizes (backfill.resources) stay as they are; the small first partition stays
     # a block of its own.
     ds = _cut(ds.repartition(target_num_rows_per_block=p.batch_size), stages.read_tasks)

@@ -86,12 +86,17 @@ def new_run_id() -> str:
 
 # Ray kills a task's worker process after it is idle for 1 s whenever the node runs more
 # processes than it has CPUs (ray-project/ray#27863), which with the job's actors is
-# always: on a small node most prepare tasks started a new process (imports, the scrubber's
-# patterns and name lists: ~3 s of CPU each; measured: 18 processes for 101 prepare tasks,
-# 10.1 instead of 6.6 ms of CPU a record, docs/benchmarks.md). A local Ray keeps idle
+# always: on a small node one prepare task in six started a new process (imports, the
+# scrubber's patterns and name lists: ~3 s of CPU each; measured: 18 processes for 101
+# prepare tasks, 10.1 instead of 6.6 ms of CPU a record, docs/benchmarks.md). A local Ray keeps idle
 # workers 30 s; cluster.yaml and rayjob.yaml start the nodes with the same setting (as
 # RAY_<name> variables; tests/test_cluster_config.py).
 LOCAL_RAY_SYSTEM_CONFIG: dict[str, Any] = {"idle_worker_killing_time_threshold_ms": 30_000}
+
+
+def ray_node_env() -> dict[str, str]:
+    """The same settings as the variables a node started by ``ray start`` reads."""
+    return {f"RAY_{k}": str(v) for k, v in LOCAL_RAY_SYSTEM_CONFIG.items()}
 
 
 def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:

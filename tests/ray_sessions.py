@@ -13,7 +13,7 @@ import tempfile
 
 import psutil
 
-from backfill.runner import LOCAL_RAY_SYSTEM_CONFIG
+from backfill.runner import ray_node_env
 
 
 def kill_ray_session(temp_dir: str) -> None:
@@ -73,7 +73,7 @@ class LocalRayCluster:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
-                    **{f"RAY_{k}": str(v) for k, v in LOCAL_RAY_SYSTEM_CONFIG.items()}}
+                    **ray_node_env()}
         self.env.pop("RAY_ADDRESS", None)
         self.groups: list[int] = []
 

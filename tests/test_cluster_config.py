@@ -8,16 +8,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backfill.runner import LOCAL_RAY_SYSTEM_CONFIG
+from backfill.runner import ray_node_env
 
 pytestmark = pytest.mark.unit
 CLUSTER = Path(__file__).resolve().parent.parent / "cluster.yaml"
-# The local Ray's system settings, as the variables a node started by `ray start` reads.
-RAY_SETTINGS = {f"RAY_{k}": str(v) for k, v in LOCAL_RAY_SYSTEM_CONFIG.items()}
+RAY_SETTINGS = ray_node_env()
 
 
 def _config() -> dict:
     return yaml.safe_load(CLUSTER.read_text())
+
+
+def _kuberay_pods(job: dict) -> list[dict]:
+    cluster = job["spec"]["rayClusterSpec"]
+    return [cluster["headGroupSpec"]["template"]] + [
+        g["template"] for g in cluster["workerGroupSpecs"]]
 
 
 def test_cluster_yaml_passes_rays_validation() -> None:
@@ -49,9 +54,7 @@ def test_the_kuberay_job_has_auth_a_loopback_dashboard_and_secrets_from_a_secret
     cluster = job["spec"]["rayClusterSpec"]
     assert cluster["rayVersion"] == "2.60.0" and cluster["authOptions"]["mode"] == "token"
     assert cluster["headGroupSpec"]["rayStartParams"]["dashboard-host"] == "127.0.0.1"
-    pods = [cluster["headGroupSpec"]["template"]] + [
-        g["template"] for g in cluster["workerGroupSpecs"]]
-    for pod in pods:
+    for pod in _kuberay_pods(job):
         for container in pod["spec"]["containers"]:
             # no secret value written into the manifest: only Ray's own settings
             assert {e["name"] for e in container.get("env", [])} <= set(RAY_SETTINGS)
@@ -60,7 +63,7 @@ def test_the_kuberay_job_has_auth_a_loopback_dashboard_and_secrets_from_a_secret
 
 
 def test_every_node_keeps_idle_workers_as_the_local_ray_does() -> None:
-    """Else a small node starts a new process (~3 s of CPU) for most prepare tasks
+    """Else a small node starts a new process (~3 s of CPU) for one prepare task in six
     (backfill.runner.LOCAL_RAY_SYSTEM_CONFIG)."""
     config = _config()
     starts = [c for c in config["head_start_ray_commands"] + config["worker_start_ray_commands"]
@@ -69,10 +72,7 @@ def test_every_node_keeps_idle_workers_as_the_local_ray_does() -> None:
     for command in starts:
         assert all(f"{k}={v}" in command.split() for k, v in RAY_SETTINGS.items()), command
     job = yaml.safe_load((CLUSTER.parent / "rayjob.yaml").read_text())
-    cluster = job["spec"]["rayClusterSpec"]
-    pods = [cluster["headGroupSpec"]["template"]] + [
-        g["template"] for g in cluster["workerGroupSpecs"]]
-    for pod in pods:
+    for pod in _kuberay_pods(job):
         for container in pod["spec"]["containers"]:
             assert {e["name"]: e["value"] for e in container.get("env", [])} == RAY_SETTINGS
 

@@ -172,6 +172,8 @@ _PERSON_CUES = frozenset("""
     主治医 担当医 維修工程師 维修工程师 护士长 護理長 工程师 엔지니어 المهندس مهندس बेटे तकनीशियन डॉ
     salut bonjour bonsoir coucou hola ciao salve hallo moin servus grüezi hej hei moi hoi olá
     merhaba selam привет здравствуйте cześć witam ahoj szia jambo habari kamusta halo namaste
+    rep pak bapak ibu kuya mamma sestra pacijentice pacijentica pacijent tehnician tehnicianul
+    named daughter-in-law son-in-law mother-in-law father-in-law
 """.split()))
 
 

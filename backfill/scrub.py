@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "37"
+SCRUBBER_VERSION = "38"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -185,7 +185,9 @@ _CW = rf"(?:[{_U}][{_U}{_APOS}\-]*[{_U}])"
 _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 
 # The same, also allowing an opening bracket: "DOB (1/2/1940)", "MRN (1234567)".
-_SEP_B = (_SEP + r"(?:(?i:is|was|on[ \t]+file|on[ \t]+record|on[ \t]+registration)[ \t]*"
+# (version 38: "is" in Danish, Norwegian, Swedish, German, "journalnr er HVH-2024-550178")
+_SEP_B = (_SEP + r"(?:(?i:is|was|on[ \t]+file|on[ \t]+record|on[ \t]+registration|er|är|ist)"
+          r"[ \t]*"
           r"(?:[:#=\-][ \t]*)?)?(?:[(\[][ \t]*)?")  # "his MRN is 7304419", "licence on file D44"
 
 # Not followed by more of the same token (digits, letters, dash) or by a decimal part.
@@ -201,6 +203,34 @@ _EMAIL = re.compile(
     r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
 )
+
+# (version 38) Two or three capitalised words right before a phone number the text has masked
+# are the person it reaches ("tehnicianul Philips Sorin Dobre +40 722 ...", "Vendor: B. Braun
+# SG Jasper Lim +65 ..."): unless a word is an ordinary or equipment word that no name list
+# holds ("Cardiology Reception", "Boston Scientific", "Tehran Office").
+_NAME_BEFORE_PHONE = re.compile(
+    rf"(?<![\w\-/.])(?P<name>[{_U}][{_L}'\-]+(?:[ ][{_U}][{_L}'\-]+){{1,2}})"
+    r"(?=[ \t]*(?:[:,(][ \t]*)?\[PHONE\])")
+
+
+def _name_before_phone_cb(m: re.Match, hits: list[str]) -> str | None:
+    words = m.group("name").split()
+    if not all(not is_word(w) or is_given_name(w) or is_surname(w) for w in words) or all(
+            is_word(w) and not is_given_name(w) for w in words):
+        return None
+    hits.append("PERSON")
+    return "[PERSON]"
+
+
+# (version 38) A check character a number's rule left behind ("käepael 9865-0112-K"): the
+# placeholder takes it.
+_CHECK_CHAR_AFTER = re.compile(
+    r"(\[(?:MRN|OTHER_ID|SSN|HEALTH_PLAN|ACCOUNT)\])-[A-Z0-9](?![\w\-])")
+
+# (version 38) An e-mail's local part that is a person's login: two parts joined by a dot or an
+# underscore, or one of six letters or more with no digit ("jon.eklund", "hccahuana"); not a
+# role's ("biomed.support" is a word's; "info", "noreply" are words).
+_PERSONAL_LOCAL = re.compile(r"[a-z]{1,20}[._][a-z]{1,20}|[a-z]{6,20}")
 
 # An address spelled out so that it is not a link: "tariq dot alrashid at inbox dot example".
 _EMAIL_SPOKEN = re.compile(
@@ -345,6 +375,11 @@ _MRN_FOREIGN = re.compile(
     r"|病歷號|病历号"
     # (version 36) Indonesia's "No. RM: RM-012294"
     r"|no\.?[ \t]*rm(?=[ \t]*:)"
+    # (version 38) Swedish "journalnr", Estonian "haiguslugu", Haitian "dosye", Croatian
+    # "povijest bolesti", the Philippines' "family serial no.", Indonesia's RM before a
+    # hospital's letters ("RM BIMC-KT-240187"; heldout31)
+    r"|journalnr|haiguslugu|dosye|povijesti?[ \t]+bolesti|family[ \t]+serial"
+    r"|(?-i:RM)(?=[ \t]+[A-Z]{2,6}-[A-Z\d])"
     r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
@@ -352,7 +387,9 @@ _MRN_FOREIGN = re.compile(
     r"|[A-Z]{2,4}[ ]\d{5,10}(?![\w\-])"  # "Hosp no. CMJ 7713049"
     r"|[А-ЯЁӨҮ]{2,5}\d{0,2}-[\d\-]{3,12}\d(?![\w\-])"  # "карта ГКБ7-0448172"
     # (version 36: four letters before the digits, "uhid AIMS0019924731")
-    r"|(?:[A-Z]{1,3}-)?[A-Z]{0,4}\d[\d\- ]{3,18}\d"
+    # (version 38: a capital of Latin-1 in the prefix, "journalnr SÄ-0772391"; not the
+    # digits before a slash, "ИЗ № 14402/2024")
+    r"|(?:[A-ZÀ-ÖØ-Þ]{1,3}-)?[A-Z]{0,4}\d[\d\- ]{3,18}\d(?!/\d)"
     # a hospital's own shapes: "LTH/24/11873", "HCh/2024/55123", "884.201-3"
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
 )
@@ -453,7 +490,8 @@ _FOREIGN_CUE_WORDS = (
     "nascita", "nato il", "nata il", "ur. ", "urodzenia", "uhid", "ur ", "ur:", "ur#", "folder",
     "clinic no", "clinic number", "clinic #", "ip no", "op no", "nhi", "chi", "patiëntn",
     "patientn", "nr hist", "mitro", "processo", "protokol", "hosp#", "번호", "hn ", "hn:",
-    "journal", "pid", "urn", "תיק", "hosp id", "bht", "іст", "file", "nasc.", "д.р", "д. р",
+    "journal", "pid", "urn", "haiguslugu", "dosye", "bolesti", "family serial", "rm ", "תיק",
+    "hosp id", "bht", "іст", "file", "nasc.", "д.р", "д. р",
     "рождения", "geboorte", "delsedatum", "생년월일", "生年月日", "出生", "تولد", "الميلاد", "sinh",
     "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
     "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
@@ -534,11 +572,13 @@ _SSN_CUE = re.compile(
 _ACCOUNT_VALUE = (
     # (not a date: "Visit: 2024-05-07" is when)
     r"(?P<val>[A-Z]{2}\d{2}(?:[ ]?[A-Z\d]{4}){2,7}(?:[ ]?[A-Z\d]{1,3})?(?![\w\-])"  # an IBAN
-    r"|[A-Z]{2,5}/\d{2}/\d{4,8}(?![\w\-])"  # "IPB/24/118820"
+    r"|[A-Z]{2,5}/\d{2}/\d{4,8}(?![\w\-/])"  # "IPB/24/118820"
+    # (version 38) "FV/2024/03/5516", "CLM/24/0105/4417", "А-318/2024"
+    r"|[A-ZА-Я]{1,5}[/\-]\d{2,4}(?:/\d{2,4}){1,3}(?![\w\-/])"
     r"|\d{3,4}(?:\.\d{2,6}){2}(?![\w\-]|\.\d)"  # Norway's "1503.44.87122"
-    r"|(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-Z\-]*[ ]?\d){5})"
+    r"|(?!\d{4}-\d\d-\d\d(?![\w\-]))(?=(?:[A-ZА-Я\-]*[ ]?\d){5})"
     # ("Kontonr. 4401 2287 03")
-    r"(?:[A-Z]{1,6}-){0,2}[A-Z]{0,3}\d[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})"
+    r"(?:[A-ZА-Я]{1,6}-){0,2}[A-Z]{0,3}\d[\d\-]{2,18}\d(?:[ ]\d{2,6}(?![\w\-.]|\.\d)){0,3})"
     r"(?![\w\-])"
 )
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
@@ -577,7 +617,11 @@ _ACCOUNT_MORE = re.compile(
     r"|faktura[ \t]+kid|facture[ \t]+s[ée]ance)"
     r"|เลขที่บัญชี|帳號|账号|(?i:αρ\.?[ \t]*)?λογαριασμ(?:ού|ός|ος)"
     r"|(?<![\w\-])(?:Account|ACCOUNT|Acct|ACCT)(?:No|NO|Nr|NR|Num|_no|_No)"
-    r"|(?<![\w\-])(?i:acct|account)[ \t]*\([a-z]{3,15}\))"
+    r"|(?<![\w\-])(?i:acct|account)[ \t]*\([a-z]{3,15}\)"
+    # (version 38) a claim's number in Finnish, Indonesian, a P&I club's key; a bill in
+    # Latvian and Serbian; an invoice "for" something in Polish (heldout31)
+    r"|(?<![\w\-])(?i:vahinkonumero|vahinkonro|klaim|p_and_i_claim|rēķina[ \t]+nr\.?"
+    r"|рачун(?:[ \t]+за[ \t]+лечење)?|faktura[ \t]+za[ \t]+\w+|račun[ \t]+za[ \t]+\w+))"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?" + _SEP_B + r")" + _ACCOUNT_VALUE
 )
 # (version 14) a payment card's last four digits are the patient's account ("paid $250 by card
@@ -588,7 +632,8 @@ _CARD_ENDING = re.compile(
 _ACCOUNT_MORE_WORDS = ("押金", "缴费单", "繳費單", "απόδειξη", "makbuz", "chitan", "boleta",
                        " receipt", "faktura kid", "facture s",
                        "الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
-                       "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (")
+                       "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (",
+                       "vahinko", "klaim", "claim", "rēķina", "рачун", "faktura za", "račun za")
 
 # What follows a health plan's cue: a number word, the insurer's name, the number.
 _HEALTH_PLAN_TAIL = (
@@ -698,6 +743,8 @@ _HEALTH_PLAN_MORE = re.compile(
     r"|(?i:n[°º][ \t]*adh[ée]rent)|بیمه[ ]تامین(?:[ ]اجتماعی)?|(?:رقم[ ])?العضوية"
     # (version 16) Germany's "KV-Nr.", Romania's CASS card, Malaysia's PERKESO, Medicover
     r"|KV-?Nr\.?|(?i:card[ \t]+)?CASS|PERKESO|Medicover"
+    # (version 38) the European card in Swedish and Danish, "EU-kort(et)" (heldout31)
+    r"|EU-?kort(?:et)?"
     r")" + _HEALTH_PLAN_TAIL
 )
 
@@ -711,7 +758,7 @@ _HEALTH_PLAN_WORDS = (
     "abha", "cartão", "cartao", "bhyt", "nhia", "hokensho", "kigo", "insurer", "icn", "edipi",
     "cnss", "amo", "taj", "mbo",
     "nhima", "essalud", "id socio", "plan médico",
-    "dod id", "bpjs", "afiliado", "健保", "tessera",
+    "dod id", "bpjs", "afiliado", "健保", "tessera", "eu-kort", "eukort",
     "utente", "tsi ", "sns ", "imss", "afiliaci", "ehic",
     "ramq", "ahcip", "msp",
     "phn", "mhsal", "cip ", "asegurad", "zzzs", "dva ", "cns ", "kvnr", "versichertenkarte",
@@ -744,14 +791,20 @@ _OTHER_ID = re.compile(
     r"|[ \t]+[A-ZА-ЯІЇЄ\d][A-ZА-ЯІЇЄ\d \-]{2,12}(?![a-zа-я]))"
     # (version 11) a car's plate in other words: Chile's "patente", New Zealand's "rego", the
     # Netherlands' "kenteken", Germany's "Kennzeichen", Italy's "targa"
-    r"|(?<=[Pp])(?i:atente)(?=[ \t]+[A-Z]{2})|(?<=[Rr])(?i:ego)(?=[ \t]+[A-Z]{2,3}\d)"
+    r"|(?<=[Pp])(?i:atente)(?=[ \t]+[A-Z]{2})|(?<=[Rr])(?i:ego)(?=[ \t]+[A-Z]{2,3}[ ]?\d)"
+    # (version 38) Portuguese and Spanish "placa" (a board too: only near a car's word)
+    r"|(?<=[Pp])(?i:laca)(?:[ \t]+(?i:do|del|de|da)[ \t]+\w+){0,2}"
+    r"(?=[ \t]*(?::|\#|n[oº°])?[ \t]*[A-Z]{3}-?\d[A-Z\d]\d{2}(?![\w\-]))"
     r"|(?<=[Kk])(?i:enteken|ennzeichen)|(?<=[Tt])(?i:arga)(?=[ \t]+[A-Z]{2}[ ]?\d)"
     r")(?:[ \t]*(?i:\#|no\b\.?|number))?" + _SEP_B + r")"
     # plate AZ 8NVK112
     r"(?P<val>(?<=late )(?:[A-Z]{2}[ ]+)(?=[A-Z\-]*\d)[A-Z\d][A-Z\d\-]{2,8}[A-Z\d]"
     r"|(?=[A-Z\d\-]*\d{3})[A-Z\d][A-Z\d\-]{3,22}[A-Z\d]"
     r"|(?<=late )(?=[A-ZА-ЯІЇЄ ]*\d)[A-ZА-ЯІЇЄ\d]{2,4} [A-ZА-ЯІЇЄ\d]{2,5}(?: [A-ZА-ЯІЇЄ]{2})?"
-    r"|(?<=atente )[A-Z]{2,4}-?\d{2,4})(?![\w\-])"  # plate HNL 4R7, "ВС 4471 КО", "KJTR-48"
+    r"|(?<=atente )[A-Z]{2,4}-?\d{2,4}"
+    # (version 38) "plate NAV 22X418", "rego CD 41 7T"
+    r"|[A-Z]{3}-?\d[A-Z]\d{2}"  # (Brazil's Mercosur plate, "FQX-2B47")
+    r"|(?<=(?:late|rego) )(?=[A-Z\d ]*\d)[A-Z]{2,3}(?: [A-Z\d]{1,6}){1,2})(?![\w\-])"
 )
 
 # The serial of a device the patient owns or carries (Safe Harbor 13): an implant ("pacer ...
@@ -908,6 +961,12 @@ _NATIONAL_ID = re.compile(
     r"|身分證(?:字號)?|身份证(?:号码?)?"
     r"|cdcr[ \t]*\#?|reg(?:ister)?\.?[ \t]+no\b\.?|inmate[ \t]+(?:no\b\.?|\#|number)"
     r"|c\.[ \t]?f\."  # Italy's codice fiscale as "C.F."
+    # (version 38) a passport in Indonesian, Uzbek, Russian (a country's name may follow:
+    # "paspor Australia PA7729184"), Romania's buletin, Poland's "dowód os.", a residence
+    # card in Chinese and Japanese, Azerbaijan's ş/v (heldout31)
+    r"|(?:paspor(?:t|te)?|паспорт(?:а|у)?)(?:[ \t]+[A-Z][a-z]{3,12})?"
+    r"|buletin(?:ul)?(?=[ \t]+[A-Z]{2}[ ]?\d{6}(?!\w))|dow[óo]d[ \t]+os\."
+    r"|居留證|居留证|在留カード|ş/v"
     r"|(?:national|nat\.|citizen(?:ship)?|personal)[ \t]+(?:id(?:entity|entification)?|insurance)"
     r"(?:[ \t]+(?:card|number|no\b\.?))?|identity[ \t]+(?:card|number|no\b\.?)|id[ \t]+card)"
     r"(?:[ \t]*(?i:\#|no\b\.?|number|num\b|n[°º]))?" + _SEP_B + r")"
@@ -927,6 +986,7 @@ _NATIONAL_ID_WORDS = (
     "pps", "aadha", "nin", "bsn", "burgerservice", "sofi", "nss", "nir", "curp", "cpf", "dni",
     "nie", "nif", "pesel", "rut", "personn", "tfn", "ird", "nric", "mykad", "cnic", "hkid",
     "emirates", "iqama", "passport", "ahv", "fiscale", "steuer", "sozialversicherung", "svnr",
+    "paspor", "паспорт", "buletin", "dowód os", "dowod os", "居留", "在留", "ş/v",
     "national", "citizen", "personal id", "personal ins", "identity", "id card", "id ", "cccd",
     "cmnd", "amka", "kimlik", "등록번호", "nat. id", "isikukood", "asmens", "jmbg", "јмбг",
     "лбо", "cin", "nationalno", "national no", "کد ملی", "c.i.", "c. i.", "kt.", "kennitala",
@@ -949,7 +1009,9 @@ _NATIONAL_ID_WORDS = (
 # are not phones (those need a cue, see _BARE).  The callback rejects matches glued to a longer
 # token (part numbers, versions, IPs: "v4.555-201-3344", "12-555-201-3344") or preceded by a P/N,
 # SN, REF... label.  Extensions are swallowed with the number.
-_EXT = r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW|доб\.?)[ \t]*\d{1,6}\b)?"
+# (version 38: the Philippines' "loc.", Peru's "anexo")
+_EXT = (r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW|доб\.?|loc\.|anexo)[ \t]*"
+        r"\d{1,6}\b)?")
 _S = r"[ .\-\u2013\u2014]"  # between groups: space, dot, hyphen, en or em dash
 _SS = r"[ .\-/\u2013\u2014]"  # ... or a slash
 _PHONE = (
@@ -1250,7 +1312,11 @@ _PHONE_CUED = re.compile(
     r"|llam[óo][ \t]+desde|ligou[ \t]+d[eo])(?![\w\-])"
     r"|傳真|传真|手機|தொலைபேசி|சம்பர்க்|सम्पर्क|दूरभाष|දුරකථන|ဖုန်း|موبایل|ទូរស័ព្ទ"
     # ... and Hindi's and Bengali's mobile and phone, whose vowel signs are no word characters
-    r"|मो(?=\.)|मोबाइल|फ़?ोन|মোবাইল|ফোন)"
+    r"|मो(?=\.)|मोबाइल|फ़?ोन|মোবাইল|ফোন"
+    # (version 38) a direct line in Danish, Norwegian, German, English; Indonesian "wa" (its
+    # WhatsApp) before a number; Peru's "anexo" before the area code (heldout31)
+    r"|(?i:direkte?|direct|durchwahl|anexo)(?=[ \t]*:?[ \t]*[+(]?\d)|(?-i:wa)(?=[ \t]+[+0])"
+    r"|(?i:dom)(?=[ \t]+\d{2}[ ]\d{3}[ ]\d{2}[ ]\d{2}(?!\d)))"
     r"\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
     # (version 15: a German area code's " / ", "0551 / 79 44 21")
     r"(?P<val>\+?\(?\d{1,5}\)?(?:(?:[ .\-/]|[ ]/[ ])?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)"
@@ -1284,7 +1350,7 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
                      "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
                      "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ",
-                     "ទូរសារ")
+                     "ទូរសារ", "direkt", "direct", "durchwahl", "anexo", "wa ", "dom ")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1983,6 +2049,9 @@ _CHAT_SPEAKER = re.compile(
     r"|\d{4}-\d{1,2}-\d{1,2}|\d{4}년[ \t]*\d{1,2}월[ \t]*\d{1,2}일"
     r"|\d{4}\.[ \t]?\d{1,2}\.[ \t]?\d{1,2}\.),?[ \t]+)?"
     r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
+    # (version 38) WhatsApp's export where the hour is dotted, in brackets after the date
+    # ("[05/01/24 22.44] I Made Suardana: ...")
+    r"|\[[ \t]*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},?[ \t]+\d{1,2}\.\d{2}(?:\.\d{2})?[ \t]*\]"
     # or the channel's tag a paste keeps: "[chat] Maya (GE Support): hi", "[Teams] Ben T.: ok"
     r"|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg|webex)\])[ \t]+(?:-[ \t]+)?"
     # an IRC-style handle in angle brackets: "[09:14] <mkowalski> anyone seen ..."
@@ -1990,8 +2059,12 @@ _CHAT_SPEAKER = re.compile(
     # (version 14: the vowel signs of Thai and the Indic scripts; a role word after the name
     # in the scripts without case, "이수진 간호사:", "พี่ต้อม ช่าง:")
     # (version 18: a title first, "[21:04] م. فهد العتيبي: ...", and a full-width colon)
-    rf"|(?P<who>(?:[^\W\d_]{{1,5}}\.[ \t])?[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
-    rf"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,20}})?)"
+    # (version 38: a handle's "@", "[..] @mtamm_tyk: ..."; a third word when every word is
+    # capitalised, "[..] Hemşire Deniz K.: ...", "[..] I Made Suardana: ...")
+    rf"|(?P<who>@?(?:[^\W\d_]{{1,5}}\.[ \t])?[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
+    rf"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,20}})?"
+    rf"|(?:[A-Z\u00c0-\u00de\u0130\u015e\u0106\u010c\u0160\u017d][\w.'\u2019\-]{{0,20}}"
+    rf"(?:[ \t][A-Z\u00c0-\u00de\u0130\u015e\u0106\u010c\u0160\u017d][\w.'\u2019\-]{{0,20}}){{2}}))"
     # (version 29: the role in full-width brackets, "07:48 李梅（护士长）：", and a space before
     # the colon, "오전 10:15, 정민호 : ...")
     r"(?=(?:[ \t]*[(（][^()（）\n]{1,30}[)）]|[ \t]+(?![A-Za-z])[^\W\d_][^\s:()：]{0,10})?"
@@ -2017,6 +2090,7 @@ _CHAT_HINT = re.compile(
     r"|webex)\]|\[?[ \t]*(?:오전|오후)|\d{4}년|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2}"
     r"|\d{4}\.[ \t]?\d{1,2}\.[ \t]?\d{1,2}\.[ \t]*(?:오전|오후))"
     r"|\d:\d{2}[ \t]*$|\][ \t]*\[[ \t]*(?:오전|오후)"
+    r"|^[ \t]*\[\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},?[ \t]+\d{1,2}\.\d{2}\]"
     r"|, \[\d{1,2}\.\d{1,2}\.\d{2,4},? \d{1,2}:\d{2}")
 _CHAT_LABELS = frozenset("""
     system note notes update status alarm alarms error event events log info warning warn bot
@@ -2026,6 +2100,13 @@ _CHAT_LABELS = frozenset("""
 
 
 def _chat_speakers(text: str, hits: list[str]) -> str:
+    def slack_plain(m: re.Match) -> str:
+        if is_word(m.group("h")):
+            return m.group(0)
+        hits.append("PERSON")
+        _remember(hits, m.group("h"))
+        return "[PERSON]"
+
     def speaker(m: re.Match) -> str:
         group = next(g for g in ("who", "handle", "slack", "telegram", "header", "kakao")
                      if m.group(g) is not None)
@@ -2033,14 +2114,26 @@ def _chat_speakers(text: str, hits: list[str]) -> str:
         if who.lower() in _CHAT_LABELS or group in ("header", "kakao") and _CJK_ANY.match(
                 who) and who[0] not in _CJK_SURNAME_STARTS:
             return m.group(0)
+        words = who.split()
+        if len(words) > 2 and all(is_word(w.lower().rstrip(".")) for w in words):
+            return m.group(0)  # "[09:14] Pump Alarm Cleared: ok" (three words: version 38)
         hits.append("PERSON")
-        for part in re.split(r"[ \t._\-]+", who):
+        for part in re.split(r"[ \t._\-@]+", who):
             if len(part) > 1:
                 _remember(hits, part)
         return (m.group(0)[: m.start(group) - m.start()] + "[PERSON]"
                 + m.group(0)[m.end(group) - m.start():])
 
-    return _CHAT_SPEAKER.sub(speaker, text)
+    text = _CHAT_SPEAKER.sub(speaker, text)
+    if "slack" in text.lower():
+        text = _SLACK_PLAIN.sub(slack_plain, text)
+    return text
+
+
+# (version 38) A Slack export's author line whose handle is one word ("tyazzie  8:02 AM"):
+# only where the text says it is Slack's, and no word of the lists.
+_SLACK_PLAIN = re.compile(
+    r"(?m)^(?P<h>[a-z][a-z0-9]{3,20})(?=[ \t]{1,4}\d{1,2}:\d{2}(?:[ \t]*[AaPp][Mm])?[ \t]*$)")
 
 
 # A signature at the very end: "... No pts affected. - Sam", "closed 02/02/25 - jlr". The
@@ -2774,7 +2867,7 @@ def _places(text: str, hits: list[str]) -> str:
 
 _VEHICLE = re.compile(
     r"(?i:\b(?:licen[sc]e|dl|park(?:ed|ing)?|car|truck|vehicle|van|suv|valet|security|drove|driving"
-    r"|garage|lot|bay|tag)\b)")
+    r"|garage|lot|bay|tag|carro|coche|auto|veh[ií]culo)\b)")
 
 
 _CAPITALISED = re.compile(rf"[{_U}][{_L}]")
@@ -2927,9 +3020,8 @@ def _address_cue_cb(m: re.Match, hits: list[str]) -> str | None:
 
 def _other_id_cb(m: re.Match, hits: list[str]) -> str | None:
     cue = m.group("cue")
-    if cue[:5].lower() == "plate" and not _VEHICLE.search(m.string, max(0, m.start() - 60),
-                                                            m.start()) and not _VEHICLE.search(
-            m.string, m.end(), m.end() + 60):
+    near = (cue, m.string[max(0, m.start() - 60):m.start()], m.string[m.end():m.end() + 60])
+    if cue[:5].lower() in ("plate", "placa") and not any(_VEHICLE.search(t) for t in near):
         val = m.group("val")
         if not re.fullmatch(r"[A-Z]{2} .+", val):  # "heater plate P7900A01" is a part
             return None
@@ -3347,12 +3439,24 @@ _KEY_TAGS = (  # (first match wins; a key naming equipment is never a person's)
     (re.compile(r"\bdob\b|birth|nacimiento|nascimento|naissance|geburt|nascita|urodzenia"
                 r"|\bf\. ?nac\b|\bfecha nac\b|\bnasc\b|\blahir\b|narozen|\bdata ur\b|\bnar\b"
                 # (version 18) Norwegian "født", Turkish "doğum tarihi", Albanian, Catalan
-                r"|\bf[oø]dt\b|do[gğ]um|datëlindja|naixement|\bjaiotze"),
+                r"|\bf[oø]dt\b|do[gğ]um|datëlindja|naixement|\bjaiotze"
+                # (version 38) Uzbek "tug'ilgan" (heldout31)
+                r"|tug'?ilgan"),
      "DOB"),
     # (version 18) national numbers by their key: "fodselsnummer", "TCKimlikNo"
     (re.compile(r"f[oø]dselsnummer|kimlik|personnummer|henkilötunnus|\bjmbg\b"
-                r"|\bpesel\b|\bamka\b|\bcpf\b|\bdni\b|\bnir\b|\bnik\b|rodn[ée] [čc]íslo"),
+                r"|\bpesel\b|\bamka\b|\bcpf\b|\bdni\b|\bnir\b|\bnik\b|rodn[ée] [čc]íslo"
+                # (version 38) Uzbekistan's JShShIR/PINFL, Kazakhstan's IIN (heldout31)
+                r"|\bjshshir\b|\bpinfl\b|\biin\b"),
      "SSN"),
+    # (version 38) a passport, a crew member's id and a car's plate by their key, before the
+    # equipment keys ("pasport", "crew_id", "avtomobil_raqami": heldout31)
+    (re.compile(r"pasport|paspor\b|паспорт|pasaporte|passaporte|\bcrew ?id\b|avtomobil"
+                r"|\bplate\b|\blicen[cs]e ?plate|\brego\b|kenteken|kennzeichen|matr[ií]cula"),
+     "OTHER_ID"),
+    # (version 38) a medical history's number by its key in Uzbek, Estonian, Croatian
+    (re.compile(r"kasallik|haiguslugu|povijesti? bolesti|\bpatient ?ref\b"), "MRN"),
+    (re.compile(r"sug'?urta"), "HEALTH_PLAN"),
     # (version 14) a device that is the patient's ("Patient Device SN", "Chair (client-owned)
     # SN", "sn_appareil_patient", "implant_sn") and a study subject's number, before the
     # equipment keys
@@ -4010,6 +4114,28 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
     return text
 
 
+# (version 38) Logins in three more places: after "by" in other languages with a colon, where
+# a login has a dot, an underscore or digits ("Autorizado por: jsouza.abbott"); alone in
+# brackets before a colon ("Tech follow-up (dkamakau): ...", "Agent note (cbrandvold): ..."); in
+# brackets after a name the text has masked ("นายวีระพงษ์ ทองดี (weerapong.t)").
+_LOGIN_MORE = re.compile(
+    r"(?<![\w\-])(?i:por|par|von|door|av|przez|od|da|tarafından)[ \t]*:[ \t]*"
+    r"(?P<val>[a-z][a-z0-9]*[._][a-z0-9._]*[a-z0-9]|[a-z]{3,}\d{1,4})(?![\w@\-])"
+    r"|\((?P<paren>[a-z][a-z0-9]{3,20}(?:[._][a-z0-9]+)?)\)(?=[ \t]*:)"
+    r"|(?<=[NE]\])[ \t]*\((?P<after>[a-z][a-z0-9]*[._][a-z0-9]+)\)")
+
+
+def _login_more_cb(m: re.Match, hits: list[str]) -> str | None:
+    group = next(g for g in ("val", "paren", "after") if m.group(g) is not None)
+    val = m.group(group)
+    if val in _SYSTEM_LOGINS or is_word(val) or any(
+            c in val for c in "._") and all(is_word(w) for w in re.split(r"[._]", val) if w):
+        return None
+    hits.append("PERSON")
+    start, end = m.start(group) - m.start(), m.end(group) - m.start()
+    return m.group(0)[:start] + "[PERSON]" + m.group(0)[end:]
+
+
 # (version 33) A login made of the parts of names the text has masked: the start of two or
 # more of their words, with digits or a dot ("anlu07" for Anna Lundberg, "somchai.k" for
 # Somchai K.), or an initial and a surname's start ("vnurmi" for Ville Nurmi, "mvargova" for M.
@@ -4523,10 +4649,20 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     # Order matters: e-mails first (they contain names and digits), then cue-based numbers
     # (MRN/DOB/SSN) before the cue-less phone/SSN/address/account shapes, names last.
     if "@" in text:
+        locals_ = set()
         for email in _EMAIL.findall(text):  # "grace.oyelaran@..." names its owner
-            hits.names.extend(_LOCAL_PART_SPLIT.split(email.split("@", 1)[0]))
+            local = email.split("@", 1)[0]
+            hits.names.extend(_LOCAL_PART_SPLIT.split(local))
+            if _PERSONAL_LOCAL.fullmatch(local) and not any(
+                    is_word(w) for w in re.split(r"[._]", local)):
+                locals_.add(local)
         text, n = _EMAIL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+        for local in sorted(locals_, key=len, reverse=True):
+            # (version 38) the same login without its domain: "/jon.eklund MT, jon.eklund@..."
+            text, n = re.subn(rf"(?<![\w@.\\\-]){re.escape(local)}(?![\w@/\\\-]|\.[A-Za-z0-9])",
+                              "[PERSON]", text)
+            hits.extend(["PERSON"] * n)
         text, n = _EMAIL_SPACED.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
         text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
@@ -4606,6 +4742,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if " end" in low:
         text = _sub(_CARD_ENDING, text, _account_cb, hits)
     if ("implant" in low or "lic" in low or "DL" in text or "plate" in low or "IMEI" in text
+            or "placa" in low
             or "patente" in low or "rego " in low or "kenteken" in low or "kennzeichen" in low
             or "targa" in low):
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
@@ -4661,6 +4798,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             or " von " in low or " par " in low or " por " in low or "=" in text or ":" in text:
         text = _sub(_LOGIN, text, _login_cb, hits)  # (version 29: "=" and ":" for field keys)
     text = _sub(_LOGIN_SHAPED, text, _login_shaped_cb, hits)
+    if "(" in text or ":" in text:
+        text = _sub(_LOGIN_MORE, text, _login_more_cb, hits)
     if _INTRODUCED_HINT.search(text):
         text = _sub(_INTRODUCED, text, _introduced_cb, hits)
     if "[ADDRESS]" in text:
@@ -4710,6 +4849,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text, n = _THAI_TITLED.subn(lambda m: m.group()[: m.start("name") - m.start()]
                                     + "[PATIENT_NAME]", text)
         hits.extend(["PATIENT_NAME"] * n)
+        if n and "(" in text:  # (their logins after them: "ทองดี (weerapong.t)")
+            text = _sub(_LOGIN_MORE, text, _login_more_cb, hits)
     if "[PHONE]" in text:
         def one_phone(m: re.Match[str]) -> str:
             if m.group("ext") == "[PHONE]":  # (two placeholders become one: the counts say
@@ -4728,6 +4869,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "[ADDRESS]" in text:
         text, n = _POSTCODE_CA_AFTER.subn(r"\g<gap>[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
+    if "]-" in text:  # (version 38) a check letter left after a number: "[OTHER_ID]-K"
+        text = _CHECK_CHAR_AFTER.sub(r"\1", text)
+    if "[PHONE]" in text:
+        text = _sub(_NAME_BEFORE_PHONE, text, _name_before_phone_cb, hits)
     text = _signed_initials(text, hits)
     if "\n" in text:
         text = _sign_off_names(text, hits)

@@ -192,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--misses", action="store_true", help="list layered misses")
+    ap.add_argument("--files", nargs="+", metavar="NAME",
+                    help="these corpus files (tests/data/phi/NAME.jsonl) instead of the "
+                    "selection and report files, e.g. the newest unread ones")
     ap.add_argument("--rules-dir", help="layer after the scrubber of another checkout "
                     "(a directory holding its backfill/), e.g. version 3 from git archive")
     args = ap.parse_args(argv)
@@ -200,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sweep:
         sweep([Split(n) for n in SELECTION], makers)
         return 0
-    splits = [Split(n) for n in SELECTION + REPORT]
+    splits = [Split(n) for n in (args.files or SELECTION + REPORT)]
     if args.speed:
         speed(splits, args.threshold)
         return 0

@@ -222,6 +222,10 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #       name 93%, staff 89.1%, mrn 86.3%, address 75.9%, account 69.2%, health_plan 88%,
 #       other_id 59%, phone 92.3%, fax 100%, ssn 93.2%, dob 90%, email 100%; 1,172 of 1,313
 #       identifiers, precision 97.3%.
+#   heldout31 with versions 32-37 (written while version 33 was made; unread until version
+#       38): version 37 name 89.3%, staff 89.4%, mrn 81.9%, address 67.9%, account 68.6%,
+#       health_plan 69.2%, other_id 40%, phone 92.8%, fax 84.2%, ssn 88.7%, dob 91.5%, email
+#       98.3%; 1,179 of 1,390 identifiers, precision 95.7%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -288,6 +292,8 @@ RECALL_FLOOR = {
                         health_plan=0.92, mrn=0.94, other_id=0.84, phone=0.93, ssn=0.97),
     "heldout30": _floor(0.94, 0.94, address=0.75, dob=0.95, health_plan=0.98, mrn=0.98,
                         other_id=0.89, phone=0.96, ssn=0.95),
+    "heldout31": _floor(0.9, 0.94, account=0.94, address=0.67, dob=0.96, fax=0.89,
+                        health_plan=0.83, mrn=0.95, other_id=0.86, phone=0.96, ssn=0.94),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -297,7 +303,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
                    "heldout22": 0.97, "heldout23": 0.95, "heldout24": 0.97,
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
-                   "heldout29": 0.95, "heldout30": 0.97}
+                   "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

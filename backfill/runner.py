@@ -91,7 +91,13 @@ def new_run_id() -> str:
 # prepare tasks, 10.1 instead of 6.6 ms of CPU a record, docs/benchmarks.md). A local Ray keeps idle
 # workers 30 s; cluster.yaml and rayjob.yaml start the nodes with the same setting (as
 # RAY_<name> variables; tests/test_cluster_config.py).
-LOCAL_RAY_SYSTEM_CONFIG: dict[str, Any] = {"idle_worker_killing_time_threshold_ms": 30_000}
+# Ray's GCS keeps the events of every task (for the dashboard and the state API) up to
+# 100,000 tasks, ~3.6 KB each: a run makes ~4 tasks a batch (prepare, extract, embed,
+# write), and the GCS grew from 60 to 168 MiB over a million records (docs/benchmarks.md).
+# The last 5,000 tasks are kept (a few minutes of a run; the job's own progress is in
+# Postgres): the GCS stays near 60 MiB (measured with 20,000 tasks: 116 MiB, capped 56).
+LOCAL_RAY_SYSTEM_CONFIG: dict[str, Any] = {"idle_worker_killing_time_threshold_ms": 30_000,
+                                           "task_events_max_num_task_in_gcs": 5_000}
 
 
 def ray_node_env() -> dict[str, str]:

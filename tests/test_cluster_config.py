@@ -62,9 +62,10 @@ def test_the_kuberay_job_has_auth_a_loopback_dashboard_and_secrets_from_a_secret
     assert all(g["minReplicas"] >= 1 for g in cluster["workerGroupSpecs"])
 
 
-def test_every_node_keeps_idle_workers_as_the_local_ray_does() -> None:
-    """Else a small node starts a new process (~3 s of CPU) for one prepare task in six
-    (backfill.runner.LOCAL_RAY_SYSTEM_CONFIG)."""
+def test_every_node_runs_with_the_local_rays_settings() -> None:
+    """backfill.runner.LOCAL_RAY_SYSTEM_CONFIG: else a small node starts a new process (~3 s
+    of CPU) for one prepare task in six, and the head's GCS grows with every task of the
+    run."""
     config = _config()
     starts = [c for c in config["head_start_ray_commands"] + config["worker_start_ray_commands"]
               if "ray start" in c]

@@ -185,9 +185,10 @@ _CW = rf"(?:[{_U}][{_U}{_APOS}\-]*[{_U}])"
 _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 
 # The same, also allowing an opening bracket: "DOB (1/2/1940)", "MRN (1234567)".
-# (version 38: "is" in Danish, Norwegian, Swedish, German, "journalnr er HVH-2024-550178")
-_SEP_B = (_SEP + r"(?:(?i:is|was|on[ \t]+file|on[ \t]+record|on[ \t]+registration|er|är|ist)"
-          r"[ \t]*"
+# (version 38: "is" in Danish, Norwegian, Swedish, German, "journalnr er HVH-2024-550178",
+# before a space only: "MRN ER-1234567" is a number's prefix)
+_SEP_B = (_SEP + r"(?:(?i:is|was|on[ \t]+file|on[ \t]+record|on[ \t]+registration"
+          r"|(?:er|är|ist)(?=[ \t]))[ \t]*"
           r"(?:[:#=\-][ \t]*)?)?(?:[(\[][ \t]*)?")  # "his MRN is 7304419", "licence on file D44"
 
 # Not followed by more of the same token (digits, letters, dash) or by a decimal part.
@@ -4115,12 +4116,13 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
 
 
 # (version 38) Logins in three more places: after "by" in other languages with a colon, where
-# a login has a dot, an underscore or digits ("Autorizado por: jsouza.abbott"); alone in
-# brackets before a colon ("Tech follow-up (dkamakau): ...", "Agent note (cbrandvold): ..."); in
-# brackets after a name the text has masked ("นายวีระพงษ์ ทองดี (weerapong.t)").
+# a login has a dot, an underscore or digits after two letters ("Autorizado por:
+# jsouza.abbott"; not a version, "von: v2.1"); alone in brackets before a colon ("Tech
+# follow-up (dkamakau): ...", "Agent note (cbrandvold): ..."); in brackets after a name the
+# text has masked ("นายวีระพงษ์ ทองดี (weerapong.t)").
 _LOGIN_MORE = re.compile(
     r"(?<![\w\-])(?i:por|par|von|door|av|przez|od|da|tarafından)[ \t]*:[ \t]*"
-    r"(?P<val>[a-z][a-z0-9]*[._][a-z0-9._]*[a-z0-9]|[a-z]{3,}\d{1,4})(?![\w@\-])"
+    r"(?P<val>[a-z]{2,}[a-z0-9]*[._][a-z0-9._]*[a-z0-9]|[a-z]{3,}\d{1,4})(?![\w@\-])"
     r"|\((?P<paren>[a-z][a-z0-9]{3,20}(?:[._][a-z0-9]+)?)\)(?=[ \t]*:)"
     r"|(?<=[NE]\])[ \t]*\((?P<after>[a-z][a-z0-9]*[._][a-z0-9]+)\)")
 

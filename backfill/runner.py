@@ -43,6 +43,7 @@ from backfill.errors import (
     root_cause,
 )
 from backfill.estimate import dry_run_estimate, report_text
+from backfill.metrics import count_partition_done
 from backfill.pipeline import PipelineSpec, first_partition_rows, run_pipeline
 from backfill.preflight import PreflightResult, preflight
 from backfill.report import write_final_report
@@ -664,6 +665,8 @@ def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,
                          (run.run_id, [str(p.index) for p in short]))
 
     with_pg_retry(mark, "closing the run's partitions")
+    for _ in short:
+        count_partition_done(run.run_id)
 
 
 def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,

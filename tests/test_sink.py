@@ -173,3 +173,26 @@ def test_a_table_the_writer_cannot_reach_stops_the_run_at_once(target: WriteTarg
             conn.commit()
         # its staging tables were made from the altered table
         drop_cached_connection(target.dsn, SCHEMA, "sink")
+
+
+def test_a_partition_is_counted_done_once_whoever_closes_it(
+    target: WriteTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded box the read task's count can come after the partition's last block
+    committed: the read task closes the partition then, and the partitions-done metric must
+    count it there, once (it did not: a loaded test run read 5 of 6 partitions done)."""
+    from backfill import metrics, progress
+
+    closed: list[str] = []
+    monkeypatch.setattr(metrics, "count_partition_done", closed.append)
+    block = enriched_rows(20, DIM, seed=5, first_id=30_000)
+    n = block.num_rows
+    write_block(block, target)  # the partition's only block, before its read is counted
+    assert closed == []
+    with connect(target.dsn, SCHEMA) as conn, conn.transaction(), conn.cursor() as cur:
+        progress.record_read(cur, target.run_id, 0, rows=n, keys=n, duplicate_keys=0)
+    assert closed == [target.run_id]
+    write_block(_with_summary(block, "again"), target)  # a block written again: done already
+    assert closed == [target.run_id]
+    assert _rows(target, "SELECT state FROM etl_metadata WHERE run_id = %s "
+                 "AND kind = 'partition'") == [("done",)]

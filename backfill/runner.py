@@ -89,9 +89,9 @@ def new_run_id() -> str:
 # processes than it has CPUs (ray-project/ray#27863), which with the job's actors is
 # always: on a small node one prepare task in six started a new process (imports, the
 # scrubber's patterns and name lists: ~3 s of CPU each; measured: 18 processes for 101
-# prepare tasks, 10.1 instead of 6.6 ms of CPU a record, docs/benchmarks.md). A local Ray keeps idle
-# workers 30 s; cluster.yaml and rayjob.yaml start the nodes with the same setting (as
-# RAY_<name> variables; tests/test_cluster_config.py).
+# prepare tasks, 10.1 instead of 6.6 ms of CPU a record, docs/benchmarks.md). A local Ray
+# keeps idle workers 30 s; cluster.yaml and rayjob.yaml start the nodes with the same
+# settings (as RAY_<name> variables; tests/test_cluster_config.py).
 # Ray's GCS keeps the events of every task (for the dashboard and the state API) up to
 # 100,000 tasks, ~3.6 KB each: a run makes ~4 tasks a batch (prepare, extract, embed,
 # write), and the GCS grew from 60 to 168 MiB over a million records (docs/benchmarks.md).

@@ -1693,6 +1693,12 @@ def _eng_context(text: str, start: int) -> bool:
     return _ENG_CUE_BEFORE.search(text, max(0, start - 24), start) is not None
 
 
+def _put(m: re.Match, group: str, tag: str) -> str:
+    """The match's text with its ``group`` replaced by ``[tag]``."""
+    start, end = m.start(group) - m.start(), m.end(group) - m.start()
+    return f"{m.group()[:start]}[{tag}]{m.group()[end:]}"
+
+
 def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str | None:
     if _after_word_char(m.string, m.start()):
         return None
@@ -2122,8 +2128,7 @@ def _chat_speakers(text: str, hits: list[str]) -> str:
         for part in re.split(r"[ \t._\-@]+", who):
             if len(part) > 1:
                 _remember(hits, part)
-        return (m.group(0)[: m.start(group) - m.start()] + "[PERSON]"
-                + m.group(0)[m.end(group) - m.start():])
+        return _put(m, group, "PERSON")
 
     text = _CHAT_SPEAKER.sub(speaker, text)
     if "slack" in text.lower():
@@ -3235,8 +3240,7 @@ def _structured_fields(text: str, hits: list[str]) -> str:
         if tag is None or not val.strip():
             return m.group()
         hits.append(tag)
-        return m.group()[: m.start(group) - m.start()] + f"[{tag}]" + m.group()[
-            m.end(group) - m.start():]
+        return _put(m, group, tag)
 
     text = _JSON_FIELD.sub(field, text)
     if '"system"' in text:
@@ -3399,8 +3403,7 @@ def _dicom_fields(text: str, hits: list[str]) -> str:
         if tag is None or not val or not val.strip() or val.startswith("["):
             return m.group()
         hits.append(tag)
-        start, end = m.start(group) - m.start(), m.end(group) - m.start()
-        return m.group()[:start] + f"[{tag}]" + m.group()[end:]
+        return _put(m, group, tag)
 
     return _DICOM_LINE.sub(field, text)
 
@@ -3752,8 +3755,7 @@ def _logfmt_pairs(text: str, hits: list[str]) -> str:
         if tag is None or tag == "PATIENT_NAME" and group == "val":
             return m.group()  # (a name unquoted is one word of it: "Parent=Ірина Коваленко")
         hits.append(tag)
-        return m.group()[: m.start(group) - m.start()] + f"[{tag}]" + m.group()[
-            m.end(group) - m.start():]
+        return _put(m, group, tag)
 
     return _LOGFMT_PAIR.sub(pair, text)
 
@@ -4134,8 +4136,7 @@ def _login_more_cb(m: re.Match, hits: list[str]) -> str | None:
             c in val for c in "._") and all(is_word(w) for w in re.split(r"[._]", val) if w):
         return None
     hits.append("PERSON")
-    start, end = m.start(group) - m.start(), m.end(group) - m.start()
-    return m.group(0)[:start] + "[PERSON]" + m.group(0)[end:]
+    return _put(m, group, "PERSON")
 
 
 # (version 33) A login made of the parts of names the text has masked: the start of two or

@@ -30,6 +30,12 @@ LATENCY_MS = 20
 # simulator, and a bound on what a kill may pay again well below what a run without the
 # journal would (kill_bounds).
 SMALL_WINDOW = {"llm": {"max_concurrency": 32}}
+# Embeddings answered after 400 ms: the records the chat has answered wait for them, journaled
+# and not committed, so that at the kill more records are answered than the bound allows to
+# be paid again, on any box. With both answered in 20 ms, a CI box ran the sink so close
+# behind the chat that at 60% only 28 answers were uncommitted against a bound of 102, and
+# the test could not fail (CI, session 26).
+EMBEDDING_LATENCY_MS = 400
 SCHEMA = "journalkill"
 
 
@@ -38,7 +44,8 @@ def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("journalkill")
     with local_stack(work, N, latency_ms=LATENCY_MS, pg_schema=SCHEMA, partition_rows=1000,
-                     dsn=pg_dsn, seed=5, overrides=SMALL_WINDOW) as s:
+                     dsn=pg_dsn, seed=5, overrides=SMALL_WINDOW,
+                     embedding_latency_ms=EMBEDDING_LATENCY_MS) as s:
         yield s
 
 

@@ -104,6 +104,10 @@ class SimConfig:
     # Spread of a lognormal answer time around latency_ms (its median), as real answers
     # have a long tail: 0 = off; 0.4 with 1,800 ms gives 5% under 0.9 s and 5% over 3.5 s.
     latency_sigma: float = 0.0
+    # Embeddings' answer time (shaped like the chat's), when > 0; 0 = latency_ms. The kill
+    # tests slow the embeddings so that answered records wait for them, journaled and not
+    # yet committed, whatever the box's speed (what the answer journal is there for).
+    embedding_latency_ms: float = 0.0
     rpm: int = 0  # requests per minute per deployment, 0 = unlimited
     tpm: int = 0  # tokens per minute per deployment, 0 = unlimited
     # Azure's admission: 0 = token buckets charged the tokens actually used (the default).
@@ -747,9 +751,11 @@ class Simulator:
         self._log.write(line + "\n")
         self._log.flush()
 
-    def _latency(self) -> float:
+    def _latency(self, kind: str) -> float:
         cfg = self.config
         ms = cfg.latency_ms
+        if kind == "embeddings" and cfg.embedding_latency_ms:
+            ms = cfg.embedding_latency_ms
         if cfg.latency_sigma:
             ms *= math.exp(self.jitter_rng.gauss(0.0, cfg.latency_sigma))
         if cfg.latency_jitter_ms:
@@ -829,7 +835,7 @@ class Simulator:
 
         self.count(kind, model, texts, status, log_extra)
         if status != 429:
-            delay = self._latency()
+            delay = self._latency(kind)
             if delay > 0:
                 await asyncio.sleep(delay)
         headers["x-request-id"] = f"sim-{next(self._ids):x}"
@@ -1486,6 +1492,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--latency-jitter-ms", type=float, default=0.0)
     p.add_argument("--latency-sigma", type=float, default=0.0,
                    help="lognormal spread of the answer time around --latency-ms, 0=off")
+    p.add_argument("--embedding-latency-ms", type=float, default=0.0,
+                   help="embeddings' answer time, 0=--latency-ms")
     p.add_argument("--rpm", type=int, default=0, help="requests/minute per deployment, 0=off")
     p.add_argument("--tpm", type=int, default=0, help="tokens/minute per deployment, 0=off")
     p.add_argument("--admission-window-s", type=float, default=0.0,

@@ -564,7 +564,17 @@ def test_lognormal_latency_has_the_configured_median_and_tail():
     from backfill.devstack.simulator import SimConfig, Simulator
 
     sim = Simulator(SimConfig(latency_ms=1000, latency_sigma=0.4))
-    samples = sorted(sim._latency() for _ in range(4000))
+    samples = sorted(sim._latency("chat") for _ in range(4000))
     assert samples[2000] == pytest.approx(1.0, rel=0.05)
     # 95th percentile of a lognormal: median x exp(1.645 sigma) = 1.93 s
     assert samples[3800] == pytest.approx(1.93, rel=0.08)
+
+
+@pytest.mark.unit
+def test_embeddings_answer_after_their_own_latency_when_it_is_set():
+    from backfill.devstack.simulator import SimConfig, Simulator
+
+    sim = Simulator(SimConfig(latency_ms=20, embedding_latency_ms=400))
+    assert (sim._latency("chat"), sim._latency("embeddings")) == (0.02, 0.4)
+    sim = Simulator(SimConfig(latency_ms=20))
+    assert sim._latency("embeddings") == 0.02

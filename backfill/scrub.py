@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "38"
+SCRUBBER_VERSION = "39"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -187,8 +187,10 @@ _SEP = r"[ \t]*(?:[:#=\-][ \t]*){0,2}"
 # The same, also allowing an opening bracket: "DOB (1/2/1940)", "MRN (1234567)".
 # (version 38: "is" in Danish, Norwegian, Swedish, German, "journalnr er HVH-2024-550178",
 # before a space only: "MRN ER-1234567" is a number's prefix)
+# (version 39: "NIN on his folder is 30847712094")
 _SEP_B = (_SEP + r"(?:(?i:is|was|on[ \t]+file|on[ \t]+record|on[ \t]+registration"
-          r"|(?:er|är|ist)(?=[ \t]))[ \t]*"
+          r"|on[ \t]+(?:his|her|the|their)[ \t]+(?:folder|file|chart|card|form|notes?)"
+          r"(?:[ \t]+(?:is|was))?|(?:er|är|ist)(?=[ \t]))[ \t]*"
           r"(?:[:#=\-][ \t]*)?)?(?:[(\[][ \t]*)?")  # "his MRN is 7304419", "licence on file D44"
 
 # Not followed by more of the same token (digits, letters, dash) or by a decimal part.
@@ -289,7 +291,7 @@ _MRN = re.compile(
     r"|(?<=M)\.R\.N\.?"  # M.R.N.
     r"|(?<=[Mm])(?i:edical[ \t]+rec(?:ord)?\.?|ed\.?[ \t]*rec(?:ord)?\.?)"  # med rec(ord)
     r"(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
-    r"|(?<=[Pp])(?i:atient|t)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?))"  # patient ID
+    r"|(?<=[Pp])(?i:atient|t)\.?[ \t]*(?:ID\b|Id\b|id\b|\#|(?i:number|no\b\.?|identifier\b))"
     r"|(?<=[Pp])t(?=[ \t]+\d{6,10}(?![\w\-]))"  # "pt 4419023 pharm said"
     r")" + _SEP_B + r")"
     # value: 5+ digits, optionally with a short letter prefix (E1234567) or dashes (123-4567-8),
@@ -440,7 +442,9 @@ _DOB_FOREIGN = re.compile(
     # Latvian "dz.", Lithuanian "gim.", Malagasy, Zulu, Igbo, Somali, Malayalam, Khmer, Tongan,
     # Romanian "născut(ă)" (heldout23)
     r"|roj\.|ημ\.?[ \t]*γέν\.?|დაბ\.|დაბადების[ \t]+თარიღი|ծնվ\.|s[üu]nd\.|dz\.(?=[ \t]*\d{1,2}\.)"
-    r"|gim\.|teraka|wazalwa|ọmụmụ|ജനനം|ജനന[ \t]+തീയതി|កើត|dhalasho|fā'ele'i|n[ăa]scut[ăa]?)"
+    r"|gim\.|teraka|wazalwa|ọmụmụ|ജനനം|ജനന[ \t]+തീയതി|កើត|dhalasho|fā'ele'i|n[ăa]scut[ăa]?"
+    # (version 39) Persian "born" in its script and in Latin letters (heldout32)
+    r"|متولد|tavallod)"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
     # (the CJK form first too: "1949年10月3日" lost its month and day to a shorter match)
@@ -494,6 +498,7 @@ _FOREIGN_CUE_WORDS = (
     "journal", "pid", "urn", "haiguslugu", "dosye", "bolesti", "family serial", "rm ", "תיק",
     "hosp id", "bht", "іст", "file", "nasc.", "д.р", "д. р",
     "рождения", "geboorte", "delsedatum", "생년월일", "生年月日", "出生", "تولد", "الميلاد", "sinh",
+    "tavallod",
     "gim", "dat.", "datum ro", "születési", "nașterii", "nasterii", "syntymä", "dselsdato",
     "раждане", "карт", "registro", "record", "récord", "из ", "slimības", "naixement", "nar.",
     "ծնված", "г.р", "г. р", "exp ", "hc ", "dosya", "mã bn", "γέννησης", "जन्म",
@@ -622,7 +627,11 @@ _ACCOUNT_MORE = re.compile(
     # (version 38) a claim's number in Finnish, Indonesian, a P&I club's key; a bill in
     # Latvian and Serbian; an invoice "for" something in Polish (heldout31)
     r"|(?<![\w\-])(?i:vahinkonumero|vahinkonro|klaim|p_and_i_claim|rēķina[ \t]+nr\.?"
-    r"|рачун(?:[ \t]+за[ \t]+лечење)?|faktura[ \t]+za[ \t]+\w+|račun[ \t]+za[ \t]+\w+))"
+    r"|рачун(?:[ \t]+за[ \t]+лечење)?|faktura[ \t]+za[ \t]+\w+|račun[ \t]+za[ \t]+\w+"
+    # (version 39) an invoice in Persian and German, a visit's number in Portuguese, a bill's
+    # episode, a patient's billing reference, a home device's rental agreement (heldout32)
+    r"|sorat[ \-]?hesab|صورتحساب|rechnungs-?nr\.?|n[ºo°]\.?[ \t]*atend(?:imento)?\.?"
+    r"|fatura/epis[óo]dio|billing[ \t]+(?:adjustment[ \t]+)?ref\.?|rental[ \t]+agreement))"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?" + _SEP_B + r")" + _ACCOUNT_VALUE
 )
 # (version 14) a payment card's last four digits are the patient's account ("paid $250 by card
@@ -634,7 +643,9 @@ _ACCOUNT_MORE_WORDS = ("押金", "缴费单", "繳費單", "απόδειξη", "
                        " receipt", "faktura kid", "facture s",
                        "الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
                        "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (",
-                       "vahinko", "klaim", "claim", "rēķina", "рачун", "faktura za", "račun za")
+                       "vahinko", "klaim", "claim", "rēķina", "рачун", "faktura za", "račun za",
+                       "sorat", "صورتحساب", "rechnungs", "atend", "fatura/", "billing",
+                       "rental agreement")
 
 # What follows a health plan's cue: a number word, the insurer's name, the number.
 _HEALTH_PLAN_TAIL = (
@@ -746,6 +757,8 @@ _HEALTH_PLAN_MORE = re.compile(
     r"|KV-?Nr\.?|(?i:card[ \t]+)?CASS|PERKESO|Medicover"
     # (version 38) the European card in Swedish and Danish, "EU-kort(et)" (heldout31)
     r"|EU-?kort(?:et)?"
+    # (version 39) Italy's health card, "tessera (sanitaria)", before a long number
+    r"|(?i:tessera(?:[ \t]+sanitaria)?)(?=[ \t]*(?:n[.°º]?[ \t]*)?:?[ \t]*\d{10})"
     r")" + _HEALTH_PLAN_TAIL
 )
 
@@ -773,7 +786,7 @@ _HEALTH_PLAN_MORE_WORDS = (
     "tarjeta sanitaria", "保険", "医保", "cbhi", "sécu", "secu",
     "pm-jay", "تأمين", "بیمه", "صحت", "thiqa", "эмд", "poj.",
     "southern cross", "vhi", "med card", "nhf", "ghic", "agrahara", "fnpf", "adhérent",
-    "adherent", "العضوية", "kv-nr", "kvnr", "cass", "perkeso", "medicover",
+    "adherent", "العضوية", "kv-nr", "kvnr", "cass", "perkeso", "medicover", "tessera",
 )
 
 # Other Safe Harbor numbers that are only PII by context: the serial of a patient's implant
@@ -1317,7 +1330,12 @@ _PHONE_CUED = re.compile(
     # (version 38) a direct line in Danish, Norwegian, German, English; Indonesian "wa" (its
     # WhatsApp) before a number; Peru's "anexo" before the area code (heldout31)
     r"|(?i:direkte?|direct|durchwahl|anexo)(?=[ \t]*:?[ \t]*[+(]?\d)|(?-i:wa)(?=[ \t]+[+0])"
-    r"|(?i:dom)(?=[ \t]+\d{2}[ ]\d{3}[ ]\d{2}[ ]\d{2}(?!\d)))"
+    r"|(?i:dom)(?=[ \t]+\d{2}[ ]\d{3}[ ]\d{2}[ ]\d{2}(?!\d))"
+    # (version 39) a calling verb in the past and a word or two of where, not an engineering
+    # word ("called lab 4439 2281", "fax to ED 4439 7702"; heldout32)
+    r"|(?i:called|phoned|rang|texted|faxed|fax(?:ed)?[ \t]+to)(?:[ \t]+(?!(?i:error|code"
+    r"|ticket|case|part|serial|lot|model|wo|order|asset|job|request|rma)\b)[^\W\d_][\w\-]{0,15})"
+    r"{0,2}(?=[ \t]*:?[ \t]*[+(]?\d))"
     r"\.?(?:[ \t]*(?i:no\b\.?|number|nr\.?|\#))?" + _SEP_B + r")"
     # (version 15: a German area code's " / ", "0551 / 79 44 21")
     r"(?P<val>\+?\(?\d{1,5}\)?(?:(?:[ .\-/]|[ ]/[ ])?\(?\d{1,6}\)?){1,6})(?![\w\-]|[.,]\d)"
@@ -1351,7 +1369,8 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
                      "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
                      "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ",
-                     "ទូរសារ", "direkt", "direct", "durchwahl", "anexo", "wa ", "dom ")
+                     "ទូរសារ", "direkt", "direct", "durchwahl", "anexo", "wa ", "dom ",
+                     "phoned", "rang", "texted")
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -2370,7 +2389,13 @@ def _signed_date(text: str, start: int, end: int) -> bool:
     """A recent date that ends its line after a name: a sign-off's date ("Técnico Ing. [PERSON],
     05/06/2024."). A birth date so recent is a newborn's, which work orders give a cue."""
     year = _YEAR.search(text, start, end)
-    return year is not None and int(year.group()) >= 2016 and _LINE_END.match(text, end) is not None
+    return year is not None and int(year.group()) >= 2016 and (
+        _LINE_END.match(text, end) is not None or _TIME_AFTER.match(text, end) is not None)
+
+
+# (version 39) ... or a time of day follows it: an export's or a log's stamp ("bruger
+# [PERSON], 18-01-2024 15:02").
+_TIME_AFTER = re.compile(r"[ \t,]*(?:[ \t]|T)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
 
 
 # A number with a label next to a patient's other identifiers is the patient's, whatever the
@@ -2620,6 +2645,29 @@ _FOREIGN_NAME_BEFORE_ID = re.compile(
 
 _MONTH_STARTS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
 
+# (version 39) A capitalised word with a letter beyond ASCII right before or after a masked
+# name is the rest of the name, whatever its language ("Guðrún [PERSON]", "Sigurður Þór
+# [PERSON]", "cụ [PERSON] Văn Hải"): the lists hold the commonest names of a few dozen
+# countries, and such a word next to a name is rarely anything else (heldout32).
+_ACCENTED_WORD = rf"(?=[{_U}{_L}]*[^\x00-\x7f])[{_U}][{_L}{_APOS}]+(?:-[{_U}][{_L}{_APOS}]+)*"
+_ACCENTED_NEXT_TO_NAME = re.compile(
+    rf"(?<![\w\-])(?P<before>{_ACCENTED_WORD})[ \t]+(?P<ph>{_PERSON_PH})"
+    rf"|(?P<ph2>{_PERSON_PH})[ \t]+(?P<after>{_ACCENTED_WORD})(?![\w\-])")
+
+
+def _accented_name_parts(text: str) -> str:
+    def cb(m: re.Match) -> str:
+        word = m.group("before") or m.group("after")
+        if word.lower() in plain_words() or is_word(word):
+            return m.group()
+        return m.group("ph") or m.group("ph2")
+
+    while True:
+        new = _ACCENTED_NEXT_TO_NAME.sub(cb, text)
+        if new == text:
+            return text
+        text = new
+
 
 def _name_tails(text: str) -> str:
     while True:
@@ -2655,6 +2703,12 @@ _LOGIN = re.compile(
     r"|by|assigned(?:_to)?|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
     r"|tilldelad)[ \t]*[=:][ \t]*[\"']?"
     r"|(?<![\w\-])(?i:app[ \t]+)?(?i:user(?:name)?|login)[ \t]+"
+    # (version 39) "user" in other languages, the login ending its clause ("eksport fra
+    # MTA-system v7.4.2, bruger tbrandt, 18-01-2024")
+    r"|(?<![\w\-])(?i:bruger|brukar|bruker|användare|benutzer|nutzer|usuario|utilisateur"
+    r"|utente|gebruiker|käyttäjä|kasutaja|lietotājs|naudotojas|uživatel|użytkownik"
+    r"|felhasználó|utilizator|kullanıcı|utilizador)[ \t]*[=:]?[ \t]*"
+    r"(?=[a-z][a-z0-9._\-]{1,30}[a-z0-9][ \t]*(?:[,;)]|$))"
     r"|(?m:(?i:printed|exported|exportiert|gedruckt|generated|created|imprimé|exporté|impreso"
     r"|exportado)\b[^\n]{0,40}?\b(?i:by|von|par|por)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}[ \t]*$)))"
     r"(?P<val>[a-z][a-z0-9._\-]{1,30}[a-z0-9])(?![\w@\-])")
@@ -2780,7 +2834,10 @@ _ADDRESS_TAIL = re.compile(
     rf"\[ADDRESS\](?P<tail>(?:[ \t]+\d{{1,4}}[A-Za-z]?(?=,))?(?:,?[ \t]*{_ADDRESS_UNIT})+"
     rf"(?:,[ \t]*(?:{_POSTCODE}[ \t]+)?"
     rf"(?:\[PERSON\]|[{_U}][{_L}]+(?:[\- ][{_U}][{_L}]+)?)(?![\w\-]))?"
-    rf"|,[ \t]*(?:{_POSTCODE}[ \t]+)?\[PERSON\]"
+    # (version 39: a three-digit postcode, "[ADDRESS], 101 [PERSON]"; a town with its state
+    # before a postcode the number layer masked, "[ADDRESS], Recife-PE [OTHER_ID]")
+    rf"|,[ \t]*(?:(?:{_POSTCODE}|\d{{3}})[ \t]+)?\[PERSON\]"
+    rf"|,[ \t]*{_PLACE_WORDS}(?:-[A-Z]{{2}})?,?[ \t]+\[OTHER_ID\]"
     rf"|(?:,?[ \t]+(?:{_POSTCODE}[ \t]+)?(?:[A-Z]{{2}}|{_PLACE_WORDS})"
     rf"(?:[ \t]+{_POSTCODE})?(?![\w\-])){{0,3}},?[ \t]*{_POSTCODE}(?![\w\-])"
     rf"(?:[ \t]+{_PLACE_WORDS}(?![\w\-]))?)")
@@ -2874,6 +2931,32 @@ def _places(text: str, hits: list[str]) -> str:
 _VEHICLE = re.compile(
     r"(?i:\b(?:licen[sc]e|dl|park(?:ed|ing)?|car|truck|vehicle|van|suv|valet|security|drove|driving"
     r"|garage|lot|bay|tag|carro|coche|auto|veh[ií]culo)\b)")
+
+
+# (version 39) A car's plate a word or three after the word for it in more languages: Turkish
+# "plaka", Portuguese "matrícula" (an employee's or a device's number too: only near a car),
+# German "Kennzeichen des Vaters", Indonesian "mobil"/"nopol", Vietnamese "biển số", Polish
+# "tablica", Czech "SPZ", Hungarian "rendszám", Finnish "rekisterinumero", Nordic "reg.nr"
+# (heldout32: four plates). The plate is two or three groups of capitals and digits with
+# both in it ("34 FK 7712", "72-LM-18", "MB-WS 935", "AD 1447 KB").
+_PLATE_MORE = re.compile(
+    r"(?P<cue>(?<![\w\-])(?i:plaka|matr[ií]cula|kennzeichen|mobil|nopol|plat[ \t]+nomor"
+    r"|biển[ \t]+số|tablic[aey]|spz|rendszám|rekisterinumero|reg\.?[ \t]?nr|regnr)\.?"
+    r"(?:[ \t]+[^\W\d_][^\W\d_]{0,15}){0,3}?[ \t]*:?[ \t]*)"
+    r"(?P<val>(?=[A-Z\d \-]*\d)(?=[\d \-]*[A-Z])[A-Z\d]{1,4}(?:[ \-][A-Z\d]{1,4}){1,2})"
+    r"(?![\w\-])")
+
+
+def _plate_more_cb(m: re.Match, hits: list[str]) -> str | None:
+    cue = m.group("cue").lower()
+    near = (m.string[max(0, m.start() - 60):m.start()], m.group("cue"),
+            m.string[m.end():m.end() + 60])
+    if cue.startswith("matr") and not any(_VEHICLE.search(t) for t in near):
+        return None
+    if sum(c.isdigit() for c in m.group("val")) < 2:
+        return None
+    hits.append("OTHER_ID")
+    return m.group("cue") + "[OTHER_ID]"
 
 
 _CAPITALISED = re.compile(rf"[{_U}][{_L}]")
@@ -3858,7 +3941,8 @@ _PATRONYMIC = re.compile(
 # a unit after a number ("36.9 C. [PERSON]", "12.4 V. [PERSON]").
 _INITIALS_BEFORE = re.compile(
     r"(?<![\w.\-])(?:(?<=\d:\d\d[ ])|(?<!\d[ ]))(?<!°)"
-    rf"(?:(?:{_INITIAL}\.[ ]?){{1,2}}|[a-z]\.|(?:(?:{_INITIAL}\.[ ]?|[A-Z][a-z]+[ ])?"
+    # (version 39: the Philippines' and Spain's "Ma." and "Mª", María: "Ma. [PERSON] NICU:")
+    rf"(?:(?:{_INITIAL}\.[ ]?){{1,2}}|[a-z]\.|M[aª]\.[ ]|(?:(?:{_INITIAL}\.[ ]?|[A-Z][a-z]+[ ])?"
     r"(?:van(?:[ ]de[nr]?)?|von(?:[ ]der)?|ter|ten|zu)[ ]))(?=\[(?:PERSON|PATIENT_NAME)\])")
 
 # (version 36) A Thai title glued to the given name, a space, then the surname: "นายสมชาย ใจดี"
@@ -4139,6 +4223,11 @@ def _login_more_cb(m: re.Match, hits: list[str]) -> str | None:
     return _put(m, group, "PERSON")
 
 
+# (version 39) What is left of a login the name lists masked the start of ("[PERSON].k.nicu"
+# for anitha.k.nicu, "[PERSON].s" for hira.s).
+_LOGIN_TAIL = re.compile(r"(?<=\[PERSON\])(?:[._][a-z0-9]+)+(?![\w@\-]|\.[A-Za-z0-9])")
+
+
 # (version 33) A login made of the parts of names the text has masked: the start of two or
 # more of their words, with digits or a dot ("anlu07" for Anna Lundberg, "somchai.k" for
 # Somchai K.), or an initial and a surname's start ("vnurmi" for Ville Nurmi, "mvargova" for M.
@@ -4167,26 +4256,85 @@ def _composed(letters: str, parts: list[str], used: frozenset[int] = frozenset()
     return 0
 
 
-def _logins_of_names(text: str, hits: _Hits) -> str:
-    parts = sorted({w for w in (fold(n).rstrip(".") for n in (*hits.names, *hits.masked))
+# (version 39) The words of a name whichever rule masked it: on a line that holds a name's
+# placeholder, the words its placeholder replaced ("Intervenant : Youssef El Amrani
+# (yelamrani)": a label's rule took the name, the lists knew none of it). Line by line, one
+# walk along both (a placeholder's words end where the word after it comes back), not a
+# diff: a difflib alignment cost 7% of the scrubber's time; a line changed otherwise than by
+# placeholders gives nothing.
+def _masked_name_words(before: str, text: str) -> list[str]:
+    old, new = before.split("\n"), text.split("\n")
+    if len(old) != len(new):
+        return []
+    words: list[str] = []
+    for was, now in zip(old, new, strict=True):
+        if "[P" in now and was != now:
+            words.extend(_replaced_by_names(_ALIGN_TOKEN.findall(was), _ALIGN_TOKEN.findall(now)))
+    return words
+
+
+def _replaced_by_names(a: list[str], b: list[str]) -> list[str]:
+    out: list[str] = []
+    i = j = 0
+    while j < len(b):
+        tok = b[j]
+        if tok[0] == "[" and tok[-1] == "]" and len(tok) > 2:  # a placeholder
+            k = j + 1
+            while k < len(b) and b[k][0] == "[" and b[k][-1] == "]" and len(b[k]) > 2:
+                k += 1
+            anchor = b[k] if k < len(b) else None
+            stop = i
+            while stop < len(a) and a[stop] != anchor:
+                stop += 1
+            if anchor is not None and stop == len(a):
+                return out  # (changed otherwise: nothing more from this line)
+            if all(t in _NAME_PLACEHOLDER_TOKENS for t in b[j:k]):
+                out.extend(w for w in a[i:stop] if w[0].isupper())
+            i, j = stop, k
+        elif i < len(a) and a[i] == tok:
+            i += 1
+            j += 1
+        else:
+            return out
+    return out
+
+
+def _logins_of_names(text: str, hits: _Hits, before: str = "") -> str:
+    plain = plain_words()
+    found: list[tuple[re.Match, str, str]] = []
+    loginlike = False  # (one where logins stand: only then the names' words are looked for)
+    for m in _LOGIN_TOKEN.finditer(text):
+        val = m.group("val").rstrip("._")
+        letters = val.replace(".", "").replace("_", "")
+        if len(letters) >= 4 and val not in plain and not is_word(val):
+            found.append((m, val, letters))
+            loginlike = loginlike or bool(m.group("digits")) or len(letters) < len(val) or (
+                m.start() > 0 and text[m.start() - 1] in "(\"'=:") or text.endswith(
+                "([PERSON], ", 0, m.start())
+    if not found:
+        return text
+    names = [*hits.names, *hits.masked]
+    if before and loginlike and "[P" in text:
+        names.extend(_masked_name_words(before, text))
+    # (a hyphenated given name is two words to a login: "annkli03" for Ann-Kristin Lindqvist)
+    parts = sorted({w for n in names for w in fold(n).rstrip(".").split("-")
                     if w.isalpha() and w.isascii()}, key=len, reverse=True)
     if len(parts) < 2:
         return text
     firsts = {p[0] for p in parts}
-    plain = plain_words()
     taken: set[str] = set()
-    for m in _LOGIN_TOKEN.finditer(text):
-        val = m.group("val").rstrip("._")
-        if val[0] not in firsts or val in taken or val in plain or is_word(val):
-            continue
-        letters = val.replace(".", "").replace("_", "")
-        if len(letters) < 4 or letters in parts:
+    for m, val, letters in found:
+        if val[0] not in firsts or val in taken or letters in parts:
             continue
         words = _composed(letters, parts)
         if words < 2:
             continue
+        # (version 39: or three words ending with a whole surname, "yelamrani", "lmcardenas";
+        # or after the name in its brackets, "Notat (Sindre Hætta, sinhae)")
         shaped = m.group("digits") or "." in val or "_" in val or len(letters) >= 5 and any(
-            p.startswith(letters[1:]) for p in parts)
+            p.startswith(letters[1:]) for p in parts) or words >= 3 and any(
+            len(p) >= 4 and letters.endswith(p) for p in parts) or text.endswith(
+            "([PERSON], ", 0, m.start()) and text.startswith(")", m.end())
         if shaped:
             taken.add(m.group())
     if not taken:
@@ -4347,7 +4495,35 @@ _CJK_AFTER_START = re.compile(
     rf"[ \t\u3000]?(?:{'|'.join(map(re.escape, _CJK_AFTER_PERSON))})(?!-)")
 
 
+# (version 39) A chat's speaker in Chinese, a name and a role or a department and a name
+# joined by a dash before the colon ("赵丽萍-呼吸科护士:", "设备科-孙伟:", "@设备科-孙伟"), and
+# a KakaoTalk export's "[산부인과 윤미경] [오전 9:12]" (heldout32): the name is masked and
+# remembered, so that its other mentions go too.
+_CJK_ROLE_END = (r"(?:科|室|部|组|組|护士|護士|主任|医生|醫生|医师|醫師|工程师|工程師|师|師|长|長"
+                 r"|中心|处|處|班)")
+_CJK_CHAT_SPEAKER = re.compile(
+    r"(?m)(?:^|(?<=@))(?:(?P<a>[\u3400-\u9fff]{2,3})-[\u3400-\u9fff]{0,8}" + _CJK_ROLE_END
+    + r"|[\u3400-\u9fff]{0,8}" + _CJK_ROLE_END + r"-(?P<b>[\u3400-\u9fff]{2,3}))(?=[:：\s])"
+    r"|(?m:^)\[(?:[\uac00-\ud7a3A-Za-z]+[ ])?(?P<k>[\uac00-\ud7a3]{2,4})\][ ]"
+    r"\[(?:오전|오후)[ ]\d")
+
+
+def _cjk_chat_speakers(text: str, hits: _Hits) -> str:
+    def cb(m: re.Match) -> str:
+        group = next(g for g in ("a", "b", "k") if m.group(g) is not None)
+        name = m.group(group)
+        if group != "k" and name[0] not in _CJK_SURNAME_STARTS:
+            return m.group()
+        hits.append("PERSON")
+        _remember(hits, name)
+        return _put(m, group, "PERSON")
+
+    return _CJK_CHAT_SPEAKER.sub(cb, text)
+
+
 def _cjk_persons(text: str, hits: _Hits) -> str:
+    text = _cjk_chat_speakers(text, hits)
+
     def person(m: re.Match) -> str:
         name, start, end = m.group(), m.start(), m.end()
         if name[0] not in _CJK_SURNAME_STARTS:
@@ -4749,6 +4925,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             or "patente" in low or "rego " in low or "kenteken" in low or "kennzeichen" in low
             or "targa" in low):
         text = _sub(_OTHER_ID, text, _other_id_cb, hits)
+    if any(w in low for w in ("plaka", "matr", "kennzeichen", "mobil", "nopol", "plat nomor",
+                              "biển số", "tablic", "spz", "rendszám", "rekisterinumero",
+                              "reg", "regnr")):
+        text = _sub(_PLATE_MORE, text, _plate_more_cb, hits)
     if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")):
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
@@ -4837,14 +5017,18 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _cyrillic_two_names(text, hits)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)
+        text = _name_tails(text)  # (version 39: the names masked since, "(Ana [PERSON])")
+        text = _accented_name_parts(text)
     if not text.isascii() and _CJK_ANY.search(text):
         text = _cjk_persons(text, hits)
     if hits.names and not text.isascii():
         text = _cjk_names_again(text, hits)
     if "[P" in text:
         text = _extensions(text, hits)
-    if hits.names or hits.masked:
-        text = _logins_of_names(text, hits)
+    if hits.names or hits.masked or "[P" in text:
+        text = _logins_of_names(text, hits, before)
+    if "[PERSON]" in text and ("[PERSON]." in text or "[PERSON]_" in text or "(" in text):
+        text = _LOGIN_TAIL.sub("[PERSON]", text)
     if "[P" in text:
         text = _NAME_INITIALS.sub(r"\1", text)
         text = _INITIALS_BEFORE.sub("", text)

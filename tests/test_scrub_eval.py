@@ -226,6 +226,10 @@ def test_guard_column_counts_records_the_guard_stops() -> None:
 #       38): version 37 name 89.3%, staff 89.4%, mrn 81.9%, address 67.9%, account 68.6%,
 #       health_plan 69.2%, other_id 40%, phone 92.8%, fax 84.2%, ssn 88.7%, dob 91.5%, email
 #       98.3%; 1,179 of 1,390 identifiers, precision 95.7%.
+#   heldout32 with versions 33-38 (written at the start of version 34's round; unread until
+#       version 39): version 38 name 93.2%, staff 83.1%, mrn 86.1%, address 67.9%, account
+#       68.2%, health_plan 85.5%, other_id 41.2%, phone 89%, fax 88.9%, ssn 85.3%, dob 77.4%,
+#       email 97.6%; 1,005 of 1,185 identifiers, precision 94.9%.
 # Each was then read and the scrubber tuned on it: all files are regression data now, like
 # tune*.  These floors are today's figures rounded down: raise them as the scrubber improves.
 # The next measurement on unseen text needs a new file written by a new hand.
@@ -294,6 +298,8 @@ RECALL_FLOOR = {
                         other_id=0.89, phone=0.96, ssn=0.95),
     "heldout31": _floor(0.9, 0.94, account=0.94, address=0.67, dob=0.96, fax=0.89,
                         health_plan=0.83, mrn=0.95, other_id=0.86, phone=0.96, ssn=0.94),
+    "heldout32": _floor(0.93, 0.9, address=0.71, dob=0.87, email=0.97, health_plan=0.92,
+                        mrn=0.95, other_id=0.91, phone=0.93, ssn=0.94),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -303,7 +309,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout18": 0.97, "heldout19": 0.97, "heldout20": 0.96, "heldout21": 0.96,
                    "heldout22": 0.97, "heldout23": 0.95, "heldout24": 0.97,
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
-                   "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96}
+                   "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96, "heldout32": 0.95}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

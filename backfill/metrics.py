@@ -88,5 +88,5 @@ def set_in_flight(deployment: str, n: int) -> None:
     _record("in_flight", n, {"deployment": deployment}, gauge=True)
 
 
-def count_partition_done(run_id: str) -> None:
-    _record("partitions", 1, {"run_id": run_id})
+def count_partition_done(run_id: str, partitions: int = 1) -> None:
+    _record("partitions", partitions, {"run_id": run_id})

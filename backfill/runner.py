@@ -666,8 +666,8 @@ def _close_partitions(dsn: str, schema: str, run: P.RunRecord, session: Any,
                          (run.run_id, [str(p.index) for p in short]))
 
     with_pg_retry(mark, "closing the run's partitions")
-    for _ in short:
-        count_partition_done(run.run_id)
+    if short:
+        count_partition_done(run.run_id, len(short))
 
 
 def close_run(dsn: str, schema: str, run_id: str, cfg: Config, t0: float,

@@ -2947,11 +2947,15 @@ _PLATE_MORE = re.compile(
     r"(?![\w\-])")
 
 
-def _plate_more_cb(m: re.Match, hits: list[str]) -> str | None:
-    cue = m.group("cue").lower()
-    near = (m.string[max(0, m.start() - 60):m.start()], m.group("cue"),
+def _near_vehicle(m: re.Match) -> bool:
+    """A car's word in the cue or within 60 characters of the match, either side."""
+    near = (m.group("cue"), m.string[max(0, m.start() - 60):m.start()],
             m.string[m.end():m.end() + 60])
-    if cue.startswith("matr") and not any(_VEHICLE.search(t) for t in near):
+    return any(_VEHICLE.search(t) for t in near)
+
+
+def _plate_more_cb(m: re.Match, hits: list[str]) -> str | None:
+    if m.group("cue").lower().startswith("matr") and not _near_vehicle(m):
         return None
     if sum(c.isdigit() for c in m.group("val")) < 2:
         return None
@@ -3109,8 +3113,7 @@ def _address_cue_cb(m: re.Match, hits: list[str]) -> str | None:
 
 def _other_id_cb(m: re.Match, hits: list[str]) -> str | None:
     cue = m.group("cue")
-    near = (cue, m.string[max(0, m.start() - 60):m.start()], m.string[m.end():m.end() + 60])
-    if cue[:5].lower() in ("plate", "placa") and not any(_VEHICLE.search(t) for t in near):
+    if cue[:5].lower() in ("plate", "placa") and not _near_vehicle(m):
         val = m.group("val")
         if not re.fullmatch(r"[A-Z]{2} .+", val):  # "heater plate P7900A01" is a part
             return None

@@ -536,3 +536,49 @@ def test_api_stages_get_no_raw_text_and_the_logs_get_all_of_it(
             expected = [None if source[wid][c] is None else source[wid][c].replace("\x00", "")
                         for c in S.FREE_TEXT]
             assert texts == expected, wid
+
+
+def test_no_task_of_the_other_stages_runs_in_a_worker_that_scrubbed(
+    stack: LocalStack, run: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that has scrubbed holds the name lists and the number model for life (~115
+    MiB); prepare's tasks run in workers of their own, so the tasks of the other stages,
+    pooled by Ray, never land in one (issue 14: the peak memory is the task workers alive).
+    A task after prepare reports, from the process it ran in, whether the lists are loaded."""
+    import ray
+
+    from backfill import pipeline
+    from backfill import schema as S
+    from backfill.runner import _start_session
+    from backfill.source import IdChunk
+
+    def probe(batch: pa.Table) -> pa.Table:
+        import os
+        import sys
+
+        names = sys.modules.get("backfill.names")
+        loaded = bool(names and names._lists.cache_info().currsize)
+        n = batch.num_rows
+        return pa.table({"id": batch.column(S.ID), "pid": [os.getpid()] * n,
+                         "lists_loaded": [loaded] * n})
+
+    ids = sorted({r[S.ID] for r in stack.data.table.to_pylist() if r[S.ID]})
+    def first_api_stage_probes(ds: ray.data.Dataset, stage: type,
+                               *a: object, **k: object) -> ray.data.Dataset:
+        if stage is not pipeline.Extractor:
+            return ds
+        return ds.map_batches(probe, batch_format="pyarrow", batch_size=None, num_cpus=0.5)
+
+    monkeypatch.setattr(pipeline, "_api_stage", first_api_stage_probes)
+    session = _start_session(stack.config, "worker-probe")
+    try:
+        spec = pipeline.PipelineSpec(stack.config, stack.dsn, "worker-probe", session,
+                                     [IdChunk(tuple(ids))], skip_done=False)
+        seen = pa.concat_tables(pipeline.build_dataset(spec).iter_batches(
+            batch_format="pyarrow", batch_size=None))
+    finally:
+        ray.kill(session)
+    rows = seen.to_pylist()
+    # every record went through prepare, then through the probe
+    assert {r["id"] for r in rows} >= set(ids)
+    assert [r["pid"] for r in rows if r["lists_loaded"]] == []

@@ -51,13 +51,33 @@ _LEADING_LETTERS = re.compile(r"[^\W\d_]+")
 _ANY_DIGIT = re.compile(r"\d")
 
 
+# A private network's address (RFC 1918, loopback) on a line that configures a network
+# ("IP 10.120.203.87, VLAN 154") is the hospital's equipment, kept by policy (docs/phi.md):
+# never judged. Version 40's training had learned "IP" before a number from the read files'
+# patient-owned home devices, whose lines say no such thing.
+_PRIVATE_IP = re.compile(r"(?:10|127)(?:\.\d{1,3}){3}|192\.168(?:\.\d{1,3}){2}"
+                         r"|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}")
+_NETWORK_WORDS = re.compile(r"(?i:vlan|subnet|gateway|netmask|dhcp|dns|static ip|switch port"
+                            r"|network|ethernet)")
+
+
+def _network_address(text: str, start: int, end: int) -> bool:
+    if not _PRIVATE_IP.fullmatch(text, start, end):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return _NETWORK_WORDS.search(text, line_start, len(text) if line_end < 0 else line_end) \
+        is not None
+
+
 def candidates(text: str) -> Iterator[tuple[int, int]]:
     """Start and end of every number the layer judges, in order."""
     for m in _CANDIDATE.finditer(text):
         start, end = m.span()
         while end > start and text[end - 1] in ".:/-":
             end -= 1
-        if sum(c.isdigit() for c in text[start:end]) >= _MIN_DIGITS:
+        if sum(c.isdigit() for c in text[start:end]) >= _MIN_DIGITS and not (
+                _network_address(text, start, end)):
             yield start, end
 
 

@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "39"
+SCRUBBER_VERSION = "40"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -266,8 +266,13 @@ _DIGIT_WORD = ("(?:" + "|".join((*_ENGLISH_DIGIT_WORDS, "double", "triple")) + "
 _SPOKEN_JOINER = r"(?:[ \t]+(?i:slash|schrägstrich|barra|barre|ukośnik))?"
 _DIGIT_WORDS = (*_ENGLISH_DIGIT_WORDS, *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
 _DIGIT_WORD_SET = frozenset((*_ENGLISH_DIGIT_WORDS, "double", "triple", *_FOREIGN_DIGIT_WORDS))
+# (version 40) a caller's "uh" between the digits, and the letters spelled before them ("H I
+# zero zero seven ...", "W as in William two eight ...": heldout33)
+_SPOKEN_FILLER = r"(?:[ \t,]+(?:uh|um|umm|erm|er|eh|ehm|äh|euh))?"
+_SPELLED_LETTERS = r"(?:(?-i:\b[A-Z](?:[ \t]+as[ \t]+in[ \t]+[A-Z][a-z]+)?)[ \t]+){0,3}"
 _SPELLED_NUMBER = re.compile(
-    rf"(?i:\b{_DIGIT_WORD}(?:{_SPOKEN_JOINER}[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
+    rf"(?i:{_SPELLED_LETTERS}\b{_DIGIT_WORD}"
+    rf"(?:{_SPOKEN_FILLER}{_SPOKEN_JOINER}[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
 _SPOKEN_EMAIL_HINT = re.compile(
     r"(?i: at [\w\-]+(?: dot |\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co)\b)"
     r"|\(at\)|\[at\]| dot [a-z]{2,}\b)")
@@ -444,7 +449,10 @@ _DOB_FOREIGN = re.compile(
     r"|roj\.|ημ\.?[ \t]*γέν\.?|დაბ\.|დაბადების[ \t]+თარიღი|ծնվ\.|s[üu]nd\.|dz\.(?=[ \t]*\d{1,2}\.)"
     r"|gim\.|teraka|wazalwa|ọmụmụ|ജനനം|ജനന[ \t]+തീയതി|កើត|dhalasho|fā'ele'i|n[ăa]scut[ăa]?"
     # (version 39) Persian "born" in its script and in Latin letters (heldout32)
-    r"|متولد|tavallod)"
+    r"|متولد|tavallod"
+    # (version 40) Croatian's, Bosnian's and Serbian's "rođ." (heldout33)
+    r"|ro[đd]\.(?=[ \t]*\d{1,2}\.)"
+    r")"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
     # (the CJK form first too: "1949年10月3日" lost its month and day to a shorter match)
@@ -510,7 +518,7 @@ _FOREIGN_CUE_WORDS = (
     "rođen", "roden", "р.н", "р. н", "sinh", "sünd", "sund", "naroz", "मिति", "උපන්", "பிறந்த",
     "туулган", "lahir", "เกิด", "出生", "n. ",
     "roj.", "γέν", "დაბ", "ծնվ", "dz.", "gim.", "teraka", "wazalwa", "ọmụmụ", "ജനന", "កើត",
-    "dhalasho", "ele'i", "născut", "nascut",
+    "dhalasho", "ele'i", "născut", "nascut", "rođ.", "rod.",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -1065,6 +1073,13 @@ _PHONE = (
     # brackets, the number in 3-2-2: "8 (495) 659-27-88", "(727) 355-01-42"
     r"|(?<=(?<![\w\-./])8)[ ]?\(\d{3,5}\)[ ]?\d{1,3}-\d{2}-\d{2}(?![\w\-])"
     r"|(?<=\()\d{3,5}\)[ ]?\d{1,3}-\d{2}-\d{2}(?![\w\-])"
+    # (version 40) the trunk 0, then 3-3 groups joined by dashes or dots ("0670-884-219",
+    # Morocco; "0722.145.907", Romania), Korea's dotted mobiles ("010.8823.5140"), and the
+    # Balkans' and the Levant's area code before a slash ("064/318-22-91", "061/552-318",
+    # "03/418 227"): heldout33
+    r"|(?<=(?<![\w\-./])0)[1-9]\d{2}(?:-(?!00)\d{3}-\d{3}|\.(?!00)\d{3}\.\d{3})(?![\w\-.]|,\d)"
+    r"|(?<=(?<![\w\-./])0)1[016-9]\.\d{3,4}\.\d{4}(?![\w\-.])"
+    r"|(?<=(?<![\w\-./])0)[1-9]\d{0,2}/\d{3}(?:[ \-]\d{2,3}){1,2}(?![\w\-/.])"
     r")" + _END + _EXT
 )
 
@@ -1300,8 +1315,11 @@ _PHONE_CUED = re.compile(
     # (version 37: Indonesia's and Malaysia's "Telp")
     r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|t[ée]l[ée]?[fp]?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
-    r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?|mobile?|mob|handy|ph|phone"
-    r"|cell(?=[ \t]*[:#]?[ \t]*[0+(])|κιν|τηλ|ring|hp(?=[ \t]+[+0(])"
+    # (version 40: "su cel es 5512 8834", "cell 98401 57730", "DID 6508 1174": heldout33)
+    r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?(?:[ \t]+(?:es|é))?"
+    r"|mobile?|mob|handy|ph|phone"
+    r"|cell(?=[ \t]*[:#]?[ \t]*(?:[0+(]|[6-9]\d{4}[ ]\d{5}(?!\d)))|κιν|τηλ|ring"
+    r"|hp(?=[ \t]+[+0(])|(?-i:DID)"
     r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no"
     r"|тел(?:ефон)?|моб(?:ильный|ільний)?|утас|тлф"
     # Portugal's "telem.", Brazil's "fone", Chile's "fono", and the word in other scripts
@@ -1369,7 +1387,7 @@ _PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel"
                      "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
                      "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
                      "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ",
-                     "ទូរសារ", "direkt", "direct", "durchwahl", "anexo", "wa ", "dom ",
+                     "ទូរសារ", "direkt", "direct", "durchwahl", "anexo", "wa ", "dom ", "did ",
                      "phoned", "rang", "texted")
 
 
@@ -1455,6 +1473,7 @@ _NAME_TOKEN = re.compile(rf"[\w{_APOS}.\-]+")
 _NOT_NAMES = frozenset(
     """
     monitor monitors monitoring cable cables module modules data side safety care circuit line
+    disconnect disconnected cédula cedula identidad
     lines lift bed beds room rooms transport simulator tubing lead leads id identification label
     labels alarm alarms connection connections connected weight table couch cradle support
     interface information info demographics list census admission privacy flow portal position
@@ -1881,7 +1900,7 @@ def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     if _glued(m.string, start) or _eng_context(m.string, start):
         return None
     if s[0] == "0" and s[1] != "0" and sum(c.isdigit() for c in s) not in (10, 11) and not (
-            _NINE_DIGIT_LANDLINE.fullmatch(s)):
+            _NINE_DIGIT_LANDLINE.fullmatch(s) or "/" in s[:5]):  # ("03/418 227": 8 digits)
         return None
     if s[0] == "+" and s[1] != "1" or s.startswith("00"):
         nd = sum(c.isdigit() for c in s)
@@ -2074,7 +2093,9 @@ _CHAT_SPEAKER = re.compile(
     # (version 36: or KakaoTalk's dotted date, "2024. 7. 2. 오후 3:12, 박서준 : ...")
     r"|\d{4}-\d{1,2}-\d{1,2}|\d{4}년[ \t]*\d{1,2}월[ \t]*\d{1,2}일"
     r"|\d{4}\.[ \t]?\d{1,2}\.[ \t]?\d{1,2}\.),?[ \t]+)?"
-    r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?(?:[ \t]*\])?,?"
+    # (version 40: a text's "8:14a", heldout33)
+    r"(?:오전|오후)?[ \t]*\d{1,2}:\d{2}(?::\d{2})?(?:[AaPp](?![\w.])|[ \t]*[AaPp]\.?[Mm]\.?)?"
+    r"(?:[ \t]*\])?,?"
     # (version 38) WhatsApp's export where the hour is dotted, in brackets after the date
     # ("[05/01/24 22.44] I Made Suardana: ...")
     r"|\[[ \t]*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},?[ \t]+\d{1,2}\.\d{2}(?:\.\d{2})?[ \t]*\]"
@@ -2204,6 +2225,41 @@ def _signer(words: list[str], hits: list[str], judged: list[str] | None = None) 
     for w in words:
         _remember(hits, w)
     return True
+
+
+# (version 40) A mail header's display name, the words right before "<address>" at a line's
+# or a field's start ("প্রেরক: সুদীপা চক্রবর্তী <sudipa.c.ccu@...>": heldout33): a person
+# in any script, unless a word says it is a desk or a team ("Biomed Support <...>") or, in
+# Latin letters, every word is a dictionary word. Its words are remembered, so that the
+# name's other mentions go too.
+_DISPLAY_WORD = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}]|['\u2019.\-](?=[^\W\d_]))*\.?"
+_DISPLAY_NAME = re.compile(
+    rf"(?m)(?:^|(?<=[:,;]))[ \t]*[\"']?(?P<name>(?:{_DISPLAY_WORD}[ \t]+){{0,3}}{_DISPLAY_WORD})"
+    r"[\"']?[ \t]*<\[EMAIL\]>")
+_DESK_WORDS = frozenset("""
+    team support service services servicio desk helpdesk help biomed biomedical admin office
+    department dept unit lab laboratory system systems notifications notification noreply
+    no-reply hospital clinic center centre group info contact sales orders billing it ict
+    engineering technical tech servicedesk mailbox list ward pharmacy radiology
+""".split())
+
+
+def _display_names(text: str, hits: _Hits) -> str:
+    def cb(m: re.Match) -> str:
+        words = m.group("name").split()
+        low = [w.lower().strip(".") for w in words]
+        if any(w in _DESK_WORDS for w in low):
+            return m.group()
+        if all(w.isascii() for w in words) and all(
+                w in plain_words() or is_word(w) for w in low):
+            return m.group()
+        hits.append("PERSON")
+        for w in words:
+            if len(w) > 2:
+                _remember(hits, w.strip("."))
+        return _put(m, "name", "PERSON")
+
+    return _DISPLAY_NAME.sub(cb, text)
 
 
 def _remember(hits: list[str], name: str) -> None:
@@ -2479,6 +2535,7 @@ _ID_LABEL_WORDS = frozenset("""
     faịlụ ifayela pasiëntnr huurrekening rakitra vola haigusloo arve istorija sąskaita
     vēsture polise záloha zálohy dopunsko poistenec polisa polis poliçe dosyası
     medlemsnr lidnr vakuutus průkazu průkaz kartela libreza törzsszám
+    povijesti kartelës relatienr relatienummer історія історії историје историја истории
 """.split())
 _WHOSE_WORDS = _ID_LABEL_WORDS | {"status", "hosp", "hospital", "clinic", "patient", "client",
                                   "member", "student", "registration", "enrolment", "enrollment"}
@@ -2617,6 +2674,12 @@ _NAME_GIVEN_BEFORE = re.compile(
 # (version 11: also before a number or a masked identifier, "[PERSON] Fernandes 912 ...")
 _NAME_LAST_AFTER = re.compile(
     rf"(?P<ph>{_PERSON_PH})[ \t]+(?P<last>{_NAME_WORD})(?=[ \t]*(?:[,:;(]|\n|$|\[|\+?\d))")
+# (version 40) The given name after a masked surname and a comma, as a list or an export
+# writes a name ("kid is [PERSON], Mateo 10513866", "[PERSON], Jean-Guy   49817-2230":
+# heldout33); only a given name of the lists, before what ends a name.
+_NAME_GIVEN_AFTER_COMMA = re.compile(
+    rf"(?P<ph>{_PERSON_PH}),[ \t]*(?P<given>{_NAME_WORD})"
+    r"(?=[ \t]*(?:[,:;()\[\n]|$|\d)|[ \t]{2})")
 # A name in a script the name lists do not hold, right before a number that identifies its
 # bearer ("נועה בן-דוד ת.ז. [OTHER_ID]", "هدى السيد [OTHER_ID]", "Γιώργος Παπαδόπουλος AMKA
 # [OTHER_ID]"): two or three words of Hebrew, Arabic, Greek or Cyrillic (capitalised, in the
@@ -2669,7 +2732,13 @@ def _accented_name_parts(text: str) -> str:
         text = new
 
 
+# (version 40) A name spelled out after it, letter by letter, as a caller does ("Dennis
+# Kowalski K O W A L S K I": heldout33): four capitals or more, each alone.
+_SPELLED_AFTER_NAME = re.compile(rf"(?P<ph>{_PERSON_PH})(?:[ \t]+[A-Z](?![\w.'\-])){{4,}}")
+
+
 def _name_tails(text: str) -> str:
+    text = _SPELLED_AFTER_NAME.sub(lambda m: m.group("ph"), text)
     while True:
         new = _NAME_TAIL.sub(lambda m: m.group("ph"), text)
         if new == text:
@@ -2688,6 +2757,8 @@ def _name_tails(text: str) -> str:
         return m.group("ph") if is_surname(word) else m.group()
 
     text = _NAME_GIVEN_BEFORE.sub(given, text)
+    if "]," in text:
+        text = _NAME_GIVEN_AFTER_COMMA.sub(given, text)
     return _NAME_LAST_AFTER.sub(last, text)
 
 
@@ -2978,7 +3049,10 @@ _ADDRESS_CLAUSE_WORDS = ("địa chỉ", "כתובת", "地址", "住所", "주�
 # line's or sentence's end, a bracket, or the next field ("..., tel. [PHONE]"); an
 # abbreviation's dot ("Dr.", "д.", "Esq.") does not end it.
 _ADDRESS_LABEL = re.compile(
-    r"(?<![\w\-])(?P<cue>(?i:morada|adre[çc]a|domicili?o|domicílio|direcci[óo]n|endere[çc]o"
+    # (version 40: French "domicile", Dutch "woonadres", a bracket before the colon:
+    # "Woonadres (thuisdialyse): Prinses Irenelaan 112, ...", heldout33)
+    r"(?<![\w\-])(?P<cue>(?i:morada|adre[çc]a|domicili?o|domicílio|domicile(?=[ \t]*:)|woonadres"
+    r"|direcci[óo]n|endere[çc]o"
     r"|adresse|indirizzo|residenza|anschrift|wohnadresse|adres|adresa|adresă|helbidea|alamat"
     r"|tirahan"
     # (version 11) Hungarian "lakcím", Finnish "koti"/"osoite", Nordic "adr.", Persian, Arabic
@@ -2992,7 +3066,8 @@ _ADDRESS_LABEL = re.compile(
     # (version 13) Persian, Bengali, Swahili, Mongolian, Amharic, Urdu, Spanish "dom."
     r"|نشانی|ঠিকানা|makazi|хаяг|አድራሻ|پتہ|dom\."
     # English "address" too, not a computer's ("IP address 10.0.0.1": no street, no comma)
-    r"|(?<!ip )(?<!mac )(?<!mail )(?<!web )(?:home[ \t]+)?addr(?:ess)?)(?!\w)[ \t]*:?[ \t]*)"
+    r"|(?<!ip )(?<!mac )(?<!mail )(?<!web )(?:home[ \t]+)?addr(?:ess)?)(?!\w)"
+    r"(?:[ \t]*\([^()\n]{1,30}\)(?=[ \t]*:))?[ \t]*:?[ \t]*)"
     r"(?=[^\s\"'\[\]{}<>=|,;:])"  # (not a JSON or XML field: those are read by their key)
     # a street-first address that names its street type, with the house number after a comma
     # ("Rua Desembargador Otoni Lobo, 418, ap. 74, Vila Mariana, São Paulo - SP, 04117-090")
@@ -3011,8 +3086,8 @@ _ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adres
                         "jalan ", "calea ", "bulevardul", "strasse", "straße",
                         "نشانی", "ঠিকানা", "makazi", "хаяг", "አድራሻ", "پتہ", "dom.")
 _ADDRESS_FIELD_END = re.compile(
-    r"[\n;(\[]|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno|e-?mail"
-    r"|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
+    r"[\n;(\[]|[ \t]{3}|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno"
+    r"|e-?mail|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
 _SENTENCE_DOT = re.compile(r"\.(?=[ \t]|$)")
 _ABBREVIATION_DOT = re.compile(
     r"(?:(?<!\w)(?i:dr|st|av|avda|ave|tte|gral|col|pte|str|nr|bl|sc|ap|apt|mah|cad|sok|esq|ezk|dto"
@@ -3177,7 +3252,10 @@ _COLUMNS = {
                      "nombre", "vorname", "nachname", "cognome", "sobrenome", "achternaam",
                      "voornaam", "nazwisko", "imie", "imię"), "PATIENT_NAME"),
     **dict.fromkeys(("engineer", "technician", "operator", "nurse", "signedby", "tech",
-                     "performedby", "reportedby", "staff", "fse"), "PERSON"),
+                     "performedby", "reportedby", "staff", "fse",
+                     # (version 40) a CMMS export's people: heldout33
+                     "requester", "requestor", "requestedby", "raisedby", "reporter",
+                     "assignee", "assignedto", "closedby", "completedby"), "PERSON"),
     **dict.fromkeys(("fileno", "file#", "bht", "hospno", "hospitalno", "recordno", "histno"),
                     "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
@@ -3200,6 +3278,25 @@ _COLUMNS = {
     **dict.fromkeys(("mother", "father", "mom", "spouse", "husband", "wife"), "PATIENT_NAME"),
     **dict.fromkeys(("natid", "nationalidno", "civilid", "iqama", "emiratesid", "tckn", "tc",
                      "hetu", "cnic", "nik", "nid"), "OTHER_ID"),
+    # (version 40) Chinese, Japanese and Korean exports' headers: who reported, who repaired,
+    # the contact's line, the patient's numbers
+    **dict.fromkeys(("姓名", "患者", "患者姓名", "病人", "病人姓名", "家属", "氏名", "患者名",
+                     "患者氏名", "환자", "환자명", "성명", "이름", "보호자"), "PATIENT_NAME"),
+    **dict.fromkeys(("报修人", "維修人", "维修人", "联系人", "聯絡人", "工程师", "担当者",
+                     "担当", "報告者", "담당자", "담당", "요청자", "작업자"), "PERSON"),
+    **dict.fromkeys(("联系电话", "聯絡電話", "电话", "電話", "手机", "手機", "手机号", "电话号码",
+                     "電話番号", "連絡先", "연락처", "전화", "전화번호", "휴대폰"), "PHONE"),
+    **dict.fromkeys(("住院号", "病历号", "病案号", "門診號", "门诊号", "患者id", "カルテ番号",
+                     "등록번호", "병록번호"), "MRN"),
+    **dict.fromkeys(("身份证", "身份证号", "身分證", "주민등록번호"), "OTHER_ID"),
+    **dict.fromkeys(("医保号", "医保卡号", "保険証番号", "보험번호"), "HEALTH_PLAN"),
+    **dict.fromkeys(("出生日期", "生日"), "DOB"),
+    # (version 40) Latin America's identity card and a contact's line as a header (heldout33)
+    **dict.fromkeys(("cédula", "cedula", "céduladeidentidad", "identidad", "nºidentidad"),
+                    "OTHER_ID"),
+    **dict.fromkeys(("telcontacto", "telefonocontacto", "teléfonocontacto",
+                     "teléfonodecontacto", "telefonodecontacto", "celular"), "PHONE"),
+    **dict.fromkeys(("地址", "住址", "住所", "주소"), "ADDRESS"),
 }
 # Delimiters of a pasted table, in the order they are tried on a header line.
 _TABLE_DELIMITERS = ("|", "\t", ";", ",", "  ")  # (two spaces: a fixed-width report)
@@ -3913,7 +4010,7 @@ def _after_rules(res: ScrubResult, policy: ScrubPolicy) -> None:
 _ID_CAPS = "A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐΑ-Ω"
 _ID_CUES = frozenset((
     "MRN", "SSN", "SN", "ID", "NO", "NR", "DOB", "TEL", "PH", "FAX", "MOB", "PID", "UR", "NHS",
-    "NHI", "CHI", "NIC", "ACCT", "ACC", "IMEI", "IP"))
+    "NHI", "CHI", "NIC", "ACCT", "ACC", "IMEI", "IP", "DID"))
 _ID_PREFIX = re.compile(
     rf"[{_ID_CAPS}][{_ID_CAPS}&]{{0,5}}(?:[-/][{_ID_CAPS}][{_ID_CAPS}&]{{0,5}})*[- ]"
     r"(?=\[(?:MRN|OTHER_ID|ACCOUNT|HEALTH_PLAN|SSN|PHONE)\])")
@@ -3963,7 +4060,7 @@ _THAI_TITLED = re.compile(
 # one placeholder (the word alone said where the extension was).
 _PHONE_EXT_WORD = re.compile(
     r"\[PHONE\][ \t]*,?[ \t]*(?i:ext(?:n|ension)?\.?|x|int\.?|interno|wew\.?|dahili|poste|"
-    r"durchwahl|dw|anexo|ramal|lokal|toestel|доб\.?|שלוחה|内线|內線|내선|ต่อ)"
+    r"durchwahl|dw|anexo|ramal|lokal|toestel|доб\.?|שלוחה|内线|內線|내선|ต่อ|\#)"
     r"[ \t]*\.?[ \t]*(?P<ext>\[PHONE\]|\d{1,6}(?![\w\-/]|[.,]\d))")
 
 # (version 37) An area code in brackets left before a number a rule masked as another kind or
@@ -3971,8 +4068,11 @@ _PHONE_EXT_WORD = re.compile(
 # masked address on its line ("[ADDRESS] (Québec) J7Z 2B4": a letter, a digit, a letter, then
 # a digit, a letter, a digit).
 _AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
+_POSTCODE_WORDS = ("postal code", "code postal", "postcode", "post code")
 _POSTCODE_CA_AFTER = re.compile(
-    r"(?<=\[ADDRESS\])(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)"
+    # (version 40: or after the words for a postal code, "new postal code K0H 1G0": heldout33)
+    r"(?:(?<=\[ADDRESS\])|(?i:(?<=postal code)|(?<=code postal)|(?<=postcode)|(?<=post code))"
+    r"(?=[ \t]*:?[ \t]*[A-Z]\d))(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)"
     r"(?<![\w\-])[A-CEGHJ-NPR-TVXY]\d[A-CEGHJ-NPR-TV-Z][ ]?\d[A-CEGHJ-NPR-TV-Z]\d(?![\w\-])")
 
 
@@ -4489,7 +4589,11 @@ _CJK_NAME_SHAPE = re.compile(
     # (glued after a relation: "家属王丽在门口")
     # (not after 患者, "patient": "患者高热，" is a fever)
     r"|(?:(?<=家属|家屬|儿子|兒子|女儿|女兒|爱人|愛人|孙子|孫子|老伴)|(?<=病人是))"
-    r"[\u3400-\u9fff]{2,3}")
+    r"[\u3400-\u9fff]{2,3}"
+    # (version 40) ... and after 患者 when three characters end at punctuation or a space
+    # ("患者孙桂兰(住院号...)": heldout33)
+    r"|(?<=患者|病人|病患)[\u3400-\u9fff]{2}(?<![日天时時])[\u3400-\u9fff](?<![日天时時])"
+    r"(?=[(（,，、;；\s])")
 _CJK_BEFORE_END = re.compile(
     rf"(?:{'|'.join(map(re.escape, _CJK_BEFORE_PERSON))})[ \t\u3000]?"
     r"(?:[(（][^()（）\n]{1,6}[)）][ \t]?)?\Z")
@@ -4522,6 +4626,42 @@ def _cjk_chat_speakers(text: str, hits: _Hits) -> str:
         return _put(m, group, "PERSON")
 
     return _CJK_CHAT_SPEAKER.sub(cb, text)
+
+
+# (version 40) A number glued to its Chinese or Japanese word, as these scripts write it
+# without a space ("(电话15800937716)", "(住院号0387712)": heldout33); the cue rules want a
+# word's end before the number, and a Han character and a digit are both word characters.
+_CJK_GLUED_CUES = {
+    **dict.fromkeys(("联系电话", "聯絡電話", "电话号码", "電話番号", "电话", "電話", "手机号",
+                     "手机", "手機", "座机", "分机", "分機"), "PHONE"),
+    **dict.fromkeys(("传真", "傳真"), "FAX"),
+    **dict.fromkeys(("住院号", "住院號", "病历号", "病歷號", "病案号", "门诊号", "門診號",
+                     "カルテ番号", "患者番号"), "MRN"),
+    **dict.fromkeys(("身份证号", "身份证", "身分證字號", "身分證", "护照号", "護照號"), "OTHER_ID"),
+    **dict.fromkeys(("医保卡号", "医保号", "医保", "醫保", "保険証番号"), "HEALTH_PLAN"),
+}
+_CJK_GLUED_NUMBER = re.compile(
+    rf"(?P<cue>{'|'.join(sorted(_CJK_GLUED_CUES, key=len, reverse=True))})[:：]?"
+    r"(?P<v>\+?\d[\d\-]{2,22}\d(?:[ ]\d{3,4}){0,3}[X]?)(?![0-9A-Za-z\-])"
+    # a Japanese birth date in an era's letter and the word "born" ("S22.4.3生", Shōwa 22), and
+    # the two numbers of a Japanese insurance card ("保険証（記号 1203 番号 4471）")
+    r"|(?<![\w.])(?P<dob>[MTSHR]\d{1,2}[./]\d{1,2}[./]\d{1,2})(?=[ ]?生)"
+    r"|保険証[^\n記]{0,12}記号[ :：]?(?P<hp1>[\d\-]{2,12})[ ,、]?番号[ :：]?(?P<hp2>[\d\-]{1,12})")
+
+
+def _cjk_glued_numbers(text: str, hits: _Hits) -> str:
+    def cb(m: re.Match) -> str:
+        if m.group("dob"):
+            hits.append("DOB")
+            return _put(m, "dob", "DOB")
+        if m.group("hp1"):
+            hits.extend(["HEALTH_PLAN"] * 2)
+            return _put(m, "hp1", "HEALTH_PLAN").replace(m.group("hp2"), "[HEALTH_PLAN]")
+        tag = _CJK_GLUED_CUES[m.group("cue")]
+        hits.append(tag)
+        return _put(m, "v", tag)
+
+    return _CJK_GLUED_NUMBER.sub(cb, text)
 
 
 def _cjk_persons(text: str, hits: _Hits) -> str:
@@ -4849,6 +4989,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         hits.extend(["EMAIL"] * n)
         text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+    if "<[EMAIL]>" in text:
+        text = _display_names(text, hits)
+    if not text.isascii() and _CJK_ANY.search(text):
+        text = _cjk_glued_numbers(text, hits)
     if _SPOKEN_EMAIL_HINT.search(text):
         for email in _EMAIL_SPOKEN.findall(text):
             local = re.split(r"[ \t(\[]at\b", email)[0]
@@ -5017,7 +5161,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "." in text and not text.isascii():
         text = _cyrillic_initialed(text, hits)
     if not text.isascii() and _CYR_ANY.search(text):
-        text = _cyrillic_two_names(text, hits)
+        masked = _cyrillic_two_names(text, hits)
+        if masked != text:  # (version 40) the birth date after such a name ("[PERSON],
+            text = _fields_after_names(masked, hits)  # 21.07.1967 –": heldout33)
     if "[P" in text:  # (last: a label a name rule overreached has done its work)
         text = _name_words_again(before, text, hits)
         text = _name_tails(text)  # (version 39: the names masked since, "(Ana [PERSON])")
@@ -5056,7 +5202,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             return "[PHONE]"
 
         text = _AREA_CODE_BEFORE.sub(area_code, text)
-    if "[ADDRESS]" in text:
+    if "[ADDRESS]" in text or any(w in text.lower() for w in _POSTCODE_WORDS):
         text, n = _POSTCODE_CA_AFTER.subn(r"\g<gap>[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     if "]-" in text:  # (version 38) a check letter left after a number: "[OTHER_ID]-K"

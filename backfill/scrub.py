@@ -4634,7 +4634,7 @@ def _cjk_chat_speakers(text: str, hits: _Hits) -> str:
 _CJK_GLUED_CUES = {
     **dict.fromkeys(("联系电话", "聯絡電話", "电话号码", "電話番号", "电话", "電話", "手机号",
                      "手机", "手機", "座机", "分机", "分機"), "PHONE"),
-    **dict.fromkeys(("传真", "傳真"), "FAX"),
+    **dict.fromkeys(("传真", "傳真"), "PHONE"),  # (a fax is a phone: one placeholder)
     **dict.fromkeys(("住院号", "住院號", "病历号", "病歷號", "病案号", "门诊号", "門診號",
                      "カルテ番号", "患者番号"), "MRN"),
     **dict.fromkeys(("身份证号", "身份证", "身分證字號", "身分證", "护照号", "護照號"), "OTHER_ID"),

@@ -275,6 +275,17 @@ POSITIVE = [
     ("Adres: ul. Lipowa 14/3, 80-172 Gdańsk\nrespirator", "Gdańsk", "ADDRESS"),
     ("Domicilio: Calle Olmo 88, Col. Roma\nconcentrador", "Olmo", "ADDRESS"),
     ("Paciente: Inés Barahona Cuesta\nBomba Alaris", "Barahona", "PATIENT_NAME"),
+    # (version 40: shapes first met in heldout33, written anew here)
+    ("患者王秀英(住院号2231456)术后", "2231456", "MRN"),
+    ("患者王秀英(住院号2231456)术后", "王秀英", "PERSON"),
+    ("Llamó la esposa, su cel es 4471 2290 por si acaso", "4471 2290", "PHONE"),
+    ("javila se na 063/412-77-15 juče", "063/412-77-15", "PHONE"),
+    ("rappeler le fils au 0661-452-318 svp", "0661-452-318", "PHONE"),
+    ("owner list: Okafor, Chidi 44120987", "Chidi", "PERSON"),
+    ("pac. Ivan Horvat rođ. 03.02.1944, soba 4", "03.02.1944", "DOB"),
+    ("new postal code T2N 1N4 per family", "T2N 1N4", "ADDRESS"),
+    ("caller: my number is five five five, oh one uh four two two nine", "two two nine",
+     "PHONE"),
 ]
 
 
@@ -422,6 +433,10 @@ NON_PII = [
     "Medtronic Azure XT DR MRI SureScan checked",
     "10:32 Alarm: SpO2 probe off",
     "passport photo printer jammed",
+    # (version 40)
+    "alarm log shows Patient Disconnect x12",
+    "Filter 0700-001-035 replaced, vacuum ok",
+    "moniteur à domicile SmartMonitor 2 PSL SM3-QC-00511 (prêt)",
 ]
 
 

@@ -4071,7 +4071,7 @@ _AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE
 _POSTCODE_WORDS = ("postal code", "code postal", "postcode", "post code")
 _POSTCODE_CA_AFTER = re.compile(
     # (version 40: or after the words for a postal code, "new postal code K0H 1G0": heldout33)
-    r"(?:(?<=\[ADDRESS\])|(?i:(?<=postal code)|(?<=code postal)|(?<=postcode)|(?<=post code))"
+    r"(?:(?<=\[ADDRESS\])|(?i:" + "|".join(f"(?<={w})" for w in _POSTCODE_WORDS) + ")"
     r"(?=[ \t]*:?[ \t]*[A-Z]\d))(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)"
     r"(?<![\w\-])[A-CEGHJ-NPR-TVXY]\d[A-CEGHJ-NPR-TV-Z][ ]?\d[A-CEGHJ-NPR-TV-Z]\d(?![\w\-])")
 

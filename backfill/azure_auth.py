@@ -48,6 +48,11 @@ class TokenFile:
             if stamp != self._stamp:
                 with open(self.path, encoding="utf-8") as f:
                     token = f.read().strip()
+                if not token and self._token:
+                    # Caught between a writer's truncation and its write (a renewal that
+                    # rewrites the file in place, as "echo $TOKEN > file" does): the token
+                    # read before stays in use, and the file is read again at the next call.
+                    return self._token
                 if not token:
                     raise OSError("the file is empty")
                 self._token, self._stamp = token, stamp

@@ -85,6 +85,24 @@ def test_token_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
     assert "llm.entra_token_file" in str(err.value) and "tok-" not in str(err.value)
 
 
+def test_a_token_file_caught_mid_rewrite_keeps_the_last_token(tmp_path: Path) -> None:
+    """A renewal that rewrites the file in place truncates it first: a read in between sees
+    it empty (CI caught one mid-run, and the run stopped). The token read before stays in use
+    until the new one is there; a file empty from the start is an error."""
+    path = tmp_path / "token"
+    path.write_text("tok-A\n")
+    source = TokenFile(str(path), "llm.entra_token_file")
+    assert asyncio.run(source()) == "tok-A"
+    path.write_text("")  # truncated, the new token not yet written
+    assert asyncio.run(source()) == "tok-A"
+    path.write_text("tok-BB\n")
+    assert asyncio.run(source()) == "tok-BB"
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    with pytest.raises(SystemicError, match="empty"):
+        asyncio.run(TokenFile(str(empty), "llm.entra_token_file")())
+
+
 class FakeCredential:
     """Stands in for azure-identity's DefaultAzureCredential: Azure's identity service is out of
     reach here. Each token lives one second, so every call needs a new one."""

@@ -4069,6 +4069,7 @@ _PHONE_EXT_WORD = re.compile(
 # a digit, a letter, a digit).
 _AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
 _POSTCODE_WORDS = ("postal code", "code postal", "postcode", "post code")
+_POSTCODE_HINT = re.compile("|".join(_POSTCODE_WORDS), re.IGNORECASE)
 _POSTCODE_CA_AFTER = re.compile(
     # (version 40: or after the words for a postal code, "new postal code K0H 1G0": heldout33)
     r"(?:(?<=\[ADDRESS\])|(?i:" + "|".join(f"(?<={w})" for w in _POSTCODE_WORDS) + ")"
@@ -5202,7 +5203,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             return "[PHONE]"
 
         text = _AREA_CODE_BEFORE.sub(area_code, text)
-    if "[ADDRESS]" in text or any(w in text.lower() for w in _POSTCODE_WORDS):
+    if "[ADDRESS]" in text or _POSTCODE_HINT.search(text):
         text, n = _POSTCODE_CA_AFTER.subn(r"\g<gap>[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     if "]-" in text:  # (version 38) a check letter left after a number: "[OTHER_ID]-K"

@@ -143,14 +143,54 @@ class TreeSampler(threading.Thread):
         return sum(self.cpu.values()) - self.own
 
 
+def _server_cpu(postmaster: int | None) -> dict[str, float]:
+    """CPU seconds so far of the Postgres server's processes by kind: the server is not in
+    the job's tree (pg_ctl detaches it), and at 1M records what it does besides the job's
+    writes (autovacuum, autoanalyze, checkpoints) shares the box's two cores. "ended" is
+    what the postmaster reaped: an autovacuum worker's CPU lands there when it exits."""
+    if postmaster is None:
+        return {}
+    try:
+        root = psutil.Process(postmaster)
+        t = root.cpu_times()
+        out = {"postmaster": t.user + t.system, "ended": t.children_user + t.children_system}
+        children = root.children()
+    except psutil.NoSuchProcess:
+        return {}
+    for p in children:
+        try:
+            # Postgres retitles its processes: "postgres: checkpointer " and NUL padding
+            title = p.cmdline()[0].removeprefix("postgres: ").strip()
+            t = p.cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, IndexError):
+            continue
+        kind = ("autovacuum" if title.startswith("autovacuum worker") else
+                "io workers" if title.startswith("io worker") else
+                title if title in ("checkpointer", "background writer", "walwriter",
+                                   "autovacuum launcher", "logical replication launcher")
+                else "backend")
+        out[kind] = out.get(kind, 0.0) + t.user + t.system
+    return {k: round(v, 2) for k, v in out.items()}
+
+
+def _postmaster(pgdata: Path) -> int | None:
+    """The embedded server's postmaster, from its data directory's postmaster.pid."""
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class FirstCommit(threading.Thread):
     """Seconds from the start until the first record is in Postgres: how long an operator
     looks at an empty table (it grew with the number of partitions while the read stage
     held every CPU)."""
 
-    def __init__(self, dsn: str, schema: str, trace: TextIO | None = None) -> None:
+    def __init__(self, dsn: str, schema: str, trace: TextIO | None = None,
+                 postmaster: int | None = None) -> None:
         super().__init__(daemon=True)
         self.dsn, self.schema, self.trace = dsn, schema, trace
+        self.postmaster = postmaster
         self.t0 = time.monotonic()
         self.seconds: float | None = None
         self.stop = threading.Event()
@@ -172,14 +212,21 @@ class FirstCommit(threading.Thread):
             if self.trace is None:
                 return
             # Then, with a trace, the rows committed so far every 5 s: the statistics
-            # collector's insert counter, O(1) where a count(*) would grow with the table.
+            # collector's insert counter, O(1) where a count(*) would grow with the table;
+            # how many times autovacuum and autoanalyze have run on each table, and the
+            # server's CPU by process kind, to see what the server does besides our writes.
             while not self.stop.wait(5.0):
-                row = conn.execute(
-                    "SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables "
-                    "WHERE schemaname = %s AND relname = 'ai_extracted_data'", (self.schema,)
-                ).fetchone()
-                self.trace.write(json.dumps({"t": round(time.monotonic(), 1),
-                                             "committed": int(row[0]) if row else 0}) + "\n")
+                tables = conn.execute(
+                    "SELECT relname, n_tup_ins, autovacuum_count, autoanalyze_count "
+                    "FROM pg_stat_user_tables WHERE schemaname = %s", (self.schema,)
+                ).fetchall()
+                committed = next((int(r[1]) for r in tables
+                                  if r[0] == "ai_extracted_data"), 0)
+                self.trace.write(json.dumps({
+                    "t": round(time.monotonic(), 1), "committed": committed,
+                    "vacuums": {r[0]: [int(r[2]), int(r[3])] for r in tables
+                                if r[2] or r[3]},
+                    "server_cpu": _server_cpu(self.postmaster)}) + "\n")
 
 
 @dataclass
@@ -242,7 +289,7 @@ def run(records: int, latency_ms: float, rpm: int, tpm: int, extract_actors: int
         sampler.start()
         t0 = time.monotonic()
         epoch0 = time.time()  # (the simulator's log stamps requests with the epoch)
-        first = FirstCommit(stack.dsn, "bench", trace)
+        first = FirstCommit(stack.dsn, "bench", trace, _postmaster(work / "pg"))
         first.start()
         result = execute(stack.config, RunRequest())
         seconds = time.monotonic() - t0

@@ -159,6 +159,7 @@ _PERSON_CUES = frozenset("""
     технік медсестрі медсестри лікарю дитина мама мати ابنه ابنته أمي ابي زوجته فني
     الفني للمريض د אמא אבא האחות אחות מרים मरीज़ मरीज बेटा बेटी श्रीमती पत्नी रोगी নার্স স্ত্রী
     ছেলে মেয়ে ผู้ป่วย นาย นาง พยาบาล ลูกสาว ลูกชาย ช่าง 간호사 보호자 看護師 技術員 記入 用户
+    প্রকৌশলী ডাক্তার ডা মোঃ
     用戶 联系人 聯絡人 护士 護士 工程師 技师 pasien perawat teknisi anak istri suami
     המטופל המטופלת 家屬 家属 রোগী রোগীর
     zoon dochter echtgenote echtgenoot ofw sanfw uffz hptm gefr stuffz inmate detainee csr
@@ -205,7 +206,9 @@ _LEFT_CUES = _PERSON_CUES | frozenset("via witness phleb phlebotomist signed sgd
 _NOT_GIVEN = frozenset("will may said called is was has had says can and or at on in to".split())
 # Abbreviated titles whose dot does not end a sentence ("Dr. Mbeki").
 _TITLES = frozenset("dr mr mrs ms mx prof pt sr sra srta mme mlle dhr mevr hr fr sig ing lic dra lt"
-                    " sgt capt cpl mdm tec techn τεχν".split())
+                    " sgt capt cpl mdm tec techn τεχν"
+                    # (version 41) the patient's abbreviations with their dot: "pat. Åke Nyström"
+                    " pat pte pcte pac".split())
 # Cues strong enough that any capitalised word after them is a name ("Dr. Page"), and a lower-
 # case word that is also an English word ("rn summer").
 _STRONG_CUES = frozenset(

@@ -98,7 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "40"
+SCRUBBER_VERSION = "41"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -256,14 +256,26 @@ _FOREIGN_DIGIT_WORDS = (
     # "doble" (heldout28: a Swahili voicemail's file, phone and insurance numbers)
     "sifuri moja mbili tatu nne tano sita saba nane tisa nul een twee drie vijf zes zeven "
     "negen sıfır bir iki üç dört beş altı yedi sekiz dokuz nol kosong satu dua tiga empat lima "
-    "enam tujuh delapan lapan sembilan isa dalawa tatlo apat anim pito walo siyam doble").split()
+    "enam tujuh delapan lapan sembilan isa dalawa tatlo apat anim pito walo siyam doble "
+    # (version 41) numbers said in pairs, "seis cero nueve doce treinta y cuatro", "nine
+    # hundred", "cinquenta e um", and Swedish's digits, "noll sju tre, fyra fem sex, tjugo"
+    # (heldout34: five spoken numbers)
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty "
+    "thirty forty fifty sixty seventy eighty ninety hundred "
+    "diez once doce trece catorce quince dieciséis dieciseis diecisiete dieciocho diecinueve "
+    "veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa cien "
+    "dez onze doze treze quatorze catorze quinze dezesseis dezessete dezoito dezenove vinte "
+    "trinta quarenta cinquenta sessenta oitenta "
+    "noll två fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton sjutton arton "
+    "nitton tjugo trettio fyrtio femtio sextio sjuttio åttio nittio").split()
 _ENGLISH_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                         "eight", "nine")
 _DIGIT_WORD = ("(?:" + "|".join((*_ENGLISH_DIGIT_WORDS, "double", "triple")) + "|"
                + "|".join(sorted(set(_FOREIGN_DIGIT_WORDS), key=len, reverse=True)) + ")")
 # (version 33) the slash said between the groups: "null sechs sechs vier Schrägstrich eins
 # zwei ..." (not a dash: a part number is dictated so, "one one two seven dash zero zero three")
-_SPOKEN_JOINER = r"(?:[ \t]+(?i:slash|schrägstrich|barra|barre|ukośnik))?"
+# (version 41: and the "and" of a number said in pairs, "treinta y cuatro", "cinquenta e um")
+_SPOKEN_JOINER = r"(?:[ \t]+(?i:slash|schrägstrich|barra|barre|ukośnik|y|e|and))?"
 _DIGIT_WORDS = (*_ENGLISH_DIGIT_WORDS, *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
 _DIGIT_WORD_SET = frozenset((*_ENGLISH_DIGIT_WORDS, "double", "triple", *_FOREIGN_DIGIT_WORDS))
 # (version 40) a caller's "uh" between the digits, and the letters spelled before them ("H I
@@ -536,7 +548,10 @@ _FULL_DATE = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*(?:\d{{4}}|\d{{2}}(?!\d)))"
 )
 _FIELD_AFTER_NAME = re.compile(
-    r"[(,|][ \t]*(?P<mrn>[A-Z]?\d{6,10}|\d{3}-\d{3}-\d{3,4})(?=[ \t]*[),;|\-]|[ \t]*$)"
+    # (version 41: with a dash and up to four digits after it, as the Nordic personal numbers
+    # end: "(19470812-3391)", heldout34)
+    r"[(,|][ \t]*(?P<mrn>[A-Z]?\d{6,10}(?:-\d{1,4}(?=[ \t]*[),;|]|[ \t]*$))?"
+    r"|\d{3}-\d{3}-\d{3,4})(?=[ \t]*[),;|\-]|[ \t]*$)"
     # an age over 89 is a date element too (Safe Harbor 3): "(Ruth Ames, 91)", "Ames, 102, lives"
     r"|[(,][ \t]*(?P<dob>(?:9\d|1[01]\d)(?:[ \t]*(?:y/?o|yo|yrs?|years?(?:[ \t]+old)?|[MF]))?)"
     r"(?=[ \t]*[),;]|[ \t]+(?:lives|and|with|is|was|has|who)\b)"
@@ -1032,8 +1047,14 @@ _NATIONAL_ID_WORDS = (
 # token (part numbers, versions, IPs: "v4.555-201-3344", "12-555-201-3344") or preceded by a P/N,
 # SN, REF... label.  Extensions are swallowed with the number.
 # (version 38: the Philippines' "loc.", Peru's "anexo")
-_EXT = (r"(?:[ \t]*,?[ \t]*(?:x|ext\.?|extension|poste|Durchwahl|DW|доб\.?|loc\.|anexo)[ \t]*"
-        r"\d{1,6}\b)?")
+# (version 41: Argentina's "int", Brazil's "ramal", Japan's "内線", a "#" glued: heldout34)
+_EXT_WORDS = (r"(?:x|ext\.?|extension|poste|Durchwahl|DW|доб\.?|loc\.|anexo|int\.?|interno|ramal"
+              r"|内線|內線|(?<=\d)\#)")
+_EXT = rf"(?:[ \t]*,?[ \t]*{_EXT_WORDS}[ \t]*\d{{1,6}}\b)?"
+# "int 38% / ext 0%" is a reading, not an extension
+_UNIT_AFTER_EXT = re.compile(r"[ \t]*[%°]")
+# the extension at a match's end, not counted among the number's digits
+_EXT_TAIL = re.compile(rf"[ \t]*,?[ \t]*{_EXT_WORDS}[ \t]*\d{{1,6}}$")
 _S = r"[ .\-\u2013\u2014]"  # between groups: space, dot, hyphen, en or em dash
 _SS = r"[ .\-/\u2013\u2014]"  # ... or a slash
 _PHONE = (
@@ -1068,7 +1089,9 @@ _PHONE = (
     # takes nine digits in this shape only); Brazil's and Peru's area code in brackets:
     # "(31) 98555-0142", "(11) 3555-0142", "(01) 555 0193"
     r"|(?<=(?<![\w\-./])0)[1-9][ \-]\d{3}[ \-]\d{4}"
-    r"|(?<=\()[1-9]\d\)[ ]?9?\d{4}-\d{4}|(?<=\()0[1-9]\d?\)[ ]?\d{3,4}[ ]\d{4}"
+    # (version 41: or a dash after the area code's bracket, "(02) 8921-3345", Manila, and
+    # "(02)2506-6160", Taipei: heldout34)
+    r"|(?<=\()[1-9]\d\)[ ]?9?\d{4}-\d{4}|(?<=\()0[1-9]\d?\)[ ]?\d{3,4}[ \-]\d{4}"
     # (version 35) Russia's, Belarus's and Kazakhstan's trunk 8 or none before the area code in
     # brackets, the number in 3-2-2: "8 (495) 659-27-88", "(727) 355-01-42"
     r"|(?<=(?<![\w\-./])8)[ ]?\(\d{3,5}\)[ ]?\d{1,3}-\d{2}-\d{2}(?![\w\-])"
@@ -1080,6 +1103,10 @@ _PHONE = (
     r"|(?<=(?<![\w\-./])0)[1-9]\d{2}(?:-(?!00)\d{3}-\d{3}|\.(?!00)\d{3}\.\d{3})(?![\w\-.]|,\d)"
     r"|(?<=(?<![\w\-./])0)1[016-9]\.\d{3,4}\.\d{4}(?![\w\-.])"
     r"|(?<=(?<![\w\-./])0)[1-9]\d{0,2}/\d{3}(?:[ \-]\d{2,3}){1,2}(?![\w\-/.])"
+    # (version 41) an eight-digit local number in 4-4 with its extension after it ("al
+    # 4958-7000 int 1244", Buenos Aires: heldout34); without one, 4-4 is as often a part
+    r"|(?<=(?<![\w\-./])\d)\d{3}[\-. ]\d{4}(?=[ \t]*,?[ \t]*(?:x|ext\.?|int\.?|interno|anexo"
+    r"|ramal)[ \t]*\d{1,6}\b)"
     r")" + _END + _EXT
 )
 
@@ -1243,7 +1270,11 @@ def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
 # Street name first, number after, as in Spanish, Portuguese, French, Italian and German
 # addresses: "Calle Loíza 415", "Rua das Flores 12", "Hauptstraße 5a".
 _STREET_FIRST = re.compile(
+    # (version 41: and the Spanish and Portuguese words in lower case, as people type them,
+    # "calle Hidalgo 45", "avda de la Constitución 41": heldout34)
     r"(?<![\w\-])(?:(?:Calle|Avenida|Avda\.|Av\.|Rue|Rua|Via|Viale|Carrer|Paseo|Camino|Plaza"
+    r"|(?:calle|avenida|avda|rua|travessa)(?![\w\-])\.?(?=[ \t]+(?:(?:de|das?|dos?|la|el)[ \t]+)*"
+    r"[^\W\d_])"
     # Spain's "C/ Mayor 27", Germany's "Am Kirchberg 3", Turkey's "Moda Cad. No: 45"
     rf"|Travessa|Ulica|ul\.|C/|[Ss]tr\.|Strada|Calea|Bd\.|Bulevardul|Șos\.|Aleea"
     # (version 11) Argentina's "Bv.", Indonesia's "Jl.", Russian and Ukrainian abbreviations
@@ -1269,7 +1300,8 @@ _STREET_FIRST = re.compile(
     r"[ ]?\d{1,3}[A-Z]?(?:[ ](?:Sur|Este))?-\d{1,3}(?![\w\-])")
 _STREET_FIRST_WORDS = (
     "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
-    "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "straße ", "strasse ", "weg ", "gasse ",
+    "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "calle ", "avenida ", "avda", "rua ",
+    "travessa ", "straße ", "strasse ", "weg ", "gasse ",
     "platz ", "allee ", "ring ", "damm ", "C/", "Am ", "An der ", "Im ", "Auf der ", "Zum ", "Zur ",
     "straat ", "gracht ", "laan ", "kade ", "plein ", "gatan ", "vägen ", "gränd ", "torget ",
     "gade ", "vej ", "veien ", "gata ", "katu ", "tie ", "utca ", "Cad.", "Sok.", "Mah.", "Bulv.",
@@ -1450,8 +1482,9 @@ _NAME = re.compile(
     # so it only counts with a colon (checked in the callback).
     # "pt's" / "patient's" only count before "name" ("the pt's name (Evelyn Brooks)"): before a
     # capitalised word they are mostly a device brand ("pt's AirSense").
-    r"(?P<cue>p(?:t(?:['\u2019]s)?\b\.?|atient(?:['\u2019]s)?\b)"
-    r"|P(?:t(?:['\u2019]s)?\b\.?|T\b|atient(?:['\u2019]s)?\b|ATIENT\b)"
+    # (version 41: and "pat." as the languages of the north abbreviate it, "pat. Åke Nyström")
+    r"(?P<cue>p(?:t(?:['\u2019]s)?\b\.?|atient(?:['\u2019]s)?\b|at\.)"
+    r"|P(?:t(?:['\u2019]s)?\b\.?|T\b|atient(?:['\u2019]s)?\b|ATIENT\b|at\.)"
     r"|M(?:rs?|s|x)\b\.?|Miss\b|Mister\b)"
     r"(?:[ \t]+(?P<namekw>[Nn]ame|NAME)\b)?"
     # "Patient: X", "previous patient, X" (apposition), "pt's name (X)", "pt X"
@@ -1837,6 +1870,10 @@ _ID_SHAPES = re.compile(
     r"|(?P<cnic>\d{5}-\d{7}-\d)"
     r"|(?P<thai>[1-8]-\d{4}-\d{5}-\d{2}-\d)"
     r"|(?P<cuil>(?:20|23|24|27)-\d{8}-\d)"
+    # (version 41) Brazil's CPF and Chile's RUT or Uruguay's CI in their dotted shapes, with
+    # no cue next to them ("CPF do pcte 051.784.239-60", "era Ana Laura Cabrera, CI
+    # 4.512.387-6": heldout34); every one of the 60 in the corpus files is a person's
+    r"|(?P<cpf>\d{3}\.\d{3}\.\d{3}-\d{2}|\d{1,2}\.\d{3}\.\d{3}-[\dkK])"
     rf"|(?P<egypt>[23]\d{{2}}{_MM}{_DD}\d{{7}})"  # Egypt's national number (14 digits)
     # (version 12) China's resident id (region, birth date, check), Taiwan's id, Hong Kong's
     # HKID, Malaysia's MyKad (birth date, state, number), Switzerland's AHV number, a US
@@ -1874,7 +1911,7 @@ def _id_shape_cb(m: re.Match, hits: list[str]) -> str | None:
             return None
         hits.append("ACCOUNT")
         return "[ACCOUNT]"
-    if kind in ("hetu", "cnic") and _eng_context(m.string, m.start()):
+    if kind in ("hetu", "cnic", "cpf") and _eng_context(m.string, m.start()):
         return None  # "P/N 12345-1234567-1": a part's label says so
     hits.append("OTHER_ID")
     return "[OTHER_ID]"
@@ -1892,6 +1929,8 @@ def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str | None:
 
 
 _NINE_DIGIT_LANDLINE = re.compile(r"0[1-9][ \-]\d{3}[ \-]\d{4}")
+# (version 41) Indonesia's mobiles, twelve digits in 4-4-4: "0812-8890-1123", "0813 2900 4471"
+_ID_MOBILE = re.compile(r"08[1-9]\d([ \-])\d{4}\1\d{4}")
 
 
 def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1899,11 +1938,16 @@ def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     start = m.start()
     if _glued(m.string, start) or _eng_context(m.string, start):
         return None
-    if s[0] == "0" and s[1] != "0" and sum(c.isdigit() for c in s) not in (10, 11) and not (
-            _NINE_DIGIT_LANDLINE.fullmatch(s) or "/" in s[:5]):  # ("03/418 227": 8 digits)
+    number = _EXT_TAIL.sub("", s)
+    nd = sum(c.isdigit() for c in number)
+    # (a line with its extension word is a phone in any country's length: "042 25 3301 ext 14")
+    if s[0] == "0" and s[1] != "0" and nd not in (10, 11) and not (8 <= nd <= 11 and number != s
+                                                                  ) and not (
+            _NINE_DIGIT_LANDLINE.fullmatch(number) or "/" in s[:5]  # ("03/418 227": 8 digits)
+            or _ID_MOBILE.fullmatch(number)):
         return None
     if s[0] == "+" and s[1] != "1" or s.startswith("00"):
-        nd = sum(c.isdigit() for c in s)
+        nd = sum(c.isdigit() for c in number)
         if nd < 8 or nd > 15:
             return None
     hits.append("PHONE")
@@ -1928,6 +1972,14 @@ def _bare_cb(m: re.Match, hits: list[str]) -> str | None:
     if sum(c.isdigit() for c in number) in (7, 10, 11) and _PHONE_CUE_BEFORE.search(
         text, lo, start
     ):
+        hits.append("PHONE")
+        return "[PHONE]"
+    # (version 41) ten or eleven digits with an extension after them are a line and its
+    # extension ("Balderas;5556276900 ext.21453;", a CSV's contact column: heldout34)
+    bare = _EXT_TAIL.sub("", s)
+    if (bare != s and len(bare) in (10, 11) and bare.isdigit() and "\t" not in s
+            and not _UNIT_AFTER_EXT.match(text, m.end()) and not _glued(text, start)
+            and not _eng_context(text, start)):
         hits.append("PHONE")
         return "[PHONE]"
     # Fail closed: ten digits that form a valid North-American number with nothing saying they
@@ -2108,7 +2160,9 @@ _CHAT_SPEAKER = re.compile(
     # (version 18: a title first, "[21:04] م. فهد العتيبي: ...", and a full-width colon)
     # (version 38: a handle's "@", "[..] @mtamm_tyk: ..."; a third word when every word is
     # capitalised, "[..] Hemşire Deniz K.: ...", "[..] I Made Suardana: ...")
-    rf"|(?P<who>@?(?:[^\W\d_]{{1,5}}\.[ \t])?[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
+    # (version 41: or a title with a slash, Amharic's "ሲ/ር", "ኢ/ር": heldout34)
+    rf"|(?:[^\W\d_]{{1,5}}/[^\W\d_]{{1,3}}[ \t])?(?P<who>@?(?:[^\W\d_]{{1,5}}\.[ \t])?"
+    rf"[^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,30}}"
     rf"(?:[ \t][^\W\d_](?:[\w.'\u2019\-]|[{_MARKS}]){{0,20}})?"
     rf"|(?:[A-Z\u00c0-\u00de\u0130\u015e\u0106\u010c\u0160\u017d][\w.'\u2019\-]{{0,20}}"
     rf"(?:[ \t][A-Z\u00c0-\u00de\u0130\u015e\u0106\u010c\u0160\u017d][\w.'\u2019\-]{{0,20}}){{2}}))"
@@ -2408,6 +2462,12 @@ def _digit_by_digit_cb(m: re.Match, hits: list[str]) -> str | None:
     return "[OTHER_ID]"
 
 
+# an engineering number's word right before a number said in words
+_ENG_WORD_BEFORE = re.compile(
+    r"\b(?:ticket|part|p/n|model|lot|batch|error|code|asset|wo|work[ \t]+order|firmware"
+    r"|version|ref|rma|po)(?:[ \t]+(?:number|no\.?|num|\#))?[ \t:#]*$")
+
+
 def _spelled(text: str, hits: list[str]) -> str:
     def date(m: re.Match) -> str:
         hits.append("DOB")
@@ -2415,11 +2475,16 @@ def _spelled(text: str, hits: list[str]) -> str:
 
     def number(m: re.Match) -> str:
         before = text[max(0, m.start() - 40):m.start()].lower()
+        if _ENG_WORD_BEFORE.search(before):
+            return m.group()  # (version 41) "ticket seventy seven three zero one"
         words = re.findall(r"[^\W\d_]+", m.group().lower())
         # ("double five" is two digits, "triple five" three; a spoken slash none)
         digits = sum(2 if w == "triple" else 1 for w in words if w in _DIGIT_WORD_SET)
         tag = ("MRN" if re.search(r"record|mrn|chart|mr\b", before) else "PHONE"
-               if digits in (7, 10, 11) or re.search(r"phone|number|call|cell|reach", before)
+               # (version 41: and the words for calling in Spanish, Portuguese and Swedish)
+               if digits in (7, 10, 11) or re.search(
+                   r"phone|number|call|cell|reach|llam|ligar|ring|n[uú]mero|celular|m[oó]vil",
+                   before)
                else "OTHER_ID")
         hits.append(tag)
         return f"[{tag}]"
@@ -2492,12 +2557,14 @@ _ENG_LABELS = frozenset("""
     date datum fecha data дата date/time time study log сер инв зав ot os tkt ra pcr hse
 """.split())
 # ... in scripts without case: serial, model, software, error, lot, part, code, alarm, asset
+# (version 41: Amharic's asset, serial and model, "ንብረት ቁ. TASH/BME/1204": heldout34)
 _ENG_LABELS_CASELESS = frozenset("""
     编号 序列号 序号 型号 软件 固件 报 故障 错误 代码 批号 批次 零件 部件 资产 设备 报警 工单
     編號 序號 型號 軟體 韌體 錯誤 代碼 批號 零件 資產 設備 警報 工單 製番 品番 型番 シリアル
     ロット 部品 資産 エラー 警告 시리얼 모델 부품 로트 자산 오류 코드 경보 접수번호 접수
     التسلسلي الموديل الطراز الخطأ الكود الدفعة القطعة الجهاز سریال مدل خطا کد قطعه دستگاه
     ซีเรียล รุ่น ล็อต อะไหล่ รหัส
+    ንብረት ሲሪያል ሞዴል
 """.split())
 # ... and what makes a caseless word a number's label: "number", "file", "card", "insurance",
 # "national", "identity"
@@ -2570,6 +2637,12 @@ def _labeled_id_cb(m: re.Match, hits: list[str]) -> str | None:
     if (low in _ENG_LABELS or low.rstrip("#") in _ENG_LABELS
             or low[-1] == "s" and low[:-1] in _ENG_LABELS):  # "Parts:", "SNs:"
         return None
+    if _caseless(cue) and label.start() > 0:
+        # (version 41) a number word after an equipment's word in a script without case:
+        # "ንብረት ቁ. TASH/BME/1204" (Amharic: asset no.; heldout34)
+        word = _WORD_BEFORE.search(text, max(0, label.start() - 24), label.start())
+        if word is not None and word.group(1) in _ENG_LABELS_CASELESS:
+            return None
     if low == "invoice" and _VENDOR_BEFORE.search(text, max(0, label.start() - 16), label.start()):
         return None  # "vendor invoice INV-2024-03-118", "void invoice INV-330912"
     if not sep.strip() and _caseless(cue):
@@ -2780,9 +2853,17 @@ _LOGIN = re.compile(
     r"|utente|gebruiker|käyttäjä|kasutaja|lietotājs|naudotojas|uživatel|użytkownik"
     r"|felhasználó|utilizator|kullanıcı|utilizador)[ \t]*[=:]?[ \t]*"
     r"(?=[a-z][a-z0-9._\-]{1,30}[a-z0-9][ \t]*(?:[,;)]|$))"
+    # (version 41) "logged in as" in the languages of the corpus, and the word for login in
+    # Japanese, Korean and Chinese ("innlogga som sigbjorn.nesheim", "（ログイン m-nakamura）":
+    # heldout34)
+    r"|(?<![\w\-])(?i:logged[ \t]+in[ \t]+as|signed[ \t]+in[ \t]+as|innlogg(?:a|et)[ \t]+som"
+    r"|inloggad[ \t]+som|angemeldet[ \t]+als|eingeloggt[ \t]+als|connectée?[ \t]+(?:en[ \t]+tant"
+    r"[ \t]+que|comme)|conectad[oa][ \t]+como|logad[oa][ \t]+como)[ \t]+"
+    r"|(?:ログイン(?:ID)?|로그인|登录名?|登入)[ \t:：]*"
     r"|(?m:(?i:printed|exported|exportiert|gedruckt|generated|created|imprimé|exporté|impreso"
     r"|exportado)\b[^\n]{0,40}?\b(?i:by|von|par|por)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}[ \t]*$)))"
     r"(?P<val>[a-z][a-z0-9._\-]{1,30}[a-z0-9])(?![\w@\-])")
+_LOGIN_AS_HINT = re.compile(r" (?:as|som|als|que|comme|como) |ログイン|로그인|登录|登入")
 _SYSTEM_LOGINS = frozenset("""
     admin administrator root system sys service svc biomed guest tech nurse anonymous auto
     null none unknown na n/a default local host server interface batch cron scheduler api
@@ -2997,6 +3078,40 @@ def _places(text: str, hits: list[str]) -> str:
         text, n = _PO_BOX.subn("[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     return text
+
+
+# (version 41) A street address in Chinese, Japanese or Korean, written from the city down to
+# the door: "台北市中山區民生東路二段147巷5號3樓" (heldout34), "上海市徐汇区漕溪北路88号1201室",
+# "東京都新宿区西新宿2丁目8番1号", "서울특별시 강남구 테헤란로 123". A road's or a block's
+# number with its word (號/号, 丁目/番, 로/길) is what makes it an address, not a ward or a
+# department.
+_CJK_H = r"[\u4e00-\u9fff]"
+_CJK_ADDRESS = re.compile(
+    rf"(?:{_CJK_H}{{1,4}}(?:省|市|縣|县))?(?:{_CJK_H}{{1,4}}(?:區|区|鄉|乡|鎮|镇))?"
+    rf"{_CJK_H}{{1,6}}(?:路|街|大道)(?:[一二三四五六七八九十\d]{{1,3}}段)?(?:\d{{1,4}}巷)?"
+    r"(?:\d{1,4}弄)?\d{1,5}(?:之\d{1,3})?[號号](?:\d{1,3}[樓楼F])?(?:之?\d{1,4}室?)?"
+    rf"|{_CJK_H}{{1,3}}[都道府県]{_CJK_H}{{1,5}}[市区町村]{_CJK_H}{{0,8}}"
+    r"\d{1,3}(?:丁目|-)\d{1,4}(?:番地?|-)\d{1,4}号?"
+    r"|[\uac00-\ud7a3]{1,6}(?:시|도)[ ][\uac00-\ud7a3]{1,6}(?:구|군)[ ]"
+    r"(?:[\uac00-\ud7a3]{1,6}(?:동|읍|면)[ ])?[\uac00-\ud7a30-9]{1,10}(?:로|길)[ ]?\d{1,4}"
+    r"(?:-\d{1,4})?(?:[ ]?\d{1,4}(?:호|층))?")
+_CJK_ADDRESS_HINT = re.compile(r"\d[號号]|丁目|[로길][ ]?\d|[ตอจถซ]\.|หมู่")
+
+
+def _script_addresses(text: str, hits: list[str]) -> str:
+    """The addresses of _CJK_ADDRESS and _TH_ADDRESS, before the label rules cut them short."""
+    text, n = _CJK_ADDRESS.subn("[ADDRESS]", text)
+    text, k = _TH_ADDRESS.subn("[ADDRESS]", text)
+    hits.extend(["ADDRESS"] * (n + k))
+    return text
+# ... and a Thai one: the house number, then two or more of the village, lane, road,
+# subdistrict, district and province words, Thai digits or not ("๑๒๓ หมู่ ๔ ต.ศิลา อ.เมือง
+# จ.ขอนแก่น ๔๐๐๐๐", "๔๕/๒ ถ.มิตรภาพ ต.ในเมือง อ.เมือง ขอนแก่น": heldout34)
+_TH_PART = (r"(?:หมู่(?:ที่)?[ ]?[\d๐-๙]{1,3}|(?:ถ\.|ซ\.|ต\.|อ\.|จ\.|ถนน|ซอย|ตำบล|อำเภอ|จังหวัด)"
+            r"[ ]?[\u0e01-\u0e4e]{1,20}(?:[ ][\d๐-๙]{1,3}(?![\d๐-๙]))?)")
+_TH_ADDRESS = re.compile(
+    rf"(?<![\w/])[\d๐-๙]{{1,5}}(?:/[\d๐-๙]{{1,4}})?[ ]{_TH_PART}(?:[ ]{_TH_PART}){{1,6}}"
+    r"(?:[ ][\u0e01-\u0e4e]{2,20}(?=[ ]?[\d๐-๙]{5}))?(?:[ ]?[\d๐-๙]{5})?")
 
 
 _VEHICLE = re.compile(
@@ -3591,6 +3706,25 @@ def _dicom_fields(text: str, hits: list[str]) -> str:
     return _DICOM_LINE.sub(field, text)
 
 
+# (version 41) A name as HL7 writes it, family^given[^middle], outside a PID segment: a list
+# copied from a worklist or a modality's log ("KHAN^AYESHA  RCH3390127", "O'SULLIVAN^MAEVE^
+# BRIDGET": heldout34). Letters only (HL7's codes hold digits: "ORU^R01", "ADT^A08"), two
+# letters or more a part, and not every part an English word ("HEART^RATE").
+_CARET_NAME = re.compile(
+    r"(?<![\w^|~&\\])(?P<name>[^\W\d_][^\W\d_'\u2019\-]*(?:['\u2019\-][^\W\d_]+)*"
+    r"(?:\^[^\W\d_][^\W\d_'\u2019\-]*(?:['\u2019\-][^\W\d_]+)*){1,2})(?![\w^])")
+
+
+def _caret_name_cb(m: re.Match, hits: list[str]) -> str:
+    parts = m.group("name").split("^")
+    if any(len(p) < 2 for p in parts) or all(is_word(p.lower()) for p in parts):
+        return m.group()
+    hits.append("PATIENT_NAME")
+    for part in parts:
+        _remember(hits, part)
+    return "[PATIENT_NAME]"
+
+
 def _hl7_segments(text: str, hits: list[str]) -> str:
     def segment(m: re.Match) -> str:
         name = m.group(1)
@@ -3788,6 +3922,7 @@ _STAFF_LABEL_WORDS = frozenset("""
     מאת από προς 수신 발신 참조 von an cc kopie od kopia от кому копия från till fra til
     lähettäjä vastaanottaja feladó címzett de para à expéditeur destinataire mittente
     destinatario 发件人 收件人 抄送 寄件者 收件者 副本 差出人 宛先 reviewer lékař orvos
+    確認 確認者 点検者 作成者 記録者 承認 承認者
     paramedic paramediciner paramédico paramedico sanitäter ambulancebehandler ensihoitaja
     ügyelet ügyeletes
     reporter pelapor ผู้แจ้ง หัวหน้างาน сообщил сообщила повідомив повідомила گزارش‌دهنده رپورٹ
@@ -3817,7 +3952,10 @@ _LABELED_PERSON = re.compile(
     # (version 14: or after two spaces or a tab, the next field of a form's line)
     # (version 17: or after a semicolon that ends the field before, "Технік: ...; лікар: ...")
     # (version 18: or after a sentence's full stop, "... 15.9 mS/cm. პაციენტი: ნინო ბერიძე")
-    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=[;،؛.][ \t]))[ \t\u3000]*(?:[-*•][ \t]*)?"
+    # (version 41: or after an ideographic space, a Japanese form's next field, "点検者：高橋
+    # 確認：中村 美咲": heldout34)
+    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=\u3000)|(?<=[;،؛.][ \t]))[ \t\u3000]*"
+    r"(?:[-*•][ \t]*)?"
     r"(?P<bracket>\[)?"
     rf"(?P<label>[^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?"
     rf"(?:[ \t\-][^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?){{0,2}})"
@@ -4613,12 +4751,15 @@ _CJK_CHAT_SPEAKER = re.compile(
     r"(?m)(?:^|(?<=@))(?:(?P<a>[\u3400-\u9fff]{2,3})-[\u3400-\u9fff]{0,8}" + _CJK_ROLE_END
     + r"|[\u3400-\u9fff]{0,8}" + _CJK_ROLE_END + r"-(?P<b>[\u3400-\u9fff]{2,3}))(?=[:：\s])"
     r"|(?m:^)\[(?:[\uac00-\ud7a3A-Za-z]+[ ])?(?P<k>[\uac00-\ud7a3]{2,4})\][ ]"
-    r"\[(?:오전|오후)[ ]\d")
+    r"\[(?:오전|오후)[ ]\d"
+    # (version 41) or the role in brackets after the name, no time ("王建国(设备科): ...",
+    # "李志强(迈瑞工程师): ...": heldout34)
+    r"|(?m:^)[ \t]*(?P<c>[\u3400-\u9fff]{2,3})[(（][^()（）\n]{1,12}[)）][:：]")
 
 
 def _cjk_chat_speakers(text: str, hits: _Hits) -> str:
     def cb(m: re.Match) -> str:
-        group = next(g for g in ("a", "b", "k") if m.group(g) is not None)
+        group = next(g for g in ("a", "b", "k", "c") if m.group(g) is not None)
         name = m.group(group)
         if group != "k" and name[0] not in _CJK_SURNAME_STARTS:
             return m.group()
@@ -4663,6 +4804,27 @@ def _cjk_glued_numbers(text: str, hits: _Hits) -> str:
         return _put(m, "v", tag)
 
     return _CJK_GLUED_NUMBER.sub(cb, text)
+
+
+# (version 41) A Vietnamese name: one of the commonest family names, then two to four
+# capitalised syllables ("Trần Thị Mỹ Linh", "Lê Quang Huy": heldout34, where the lists took
+# "Trần Thị" and "Linh" and left "Mỹ", a word too). The family names that are also places or
+# words ("Hà Nội", "Mai", "Cao") are left to the lists.
+_VI_FAMILY = ("Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Đào|Đinh"
+              "|Trương|Trịnh|Lương|Tạ|Nguyen|Tran|Pham|Hoang|Huynh|Dang|Bui|Duong")
+_VI_SYLLABLE = r"[A-ZĐÀ-ỸẠ-Ỹ][a-zđà-ỹạ-ỹ]{0,6}"
+_VI_NAME = re.compile(
+    rf"(?<![\w\[])(?:{_VI_FAMILY})(?:[ ]{_VI_SYLLABLE}){{2,4}}(?![\w\]])")
+_VI_HINT = re.compile(rf"(?:{_VI_FAMILY})[ ][A-ZĐ]")
+
+
+def _vietnamese_names(text: str, hits: _Hits) -> str:
+    def cb(m: re.Match) -> str:
+        hits.append("PERSON")
+        _remember(hits, m.group())
+        return "[PERSON]"
+
+    return _VI_NAME.sub(cb, text)
 
 
 def _cjk_persons(text: str, hits: _Hits) -> str:
@@ -5012,6 +5174,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _dicom_fields(text, hits)
     if "|" in text and ("^" in text or "\n" in text):
         text = _hl7_segments(text, hits)
+    if "^" in text:
+        text = _CARET_NAME.sub(lambda m: _caret_name_cb(m, hits), text)
     if (":" in text or "=" in text or "...." in text or "：" in text) and "\n" in text:
         text = _key_lines(text, hits)
     if "=" in text and _LOGFMT_HINT.search(text):
@@ -5092,6 +5256,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
     text = _sub(_X_LOCAL, text, _x_local_cb, hits)
+    if not text.isascii() and _CJK_ADDRESS_HINT.search(text):
+        text = _script_addresses(text, hits)
     if "ddr" in low or "home" in low or "lives" in low or "living" in low or "resid" in low:
         text = _sub(_ADDRESS_CUE, text, _address_cue_cb, hits)
     if any(w in low for w in _ADDRESS_LABEL_WORDS):
@@ -5121,12 +5287,15 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _signature(text, hits)
     if "-" in text or "~" in text or "\u2013" in text or "\u2014" in text:
         text = _GLUED_SIGNATURE.sub(lambda m: _signed(m, hits), text)
+    if not text.isascii() and _VI_HINT.search(text):
+        text = _vietnamese_names(text, hits)
     # names without a cue, from name lists (version 3)
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names,
                       hits.masked)
     # (after the names: a login masked earlier would make the word before it a name)
     if "user" in low or "login" in low or "uid" in low or "operator" in low or " by " in low \
-            or " von " in low or " par " in low or " por " in low or "=" in text or ":" in text:
+            or " von " in low or " par " in low or " por " in low or "=" in text or ":" in text \
+            or _LOGIN_AS_HINT.search(low):
         text = _sub(_LOGIN, text, _login_cb, hits)  # (version 29: "=" and ":" for field keys)
     text = _sub(_LOGIN_SHAPED, text, _login_shaped_cb, hits)
     if "(" in text or ":" in text:

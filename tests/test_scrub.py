@@ -286,6 +286,27 @@ POSITIVE = [
     ("new postal code T2N 1N4 per family", "T2N 1N4", "ADDRESS"),
     ("caller: my number is five five five, oh one uh four two two nine", "two two nine",
      "PHONE"),
+    # (version 41: shapes first met in heldout34, written anew here)
+    ("bomba retirada, pat. Sigrid Lindqvist informerad", "Lindqvist", "PATIENT_NAME"),
+    ("pt Ole Dahl (19511203-4417) on ward 6", "4417", "MRN"),
+    ("wa keluarga 0857 3312 6640 sore ini", "3312 6640", "PHONE"),
+    ("contacto (03) 4471-2208 oficina", "4471-2208", "PHONE"),
+    ("me llamó al 4862-3100 int 207 por la bomba", "4862-3100", "PHONE"),
+    ("son: +44 20 7946 0321 x 2210", "2210", "PHONE"),
+    ("OT;bomba;Enf. Ruiz;5557712030 ext.3301;alarma", "5557712030", "PHONE"),
+    ("no formulário consta 318.552.741-09 ao lado do nome", "318.552.741-09", "OTHER_ID"),
+    ("datos: 14.227.309-K, cama 2", "14.227.309-K", "OTHER_ID"),
+    ("hija dice: llamar al tres cero dos catorce veinte y uno mañana", "catorce", "PHONE"),
+    ("ring noll åtta sju, fem fyra tre, tjugo, elva", "tjugo", "PHONE"),
+    ("[14:02] ወ/ሮ ሰላም ታደሰ: ማሽኑ ቆሟል", "ሰላም", "PERSON"),
+    ("张丽华(护士长): 监护仪报警\n刘强(工程师): 马上到", "张丽华", "PERSON"),
+    ("worklist:  NOWAK^ZOFIA^ANNA  RCH2219034", "ZOFIA", "PATIENT_NAME"),
+    ("送付先 高雄市前鎮區中山二路88巷12號5樓 まで", "中山二路", "ADDRESS"),
+    ("ส่งเครื่องที่ 77/3 หมู่ 2 ต.บ้านเป็ด อ.เมือง จ.ขอนแก่น 40000", "บ้านเป็ด", "ADDRESS"),
+    ("entregar en calle Morelos 118 int 2, Zapopan", "Morelos", "ADDRESS"),
+    ("Patient (logged in as ekvist.home) reports the app froze", "ekvist.home", "PERSON"),
+    ("確認者：山本 健太（ログイン k-yamamoto）", "k-yamamoto", "PERSON"),
+    ("ĐD Trần Thị Mỹ Hạnh kiểm tra máy thở", "Mỹ", "PERSON"),
 ]
 
 
@@ -437,6 +458,12 @@ NON_PII = [
     "alarm log shows Patient Disconnect x12",
     "Filter 0700-001-035 replaced, vacuum ok",
     "moniteur à domicile SmartMonitor 2 PSL SM3-QC-00511 (prêt)",
+    # (version 41)
+    "dictating ticket forty two one one nine seven for the bed motor",
+    "vent 22191877301\tint 41% / ext 0%",
+    "[08:18] ASFF-0152 ንብረት ቁ. AAH/BME/0771",
+    "ORU^R01 message rejected by the interface",
+    "the thermostat on la calle 3 side of the building was recalibrated",
 ]
 
 

@@ -1938,13 +1938,16 @@ def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
     start = m.start()
     if _glued(m.string, start) or _eng_context(m.string, start):
         return None
-    number = _EXT_TAIL.sub("", s)
+    number = _EXT_TAIL.sub("", s)  # (the extension's digits are not the number's)
     nd = sum(c.isdigit() for c in number)
-    # (a line with its extension word is a phone in any country's length: "042 25 3301 ext 14")
-    if s[0] == "0" and s[1] != "0" and nd not in (10, 11) and not (8 <= nd <= 11 and number != s
-                                                                  ) and not (
-            _NINE_DIGIT_LANDLINE.fullmatch(number) or "/" in s[:5]  # ("03/418 227": 8 digits)
-            or _ID_MOBILE.fullmatch(number)):
+    national_length = (
+        nd in (10, 11)
+        # a line with its extension word is a phone in any country's length: "042 25 3301 ext 14"
+        or 8 <= nd <= 11 and number != s
+        or _NINE_DIGIT_LANDLINE.fullmatch(number) is not None
+        or "/" in s[:5]  # ("03/418 227": 8 digits)
+        or _ID_MOBILE.fullmatch(number) is not None)
+    if s[0] == "0" and s[1] != "0" and not national_length:
         return None
     if s[0] == "+" and s[1] != "1" or s.startswith("00"):
         nd = sum(c.isdigit() for c in number)
@@ -2462,10 +2465,11 @@ def _digit_by_digit_cb(m: re.Match, hits: list[str]) -> str | None:
     return "[OTHER_ID]"
 
 
-# an engineering number's word right before a number said in words
+# an engineering number's word right before a number said in words (not "code": a door's or a
+# zip code is a person's; not "po": Tagalog's politeness word, "number po ko ...")
 _ENG_WORD_BEFORE = re.compile(
-    r"\b(?:ticket|part|p/n|model|lot|batch|error|code|asset|wo|work[ \t]+order|firmware"
-    r"|version|ref|rma|po)(?:[ \t]+(?:number|no\.?|num|\#))?[ \t:#]*$")
+    r"\b(?:ticket|part|p/n|model|lot|batch|error|asset|wo|work[ \t]+order|firmware"
+    r"|version|ref|rma)(?:[ \t]+(?:number|no\.?|num|\#))?[ \t:#]*$")
 
 
 def _spelled(text: str, hits: list[str]) -> str:
@@ -4812,17 +4816,22 @@ def _cjk_glued_numbers(text: str, hits: _Hits) -> str:
 # words ("Hà Nội", "Mai", "Cao") are left to the lists.
 _VI_FAMILY = ("Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Đào|Đinh"
               "|Trương|Trịnh|Lương|Tạ|Nguyen|Tran|Pham|Hoang|Huynh|Dang|Bui|Duong")
-_VI_SYLLABLE = r"[A-ZĐÀ-ỸẠ-Ỹ][a-zđà-ỹạ-ỹ]{0,6}"
-_VI_NAME = re.compile(
-    rf"(?<![\w\[])(?:{_VI_FAMILY})(?:[ ]{_VI_SYLLABLE}){{2,4}}(?![\w\]])")
+_VI_NAME = re.compile(rf"(?<![\w\[])(?:{_VI_FAMILY})(?:[ ][^\W\d_]{{1,7}}){{2,4}}(?![\w\]])")
 _VI_HINT = re.compile(rf"(?:{_VI_FAMILY})[ ][A-ZĐ]")
 
 
 def _vietnamese_names(text: str, hits: _Hits) -> str:
     def cb(m: re.Match) -> str:
+        words = m.group().split(" ")
+        n = 1  # the family name, then the capitalised syllables only ("... An đã kiểm")
+        while n < len(words) and words[n][0].isupper():
+            n += 1
+        if n < 3:
+            return m.group()
+        name = " ".join(words[:n])
         hits.append("PERSON")
-        _remember(hits, m.group())
-        return "[PERSON]"
+        _remember(hits, name)
+        return "[PERSON]" + m.group()[len(name):]
 
     return _VI_NAME.sub(cb, text)
 

@@ -1872,7 +1872,7 @@ _ID_SHAPES = re.compile(
     r"|(?P<cuil>(?:20|23|24|27)-\d{8}-\d)"
     # (version 41) Brazil's CPF and Chile's RUT or Uruguay's CI in their dotted shapes, with
     # no cue next to them ("CPF do pcte 051.784.239-60", "era Ana Laura Cabrera, CI
-    # 4.512.387-6": heldout34); every one of the 60 in the corpus files is a person's
+    # 4.512.387-6": heldout34); every one of the 60 in the read corpus files is a person's
     r"|(?P<cpf>\d{3}\.\d{3}\.\d{3}-\d{2}|\d{1,2}\.\d{3}\.\d{3}-[\dkK])"
     rf"|(?P<egypt>[23]\d{{2}}{_MM}{_DD}\d{{7}})"  # Egypt's national number (14 digits)
     # (version 12) China's resident id (region, birth date, check), Taiwan's id, Hong Kong's
@@ -3099,15 +3099,6 @@ _CJK_ADDRESS = re.compile(
     r"|[\uac00-\ud7a3]{1,6}(?:시|도)[ ][\uac00-\ud7a3]{1,6}(?:구|군)[ ]"
     r"(?:[\uac00-\ud7a3]{1,6}(?:동|읍|면)[ ])?[\uac00-\ud7a30-9]{1,10}(?:로|길)[ ]?\d{1,4}"
     r"(?:-\d{1,4})?(?:[ ]?\d{1,4}(?:호|층))?")
-_CJK_ADDRESS_HINT = re.compile(r"\d[號号]|丁目|[로길][ ]?\d|[ตอจถซ]\.|หมู่")
-
-
-def _script_addresses(text: str, hits: list[str]) -> str:
-    """The addresses of _CJK_ADDRESS and _TH_ADDRESS, before the label rules cut them short."""
-    text, n = _CJK_ADDRESS.subn("[ADDRESS]", text)
-    text, k = _TH_ADDRESS.subn("[ADDRESS]", text)
-    hits.extend(["ADDRESS"] * (n + k))
-    return text
 # ... and a Thai one: the house number, then two or more of the village, lane, road,
 # subdistrict, district and province words, Thai digits or not ("๑๒๓ หมู่ ๔ ต.ศิลา อ.เมือง
 # จ.ขอนแก่น ๔๐๐๐๐", "๔๕/๒ ถ.มิตรภาพ ต.ในเมือง อ.เมือง ขอนแก่น": heldout34)
@@ -3116,6 +3107,16 @@ _TH_PART = (r"(?:หมู่(?:ที่)?[ ]?[\d๐-๙]{1,3}|(?:ถ\.|ซ\.|�
 _TH_ADDRESS = re.compile(
     rf"(?<![\w/])[\d๐-๙]{{1,5}}(?:/[\d๐-๙]{{1,4}})?[ ]{_TH_PART}(?:[ ]{_TH_PART}){{1,6}}"
     r"(?:[ ][\u0e01-\u0e4e]{2,20}(?=[ ]?[\d๐-๙]{5}))?(?:[ ]?[\d๐-๙]{5})?")
+# (one fast scan for either: a door's number with its word, or a Thai address's words)
+_SCRIPT_ADDRESS_HINT = re.compile(r"\d[號号]|丁目|[로길][ ]?\d|[ตอจถซ]\.|หมู่")
+
+
+def _script_addresses(text: str, hits: list[str]) -> str:
+    """The addresses of _CJK_ADDRESS and _TH_ADDRESS, before the label rules cut them short."""
+    text, n = _CJK_ADDRESS.subn("[ADDRESS]", text)
+    text, k = _TH_ADDRESS.subn("[ADDRESS]", text)
+    hits.extend(["ADDRESS"] * (n + k))
+    return text
 
 
 _VEHICLE = re.compile(
@@ -5265,7 +5266,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "xt" in text:
         text = _sub(_EXT_ALONE, text, _ext_cb, hits)
     text = _sub(_X_LOCAL, text, _x_local_cb, hits)
-    if not text.isascii() and _CJK_ADDRESS_HINT.search(text):
+    if not text.isascii() and _SCRIPT_ADDRESS_HINT.search(text):
         text = _script_addresses(text, hits)
     if "ddr" in low or "home" in low or "lives" in low or "living" in low or "resid" in low:
         text = _sub(_ADDRESS_CUE, text, _address_cue_cb, hits)

@@ -73,10 +73,11 @@ import difflib
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import ahocorasick
 import pyarrow as pa
 
 from backfill.names import (
@@ -153,6 +154,51 @@ class ScrubResult:
 # (``(?<=[Mm])rn``); the left word boundary is checked in the callback.  Case-insensitivity is
 # scoped to the rest of the cue with ``(?i:...)``.
 # ---------------------------------------------------------------------------------------------
+
+
+class _Words:
+    """A fixed list of cue words, searched in a text in one pass.
+
+    The scrubber gates its costlier rules on whether any of a list's words is in the text
+    (``any(w in low for w in words)``: one substring search a word, 80-200 words a list). An
+    Aho-Corasick automaton (pyahocorasick) finds the same in one scan of the text: 87 -> 19 us a
+    text over the eleven longest lists on the synthetic data. Same answers: plain substrings,
+    case as given (callers pass the lower-cased text where the words are lower case).
+    """
+
+    def __init__(self, *words: str) -> None:
+        self.words = words
+        self._automaton = ahocorasick.Automaton()
+        for w in words:
+            self._automaton.add_word(w, len(w))
+        self._automaton.make_automaton()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.words)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def found_in(self, text: str) -> bool:
+        """``any(w in text for w in words)``."""
+        for _ in self._automaton.iter(text):
+            return True
+        return False
+
+    def count_at_least(self, text: str, n: int) -> bool:
+        """``sum(text.count(w) for w in words) >= n``: str.count's occurrences, that is each
+        word's non-overlapping ones from the left."""
+        next_free: dict[str, int] = {}
+        found = 0
+        for end, length in self._automaton.iter(text):
+            start = end - length + 1
+            word = text[start:end + 1]
+            if start >= next_free.get(word, 0):
+                next_free[word] = end + 1
+                found += 1
+                if found >= n:
+                    return True
+        return False
 
 
 def _chars(pred: Callable[[str], bool]) -> str:
@@ -276,7 +322,7 @@ _DIGIT_WORD = ("(?:" + "|".join((*_ENGLISH_DIGIT_WORDS, "double", "triple")) + "
 # zwei ..." (not a dash: a part number is dictated so, "one one two seven dash zero zero three")
 # (version 41: and the "and" of a number said in pairs, "treinta y cuatro", "cinquenta e um")
 _SPOKEN_JOINER = r"(?:[ \t]+(?i:slash|schrägstrich|barra|barre|ukośnik|y|e|and))?"
-_DIGIT_WORDS = (*_ENGLISH_DIGIT_WORDS, *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
+_DIGIT_WORDS = _Words(*_ENGLISH_DIGIT_WORDS, *(w for w in set(_FOREIGN_DIGIT_WORDS) if len(w) > 2))
 _DIGIT_WORD_SET = frozenset((*_ENGLISH_DIGIT_WORDS, "double", "triple", *_FOREIGN_DIGIT_WORDS))
 # (version 40) a caller's "uh" between the digits, and the letters spelled before them ("H I
 # zero zero seven ...", "W as in William two eight ...": heldout33)
@@ -506,7 +552,7 @@ def _dob_answer_cb(m: re.Match, hits: list[str]) -> str | None:
 # A date followed by Russian "г.р." (year of birth): "03.11.1969 г.р."
 # (version 13: and the Ukrainian "р.н.", heldout19)
 _DATE_BEFORE_BIRTH = re.compile(rf"(?<![\w\-/.]){_DATE}(?=[ \t]*(?:г\.[ \t]?р\.|р\.[ \t]?н\.))")
-_FOREIGN_CUE_WORDS = (
+_FOREIGN_CUE_WORDS = _Words(
     "expedi", "historia", "nhc", "dossier", "ipp ", "ipp:", "fallnummer", "fall-nr", "fall nr",
     "fallnr",
     "patientennummer", "cartella", "prontu", "chart", "hosp no", "hosp. no", "hosp #",
@@ -662,7 +708,7 @@ _ACCOUNT_MORE = re.compile(
 _CARD_ENDING = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:card|visa|mastercard|amex|debit|credit)[ \t]+(?i:ending|ends)"
     r"(?:[ \t]+(?i:in|with))?[ \t]*(?:[:#]|\.{2,}|…)?[ \t]*)(?P<val>\d{4})(?![\w\-])")
-_ACCOUNT_MORE_WORDS = ("押金", "缴费单", "繳費單", "απόδειξη", "makbuz", "chitan", "boleta",
+_ACCOUNT_MORE_WORDS = _Words("押金", "缴费单", "繳費單", "απόδειξη", "makbuz", "chitan", "boleta",
                        " receipt", "faktura kid", "facture s",
                        "الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
                        "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (",
@@ -785,7 +831,7 @@ _HEALTH_PLAN_MORE = re.compile(
     r")" + _HEALTH_PLAN_TAIL
 )
 
-_HEALTH_PLAN_WORDS = (
+_HEALTH_PLAN_WORDS = _Words(
     "member", "medica", "subscriber", "policy", "insurance", "health", "beneficiary", "bcbs",
     "aetna", "anthem", "cigna", "uhc", "humana", "kaiser", "tricare", "mbr", "mbi", "aarp",
     "masshealth", "medi-cal", "supplemental", "hcn", "hicn", "health card", "hc#", "ohip",
@@ -801,7 +847,7 @@ _HEALTH_PLAN_WORDS = (
     "phn", "mhsal", "cip ", "asegurad", "zzzs", "dva ", "cns ", "kvnr", "versichertenkarte",
     "medical card", "isapre", "полис", "pmjay", "cghs", "eps ", "poliçe", "police",
 )
-_HEALTH_PLAN_MORE_WORDS = (
+_HEALTH_PLAN_MORE_WORDS = _Words(
     "maccabi", "clalit", "meuhedet", "leumit", "sha ", "sanatate", "sănătate", "osde", "pami",
     "fonasa", "póliza", "poliza", "convênio", "convenio", "unimed", "bupa", "dva ", "acc claim",
     "sehat", "takaful", "cmchis", "tamin", "daman", "ασφ", "polisn", "oms ", "บัตรทอง", "ins ",
@@ -1018,7 +1064,7 @@ _NATIONAL_ID = re.compile(
     r"(?:[ ](?:LP|CB|SC|OR|PT|CH|TJ|BN|PD)(?![\w\-]))?)(?![\w\-])"
     r"|(?P<sacue>(?<![\w\-])ID(?:[ \t]*(?:no\b\.?|number|\#))?" + _SEP_B + r")"
     r"(?P<said>\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{7})(?![\w\-])")
-_NATIONAL_ID_WORDS = (
+_NATIONAL_ID_WORDS = _Words(
     "आधार",
     "pps", "aadha", "nin", "bsn", "burgerservice", "sofi", "nss", "nir", "curp", "cpf", "dni",
     "nie", "nif", "pesel", "rut", "personn", "tfn", "ird", "nric", "mykad", "cnic", "hkid",
@@ -1218,7 +1264,7 @@ _NUMBER_STREET = re.compile(
     # (a direction's dot: "René-Lévesque O.")
     rf"[{_U}][\w'’\-]*(?:[ \t]+[{_U}][\w'’\-]*){{0,3}}(?:(?<=[ \t][NSEO])\.)?"
     r"(?:,?[ \t]*(?:app\.?|appt\.?|apt\.?|bureau|esc\.?|piso|int\.?)[ \t]*[\w\-]{1,5})?")
-_NUMBER_STREET_WORDS = (
+_NUMBER_STREET_WORDS = _Words(
     "rue ", "avenue ", "av. ", "boulevard ", "boul. ", "bd ", "chemin ", "allée ", "allee ",
     "impasse ", "place ", "quai ", "route ", "rang ", "cours ", "montée ", "via ", "viale ",
     "piazza ", "corso ", "calle ")
@@ -1255,7 +1301,7 @@ _UNIT_FIRST = re.compile(
     rf"(?:,[ \t]*(?:[{_U}][\w'.\-]*[ \t]*)+(?:\d{{4}}(?![\w\-]))?){{1,4}}"
     rf"|(?<![\w\-])Blk\.?[ \t]+\d{{1,4}}[A-Z]?(?:[ \t]+[{_U}][\w'.\-]*){{1,5}}(?:[ \t]+\d{{1,3}})?"
     r"(?:[ \t]+\#\d{2}-\d{2,4})?(?:[ \t,]+Singapore[ \t]+\d{6})?")
-_UNIT_FIRST_WORDS = ("Flat ", "Villa ", "Apt", "Apartment ", "Apto", "House ", "Plot ",
+_UNIT_FIRST_WORDS = _Words("Flat ", "Villa ", "Apt", "Apartment ", "Apto", "House ", "Plot ",
                      "Wohnung ", "Blk", "No.")
 
 
@@ -1298,7 +1344,7 @@ _STREET_FIRST = re.compile(
     r"|(?<![\w\-])(?:Cra|Carrera|Cl|Calle|Av|Dg|Tv|Kr)\.?[ ]\d{1,3}[A-Z]?(?:[ ]Bis)?[ ]?"
     r"(?:\#|No\.?)"
     r"[ ]?\d{1,3}[A-Z]?(?:[ ](?:Sur|Este))?-\d{1,3}(?![\w\-])")
-_STREET_FIRST_WORDS = (
+_STREET_FIRST_WORDS = _Words(
     "Calle ", "Avenida ", "Avda.", "Av. ", "Rue ", "Rua ", "Via ", "Viale ", "Carrer ", "Paseo ",
     "Camino ", "Plaza ", "Travessa ", "Ulica ", "ul. ", "calle ", "avenida ", "avda", "rua ",
     "travessa ", "straße ", "strasse ", "weg ", "gasse ",
@@ -1411,8 +1457,8 @@ def _phone_after_cb(m: re.Match, hits: list[str]) -> str | None:
     return m.group("cue") + "[PHONE]"
 
 
-_PHONE_CUED_WORDS = ("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob", "handy",
-                     "ph",
+_PHONE_CUED_WORDS = _Words("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob",
+                     "handy", "ph",
                      "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
                      "ring", "hp", "тел", "моб", "утас", "тлф", "telem", "fone", "fono", "電話",
                      "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰",
@@ -1564,7 +1610,7 @@ _RELATIVE = re.compile(
     r"(?:[ \t]*[,(:][ \t]*|[ \t]+)(?:(?:named|called|is)[ \t]+)?)"
     rf"(?P<name>{_W}(?:(?:[ \t]+{_PARTICLE})*[ \t]+{_W}){{0,2}})"
 )
-_RELATIVE_WORDS = (
+_RELATIVE_WORDS = _Words(
     "son", "daughter", "wife", "husband", "mom", "mother", "dad", "father", "brother", "sister",
     "neighb", "grand", "aunt", "uncle", "niece", "nephew", "spouse", "partner", "caregiver",
     "guardian", "friend", "fianc", "parent", "spoke", "talked", "contact", "call",
@@ -1706,7 +1752,7 @@ def _world_relatives(text: str, hits: list[str]) -> str:
     return _WORLD_TITLED.sub(relative, _WORLD_RELATIVE.sub(relative, text))
 
 
-_WORLD_RELATION_HINTS = ("enf. ", "en. ", "pn. ", "poeg", "novi", "espos", "marido", "hij",
+_WORLD_RELATION_HINTS = _Words("enf. ", "en. ", "pn. ", "poeg", "novi", "espos", "marido", "hij",
                          "madre", "padre", "filh", "fils", "fille", "mari", "sohn", "tochter",
                          "figli", "moglie", "zoon",
                          "dochter", "syn", "konan", "sonur", "hustru", "kone", "mand", "anak",
@@ -3047,7 +3093,7 @@ def _places(text: str, hits: list[str]) -> str:
     """Replace "City, ST 12345" (with the address right before it, if any) by one [ADDRESS],
     then the city after an address ("[ADDRESS], Pinecrest"), then PO boxes."""
     low = text.lower()
-    if any(w in low for w in _NUMBER_STREET_WORDS):
+    if _NUMBER_STREET_WORDS.found_in(low):
         text, n = _NUMBER_STREET.subn("[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     out: list[str] = []
@@ -3066,7 +3112,7 @@ def _places(text: str, hits: list[str]) -> str:
     if out:
         out.append(text[last:])
         text = "".join(out)
-    if any(w in text for w in _STREET_FIRST_WORDS):
+    if _STREET_FIRST_WORDS.found_in(text):
         text, n = _STREET_FIRST.subn("[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     if "/[ADDRESS]" in text:
@@ -3160,7 +3206,8 @@ _CAPITALISED = re.compile(rf"[{_U}][{_L}]")
 _ADDRESS_CLAUSE = re.compile(
     r"(?P<cue>(?:địa[ \t]+chỉ|כתובת|地址|住所|주소|العنوان|ที่อยู่|адрес(?:у)?|Адрес)[:：]?[ \t]*)"
     r"(?P<val>[^\n.;。，、]{3,60}(?:,[^\n.;。，、]{2,40}){0,3})")
-_ADDRESS_CLAUSE_WORDS = ("địa chỉ", "כתובת", "地址", "住所", "주소", "العنوان", "ที่อยู่", "адрес")
+_ADDRESS_CLAUSE_WORDS = _Words("địa chỉ", "כתובת", "地址", "住所", "주소", "العنوان", "ที่อยู่",
+                               "адрес")
 
 
 # An address after its label word in the languages of Latin and Cyrillic script: "morada Rua
@@ -3194,7 +3241,8 @@ _ADDRESS_LABEL = re.compile(
     r"|(?<![\w\-])(?P<street>(?:Rua|Avenida|Calle|Carrer|Rue|Travessa|Alameda|Praça|Largo|Viale"
     r"|Via|Corso|Piazza|Strada|Ulica|Rehov|Jalan|Calea|Bulevardul|Strasse|Straße)"
     r"(?:[ ](?:[A-ZÀ-Ý][\w'\-]+|d[aeo]s?|de|del|la|des|do)){1,5},[ ]?\d)")
-_ADDRESS_LABEL_WORDS = ("morada", "adre", "domicil", "direcci", "endere", "adress", "indirizzo",
+_ADDRESS_LABEL_WORDS = _Words("morada", "adre", "domicil", "direcci", "endere", "adress",
+                        "indirizzo",
                         "lakc", "koti", "osoite", "adr", "آدرس", "عنوان", "3enwan", "주소", "住所",
                         "住址", "bydli", "heimilisfang", "lögheimili",
                         "地址", "dir ", "end ",
@@ -5195,7 +5243,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if ":" in text and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
     low_for_digits = text.lower()
-    if sum(map(low_for_digits.count, _DIGIT_WORDS)) >= 5 and _SPELLED_NUMBER.search(text):
+    if _DIGIT_WORDS.count_at_least(low_for_digits, 5) and _SPELLED_NUMBER.search(text):
         text = _spelled(text, hits)
     if _DIGIT_RUN_HINT.search(text):
         text = _sub(_DIGIT_BY_DIGIT, text, _digit_by_digit_cb, hits)
@@ -5216,19 +5264,19 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         hits.extend(["SSN"] * n)
     # rarer cue words: a substring test on the lower-cased text is far cheaper than a scan
     low = text.lower()
-    if any(w in low for w in _FOREIGN_CUE_WORDS):
+    if _FOREIGN_CUE_WORDS.found_in(low):
         text = _sub(_MRN_FOREIGN, text, _mrn_cb, hits)
         text = _sub(_DOB_FOREIGN, text, _dob_cb, hits)
         if "г.р" in low or "г. р" in low or "р.н" in low or "р. н" in low:
             text, n = _DATE_BEFORE_BIRTH.subn("[DOB]", text)
             hits.extend(["DOB"] * n)
         low = text.lower()
-    if any(w in low for w in _NATIONAL_ID_WORDS):
+    if _NATIONAL_ID_WORDS.found_in(low):
         text = _sub(_NATIONAL_ID, text, _national_id_cb, hits)
         low = text.lower()
-    if any(w in low for w in _HEALTH_PLAN_WORDS):
+    if _HEALTH_PLAN_WORDS.found_in(low):
         text = _sub(_HEALTH_PLAN, text, _health_plan_cb, hits)
-    if any(w in low for w in _HEALTH_PLAN_MORE_WORDS):
+    if _HEALTH_PLAN_MORE_WORDS.found_in(low):
         text = _sub(_HEALTH_PLAN_MORE, text, _health_plan_cb, hits)
     if "-" in text or _ID_SHAPE_HINT.search(text):
         text = _sub(_ID_SHAPES, text, _id_shape_cb, hits)
@@ -5238,7 +5286,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             or "račun" in low or "episodio" in low or "iban" in low or "contrato" in low
             or "compte patient" in low or "bill" in low or "лицевой" in low):
         text = _sub(_ACCOUNT, text, _account_cb, hits)
-    if any(w in low for w in _ACCOUNT_MORE_WORDS):
+    if _ACCOUNT_MORE_WORDS.found_in(low):
         text = _sub(_ACCOUNT_MORE, text, _account_cb, hits)
     if " end" in low:
         text = _sub(_CARD_ENDING, text, _account_cb, hits)
@@ -5258,7 +5306,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if hits.ids:
         text = _siblings(text, hits)
     low = text.lower()
-    if any(w in low for w in _PHONE_CUED_WORDS):
+    if _PHONE_CUED_WORDS.found_in(low):
         text = _sub(_PHONE_CUED, text, _phone_cued_cb, hits)
     if "[PHONE]" in text:
         text = _sub(_PHONE_AFTER_PHONE, text, _phone_after_cb, hits)
@@ -5270,11 +5318,11 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _script_addresses(text, hits)
     if "ddr" in low or "home" in low or "lives" in low or "living" in low or "resid" in low:
         text = _sub(_ADDRESS_CUE, text, _address_cue_cb, hits)
-    if any(w in low for w in _ADDRESS_LABEL_WORDS):
+    if _ADDRESS_LABEL_WORDS.found_in(low):
         text = _address_labels(text, hits)
-    if any(w in low for w in _ADDRESS_CLAUSE_WORDS):
+    if _ADDRESS_CLAUSE_WORDS.found_in(low):
         text = _sub(_ADDRESS_CLAUSE, text, _address_clause_cb, hits)
-    if any(w in text for w in _UNIT_FIRST_WORDS):
+    if _UNIT_FIRST_WORDS.found_in(text):
         text = _sub(_UNIT_FIRST, text, _unit_first_cb, hits)
     text = _places(text, hits)
     if "[PHONE]" in text or "[EMAIL]" in text:
@@ -5282,9 +5330,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_NAME, text, _name_cb, hits)
     if "-" in text:
         text = _sub(_NAME_LOWER, text, _name_lower_cb, hits)
-    if any(w in low for w in _RELATIVE_WORDS):
+    if _RELATIVE_WORDS.found_in(low):
         text = _sub(_RELATIVE, " " + text, _relative_cb, hits)[1:]
-    if not text.isascii() or any(w in low for w in _WORLD_RELATION_HINTS):
+    if not text.isascii() or _WORLD_RELATION_HINTS.found_in(low):
         text = _world_relatives(text, hits)
     # name-first patterns: only when their trigger is in the text (see _NAME_POSS_RELATIVE)
     if "s " in text and ("'s " in text or "\u2019s " in text):

@@ -1320,3 +1320,24 @@ def test_name_lists_cache_gives_the_built_lists_and_survives_a_bad_file(
         assert built == names._build_lists(base)
     finally:
         names._lists.cache_clear()
+
+
+def test_cue_word_gates_answer_as_substring_searches_do() -> None:
+    """The gates' one-scan search (_Words, Aho-Corasick) against the substring searches it
+    replaced, on random text over a small alphabet where words overlap, nest and repeat
+    ("aa" in "aaa" is counted once by str.count, as the gate must)."""
+    import random
+
+    from backfill.scrub import _Words
+
+    rng = random.Random(41)
+    for _ in range(300):
+        words = tuple({"".join(rng.choice("abé ") for _ in range(rng.randint(1, 4)))
+                       for _ in range(rng.randint(1, 6))})
+        gate = _Words(*words)
+        for _ in range(20):
+            text = "".join(rng.choice("abéc ") for _ in range(rng.randint(0, 30)))
+            assert gate.found_in(text) == any(w in text for w in words), (words, text)
+            total = sum(text.count(w) for w in words)
+            for n in range(1, 8):
+                assert gate.count_at_least(text, n) == (total >= n), (words, text, n)

@@ -99,7 +99,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "41"
+SCRUBBER_VERSION = "42"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -2913,7 +2913,27 @@ _LOGIN = re.compile(
     r"|(?m:(?i:printed|exported|exportiert|gedruckt|generated|created|imprimé|exporté|impreso"
     r"|exportado)\b[^\n]{0,40}?\b(?i:by|von|par|por)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}[ \t]*$)))"
     r"(?P<val>[a-z][a-z0-9._\-]{1,30}[a-z0-9])(?![\w@\-])")
-_LOGIN_AS_HINT = re.compile(r" (?:as|som|als|que|comme|como) |ログイン|로그인|登录|登入")
+# (version 42) What _LOGIN cannot match without: one word of each of its branches, in the
+# lower-cased text; the field keys only right before their "=" or ":". The gate before was
+# "user", "login" ... or any "=" or ":" in the text, which ran the rule on most texts and
+# skipped the other languages' words for a user where the text had no colon ("bruger
+# tbrandt, 18-01-2024", "Benutzer hschmidt").
+_LOGIN_WORDS = _Words(
+    "user", "usr", "login", "uid", "operator", "bruger", "brukar", "bruker", "användare",
+    "benutzer", "nutzer", "usuario", "utilisateur", "utente", "gebruiker", "käyttäjä", "kasutaja",
+    "lietotājs", "naudotojas", "uživatel", "użytkownik", "felhasználó", "utilizator", "kullanıcı",
+    "kullanici", "utilizador", "logged", "signed", "innlogg", "inloggad", "angemeldet",
+    "eingeloggt", "connect", "conectad", "logad", "ログイン", "로그인", "登录", "登入", "printed",
+    "exported", "exportiert", "gedruckt", "generated", "created", "imprimé", "exporté", "impreso",
+    "exportado")
+_LOGIN_KEY = re.compile(
+    r"(?i:op\d?|by|assigned|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
+    r"|tilldelad)[ \t]*[=:]")
+
+
+def _login_possible(text: str, low: str) -> bool:
+    return _LOGIN_WORDS.found_in(low) or (
+        ("=" in text or ":" in text) and _LOGIN_KEY.search(text) is not None)
 _SYSTEM_LOGINS = frozenset("""
     admin administrator root system sys service svc biomed guest tech nurse anonymous auto
     null none unknown na n/a default local host server interface batch cron scheduler api
@@ -5351,10 +5371,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names,
                       hits.masked)
     # (after the names: a login masked earlier would make the word before it a name)
-    if "user" in low or "login" in low or "uid" in low or "operator" in low or " by " in low \
-            or " von " in low or " par " in low or " por " in low or "=" in text or ":" in text \
-            or _LOGIN_AS_HINT.search(low):
-        text = _sub(_LOGIN, text, _login_cb, hits)  # (version 29: "=" and ":" for field keys)
+    if _login_possible(text, text.lower()):
+        text = _sub(_LOGIN, text, _login_cb, hits)
     text = _sub(_LOGIN_SHAPED, text, _login_shaped_cb, hits)
     if "(" in text or ":" in text:
         text = _sub(_LOGIN_MORE, text, _login_more_cb, hits)

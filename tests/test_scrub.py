@@ -298,6 +298,10 @@ POSITIVE = [
     ("datos: 14.227.309-K, cama 2", "14.227.309-K", "OTHER_ID"),
     ("hija dice: llamar al tres cero dos catorce veinte y uno mañana", "catorce", "PHONE"),
     ("ring noll åtta sju, fem fyra tre, tjugo, elva", "tjugo", "PHONE"),
+    # (version 42: a user word of another language with no colon anywhere in the text; the
+    # rule had it since version 39, its gate did not)
+    ("Benutzer hschmidt, Gerät neu gestartet", "hschmidt", "PERSON"),
+    ("usuario jperez, equipo reiniciado", "jperez", "PERSON"),
     ("[14:02] ወ/ሮ ሰላም ታደሰ: ማሽኑ ቆሟል", "ሰላም", "PERSON"),
     ("张丽华(护士长): 监护仪报警\n刘强(工程师): 马上到", "张丽华", "PERSON"),
     ("worklist:  NOWAK^ZOFIA^ANNA  RCH2219034", "ZOFIA", "PATIENT_NAME"),
@@ -1341,3 +1345,20 @@ def test_cue_word_gates_answer_as_substring_searches_do() -> None:
             total = sum(text.count(w) for w in words)
             for n in range(1, 8):
                 assert gate.count_at_least(text, n) == (total >= n), (words, text, n)
+
+
+def test_login_gate_lets_every_login_through() -> None:
+    """_LOGIN runs only where its gate finds one of the words it cannot match without: on
+    every corpus text where the rule matches, the gate must say so (a word left out of
+    _LOGIN_WORDS or _LOGIN_KEY when a branch is added fails here)."""
+    import json
+    from pathlib import Path
+
+    from backfill.scrub import _LOGIN, _login_possible
+
+    texts = [json.loads(line)["text"]
+             for f in sorted((Path(__file__).parent / "data" / "phi").glob("*.jsonl"))
+             for line in f.read_text().splitlines() if line.strip()]
+    matched = [t for t in texts if _LOGIN.search(t)]
+    assert len(matched) > 50
+    assert [t[:60] for t in matched if not _login_possible(t, t.lower())] == []

@@ -302,6 +302,10 @@ POSITIVE = [
     # rule had it since version 39, its gate did not)
     ("Benutzer hschmidt, Gerät neu gestartet", "hschmidt", "PERSON"),
     ("usuario jperez, equipo reiniciado", "jperez", "PERSON"),
+    # (version 43: a date of birth said in words, with no number said in words in the text)
+    ("caller gave date of birth march third nineteen seventy eight for the pump return",
+     "seventy eight", "DOB"),
+    ("pt born april twelfth nineteen forty one, pump swapped", "forty one", "DOB"),
     ("[14:02] ወ/ሮ ሰላም ታደሰ: ማሽኑ ቆሟል", "ሰላም", "PERSON"),
     ("张丽华(护士长): 监护仪报警\n刘强(工程师): 马上到", "张丽华", "PERSON"),
     ("worklist:  NOWAK^ZOFIA^ANNA  RCH2219034", "ZOFIA", "PATIENT_NAME"),

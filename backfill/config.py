@@ -448,8 +448,8 @@ class ScrubConfig(_Section):
         description="After the rules, mask as [OTHER_ID] the numbers a learned model "
         "(a logistic regression over the number's shape and the words around it, trained "
         "on the hand-labelled corpus; backfill/numbers.py) judges a patient's identifier. "
-        "On three corpus files it was not trained on: 78 more of 4,213 identifiers for 18 "
-        "of 3,717 look-alikes lost (docs/phi.md, version 41). false: the rules alone.",
+        "On three corpus files it was not trained on: 80 more of 4,213 identifiers for 18 "
+        "of 3,717 look-alikes lost (docs/phi.md, version 43). false: the rules alone.",
     )
 
 

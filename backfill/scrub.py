@@ -702,13 +702,13 @@ _ACCOUNT_MORE = re.compile(
 _CARD_ENDING = re.compile(
     r"(?P<cue>(?<![\w\-])(?i:card|visa|mastercard|amex|debit|credit)[ \t]+(?i:ending|ends)"
     r"(?:[ \t]+(?i:in|with))?[ \t]*(?:[:#]|\.{2,}|…)?[ \t]*)(?P<val>\d{4})(?![\w\-])")
-_ACCOUNT_MORE_WORDS = _Words("押金", "缴费单", "繳費單", "απόδειξη", "makbuz", "chitan", "boleta",
-                       " receipt", "faktura kid", "facture s",
-                       "الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr",
-                       "acctno", "account_no", "acctnum", "accountnum", "acct (", "account (",
-                       "vahinko", "klaim", "claim", "rēķina", "рачун", "faktura za", "račun za",
-                       "sorat", "صورتحساب", "rechnungs", "atend", "fatura/", "billing",
-                       "rental agreement")
+_ACCOUNT_MORE_WORDS = _Words(
+    "押金", "缴费单", "繳費單", "απόδειξη", "makbuz", "chitan", "boleta", " receipt", "faktura kid",
+    "facture s", "الحساب", "บัญชี", "帳號", "账号", "λογαριασμ", "accountno", "accountnr", "acctno",
+    "account_no", "acctnum", "accountnum", "acct (", "account (", "vahinko", "klaim", "claim",
+    "rēķina", "рачун", "faktura za", "račun za", "sorat", "صورتحساب", "rechnungs", "atend",
+    "fatura/", "billing", "rental agreement",
+)
 
 # What follows a health plan's cue: a number word, the insurer's name, the number.
 _HEALTH_PLAN_TAIL = (
@@ -1296,7 +1296,7 @@ _UNIT_FIRST = re.compile(
     rf"|(?<![\w\-])Blk\.?[ \t]+\d{{1,4}}[A-Z]?(?:[ \t]+[{_U}][\w'.\-]*){{1,5}}(?:[ \t]+\d{{1,3}})?"
     r"(?:[ \t]+\#\d{2}-\d{2,4})?(?:[ \t,]+Singapore[ \t]+\d{6})?")
 _UNIT_FIRST_WORDS = _Words("Flat ", "Villa ", "Apt", "Apartment ", "Apto", "House ", "Plot ",
-                     "Wohnung ", "Blk", "No.")
+                           "Wohnung ", "Blk", "No.")
 
 
 def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1451,16 +1451,15 @@ def _phone_after_cb(m: re.Match, hits: list[str]) -> str | None:
     return m.group("cue") + "[PHONE]"
 
 
-_PHONE_CUED_WORDS = _Words("fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob",
-                     "handy", "ph",
-                     "portable", "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ",
-                     "ring", "hp", "тел", "моб", "утас", "тлф", "telem", "fone", "fono", "電話",
-                     "电话", "手机", "تلفن", "فون", "هاتف", "جوال", "โทร", "전화", "휴대폰",
-                     "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс", "llam",
-                     "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機",
-                     "தொலைபேசி", "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ",
-                     "ទូរសារ", "direkt", "direct", "durchwahl", "anexo", "wa ", "dom ", "did ",
-                     "phoned", "rang", "texted")
+_PHONE_CUED_WORDS = _Words(
+    "fax", "tel", "tél", "tlf", "tf", "móvil", "movil", "cel", "mob", "handy", "ph", "portable",
+    "gsm", "whats", "erreichbar", "call", "contact", "κιν", "τηλ", "ring", "hp", "тел", "моб",
+    "утас", "тлф", "telem", "fone", "fono", "電話", "电话", "手机", "تلفن", "فون", "هاتف",
+    "جوال", "โทร", "전화", "휴대폰", "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс",
+    "llam", "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機", "தொலைபேசி",
+    "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ", "ទូរសារ", "direkt", "direct",
+    "durchwahl", "anexo", "wa ", "dom ", "did ", "phoned", "rang", "texted",
+)
 
 
 def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -1746,15 +1745,16 @@ def _world_relatives(text: str, hits: list[str]) -> str:
     return _WORLD_TITLED.sub(relative, _WORLD_RELATIVE.sub(relative, text))
 
 
-_WORLD_RELATION_HINTS = _Words("enf. ", "en. ", "pn. ", "poeg", "novi", "espos", "marido", "hij",
-                         "madre", "padre", "filh", "fils", "fille", "mari", "sohn", "tochter",
-                         "figli", "moglie", "zoon",
-                         "dochter", "syn", "konan", "sonur", "hustru", "kone", "mand", "anak",
-                         "suami", "istri", "ayah", "bapa", "ibu", "mke", "mume",
-                         # (version 17) the Latin-script titles of _WORLD_TITLES
-                         "dr", "ing.", "bc.", "mgr", "dhr.", "mnr.", "mev.", "hr.", "fr.",
-                         "sig.", "dott", "engr.", "umnu.", "unkk.", "dra.", "bs.", "ths.", "ktv",
-                         "poika", "vaimo", "sieva", "meita", "dēls", "dukra", "žmona")
+_WORLD_RELATION_HINTS = _Words(
+    "enf. ", "en. ", "pn. ", "poeg", "novi", "espos", "marido", "hij", "madre", "padre", "filh",
+    "fils", "fille", "mari", "sohn", "tochter", "figli", "moglie", "zoon", "dochter", "syn",
+    "konan", "sonur", "hustru", "kone", "mand", "anak", "suami", "istri", "ayah", "bapa", "ibu",
+    "mke", "mume",
+    # (version 17) the Latin-script titles of _WORLD_TITLES
+    "dr", "ing.", "bc.", "mgr", "dhr.", "mnr.", "mev.", "hr.", "fr.", "sig.", "dott", "engr.",
+    "umnu.", "unkk.", "dra.", "bs.", "ths.", "ktv", "poika", "vaimo", "sieva", "meita", "dēls",
+    "dukra", "žmona",
+)
 _CONTACT_AFTER = re.compile(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
 
 # A lower-case name after "pt"/"patient" is only recognisable by shape: a family name and a
@@ -2924,7 +2924,7 @@ _LOGIN_WORDS = _Words(
     "exported", "exportiert", "gedruckt", "generated", "created", "imprimé", "exporté", "impreso",
     "exportado")
 _LOGIN_KEY = re.compile(
-    r"(?i:op\d?|by|assigned|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
+    r"(?i:op\d?|by|assigned(?:_to)?|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
     r"|tilldelad)[ \t]*[=:]")
 
 
@@ -3258,18 +3258,15 @@ _ADDRESS_LABEL = re.compile(
     r"|(?<![\w\-])(?P<street>(?:Rua|Avenida|Calle|Carrer|Rue|Travessa|Alameda|Praça|Largo|Viale"
     r"|Via|Corso|Piazza|Strada|Ulica|Rehov|Jalan|Calea|Bulevardul|Strasse|Straße)"
     r"(?:[ ](?:[A-ZÀ-Ý][\w'\-]+|d[aeo]s?|de|del|la|des|do)){1,5},[ ]?\d)")
-_ADDRESS_LABEL_WORDS = _Words("morada", "adre", "domicil", "direcci", "endere", "adress",
-                        "indirizzo",
-                        "lakc", "koti", "osoite", "adr", "آدرس", "عنوان", "3enwan", "주소", "住所",
-                        "住址", "bydli", "heimilisfang", "lögheimili",
-                        "地址", "dir ", "end ",
-                        "residenza", "anschrift", "adres", "helbidea", "alamat", "tirahan", "адрес",
-                        "διεύθυνση", "bytem", "पता", "địa chỉ", "dia chi", "addr", "rua ",
-                        "avenida",
-                        "calle ", "carrer ", "rue ", "travessa", "alameda", "praça", "largo ",
-                        "viale ", "via ", "corso ", "piazza ", "strada ", "ulica ", "rehov ",
-                        "jalan ", "calea ", "bulevardul", "strasse", "straße",
-                        "نشانی", "ঠিকানা", "makazi", "хаяг", "አድራሻ", "پتہ", "dom.")
+_ADDRESS_LABEL_WORDS = _Words(
+    "morada", "adre", "domicil", "direcci", "endere", "adress", "indirizzo", "lakc", "koti",
+    "osoite", "adr", "آدرس", "عنوان", "3enwan", "주소", "住所", "住址", "bydli", "heimilisfang",
+    "lögheimili", "地址", "dir ", "end ", "residenza", "anschrift", "adres", "helbidea", "alamat",
+    "tirahan", "адрес", "διεύθυνση", "bytem", "पता", "địa chỉ", "dia chi", "addr", "rua ",
+    "avenida", "calle ", "carrer ", "rue ", "travessa", "alameda", "praça", "largo ", "viale ",
+    "via ", "corso ", "piazza ", "strada ", "ulica ", "rehov ", "jalan ", "calea ", "bulevardul",
+    "strasse", "straße", "نشانی", "ঠিকানা", "makazi", "хаяг", "አድራሻ", "پتہ", "dom.",
+)
 _ADDRESS_FIELD_END = re.compile(
     r"[\n;(\[]|[ \t]{3}|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno"
     r"|e-?mail|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")

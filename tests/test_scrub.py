@@ -1366,3 +1366,12 @@ def test_login_gate_lets_every_login_through() -> None:
     matched = [t for t in texts if _LOGIN.search(t)]
     assert len(matched) > 50
     assert [t[:60] for t in matched if not _login_possible(t, t.lower())] == []
+    # ... and one text for each branch, written here, the corpus having none for some
+    branches = ["assigned_to=rgill closed it", "opened_by=lchen", "op1=bcaldeira",
+                "agent=kbouchard", "kontrollert_av=mhansen", "tilldelad: pkarlsson",
+                "reporter_login=svermeul", "USER: jdoe", "logged in as tnguyen",
+                "（ログイン m-nakamura）", "report exported by\tjsmith", "Benutzer hschmidt, ok",
+                "app user mkowalski reset", "KULLANICI mdemir, ok", "tech: jdoe",
+                "conectado como mrocha"]
+    assert all(_LOGIN.search(t) for t in branches)
+    assert [t for t in branches if not _login_possible(t, t.lower())] == []

@@ -170,7 +170,7 @@ class _Words:
         self.words = words
         self._automaton = ahocorasick.Automaton()
         for w in words:
-            self._automaton.add_word(w, len(w))
+            self._automaton.add_word(w, w)
         self._automaton.make_automaton()
 
     def found_in(self, text: str) -> bool:
@@ -184,9 +184,8 @@ class _Words:
         word's non-overlapping ones from the left."""
         next_free: dict[str, int] = {}
         found = 0
-        for end, length in self._automaton.iter(text):
-            start = end - length + 1
-            word = text[start:end + 1]
+        for end, word in self._automaton.iter(text):
+            start = end - len(word) + 1
             if start >= next_free.get(word, 0):
                 next_free[word] = end + 1
                 found += 1

@@ -41,13 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backfill import schema as S  # noqa: E402
 from backfill import source  # noqa: E402
+from backfill import tables as T  # noqa: E402
 from backfill.config import Config  # noqa: E402
 from backfill.devstack.stack import local_stack  # noqa: E402
 from backfill.extract import first_messages, request_body  # noqa: E402
 from backfill.scrub import scrub_text  # noqa: E402
 
 SCHEMA = "lean"
-_PG_TYPES = {"string": "text", "timestamp[us]": "timestamp", "double": "float8"}
+# the source's columns as the job's maintenance_logs declares them (backfill.tables)
+SOURCE = [T.MAINTENANCE_LOGS.column(n) for n in T.SOURCE_COLUMNS]
 
 
 @dataclass
@@ -63,9 +65,7 @@ class Result:
 
 
 def _tables(conn: psycopg.Connection[Any], dims: int) -> None:
-    cols = [sql.SQL("{} {}").format(sql.Identifier(f.name.lower()),
-                                    sql.SQL(_PG_TYPES[str(f.type)]))
-            for f in S.SOURCE_SCHEMA]
+    cols = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in SOURCE]
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {s} CASCADE; CREATE SCHEMA {s}").format(
         s=sql.Identifier(SCHEMA)))
     conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(SCHEMA)))
@@ -92,7 +92,7 @@ def _write(conn: psycopg.Connection[Any], rows: list[dict[str, Any]],
     names = S.SOURCE_SCHEMA.names
     with conn.cursor() as cur:
         with cur.copy(sql.SQL("COPY logs FROM STDIN WITH (FORMAT BINARY)")) as copy:
-            copy.set_types([_PG_TYPES[str(f.type)] for f in S.SOURCE_SCHEMA])
+            copy.set_types([T.COPY_TYPES[c.type] for c in SOURCE])
             for row in rows:  # Postgres text holds no NUL, which some source rows carry
                 copy.write_row([v.replace("\x00", "") if isinstance(v, str) else v
                                 for v in (row[n] for n in names)])

@@ -72,9 +72,11 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 import ahocorasick
@@ -5068,23 +5070,60 @@ _ID_THEN_OLD_DATE = re.compile(
 
 
 # (version 44) A full date before 1990 is a birth date wherever it stands, with or without a
-# cue ("Kurt Lange 15.03.1960 Zimmer 4", "07 Sept 1967", "1957年3月12日", "4/17/55"): work
-# orders record the work of the last decades, and the equipment they service is younger than
-# that. On the read files every such date was a labelled birth date (895, 7 of them missed by
-# version 43), no look-alike and no unlabelled date; a site whose records are older than 1990
-# would lose those dates too (docs/phi.md). Two-digit years only from 30 to 89, with "/" or "-".
+# cue ("Kurt Lange 15.03.1960 Zimmer 4", "07 Sept 1967", "22 Ιουλίου 1961", "3 de mayo de
+# 1979", "1957年3月12日", "১২ মার্চ ১৯৫৯", "4/17/55"): work orders record the work of the last
+# decades, and the equipment they service is younger than that. The month may be any word
+# (every language's names and abbreviations), the digits any script's. Counted on the read files
+# before it was written: every full date with a year before 1990 in them (895 numeric or with
+# an English month; 82 more day-word-year and 34 word-day-year with any word) was a labelled
+# birth date, none a look-alike or an unlabelled date. A site whose records are older than 1990
+# would lose those dates too (docs/phi.md). Two-digit years only from 30 to 89, after "/" or "-".
 _YEAR_BEFORE_1990 = r"(?:18\d\d|19[0-8]\d)"
+# a month's word: letters, and the vowel signs and viramas of the Indic, Thai and Myanmar scripts
+# (marks, not letters, for ``\w``); digits never (the text searched has ASCII digits only)
+_MONTH_WORD = r"(?:[^\W\d_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f]){3,14}"
 _OLD_YEAR_HINT = re.compile(r"1(?:8\d|9[0-8])\d(?!\d)|[/\-][3-8]\d(?![\w/\-])")
 _BIRTH_DATE_BEFORE_1990 = re.compile(
     r"(?<![\w./\-])(?:"
     rf"{_DAY}[./\-]{_DAY}[./\-]{_YEAR_BEFORE_1990}|{_YEAR_BEFORE_1990}[./\-]{_MON}[./\-]{_DAY}"
     rf"|{_DAY}(?P<sep>[/\-]){_DAY}(?P=sep)[3-8]\d"
-    rf"|{_DAY}(?:st|nd|rd|th)?[ \t\-]*(?:of[ \t]+)?{_MONTH}\.?[ \t\-,]*{_YEAR_BEFORE_1990}"
-    rf"|{_MONTH}\.?[ \t\-]+{_DAY}(?:st|nd|rd|th)?,?[ \t\-]+{_YEAR_BEFORE_1990}"
+    # day, month's word, year: "07 Sept 1967", "3rd of May 1948", "3 de mayo de 1979"
+    rf"|{_DAY}(?:st|nd|rd|th)?\.?(?:[ \t]+(?:of|de|del))?[ \t\-]+{_MONTH_WORD}\.?,?[ \t\-]+"
+    rf"(?:(?:de|del)[ \t]+)?{_YEAR_BEFORE_1990}"
+    # month's word, day, year: "Nov 11, 1941"
+    rf"|{_MONTH_WORD}\.?[ \t\-]+{_DAY}(?:st|nd|rd|th)?,?[ \t\-]+{_YEAR_BEFORE_1990}"
+    # glued, English months only: "11Nov1941"
+    rf"|{_DAY}{_MONTH}{_YEAR_BEFORE_1990}"
     r")(?![\w/\-]|[.:]\d)"
     # year, month, day in Chinese, Japanese or Korean, glued to the words around it
     rf"|(?<!\d){_YEAR_BEFORE_1990}[ ]?(?:年[ ]?{_MON}[ ]?月[ ]?{_DAY}[ ]?日?"
     rf"|년[ ]?{_MON}[ ]?월[ ]?{_DAY}[ ]?일?)(?!\d)")
+# every decimal digit of another script to its ASCII digit: one character for one, so that the
+# offsets found in the translated text are the original's
+_OTHER_DIGITS = re.compile(r"(?![0-9])\d")
+
+
+@cache
+def _to_ascii_digits() -> dict[int, str]:
+    # built on first use (60 ms over every code point), not at import
+    return {cp: str(unicodedata.decimal(chr(cp))) for cp in range(0x80, 0x110000)
+            if chr(cp).isdecimal()}
+
+
+def _old_birth_dates(text: str, hits: list[str]) -> str:
+    search = text.translate(_to_ascii_digits()) if _OTHER_DIGITS.search(text) else text
+    if not _OLD_YEAR_HINT.search(search):
+        return text
+    parts: list[str] = []
+    done = 0
+    for m in _BIRTH_DATE_BEFORE_1990.finditer(search):
+        parts += [text[done:m.start()], "[DOB]"]
+        done = m.end()
+        hits.append("DOB")
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _dates_after_ids(text: str, hits: list[str]) -> str:
@@ -5288,9 +5327,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_DOB, text, _dob_cb, hits)
     if "?" in text and _DOB_ANSWER_HINT.search(text):
         text = _sub(_DOB_ANSWER, text, _dob_answer_cb, hits)
-    if _OLD_YEAR_HINT.search(text):
-        text, n = _BIRTH_DATE_BEFORE_1990.subn("[DOB]", text)
-        hits.extend(["DOB"] * n)
+    text = _old_birth_dates(text, hits)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
     if ("last" in text or "Last" in text or "LAST" in text or "end" in text or "ltimos" in text
             or "l4" in text or "L4" in text):

@@ -193,9 +193,9 @@ LEAKS = {
     "LEAK-SSN": "Label on housing: SSN of 219 48 7730 of the previous patient.",
     # (scrubber v2 catches "call her at 6175550142"; this shape it still lets through)
     "LEAK-PHONE": "Charge nurse says the cell is 617 5550142, for the loaner pickup.",
-    # (scrubber v3 catches "d.o.b." and "birthday", v6 "b. <date>"; the guard also reads
-    # "d. o. b:")
-    "LEAK-DOB": "Old wristband in the channel, d. o. b: 11 August 1958, removed.",
+    # (scrubber v3 catches "d.o.b." and "birthday", v6 "b. <date>", v44 any date before
+    # 1990; the guard also reads "d. o. b:")
+    "LEAK-DOB": "Old wristband in the channel, d. o. b: 11 August 1998, removed.",
     # (scrubber v4 catches "MR# K-8812093", v7 "MRN is K-8812093"; "MRN of" it still lets
     # through)
     "LEAK-MRN": "Screen still showed MRN of K-8812093 after discharge; cleared.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 
@@ -10,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from backfill.devstack.synthetic import FREE_TEXT_COLUMNS, generate_work_orders
-from backfill.scrub import DEFAULT_POLICY, PLACEHOLDERS, ScrubResult, scrub_array, scrub_text
+from backfill.scrub import PLACEHOLDERS, ScrubResult, scrub_array, scrub_text
 
 pytestmark = pytest.mark.unit
 
@@ -315,6 +314,10 @@ POSITIVE = [
     ("老王1957年3月12日出生的，监护仪报警", "1957", "DOB"),
     ("어르신 1948년 5월 3일생, 산소발생기 교체", "1948", "DOB"),
     ("row: 1939-11-02 | bed 12 | pump ok", "1939-11-02", "DOB"),
+    ("ημ. γέν. 22 Ιουλίου 1961 Αρ. μητρώου", "Ιουλίου", "DOB"),
+    ("Cliente: 3 de mayo de 1979 [10:05] Agente", "mayo", "DOB"),
+    ("রোগী ১২ মার্চ ১৯৫৯ জন্ম, মেশিন ঠিক", "১৯৫৯", "DOB"),
+    ("जन्म १२ जानेवारी १९५० आहे, पंप बदलला", "जानेवारी", "DOB"),
     ("[14:02] ወ/ሮ ሰላም ታደሰ: ማሽኑ ቆሟል", "ሰላም", "PERSON"),
     ("张丽华(护士长): 监护仪报警\n刘强(工程师): 马上到", "张丽华", "PERSON"),
     ("worklist:  NOWAK^ZOFIA^ANNA  RCH2219034", "ZOFIA", "PATIENT_NAME"),
@@ -358,6 +361,8 @@ NON_PII = [
     "installed 12/01/1994, lamp hours 1840 h",
     "firmware 1.4.55 loaded, part 12-05-67A ordered",
     "ratio 3/12/1989.2 in the log",
+    "PM 12 März 2024, Lampe 1840 h, Code E-12",
+    "३ पंप २०१९ में बदले",
     "Alaris 8015 PC unit",
     "Philips Respironics V60 on BiPAP",
     "HAMILTON-C6 vent",
@@ -1069,15 +1074,9 @@ V19_KEPT = [
     ("pt Jane Doe seen 2024-05-09 16:42, leak test 12345 mmHg", "2024-05-09 16:42"),
     ("pt Jane Doe seen 2024-05-09 16:42, leak test 12345 mmHg", "12345 mmHg"),
     ("tech Sam Ortiz replaced expiratory valve 8412041", "8412041"),
+    ("pt Jane Doe MRN 4412345, SN 22141887332 on the base", "22141887332"),
     ("pt Jane Doe MRN 4412345 firmware 10.24.3 ok", "10.24.3"),
     ("pt Jane Doe MRN 4412345. Loaner unit 55120447 went home with her", "55120447"),
-]
-# Kept by the rules; the learned number layer after them judges it, and since its training for
-# version 44 masks it (0.02 over its threshold; version 43's layer 0.05 under): eleven digits
-# after a bare "SN", no device named, on the line of a patient's name and MRN, is how the read
-# files' patients' own devices look (the look-alike serials there name their device first).
-V19_KEPT_BY_THE_RULES = [
-    ("pt Jane Doe MRN 4412345, SN 22141887332 on the base", "22141887332"),
 ]
 
 # Version 20: the same, for a value with up to four capitals before its digits, in the same
@@ -1322,12 +1321,6 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V37_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
-    assert out is not None and value in out, out
-
-
-@pytest.mark.parametrize(("text", "value"), V19_KEPT_BY_THE_RULES)
-def test_the_rules_keep(text: str, value: str) -> None:
-    out = scrub_text(text, dataclasses.replace(DEFAULT_POLICY, number_model=False)).text
     assert out is not None and value in out, out
 
 

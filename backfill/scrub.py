@@ -14,8 +14,9 @@ Design notes
   context* (MRNs, dates of birth, account numbers, undashed SSNs, 7-digit local phone numbers,
   names) are only scrubbed after a cue ("MRN", "DOB", "born", "pt", "Mr.", "acct #", "cell" ...).
   Only self-evidently personal formats are scrubbed without a cue: e-mails, dashed SSNs,
-  separated North-American / "+CC" international phone numbers, and street addresses with a
-  street suffix.  Numbers right after a P/N, SN, REF, LOT, model, firmware... label are kept.
+  separated North-American / "+CC" international phone numbers, street addresses with a
+  street suffix, and (version 44) full dates before 1990, older than the work orders.
+  Numbers right after a P/N, SN, REF, LOT, model, firmware... label are kept.
 * For cue-based patterns the cue is kept and only the value replaced ("DOB [DOB]",
   "pt [PATIENT_NAME]"), which keeps the sentence readable for the LLM.
 * Patterns run in a fixed order; earlier ones remove tokens that would confuse later ones
@@ -376,7 +377,8 @@ _DATE = (
     r"|(?:19|20)\d{2})"  # "born in 1962": a birth year alone is still a DOB element
 )
 _DOB = re.compile(
-    # Only with a cue: a date without one is a service/PM date and must survive.
+    # Only with a cue: a date without one is a service/PM date and must survive (unless it is
+    # older than the work orders: _BIRTH_DATE_BEFORE_1990).
     r"(?P<cue>[DdBb](?:"
     r"(?<=D)\.O\.B\.?|(?<=d)\.o\.b\b\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
     r"|(?<=[Bb])(?i:irth[ \t]?(?:date|day)|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."

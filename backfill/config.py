@@ -448,8 +448,16 @@ class ScrubConfig(_Section):
         description="After the rules, mask as [OTHER_ID] the numbers a learned model "
         "(a logistic regression over the number's shape and the words around it, trained "
         "on the hand-labelled corpus; backfill/numbers.py) judges a patient's identifier. "
-        "On three corpus files it was not trained on: 80 more of 4,213 identifiers for 18 "
-        "of 3,717 look-alikes lost (docs/phi.md, version 43). false: the rules alone.",
+        "On three corpus files it was not trained on: 82 more of 4,213 identifiers for 17 "
+        "of 3,717 look-alikes lost (docs/phi.md, version 44). false: the rules alone.",
+    )
+    birth_dates_before: int = Field(
+        1990, ge=0, le=2100,
+        description="A full date (day, month, year) of a year before this one is masked as a "
+        "date of birth wherever it stands, with or without a cue: work orders record the "
+        "work of the last decades. Set it to the year of your oldest work orders if they go "
+        "back further (their dates of service would be masked too); 0: only dates of birth "
+        "with a cue (docs/phi.md, version 44).",
     )
 
 

@@ -121,12 +121,14 @@ class ScrubPolicy:
     name_model: bool = False
     # after the rules, the learned number layer (backfill.numbers): on by default
     number_model: bool = True
+    # a full date before this year is a birth date, cue or not (version 44); 0: none
+    birth_dates_before: int = 1990
 
     @classmethod
     def from_config(cls, cfg: ScrubConfig) -> ScrubPolicy:
         return cls(tuple(cfg.keep_words), bool(cfg.fail_closed_names),
                    bool(cfg.public_ip_addresses), bool(cfg.name_model),
-                   bool(cfg.number_model))
+                   bool(cfg.number_model), int(cfg.birth_dates_before))
 
     def check(self) -> None:
         """A ``ConfigError`` now, naming ``scrub.name_model`` and the pip command, if the
@@ -378,7 +380,7 @@ _DATE = (
 )
 _DOB = re.compile(
     # Only with a cue: a date without one is a service/PM date and must survive (unless it is
-    # older than the work orders: _BIRTH_DATE_BEFORE_1990).
+    # older than the work orders: _old_birth_dates).
     r"(?P<cue>[DdBb](?:"
     r"(?<=D)\.O\.B\.?|(?<=d)\.o\.b\b\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
     r"|(?<=[Bb])(?i:irth[ \t]?(?:date|day)|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."
@@ -5078,27 +5080,32 @@ _ID_THEN_OLD_DATE = re.compile(
 # (every language's names and abbreviations), the digits any script's. Counted on the read files
 # before it was written: every full date with a year before 1990 in them (895 numeric or with
 # an English month; 82 more day-word-year and 34 word-day-year with any word) was a labelled
-# birth date, none a look-alike or an unlabelled date. A site whose records are older than 1990
-# would lose those dates too (docs/phi.md). Two-digit years only from 30 to 89, after "/" or "-".
-_YEAR_BEFORE_1990 = r"(?:18\d\d|19[0-8]\d)"
+# birth date, none a look-alike or an unlabelled date. The year is the site's (config
+# ``scrub.birth_dates_before``, 1990 by default, 0 for none: records older than 1990 would lose
+# their dates of service with it, docs/phi.md). Two-digit years count as 19xx from 30 on, after
+# "/" or "-" only.
+_ANY_YEAR = r"(?:18\d\d|19\d\d|20\d\d)"
 # a month's word: letters, and the vowel signs and viramas of the Indic, Thai and Myanmar scripts
 # (marks, not letters, for ``\w``); digits never (the text searched has ASCII digits only)
 _MONTH_WORD = r"(?:[^\W\d_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f]){3,14}"
-_OLD_YEAR_HINT = re.compile(r"1(?:8\d|9[0-8])\d(?!\d)|[/\-][3-8]\d(?![\w/\-])")
-_BIRTH_DATE_BEFORE_1990 = re.compile(
+# what could be the year of such a date: the rule runs only on a text that has one before the
+# site's year
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:1[89]\d\d|20\d\d)(?!\d)|[/\-][3-9]\d(?![\w/\-])")
+_FOUR_DIGIT_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+_DATE_WITH_YEAR = re.compile(
     r"(?<![\w./\-])(?:"
-    rf"{_DAY}[./\-]{_DAY}[./\-]{_YEAR_BEFORE_1990}|{_YEAR_BEFORE_1990}[./\-]{_MON}[./\-]{_DAY}"
-    rf"|{_DAY}(?P<sep>[/\-]){_DAY}(?P=sep)[3-8]\d"
+    rf"{_DAY}[./\-]{_DAY}[./\-]{_ANY_YEAR}|{_ANY_YEAR}[./\-]{_MON}[./\-]{_DAY}"
+    rf"|{_DAY}(?P<sep>[/\-]){_DAY}(?P=sep)[3-9]\d"
     # day, month's word, year: "07 Sept 1967", "3rd of May 1948", "3 de mayo de 1979"
     rf"|{_DAY}(?:st|nd|rd|th)?\.?(?:[ \t]+(?:of|de|del))?[ \t\-]+{_MONTH_WORD}\.?,?[ \t\-]+"
-    rf"(?:(?:de|del)[ \t]+)?{_YEAR_BEFORE_1990}"
+    rf"(?:(?:de|del)[ \t]+)?{_ANY_YEAR}"
     # month's word, day, year: "Nov 11, 1941"
-    rf"|{_MONTH_WORD}\.?[ \t\-]+{_DAY}(?:st|nd|rd|th)?,?[ \t\-]+{_YEAR_BEFORE_1990}"
+    rf"|{_MONTH_WORD}\.?[ \t\-]+{_DAY}(?:st|nd|rd|th)?,?[ \t\-]+{_ANY_YEAR}"
     # glued, English months only: "11Nov1941"
-    rf"|{_DAY}{_MONTH}{_YEAR_BEFORE_1990}"
+    rf"|{_DAY}{_MONTH}{_ANY_YEAR}"
     r")(?![\w/\-]|[.:]\d)"
     # year, month, day in Chinese, Japanese or Korean, glued to the words around it
-    rf"|(?<!\d){_YEAR_BEFORE_1990}[ ]?(?:年[ ]?{_MON}[ ]?月[ ]?{_DAY}[ ]?日?"
+    rf"|(?<!\d){_ANY_YEAR}[ ]?(?:年[ ]?{_MON}[ ]?月[ ]?{_DAY}[ ]?日?"
     rf"|년[ ]?{_MON}[ ]?월[ ]?{_DAY}[ ]?일?)(?!\d)")
 # every decimal digit of another script to its ASCII digit: one character for one, so that the
 # offsets found in the translated text are the original's
@@ -5112,13 +5119,20 @@ def _to_ascii_digits() -> dict[int, str]:
             if chr(cp).isdecimal()}
 
 
-def _old_birth_dates(text: str, hits: list[str]) -> str:
+def _year_of(date: str) -> int:
+    four = _FOUR_DIGIT_YEAR.search(date)
+    return int(four.group()) if four else 1900 + int(date[-2:])
+
+
+def _old_birth_dates(text: str, hits: list[str], before: int) -> str:
     search = text.translate(_to_ascii_digits()) if _OTHER_DIGITS.search(text) else text
-    if not _OLD_YEAR_HINT.search(search):
+    if not any(_year_of(y.group()) < before for y in _YEAR_IN_TEXT.finditer(search)):
         return text
     parts: list[str] = []
     done = 0
-    for m in _BIRTH_DATE_BEFORE_1990.finditer(search):
+    for m in _DATE_WITH_YEAR.finditer(search):
+        if _year_of(m.group()) >= before:
+            continue
         parts += [text[done:m.start()], "[DOB]"]
         done = m.end()
         hits.append("DOB")
@@ -5329,7 +5343,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     text = _sub(_DOB, text, _dob_cb, hits)
     if "?" in text and _DOB_ANSWER_HINT.search(text):
         text = _sub(_DOB_ANSWER, text, _dob_answer_cb, hits)
-    text = _old_birth_dates(text, hits)
+    if policy.birth_dates_before:
+        text = _old_birth_dates(text, hits, policy.birth_dates_before)
     text = _sub(_SSN_CUE, text, _ssn_cue_cb, hits)
     if ("last" in text or "Last" in text or "LAST" in text or "end" in text or "ltimos" in text
             or "l4" in text or "L4" in text):

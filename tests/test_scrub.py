@@ -1324,6 +1324,25 @@ def test_each_version_keeps(text: str, value: str) -> None:
     assert out is not None and value in out, out
 
 
+def test_a_site_sets_the_year_before_which_a_date_is_a_birth_date() -> None:
+    """Version 44's cue-less old dates follow ``scrub.birth_dates_before``: a site whose work
+    orders go back before 1990 sets its oldest year; 0 leaves dates without a cue alone."""
+    import dataclasses
+
+    from backfill.config import ScrubConfig
+    from backfill.scrub import ScrubPolicy
+
+    text = "unit installed 12/05/1975, relabelled 03/03/2019; wristband 4/17/55 and 22 Ιουλίου 1961"
+    assert scrub_text(text).text == (
+        "unit installed [DOB], relabelled 03/03/2019; wristband [DOB] and [DOB]")
+    site = ScrubPolicy.from_config(ScrubConfig(birth_dates_before=1970))
+    assert site.birth_dates_before == 1970
+    assert scrub_text(text, site).text == (
+        "unit installed 12/05/1975, relabelled 03/03/2019; wristband [DOB] and [DOB]")
+    none = dataclasses.replace(site, birth_dates_before=0)
+    assert scrub_text(text, none).text == text
+
+
 # --- the name lists' cache (issue 14: what a process pays before its first scrub) ---------
 
 def test_name_lists_cache_gives_the_built_lists_and_survives_a_bad_file(

@@ -102,7 +102,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "44"
+SCRUBBER_VERSION = "45"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1321,7 +1321,7 @@ _STREET_FIRST = re.compile(
     r"|(?:calle|avenida|avda|rua|travessa)(?![\w\-])\.?(?=[ \t]+(?:(?:de|das?|dos?|la|el)[ \t]+)*"
     r"[^\W\d_])"
     # Spain's "C/ Mayor 27", Germany's "Am Kirchberg 3", Turkey's "Moda Cad. No: 45"
-    rf"|Travessa|Ulica|ul\.|C/|[Ss]tr\.|Strada|Calea|Bd\.|Bulevardul|Șos\.|Aleea"
+    rf"|Travessa|Ulica|(?<!\d[ \t])ul\.|C/|[Ss]tr\.|Strada|Calea|Bd\.|Bulevardul|Șos\.|Aleea"
     # (version 11) Argentina's "Bv.", Indonesia's "Jl.", Russian and Ukrainian abbreviations
     rf"|Bv\.|Jl\.|Jln\.|пр\.|просп\.|ул\.|вул\.|пер\."
     # (version 12) French street words, and German ones written apart ("Mariahilfer Straße")
@@ -3095,9 +3095,82 @@ _ADDRESS_HEAD = re.compile(
     r"\d{1,4}(?:st|nd|rd|th)[ \t]+\[ADDRESS\]")
 
 
+# (version 45) The parts of an address the rules left beside the part they masked: a flat, a
+# lot, a block or a house number before it ("Flat 2, [ADDRESS]", "Unit 9, [ADDRESS]", "2/1,
+# [ADDRESS]"), and after it a unit, a floor and door, a state's code, a town the names masked
+# ("[ADDRESS], íbúð 302, 101 [PERSON]", "[ADDRESS] dto. C, CABA", "[ADDRESS]. II/4."). The
+# unit words are the world's words for a flat, a floor, a block, a lot and a house (written
+# from the languages, not from the corpus's misses).
+_GLUE_UNIT = (r"(?i:flat|unit|apt|apartment|apto|app|appt|ap|suite|ste|lot|lote|plot|villa|house"
+              r"|hse|h/no|h\.no|no|nr|n°|nº|blk|block|bloque|phase|purok|rd|piso|dto|depto|dpto"
+              r"|int|interior|esc|scala|sc|bl|et|étage|etage|floor|fl|lgh|íbúð|kv|кв|квартира"
+              r"|д|дом|корп|stan|kat|casa|tv|th|mf|dz|but|d|daire|local|zone|sector|section"
+              r"|ward|gidan|nyumba)")
+_GLUE_AFTER_UNIT = r"(?:\.[ \t]*|[ \t]*:[ \t]*|[ \t]+|(?=\d))"
+_GLUE_SEG = (rf"(?:{_GLUE_UNIT}{_GLUE_AFTER_UNIT}(?:(?i:na|no|nr)\.?[ \t]*)?"
+             r"[A-Za-z\d][\w\-/]{0,5}\.?"
+             r"|\d{1,5}[A-Za-z]?(?:[/\-][A-Za-z]{0,3}[ \t]?\d{1,4})*\.?|[IVX]{1,4}/\d{1,3}\.?"
+             r"|[A-Z]{2,4}|\[(?:PERSON|OTHER_ID|ADDRESS)\])(?![\w\-/])")
+_ADDRESS_GLUE = re.compile(
+    # (each part ends at a word's end and a space or comma follows: a long digit run cannot be
+    # read as many short numbers, which took seconds to fail)
+    rf"(?<![\w\-/#])(?:(?:{_GLUE_UNIT}{_GLUE_AFTER_UNIT}[A-Za-z\d][\w\-/]{{0,5}}"
+    rf"|\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?)(?![\w\-/])(?:[ \t]*,[ \t]*|[ \t]+))+\[ADDRESS\]"
+    rf"|\[ADDRESS\](?:[ \t]*,?[ \t]*{_GLUE_SEG}|\.[ \t]*(?=\d|[IVX]{{1,4}}/){_GLUE_SEG})+")
+
+
+# (version 45) A street written with its abbreviation in the Cyrillic way, the town and the
+# region before it, the house, flat and postcode after: "м. Житомир, вул. Київська, 44, кв.
+# 15", "пр. Республики 24, кв. 56, Астана 010000", "Нарынская обл., Ат-Башинский р-н, с.
+# Кара-Суу, ул. Токтогула 14", "vul. Lypova 9, kv. 61, Kyiv". On the read files every such
+# street word with a capitalised name and a number was an identifier's address (36 of 36).
+_CYR_CAP = _U + "А-ЯЁІЇЄҐЎ"  # ("Łódź", "Київ")
+_CYR_PLACE = rf"[{_CYR_CAP}][\w\-]*(?:[ \t]+[{_CYR_CAP}][\w\-]*)?"
+_STREET_ABBREVIATED = re.compile(
+    rf"(?<![\w\-])(?:{_CYR_PLACE}[ \t]+(?:обл|р-н|район|область|обл\.)\.?,[ \t]*)*"
+    rf"(?:(?:м|г|с|смт|пгт|m|g|s)\.[ \t]*{_CYR_PLACE},[ \t]*)?"
+    # (not after a number: "250 ul. Sample 2" is a volume)
+    r"(?<!\d)(?<!\d[ \t])"
+    r"(?:(?:вул|ул|пр|просп|пров|пер|бул|мкр)\.?|(?:vul|ul|pr|prosp|str)\.|ulitsa|улица|вулиця"
+    rf"|проспект)[ \t]+{_CYR_PLACE},?[ \t]*\d{{1,4}}[а-яa-z]?(?:/\d{{1,4}})?(?![\w\-/])"
+    r"(?:,?[ \t]*(?:кв|д|корп|буд|kv|korp|ap|m|lok)\.?[ \t]*\d{1,4}[а-яa-z]?(?![\w\-/]))*"
+    rf"(?:,[ \t]*{_CYR_PLACE}(?![\w\-]))?"
+    rf"(?:,?[ \t]*(?:\d{{5,6}}|\d{{2}}-[ ]?\d{{3}})(?![\w\-])(?:[ \t]+{_CYR_PLACE}(?![\w\-]))?)?")
+_STREET_ABBREVIATED_WORDS = _Words("вул", "ул", "пр", "просп", "пров", "пер", "бул", "мкр",
+                                   "vul.", "ul.", "pr.", "prosp.", "str.", "ulitsa")
+
+
+# (version 45) An address read out and written down in words, as call transcripts give it:
+# "forty two elm street apartment six springfield mass zero one one zero nine", "two-oh-one-
+# seven North Fourth Street, Coeur d'Alene", "forty-one Birchmount Road, unit eleven,
+# Scarborough". A house number in number words, one to three words and a street's type word;
+# then its units, the capitalised places after commas, and a postcode read digit by digit a
+# few words on. On the read files such a number, name and street word was always an
+# identifier's address (13 of 13).
+_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen"
+                r"|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty"
+                r"|fifty|sixty|seventy|eighty|ninety|hundred|oh|zero)")
+_NUMBER_WORDS = rf"{_NUMBER_WORD}(?:[ \t\-]+{_NUMBER_WORD})*"
+# (the words in full: "two nurses and dr", "one test per st" are not addresses)
+_STREET_TYPE = (r"(?:street|road|drive|avenue|lane|court|boulevard|crescent|grove|terrace"
+                r"|circle|pike|highway|route|salai)")
+_SPOKEN_ADDRESS = re.compile(
+    rf"(?i:(?<![\w\-]){_NUMBER_WORDS}[ \t]+(?:[a-z'\-]+[ \t]+){{1,3}}{_STREET_TYPE}(?![\w\-])"
+    rf"(?:,?[ \t]+(?:apartment|apt|unit|suite|flat|lot|rural[ \t]+route|route|number)[ \t]+"
+    rf"(?:{_NUMBER_WORDS}|[a-z]|\d{{1,5}})(?![\w\-]))*)"
+    rf"(?:(?:,[ \t]*[{_U}][\w'\-]*(?:[ \t]+[{_U}][\w'\-]*){{0,2}}(?![\w\-])){{1,3}}"
+    rf"|(?i:(?:[ \t]+[a-z'\-]+){{1,4}}?,?[ \t]+{_NUMBER_WORD}(?:[ \t\-]+{_NUMBER_WORD}){{3,}}"
+    r"(?![\w\-])))?"
+    rf"(?i:(?:,[ \t]*(?:[a-z][ \t]+)?{_NUMBER_WORDS}(?:[ \t]+[a-z])*(?![\w\-]))*)")
+_STREET_TYPE_WORDS = _Words("street", "road", "drive", "avenue", "lane", "court", "boulevard",
+                            "crescent", "grove", "terrace", "circle", "pike", "highway", "route",
+                            "salai")
+
+
 def _address_tails(text: str) -> str:
     text = _ADDRESS_TAIL.sub("[ADDRESS]", text)
-    return _ADDRESS_HEAD.sub("[ADDRESS]", text)
+    text = _ADDRESS_HEAD.sub("[ADDRESS]", text)
+    return _ADDRESS_GLUE.sub("[ADDRESS]", text)
 
 
 def _fields_after_names(text: str, hits: list[str]) -> str:
@@ -3279,6 +3352,24 @@ _ADDRESS_LABEL = re.compile(
     r"|адрес[ау]?|адреса|διεύθυνση|bytem|पता|địa[ \t]+chỉ|dia[ \t]+chi"
     # (version 13) Persian, Bengali, Swahili, Mongolian, Amharic, Urdu, Spanish "dom."
     r"|نشانی|ঠিকানা|makazi|хаяг|አድራሻ|پتہ|dom\."
+    # (version 45) the word for "address" (or "residence") in the languages the lists above
+    # did not have, written from the languages, not from the corpus's misses: Sinhala, Tamil,
+    # Telugu, Kannada, Malayalam, Gujarati, Marathi, Nepali, Punjabi, Odia, Urdu, Pashto,
+    # Burmese, Khmer, Lao, Georgian, Armenian, Somali, Swahili, Yoruba, Hausa, Zulu, Xhosa,
+    # Malagasy, Azerbaijani, Turkish, Kazakh, Kyrgyz, Uzbek, Tajik, Belarusian, Russian,
+    # Latvian, Lithuanian, Estonian, Icelandic, Danish, German, Polish, Slovak, Hungarian,
+    # Romanian, Italian, Catalan, Galician, Welsh, Irish, Maltese, Arabic, Kurdish, Cebuano,
+    # Samoan, Haitian Creole, Vietnamese
+    r"|ලිපිනය|முகவரி|చిరునామా|ವಿಳಾಸ|വിലാസം|വീട്ടുവിലാസം|સરનામું|सरनामा|पत्ता|ठेगाना|ਪਤਾ"
+    r"|ଠିକଣା|پتا|پته|လိပ်စာ|អាសយដ្ឋាន|ທີ່ຢູ່|მისამართი|հասցե|cinwaan(?:ka)?|anwani"
+    r"|àdírẹ́sì|adir[eẹ]s[iì]|adireshi(?:n)?|ikheli|idilesi|adiresy|fonenana|ünvan[ıi]?"
+    r"|ikamet(?:gah)?|мекенжай[ыі]?|дарек|дареги|manzil[i]?|манзил[и]?|суроға|адрас"
+    r"|место[ \t]+жительства|проживает|adrese|adresas|aadress|elukoht|heimili(?=[ \t]*[:\d])"
+    r"|bopæl|wohnort|wohnhaft(?:[ \t]+in)?|zamieszka[łl][aey]?|bydlisko|c[íi]m(?=[ \t]*:)"
+    r"|domiciliu|domiciliat[ăa]?(?:[ \t]+[îi]n)?|residente[ \t]+(?:in|a|em|en)"
+    r"|vive[ \t]+en|reside[ \t]+en|domicili|enderezo|cyfeiriad|seoladh|indirizz"
+    r"|مكان[ \t]+الإقامة|السكن|navnîşan|puy-anan|tuatusi|adrès|nơi[ \t]+ở|thường[ \t]+trú"
+    r"|trú[ \t]+tại"
     # English "address" too, not a computer's ("IP address 10.0.0.1": no street, no comma)
     r"|(?<!ip )(?<!mac )(?<!mail )(?<!web )(?:home[ \t]+)?addr(?:ess)?)(?!\w)"
     r"(?:[ \t]*\([^()\n]{1,30}\)(?=[ \t]*:))?[ \t]*:?[ \t]*)"
@@ -3296,9 +3387,17 @@ _ADDRESS_LABEL_WORDS = _Words(
     "avenida", "calle ", "carrer ", "rue ", "travessa", "alameda", "praça", "largo ", "viale ",
     "via ", "corso ", "piazza ", "strada ", "ulica ", "rehov ", "jalan ", "calea ", "bulevardul",
     "strasse", "straße", "نشانی", "ঠিকানা", "makazi", "хаяг", "አድራሻ", "پتہ", "dom.",
+    "ලිපිනය", "முகவரி", "చిరునామా", "ವಿಳಾಸ", "വിലാസം", "સરનામ", "सरनामा", "पत्ता", "ठेगाना",
+    "ਪਤਾ", "ଠିକଣା", "پتا", "پته", "လိပ်စာ", "អាសយដ្ឋាន", "ທີ່ຢູ່", "მისამართი", "հասցե", "cinwaan",
+    "anwani", "àdírẹ́sì", "adir", "adireshi", "ikheli", "idilesi", "adiresy", "fonenana", "ünvan",
+    "ikamet", "мекенжай", "дарек", "дареги", "manzil", "манзил", "суроға", "адрас", "жительства",
+    "проживает", "aadress", "elukoht", "heimili", "bopæl", "wohn", "zamieszka", "bydlisko",
+    "cím", "cim", "domicil", "residente", "vive en", "reside en", "enderezo", "cyfeiriad",
+    "seoladh", "indirizz", "الإقامة", "السكن", "navnîşan", "puy-anan", "tuatusi", "adrès", "nơi ở",
+    "thường trú", "trú tại",
 )
 _ADDRESS_FIELD_END = re.compile(
-    r"[\n;(\[]|[ \t]{3}|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno"
+    r"[\n;()\[]|[ \t]{3}|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno"
     r"|e-?mail|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
 _SENTENCE_DOT = re.compile(r"\.(?=[ \t]|$)")
 _ABBREVIATION_DOT = re.compile(
@@ -3310,7 +3409,7 @@ _ABBREVIATION_DOT = re.compile(
 # (version 13) a word of two to four letters before a dot, with the address going on right
 # after it (a comma or a digit within 20 characters): "bât. C, 3e ét., 93100 Montreuil",
 # "Λεωφ. Βασ. Όλγας 88": a street's or a building's abbreviation, not the sentence's end
-_SHORT_WORD_DOT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,4}\.$")
+_SHORT_WORD_DOT = re.compile(rf"(?<![^\W\d_{_MARKS}])(?:[^\W\d_]|[{_MARKS}]){{2,4}}\.$")
 _ADDRESS_GOES_ON = re.compile(r"[^\n;]{0,20}?[,\d]")
 
 
@@ -3357,6 +3456,9 @@ def _address_labels(text: str, hits: list[str]) -> str:
         stop = min(len(text), start + 100)
         end = _ADDRESS_FIELD_END.search(text, start, stop)
         end_at = end.start() if end else stop
+        if end is None and stop < len(text) and text[stop].isalnum():
+            # (version 45) not in a word's middle: "[ADDRESS]e" left the rest of "încărcare"
+            end_at = max(start, text.rfind(" ", start, stop))
         # a sentence ends at a dot and a space, unless the dot is an abbreviation's
         for dot in _SENTENCE_DOT.finditer(text[start:end_at]):
             if _SHORT_WORD_DOT.search(text[start:start + dot.end()]) and _ADDRESS_GOES_ON.match(
@@ -3367,11 +3469,15 @@ def _address_labels(text: str, hits: list[str]) -> str:
                 break
         val = text[start:end_at].rstrip(" ,.")
         labeled = m.group("cue") is not None and ":" in m.group("cue")
-        if not (any(c.isdigit() for c in val) and (val.count(",") or _CAPITALISED.search(val))
+        # (version 45: a script without capitals counts as capitalised, "ঠিকানা: গ্রাম: ...")
+        caseless = not val.isascii() and any(_caseless(w) for w in val.split())
+        if not (any(c.isdigit() for c in val) and (val.count(",") or _CAPITALISED.search(val)
+                                                    or caseless)
                 and 6 <= len(val)
                 # (version 13) after a label and its colon, a place described by landmarks:
                 # "Makazi: Kijiji cha Mtwapa, karibu na msikiti wa Ijumaa, nyumba ya bati"
-                or labeled and val.count(",") and len(val) >= 15 and _CAPITALISED.match(val)):
+                or labeled and val.count(",") and len(val) >= 15
+                and (_CAPITALISED.match(val) or _caseless(val))):
             continue
         out.append(text[last:start])
         out.append("[ADDRESS]")
@@ -5439,8 +5545,14 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _script_addresses(text, hits)
     if "ddr" in low or "home" in low or "lives" in low or "living" in low or "resid" in low:
         text = _sub(_ADDRESS_CUE, text, _address_cue_cb, hits)
+    if _STREET_ABBREVIATED_WORDS.found_in(low):
+        text, n = _STREET_ABBREVIATED.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
     if _ADDRESS_LABEL_WORDS.found_in(low):
         text = _address_labels(text, hits)
+    if _STREET_TYPE_WORDS.found_in(low):
+        text, n = _SPOKEN_ADDRESS.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
     if _ADDRESS_CLAUSE_WORDS.found_in(low):
         text = _sub(_ADDRESS_CLAUSE, text, _address_clause_cb, hits)
     if _UNIT_FIRST_WORDS.found_in(text):

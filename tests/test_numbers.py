@@ -56,9 +56,9 @@ def _totals(paths, policy: ScrubPolicy) -> tuple[int, int]:
 
 
 def test_on_files_it_was_not_trained_on_it_finds_far_more_identifiers_than_it_loses() -> None:
-    """Version 44 on heldout35-38 (eight hands, none read): +127 identifiers, -19 look-alikes
-    against the rules alone; by file +20/-2, +31/-15, +31/-0 and, on heldout38, new in session
-    31, +45/-2 (version 44 on heldout35-37: +82, -17; version 43: +80, -18; version 41: +78,
+    """Version 45 on heldout35-38 (eight hands, none read): +125 identifiers, -18 look-alikes
+    against the rules alone; by file +20/-2, +29/-15, +30/-0 and +46/-1 (version 44: +127/-19;
+    on heldout35-37 version 45 +79/-17, version 44 +82, -17; version 43: +80, -18; version 41: +78,
     -18; version 40 on heldout34-36: +76, -19; version 39 on heldout33-35: +63, -4). The bound
     was four identifiers for each look-alike lost until heldout36 measured two: it is three,
     with the issue's own line under it, 95% of the look-alikes kept with the layer on (96.7% on

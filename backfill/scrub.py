@@ -102,7 +102,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "45"
+SCRUBBER_VERSION = "46"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -311,7 +311,31 @@ _FOREIGN_DIGIT_WORDS = (
     "dez onze doze treze quatorze catorze quinze dezesseis dezessete dezoito dezenove vinte "
     "trinta quarenta cinquenta sessenta oitenta "
     "noll två fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton sjutton arton "
-    "nitton tjugo trettio fyrtio femtio sextio sjuttio åttio nittio").split()
+    "nitton tjugo trettio fyrtio femtio sextio sjuttio åttio nittio "
+    # (version 45) the digits of more languages, written from the languages: Ukrainian, Greek,
+    # Czech, Hungarian, Romanian, Finnish, Danish and Norwegian, Hindi, Bengali, Arabic,
+    # Persian, Hebrew, Vietnamese; and the hundreds, thousands and millions of Spanish and
+    # Portuguese ids said as one number ("quince millones trescientos cuarenta y dos mil")
+    "нуль чотири п'ять шість сім вісім дев'ять μηδέν ένα δύο τρία τέσσερα πέντε έξι επτά εφτά "
+    "οκτώ οχτώ εννέα εννιά nula jedna dva tři čtyři pět šest sedm osm devět nulla egy kettő "
+    "három négy hat hét nyolc kilenc unu doi trei patru cinci șase şase șapte şapte opt nouă "
+    "nolla yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän seks syv otte "
+    "शून्य एक दो तीन चार पांच पाँच छह छः सात आठ नौ শূন্য দুই তিন চার পাঁচ ছয় সাত আট নয় "
+    "صفر واحد اثنين اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة یک دو سه چهار پنج شش هفت هشت "
+    "אפס אחת אחד שתיים שניים שלוש ארבע חמש שש שבע שמונה תשע không một hai bốn năm sáu bảy "
+    "tám chín mil millón millones ciento doscientos trescientos cuatrocientos quinientos "
+    "seiscientos setecientos ochocientos novecientos milhão milhões cem cento duzentos "
+    "trezentos quatrocentos quinhentos seiscentos setecentos oitocentos novecentos "
+    # (and the teens, tens and hundreds of Russian, Ukrainian, German, French and Italian)
+    "десять одиннадцать двенадцать тринадцать четырнадцать пятнадцать шестнадцать семнадцать "
+    "восемнадцать девятнадцать двадцать тридцать сорок пятьдесят шестьдесят семьдесят "
+    "восемьдесят девяносто сто двести триста четыреста пятьсот шестьсот семьсот восемьсот "
+    "девятьсот одинадцять дванадцять тринадцять чотирнадцять п'ятнадцять шістнадцять "
+    "сімнадцять вісімнадцять дев'ятнадцять двадцять тридцять п'ятдесят шістдесят сімдесят "
+    "вісімдесят дев'яносто двісті чотириста п'ятсот шістсот сімсот вісімсот дев'ятсот "
+    "zehn elf zwölf zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig hundert "
+    "dix onze douze treize quatorze seize vingt trente quarante cinquante soixante "
+    "dieci undici dodici venti trenta quaranta sessanta settanta ottanta novanta").split()
 _ENGLISH_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                         "eight", "nine")
 _DIGIT_WORD = ("(?:" + "|".join((*_ENGLISH_DIGIT_WORDS, "double", "triple")) + "|"
@@ -445,12 +469,22 @@ _MRN_FOREIGN = re.compile(
     # hospital's letters ("RM BIMC-KT-240187"; heldout31)
     r"|journalnr|haiguslugu|dosye|povijesti?[ \t]+bolesti|family[ \t]+serial"
     r"|(?-i:RM)(?=[ \t]+[A-Z]{2,6}-[A-Z\d])"
-    r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d))(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
+    r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d)"
+    # (version 45) the words for a hospital's record number in more languages, written from
+    # the languages: Swahili, Hausa, Yoruba, German care homes, Russian, Ukrainian, Dutch,
+    # India's CR number, Chinese, Japanese, Vietnamese, Afrikaans, Arabic, Persian, Hindi
+    r"|namba[ \t]+ya[ \t]+(?:faili|jalada)|lambar[ \t]+asibiti|bewohner(?:nummer|-?nr\.?)"
+    r"|истори[яи][ \t]+болезни|медична[ \t]+карта|dossiernummer|cr[ \t]+no\b\.?"
+    r"|診察券番号|住院号|门诊号|住院號|門診號|mã[ \t]+bệnh[ \t]+nhân"
+    r"|số[ \t]+(?:hồ[ \t]+sơ|bệnh[ \t]+án)"
+    r"|pasi[eë]ntnommer|lêernommer|nọ́mbà[ \t]+ilé-ìwòsàn|رقم[ \t]+الملف(?:[ \t]+الطبي)?"
+    r"|شماره[ \t]+پرونده|पंजीकरण[ \t]+(?:संख्या|सं\.?)|रजि\.?[ \t]+सं\.?)"
+    r"(?:[ \t]*(?:\#|no\b\.?|n[°º]|nr\.?|№))?" + _SEP_B + r")"
     # a letter prefix and digit groups as a folder label prints them: "TBH 118 2739"
     # New Zealand's NHI: three letters and four digits, "ZAA0067"
     r"(?P<val>[A-Z]{2,4}[ ]\d{2,4}(?:[ ]\d{2,4}){1,3}(?![\w\-])|[A-Z]{3}\d{4}(?![\w\-])"
     r"|[A-Z]{2,4}[ ]\d{5,10}(?![\w\-])"  # "Hosp no. CMJ 7713049"
-    r"|[А-ЯЁӨҮ]{2,5}\d{0,2}-[\d\-]{3,12}\d(?![\w\-])"  # "карта ГКБ7-0448172"
+    r"|[А-ЯЁӨҮ]{2,5}\d{0,2}-[\d\-]{3,12}\d(?:/\d{2,4})?(?![\w\-])"  # "карта ГКБ7-0448172"
     # (version 36: four letters before the digits, "uhid AIMS0019924731")
     # (version 38: a capital of Latin-1 in the prefix, "journalnr SÄ-0772391"; not the
     # digits before a slash, "ИЗ № 14402/2024")
@@ -576,6 +610,9 @@ _FOREIGN_CUE_WORDS = _Words(
     "туулган", "lahir", "เกิด", "出生", "n. ",
     "roj.", "γέν", "დაბ", "ծնվ", "dz.", "gim.", "teraka", "wazalwa", "ọmụmụ", "ജനന", "កើត",
     "dhalasho", "ele'i", "născut", "nascut", "rođ.", "rod.",
+    "namba ya", "lambar asibiti", "bewohner", "болезни", "медична", "dossiernummer", "cr no",
+    "診察券", "住院", "门诊", "門診", "bệnh nhân", "hồ sơ", "bệnh án", "pasiëntnommer",
+    "pasientnommer", "lêernommer", "ilé-ìwòsàn", "الملف", "پرونده", "पंजीकरण", "रजि",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -3167,6 +3204,9 @@ _STREET_TYPE_WORDS = _Words("street", "road", "drive", "avenue", "lane", "court"
                             "salai")
 
 
+_PHONE_DIGIT_TAIL = re.compile(r"\[PHONE\](?:[ ]\d){2,4}(?![\w\-.,/:]\d|[\w\-])")
+
+
 def _address_tails(text: str) -> str:
     text = _ADDRESS_TAIL.sub("[ADDRESS]", text)
     text = _ADDRESS_HEAD.sub("[ADDRESS]", text)
@@ -5668,6 +5708,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _CHECK_CHAR_AFTER.sub(r"\1", text)
     if "[PHONE]" in text:
         text = _sub(_NAME_BEFORE_PHONE, text, _name_before_phone_cb, hits)
+        # (version 46) the last digits of a number typed digit by digit, left after the part a
+        # phone rule took: "[PHONE] 7 0" of "213 204 1 7 7 0"
+        text = _PHONE_DIGIT_TAIL.sub("[PHONE]", text)
     text = _signed_initials(text, hits)
     if "\n" in text:
         text = _sign_off_names(text, hits)

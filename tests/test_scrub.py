@@ -340,6 +340,15 @@ POSITIVE = [
     ("next visit prosp. Mira 45, kv. 8, Moskva", "Mira", "ADDRESS"),
     ("caller is at sixty two maple avenue apartment nine, Dayton", "maple", "ADDRESS"),
     ("lakcím: 1051 Budapest, Nádor u. 9. III/2.", "III/2", "ADDRESS"),
+    # (version 46: digits said in more languages, and ids said as one large number; the words
+    # for a hospital's record number in more languages)
+    ("ΑΜΚΑ είναι επτά μηδέν τρία έξι οκτώ ένα δύο, ευχαριστώ", "μηδέν", "PHONE"),
+    ("आधार नंबर चार आठ दो एक सात सात तीन शून्य नौ एक", "शून्य", "OTHER_ID"),
+    ("el RUT es quince millones trescientos cuarenta y dos mil ochocientos diez", "millones",
+     "OTHER_ID"),
+    ("mgonjwa namba ya faili 25/0431/SC amelazwa", "0431", "MRN"),
+    ("lambar asibiti 25-0431 ta", "0431", "MRN"),
+    ("история болезни ИБ-4417/24, флаконы", "/24", "MRN"),
 ]
 
 

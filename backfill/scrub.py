@@ -4656,6 +4656,36 @@ def _name_shaped(word: str, before: str) -> bool:
     return word.lower() not in plain_words() or is_given_name(word) or is_surname(word)
 
 
+# (version 46) A whole-text alignment costs the product of the two texts' lengths when words
+# repeat: a 19 KB text of short repeated words took 18 s to scrub, a record that would hold
+# its scrubbing task that long. A text of more than _ALIGN_WHOLE tokens is aligned line by
+# line (the rules keep its lines), and a line that long with difflib's "popular" words set
+# aside (autojunk: a word in more than 1% of the line is not matched on, so such a line
+# finds fewer names again, never more). Texts up to that length, every corpus text among
+# them, are aligned as before.
+_ALIGN_WHOLE = 1000
+
+
+def _replaced_runs(before: str, text: str) -> list[tuple[list[str], list[str]]]:
+    """The token runs of ``before`` that ``text`` replaced, each with what replaced it."""
+    a, b = _ALIGN_TOKEN.findall(before), _ALIGN_TOKEN.findall(text)
+    if len(a) <= _ALIGN_WHOLE and len(b) <= _ALIGN_WHOLE:
+        pairs = [(a, b)]
+    else:
+        old, new = before.split("\n"), text.split("\n")
+        pairs = ([(_ALIGN_TOKEN.findall(x), _ALIGN_TOKEN.findall(y))
+                  for x, y in zip(old, new, strict=True) if x != y]
+                 if len(old) == len(new) else [(a, b)])
+    runs: list[tuple[list[str], list[str]]] = []
+    for x, y in pairs:
+        junk = len(x) > _ALIGN_WHOLE or len(y) > _ALIGN_WHOLE
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y,
+                                                          autojunk=junk).get_opcodes():
+            if op == "replace":
+                runs.append((x[i1:i2], y[j1:j2]))
+    return runs
+
+
 def _name_words_again(before: str, text: str, hits: list[str]) -> str:
     left = Counter(_TEXT_WORD.findall(text))
     candidates = {w for w, c in Counter(_TEXT_WORD.findall(before)).items()
@@ -4665,12 +4695,11 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
     candidates = {w for w in candidates if _name_shaped(w, before)}
     if not candidates:
         return text
-    a, b = _ALIGN_TOKEN.findall(before), _ALIGN_TOKEN.findall(text)
     taken: set[str] = set()
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "replace" and any(t in _NAME_PLACEHOLDER_TOKENS for t in b[j1:j2]) and all(
-                t.startswith("[") or not t[0].isalnum() for t in b[j1:j2]):
-            words = [w for w in a[i1:i2] if _TEXT_WORD.fullmatch(w)]
+    for was, now in _replaced_runs(before, text):
+        if any(t in _NAME_PLACEHOLDER_TOKENS for t in now) and all(
+                t.startswith("[") or not t[0].isalnum() for t in now):
+            words = [w for w in was if _TEXT_WORD.fullmatch(w)]
             # (in a script without case a rule cannot see where a name ends, "ابنه خالد
             # المنصوري طلب تقريراً": only the first two words of what it took are the name's)
             taken.update(w for k, w in enumerate(words)

@@ -1384,6 +1384,33 @@ def test_a_word_pattern_has_one_way_to_read_each_letter(marks: str, blocks: str)
                for c in map(chr, range(0x110000)))
 
 
+def test_a_long_text_of_many_names_takes_time_in_proportion_to_its_length() -> None:
+    """(version 46) A long text of the corpus's own words in random order (hundreds of names,
+    and words a login could be made of) took 10-22 s for 23 KB: the search for logins made of
+    name words was exponential. Four times the words must take less than eight times as long
+    (best of two each, side by side: a ratio, not a wall-clock limit)."""
+    import random
+    from pathlib import Path
+
+    from backfill.scrub_eval import load_corpus
+
+    words = [w for path in sorted(Path("tests/data/phi").glob("heldout2*.jsonl"))
+             for order in load_corpus(path) for w in order.text.split()]
+
+    def seconds(n: int) -> float:
+        rnd = random.Random(5)
+        text = " ".join(rnd.choice(words) for _ in range(n))
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.perf_counter()
+            scrub_text(text)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    small, large = seconds(800), seconds(3200)
+    assert large < 8 * small + 0.005, (small, large)
+
+
 def test_a_long_number_beside_an_address_does_not_hang_the_scrubber() -> None:
     # (version 45, before it was committed) the pass that joins a flat or a house number to
     # the address beside it read a run of digits as any split into short numbers: 24 digits

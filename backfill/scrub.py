@@ -312,7 +312,7 @@ _FOREIGN_DIGIT_WORDS = (
     "trinta quarenta cinquenta sessenta oitenta "
     "noll två fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton sjutton arton "
     "nitton tjugo trettio fyrtio femtio sextio sjuttio åttio nittio "
-    # (version 45) the digits of more languages, written from the languages: Ukrainian, Greek,
+    # (version 46) the digits of more languages, written from the languages: Ukrainian, Greek,
     # Czech, Hungarian, Romanian, Finnish, Danish and Norwegian, Hindi, Bengali, Arabic,
     # Persian, Hebrew, Vietnamese; and the hundreds, thousands and millions of Spanish and
     # Portuguese ids said as one number ("quince millones trescientos cuarenta y dos mil")
@@ -470,7 +470,7 @@ _MRN_FOREIGN = re.compile(
     r"|journalnr|haiguslugu|dosye|povijesti?[ \t]+bolesti|family[ \t]+serial"
     r"|(?-i:RM)(?=[ \t]+[A-Z]{2,6}-[A-Z\d])"
     r"|hn(?=[ \t]*[:#]?[ \t]*[A-Z]{2,4}-\d)"
-    # (version 45) the words for a hospital's record number in more languages, written from
+    # (version 46) the words for a hospital's record number in more languages, written from
     # the languages: Swahili, Hausa, Yoruba, German care homes, Russian, Ukrainian, Dutch,
     # India's CR number, Chinese, Japanese, Vietnamese, Afrikaans, Arabic, Persian, Hindi
     r"|namba[ \t]+ya[ \t]+(?:faili|jalada)|lambar[ \t]+asibiti|bewohner(?:nummer|-?nr\.?)"

@@ -4660,8 +4660,9 @@ def _name_shaped(word: str, before: str) -> bool:
 # repeat: a 19 KB text of short repeated words took 18 s to scrub, a record that would hold
 # its scrubbing task that long. A text of more than _ALIGN_WHOLE tokens is aligned line by
 # line (the rules keep its lines), and a line that long with difflib's "popular" words set
-# aside (autojunk: a word in more than 1% of the line is not matched on, so such a line
-# finds fewer names again, never more). Texts up to that length, every corpus text among
+# aside (autojunk: a word in more than 1% of the line is not matched on, so such a line's
+# alignment is coarser and may find other names again than the whole-text one would; not
+# measured on such texts). Texts up to that length, every corpus text among
 # them, are aligned as before.
 _ALIGN_WHOLE = 1000
 

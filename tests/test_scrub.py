@@ -1338,6 +1338,34 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
             ("Station EBME: pt John EBME Smith (MRN 8812340); Volumat EBME 041233 alarm.",
              "EBME 041233")]
 
+# (version 47) a date of birth after its cue in any written form, and an age over 89 in other
+# scripts and in words; written by hand for this test, not taken from the corpus
+V47_REMOVED = [
+    ("Caller confirmed her date of birth: the eleventh of October nineteen fifty-seven.",
+     "fifty-seven"),
+    ("Paciente nacida el veintiocho de febrero de mil novecientos cuarenta.", "febrero"),
+    ("Patientin geboren am dritten Mai neunzehnhundertachtunddreißig, Gerät getauscht",
+     "neunzehnhundertachtunddreißig"),
+    ("রোগী: জন্ম তারিখ ০৫ জুলাই ১৯৬৮; পাম্প বদল", "জুলাই"),
+    ("المريض تاريخ الميلاد ١٢ رجب ١٣٩٠ هـ، تم تبديل الجهاز", "رجب"),
+    ("የልደት ቀን: ሐምሌ 14 ቀን 1975 ዓ.ም. ፓምፕ ተቀይሯል", "ሐምሌ"),
+    ("Birth date 2 7 / 0 4 / 1 9 6 6 per wristband", "0 4"),
+    ("D.O.B.: O3/l2/1948 (fax hard to read)", "O3/l2"),
+    ("נולדה י״ב בניסן תש״ך, המכשיר הוחלף", "בניסן"),
+    ("ngày sinh 14 tháng 7 năm 1949, máy thở", "tháng 7"),
+    ("Il est né le douze août mil neuf cent trente, concentrateur changé", "août"),
+    ("bà cụ 93 tuổi, máy tạo oxy", "93"),
+    ("ему девяносто четыре года, аппарат заменён", "девяносто"),
+]
+V47_KEPT = [
+    ("Raum 3 (Geb. 12, UG): Kühlschrank 4 °C", "Geb. 12"),
+    ("DOB 1950-03-02; pump SN 44120987 swapped", "SN 44120987"),
+    ("born 1961 - Alaris 8100 module 2 replaced", "Alaris 8100"),
+    ("Newborn incubator Giraffe OmniBed 2, 36.8 C", "OmniBed 2"),
+    ("nacido el 3 de mayo de 1950, bomba Perfusor Space, lote 22B-1180", "22B-1180"),
+    ("recién nacido en cuna térmica, lote 22A-0417", "22A-0417"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
@@ -1347,7 +1375,7 @@ V24_KEPT = [("pt Eleanor Hamilton (MRN 7734102) on the Hamilton C6, swapped to H
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
                          + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED
-                         + V36_REMOVED + V37_REMOVED)
+                         + V36_REMOVED + V37_REMOVED + V47_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1359,7 +1387,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
                          + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT
-                         + V37_KEPT)
+                         + V37_KEPT + V47_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -735,11 +735,15 @@ _DATE_NUMBER_STEMS = re.compile(
     r"(?i:(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig"
     r"|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|und)+(?:s?te[nrms]?)?"
     r"|(?:erst|zweit|dritt|viert|fünft|sechst|siebt|neunt)e[nrms]?"  # German
+    # (Polish: the ordinals' endings and the hundreds, no bare "-set"/"-sta" ending, which
+    # English has too: "asset", "offset")
     r"|\w+(?:nastego|dziestego|dziesiątego|ątego|szego|ugiego|eciego|artego|ótego|ódmego"
-    r"|smego|setnego|dziesiąt|naście|dzieścia|set|sta)|tysiąc\w*"  # Polish
-    r"|[а-яіїєґ']*(?:дцат|десят|сот|ста|тисяч|тысяч)[а-яіїєґ']*"  # Russian, Ukrainian
+    r"|smego|setnego|dziesiąt|naście|dzieścia)|tysiąc\w*|dwieście|(?:trzy|czter)y?sta"
+    r"|(?:pięć|sześć|siedem|osiem|dziewięć)set"
+    r"|[а-яіїєґ']*(?:дцат|десят|сот|тисяч|тысяч)[а-яіїєґ']*"  # Russian, Ukrainian
     r"|(?:перв|втор|трет|четв[её]рт|пят|п'ят|шест|шост|седьм|сьом|восьм|девят|дев'ят)[а-яіїєґ']+"
-    r"|veinti\w+|\w+cient[oa]s|\w+cent[oa]s|mille\w+|\w+mila\w*)")  # Spanish, Portuguese, Italian
+    # Spanish, Portuguese, Italian (not a bare "mila" inside a word: "similar")
+    r"|veinti\w+|\w+cient[oa]s|\w+cent[oa]s|mille(?:nove|otto)\w*|(?:due|tre)mila\w*)")
 # A calendar's era and the words of a date between its numbers
 _DATE_ERA = (
     r"(?:ዓ\.?[ \t]?ም\.?|ዓ/ም|E\.C\.?|B\.E\.?|พ\.ศ\.?|هـ\.?|ه\.ش\.?|ق\.|г\.(?:[ \t]?р\.)?"

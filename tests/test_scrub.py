@@ -1364,6 +1364,8 @@ V47_KEPT = [
     ("Newborn incubator Giraffe OmniBed 2, 36.8 C", "OmniBed 2"),
     ("nacido el 3 de mayo de 1950, bomba Perfusor Space, lote 22B-1180", "22B-1180"),
     ("recién nacido en cuna térmica, lote 22A-0417", "22A-0417"),
+    # (an English word that ends as a Polish hundred does, between a year and a number)
+    ("born 1962 asset 60142 on the cart", "asset 60142"),
 ]
 
 # What each version learned to remove, and the look-alikes it must keep doing so.

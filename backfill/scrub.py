@@ -673,6 +673,8 @@ def _birth_cues(text: str, low: str) -> Iterator[int]:
             continue
         done = end
         yield _BIRTH_SEP.match(text, end).end()  # type: ignore[union-attr]
+
+
 # The month names of the languages above (the Latin ones _MONTH and _FOREIGN_MONTH know)
 _MORE_MONTHS = (
     "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
@@ -752,7 +754,14 @@ _DATE_ERA = (
 _DATE_JOINERS = frozenset((
     "of the de del el y e and na ya mwaka tarehe le der den des am im di dell do da em à ano año "
     "year en in / - ng sa noong ዓ.ም. ቀን").split())
-_DATE_WORD = re.compile(r"[^\W\d_]+(?:[\-'’][^\W\d_]+)*\.?|[^\W\d_]{1,3}[״\"׳'][^\W\d_]?|\S")
+# a number as typed, or misread by an OCR ("l9/O3/2O24"), with an ordinal's ending; or with
+# its unit ("1994년", "24年")
+_DATE_NUMBER = re.compile(r"[\dOolI]*\d[\dOolI/.\-]*(?:st|nd|rd|th|er|e|º|ª)?\.?,?"
+                          r"|\d+" + _DATE_ERA + r".*")
+_MONTH_NAME = re.compile(rf"{_MONTH}|{_FOREIGN_MONTH}")
+_ERA_WORD = re.compile(_DATE_ERA)
+_HEBREW_NUMERAL = re.compile(r"[^\W\d_]{1,3}[״\"׳'][^\W\d_]?")  # "כ״ג", "תשמ״ד"
+_WORD_PARTS = re.compile(r"[\-'’]")
 
 
 def _date_word(word: str) -> str:
@@ -760,16 +769,13 @@ def _date_word(word: str) -> str:
     "n" a number word, "e" a calendar's era, "j" a joiner, "" anything else."""
     low = word.lower().rstrip(".,")
     if any(c.isdigit() for c in word):
-        return "d" if re.fullmatch(r"[\dOolI]*\d[\dOolI/.\-]*(?:st|nd|rd|th|er|e|º|ª)?\.?,?",
-                                   word) or re.fullmatch(r"\d+" + _DATE_ERA + r".*", word) else ""
-    if low in _MORE_MONTH_SET or re.fullmatch(rf"{_MONTH}|{_FOREIGN_MONTH}", low):
+        return "d" if _DATE_NUMBER.fullmatch(word) else ""
+    if low in _MORE_MONTH_SET or _MONTH_NAME.fullmatch(low):
         return "m"
-    if re.fullmatch(_DATE_ERA, word.rstrip(",")):
+    if _ERA_WORD.fullmatch(word.rstrip(",")):
         return "e"
-    if (all(p in _DIGIT_WORD_SET or p in _DATE_NUMBER_WORDS for p in re.split(r"[\-'’]", low))
-            or _DATE_NUMBER_STEMS.fullmatch(low)):
-        return "n"
-    if re.fullmatch(r"[^\W\d_]{1,3}[״\"׳'][^\W\d_]?", word):  # a Hebrew letter-numeral
+    if (all(p in _DIGIT_WORD_SET or p in _DATE_NUMBER_WORDS for p in _WORD_PARTS.split(low))
+            or _DATE_NUMBER_STEMS.fullmatch(low) or _HEBREW_NUMERAL.fullmatch(word)):
         return "n"
     if low in _DATE_JOINERS:
         return "j"
@@ -790,6 +796,8 @@ _FULL_NUMERIC_DATE = re.compile(r"\d+[/.\-]\d+[/.\-]\d+")
 
 
 def _birth_dates_wide(text: str, low: str, hits: list[str]) -> str:
+    """Mask the date of birth after each birth cue of ``text``, whatever its form (version 47,
+    above); ``low`` is text.lower()."""
     out: list[str] = []
     done = 0
     for pos in _birth_cues(text, low):
@@ -844,6 +852,8 @@ def _birth_dates_wide(text: str, low: str, hits: list[str]) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
 _FOREIGN_CUE_WORDS = _Words(
     "expedi", "historia", "nhc", "dossier", "ipp ", "ipp:", "fallnummer", "fall-nr", "fall nr",
     "fallnr",

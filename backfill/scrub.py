@@ -675,64 +675,52 @@ def _birth_cues(text: str, low: str) -> Iterator[int]:
         yield _BIRTH_SEP.match(text, end).end()  # type: ignore[union-attr]
 
 
-# The month names of the languages above (the Latin ones _MONTH and _FOREIGN_MONTH know)
+# The month names of the languages above that _MONTH and _FOREIGN_MONTH do not know
 _MORE_MONTHS = (
-    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
-    "dicembre januar februar märz april mai juni juli august september oktober november dezember "
-    "januari februari maart mei augustus ianuarie februarie martie aprilie iunie iulie "
-    "septembrie octombrie noiembrie decembrie január február március április május június "
-    "július augusztus szeptember október tammikuuta helmikuuta maaliskuuta huhtikuuta "
-    "toukokuuta kesäkuuta heinäkuuta elokuuta syyskuuta lokakuuta marraskuuta joulukuuta "
-    "januára februára marca apríla mája júna júla augusta septembra októbra novembra decembra "
-    "siječnja veljače ožujka travnja svibnja lipnja srpnja kolovoza rujna listopada studenoga "
-    "prosinca januára janar februar marec april maj junij julij avgust "
-    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря "
-    "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня "
-    "ιανουαρίου φεβρουαρίου μαρτίου απριλίου μαΐου ιουνίου ιουλίου αυγούστου σεπτεμβρίου "
-    "οκτωβρίου νοεμβρίου δεκεμβρίου "
-    "machi aprili mei julai agosti septemba oktoba novemba desemba janairu fabrairu maris "
-    "afrilu mayu yuni yuli agusta satumba nuwamba disamba "
-    "يناير فبراير مارس أبريل ابريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر "
-    "ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب "
-    "شعبان رمضان شوال فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند "
-    "جنوری فروری مارچ اپریل مئی جون جولائی اگست ستمبر اکتوبر نومبر دسمبر "
-    "תשרי חשוון חשון כסלו טבת שבט אדר ניסן אייר סיוון סיון תמוז אב אלול בתשרי בחשוון בחשון "
-    "בכסלו בטבת בשבט באדר בניסן באייר בסיוון בסיון בתמוז באב באלול ינואר פברואר מרץ אפריל "
-    "מאי יוני יולי אוגוסט ספטמבר אוקטובר נובמבר דצמבר "
-    "መስከረም ጥቅምት ኅዳር ህዳር ታኅሣሥ ታህሳስ ጥር የካቲት መጋቢት ሚያዝያ ግንቦት ሰኔ ሐምሌ ሃምሌ ነሐሴ "
-    "ነሃሴ ጳጉሜ ጳጉሜን "
-    "जनवरी फ़रवरी फरवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर सितम्बर अक्टूबर अक्तूबर नवंबर "
-    "नवम्बर दिसंबर दिसम्बर बैशाख वैशाख जेठ असार साउन भदौ असोज कात्तिक मंसिर पुस माघ फागुन चैत "
-    "জানুয়ারি জানুয়ারী ফেব্রুয়ারি মার্চ এপ্রিল মে জুন জুলাই আগস্ট সেপ্টেম্বর অক্টোবর নভেম্বর "
-    "ডিসেম্বর বৈশাখ জ্যৈষ্ঠ আষাঢ় শ্রাবণ ভাদ্র আশ্বিন কার্তিক অগ্রহায়ণ পৌষ মাঘ ফাল্গুন চৈত্র "
-    "જાન્યુઆરી ફેબ્રુઆરી માર્ચ એપ્રિલ મે જૂન જુલાઈ ઓગસ્ટ સપ્ટેમ્બર ઓક્ટોબર નવેમ્બર ડિસેમ્બર "
-    "ஜனவரி பிப்ரவரி மார்ச் ஏப்ரல் மே ஜூன் ஜூலை ஆகஸ்ட் செப்டம்பர் அக்டோபர் நவம்பர் டிசம்பர் "
-    "ജനുവരി ഫെബ്രുവരി മാർച്ച് ഏപ്രിൽ മേയ് ജൂൺ ജൂലൈ ഓഗസ്റ്റ് സെപ്റ്റംബർ ഒക്ടോബർ നവംബർ ഡിസംബർ "
-    "ජනවාරි පෙබරවාරි මාර්තු අප්‍රේල් මැයි ජූනි ජූලි අගෝස්තු සැප්තැම්බර් ඔක්තෝබර් නොවැම්බර් "
-    "දෙසැම්බර් "
-    "มกราคม กุมภาพันธ์ มีนาคม เมษายน พฤษภาคม มิถุนายน กรกฎาคม สิงหาคม กันยายน ตุลาคม "
-    "พฤศจิกายน ธันวาคม ม.ค. ก.พ. มี.ค. เม.ย. พ.ค. มิ.ย. ก.ค. ส.ค. ก.ย. ต.ค. พ.ย. ธ.ค. "
-    "ဇန်နဝါရီ ဖေဖော်ဝါရီ မတ် ဧပြီ မေ ဇွန် ဇူလိုင် ဩဂုတ် စက်တင်ဘာ အောက်တိုဘာ နိုဝင်ဘာ ဒီဇင်ဘာ "
-    "មករា កុម្ភៈ មីនា មេសា ឧសភា មិថុនា កក្កដា សីហា កញ្ញា តុលា វិច្ឆិកា ធ្នូ "
-    "tháng hulyo agosto setyembre oktubre nobyembre disyembre enero pebrero marso abril mayo "
-    "hunyo janvye fevriye mas avril me jen jiyè out septanm oktòb novanm desanm "
-    "meskerem tikimt tiqimt hidar tahsas tir yekatit megabit miazia miyazya ginbot sene hamle "
-    "nehase pagume").split()
-# Number words for a day or a year said in words, beyond the digits (_DIGIT_WORD_SET)
+    "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre maart augustus "
+    "ianuarie februarie martie aprilie iunie iulie septembrie octombrie noiembrie decembrie "
+    "január február március április május június július augusztus szeptember tammikuuta "
+    "helmikuuta maaliskuuta huhtikuuta toukokuuta kesäkuuta heinäkuuta elokuuta syyskuuta "
+    "lokakuuta marraskuuta joulukuuta januára februára apríla mája júna júla augusta "
+    "septembra októbra novembra decembra siječnja veljače ožujka travnja svibnja lipnja "
+    "srpnja kolovoza rujna studenoga prosinca janar marec maj junij julij avgust января "
+    "февраля марта апреля мая июня июля августа сентября октября ноября декабря січня лютого "
+    "березня квітня травня червня липня серпня вересня жовтня листопада грудня ιανουαρίου "
+    "φεβρουαρίου μαρτίου απριλίου μαΐου ιουνίου ιουλίου αυγούστου σεπτεμβρίου οκτωβρίου "
+    "νοεμβρίου δεκεμβρίου julai septemba oktoba janairu fabrairu maris afrilu mayu yuni yuli "
+    "agusta satumba nuwamba disamba يناير فبراير مارس أبريل ابريل مايو يونيو يوليو أغسطس "
+    "اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب أيلول "
+    "تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال فروردین اردیبهشت خرداد تیر مرداد شهریور "
+    "مهر آبان آذر دی بهمن اسفند جنوری فروری مارچ اپریل مئی جون جولائی اگست ستمبر اکتوبر نومبر "
+    "دسمبر תשרי חשוון חשון כסלו טבת שבט אדר ניסן אייר סיוון סיון תמוז אב אלול בתשרי בחשוון "
+    "בחשון בכסלו בטבת בשבט באדר בניסן באייר בסיוון בסיון בתמוז באב באלול ינואר פברואר מרץ "
+    "אפריל מאי יוני יולי אוגוסט ספטמבר אוקטובר נובמבר דצמבר መስከረም ጥቅምት ኅዳር ህዳር ታኅሣሥ ታህሳስ ጥር "
+    "የካቲት መጋቢት ሚያዝያ ግንቦት ሰኔ ሐምሌ ሃምሌ ነሐሴ ነሃሴ ጳጉሜ ጳጉሜን जनवरी फ़रवरी फरवरी मार्च अप्रैल मई जून "
+    "जुलाई अगस्त सितंबर सितम्बर अक्टूबर अक्तूबर नवंबर नवम्बर दिसंबर दिसम्बर बैशाख वैशाख जेठ "
+    "असार साउन भदौ असोज कात्तिक मंसिर पुस माघ फागुन चैत জানুয়ারি জানুয়ারী ফেব্রুয়ারি মার্চ "
+    "এপ্রিল মে জুন জুলাই আগস্ট সেপ্টেম্বর অক্টোবর নভেম্বর ডিসেম্বর বৈশাখ জ্যৈষ্ঠ আষাঢ় শ্রাবণ "
+    "ভাদ্র আশ্বিন কার্তিক অগ্রহায়ণ পৌষ মাঘ ফাল্গুন চৈত্র જાન્યુઆરી ફેબ્રુઆરી માર્ચ એપ્રિલ મે "
+    "જૂન જુલાઈ ઓગસ્ટ સપ્ટેમ્બર ઓક્ટોબર નવેમ્બર ડિસેમ્બર ஜனவரி பிப்ரவரி மார்ச் ஏப்ரல் மே ஜூன் "
+    "ஜூலை ஆகஸ்ட் செப்டம்பர் அக்டோபர் நவம்பர் டிசம்பர் ജനുവരി ഫെബ്രുവരി മാർച്ച് ഏപ്രിൽ മേയ് "
+    "ജൂൺ ജൂലൈ ഓഗസ്റ്റ് സെപ്റ്റംബർ ഒക്ടോബർ നവംബർ ഡിസംബർ ජනවාරි පෙබරවාරි මාර්තු අප්‍රේල් මැයි "
+    "ජූනි ජූලි අගෝස්තු සැප්තැම්බර් ඔක්තෝබර් නොවැම්බර් දෙසැම්බර් มกราคม กุมภาพันธ์ มีนาคม "
+    "เมษายน พฤษภาคม มิถุนายน กรกฎาคม สิงหาคม กันยายน ตุลาคม พฤศจิกายน ธันวาคม ม.ค. ก.พ. มี.ค. "
+    "เม.ย. พ.ค. มิ.ย. ก.ค. ส.ค. ก.ย. ต.ค. พ.ย. ธ.ค. ဇန်နဝါရီ ဖေဖော်ဝါရီ မတ် ဧပြီ မေ ဇွန် "
+    "ဇူလိုင် ဩဂုတ် စက်တင်ဘာ အောက်တိုဘာ နိုဝင်ဘာ ဒီဇင်ဘာ មករា កុម្ភៈ មីនា មេសា ឧសភា មិថុនា "
+    "កក្កដា សីហា កញ្ញា តុលា វិច្ឆិកា ធ្នូ tháng janvye fevriye mas me jen jiyè out septanm "
+    "oktòb novanm desanm meskerem tikimt tiqimt hidar tahsas tir yekatit megabit miazia "
+    "miyazya ginbot sene hamle nehase pagume").split()
+# Number words for a day or a year said in words, beyond those a spoken number has
+# (_DIGIT_WORD_SET)
 _DATE_NUMBER_WORDS = frozenset((
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
-    "thirtieth thousand hundred "
-    "primero primer uno veintiuno veintidós veintidos veintitrés veintitres veinticuatro "
-    "veinticinco veintiséis veintiseis veintisiete veintiocho veintinueve mil "
-    "primeiro vinte trinta "
-    "premier première deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
-    "quinze seize vingt trente quarante cinquante soixante cent mille mil et "
-    "primo uno due tre quattro cinque sei sette otto nove dieci undici dodici tredici "
-    "quattordici quindici sedici diciassette diciotto diciannove venti ventuno ventidue ventitré "
-    "ventitre ventiquattro venticinque ventisei ventisette ventotto ventinove trenta trentuno "
-    "elfu mia kumi ishirini thelathini arobaini hamsini sitini sabini themanini tisini "
-    "тысяча тисяча").split())
+    "thirtieth thousand primero primer veintiuno veintidós veintidos veintitrés veintitres "
+    "veinticuatro veinticinco veintiséis veintiseis veintisiete veintiocho veintinueve "
+    "primeiro premier première cent mille et primo tredici quattordici quindici sedici "
+    "diciassette diciotto diciannove ventuno ventidue ventitré ventitre ventiquattro "
+    "venticinque ventisei ventisette ventotto ventinove trentuno elfu mia kumi ishirini "
+    "thelathini arobaini hamsini sitini sabini themanini tisini тысяча тисяча").split())
 _DATE_NUMBER_STEMS = re.compile(
     r"(?i:(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig"
     r"|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|und)+(?:s?te[nrms]?)?"
@@ -753,7 +741,7 @@ _DATE_ERA = (
     r"|年|月|日|년|월|일|民國|民国|昭和|平成|令和|大正)")
 _DATE_JOINERS = frozenset((
     "of the de del el y e and na ya mwaka tarehe le der den des am im di dell do da em à ano año "
-    "year en in / - ng sa noong ዓ.ም. ቀን").split())
+    "year en in / - ng sa noong").split())
 # a number as typed, or misread by an OCR ("l9/O3/2O24"), with an ordinal's ending; or with
 # its unit ("1994년", "24年")
 _DATE_NUMBER = re.compile(r"[\dOolI]*\d[\dOolI/.\-]*(?:st|nd|rd|th|er|e|º|ª)?\.?,?"

@@ -57,7 +57,8 @@ def _totals(paths, policy: ScrubPolicy) -> tuple[int, int]:
 
 def test_on_files_it_was_not_trained_on_it_finds_far_more_identifiers_than_it_loses() -> None:
     """Version 47 on heldout35-41 (fourteen hands, none read): +213 identifiers, -27 look-alikes
-    against the rules alone; on heldout40 and heldout41, new in session 33, +55/-2 and +19/-4.
+    against the rules alone; on heldout40 and heldout41, new in session 33, +55/-2 and +19/-4;
+    on heldout42 (scored in session 34) +17/-1.
     Version 46 on heldout35-39 (ten hands): +138 identifiers, -24 look-alikes; on heldout39, new
     in session 32, +17/-6. Version 45 on heldout35-38: +125/-18, by file +20/-2, +29/-15, +30/-0
     and +46/-1 (version 44: +127/-19; on heldout35-37 version 45 +79/-17, version 44 +82, -17;

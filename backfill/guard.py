@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from backfill.errors import RecordError
+from backfill.textnorm import normalize
 
 __all__ = ["ERROR_CLASS", "KINDS", "STAGE", "check_outgoing", "find_identifiers", "is_guarded"]
 
@@ -119,9 +120,10 @@ _ENG_BEFORE = re.compile(
     r"(?:[ \t]*(?:no\b\.?|number|num|nbr|id\b|\#))?[ \t]*[:#=]?[ \t]*)$"
 )
 
+# (letters of any script: "мария@пример.рф")
 _EMAIL = re.compile(
-    r"[a-z0-9][a-z0-9._%+\-]*[ \t]?@[ \t]?[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?"
-    r"(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b"
+    r"[^\W_][\w.%+\-]*[ \t]?@[ \t]?[^\W_](?:[\w\-]*[^\W_])?"
+    r"(?:\.[\w\-]+)*\.[^\W\d_]{2,}\b"
 )
 # "jsmith at gmail dot com", "j.smith [at] hospital [dot] org", "jsmith(at)host.org".
 _AT = r"(?:[ \t]*[\[({<]at[\])}>][ \t]*|[ \t]+at[ \t]+)"
@@ -219,10 +221,13 @@ def find_identifiers(text: str) -> list[str]:
         return []
     found: set[str] = set()
     low = text.lower()
+    # hidden and look-alike characters read as a person reads them (backfill/textnorm.py):
+    # "512-44-90\u200b85", "617\u2010555\u20100144", "617-555-\n0146"
+    low = normalize(low)
     if not low.isascii():
         # fullwidth and other compatibility forms read as ASCII: "rroe＠gmail.com",
         # "１２３-４５-６７８９" get past patterns written for ASCII, not past the guard
-        low = unicodedata.normalize("NFKC", low)
+        low = normalize(unicodedata.normalize("NFKC", low))
     _cue_led(low, found)
     _shapes(low, found)  # digits have no case; lower() once for the label checks
     if ("@" in low and _EMAIL.search(low)) or (

@@ -95,6 +95,7 @@ from backfill.names import (
     plain_words,
 )
 from backfill.numbers import mask_numbers
+from backfill.textnorm import normalize
 
 if TYPE_CHECKING:
     from backfill.config import ScrubConfig
@@ -102,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "47"
+SCRUBBER_VERSION = "48"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -256,6 +257,11 @@ _EMAIL = re.compile(
     r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
 )
+# (version 48) An address in another script, local part and domain ("мария@пример.рф",
+# "山田@例え.jp"): letters of any script around the "@" and a dot-separated domain whose last
+# label is letters. Tried after the ASCII pattern, so Latin addresses keep their owner's name.
+_EMAIL_INTL = re.compile(
+    r"(?<![\w.%+\-])[^\W_][\w.%+\-]*@[^\W_][\w\-]*(?:\.[\w\-]+)*\.[^\W\d_]{2,}(?![\w\-])")
 
 # (version 38) Two or three capitalised words right before a phone number the text has masked
 # are the person it reaches ("tehnicianul Philips Sorin Dobre +40 722 ...", "Vendor: B. Braun
@@ -5761,6 +5767,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         raise TypeError(f"scrub_text expects str or None, got {type(text).__name__}")
     if not text:
         return ScrubResult(text, {})
+    text = normalize(text)  # what a person reads: no hidden or look-alike characters
     hits = _Hits()
     ocr: dict[str, str] = {}
     if _OCR_HINT.search(text):
@@ -5788,6 +5795,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         hits.extend(["EMAIL"] * n)
         text, n = _EMAIL_PARTIAL.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+        if not text.isascii():
+            text, n = _EMAIL_INTL.subn("[EMAIL]", text)
+            hits.extend(["EMAIL"] * n)
     if "<[EMAIL]>" in text:
         text = _display_names(text, hits)
     if not text.isascii() and _CJK_ANY.search(text):

@@ -27,6 +27,7 @@ from typing import Any
 
 from backfill.guard import find_identifiers
 from backfill.scrub import scrub_text
+from backfill.textnorm import normalize
 
 __all__ = ["DEFAULT_CORPUS", "KindScore", "Span", "SplitScore", "WorkOrder", "check_offsets",
            "evaluate", "gate_failures", "load_corpus", "score", "scores_text"]
@@ -144,17 +145,20 @@ def score(orders: Sequence[WorkOrder], scrub: Callable[[str], str], name: str = 
         outside = list(order.text)
         for span in order.spans:  # blank the identifiers: what is left may legitimately survive
             outside[span.start:span.end] = " " * (span.end - span.start)
-        outside_tokens = Counter(_TOKEN.findall("".join(outside)))
+        # values are compared as the scrubber reads them (backfill/textnorm.py): a value
+        # written "512\u201044\u20109084" leaks as "512-44-9084"
+        outside_tokens = Counter(_TOKEN.findall(normalize("".join(outside))))
+        whole = normalize(order.text)
         for span in order.spans:
-            value = order.text[span.start:span.end]
+            value = normalize(order.text[span.start:span.end])
             leaked = any(out_tokens[t] > outside_tokens[t] for t in _TOKEN.findall(value))
             _count(result.recall, span.kind, not leaked)
             _count(result.door, span.kind, not leaked or stopped)
             if leaked:
                 result.misses.append({"id": order.id, "kind": span.kind, "leaked": value})
         for span in order.lookalikes:
-            value = order.text[span.start:span.end]
-            kept = out.count(value) >= order.text.count(value)
+            value = normalize(order.text[span.start:span.end])
+            kept = out.count(value) >= whole.count(value)
             _count(result.precision, span.kind, kept)
             if not kept:
                 result.misses.append({"id": order.id, "kind": span.kind, "lost": value})

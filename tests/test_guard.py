@@ -129,6 +129,28 @@ def test_identifier_is_flagged_with_its_kind(text: str, kind: str) -> None:
     assert kind in find_identifiers(text)
 
 
+# (session 34) characters a reader does not see or reads as ASCII; an acceptance check outside
+# the repository got these shapes past the guard (written here in other shapes than its own)
+HIDDEN = [
+    ("Spouse SSN 078\u201005\u20111120 on the form", "SSN"),
+    ("MRN 7\u200b7\u200b1\u200b2\u200b0\u200b4\u200b4", "MRN"),
+    ("call the son on 416\u2011555\u20110187", "PHONE"),
+    ("cell (905) 555-\n0163 for the caregiver", "PHONE"),
+    ("reach him at ４１６\u2010５５５\u2010０１９２", "PHONE"),
+    ("Wristband\nMRN\n00771204\nWard 2", "MRN"),
+    ("DOB\u20141949\u201211\u201230", "DOB"),
+    ("олег@почта.рф", "EMAIL"),
+    ("h.okonkwo@\ncarefirst.example.org", "EMAIL"),
+    ("cb 312_555_0174", "PHONE"),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("text", "kind"), HIDDEN)
+def test_hidden_and_look_alike_characters_do_not_hide_an_identifier(text: str, kind: str) -> None:
+    assert kind in find_identifiers(text)
+
+
 @pytest.mark.unit
 def test_the_guard_stops_what_the_scrubber_lets_through() -> None:
     assert len(IDENTIFIERS) >= 40
@@ -136,9 +158,10 @@ def test_the_guard_stops_what_the_scrubber_lets_through() -> None:
     assert kinds == {"SSN", "MRN", "DOB", "PHONE", "EMAIL"}
     passed = [(t, k) for t, k in IDENTIFIERS if find_identifiers(scrub_text(t).text or "")]
     # Many of them pass the scrubber untouched or partly (measured: 31 of 42 with scrubber v3,
-    # 19 with v4, 15 of 44 with v7, 13 of 44 with v30, every kind): the guard is what stops
-    # them. (A floor, not the measurement: each version removes more of them.)
-    assert len(passed) >= 10, len(passed)
+    # 19 with v4, 15 of 44 with v7, 13 of 44 with v30, 9 of 44 with v48, which reads the
+    # hidden characters some of them carry, every kind): the guard is what stops them. (A
+    # floor, not the measurement: each version removes more of them.)
+    assert len(passed) >= 8, len(passed)
     assert {k for _, k in passed} == kinds
     for text, _ in passed:
         assert find_identifiers(scrub_text(text).text or "")
@@ -191,16 +214,18 @@ COLUMNS = ("WORK_ORDER_ID", "CREATED_AT", "EQUIPMENT_TYPE", "PROBLEM_DESCRIPTION
 LEAKS = {
     # (scrubber v7 catches "SSN is 219 48 7730"; "SSN of" it still lets through)
     "LEAK-SSN": "Label on housing: SSN of 219 48 7730 of the previous patient.",
-    # (scrubber v2 catches "call her at 6175550142"; this shape it still lets through)
-    "LEAK-PHONE": "Charge nurse says the cell is 617 5550142, for the loaner pickup.",
+    # (scrubber v2 catches "call her at 6175550142", v48's number layer "the cell is 617
+    # 5550142"; this shape it still lets through)
+    "LEAK-PHONE": "Charge nurse says the cell is 617.5550142, for the loaner pickup.",
     # (scrubber v3 catches "d.o.b." and "birthday", v6 "b. <date>", v44 any date before
     # 1990; the guard also reads "d. o. b:")
     "LEAK-DOB": "Old wristband in the channel, d. o. b: 11 August 1998, removed.",
     # (scrubber v4 catches "MR# K-8812093", v7 "MRN is K-8812093"; "MRN of" it still lets
     # through)
     "LEAK-MRN": "Screen still showed MRN of K-8812093 after discharge; cleared.",
-    # (scrubber v4 reads "rroe at gmail dot com"; a fullwidth at sign only the guard reads)
-    "LEAK-EMAIL": "Family wants the report, send to rroe\uff20gmail.com.",
+    # (scrubber v4 reads "rroe at gmail dot com", v48 a fullwidth at sign; braces around
+    # "at" and "dot" only the guard reads)
+    "LEAK-EMAIL": "Family wants the report, send to rroe {at} gmail {dot} com.",
 }
 
 

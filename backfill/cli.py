@@ -54,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backfill of medical work orders: "
         "Snowflake -> PII scrub -> LLM extraction + embeddings -> PostgreSQL.",
     )
+    # (the log flags before the command too: "backfill -v retry-failed ...", as the README
+    # says every command takes them; merged in main())
+    top = parser.add_mutually_exclusive_group()
+    top.add_argument("-v", "--verbose", dest="top_verbose", action="store_true",
+                     help="debug logging")
+    top.add_argument("-q", "--quiet", dest="top_quiet", action="store_true",
+                     help="warnings and errors only (no progress lines)")
+    parser.add_argument("--log-format", dest="top_log_format", choices=logs.FORMATS,
+                        help="text, or one JSON object per line of stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -394,6 +403,10 @@ def _early_format(argv: Sequence[str] | None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(_early_format(argv))
     args = build_parser().parse_args(argv)
+    args.verbose = args.verbose or args.top_verbose
+    args.quiet = args.quiet or args.top_quiet
+    if args.top_log_format:
+        args.log_format = args.top_log_format
     logs.configure(args.log_format, args.verbose, args.quiet)
     logs.set_run_id(getattr(args, "run_id", None))
     try:
@@ -403,6 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return E.EXIT_CONFIG
     except E.FatalError as exc:
         _cli_log.error("backfill: fatal: %s", exc)
+        return E.EXIT_FATAL
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM outside the pipeline (starting Ray, the preflight, the report):
+        # one line, not a traceback; the same exit as an interrupted pipeline
+        _cli_log.error("backfill: fatal: interrupted")
         return E.EXIT_FATAL
     except Exception:
         if not logs.settings().json:

@@ -245,6 +245,8 @@ def report_text(rep: dict[str, Any]) -> str:
             f"cost {_money(b['cost'])} (in real time: {_money(b['cost_realtime'])})")
     if rep["usage"]:
         lines.append(f"  cost: {_money(rep['cost'])}")
+    if any(a["state"] == U.KILLED for a in rep["attempts"]):
+        lines.append(f"  note: {U.KILLED_NOTE}")
     return "\n".join(lines)
 
 
@@ -309,6 +311,8 @@ def report_markdown(rep: dict[str, Any]) -> str:
         out += [f"| {a['number']} | {a['command']} | {a['host']} | "
                 f"{a['started_at']:%Y-%m-%d %H:%M:%S} | {a['seconds'] / 60:,.1f} | {a['state']} |"
                 for a in rep["attempts"]]
+        if any(a["state"] == U.KILLED for a in rep["attempts"]):
+            out += ["", f"Note: {U.KILLED_NOTE}."]
     if rep["redactions"]:
         out += ["", "PII replaced before the API: " + ", ".join(
             f"{k} {n:,}" for k, n in rep["redactions"].items())]
@@ -425,6 +429,8 @@ def report_html(rep: dict[str, Any]) -> str:
             ["#", "command", "host", "started", "minutes", "state"],
             [[a["number"], a["command"], a["host"], f"{a['started_at']:%Y-%m-%d %H:%M:%S}",
               f"{a['seconds'] / 60:,.1f}", a["state"]] for a in rep["attempts"]]))
+        if any(a["state"] == U.KILLED for a in rep["attempts"]):
+            parts.append(f"<p>Note: {html.escape(U.KILLED_NOTE)}.</p>")
     if rep["redactions"]:
         parts.append("<h2>PII replaced before the API</h2>" + table(
             ["kind", "replacements"], [[k, n] for k, n in rep["redactions"].items()]))

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -130,6 +131,7 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
         # Without RAY_ADDRESS, Ray joins a cluster `ray start` left on this machine, whose
         # settings are its nodes' own (refused before anything connected).
         context = ray.init(address=None, **options)
+    _stop_on_sigterm()
     url = getattr(context, "dashboard_url", "")
     if dashboard and not address and url and out is not None:
         print(f"Ray dashboard: http://{url} (--no-dashboard to run without it)", file=out,
@@ -138,6 +140,19 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
         # Ray Data logs each operator's state every few seconds at INFO; the progress
         # lines below say the same from the database.
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the run stops as on Ctrl-C: marked, the resume command printed
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (``ray job stop``, Kubernetes, systemd, ``kill``) ends a driver as Ctrl-C
+    does. ``ray.init`` sets its own handler (``sys.exit`` in the middle of whatever the driver
+    waits on): an acceptance check saw the driver dump a C++ stack and abort 3 s later, the
+    attempt left "running" and no resume command, while the actors sent ~600 more requests."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
 
 
 def size_stages(cfg: Config, out: TextIO) -> StagePlan:

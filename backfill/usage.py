@@ -82,6 +82,14 @@ def merge(*totals: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return {d: asdict(u) for d, u in sorted(out.items())}
 
 
+KILLED = "killed"  # an attempt whose driver died without ending it
+# What a report says when a run had one (report.py)
+KILLED_NOTE = ("attempts marked killed ended without a word (SIGKILL, a lost node): their "
+               "requests and tokens are counted up to their last heartbeat, and the answers "
+               "they were waiting for were paid again by the next attempt without being "
+               "counted as paid twice; the provider's own figures are the bill")
+
+
 def start_attempt(conn: psycopg.Connection[Any], run_id: str, command: str) -> int:
     """A new attempt row for this process; returns its number (1 for a run's first)."""
     with conn.transaction():
@@ -93,6 +101,11 @@ def start_attempt(conn: psycopg.Connection[Any], run_id: str, command: str) -> i
             "SELECT coalesce(max(item::int), 0) + 1 FROM etl_metadata WHERE run_id = %s "
             "AND kind = 'attempt'", (run_id,)).fetchone()
         number = int(row[0]) if row else 1
+        # One driver per run holds its lock (backfill.runlock): an attempt still "running" now
+        # is one whose driver died without a word (SIGKILL, a lost node). Its usage is what
+        # its last heartbeat recorded: the requests of its last seconds are not in it.
+        conn.execute("UPDATE etl_metadata SET state = %s WHERE run_id = %s AND kind = 'attempt' "
+                     "AND state = 'running'", (KILLED, run_id))
         conn.execute(
             "INSERT INTO etl_metadata (run_id, kind, item, state, info) "
             "VALUES (%s, 'attempt', %s, 'running', %s)",

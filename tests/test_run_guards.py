@@ -119,6 +119,76 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
         dupes = conn.execute("SELECT count(*) - count(DISTINCT work_order_id) "
                              "FROM maintenance_logs").fetchone()
     assert state == ("done",) and dupes == (0,)
+    # the dead driver's attempt is not left "running", and the report says what that means
+    assert _attempt_states(stack.dsn, run_id) == ["killed", "done"]
+    capfd.readouterr()
+    assert main(["report", "--config", str(config), "--run-id", run_id]) == EXIT_OK
+    assert "attempts marked killed ended without a word" in capfd.readouterr().out
+
+
+def _attempt_states(dsn: str, run_id: str) -> list[str]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}")
+        return [r[0] for r in conn.execute(
+            "SELECT state FROM etl_metadata WHERE run_id = %s AND kind = 'attempt' "
+            "ORDER BY item::int", (run_id,))]
+
+
+def _committed(dsn: str, run_id: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}")
+        if conn.execute("SELECT to_regclass('maintenance_logs')").fetchone() == (None,):
+            return 0
+        row = conn.execute("SELECT count(*) FROM maintenance_logs WHERE run_id = %s",
+                           (run_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.slow  # a run of its own, stopped and resumed: > 40 s on the 2-core box
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_it_resumes(
+    stack: LocalStack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``ray job stop``, Kubernetes and systemd stop a driver with SIGTERM: the run is marked
+    failed with its attempt, the resume command printed, exit 1; not a C++ stack dump and
+    an abort with the attempt left running (Ray's own handler, measured before)."""
+    run_id = "terminated"
+    config = _config(stack, "terminated")
+    stack.simulator.configure(latency_ms=400)
+    temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config),
+         "--run-id", run_id, "--no-dashboard"],
+        env={**os.environ, "RAY_TMPDIR": temp_dir}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while _committed(stack.dsn, run_id) < 1:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] \
+                if proc.stderr else ""
+            assert time.monotonic() < deadline, "nothing committed"
+            time.sleep(0.1)
+        assert _committed(stack.dsn, run_id) < N, "the run ended before the signal"
+        proc.send_signal(signal.SIGTERM)  # to the driver alone, as those tools do
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        kill_ray_session(temp_dir)
+        stack.simulator.configure(latency_ms=5)
+    text = err.decode()
+    assert proc.returncode == EXIT_FATAL, text[-3000:]
+    assert "interrupted" in text and f"To resume: backfill run --run-id {run_id}" in text, \
+        text[-3000:]
+    assert "SIGTERM received" not in text
+    assert _attempt_states(stack.dsn, run_id) == ["failed"]
+    assert main(["run", "--config", str(config), "--run-id", run_id]) == EXIT_OK
+    assert _attempt_states(stack.dsn, run_id) == ["failed", "done"]
+    with psycopg.connect(stack.dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}")
+        row = conn.execute("SELECT count(*), count(DISTINCT work_order_id) FROM "
+                           "maintenance_logs WHERE run_id = %s", (run_id,)).fetchone()
+    assert row == (N, N)
 
 
 def test_a_wrong_deployment_stops_before_planning_after_one_request(

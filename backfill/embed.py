@@ -39,12 +39,13 @@ class Embedder:
 
     def __init__(self, cfg: EmbeddingConfig, quota: Any = None, actors: int = 1,
                  retrying: bool = False, usage: Any = None,
-                 journal: JournalTarget | None = None) -> None:
+                 journal: JournalTarget | None = None,
+                 watch: tuple[str, str] | None = None) -> None:
         self.cfg = cfg
         self.journal = (Journal.for_embedding(journal, cfg.deployment, cfg.dimensions)
                         if journal else None)
         self.api = (LocalDeployment(cfg) if cfg.provider == "local"
-                    else Deployment(cfg, quota, actors, "embed"))
+                    else Deployment(cfg, quota, actors, "embed", watch))
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
 

@@ -67,13 +67,14 @@ class Extractor:
                  retrying: bool = False, usage: Any = None,
                  prompt_version: str = S.PROMPT_VERSION,
                  journal: JournalTarget | None = None, journal_only: bool = False,
-                 seed_answer_tokens: int = 0) -> None:
+                 seed_answer_tokens: int = 0,
+                 watch: tuple[str, str] | None = None) -> None:
         self.cfg = cfg
         self.journal_only = journal_only and journal is not None
         # another version than the current one only for `backfill eval --prompt-version`
         self.system_prompt = S.PROMPTS[prompt_version]
         self.journal = Journal.for_chat(journal, cfg.deployment) if journal else None
-        self.api = Deployment(cfg, quota, actors, "extract")
+        self.api = Deployment(cfg, quota, actors, "extract", watch)
         self.max_tokens = AdaptiveMaxTokens(cfg.max_output_tokens, cfg.adaptive_max_tokens,
                                             seed_answer_tokens)
         # The strict schema and the system prompt travel with every request: counted once.

@@ -28,6 +28,7 @@ from backfill import metrics
 from backfill.config import ModelEndpointConfig
 from backfill.errors import BackfillError, RejectedRequest, SystemicError, TransientError
 from backfill.limiter import InFlightWindow, Quota, quota_actor
+from backfill.runlock import SendingWatch
 from backfill.tokens import count_tokens
 from backfill.usage import Usage
 
@@ -282,8 +283,12 @@ class Deployment:
     """One actor's side of a deployment: its client, quota lease, in-flight window, 429
     pacer and token encoding, and the one way both API stages send a request."""
 
-    def __init__(self, cfg: ModelEndpointConfig, quota: Any, actors: int, stage: str) -> None:
+    def __init__(self, cfg: ModelEndpointConfig, quota: Any, actors: int, stage: str,
+                 watch: tuple[str, str] | None = None) -> None:
+        """``watch``: (dsn, key) of the driver's sending lock, which says whether requests
+        may still leave (backfill.runlock.SendingWatch)."""
         self.cfg = cfg
+        self.watch = SendingWatch.for_lock(*watch) if watch else None
         self.stage = stage
         self.name = dependency_name(cfg, stage)
         self.quota = Quota(
@@ -335,6 +340,10 @@ class Deployment:
         Raises only our errors (see :func:`classify`).
         """
         async def send() -> HttpResponse:
+            if self.watch is not None and self.watch.stopped.is_set():
+                # The driver is gone or stopping: this request is not sent, and waits for
+                # Ray to end the process (what is answered is journaled meanwhile).
+                await asyncio.Event().wait()
             self.usage.requests += 1
             return await self.client.post(path, body=body, cast_to=HttpResponse)
 

@@ -21,6 +21,7 @@ from backfill.journal import JournalTarget
 from backfill.limiter import quota_actor
 from backfill.prepare import prepare_blocks
 from backfill.resources import StagePlan, plan_for_cluster
+from backfill.runlock import held_key
 from backfill.scrub import ScrubPolicy
 from backfill.seal import new_key
 from backfill.sink import PostgresDatasink, WriteTarget
@@ -157,12 +158,15 @@ def build_dataset(spec: PipelineSpec) -> ray.data.Dataset:
     retrying = not spec.skip_done
     journal = JournalTarget(spec.dsn, cfg.postgres.schema_, spec.journal_fresh) if (
         p.answer_journal) else None
+    # the driver's sending lock, watched by both API stages (backfill.runlock.SendingWatch)
+    key = held_key()
+    watch = (spec.dsn, key) if key else None
     ds = _api_stage(ds, Extractor, cfg.llm, spec.llm_quota, stages.extract_actors,
                     retrying, stages.io_cpus, spec.usage, journal,
                     {"journal_only": spec.journal_only,
-                     "seed_answer_tokens": spec.seed_answer_tokens})
+                     "seed_answer_tokens": spec.seed_answer_tokens, "watch": watch})
     return _api_stage(ds, Embedder, cfg.embedding, spec.embedding_quota, stages.embed_actors,
-                      retrying, stages.io_cpus, spec.usage, journal)
+                      retrying, stages.io_cpus, spec.usage, journal, {"watch": watch})
 
 
 def _cut(ds: ray.data.Dataset, tasks: int) -> ray.data.Dataset:

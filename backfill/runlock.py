@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 from types import TracebackType
 from typing import Any, TextIO
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 # The first key of the two-key form of the lock names what is locked; the second, the run.
 _NAMESPACE = "backfill-run"
+# Held with the run lock while requests may leave: the API actors stop sending when it goes
+# (the driver died, or was interrupted and let go of it first). See SendingWatch.
+_SENDING = "backfill-sending"
+WATCH_SECONDS = 0.25
 WAIT_POLL_SECONDS = 2.0
 # How long a lock that is held is asked for again before the holder is named (see __enter__)
 EXIT_GRACE_SECONDS = 3.0
@@ -39,6 +44,7 @@ class RunLock:
             dsn, f"{schema}:{run_id}", run_id, wait, out)
         self.conn: psycopg.Connection[Any] | None = None
         self.held = False
+        self.sending = False
 
     def __enter__(self) -> RunLock:
         me = f"backfill-driver {socket.gethostname()} pid {os.getpid()}"
@@ -67,12 +73,30 @@ class RunLock:
         return self
 
     def _try(self) -> bool:
+        global _current
         assert self.conn is not None
         row = self.conn.execute(
             "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", (_NAMESPACE, self.key)
         ).fetchone()
         self.held = bool(row and row[0])
+        if self.held:
+            self.conn.execute("SELECT pg_advisory_lock(hashtext(%s), hashtext(%s))",
+                              (_SENDING, self.key))
+            self.sending = True
+            _current = self
         return self.held
+
+    def stop_sending(self) -> None:
+        """Let the run's API actors know that nothing more may leave (the driver is going):
+        they see it within ``WATCH_SECONDS`` and send no new request."""
+        if self.conn is None or not self.sending:
+            return
+        self.sending = False
+        try:
+            self.conn.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))",
+                              (_SENDING, self.key))
+        except psycopg.Error as exc:  # already broken: the lock went with it
+            log.debug("letting go of the sending lock: %s", type(exc).__name__)
 
     def holder(self) -> str:
         """Who holds the run: host, pid and since when, as its connection says."""
@@ -91,8 +115,12 @@ class RunLock:
         return f"{name or 'unknown'}{where}, since {since:%Y-%m-%d %H:%M:%S %Z}".strip()
 
     def release(self) -> None:
+        global _current
+        if _current is self:
+            _current = None
         if self.conn is None:
             return
+        self.stop_sending()
         try:
             if self.held:
                 # Unlocked before the connection closes: closing alone lets go only once the
@@ -120,3 +148,80 @@ def driver_alive(conn: psycopg.Connection[Any], schema: str, run_id: str) -> boo
         (_NAMESPACE, f"{schema}:{run_id}"),
     ).fetchone()
     return bool(row and row[0])
+
+
+_current: RunLock | None = None  # the lock this process holds, for stop_sending()
+
+
+def held_key() -> str | None:
+    """The key of the lock this process (a driver) holds, for its API actors to watch; None
+    without one (they then send until Ray ends them)."""
+    return _current.key if _current is not None and _current.sending else None
+
+
+def stop_sending() -> None:
+    """From a signal handler: the run this process drives sends no new request (its API
+    actors stop within ``WATCH_SECONDS``; what is in flight is answered and journaled)."""
+    if _current is not None:
+        _current.stop_sending()
+
+
+class SendingWatch:
+    """In an API actor's process: whether its run's driver still lets requests leave.
+
+    A driver killed with SIGKILL takes Ray 1-2 s to be noticed, and its actors meanwhile sent
+    95-235 new requests whose answers nobody journaled (an acceptance check, session 34); on
+    Ctrl-C they kept sending for up to 0.8 s. The driver holds a second advisory lock while
+    requests may leave; Postgres drops it the moment the driver's connection closes, and an
+    interrupted driver lets go of it first. A thread polls it every ``WATCH_SECONDS`` on a
+    connection of its own; once it has been seen held and is gone, ``stopped`` is set and
+    the actor sends nothing more. A database it cannot reach stops nothing (the run's own
+    writes fail then), and a run that never took the lock (no driver lock) is never stopped."""
+
+    _watches: dict[tuple[str, str], SendingWatch] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, dsn: str, key: str) -> None:
+        self.dsn, self.key = dsn, key
+        self.seen = threading.Event()  # the lock was seen held once
+        self.stopped = threading.Event()
+        threading.Thread(target=self._loop, name="sending-watch", daemon=True).start()
+
+    @classmethod
+    def for_lock(cls, dsn: str, key: str) -> SendingWatch:
+        """One watch a process for each driver's lock (both API stages may share a
+        worker); ``key`` is :func:`held_key`'s, read in the driver."""
+        with cls._lock:
+            watch = cls._watches.get((dsn, key))
+            if watch is None or watch.stopped.is_set():  # (a run resumed in this process)
+                watch = cls._watches[(dsn, key)] = cls(dsn, key)
+            return watch
+
+    def _loop(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
+        while True:
+            try:
+                if conn is None:
+                    conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=15,
+                                           application_name="backfill-sending-watch")
+                row = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND granted AND objsubid = 2 AND classid = hashtext(%s)::oid "
+                    "AND objid = hashtext(%s)::oid)", (_SENDING, self.key)).fetchone()
+                held = bool(row and row[0])
+            except psycopg.Error as exc:
+                log.debug("watching the driver: %s", type(exc).__name__)
+                if conn is not None:
+                    conn.close()
+                conn = None
+                time.sleep(1.0)
+                continue
+            if held:
+                self.seen.set()
+            elif self.seen.is_set():
+                log.warning("the driver of this run is gone or stopping: no new request "
+                            "leaves this process")
+                self.stopped.set()
+                conn.close()
+                return
+            time.sleep(WATCH_SECONDS)

@@ -49,7 +49,7 @@ from backfill.pipeline import PipelineSpec, first_partition_rows, run_pipeline
 from backfill.preflight import PreflightResult, preflight
 from backfill.report import write_final_report
 from backfill.resources import StagePlan, plan_for_cluster
-from backfill.runlock import RunLock
+from backfill.runlock import RunLock, stop_sending
 from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, SnowflakeSession, session_call
 from backfill.usage import Heartbeat, usage_ledger
@@ -131,7 +131,7 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
         # Without RAY_ADDRESS, Ray joins a cluster `ray start` left on this machine, whose
         # settings are its nodes' own (refused before anything connected).
         context = ray.init(address=None, **options)
-    _stop_on_sigterm()
+    _stop_on_signals()
     url = getattr(context, "dashboard_url", "")
     if dashboard and not address and url and out is not None:
         print(f"Ray dashboard: http://{url} (--no-dashboard to run without it)", file=out,
@@ -142,17 +142,23 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
         logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # the run stops as on Ctrl-C: marked, the resume command printed
+def _interrupted(signum: int, frame: Any) -> None:
+    """Ctrl-C or SIGTERM: first no new request leaves (the API actors watch the driver's
+    sending lock), then the run stops as it always did on Ctrl-C: marked, the resume
+    command printed, exit 1."""
+    stop_sending()
+    raise KeyboardInterrupt
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
     """SIGTERM (``ray job stop``, Kubernetes, systemd, ``kill``) ends a driver as Ctrl-C
     does. ``ray.init`` sets its own handler (``sys.exit`` in the middle of whatever the driver
     waits on): an acceptance check saw the driver dump a C++ stack and abort 3 s later, the
-    attempt left "running" and no resume command, while the actors sent ~600 more requests."""
+    attempt left "running" and no resume command, while the actors sent ~600 more requests;
+    on Ctrl-C they sent requests for 0.2-0.8 s more, whose answers nobody journaled."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+        signal.signal(signal.SIGTERM, _interrupted)
+        signal.signal(signal.SIGINT, _interrupted)
 
 
 def size_stages(cfg: Config, out: TextIO) -> StagePlan:

@@ -22,6 +22,7 @@ from backfill.errors import FatalError
 from backfill.extract import Extractor
 from backfill.outcomes import MAX_CONSECUTIVE_SAME_BAD_REQUEST
 from backfill.preflight import preflight
+from backfill.runlock import RunLock
 
 pytestmark = pytest.mark.integration
 DEPLOYMENTS = ["gpt-4o-mini", "text-embedding-3-small"]
@@ -195,3 +196,30 @@ def test_a_rejected_embedding_batch_is_bisected(sim: SimulatorProcess, bad: int)
     requests = sim.stats()["embeddings"]
     assert requests <= 1 + 2 * math.log2(256), requests  # 17, not 257
     print(f"bad input at {bad}: {requests} embedding requests for a batch of 256")
+
+
+def test_an_actor_sends_nothing_once_its_driver_lets_go_of_the_sending_lock(
+    sim: SimulatorProcess, pg_dsn: str
+) -> None:
+    """A driver killed (its connection, and the lock, gone with it) or interrupted (it lets go
+    first): the API actors send no new request (backfill.runlock.SendingWatch). Measured
+    outside the repository on a loaded box: workers of a SIGKILLed driver sent 95-235 more
+    requests before Ray ended them, each paid again by the resumed run."""
+    cfg = _config(sim)
+    with RunLock(pg_dsn, "public", "watched") as lock:
+        extractor = Extractor(cfg.llm, watch=(pg_dsn, lock.key))
+        watch = extractor.api.watch
+        assert watch is not None and watch.seen.wait(15)
+
+        async def scenario() -> None:  # one event loop: the client is bound to it
+            out = await extractor(_prepared(_docs(8)))
+            assert _failed(out) == {}
+            sent = sim.stats()["chat"]
+            assert sent >= 8
+            lock.stop_sending()
+            assert await asyncio.to_thread(watch.stopped.wait, 15)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(extractor(_prepared(_docs(8))), 3.0)
+            assert sim.stats()["chat"] == sent
+
+        asyncio.run(scenario())

@@ -20,8 +20,10 @@ import yaml
 from ray_sessions import kill_ray_session
 
 from backfill.cli import main
+from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.errors import EXIT_CONFIG, EXIT_FATAL, EXIT_OK
+from backfill.runlock import WATCH_SECONDS
 
 pytestmark = pytest.mark.integration
 SCHEMA = "guards"
@@ -126,6 +128,16 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
     assert "attempts marked killed ended without a word" in capfd.readouterr().out
 
 
+# A request sent just before the actors see the sending lock gone (they poll every 0.25 s)
+# is answered 0.4 s later (the simulator's latency in these tests); 1 s more for a loaded box.
+SEEN_WITHIN = WATCH_SECONDS + 0.4 + 1.0
+
+
+def _answered_after(stack: LocalStack, when: float) -> int:
+    return sum(1 for r in read_request_log(stack.request_log)
+               if r["ts"] > when and r["kind"] in ("chat", "embeddings"))
+
+
 def _attempt_states(dsn: str, run_id: str) -> list[str]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {SCHEMA}")
@@ -168,6 +180,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_it_resumes(
             assert time.monotonic() < deadline, "nothing committed"
             time.sleep(0.1)
         assert _committed(stack.dsn, run_id) < N, "the run ended before the signal"
+        signalled = time.time()  # the simulator's log stamps answers with this clock
         proc.send_signal(signal.SIGTERM)  # to the driver alone, as those tools do
         _, err = proc.communicate(timeout=120)
     finally:
@@ -182,6 +195,8 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_it_resumes(
         text[-3000:]
     assert "SIGTERM received" not in text
     assert _attempt_states(stack.dsn, run_id) == ["failed"]
+    # no request left once the actors saw the driver let go of its sending lock
+    assert _answered_after(stack, signalled + SEEN_WITHIN) == 0
     assert main(["run", "--config", str(config), "--run-id", run_id]) == EXIT_OK
     assert _attempt_states(stack.dsn, run_id) == ["failed", "done"]
     with psycopg.connect(stack.dsn, autocommit=True) as conn:

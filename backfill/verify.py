@@ -69,7 +69,8 @@ class PartitionCheck:
     postgres_hash: int = 0
     postgres_rows_without_id: int = 0
     missing: list[str] = field(default_factory=list)  # in the source, nowhere in the run
-    moved: int = 0  # ids held in another partition (duplicate ids) or by a later run
+    moved: int = 0  # ids held in another partition of the run (ids the source holds twice)
+    taken_over: int = 0  # ids whose rows a later run over the same rows took over
     extra: list[str] = field(default_factory=list)  # in the run, not in the source
 
     @property
@@ -110,8 +111,12 @@ class Reconciliation:
         src = sum(p.source_ids for p in self.partitions)
         pg = sum(p.postgres_ids for p in self.partitions)
         if self.reconciled:
-            moved = (f" ({src - pg:,} ids occur in two partitions of the source and are held "
-                     "once)") if src > pg else ""
+            taken = sum(p.taken_over for p in self.partitions)
+            twice = sum(p.moved for p in self.partitions)
+            why = [f"{taken:,} taken over by a later run over the same rows"] if taken else []
+            why += [f"{twice:,} held in another partition (ids the source holds twice)"
+                    ] if twice else []
+            moved = f" ({'; '.join(why)})" if why else ""
             return (f"run {self.run_id}: reconciled: {len(self.partitions)} partitions, every "
                     f"id of the source in Postgres and no other: {src:,} ids in the source's "
                     f"partitions, {pg:,} in Postgres{moved}")
@@ -120,7 +125,10 @@ class Reconciliation:
         for p in self.partitions:
             if p.reconciled:
                 continue
-            moved = f" ({p.moved:,} held in another partition or run)" if p.moved else ""
+            moved = "".join(
+                f" ({n:,} {what})" for n, what in ((p.moved, "held in another partition"),
+                                                   (p.taken_over, "taken over by a later run"))
+                if n)
             lines.append(f"  partition {p.index} {p.where}: source {p.source_ids:,} ids, "
                          f"Postgres {p.postgres_ids:,}{moved}")
             for label, ids in (("missing from Postgres", p.missing),
@@ -183,13 +191,17 @@ def _name_differences(conn: psycopg.Connection[Any], run: RunRecord, session: An
     # same rows (which takes their maintenance_logs row over) are differences of place,
     # not losses.
     missing = sorted({i for c in differing for i in c.missing})
-    held_anywhere = {r[0] for r in conn.execute(
-        "SELECT work_order_id FROM maintenance_logs WHERE "
-        "work_order_id = ANY(%(ids)s) UNION SELECT work_order_id FROM failed_records WHERE "
-        "run_id = %(run)s AND work_order_id = ANY(%(ids)s)",
-        {"run": run.run_id, "ids": missing})} if missing else set()
+    # id -> whether this run holds it (elsewhere), or only a later run
+    held_anywhere: dict[str, bool] = {}
+    for wid, ours in conn.execute(
+            "SELECT work_order_id, run_id = %(run)s FROM maintenance_logs WHERE "
+            "work_order_id = ANY(%(ids)s) UNION SELECT work_order_id, true FROM failed_records "
+            "WHERE run_id = %(run)s AND work_order_id = ANY(%(ids)s)",
+            {"run": run.run_id, "ids": missing}) if missing else ():
+        held_anywhere[wid] = held_anywhere.get(wid, False) or bool(ours)
     in_source = set().union(*source_sets.values()) if source_sets else set()
     for check in differing:
-        check.moved = sum(1 for i in check.missing if i in held_anywhere)
+        check.moved = sum(1 for i in check.missing if held_anywhere.get(i) is True)
+        check.taken_over = sum(1 for i in check.missing if held_anywhere.get(i) is False)
         check.missing = [i for i in check.missing if i not in held_anywhere]
         check.extra = [i for i in check.extra if i not in in_source]

@@ -24,7 +24,7 @@ from backfill import schema as S
 from backfill.alerts import Alerter
 from backfill.config import Config
 from backfill.db import connect, ensure_schema, resolve_dsn, with_pg_retry
-from backfill.errors import ConfigError, FatalError
+from backfill.errors import EXIT_OK, ConfigError, FatalError
 from backfill.pipeline import PipelineSpec
 from backfill.runlock import RunLock
 from backfill.runner import (
@@ -210,6 +210,12 @@ def reprocess(cfg: Config, run_id: str, selection: Selection, config_path: str |
         assert run is not None
         print(f"run {run_id}: reprocessing {len(ids):,} records {selection.describe(cfg)}",
               file=out, flush=True)
+        if not ids:
+            # Nothing selected: the run is left as it is (closing it again would re-judge
+            # its figures, which later runs over the same rows may have changed: an
+            # acceptance check got exit 3 for a reprocess of 0 records).
+            print(f"run {run_id}: nothing to reprocess", file=out, flush=True)
+            return RunResult(run_id, EXIT_OK)
         hint = f"backfill reprocess --run-id {run_id} {selection.flags()}" + (
             f" --config {config_path}" if config_path else "") + (" --fresh" if fresh else "")
         return _process_ids(cfg, run, ids, hint, out, t0, "reprocess", config_path, fresh)

@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "48"
+SCRUBBER_VERSION = "49"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -385,6 +385,8 @@ _MRN = re.compile(
     r"(?P<cue>[MmPp](?:"
     # MRN, MR No., MRN5120, MR 030417
     r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))|(?<=M)RN(?=\d)|(?<=M)R(?=[ \t]+\d{5})"
+    # (version 49) "MR-00998877", "MR:00998877": six digits or more (models are "MR-1200")
+    r"|(?<=M)R(?=[\-:][ \t]*\d{6,}(?![\w\-]))"
     r"|(?<=M)\.R\.N\.?"  # M.R.N.
     r"|(?<=[Mm])(?i:edical[ \t]+rec(?:ord)?\.?|ed\.?[ \t]*rec(?:ord)?\.?)"  # med rec(ord)
     r"(?:[ \t]*(?i:number|num|no\b\.?|\#))?"
@@ -786,6 +788,9 @@ _BIRTH_FILLERS = _DATE_JOINERS | frozenset(
     "paciente pacient patiente paziente bệnh بیمار المريض".split())
 # the era a date of birth was masked without ("[DOB] ዓ.ም.", "[DOB] هـ"): part of it
 _ERA_AFTER_DOB = re.compile(r"(?<=\[DOB\])[ \t]*" + _DATE_ERA + r"(?![^\W\d_])")
+# (version 49) the month and day of a CJK date an older rule masked only the year of, glued
+# to it ("DOB 1962年2月3日" had become "DOB [DOB]2月3日"; "[DOB] 3月点検" is a service month)
+_CJK_MONTH_AFTER_DOB = re.compile(r"(?<=\[DOB\])\d{1,2}月(?:\d{1,2}[日号])?")
 _FULL_NUMERIC_DATE = re.compile(r"\d+[/.\-]\d+[/.\-]\d+")
 
 
@@ -1878,7 +1883,8 @@ _NOT_NAMES = frozenset(
     medtronic draeger mindray siemens ge monday tuesday wednesday thursday friday saturday sunday
     physical therapy therapist respiratory occupational speech dept department clinic lab gym
     service request
-    """.split()
+    last first middle given next prior previous
+    """.split()  # (version 49: "Pt Last name: ...", "pt Last seen 3pm")
 )
 
 _MAKER_WORDS = frozenset(
@@ -2626,7 +2632,8 @@ _SIGNATURE = re.compile(
 # A dash glued to the name, at the end of any line, as people sign a note or a chat message:
 # "... ordered. -Tanisha", "page me if it does it too -rico", "-MJ Ferreira, RN/tech"
 _GLUED_SIGNATURE = re.compile(
-    r"(?<=[\s.!?)])(?:-|~|\u2013|\u2014)"
+    # (version 49: two dashes, "... PN 49000-01. --Thandiwe")
+    r"(?<=[\s.!?)])(?:-{1,2}|~|\u2013|\u2014)"
     r"(?P<who>[^\W\d_][\w.'\u2019\-]{1,20}(?:[ \t][^\W\d_][\w'\u2019\-]{1,20})?)"
     r"(?:,[ \t]*[\w/]{1,12})?[ \t.]*$", re.MULTILINE)
 
@@ -3963,11 +3970,14 @@ def _cells(line: str, sep: str) -> list[tuple[int, int]]:
         i += 1  # past the delimiter
 
 
-def _header_like(line: str, cells: list[tuple[int, int]], sep: str = ",") -> bool:
+def _header_like(line: str, cells: list[tuple[int, int]], sep: str = ",",
+                 id_columns: int = 0) -> bool:
     """A comma or semicolon line is a header only if it looks like one, not like a sentence
     ("checked pt, MRN, DOB, allergies."): 4 cells or more, each of one to three words (a
-    fixed-width header may end in an abbreviation's dot: "DAT.ROĐ.  UREĐAJ  SER.BR.")."""
-    if len(cells) < 4 or sep != "  " and line.rstrip().endswith("."):
+    fixed-width header may end in an abbreviation's dot: "DAT.ROĐ.  UREĐAJ  SER.BR.");
+    (version 49) or 3 when two of them name identifier columns ("name;MRN;dob": an
+    acceptance check's CSV export)."""
+    if len(cells) < (3 if id_columns >= 2 else 4) or sep != "  " and line.rstrip().endswith("."):
         return False
     return all(0 < len(line[a:b].split()) <= 3 for a, b in cells)
 
@@ -3978,10 +3988,10 @@ def _header(line: str) -> tuple[str, int, dict[int, str]] | None:
         if line.count(sep) < 2:
             continue
         cells = _cells(line, sep)
-        if sep in (",", ";", "  ") and not _header_like(line, cells, sep):
-            continue
         columns = {i: _COLUMNS[key] for i, (a, b) in enumerate(cells)
                    if (key := _COLUMN_KEY.sub("", line[a:b].lower())) in _COLUMNS}
+        if sep in (",", ";", "  ") and not _header_like(line, cells, sep, len(columns)):
+            continue
         if columns:
             # (version 13) the other headers are read as a form's keys, each cell checked
             # ("Plan ID", "Insurer member #", "Pt-owned device SN"): heldout20
@@ -5760,6 +5770,78 @@ def _engineering_before(text: str, pos: int) -> bool:
             or bool(_CAMEL_CASE.search(word)))
 
 
+# (version 49) A name given by its parts after the form's keys for them, on one line
+# ("Last name: Fairweather, First: Ottoline", "Surname: Okafor; Given: Ada", "pt last name
+# fairweather first name ottoline": an acceptance check outside the repository). After a key
+# with "name" in it, one to three words of any case; after a bare "first", "last", "given" or
+# "middle", one or two capitalised words that are no English or equipment word.
+_NAME_PART_KEY = re.compile(
+    r"(?i:(?<![\w\-])(?P<key>(?:last|first|middle|given|family|maiden|sur|fore)[ \t]*name"
+    r"|surname|forename|(?P<bare>first|last|given|middle))"
+    r"(?:[ \t]*[:=][ \t]*|(?(bare)(?!)|[ \t]+(?:(?:is|was)[ \t]+)?)))"
+    r"(?P<val>[^\W\d_][\w'\u2019\-]*(?:[ \t]+[^\W\d_][\w'\u2019\-]*){0,2}?)"
+    r"(?=[ \t]*(?:[,;|)\n]|$)|[ \t]+(?i:first|last|given|middle|dob|d\.o\.b|mrn|age)\b)")
+_NAME_PART_HINT = re.compile(r"(?i:name|first|last|given|middle)")
+
+
+def _name_parts(text: str, hits: list[str]) -> str:
+    def cb(m: re.Match) -> str:
+        words = m.group("val").split()
+        while len(words) > 1 and words[-1].lower() in plain_words():
+            words.pop()  # "first name is Joy btw": the name ends before "btw"
+        if m.group("bare") and not (len(words) <= 2 and all(
+                w[:1].isupper() and not is_word(w) for w in words)):
+            return m.group()
+        if all(w.lower() in plain_words() for w in words):
+            return m.group()  # "first name unknown", "last name same"
+        hits.append("PERSON")
+        _remember(hits, words[-1])
+        val = m.group("val")
+        end = [t.end() for t in re.finditer(r"\S+", val)][len(words) - 1]
+        return m.group()[:m.start("val") - m.start()] + "[PERSON]" + val[end:]
+
+    return _NAME_PART_KEY.sub(cb, text)
+
+
+# (version 49) A person's handle in a chat or a ticket ("assigned to @oluwadamilare", "ping
+# @mike.r"), and the logins of an e-mail's address lines ("cc: tkowalczyk, jbrennan-smythe"):
+# a handle or login that is no English, equipment or team word (an acceptance check).
+_HANDLE = re.compile(r"(?<![\w.@])@(?P<who>[A-Za-z][\w.\-]{2,30}[A-Za-z0-9])(?![\w@])")
+_ADDRESS_LINE = re.compile(r"(?im)^(?P<key>[ \t]*(?:to|cc|bcc|from|attn)[ \t]*:)(?P<rest>[^\n]*)$")
+_LOGIN_ITEM = re.compile(
+    r"(?<![\w.\-\[])(?P<who>[a-z][a-z0-9._\-]{3,30}[a-z0-9])(?=[ \t]*(?:[,;]|$))")
+
+
+def _handle_word(who: str) -> bool:
+    """A login or handle made of a person's name: no part of it a word of the lists
+    ("biomed", "renalunit-nurses")."""
+    parts = [p for p in re.split(r"[._\-\d]+", who.lower()) if p]
+    return bool(parts) and not any(p in plain_words() or is_word(p) for p in parts)
+
+
+def _handles(text: str, hits: list[str]) -> str:
+    def handle(m: re.Match) -> str:
+        if not _handle_word(m.group("who")):
+            return m.group()
+        hits.append("PERSON")
+        return "@[PERSON]"
+
+    def item(m: re.Match) -> str:
+        if not _handle_word(m.group("who")):
+            return m.group()
+        hits.append("PERSON")
+        return "[PERSON]"
+
+    def line(m: re.Match) -> str:
+        return m.group("key") + _LOGIN_ITEM.sub(item, m.group("rest"))
+
+    if "@" in text:
+        text = _HANDLE.sub(handle, text)
+    if ":" in text:
+        text = _ADDRESS_LINE.sub(line, text)
+    return text
+
+
 def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if text is None:
         return ScrubResult(None, {})
@@ -5808,6 +5890,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
             hits.names.extend(re.split(r"[ \t]+dot[ \t]+|[._\-\d]+", local))
         text, n = _EMAIL_SPOKEN.subn("[EMAIL]", text)
         hits.extend(["EMAIL"] * n)
+    if _NAME_PART_HINT.search(text):
+        text = _name_parts(text, hits)
+    text = _handles(text, hits)
     if '":' in text or "</" in text or "Patient/" in text:
         text = _structured_fields(text, hits)
     if "\n" in text or "|" in text:
@@ -6048,6 +6133,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "[P" in text:
         if not text.isascii():
             text = _PATRONYMIC.sub(r"\1", text)
+    if "[DOB]" in text and "月" in text:
+        text = _CJK_MONTH_AFTER_DOB.sub("", text)
 
     if ocr:
         text = _ocr_restore(text, ocr)

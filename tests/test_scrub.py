@@ -1398,6 +1398,32 @@ V48_KEPT = [
     ("装置：输液泵（型号 TE-171）", "TE-171"),
 ]
 
+# (version 49) shapes an acceptance check outside the repository got through (session 34),
+# written here in other words: a three-column CSV export, "MR-" and six digits, a signature
+# glued to two dashes, a name given by its parts after their keys, a chat handle, logins on
+# an e-mail's address lines, a CJK date of birth after an English cue
+V49_REMOVED = [
+    ("pt;mrn;dob\nGwendolyn Achterberg;7712094;1955-10-02", "7712094"),
+    ("bed 4 - MR-00771209 - pump swapped", "00771209"),
+    ("Door latch replaced, tested. --Obiageli", "Obiageli"),
+    ("Surname: Thistlewood; Given: Ottoline", "Ottoline"),
+    ("Last name: Thistlewood, First: Ottoline", "Ottoline"),
+    ("pt last name achterberg first name gwendolyn", "gwendolyn"),
+    ("reassigned to @tchukwuemeka for the swap", "tchukwuemeka"),
+    ("From: biomed-desk\ncc: hvandermeulen, pkaczmarczyk", "pkaczmarczyk"),
+    ("DOB: 1949年11月30日, concentrator swapped", "11月30日"),
+]
+V49_KEPT = [
+    ("Bed;Model;Serial\n4;Alaris 8015;12004417", "12004417"),
+    ("GE MR-450w coil, MR-1200 table", "MR-1200"),
+    ("pt Last seen 3pm by nursing", "Last seen"),
+    ("Pt Last name: Thistlewood", "Last name"),
+    ("First: check the pump, then the line", "check the pump"),
+    ("cmd: pumpctl --reset done", "--reset"),
+    ("To: renalunit-nurses; cc: biomed", "renalunit-nurses"),
+    ("DOB 1962-02-03; 3月点検 done", "3月点検"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
@@ -1407,7 +1433,7 @@ V48_KEPT = [
                          + V24_REMOVED + V25_REMOVED + V26_REMOVED + V27_REMOVED
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
                          + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED
-                         + V36_REMOVED + V37_REMOVED + V47_REMOVED + V48_REMOVED)
+                         + V36_REMOVED + V37_REMOVED + V47_REMOVED + V48_REMOVED + V49_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1419,7 +1445,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
                          + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT
-                         + V37_KEPT + V47_KEPT + V48_KEPT)
+                         + V37_KEPT + V47_KEPT + V48_KEPT + V49_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -59,6 +59,15 @@ def _config(stack: LocalStack, name: str, **changes: dict[str, object]) -> Path:
     return path
 
 
+def _start_driver(config: Path, run_id: str, temp_dir: str) -> subprocess.Popen[bytes]:
+    """``backfill run`` in a process group of its own, with its own local Ray."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config),
+         "--run-id", run_id, "--no-dashboard"],
+        env={**os.environ, "RAY_TMPDIR": temp_dir}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
 def _lock_holders(dsn: str) -> list[int]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         return [r[0] for r in conn.execute(
@@ -75,11 +84,7 @@ def test_a_second_driver_is_refused_and_a_dead_ones_run_is_taken_over(
     # Slow answers, so that the first driver is still at work when the second comes.
     stack.simulator.configure(latency_ms=400)
     temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
-    first = subprocess.Popen(
-        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config),
-         "--run-id", run_id, "--no-dashboard"],
-        env={**os.environ, "RAY_TMPDIR": temp_dir}, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = _start_driver(config, run_id, temp_dir)
     try:
         deadline = time.monotonic() + 120
         while not (_lock_holders(stack.dsn) and _planned(stack.dsn, run_id)):
@@ -167,11 +172,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_it_resumes(
     config = _config(stack, "terminated")
     stack.simulator.configure(latency_ms=400)
     temp_dir = tempfile.mkdtemp(prefix="bfray", dir="/tmp")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backfill.cli", "run", "--config", str(config),
-         "--run-id", run_id, "--no-dashboard"],
-        env={**os.environ, "RAY_TMPDIR": temp_dir}, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = _start_driver(config, run_id, temp_dir)
     try:
         deadline = time.monotonic() + 180
         while _committed(stack.dsn, run_id) < 1:

@@ -48,6 +48,7 @@ class Embedder:
                     else Deployment(cfg, quota, actors, "embed", watch))
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
+        self.api.ledger = usage
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
         """The vectors of ``texts``: one embeddings request (the body every request of the

@@ -81,6 +81,7 @@ class Extractor:
         self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), self.system_prompt])
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.ledger = usage  # the run's usage.UsageLedger
+        self.api.ledger = usage
 
     async def _ask(self, messages: list[dict[str, Any]],
                    at_cap: bool = False) -> tuple[str, int, int]:

@@ -49,7 +49,7 @@ from backfill.pipeline import PipelineSpec, first_partition_rows, run_pipeline
 from backfill.preflight import PreflightResult, preflight
 from backfill.report import write_final_report
 from backfill.resources import StagePlan, plan_for_cluster
-from backfill.runlock import RunLock, stop_sending
+from backfill.runlock import WATCH_SECONDS, RunLock, stop_sending
 from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, SnowflakeSession, session_call
 from backfill.usage import Heartbeat, usage_ledger
@@ -142,11 +142,18 @@ def init_ray(out: TextIO | None = None, dashboard: bool = False) -> None:
         logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
+STOP_GRACE_SECONDS = 4 * WATCH_SECONDS
+
+
 def _interrupted(signum: int, frame: Any) -> None:
     """Ctrl-C or SIGTERM: first no new request leaves (the API actors watch the driver's
     sending lock), then the run stops as it always did on Ctrl-C: marked, the resume
     command printed, exit 1."""
     stop_sending()
+    # The actors see it within WATCH_SECONDS: meanwhile the answers in flight arrive and are
+    # journaled, and the actors hand what they counted to the ledger, before the pipeline
+    # is torn down and the attempt's usage recorded.
+    time.sleep(STOP_GRACE_SECONDS)
     raise KeyboardInterrupt
 
 

@@ -222,12 +222,12 @@ def find_identifiers(text: str) -> list[str]:
     found: set[str] = set()
     low = text.lower()
     # hidden and look-alike characters read as a person reads them (backfill/textnorm.py):
-    # "512-44-90\u200b85", "617\u2010555\u20100144", "617-555-\n0146"
-    low = normalize(low)
     if not low.isascii():
         # fullwidth and other compatibility forms read as ASCII: "rroe＠gmail.com",
         # "１２３-４５-６７８９" get past patterns written for ASCII, not past the guard
-        low = normalize(unicodedata.normalize("NFKC", low))
+        low = unicodedata.normalize("NFKC", low)
+    # "512-44-90\u200b85", "617\u2010555\u20100144", "617-555-\n0146"
+    low = normalize(low)
     _cue_led(low, found)
     _shapes(low, found)  # digits have no case; lower() once for the label checks
     if ("@" in low and _EMAIL.search(low)) or (

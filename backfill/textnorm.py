@@ -57,20 +57,17 @@ _LONE_CUE = re.compile(
     r"(?im)^([ \t]*(?:mrn|ssn|dob|d\.o\.b\.?|date[ \t]+of[ \t]+birth|phone|tel\.?|cell|mobile"
     r"|fax|e-?mail|acct|account|member[ \t]+id|policy)[ \t]*(?:no\.?|#)?[ \t]*:?)[ \t]*\r?\n"
     r"(?=[ \t]*[\d(+])")
-_ASCII_HINT = re.compile(r"-[ \t]*\r?\n|@[ \t]*\r?\n|@@|%40|\d_\d|\n")
 
 
 def normalize(text: str) -> str:
     """``text`` as a person reads it (module docstring); the same object when nothing changes."""
     if not text.isascii():
-        if _NON_ASCII.search(text) is None:
-            pass
-        else:
+        if _NON_ASCII.search(text) is not None:
             text = text.translate(_TABLE)
             if "\u200c" in text or "\u200d" in text:
                 text = _JOINER_IN_ASCII.sub("", text)
             text = _DASH_BY_DIGIT.sub("-", text)
-    elif _ASCII_HINT.search(text) is None:
+    elif not ("\n" in text or "@" in text or "%40" in text or "_" in text):
         return text
     if "\n" in text:
         text = _BROKEN_NUMBER.sub("-", text)

@@ -47,8 +47,7 @@ class Embedder:
         self.api = (LocalDeployment(cfg) if cfg.provider == "local"
                     else Deployment(cfg, quota, actors, "embed", watch))
         self.breaker = Breaker(self.api, count_rejections=not retrying)
-        self.ledger = usage  # the run's usage.UsageLedger
-        self.api.ledger = usage
+        self.api.ledger = usage  # the run's usage.UsageLedger
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
         """The vectors of ``texts``: one embeddings request (the body every request of the
@@ -138,7 +137,7 @@ class Embedder:
                     self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
             await self.journal.flushed()  # what leaves the actor is journaled
             self.api.usage.add(self.journal.take_paid_twice())
-        await self.api.hand_usage(self.ledger)
+        await self.api.hand_usage()
         return apply_outcomes(
             table, send + list(guarded) + list(reused),
             results + list(guarded.values()) + list(reused.values()),

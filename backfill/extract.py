@@ -80,8 +80,7 @@ class Extractor:
         # The strict schema and the system prompt travel with every request: counted once.
         self.fixed_tokens = self.api.tokens([json.dumps(RESPONSE_FORMAT), self.system_prompt])
         self.breaker = Breaker(self.api, count_rejections=not retrying)
-        self.ledger = usage  # the run's usage.UsageLedger
-        self.api.ledger = usage
+        self.api.ledger = usage  # the run's usage.UsageLedger
 
     async def _ask(self, messages: list[dict[str, Any]],
                    at_cap: bool = False) -> tuple[str, int, int]:
@@ -218,7 +217,7 @@ class Extractor:
         if self.journal is not None:
             await self.journal.flushed()  # what leaves the actor is journaled
             self.api.usage.add(self.journal.take_paid_twice())
-        await self.api.hand_usage(self.ledger)
+        await self.api.hand_usage()
         return apply_outcomes(
             table,
             todo,

@@ -119,6 +119,7 @@ class LocalDeployment(Deployment):
         self.quota = None
         self.pacer = Pacer()
         self.usage = Usage()
+        self.ledger = None  # the embed stage sets the run's
         self.rate_limited_handed = 0
         self.unmetered = [0, 0]
         self.model = shared_model()

@@ -376,7 +376,7 @@ class Deployment:
         self.usage.prompt_tokens += prompt
         self.usage.completion_tokens += completion
 
-    async def hand_usage(self, ledger: Any) -> None:
+    async def hand_usage(self) -> None:
         """Give what this actor counted since the last call to the run's ledger (and to the
         token metric)."""
         if self.unmetered != [0, 0]:
@@ -384,8 +384,8 @@ class Deployment:
             self.unmetered = [0, 0]
         self.usage.rate_limited += self.pacer.rate_limited - self.rate_limited_handed
         self.rate_limited_handed = self.pacer.rate_limited
-        if ledger is not None and self.usage:
-            await ledger.add.remote(self.cfg.deployment, self.usage.take())
+        if self.ledger is not None and self.usage:
+            await self.ledger.add.remote(self.cfg.deployment, self.usage.take())
 
     async def _hand_when_stopped(self) -> None:
         """Once the driver stops the run (backfill.runlock.SendingWatch), hand what this
@@ -397,7 +397,7 @@ class Deployment:
         while not self.watch.stopped.is_set():  # (no thread of the loop's pool held for it)
             await asyncio.sleep(WATCH_SECONDS)
         for _ in range(25):
-            await self.hand_usage(self.ledger)
+            await self.hand_usage()
             await asyncio.sleep(0.2)
 
     def correct(self, estimate: int, charged: int) -> None:

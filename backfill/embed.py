@@ -49,13 +49,14 @@ class Embedder:
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.api.ledger = usage  # the run's usage.UsageLedger
 
-    async def embed(self, texts: list[str]) -> list[np.ndarray]:
+    async def embed(self, texts: list[str], keys: list[str] | None = None) -> list[np.ndarray]:
         """The vectors of ``texts``: one embeddings request (the body every request of the
-        job sends), or the local model (embedding.provider local)."""
+        job sends), or the local model (embedding.provider local). ``keys``: their journal
+        keys, recorded in flight before the request leaves."""
         if isinstance(self.api, LocalDeployment):
             vectors = await self.api.encode(texts)
         else:
-            vectors = await self._request(texts)
+            vectors = await self._request(texts, keys or [])
         for v in vectors:
             if v.shape != (self.cfg.dimensions,):
                 # Every vector of this deployment will have that size: the config's fault.
@@ -67,7 +68,7 @@ class Embedder:
                 )
         return vectors
 
-    async def _request(self, texts: list[str]) -> list[np.ndarray]:
+    async def _request(self, texts: list[str], keys: list[str]) -> list[np.ndarray]:
         estimate = self.api.tokens(texts)
         body = {
             "model": self.cfg.deployment,
@@ -75,7 +76,8 @@ class Embedder:
             "dimensions": self.cfg.dimensions,
             "encoding_format": "base64",
         }
-        raw = await self.api.post("/embeddings", body, estimate)
+        raw = await self.api.post("/embeddings", body, estimate, (
+            self.journal.in_flight(keys) if keys and self.journal is not None else None))
         try:
             answer = raw.json()
             data = sorted(answer["data"], key=lambda d: d["index"])
@@ -96,9 +98,15 @@ class Embedder:
             self.api.count_usage(int(usage["total_tokens"]), 0)
         return vectors
 
-    async def embed_chunk(self, texts: list[str]) -> list[np.ndarray | Exception]:
+    async def embed_chunk(self, texts: list[str], keys: list[str] | None = None
+                          ) -> list[np.ndarray | Exception]:
         try:
-            vectors: list[np.ndarray | Exception] = list(await self.embed(texts))
+            vectors: list[np.ndarray | Exception] = list(await self.embed(texts, keys))
+        except SystemicError:
+            if self.journal is not None:  # answered with an error (not a paid answer)
+                for key in keys or []:
+                    self.journal.settle(key)
+            raise
         except TransientError as exc:
             self.breaker.failed(exc)  # one request, however many inputs
             return [exc] * len(texts)
@@ -110,7 +118,8 @@ class Embedder:
             # other, so that a deployment rejecting everything trips the breaker after a
             # few requests instead of the whole tree's in flight at once.
             half = len(texts) // 2
-            return await self.embed_chunk(texts[:half]) + await self.embed_chunk(texts[half:])
+            return (await self.embed_chunk(texts[:half], keys and keys[:half])
+                    + await self.embed_chunk(texts[half:], keys and keys[half:]))
         self.breaker.passed()
         return vectors
 
@@ -129,12 +138,15 @@ class Embedder:
         send = [i for i in send if i not in reused]
         size = self.cfg.batch_size
         chunks = [send[k : k + size] for k in range(0, len(send), size)]
-        answers = await asyncio.gather(*(self.embed_chunk([docs[i] for i in c]) for c in chunks))
+        answers = await asyncio.gather(*(self.embed_chunk(
+            [docs[i] for i in c], [keys[i] for i in c] if keys else None) for c in chunks))
         results: list[Any] = [r for chunk in answers for r in chunk]
         if self.journal is not None:
             for i, r in zip(send, results, strict=True):
                 if isinstance(r, np.ndarray):
                     self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
+                else:
+                    self.journal.settle(keys[i])  # failed: no longer in flight
             await self.journal.flushed()  # what leaves the actor is journaled
             self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage()

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from backfill import schema as S
 from backfill.config import LLMConfig
-from backfill.errors import RecordError, TransientError
+from backfill.errors import RecordError, SystemicError, TransientError
 from backfill.grounding import grounding_warnings
 from backfill.guard import check_outgoing, is_guarded
 from backfill.journal import Journal, JournalTarget, Stored
@@ -82,8 +82,8 @@ class Extractor:
         self.breaker = Breaker(self.api, count_rejections=not retrying)
         self.api.ledger = usage  # the run's usage.UsageLedger
 
-    async def _ask(self, messages: list[dict[str, Any]],
-                   at_cap: bool = False) -> tuple[str, int, int]:
+    async def _ask(self, messages: list[dict[str, Any]], at_cap: bool = False,
+                   key: str = "") -> tuple[str, int, int]:
         # messages[0] is the system prompt, counted in fixed_tokens
         texts = [m["content"] for m in messages[1:]]
         # The last check on what leaves: the document and, on a repair, the model's answer
@@ -102,7 +102,8 @@ class Extractor:
             prompt = self.api.fitted(counted)
             return prompt + int(body["max_tokens"])
 
-        raw = await self.api.post("/chat/completions", body, charge)
+        raw = await self.api.post("/chat/completions", body, charge, (
+            self.journal.in_flight([key]) if key and self.journal is not None else None))
         limit = int(body["max_tokens"])
         try:
             answer = raw.json()
@@ -132,7 +133,7 @@ class Extractor:
         if finish == "length" and limit < self.cfg.max_output_tokens:
             # cut at the fitted limit: once more at the configured one
             self.max_tokens.cut += 1
-            content, tin2, tout2 = await self._ask(messages, at_cap=True)
+            content, tin2, tout2 = await self._ask(messages, at_cap=True, key=key)
             return content, tin + tin2, tout + tout2
         if finish == "length":
             raise RecordError(
@@ -147,10 +148,11 @@ class Extractor:
         extraction, tin, tout = await self.ask(document)
         return _outcome(extraction, document, tin, tout)
 
-    async def ask(self, document: str) -> tuple[S.Extraction, int, int]:
-        """The model's valid extraction of ``document`` (one repair attempt), and its tokens."""
+    async def ask(self, document: str, key: str = "") -> tuple[S.Extraction, int, int]:
+        """The model's valid extraction of ``document`` (one repair attempt), and its tokens.
+        ``key``: its journal key, recorded in flight before a request leaves."""
         messages = first_messages(self.system_prompt, document)
-        content, tin, tout = await self._ask(messages)
+        content, tin, tout = await self._ask(messages, key=key)
         try:
             extraction = S.Extraction.model_validate_json(content)
         except ValidationError as first:
@@ -163,7 +165,7 @@ class Extractor:
                     f"{_short_errors(first)}. Answer again with JSON matching the schema.",
                 },
             ]
-            content, tin2, tout2 = await self._ask(messages)
+            content, tin2, tout2 = await self._ask(messages, key=key)
             tin, tout = tin + tin2, tout + tout2
             try:
                 extraction = S.Extraction.model_validate_json(content)
@@ -184,11 +186,17 @@ class Extractor:
                 return reused
             if self.journal_only:
                 return _batch_failed(document)
-            extraction, tin, tout = await self.ask(document)
+            extraction, tin, tout = await self.ask(document, key)
         except (RecordError, TransientError) as exc:
+            if self.journal is not None:
+                self.journal.settle(key)  # answered or given up: no longer in flight
             if not is_guarded(exc):  # nothing was sent: it says nothing about the API
                 self.breaker.failed(exc, document)
             return exc
+        except SystemicError:
+            if self.journal is not None:
+                self.journal.settle(key)  # answered with an error (not a paid answer)
+            raise
         self.breaker.passed()
         if self.journal is not None:
             self.journal.add_chat(key, extraction.model_dump_json(), tin, tout)

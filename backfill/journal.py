@@ -15,6 +15,13 @@ writes what it holds every ``FLUSH_SECONDS`` or ``FLUSH_ROWS`` answers, whicheve
 first, in one statement, while the actor's event loop goes on sending. A SIGKILL loses the
 answers in flight and at most one flush interval's. A batch leaves the actor only once its
 answers are written, so whatever reaches the sink is journaled.
+
+What a kill loses is paid twice: the answers in flight and those not yet written. To count
+them, each request's key is written to ``requests_in_flight`` (and committed) before the
+request leaves, and deleted once its answer is journaled or its record has failed. A key
+another attempt left there is a request that attempt paid for and never saw answered: the
+attempt that sends it again counts it in usage as ``paid_twice``. The writes are grouped: the
+requests admitted within ``INTENT_GATHER_SECONDS`` of one another wait for one statement.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -45,6 +53,9 @@ STATEMENT_ROWS = 1000
 MAX_PENDING = 50_000
 # How long a batch waits for its answers to be written before it leaves the actor anyway.
 FLUSH_WAIT_SECONDS = 60.0
+# Requests admitted within this long of one another record their keys in one statement
+# before they leave (the delay it adds is small against an answer's seconds).
+INTENT_GATHER_SECONDS = 0.005
 
 
 def answer_key(kind: str, model: str, prompt_version: str, schema_version: str,
@@ -69,11 +80,14 @@ def prompt_version() -> str:
 @dataclass(frozen=True)
 class JournalTarget:
     """Where the API actors journal (picklable: it travels to them). ``fresh``: ask the API
-    even where an answer is journaled, and replace it with the new one."""
+    even where an answer is journaled, and replace it with the new one (a deliberate second
+    payment: nothing is counted as paid twice then). ``owner``: the attempt, shared by all its
+    actors (made once by the driver), that its requests in flight are recorded under."""
 
     dsn: str
     schema: str
     fresh: bool = False
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,10 @@ class Journal:
         self.writer = _Writer(target, kind, model)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()  # lookups of concurrent batches share one connection
+        self._live: set[str] = set()  # keys of this actor's requests recorded in flight
+        self._resent: set[str] = set()  # of them, those an earlier attempt had sent
+        self._gathering: list[str] = []
+        self._gathered: asyncio.Future[None] | None = None
 
     @classmethod
     def for_chat(cls, target: JournalTarget, model: str) -> Journal:
@@ -117,29 +135,79 @@ class Journal:
         return keys, await asyncio.to_thread(self._lookup, sorted(set(keys)))
 
     def _lookup(self, keys: list[str]) -> dict[str, Stored]:
-        def query() -> dict[str, Stored]:
+        rows = self._query("SELECT answer_key, answer::text, vector, input_tokens, "
+                           "output_tokens FROM answer_journal WHERE answer_key = ANY(%(keys)s)",
+                           {"keys": keys}, "looking up the answer journal")
+        return {k: Stored(a, bytes(v) if v is not None else None, tin or 0, tout or 0)
+                for k, a, v, tin, tout in rows}
+
+    def _query(self, statement: str, params: dict[str, Any], what: str) -> list[tuple[Any, ...]]:
+        """One statement on the actor's connection (made again after a transient error)."""
+        def query() -> list[tuple[Any, ...]]:
             with self._lock:
                 if self._conn is None or self._conn.closed or self._conn.broken:
                     self._conn = connect(self.target.dsn, self.target.schema, autocommit=True)
                 try:
-                    rows = self._conn.execute(
-                        "SELECT answer_key, answer::text, vector, input_tokens, output_tokens "
-                        "FROM answer_journal WHERE answer_key = ANY(%s)", (keys,),
-                        binary=True).fetchall()
+                    return self._conn.execute(statement, params, binary=True).fetchall()
                 except TRANSIENT_PG_ERRORS:
                     self._conn.close()
                     raise
-            return {k: Stored(a, bytes(v) if v is not None else None, tin or 0, tout or 0)
-                    for k, a, v, tin, tout in rows}
 
-        return with_pg_retry(query, "looking up the answer journal")
+        return with_pg_retry(query, what)
+
+    async def sending(self, keys: list[str]) -> None:
+        """Record that requests for ``keys`` are about to leave; returns once that is
+        committed. Called when a request is admitted, just before it is sent (a key already
+        recorded by this actor costs nothing)."""
+        new = [k for k in keys if k not in self._live]
+        if self.target.fresh or not new:
+            return
+        self._live.update(new)
+        self._gathering += new
+        if self._gathered is None:
+            self._gathered = asyncio.ensure_future(self._record_gathered())
+        await asyncio.shield(self._gathered)
+
+    async def _record_gathered(self) -> None:
+        await asyncio.sleep(INTENT_GATHER_SECONDS)
+        # sorted: concurrent statements of two actors lock shared keys in one order
+        keys, self._gathering, self._gathered = sorted(set(self._gathering)), [], None
+        rows = await asyncio.to_thread(self._query, _RECORD_SENT, {
+            "keys": keys, "kind": self.kind, "model": self.model, "owner": self.target.owner,
+        }, "recording the requests in flight")
+        self._resent.update(r[0] for r in rows)
+
+    def in_flight(self, keys: list[str]) -> InFlight:
+        """What a request for ``keys`` hands to ``Deployment.post``."""
+        return InFlight(self, keys)
+
+    def withdraw(self, keys: list[str]) -> None:
+        """Recorded in flight, and not sent after all (the driver let go meanwhile)."""
+        for key in keys:
+            live, _ = self._over(key)
+            self.writer.add(None, live, False, key)
+
+    def settle(self, key: str) -> None:
+        """The request for ``key`` is over without an answer to journal (its record failed):
+        it is no longer in flight. Counted paid twice if an earlier attempt had sent it."""
+        self.writer.add(None, *self._over(key), key)
+
+    def _over(self, key: str) -> tuple[bool, bool]:
+        """Whether ``key`` was recorded in flight by this actor, and sent by an earlier
+        attempt before; it is not in flight any more."""
+        live, resent = key in self._live, key in self._resent
+        self._live.discard(key)
+        self._resent.discard(key)
+        return live, resent
 
     def add_chat(self, key: str, extraction_json: str, tokens_in: int, tokens_out: int) -> None:
-        """Journal a valid extraction (non-blocking: the writer thread writes it)."""
-        self.writer.add((key, extraction_json, None, tokens_in, tokens_out))
+        """Journal a valid extraction (non-blocking: the writer thread writes it); its request
+        is no longer in flight. If an earlier attempt had sent it, it was paid twice, with
+        these tokens."""
+        self.writer.add((key, extraction_json, None, tokens_in, tokens_out), *self._over(key))
 
     def add_vector(self, key: str, vector: bytes, tokens: int = 0) -> None:
-        self.writer.add((key, None, vector, tokens, 0))
+        self.writer.add((key, None, vector, tokens, 0), *self._over(key))
 
     def take_paid_twice(self) -> dict[str, int]:
         """Answers paid for whose key the journal already held (two records with the same
@@ -150,6 +218,20 @@ class Journal:
     async def flushed(self) -> None:
         """Wait until every answer added so far is written."""
         await asyncio.to_thread(self.writer.wait_written, FLUSH_WAIT_SECONDS)
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A request's keys: recorded in flight before it leaves, withdrawn if it does not."""
+
+    journal: Journal
+    keys: list[str]
+
+    async def record(self) -> None:
+        await self.journal.sending(self.keys)
+
+    def withdraw(self) -> None:
+        self.journal.withdraw(self.keys)
 
 
 class _Writer:
@@ -164,12 +246,28 @@ class _Writer:
         self.conn: psycopg.Connection[Any] | None = None
         self.statement = _insert_sql(target.fresh)
         self.paid_twice = [0, 0, 0]  # answers, prompt tokens, completion tokens
+        self.settled: list[str] = []  # keys no longer in flight, to delete
+        self.counted: set[str] = set()  # keys counted paid twice as sent again after a kill
         threading.Thread(target=self._loop, name=f"answer-journal-{kind}", daemon=True).start()
 
-    def add(self, row: tuple[str, str | None, bytes | None, int, int]) -> None:
+    def add(self, row: tuple[str, str | None, bytes | None, int, int] | None,
+            live: bool = False, resent: bool = False, key: str = "") -> None:
+        """Hand an answer (``row``) to write. ``live``: its key was recorded in flight, and is
+        taken out once the row is written; ``resent``: an earlier attempt had sent it, so it
+        was paid twice (counted here, not again when its row turns out to be there)."""
+        key = row[0] if row is not None else key
         with self.cond:
-            self.rows.append(row)
-            self.added += 1
+            if row is not None:
+                self.rows.append(row)
+                self.added += 1
+            if live:
+                self.settled.append(key)
+            if resent:
+                if row is not None:
+                    self.counted.add(key)
+                self.paid_twice[0] += 1
+                self.paid_twice[1] += row[3] if row is not None else 0
+                self.paid_twice[2] += row[4] if row is not None else 0
             if len(self.rows) >= FLUSH_ROWS:
                 self.cond.notify_all()
 
@@ -182,6 +280,7 @@ class _Writer:
     def _count_twice(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> None:
         if rows:
             with self.cond:
+                rows = [r for r in rows if r[0] not in self.counted]
                 self.paid_twice[0] += len(rows)
                 self.paid_twice[1] += sum(r[3] for r in rows)
                 self.paid_twice[2] += sum(r[4] for r in rows)
@@ -206,15 +305,40 @@ class _Writer:
                 self.cond.wait_for(lambda: len(self.rows) >= FLUSH_ROWS or self.urgent,
                                    timeout=FLUSH_SECONDS)
                 rows, self.rows, upto, self.urgent = self.rows, [], self.added, False
+                settled, self.settled = self.settled, []
+            # The answers first, then their keys out of requests_in_flight: a kill between
+            # the two leaves a key whose answer a lookup finds (never sent again).
             if rows and not self._write(rows):
                 with self.cond:  # kept for the next flush, the oldest dropped past the cap
                     self.rows = (rows + self.rows)[-MAX_PENDING:]
+                    self.settled = (settled + self.settled)[-MAX_PENDING:]
                     self.cond.notify_all()
                 time.sleep(FLUSH_SECONDS)  # Postgres refused: no busy loop
                 continue
+            deleted = not settled or self._delete(settled)
             with self.cond:
                 self.written = upto
+                self.counted.difference_update(r[0] for r in rows)
+                if not deleted:
+                    self.settled = (settled + self.settled)[-MAX_PENDING:]
                 self.cond.notify_all()
+            if not deleted:
+                time.sleep(FLUSH_SECONDS)
+
+    def _delete(self, keys: list[str]) -> bool:
+        """Take ``keys`` out of requests_in_flight; False if Postgres is unreachable."""
+        try:
+            if self.conn is None or self.conn.closed or self.conn.broken:
+                self.conn = connect(self.target.dsn, self.target.schema, autocommit=True)
+            self.conn.execute("DELETE FROM requests_in_flight WHERE answer_key = ANY(%s)",
+                              (sorted(set(keys)),))
+        except TRANSIENT_PG_ERRORS as exc:
+            log.warning("answer journal: the requests in flight not updated, retried at the "
+                        "next flush: %s", pg_error_text(exc))
+            if self.conn is not None:
+                self.conn.close()
+            return False
+        return True
 
     def _write(self, rows: list[tuple[str, str | None, bytes | None, int, int]]) -> bool:
         """Write ``rows``; False if Postgres is unreachable (kept for the next flush)."""
@@ -275,6 +399,17 @@ def insert_answers(conn: psycopg.Connection[Any], kind: str, model: str,
             "kind": kind, "model": model, "keys": keys, "answers": answers,
             "vectors": vectors, "tin": tin, "tout": tout}, binary=True).fetchall())
     return inserted
+
+
+# Records keys in flight under an owner, and returns those another owner had left there. The
+# CTE's SELECT reads the table as it was before the INSERT (one snapshot).
+_RECORD_SENT = (
+    "WITH earlier AS (SELECT answer_key FROM requests_in_flight WHERE answer_key = "
+    "ANY(%(keys)s) AND owner <> %(owner)s), recorded AS (INSERT INTO requests_in_flight "
+    "(answer_key, kind, model, owner) SELECT k, %(kind)s, %(model)s, %(owner)s FROM "
+    "unnest(%(keys)s::text[]) AS k ON CONFLICT (answer_key) DO UPDATE SET owner = "
+    "excluded.owner, sent_at = now()) SELECT answer_key FROM earlier"
+)
 
 
 def _insert_sql(fresh: bool) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 
 from backfill.config import LOCAL_EMBEDDING_MODEL, EmbeddingConfig
 from backfill.errors import ConfigError
+from backfill.journal import InFlight
 from backfill.onnx_session import cpu_session
 from backfill.openai_client import Deployment, Pacer
 from backfill.tokens import VENDORED_DIR
@@ -127,8 +128,8 @@ class LocalDeployment(Deployment):
     def tokens(self, texts: list[str]) -> int:
         return self.model.tokens(texts)
 
-    async def post(self, path: str, body: dict[str, Any],
-                   estimate: int | Callable[[], int]) -> Any:
+    async def post(self, path: str, body: dict[str, Any], estimate: int | Callable[[], int],
+                   sending: InFlight | None = None) -> Any:
         raise AssertionError("the local model takes no request: Embedder.embed encodes")
 
     async def encode(self, texts: list[str]) -> list[np.ndarray]:

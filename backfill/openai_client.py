@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - depends on the openai version
 from backfill import metrics
 from backfill.config import ModelEndpointConfig
 from backfill.errors import BackfillError, RejectedRequest, SystemicError, TransientError
+from backfill.journal import InFlight
 from backfill.limiter import InFlightWindow, Quota, quota_actor
 from backfill.runlock import WATCH_SECONDS, SendingWatch
 from backfill.tokens import count_tokens
@@ -328,10 +329,13 @@ class Deployment:
                 0.9 * self.prompt_scale + 0.1 * ratio)
 
     async def post(self, path: str, body: dict[str, Any],
-                   estimate: int | Callable[[], int]) -> HttpResponse:
+                   estimate: int | Callable[[], int],
+                   sending: InFlight | None = None) -> HttpResponse:
         """POST ``body`` within the window and the quota, with our retries. ``estimate``:
         the tokens the server charges at admission (prompt + max_tokens), or a function
         called before each attempt that says them (and may set ``body``'s max_tokens).
+        ``sending``: the journal's record of the request in flight, written once it is
+        admitted, before it leaves (withdrawn if it is not sent after all).
 
         client.post (the SDK's documented call for any endpoint) instead of the typed
         ``create()``: same transport, auth, Azure deployment URL and typed errors, without
@@ -345,9 +349,13 @@ class Deployment:
             self.handing = asyncio.ensure_future(self._hand_when_stopped())
 
         async def send() -> HttpResponse:
-            if self.watch is not None and self.watch.stopped.is_set():
+            if sending is not None and not self._stopped():
+                await sending.record()
+            if self._stopped():
                 # The driver is gone or stopping: this request is not sent, and waits for
                 # Ray to end the process (what is answered is journaled meanwhile).
+                if sending is not None:
+                    sending.withdraw()
                 await asyncio.Event().wait()
             self.usage.requests += 1
             return await self.client.post(path, body=body, cast_to=HttpResponse)
@@ -369,6 +377,9 @@ class Deployment:
                 )
         except openai.OpenAIError as exc:
             raise classify(exc, self.stage, self.cfg) from exc
+
+    def _stopped(self) -> bool:
+        return self.watch is not None and self.watch.stopped.is_set()
 
     def count_usage(self, prompt: int, completion: int) -> None:
         self.unmetered[0] += prompt

@@ -309,5 +309,21 @@ ANSWER_JOURNAL = Table(
     key=("answer_key",),
 )
 
+# requests_in_flight: the journal key of each request about to leave an API actor, written
+# (and committed) before it is sent, deleted once its answer is journaled or its record has
+# failed (backfill.journal). What a killed attempt leaves here is what it paid for and never
+# received: the next attempt that sends one of these keys counts it as paid twice.
+REQUESTS_IN_FLIGHT = Table(
+    "requests_in_flight",
+    (
+        Column("answer_key", "text", not_null=True),
+        Column("kind", "text", not_null=True),  # chat | embedding
+        Column("model", "text", not_null=True),
+        Column("owner", "text", not_null=True),  # the attempt that sent it (JournalTarget.owner)
+        _timestamp_now("sent_at"),
+    ),
+    key=("answer_key",),
+)
+
 TABLES = (MAINTENANCE_LOGS, AI_EXTRACTED_DATA, SEMANTIC_EMBEDDINGS, FAILED_RECORDS, ETL_METADATA,
-          ANSWER_JOURNAL)
+          ANSWER_JOURNAL, REQUESTS_IN_FLIGHT)

@@ -22,7 +22,8 @@ import ray
 
 # The fields of a deployment's usage, in every place that holds one.
 # reused: answers taken from the answer journal instead of a request (backfill.journal);
-# paid_twice (and its tokens): answers paid for whose key the journal already held.
+# paid_twice (and its tokens): answers paid for whose key the journal already held, or whose
+# request an earlier attempt had sent and never saw answered (backfill.journal).
 FIELDS = ("requests", "rate_limited", "prompt_tokens", "completion_tokens", "reused",
           "paid_twice", "paid_twice_prompt_tokens", "paid_twice_completion_tokens")
 
@@ -85,9 +86,9 @@ def merge(*totals: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 KILLED = "killed"  # an attempt whose driver died without ending it
 # What a report says when a run had one (report.py)
 KILLED_NOTE = ("attempts marked killed ended without a word (SIGKILL, a lost node): their "
-               "requests and tokens are counted up to their last heartbeat, and the answers "
-               "they were waiting for were paid again by the next attempt without being "
-               "counted as paid twice; the provider's own figures are the bill")
+               "requests and tokens are counted up to their last heartbeat; the answers they "
+               "were waiting for, asked again by the next attempt, are counted there as paid "
+               "twice; the provider's own figures are the bill")
 
 
 def start_attempt(conn: psycopg.Connection[Any], run_id: str, command: str) -> int:

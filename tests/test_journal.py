@@ -144,3 +144,63 @@ def test_fresh_replaces_the_journaled_answer(journal_dsn: str) -> None:
     found = asyncio.run(go())
     assert json.loads(found[key].answer or "") == {"summary": "new"}
     assert found[key].input_tokens == 2
+
+
+def _in_flight(dsn: str) -> dict[str, str]:
+    with psycopg.connect(dsn) as conn:
+        return dict(conn.execute("SELECT answer_key, owner FROM journaltest.requests_in_flight"
+                                 ).fetchall())
+
+
+@pytest.mark.integration
+def test_a_request_a_killed_attempt_sent_and_the_next_sends_again_is_counted_paid_twice(
+        journal_dsn: str) -> None:
+    """Keys are in requests_in_flight (committed) once `sending` returns and out of it once
+    answered or failed; what a killed attempt left there and the next attempt sends again is
+    paid twice, with the tokens of the answer. Two actors of one attempt are not."""
+    killed = J.Journal.for_chat(J.JournalTarget(journal_dsn, "journaltest"), "m-intent")
+    k = [killed.key(f"in flight {i}") for i in range(5)]
+
+    async def first_attempt() -> dict[str, str]:
+        await killed.sending(k[:3])
+        at_send = _in_flight(journal_dsn)  # read by another connection: committed
+        killed.add_chat(k[0], json.dumps({"summary": "answered"}), 50, 10)
+        killed.settle(k[1])  # its record failed
+        await killed.flushed()
+        return at_send
+
+    at_send = asyncio.run(first_attempt())
+    assert {key: at_send[key] for key in k[:3]} == dict.fromkeys(k[:3], killed.target.owner)
+    # k[2]'s request never came back: the attempt was killed with it in flight.
+    assert {key for key in _in_flight(journal_dsn) if key in k} == {k[2]}
+
+    target = J.JournalTarget(journal_dsn, "journaltest")  # the next attempt, two actors
+    one, other = J.Journal.for_chat(target, "m-intent"), J.Journal.for_chat(target, "m-intent")
+
+    async def next_attempt() -> tuple[dict[str, int], dict[str, int]]:
+        await asyncio.gather(one.sending([k[2], k[3]]), other.sending([k[4]]))
+        await one.sending([k[2]])  # its repair request: recorded once
+        await other.sending([k[3]])  # the same text in another actor's batch at once
+        one.add_chat(k[2], json.dumps({"summary": "again"}), 120, 30)
+        one.add_chat(k[3], json.dumps({"summary": "new"}), 7, 3)
+        await one.flushed()
+        other.add_chat(k[3], json.dumps({"summary": "new"}), 7, 3)  # a race: paid twice
+        other.add_chat(k[4], json.dumps({"summary": "new"}), 7, 3)
+        await other.flushed()
+        return one.take_paid_twice(), other.take_paid_twice()
+
+    counted_one, counted_other = asyncio.run(next_attempt())
+    assert counted_one == {"paid_twice": 1, "paid_twice_prompt_tokens": 120,
+                           "paid_twice_completion_tokens": 30}
+    assert counted_other == {"paid_twice": 1, "paid_twice_prompt_tokens": 7,
+                             "paid_twice_completion_tokens": 3}
+    assert not set(_in_flight(journal_dsn)) & set(k)
+
+
+@pytest.mark.integration
+def test_fresh_requests_are_not_recorded_in_flight(journal_dsn: str) -> None:
+    """--fresh pays again on purpose: nothing recorded, nothing counted."""
+    fresh = J.Journal.for_chat(J.JournalTarget(journal_dsn, "journaltest", fresh=True), "m-f2")
+    key = fresh.key("asked again on purpose")
+    asyncio.run(fresh.sending([key]))
+    assert key not in _in_flight(journal_dsn)

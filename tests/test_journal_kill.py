@@ -12,16 +12,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from kill_bounds import first_attempt, in_flight_limit, paid_again_bound
+import yaml
+from kill_bounds import first_attempt, first_attempts, in_flight_limit, paid_again_bound
 from ray_sessions import kill_ray_session
 
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
+from backfill.usage import attempts
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 N = 3000
@@ -49,9 +52,9 @@ def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
         yield s
 
 
-def _committed(dsn: str, run_id: str) -> int:
+def _committed(dsn: str, run_id: str, schema: str = SCHEMA) -> int:
     with psycopg.connect(dsn) as conn:
-        conn.execute(f"SET search_path TO {SCHEMA}, public")
+        conn.execute(f"SET search_path TO {schema}, public")
         if conn.execute("SELECT to_regclass('etl_metadata')").fetchone() == (None,):
             return 0
         row = conn.execute("SELECT count(*) FROM maintenance_logs WHERE run_id = %s",
@@ -76,7 +79,8 @@ def killed(stack: LocalStack) -> dict[str, Any]:
     proc = _start_run(config, run_id, temp_dir)
     deadline = time.monotonic() + 600
     while _committed(stack.dsn, run_id) < N * 40 // 100:
-        assert proc.poll() is None, "the run ended before the kill point"
+        assert proc.poll() is None, ("the run ended before the kill point: "
+                                     + proc.communicate()[1].decode()[-3000:])
         assert time.monotonic() < deadline
         time.sleep(0.05)
     # From 40% on, kill when the log shows more records answered and not committed than the
@@ -132,3 +136,77 @@ def test_a_kill_pays_again_only_for_answers_in_flight_or_not_yet_journaled(
     # The test can fail: a run without the journal would pay again for more than the bound.
     assert len(answered) - killed["committed"] > bound
     assert len(again) <= bound
+
+
+# The chat answered after 5 s: at the kill, the simulator holds a window's requests that it
+# has received (and bills, as Azure bills a request it processed) and whose answers no
+# actor will read. The next attempt sends them again.
+SLOW_CHAT_MS = 5000
+LOST_SCHEMA = "journallost"  # a journal of its own: the first run's answers are not there
+
+
+@pytest.fixture(scope="module")
+def lost_answers(stack: LocalStack, killed: dict[str, Any]) -> dict[str, Any]:
+    raw = yaml.safe_load(stack.config_path.read_text())
+    raw["postgres"]["schema"] = LOST_SCHEMA
+    config = stack.workdir / "lost.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    run_id = "answers-lost"
+    log_start = len(read_request_log(stack.request_log))
+    stack.simulator.configure(latency_ms=SLOW_CHAT_MS)
+    try:
+        temp_dir = tempfile.mkdtemp(prefix="bfjk", dir="/tmp")
+        proc = _start_run(str(config), run_id, temp_dir)
+        deadline = time.monotonic() + 600
+        while _committed(stack.dsn, run_id, LOST_SCHEMA) < 150:
+            assert proc.poll() is None, ("the run ended before the kill point: "
+                                         + proc.communicate()[1].decode()[-3000:])
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kill_ray_session(temp_dir)
+    finally:
+        stack.simulator.configure(latency_ms=LATENCY_MS)
+    log_at_kill = len(read_request_log(stack.request_log))
+    temp_dir = tempfile.mkdtemp(prefix="bfjk", dir="/tmp")
+    proc = _start_run(str(config), run_id, temp_dir)
+    _, err = proc.communicate(timeout=900)
+    kill_ray_session(temp_dir)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    with psycopg.connect(stack.dsn) as conn:
+        conn.execute(f"SET search_path TO {LOST_SCHEMA}, public")
+        usage = [a.usage.get(stack.config.llm.deployment, {}) for a in attempts(conn, run_id)]
+        left = conn.execute("SELECT count(*) FROM requests_in_flight").fetchone()
+        docs = {r[0] for r in conn.execute("SELECT document FROM semantic_embeddings")}
+    requests = read_request_log(stack.request_log)
+    return {"before": requests[log_start:log_at_kill], "after": requests[log_at_kill:],
+            "usage": usage, "left": left[0] if left else None, "config": config,
+            "documents": docs}
+
+
+def test_what_a_kill_made_the_next_attempt_pay_again_is_counted_paid_twice(
+    lost_answers: dict[str, Any],
+) -> None:
+    """The run's "paid twice" (its attempts' usage in etl_metadata: what status and report
+    show) against the simulator's log, which it writes when a request arrives: the documents
+    it received before the kill and again after. The count may exceed the log's by the
+    requests that had left and not arrived when the driver died, at most the actors'
+    window. It may fall short by the records whose answer failed (a refusal, invalid JSON
+    twice: the journal holds valid answers only) and whose dead letter the kill lost: the
+    lower bound counts the records that were extracted and embedded in the end."""
+    before = Counter(first_attempts(lost_answers["before"]))
+    after = Counter(first_attempts(lost_answers["after"]))
+    repeats = sum(min(before[d], after[d]) for d in after)
+    extracted = sum(min(before[d], after[d]) for d in after if d in lost_answers["documents"])
+    twice_in_run = sum(n - 1 for n in (before + after).values() if n > 1)
+    counted = sum(u.get("paid_twice", 0) for u in lost_answers["usage"])
+    tokens = sum(u.get("paid_twice_prompt_tokens", 0) for u in lost_answers["usage"])
+    window = in_flight_limit(lost_answers["config"])
+    print(f"paid twice: {counted} counted ({tokens:,} prompt tokens); the simulator received "
+          f"{repeats} documents before the kill and again after it ({twice_in_run} twice "
+          f"in all, {extracted} of records extracted in the end); window {window}")
+    assert extracted >= 20, "the kill made little be paid again: nothing tested"
+    assert extracted <= counted <= twice_in_run + window
+    assert tokens > 0
+    assert lost_answers["left"] == 0  # the finished run left nothing in flight

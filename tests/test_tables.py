@@ -47,6 +47,7 @@ EXISTING = {
         "answer_key", "kind", "model", "answer", "vector", "input_tokens", "output_tokens",
         "created_at",
     ],
+    "requests_in_flight": ["answer_key", "kind", "model", "owner", "sent_at"],
 }
 
 

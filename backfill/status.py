@@ -8,6 +8,7 @@ machines see the same thing, and a run of millions of records is counted exactly
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import time
@@ -23,6 +24,7 @@ from backfill.db import connect, pg_error_text, resolve_dsn
 from backfill.errors import ConfigError
 from backfill.runlock import driver_alive
 
+PLANNING = "planning"  # the state of a run whose driver has not stored its plan yet
 # The rate is taken over the last minutes of work (or since the attempt began, if later).
 RATE_WINDOW_MINUTES = 5
 # A live driver beats every pipeline.progress_interval_seconds; past this, status says it is
@@ -122,11 +124,28 @@ def usage_of(cfg: Config | None, totals: dict[str, dict[str, int]]) -> list[Depl
     return out
 
 
+class RunNotPlanned(ConfigError):
+    """A driver holds the run and has not stored its plan yet: nothing to count so far."""
+
+
+def _unknown_run(conn: psycopg.Connection[Any], schema: str, run_id: str) -> ConfigError:
+    """Why there is no run ``run_id``: being planned, or never planned (a run killed before its
+    plan was stored leaves nothing behind)."""
+    if driver_alive(conn, schema, run_id):
+        return RunNotPlanned(
+            f"run {run_id}: planning; its driver holds it and stores the plan once it has "
+            "counted the source's rows per time range (seconds to minutes on a large table)")
+    return ConfigError(
+        f"--run-id {run_id}: no such run in schema {schema}. A run is stored once its plan "
+        "is (the source counted per time range): one stopped before that left nothing, and "
+        f"backfill run --run-id {run_id} plans it afresh")
+
+
 def run_status(conn: psycopg.Connection[Any], schema: str, run_id: str,
                cfg: Config | None = None) -> RunStatus:
     runs = P.run_progress(conn, run_id)
     if not runs:
-        raise ConfigError(f"--run-id {run_id}: no such run")
+        raise _unknown_run(conn, schema, run_id)
     r = runs[0]
     alive = driver_alive(conn, schema, run_id)
     row = conn.execute("SELECT now(), info->'params' FROM etl_metadata WHERE run_id = %s "
@@ -362,7 +381,11 @@ def status(cfg: Config, run_id: str | None, fmt: str = "text") -> str:
                 return json.dumps([run_status(conn, schema, i, cfg).to_json() for i in ids],
                                   indent=2, default=str)
             return "\n".join(runs_table(conn, schema))
-        s = run_status(conn, schema, run_id, cfg)
+        try:
+            s = run_status(conn, schema, run_id, cfg)
+        except RunNotPlanned as exc:
+            return json.dumps({"run_id": run_id, "state": PLANNING, "alive": True}
+                              ) if fmt == "json" else str(exc)
     if fmt == "json":
         return json.dumps(s.to_json(), indent=2, default=str)
     return "\n".join(status_text(s))
@@ -380,7 +403,8 @@ def watch(cfg: Config, run_id: str | None, interval: float, out: TextIO = sys.st
         run_id = run_id or latest_run(conn)
         if run_id is None:
             raise ConfigError("no runs yet to watch")
-        run_status(conn, schema, run_id, cfg)  # an unknown run is exit 2 at once
+        with contextlib.suppress(RunNotPlanned):  # watched until planned
+            run_status(conn, schema, run_id, cfg)  # an unknown run is exit 2 at once
     rich_view = out.isatty() if rich_view is None else rich_view
     live: Any = None
     if rich_view:
@@ -398,6 +422,9 @@ def watch(cfg: Config, run_id: str | None, interval: float, out: TextIO = sys.st
             except psycopg.Error as exc:
                 print(f"status unavailable: {pg_error_text(exc)}; trying again", file=out,
                       flush=True)
+                s = None
+            except RunNotPlanned as exc:
+                print(exc, file=out, flush=True)
                 s = None
             if s is not None:
                 if live is not None:

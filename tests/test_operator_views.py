@@ -6,6 +6,7 @@ requests 429, so the run meets 429s and the 429 figures are tested too."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import tempfile
@@ -21,9 +22,12 @@ import psycopg
 import pytest
 from cli_output import json_document
 
+from backfill.db import ensure_schema
 from backfill.devstack.stack import LocalStack, local_stack
+from backfill.errors import ConfigError
+from backfill.runlock import RunLock
 from backfill.runner import RunRequest, RunResult, execute
-from backfill.status import run_status, status_panel, watch
+from backfill.status import run_status, status, status_panel, watch
 
 pytestmark = pytest.mark.integration
 SCHEMA = "ops"
@@ -336,3 +340,22 @@ def test_html_report_renders_in_headless_chromium(
     for top in range(0, height // 2, height // 8):
         band = image.crop((0, top, width, top + height // 8))
         assert band.getextrema() != ((255, 255), (255, 255), (255, 255)), top
+
+
+def test_status_of_a_run_not_planned_yet_says_so_and_how_to_start_it(stack: LocalStack) -> None:
+    """A driver counts the source before it stores a run: `status` meanwhile says the run is
+    being planned (text, JSON, --watch), and once no driver holds it, that nothing was
+    stored and the command that plans it afresh (the lock held here as a driver holds it)."""
+    ensure_schema(stack.dsn, SCHEMA, stack.config.embedding.dimensions)
+    run_id = "killed-while-planning"
+    out = io.StringIO()
+    with RunLock(stack.dsn, SCHEMA, run_id):
+        text = status(stack.config, run_id)
+        as_json = json.loads(status(stack.config, run_id, "json"))
+        code = watch(stack.config, run_id, 0.01, out=out, rich_view=False, max_refreshes=2)
+    assert text.startswith(f"run {run_id}: planning")
+    assert as_json == {"run_id": run_id, "state": "planning", "alive": True}
+    assert code == 0 and out.getvalue().count(f"run {run_id}: planning") == 2
+    with pytest.raises(ConfigError, match=f"no such run in schema {SCHEMA}.*backfill run "
+                       f"--run-id {run_id} plans it afresh"):
+        status(stack.config, run_id)

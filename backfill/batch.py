@@ -351,7 +351,7 @@ class BatchRun:
                              f"{rec.info.get('round')}): {batch.status}, {done:,}/"
                              f"{rec.info['lines']:,} lines done, {failed:,} failed")
                 if batch.status in ENDING:
-                    self._collect(rec, batch)
+                    lines.append(self._collect(rec, batch))
             if self.beat is not None:
                 self.beat()
             left = sum(1 for b in self._recorded() if b.state == SUBMITTED)
@@ -362,9 +362,10 @@ class BatchRun:
             if left:
                 time.sleep(self.llm.batch_poll_seconds)  # the poll interval, not a sync
 
-    def _collect(self, rec: Recorded, batch: Any) -> None:
+    def _collect(self, rec: Recorded, batch: Any) -> str:
         """Journal the batch's valid answers; submit the others once more (round 1 only);
-        then mark it collected. Repeating this after a kill journals nothing twice."""
+        then mark it collected. Repeating this after a kill journals nothing twice. Returns
+        what became of its lines, for the operator."""
         sent = _lines_by_key(self._download(rec.info["input_file_id"]))
         answers = [a for a in _answers(self._download(batch.output_file_id)) if a.key in sent]
         errors = len(_lines_by_key(self._download(batch.error_file_id)))
@@ -393,11 +394,20 @@ class BatchRun:
                     "info = info || %s::jsonb, updated_at = now() WHERE run_id = %s AND "
                     "kind = %s AND item = %s", COLLECTED, len(answered), len(unanswered),
                     json.dumps(info), self.run_id, KIND, rec.batch_id)
-        if unanswered and not children:
-            print(f"[{self.run_id}] batch {rec.batch_id}: {len(unanswered):,} lines failed "
-                  "twice; their records become extract/BatchFailed dead letters "
-                  "(backfill retry-failed asks for them in real time)", file=self.out,
-                  flush=True)
+        # The provider's "failed" counts its error lines only; a line it completed with a
+        # refusal, a cut or an invalid answer is done for it and without an answer for us.
+        other = len(unanswered) - min(errors, len(unanswered))
+        why = ", ".join(p for p in (
+            f"{len(unanswered) - other:,} with a provider error" if errors else "",
+            f"{other:,} refused, cut, invalid or not answered" if other else "") if p)
+        said = (f"    collected: {len(answered):,} of {len(sent):,} lines answered validly"
+                + (f"; {len(unanswered):,} without ({why})" if unanswered else ""))
+        if children:
+            return said + f", sent once more in {len(children)} batch(es)"
+        if unanswered:
+            return said + (" a second time: their records become extract/BatchFailed dead "
+                           "letters (backfill retry-failed asks for them in real time)")
+        return said
 
 
 def _lines_by_key(data: bytes) -> dict[str, bytes]:
@@ -452,10 +462,14 @@ def run_batches(cfg: Config, dsn: str, run: RunRecord, session: Any, pending: li
 
 
 def batch_usage(conn: Any, run_id: str) -> dict[str, int]:
-    """What the run's batches were billed (from their rows): lines, tokens in and out."""
+    """What the run's batches were billed (from their rows): lines, tokens in and out; and
+    ``reused``, the documents not submitted because the journal held their answer."""
     row = conn.execute(
         "SELECT count(*), coalesce(sum(rows_expected), 0), coalesce(sum((info->>"
         "'prompt_tokens')::bigint), 0), coalesce(sum((info->>'completion_tokens')::bigint), 0) "
         "FROM etl_metadata WHERE run_id = %s AND kind = %s", (run_id, KIND)).fetchone()
+    reused = conn.execute(
+        "SELECT coalesce(sum((info->>'journaled')::bigint), 0) FROM etl_metadata "
+        "WHERE run_id = %s AND kind = %s", (run_id, PARTITION_KIND)).fetchone()
     return {"batches": int(row[0]), "lines": int(row[1]), "prompt_tokens": int(row[2]),
-            "completion_tokens": int(row[3])}
+            "completion_tokens": int(row[3]), "reused": int(reused[0]) if reused else 0}

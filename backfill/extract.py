@@ -182,7 +182,8 @@ class Extractor:
         A journaled answer (``stored``) is taken instead of a request if it still passes."""
         try:
             if stored is not None and (reused := _reuse(stored, document)) is not None:
-                self.api.usage.reused += 1
+                if not self.journal_only:  # batch mode: the Batch API's answer, not reuse
+                    self.api.usage.reused += 1
                 return reused
             if self.journal_only:
                 return _batch_failed(document)
@@ -221,7 +222,8 @@ class Extractor:
                                                        stored.get(keys[n])) for n in asked))
         by_document = {docs[todo[n]]: a for n, a in zip(asked, answers, strict=True)}
         results = [by_document[docs[i]] for i in todo]
-        self.api.usage.reused += len(todo) - len(asked)
+        if not self.journal_only:
+            self.api.usage.reused += len(todo) - len(asked)
         if self.journal is not None:
             await self.journal.flushed()  # what leaves the actor is journaled
             self.api.usage.add(self.journal.take_paid_twice())

@@ -11,6 +11,7 @@ retried with exponential backoff and jitter up to ``max_retries``, then the reco
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import time
@@ -32,6 +33,8 @@ from backfill.limiter import InFlightWindow, Quota, quota_actor
 from backfill.runlock import WATCH_SECONDS, SendingWatch
 from backfill.tokens import count_tokens
 from backfill.usage import Usage
+
+log = logging.getLogger(__name__)
 
 HttpResponse = _http.Response
 
@@ -292,6 +295,7 @@ class Deployment:
         self.watch = SendingWatch.for_lock(*watch) if watch else None
         self.ledger: Any = None  # the run's usage ledger, set by the stage that owns this
         self.handing: asyncio.Task[None] | None = None
+        self.held_back = False  # a request was held back: the driver let go (said once)
         self.stage = stage
         self.name = dependency_name(cfg, stage)
         self.quota = Quota(
@@ -356,6 +360,10 @@ class Deployment:
                 # Ray to end the process (what is answered is journaled meanwhile).
                 if sending is not None:
                     sending.withdraw()
+                if not self.held_back:
+                    self.held_back = True
+                    log.warning("the driver of this run is gone or stopping: no new request "
+                                "leaves this process")
                 await asyncio.Event().wait()
             self.usage.requests += 1
             return await self.client.post(path, body=body, cast_to=HttpResponse)

@@ -242,7 +242,9 @@ def report_text(rep: dict[str, Any]) -> str:
         lines.append(
             f"  Batch API: {b['batches']:,} batches, {b['lines']:,} lines, "
             f"{b['prompt_tokens']:,} prompt + {b['completion_tokens']:,} completion tokens, "
-            f"cost {_money(b['cost'])} (in real time: {_money(b['cost_realtime'])})")
+            f"cost {_money(b['cost'])} (in real time: {_money(b['cost_realtime'])})"
+            + (f", {b['reused']:,} answers reused from the journal (not submitted)"
+               if b.get("reused") else ""))
     if rep["usage"]:
         lines.append(f"  cost: {_money(rep['cost'])}")
     if any(a["state"] == U.KILLED for a in rep["attempts"]):

@@ -21,7 +21,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from backfill import logs
 from backfill import progress as P
 from backfill.alerts import Alerter
-from backfill.batch import run_batches
+from backfill.batch import batch_usage, run_batches
 from backfill.config import Config
 from backfill.db import (
     connect,
@@ -462,7 +462,11 @@ def _execute_held(cfg: Config, req: RunRequest, dsn: str, run_id: str, t0: float
             _close_partitions(dsn, schema, run, session, pending, resume_hint)
             result = close_run(dsn, schema, run_id, cfg, t0, out, session, alerter)
             _set_mark(dsn, schema, run)
-            return finish_attempt(heartbeat, cfg, dsn, run_id, out, result)
+            result = finish_attempt(heartbeat, cfg, dsn, run_id, out, result)
+            if batch_mode:  # the documents the Batch API was not sent: journaled before
+                with connect(dsn, schema) as conn:
+                    result.summary["answers_reused"] += batch_usage(conn, run_id)["reused"]
+            return result
         except (FatalError, KeyboardInterrupt) as exc:
             _mark_failed(dsn, schema, run_id, exc if isinstance(exc, FatalError) else FatalError(
                 "interrupted", dependency="operator"))

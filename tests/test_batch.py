@@ -61,9 +61,9 @@ def test_a_line_carries_the_body_the_real_time_api_is_sent(sim: SimulatorProcess
     sent: list[dict[str, Any]] = []
     post = extractor.api.post
 
-    async def spy(path: str, body: dict[str, Any], estimate: int) -> Any:
+    async def spy(path: str, body: dict[str, Any], estimate: int, *rest: Any) -> Any:
         sent.append(json.loads(json.dumps(body)))
-        return await post(path, body, estimate)
+        return await post(path, body, estimate, *rest)
 
     extractor.api.post = spy  # type: ignore[method-assign]
     document = "Equipment: Infusion Pump; Problem: occlusion alarm; Resolution: replaced tubing"

@@ -14,10 +14,12 @@ import pytest
 from pydantic import ValidationError
 
 from backfill import schema as S
+from backfill.batch import batch_usage
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.preflight import SAMPLE_WORK_ORDER
 from backfill.runner import RunRequest, execute
+from backfill.usage import attempts
 
 pytestmark = pytest.mark.integration
 SCHEMA = "batchrun"
@@ -114,3 +116,33 @@ def test_the_batches_are_recorded_for_a_resume(batch_run: dict[str, Any],
                                  "AND kind = %s", RUN, kind)[0][0]
                           for kind in ("batch_partition", "partition"))
     assert submitted == planned > 1
+
+
+def test_the_batch_apis_answers_are_not_counted_reused_and_a_second_run_reuses_them(
+        batch_run: dict[str, Any], stack: LocalStack) -> None:
+    """The pipeline takes the Batch API's answers from the journal: that is not reuse (the
+    run's first attempt reuses nothing). A second run over the same range finds the first
+    run's answers journaled: it submits only the documents that failed twice, and counts
+    the others reused (in its summary and report)."""
+    first = batch_run["result"]
+    assert first.summary["answers_reused"] == 0
+    done_before = len(batch_run["log"])
+    # answered validly: the records extracted, and those whose embedding failed after
+    answered = _query(stack, "SELECT (SELECT count(DISTINCT work_order_id) FROM "
+                      "ai_extracted_data WHERE run_id = %s) + (SELECT count(*) FROM "
+                      "failed_records WHERE run_id = %s AND stage = 'embed')", RUN, RUN)[0][0]
+    letters = _query(stack, "SELECT count(*) FROM failed_records WHERE run_id = %s AND "
+                     "error_class = 'BatchFailed'", RUN)[0][0]
+    second = execute(stack.config, RunRequest(run_id=RUN + "-again", dashboard=False))
+    assert second.exit_code == 0, second.summary
+    uploaded = [k for r in read_request_log(stack.request_log)[done_before:]
+                if r["kind"] == "batch_file" and r.get("round", 1) for k in r["custom_ids"]]
+    assert len(set(uploaded)) == letters > 0  # the synthetic documents are distinct
+    with psycopg.connect(stack.dsn) as conn:
+        conn.execute(f"SET search_path TO {SCHEMA}, public")
+        assert batch_usage(conn, RUN + "-again")["reused"] == answered > 0.8 * N
+        (attempt,) = attempts(conn, RUN + "-again")
+    chat = attempt.usage.get(stack.config.llm.deployment, {})
+    assert chat.get("reused", 0) == 0  # taking the Batch API's answers is not reuse
+    embedded = attempt.usage[stack.config.embedding.deployment].get("reused", 0)
+    assert second.summary["answers_reused"] == answered + embedded

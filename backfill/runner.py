@@ -550,8 +550,9 @@ def _plan_run(cfg: Config, req: RunRequest, dsn: str, run_id: str, session: Any,
     start, end, parts = _plan(cfg, req, run_id, session, out)
     duplicates, parts = session_call(session.duplicates, start, end, parts)
     if duplicates:
-        print(f"note: {len(duplicates):,} ids occur more than once in the range; their "
-              "rows go to failed_records (validate/DuplicateId)", file=out, flush=True)
+        print(f"note: {len(duplicates):,} ids of the range occur more than once in the "
+              "source table; their rows go to failed_records (validate/DuplicateId)",
+              file=out, flush=True)
     requested["range"] = [start.isoformat(), end.isoformat()]
 
     def create() -> None:

@@ -407,15 +407,19 @@ class SnowflakeSession:
     def duplicates(
         self, start: dt.datetime, end: dt.datetime, parts: list[Partition]
     ) -> tuple[list[str], list[Partition]]:
-        """Ids that occur more than once in ``[start, end)`` (canonical text), and the
-        partitions with their count of such rows."""
+        """Ids of ``[start, end)`` that the table holds more than once (canonical text),
+        counting the copies outside the range too, and the partitions with their count of
+        such rows. A run over a range that holds one copy of an id is told so: it
+        dead-letters that copy as a run over the whole table does, instead of loading it as
+        unique (over the older copy of another run, and closing that run's dead letter)."""
         self._ensure()
         ts, wid, table = self.cfg.timestamp_column, self.cfg.id_column, self.cfg.table
         cur = self.conn.cursor()
         cur.execute(
             f"SELECT {wid}, {ts} FROM {table} WHERE {ts} >= %s AND {ts} < %s AND {wid} IN ("
-            f"SELECT {wid} FROM {table} WHERE {ts} >= %s AND {ts} < %s AND {wid} IS NOT NULL "
-            f"GROUP BY {wid} HAVING COUNT(*) > 1)",
+            f"SELECT {wid} FROM {table} WHERE {wid} IN (SELECT {wid} FROM {table} WHERE "
+            f"{ts} >= %s AND {ts} < %s AND {wid} IS NOT NULL) GROUP BY {wid} "
+            "HAVING COUNT(*) > 1)",
             (start, end, start, end),
         )
         rows = cur.fetchall()

@@ -252,3 +252,28 @@ def test_a_run_that_does_not_reconcile_ends_with_exit_3(
     out = capfd.readouterr()
     assert code == 3, out.err[-2000:]
     assert "NOT reconciled" in out.err and "reconciled with the source: NO" in out.out
+
+
+def test_a_ranged_run_over_one_copy_of_an_id_held_twice_dead_letters_it(
+    stack: LocalStack, run: RunResult
+) -> None:
+    """The source holds an id twice, each copy in a range of its own. A run over one range
+    sees one copy: it dead-letters it as validate/DuplicateId, as a run over both does,
+    instead of extracting it as unique (an acceptance check found maintenance_logs and the
+    extraction left from different copies, and the other run's dead letter closed)."""
+    first, second = dt.datetime(2001, 3, 1, 12), dt.datetime(2001, 9, 1, 12)
+    _insert(stack, [("TWICE-1", first, "Infusion pump", "Occlusion alarm; replaced tubing", 1.0),
+                    ("TWICE-1", second, "Infusion pump", "Door latch loose; tightened", 0.5)])
+    for run_id, at in (("twice-a", first), ("twice-b", second)):
+        result = execute(stack.config, RunRequest(run_id=run_id, start=at,
+                                                  end=at + dt.timedelta(days=1)))
+        assert result.rows_expected == 1, result.summary
+    with _pg(stack) as conn:
+        letters = conn.execute(
+            "SELECT run_id, stage, error_class, resolved_at IS NULL FROM failed_records "
+            "WHERE work_order_id = 'TWICE-1' ORDER BY run_id").fetchall()
+        extracted = conn.execute("SELECT count(*) FROM ai_extracted_data WHERE "
+                                 "work_order_id = 'TWICE-1'").fetchone()
+    assert letters == [("twice-a", "validate", "DuplicateId", True),
+                       ("twice-b", "validate", "DuplicateId", True)]
+    assert extracted == (0,)

@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "49"
+SCRUBBER_VERSION = "50"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1820,6 +1820,9 @@ _NUMERIC = re.compile(
 # "SN 555-201-3344", "part# ...", "REF", "LOT", "model", firmware/version, ticket/case numbers.
 _ENG_CUE_BEFORE = re.compile(
     r"(?i:\b(?:p/?n|pn|part(?:[ \t]*(?:no|number|num))?|s/?n|serial(?:[ \t]*(?:no|number|num))?"
+    # (version 50) "Room 555-0143", and an asset tag with its department's prefix before
+    # its number: "asset BME 617 555 0143"
+    r"|room|rm|(?:asset|tag)[ \t]+(?-i:[A-Z]{2,4})"
     r"|ref|lot|cat(?:alog)?|model|mdl|rev|fw|firmware|version|ver|sw|build|asset|tag|wo"
     r"|ticket|case|rma|po|order|ip|mac|kit|code|error|err|fault|log|alarm|event"
     # Italy's "matr.", Turkey's "seri no", Spain's "n.º serie", Germany's "SerNr"
@@ -4729,6 +4732,43 @@ _PHONE_EXT_WORD = re.compile(
 # as a phone without it: "Telp (022) [OTHER_ID]", "(19)[PHONE]"; and Canada's postcode after a
 # masked address on its line ("[ADDRESS] (Québec) J7Z 2B4": a letter, a digit, a letter, then
 # a digit, a letter, a digit).
+# (version 50) An Irish Eircode after an address the rules masked, with Dublin's district
+# number before it ("[ADDRESS] 6, D06 X2P4", "[ADDRESS], P17 YH96"), or after its name
+# ("Eircode: D02 X285"), which an acceptance check found left. Alone it is too like a part
+# code. A routing key (a letter, a digit, a digit or W) and four of the letters and digits
+# Eircodes use.
+_EIR = r"[AC-FHKNPRTV-Y]\d[\dW][ ]?[\dAC-FHKNPRTV-Y]{4}"
+_EIRCODE = re.compile(
+    rf"\[ADDRESS\](?:[ \t]+\d{{1,2}}W?)?,?[ \t]*{_EIR}(?![\w\-])"
+    # (its last four, letters and digits, where a rule took the routing key with the town)
+    r"|\[ADDRESS\][ ](?=[A-Z]*\d)(?=\d*[A-Z])[\dAC-FHKNPRTV-Y]{4}(?![\w\-])"
+    rf"|(?P<cue>(?i:eircode)[ \t]*[:#]?[ \t]*){_EIR}(?![\w\-])")
+
+
+def _eircode_cb(m: re.Match[str], hits: list[str]) -> str:
+    if m.group("cue") is None:
+        return "[ADDRESS]"  # (the address was counted)
+    hits.append("ADDRESS")
+    return m.group("cue") + "[ADDRESS]"
+
+
+# (version 50) A family named by its plural possessive: "the Fairweathers' daughter", "the
+# Joneses' home" (an acceptance check found it left). The name without its plural is in the
+# surname lists and is not a maker's ("the Philips' ..." stays).
+_FAMILY_PLURAL = re.compile(
+    rf"(?<![\w'])(?P<the>[Tt]he[ \t]+)(?P<name>[{_U}][{_L}]{{2,}}?)(?:e?s)'(?![\w'])")
+
+
+def _family_plural_cb(m: re.Match[str], hits: list[str]) -> str | None:
+    name = m.group("name")
+    plural = m.group()[m.start("name") - m.start():-1].lower()
+    if (not is_surname(name) or name.lower() in _NOT_NAMES or plural in _MAKER_WORDS
+            or name.lower() in _MAKER_WORDS):
+        return None
+    hits.append("PERSON")
+    return m.group("the") + "[PERSON]'"
+
+
 _AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
 _POSTCODE_WORDS = ("postal code", "code postal", "postcode", "post code")
 _POSTCODE_HINT = re.compile("|".join(_POSTCODE_WORDS), re.IGNORECASE)
@@ -6120,6 +6160,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if "[ADDRESS]" in text or _POSTCODE_HINT.search(text):
         text, n = _POSTCODE_CA_AFTER.subn(r"\g<gap>[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
+    if "[ADDRESS]" in text or "ircode" in text or "IRCODE" in text:
+        text = _sub(_EIRCODE, text, _eircode_cb, hits)
+    if "s'" in text:
+        text = _sub(_FAMILY_PLURAL, text, _family_plural_cb, hits)
     if "]-" in text:  # (version 38) a check letter left after a number: "[OTHER_ID]-K"
         text = _CHECK_CHAR_AFTER.sub(r"\1", text)
     if "[PHONE]" in text:

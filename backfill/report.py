@@ -18,7 +18,7 @@ from backfill.batch import batch_usage
 from backfill.config import Config
 from backfill.db import connect, resolve_dsn
 from backfill.errors import ConfigError
-from backfill.status import require_tables, usage_of
+from backfill.status import require_tables, unknown_run, usage_of
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ SLOWEST = 10
 def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
     with connect(resolve_dsn(cfg), cfg.postgres.schema_, autocommit=True) as conn:
         require_tables(conn)
+        if conn.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND kind = 'run'",
+                        (run_id,)).fetchone() is None:
+            raise unknown_run(conn, cfg.postgres.schema_, run_id)
         return report_from(conn, run_id, cfg)
 
 

@@ -52,6 +52,7 @@ from backfill.resources import StagePlan, plan_for_cluster
 from backfill.runlock import WATCH_SECONDS, RunLock, stop_sending
 from backfill.scrub import ScrubPolicy
 from backfill.source import Partition, SnowflakeSession, session_call
+from backfill.status import unknown_run
 from backfill.usage import Heartbeat, usage_ledger
 from backfill.verify import Reconciliation, reconcile
 
@@ -787,7 +788,10 @@ def verify_run(cfg: Config, run_id: str) -> Reconciliation:
     schema = cfg.postgres.schema_
     run = _load(dsn, schema, run_id) if tables_exist(dsn, schema) else None
     if run is None:
-        raise ConfigError(f"--run-id {run_id}: no such run in {schema}")
+        if not tables_exist(dsn, schema):
+            raise ConfigError(f"--run-id {run_id}: no such run in {schema}")
+        with connect(dsn, schema) as conn:
+            raise unknown_run(conn, schema, run_id)
     init_ray()
     session = _start_session(cfg, f"{run_id}-verify")
     try:

@@ -128,7 +128,7 @@ class RunNotPlanned(ConfigError):
     """A driver holds the run and has not stored its plan yet: nothing to count so far."""
 
 
-def _unknown_run(conn: psycopg.Connection[Any], schema: str, run_id: str) -> ConfigError:
+def unknown_run(conn: psycopg.Connection[Any], schema: str, run_id: str) -> ConfigError:
     """Why there is no run ``run_id``: being planned, or never planned (a run killed before its
     plan was stored leaves nothing behind)."""
     if driver_alive(conn, schema, run_id):
@@ -145,7 +145,7 @@ def run_status(conn: psycopg.Connection[Any], schema: str, run_id: str,
                cfg: Config | None = None) -> RunStatus:
     runs = P.run_progress(conn, run_id)
     if not runs:
-        raise _unknown_run(conn, schema, run_id)
+        raise unknown_run(conn, schema, run_id)
     r = runs[0]
     alive = driver_alive(conn, schema, run_id)
     row = conn.execute("SELECT now(), info->'params' FROM etl_metadata WHERE run_id = %s "

@@ -25,8 +25,9 @@ from cli_output import json_document
 from backfill.db import ensure_schema
 from backfill.devstack.stack import LocalStack, local_stack
 from backfill.errors import ConfigError
+from backfill.report import build_report
 from backfill.runlock import RunLock
-from backfill.runner import RunRequest, RunResult, execute
+from backfill.runner import RunRequest, RunResult, execute, verify_run
 from backfill.status import run_status, status, status_panel, watch
 
 pytestmark = pytest.mark.integration
@@ -344,8 +345,9 @@ def test_html_report_renders_in_headless_chromium(
 
 def test_status_of_a_run_not_planned_yet_says_so_and_how_to_start_it(stack: LocalStack) -> None:
     """A driver counts the source before it stores a run: `status` meanwhile says the run is
-    being planned (text, JSON, --watch), and once no driver holds it, that nothing was
-    stored and the command that plans it afresh (the lock held here as a driver holds it)."""
+    being planned (text, JSON, --watch; `report` and `verify` too), and once no driver holds
+    it, that nothing was stored and the command that plans it afresh (the lock held here as
+    a driver holds it)."""
     ensure_schema(stack.dsn, SCHEMA, stack.config.embedding.dimensions)
     run_id = "killed-while-planning"
     out = io.StringIO()
@@ -353,9 +355,13 @@ def test_status_of_a_run_not_planned_yet_says_so_and_how_to_start_it(stack: Loca
         text = status(stack.config, run_id)
         as_json = json.loads(status(stack.config, run_id, "json"))
         code = watch(stack.config, run_id, 0.01, out=out, rich_view=False, max_refreshes=2)
+        for command in (build_report, verify_run):  # they say the same
+            with pytest.raises(ConfigError, match=f"run {run_id}: planning"):
+                command(stack.config, run_id)
     assert text.startswith(f"run {run_id}: planning")
     assert as_json == {"run_id": run_id, "state": "planning", "alive": True}
     assert code == 0 and out.getvalue().count(f"run {run_id}: planning") == 2
-    with pytest.raises(ConfigError, match=f"no such run in schema {SCHEMA}.*backfill run "
-                       f"--run-id {run_id} plans it afresh"):
-        status(stack.config, run_id)
+    for command in (status, build_report, verify_run):
+        with pytest.raises(ConfigError, match=f"no such run in schema {SCHEMA}.*backfill run "
+                           f"--run-id {run_id} plans it afresh"):
+            command(stack.config, run_id)

@@ -136,14 +136,23 @@ class Embedder:
         send = [i for i in todo if i not in guarded]
         reused, keys = await self._journaled(send, docs)
         send = [i for i in send if i not in reused]
+        # Records with the same document in one batch (templated orders) are embedded once,
+        # as the extract stage asks once: the same input twice in a request is paid twice.
+        first: dict[str, int] = {}
+        for i in send:
+            first.setdefault(docs[i], i)
+        asked = sorted(first.values())
         size = self.cfg.batch_size
-        chunks = [send[k : k + size] for k in range(0, len(send), size)]
+        chunks = [asked[k : k + size] for k in range(0, len(asked), size)]
         answers = await asyncio.gather(*(self.embed_chunk(
             [docs[i] for i in c], [keys[i] for i in c] if keys else None) for c in chunks))
-        results: list[Any] = [r for chunk in answers for r in chunk]
+        by_row: dict[int, Any] = dict(zip(asked, (r for chunk in answers for r in chunk),
+                                          strict=True))
+        results: list[Any] = [by_row[first[docs[i]]] for i in send]
+        self.api.usage.reused += len(send) - len(asked)
         if self.journal is not None:
-            for i, r in zip(send, results, strict=True):
-                if isinstance(r, np.ndarray):
+            for i in asked:
+                if isinstance(r := by_row[i], np.ndarray):
                     self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
                 else:
                     self.journal.settle(keys[i])  # failed: no longer in flight

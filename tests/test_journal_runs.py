@@ -16,6 +16,7 @@ import pytest
 from backfill import schema as S
 from backfill.devstack.simulator import read_request_log
 from backfill.devstack.stack import LocalStack, local_stack
+from backfill.embed import Embedder
 from backfill.extract import Extractor
 from backfill.journal import JournalTarget
 from backfill.preflight import SAMPLE_WORK_ORDER
@@ -197,3 +198,22 @@ def test_a_document_twice_in_a_batch_is_asked_once_and_a_race_is_counted_paid_tw
     counted = next(t for t in twice if t["paid_twice"])
     assert counted["paid_twice_prompt_tokens"] == counted["prompt_tokens"] > 0
     assert counted["paid_twice_completion_tokens"] == counted["completion_tokens"] > 0
+
+
+def test_a_document_twice_in_a_batch_is_embedded_once(stack: LocalStack,
+                                                       two_runs: dict[str, Any]) -> None:
+    """The embedding stage as the extract stage: the same document in one batch is one input
+    of one request (the same input twice is paid twice), and every record gets its vector."""
+    emb = stack.config.embedding.model_copy(update={"deployment": "text-embedding-dedupe"})
+    doc = "Equipment: suction pump; Work type: preventive\nProblem: -\nNotes: PM done, 2024."
+    other = "Equipment: ECG cart; Work type: preventive\nProblem: -\nNotes: PM done, 2024."
+    log_at = len(read_request_log(stack.request_log))
+    embedder = Embedder(emb, journal=JournalTarget(stack.dsn, SCHEMA))
+    out = asyncio.run(embedder(_prepared([doc, other, doc, doc])))
+    assert out.column(S.STATUS).to_pylist() == [S.OK] * 4
+    vectors = out.column(S.EMBEDDING).to_pylist()
+    assert vectors[0] == vectors[2] == vectors[3] != vectors[1]
+    inputs = [t for r in read_request_log(stack.request_log)[log_at:]
+              if r["kind"] == "embeddings" for t in r["texts"]]
+    assert sorted(inputs) == sorted([doc, other])
+    assert embedder.api.usage.take()["reused"] == 2

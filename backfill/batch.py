@@ -396,9 +396,10 @@ class BatchRun:
                     json.dumps(info), self.run_id, KIND, rec.batch_id)
         # The provider's "failed" counts its error lines only; a line it completed with a
         # refusal, a cut or an invalid answer is done for it and without an answer for us.
-        other = len(unanswered) - min(errors, len(unanswered))
+        provider = min(errors, len(unanswered))
+        other = len(unanswered) - provider
         why = ", ".join(p for p in (
-            f"{len(unanswered) - other:,} with a provider error" if errors else "",
+            f"{provider:,} with a provider error" if provider else "",
             f"{other:,} refused, cut, invalid or not answered" if other else "") if p)
         said = (f"    collected: {len(answered):,} of {len(sent):,} lines answered validly"
                 + (f"; {len(unanswered):,} without ({why})" if unanswered else ""))
@@ -465,11 +466,11 @@ def batch_usage(conn: Any, run_id: str) -> dict[str, int]:
     """What the run's batches were billed (from their rows): lines, tokens in and out; and
     ``reused``, the documents not submitted because the journal held their answer."""
     row = conn.execute(
-        "SELECT count(*), coalesce(sum(rows_expected), 0), coalesce(sum((info->>"
-        "'prompt_tokens')::bigint), 0), coalesce(sum((info->>'completion_tokens')::bigint), 0) "
-        "FROM etl_metadata WHERE run_id = %s AND kind = %s", (run_id, KIND)).fetchone()
-    reused = conn.execute(
-        "SELECT coalesce(sum((info->>'journaled')::bigint), 0) FROM etl_metadata "
-        "WHERE run_id = %s AND kind = %s", (run_id, PARTITION_KIND)).fetchone()
+        "SELECT count(*) FILTER (WHERE kind = %(b)s), coalesce(sum(rows_expected) FILTER "
+        "(WHERE kind = %(b)s), 0), coalesce(sum((info->>'prompt_tokens')::bigint) FILTER "
+        "(WHERE kind = %(b)s), 0), coalesce(sum((info->>'completion_tokens')::bigint) FILTER "
+        "(WHERE kind = %(b)s), 0), coalesce(sum((info->>'journaled')::bigint) FILTER "
+        "(WHERE kind = %(p)s), 0) FROM etl_metadata WHERE run_id = %(run)s AND kind IN "
+        "(%(b)s, %(p)s)", {"b": KIND, "p": PARTITION_KIND, "run": run_id}).fetchone()
     return {"batches": int(row[0]), "lines": int(row[1]), "prompt_tokens": int(row[2]),
-            "completion_tokens": int(row[3]), "reused": int(reused[0]) if reused else 0}
+            "completion_tokens": int(row[3]), "reused": int(row[4])}

@@ -188,16 +188,14 @@ class Extractor:
             if self.journal_only:
                 return _batch_failed(document)
             extraction, tin, tout = await self.ask(document, key)
-        except (RecordError, TransientError) as exc:
+        except (RecordError, TransientError, SystemicError) as exc:
             if self.journal is not None:
-                self.journal.settle(key)  # answered or given up: no longer in flight
+                self.journal.settle(key)  # answered, with an error, or given up
+            if isinstance(exc, SystemicError):
+                raise
             if not is_guarded(exc):  # nothing was sent: it says nothing about the API
                 self.breaker.failed(exc, document)
             return exc
-        except SystemicError:
-            if self.journal is not None:
-                self.journal.settle(key)  # answered with an error (not a paid answer)
-            raise
         self.breaker.passed()
         if self.journal is not None:
             self.journal.add_chat(key, extraction.model_dump_json(), tin, tout)

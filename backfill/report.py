@@ -17,7 +17,6 @@ from backfill import usage as U
 from backfill.batch import batch_usage
 from backfill.config import Config
 from backfill.db import connect, resolve_dsn
-from backfill.errors import ConfigError
 from backfill.status import require_tables, unknown_run, usage_of
 
 log = logging.getLogger(__name__)
@@ -33,17 +32,16 @@ SLOWEST = 10
 def build_report(cfg: Config, run_id: str) -> dict[str, Any]:
     with connect(resolve_dsn(cfg), cfg.postgres.schema_, autocommit=True) as conn:
         require_tables(conn)
-        if conn.execute("SELECT 1 FROM etl_metadata WHERE run_id = %s AND kind = 'run'",
-                        (run_id,)).fetchone() is None:
-            raise unknown_run(conn, cfg.postgres.schema_, run_id)
         return report_from(conn, run_id, cfg)
 
 
 def report_from(conn: psycopg.Connection[Any], run_id: str, cfg: Config | None) -> dict[str, Any]:
     """The report's figures, from the tables (and the attempts' stored usage)."""
     runs = P.run_progress(conn, run_id)
-    if not runs:
-        raise ConfigError(f"--run-id {run_id}: no such run")
+    if not runs:  # (the connection's search path starts with the run's schema)
+        schema = cfg.postgres.schema_ if cfg is not None else conn.execute(
+            "SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+        raise unknown_run(conn, schema, run_id)
     r = runs[0]
     info = conn.execute(
         "SELECT info, created_at, updated_at FROM etl_metadata WHERE run_id = %s "

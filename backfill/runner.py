@@ -786,10 +786,10 @@ def verify_run(cfg: Config, run_id: str) -> Reconciliation:
     """``backfill verify``: the run's partitions compared in the source and in Postgres."""
     dsn = resolve_dsn(cfg)
     schema = cfg.postgres.schema_
-    run = _load(dsn, schema, run_id) if tables_exist(dsn, schema) else None
+    if not tables_exist(dsn, schema):
+        raise ConfigError(f"--run-id {run_id}: no such run in {schema}")
+    run = _load(dsn, schema, run_id)
     if run is None:
-        if not tables_exist(dsn, schema):
-            raise ConfigError(f"--run-id {run_id}: no such run in {schema}")
         with connect(dsn, schema) as conn:
             raise unknown_run(conn, schema, run_id)
     init_ray()

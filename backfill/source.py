@@ -417,10 +417,9 @@ class SnowflakeSession:
         cur = self.conn.cursor()
         cur.execute(
             f"SELECT {wid}, {ts} FROM {table} WHERE {ts} >= %s AND {ts} < %s AND {wid} IN ("
-            f"SELECT {wid} FROM {table} WHERE {wid} IN (SELECT {wid} FROM {table} WHERE "
-            f"{ts} >= %s AND {ts} < %s AND {wid} IS NOT NULL) GROUP BY {wid} "
+            f"SELECT {wid} FROM {table} WHERE {wid} IS NOT NULL GROUP BY {wid} "
             "HAVING COUNT(*) > 1)",
-            (start, end, start, end),
+            (start, end),
         )
         rows = cur.fetchall()
         counts = [0] * len(parts)

@@ -134,7 +134,7 @@ def unknown_run(conn: psycopg.Connection[Any], schema: str, run_id: str) -> Conf
     if driver_alive(conn, schema, run_id):
         return RunNotPlanned(
             f"run {run_id}: planning; its driver holds it and stores the plan once it has "
-            "counted the source's rows per time range (seconds to minutes on a large table)")
+            "counted the source's rows per time range")
     return ConfigError(
         f"--run-id {run_id}: no such run in schema {schema}. A run is stored once its plan "
         "is (the source counted per time range): one stopped before that left nothing, and "

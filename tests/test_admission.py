@@ -46,7 +46,7 @@ def test_token_bound_quota_is_used_without_429s(stack: LocalStack, run: RunResul
     # Issue 14's target, < 1% 429s, is measured over 10 minutes by benchmarks/admission_bench
     # (docs/benchmarks.md: 0.2-1.27% in its runs). Here, on ~600 requests, the count is a few:
     # 3, 6, 3 and 3 in session 35, 7 (1.15%) in a CI rehearsal of session 34, spread over
-    # the run, each a 1-second window one request tipped over. So this run allows 2%: a
+    # the run (at 13, 25 and 30 s of one), not at start-up. So this run allows 2%: a
     # limiter that did not charge as Azure does was answered 429 for 62% of its requests.
     assert statuses.get("429", 0) < 0.02 * chat["requests"], statuses
     # Share of the token budget the admitted requests used, from the first admitted chat

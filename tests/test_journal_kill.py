@@ -139,7 +139,8 @@ def test_a_kill_pays_again_only_for_answers_in_flight_or_not_yet_journaled(
 
 
 # The chat answered after 5 s: at the kill, the simulator holds a window's requests that it
-# has received (and bills, as Azure bills a request it processed) and whose answers no
+# has received (and may bill: Azure's cost page says a request it processed may be charged
+# even if it ends in a timeout) and whose answers no
 # actor will read. The next attempt sends them again.
 SLOW_CHAT_MS = 5000
 LOST_SCHEMA = "journallost"  # a journal of its own: the first run's answers are not there

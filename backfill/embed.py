@@ -150,12 +150,14 @@ class Embedder:
                                           strict=True))
         results: list[Any] = [by_row[first[docs[i]]] for i in send]
         self.api.usage.reused += len(send) - len(asked)
+        left: dict[int, str] = {}  # failed rows whose key the sink settles
         if self.journal is not None:
             for i in asked:
                 if isinstance(r := by_row[i], np.ndarray):
                     self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
-                else:
-                    self.journal.settle(keys[i])  # failed: no longer in flight
+                elif self.journal.settle(keys[i], failed=True):
+                    left[i] = keys[i]
+            left = {i: left[first[docs[i]]] for i in send if first[docs[i]] in left}
             await self.journal.flushed()  # what leaves the actor is journaled
             self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage()
@@ -163,6 +165,7 @@ class Embedder:
             table, send + list(guarded) + list(reused),
             results + list(guarded.values()) + list(reused.values()),
             {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},
+            left,
         )
 
     async def _journaled(self, rows: list[int], docs: list[str]

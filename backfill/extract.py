@@ -176,10 +176,11 @@ class Extractor:
                 ) from None
         return extraction, tin, tout
 
-    async def _guarded(self, document: str, key: str = "",
-                       stored: Stored | None = None) -> tuple[str, int, int] | Exception:
+    async def _guarded(self, document: str, key: str = "", stored: Stored | None = None,
+                       left: set[str] | None = None) -> tuple[str, int, int] | Exception:
         """One record's outcome; a SystemicError (from the API or the breaker) stops the job.
-        A journaled answer (``stored``) is taken instead of a request if it still passes."""
+        A journaled answer (``stored``) is taken instead of a request if it still passes.
+        ``left``: gets the key of a failed request left in flight for the sink to settle."""
         try:
             if stored is not None and (reused := _reuse(stored, document)) is not None:
                 if not self.journal_only:  # batch mode: the Batch API's answer, not reuse
@@ -189,8 +190,10 @@ class Extractor:
                 return _batch_failed(document)
             extraction, tin, tout = await self.ask(document, key)
         except (RecordError, TransientError, SystemicError) as exc:
-            if self.journal is not None:
-                self.journal.settle(key)  # answered, with an error, or given up
+            # answered with an error, or given up: the record's dead letter settles it
+            if self.journal is not None and self.journal.settle(
+                    key, failed=not isinstance(exc, SystemicError)) and left is not None:
+                left.add(key)
             if isinstance(exc, SystemicError):
                 raise
             if not is_guarded(exc):  # nothing was sent: it says nothing about the API
@@ -216,8 +219,10 @@ class Extractor:
         for n, i in enumerate(todo):
             first.setdefault(docs[i], n)
         asked = sorted(first.values())
+        left: set[str] = set()
         answers = await asyncio.gather(*(self._guarded(docs[todo[n]], keys[n],
-                                                       stored.get(keys[n])) for n in asked))
+                                                       stored.get(keys[n]), left)
+                                         for n in asked))
         by_document = {docs[todo[n]]: a for n, a in zip(asked, answers, strict=True)}
         results = [by_document[docs[i]] for i in todo]
         if not self.journal_only:
@@ -235,6 +240,7 @@ class Extractor:
                 S.TOKENS_IN: pa.int32(),
                 S.TOKENS_OUT: pa.int32(),
             },
+            {i: keys[n] for n, i in enumerate(todo) if keys[n] in left},
         )
 
 

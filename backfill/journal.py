@@ -18,7 +18,8 @@ answers are written, so whatever reaches the sink is journaled.
 
 What a kill loses is paid twice: the answers in flight and those not yet written. To count
 them, each request's key is written to ``requests_in_flight`` (and committed) before the
-request leaves, and deleted once its answer is journaled or its record has failed. A key
+request leaves, and deleted once its answer is journaled, or, when its record failed (a
+refusal, invalid JSON twice), by the sink with the record's dead letter. A key
 another attempt left there is a request that attempt paid for and never saw answered: the
 attempt that sends it again counts it in usage as ``paid_twice``. The writes are grouped: the
 requests admitted within ``INTENT_GATHER_SECONDS`` of one another wait for one statement.
@@ -187,10 +188,15 @@ class Journal:
             live, _ = self._over(key)
             self.writer.add(None, live, False, key)
 
-    def settle(self, key: str) -> None:
-        """The request for ``key`` is over without an answer to journal (its record failed):
-        it is no longer in flight. Counted paid twice if an earlier attempt had sent it."""
-        self.writer.add(None, *self._over(key), key)
+    def settle(self, key: str, failed: bool = False) -> bool:
+        """The request for ``key`` is over without an answer to journal. Counted paid twice
+        if an earlier attempt had sent it. ``failed``: its record failed and goes to the sink
+        as a dead letter; its key stays in requests_in_flight until the sink commits that
+        dead letter (``S.IN_FLIGHT_KEY``), so that an attempt after a kill that lost it counts
+        the request it sends again. Returns whether the key stays for the sink."""
+        live, resent = self._over(key)
+        self.writer.add(None, live and not failed, resent, key)
+        return live and failed
 
     def _over(self, key: str) -> tuple[bool, bool]:
         """Whether ``key`` was recorded in flight by this actor, and sent by an earlier

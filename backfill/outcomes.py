@@ -71,9 +71,12 @@ class Breaker:
 
 
 def apply_outcomes(
-    table: pa.Table, rows: list[int], results: list[Any], new_columns: dict[str, pa.DataType]
+    table: pa.Table, rows: list[int], results: list[Any], new_columns: dict[str, pa.DataType],
+    in_flight: dict[int, str] | None = None,
 ) -> pa.Table:
-    """Add a stage's result columns; turn its exceptions into failed-row outcomes."""
+    """Add a stage's result columns; turn its exceptions into failed-row outcomes.
+    ``in_flight``: the failed rows whose request's key the stage left in requests_in_flight,
+    for the sink to take out with their dead letters (``S.IN_FLIGHT_KEY``)."""
     n = table.num_rows
     values: dict[str, list[Any]] = {name: [None] * n for name in new_columns}
     status = table.column(S.STATUS).to_pylist()
@@ -111,4 +114,12 @@ def apply_outcomes(
         )
     for name, dtype in new_columns.items():
         table = table.append_column(name, pa.array(values[name], dtype))
-    return table
+    at = table.schema.get_field_index(S.IN_FLIGHT_KEY)
+    if at >= 0 and not in_flight:
+        return table
+    keys = table.column(at).to_pylist() if at >= 0 else [None] * n
+    for i, key in (in_flight or {}).items():
+        keys[i] = key
+    column = pa.array(keys, pa.string())
+    return (table.set_column(at, S.IN_FLIGHT_KEY, column) if at >= 0
+            else table.append_column(S.IN_FLIGHT_KEY, column))

@@ -56,6 +56,9 @@ EXTRACTION = "_extraction"
 TOKENS_IN = "_tokens_in"
 TOKENS_OUT = "_tokens_out"
 EMBEDDING = "_embedding"
+# The journal key of a failed record's request, left in requests_in_flight by the API stage
+# that failed it and taken out by the sink with its dead letter (backfill.journal).
+IN_FLIGHT_KEY = "_in_flight_key"
 OK = "ok"
 FAILED = "failed"
 

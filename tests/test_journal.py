@@ -4,16 +4,24 @@ against the embedded Postgres (rows counted in the table)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 
 import numpy as np
 import psycopg
+import pyarrow as pa
 import pytest
 
 from backfill import journal as J
 from backfill import schema as S
 from backfill.db import ensure_schema
+from backfill.devstack.enriched import enriched_rows
+from backfill.errors import RecordError
+from backfill.outcomes import apply_outcomes
+from backfill.progress import create_run
+from backfill.sink import WriteTarget, write_block
+from backfill.source import Partition
 
 BASE = dict(kind=J.CHAT, model="gpt-4o-mini", prompt_version="extract-v1+abcd",
             schema_version="0123456789ab", document="Pump alarmed. Replaced the sensor.")
@@ -156,33 +164,38 @@ def _in_flight(dsn: str) -> dict[str, str]:
 def test_a_request_a_killed_attempt_sent_and_the_next_sends_again_is_counted_paid_twice(
         journal_dsn: str) -> None:
     """Keys are in requests_in_flight (committed) once `sending` returns and out of it once
-    answered or failed; what a killed attempt left there and the next attempt sends again is
-    paid twice, with the tokens of the answer. Two actors of one attempt are not."""
+    answered, or, for a record that failed, once its dead letter is written; what a killed
+    attempt left there and the next attempt sends again is paid twice, with the tokens of
+    the answer. Two actors of one attempt are not."""
     killed = J.Journal.for_chat(J.JournalTarget(journal_dsn, "journaltest"), "m-intent")
-    k = [killed.key(f"in flight {i}") for i in range(5)]
+    k = [killed.key(f"in flight {i}") for i in range(6)]
 
     async def first_attempt() -> dict[str, str]:
-        await killed.sending(k[:3])
+        await killed.sending(k[:3] + k[5:])
         at_send = _in_flight(journal_dsn)  # read by another connection: committed
         killed.add_chat(k[0], json.dumps({"summary": "answered"}), 50, 10)
-        killed.settle(k[1])  # its record failed
+        # its record failed (refused): the key waits for the record's dead letter
+        assert killed.settle(k[1], failed=True)
+        assert not killed.settle(k[5])  # a fault that stops the job: not a record's failure
         await killed.flushed()
         return at_send
 
     at_send = asyncio.run(first_attempt())
     assert {key: at_send[key] for key in k[:3]} == dict.fromkeys(k[:3], killed.target.owner)
-    # k[2]'s request never came back: the attempt was killed with it in flight.
-    assert {key for key in _in_flight(journal_dsn) if key in k} == {k[2]}
+    # k[2]'s request never came back: the attempt was killed with it in flight, and with
+    # k[1]'s dead letter not yet written.
+    assert {key for key in _in_flight(journal_dsn) if key in k} == {k[1], k[2]}
 
     target = J.JournalTarget(journal_dsn, "journaltest")  # the next attempt, two actors
     one, other = J.Journal.for_chat(target, "m-intent"), J.Journal.for_chat(target, "m-intent")
 
     async def next_attempt() -> tuple[dict[str, int], dict[str, int]]:
-        await asyncio.gather(one.sending([k[2], k[3]]), other.sending([k[4]]))
+        await asyncio.gather(one.sending([k[2], k[3], k[1]]), other.sending([k[4]]))
         await one.sending([k[2]])  # its repair request: recorded once
         await other.sending([k[3]])  # the same text in another actor's batch at once
         one.add_chat(k[2], json.dumps({"summary": "again"}), 120, 30)
         one.add_chat(k[3], json.dumps({"summary": "new"}), 7, 3)
+        one.add_chat(k[1], json.dumps({"summary": "answered this time"}), 40, 8)
         await one.flushed()
         other.add_chat(k[3], json.dumps({"summary": "new"}), 7, 3)  # a race: paid twice
         other.add_chat(k[4], json.dumps({"summary": "new"}), 7, 3)
@@ -190,11 +203,49 @@ def test_a_request_a_killed_attempt_sent_and_the_next_sends_again_is_counted_pai
         return one.take_paid_twice(), other.take_paid_twice()
 
     counted_one, counted_other = asyncio.run(next_attempt())
-    assert counted_one == {"paid_twice": 1, "paid_twice_prompt_tokens": 120,
-                           "paid_twice_completion_tokens": 30}
+    assert counted_one == {"paid_twice": 2, "paid_twice_prompt_tokens": 160,
+                           "paid_twice_completion_tokens": 38}
     assert counted_other == {"paid_twice": 1, "paid_twice_prompt_tokens": 7,
                              "paid_twice_completion_tokens": 3}
     assert not set(_in_flight(journal_dsn)) & set(k)
+
+
+@pytest.mark.integration
+def test_a_failed_records_request_leaves_flight_with_its_dead_letter(journal_dsn: str) -> None:
+    """The extract stage leaves a failed record's key in requests_in_flight and on the row
+    (S.IN_FLIGHT_KEY); the sink takes it out in the transaction that writes the dead letter,
+    and the other keys stay."""
+    failing = J.Journal.for_chat(J.JournalTarget(journal_dsn, "journaltest"), "m-dead")
+    keys = [failing.key(f"refused {i}") for i in range(3)]
+
+    async def send() -> None:
+        await failing.sending(keys)
+        for key in keys:
+            assert failing.settle(key, failed=True)
+        await failing.flushed()
+
+    asyncio.run(send())
+    assert set(keys) <= set(_in_flight(journal_dsn))
+    with psycopg.connect(journal_dsn) as conn:
+        whole = Partition(0, dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1), 100)
+        conn.execute("SET search_path TO journaltest, public")
+        create_run(conn, "dead-letters", {}, [whole])
+    block = enriched_rows(4, 8, seed=9)
+    failed = [S.OK, S.FAILED, S.FAILED, S.OK]
+    refused, answered = RecordError("extract", "Refusal", "refused"), (
+        block.column(S.EXTRACTION)[0].as_py(), 200, 80)
+    block = apply_outcomes(
+        block.drop_columns([S.EXTRACTION, S.TOKENS_IN, S.TOKENS_OUT]), [0, 1, 2, 3],
+        [answered, refused, refused, answered],
+        {S.EXTRACTION: pa.string(), S.TOKENS_IN: pa.int32(), S.TOKENS_OUT: pa.int32()},
+        {1: keys[0], 2: keys[1]})
+    assert block.column(S.STATUS).to_pylist() == failed
+    write_block(block, WriteTarget(journal_dsn, "journaltest", "dead-letters", "m-dead", "e"))
+    with psycopg.connect(journal_dsn) as conn:
+        letters = conn.execute("SELECT count(*) FROM journaltest.failed_records WHERE run_id "
+                               "= 'dead-letters' AND error_class = 'Refusal'").fetchone()
+    assert letters == (2,)
+    assert set(keys) & set(_in_flight(journal_dsn)) == {keys[2]}
 
 
 @pytest.mark.integration

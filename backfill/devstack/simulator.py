@@ -1126,6 +1126,7 @@ class Simulator:
         if trigger == "refusal":
             content, refusal = None, REFUSAL_TEXT
             completion_tokens = _estimate_tokens(len(REFUSAL_TEXT))
+            log_extra = {"refused": True}
         elif trigger == "malformed":
             content = answer[: len(answer) // 2]
         else:

@@ -150,14 +150,13 @@ class Embedder:
                                           strict=True))
         results: list[Any] = [by_row[first[docs[i]]] for i in send]
         self.api.usage.reused += len(send) - len(asked)
-        left: dict[int, str] = {}  # failed rows whose key the sink settles
+        left: set[str] = set()  # keys of failed requests, for the sink to settle
         if self.journal is not None:
             for i in asked:
                 if isinstance(r := by_row[i], np.ndarray):
                     self.journal.add_vector(keys[i], r.astype("<f4", copy=False).tobytes())
                 elif self.journal.settle(keys[i], failed=True):
-                    left[i] = keys[i]
-            left = {i: left[first[docs[i]]] for i in send if first[docs[i]] in left}
+                    left.add(keys[i])
             await self.journal.flushed()  # what leaves the actor is journaled
             self.api.usage.add(self.journal.take_paid_twice())
         await self.api.hand_usage()
@@ -165,7 +164,7 @@ class Embedder:
             table, send + list(guarded) + list(reused),
             results + list(guarded.values()) + list(reused.values()),
             {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},
-            left,
+            {i: keys[i] for i in send if keys[i] in left},
         )
 
     async def _journaled(self, rows: list[int], docs: list[str]

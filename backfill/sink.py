@@ -304,9 +304,9 @@ def _write_failed(cur: psycopg.Cursor[Any], failed: pa.Table, run_id: str, key: 
     )
     # The requests of these records that their API stage left in flight (backfill.journal):
     # settled with the dead letters, so that a kill before them leaves them to be counted.
-    if S.IN_FLIGHT_KEY in failed.column_names and failed.column(S.IN_FLIGHT_KEY).null_count < (
-            failed.num_rows):
-        keys = sorted({k for k in failed.column(S.IN_FLIGHT_KEY).to_pylist() if k})
+    keys = sorted({k for k in failed.column(S.IN_FLIGHT_KEY).to_pylist() if k}
+                  ) if S.IN_FLIGHT_KEY in failed.column_names else []
+    if keys:
         cur.execute("DELETE FROM requests_in_flight WHERE answer_key = ANY(%s)", (keys,))
 
 

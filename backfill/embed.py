@@ -164,7 +164,7 @@ class Embedder:
             table, send + list(guarded) + list(reused),
             results + list(guarded.values()) + list(reused.values()),
             {S.EMBEDDING: pa.list_(pa.float32(), self.cfg.dimensions)},
-            {i: keys[i] for i in send if keys[i] in left},
+            {i: keys[i] for i in send if keys[i] in left} if left else None,
         )
 
     async def _journaled(self, rows: list[int], docs: list[str]

@@ -4481,7 +4481,12 @@ _LABELED_PERSON = re.compile(
     # (version 18: or after a sentence's full stop, "... 15.9 mS/cm. პაციენტი: ნინო ბერიძე")
     # (version 41: or after an ideographic space, a Japanese form's next field, "点検者：高橋
     # 確認：中村 美咲": heldout34)
-    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=\u3000)|(?<=[;،؛.][ \t]))[ \t\u3000]*"
+    r"(?m)(?:^|(?<=\|)|(?<=[ \t][ \t])|(?<=\t)|(?<=\u3000)|(?<=[;،؛.][ \t]))"
+    # (at most 64 blanks before the label: every start inside a long run of them scanned the
+    # rest of it, quadratic in the run's length (a fixed-width export's padding: 32,000 blanks
+    # cost 17 s). A later start in the run, 64 blanks before the label, is a start too, so
+    # what is found and replaced is the same.)
+    r"[ \t\u3000]{0,64}"
     r"(?:[-*•][ \t]*)?"
     r"(?P<bracket>\[)?"
     rf"(?P<label>[^\W\d_](?:[^\W\d]|[{_MARKS}]){{0,24}}?"
@@ -5516,6 +5521,32 @@ _ID_THEN_NUMBER = re.compile(
 # 88301276 / MRN [MRN]", "cell 0772 901 334 (daughter [PATIENT_NAME])")
 _NUMBER_THEN_ID = re.compile(
     rf"(?<![\w\-./+])(?P<num>{_DIGITS_RUN}\d){_SAME_CLAUSE}\[(?:{_PATIENT_IDS})\]")
+# ``_NUMBER_THEN_ID.sub`` tried a match at every digit group of a long stretch of spaced
+# groups (a pasted table of readings), each running to the stretch's end and back: quadratic
+# in its length (32,000 characters cost 16 s). Every start inside a stretch ends where the
+# stretch's first start ends, and only the longest number can be followed by the identifier
+# (a shorter one has the rest of the stretch in its gap), so a start inside a stretch that
+# its first start did not match never matches: ``_numbers_then_ids`` tries the first only,
+# the same matches in one pass.
+_NUMBER_RUN = re.compile(rf"(?<![\w\-./+]){_DIGITS_RUN}")
+
+
+def _numbers_then_ids(text: str, cb: Callable[[re.Match[str]], str]) -> str:
+    """``_NUMBER_THEN_ID.sub(cb, text)``, in time linear in the text."""
+    out: list[str] = []
+    last = pos = 0
+    while (run := _NUMBER_RUN.search(text, pos)) is not None:
+        m = _NUMBER_THEN_ID.match(text, run.start())
+        if m is None:
+            pos = max(run.end(), run.start() + 1)
+            continue
+        out.append(text[last:m.start()])
+        out.append(cb(m))
+        last = pos = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 # (version 25) ... and the same after the word for the patient, in the languages of the corpus's
 # work orders: "Invoice pasien INV-HC-40193", "Паспорт пациента 6312 448190", "فاتورة المريض
 # INV-DLY-448607", "Pat.-ID 0002518820": a number the text gives as the patient's. Values may
@@ -5771,7 +5802,7 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
     if "[" in text:
         text = _ID_THEN_NUMBER.sub(cb, text)
     text = _PATIENT_THEN_NUMBER.sub(cb, text)
-    return _NUMBER_THEN_ID.sub(before_cb, text) if "[" in text else text
+    return _numbers_then_ids(text, before_cb) if "[" in text else text
 
 
 # the label right before a value, with or without "=" or ":" ("sn=1904-33617", "dev=1204487"),

@@ -1,0 +1,121 @@
+"""Long free text: the rules that scanned back and forth over a long stretch are bounded
+(and find what they found before).
+
+The rules below were quadratic in a stretch's length (benchmarks/scrub_worst_bench.py:
+32,000 blanks 17 s, 32,000 characters of spaced digit groups 16 s, a 48,000-character dotted
+token 28 s in the guard). Two patterns now bound the part that ran away, and the numbers
+before a patient's identifier are found in one pass. These tests hold each to what it
+replaced (the old patterns rebuilt here from their text) on stretches of every length
+around the bound, so a later edit cannot quietly change what they find. No test here
+measures time: the benchmark does.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from backfill import guard, scrub
+from backfill.scrub import _Hits
+
+# The old patterns, as they were before the bound (version 50's text).
+_OLD_LABELED_PERSON = scrub.re.compile(
+    scrub._LABELED_PERSON.pattern.replace(r"[ \t\u3000]{0,64}", r"[ \t\u3000]*", 1),
+    scrub._LABELED_PERSON.flags)
+_OLD_EMAIL = guard.re.compile(guard._EMAIL.pattern.replace(r"{0,63}", "*", 1))
+_OLD_SPELLED_EMAIL = guard.re.compile(guard._SPELLED_EMAIL.pattern.replace(r"{0,63}", "*", 1))
+
+BLANK_RUNS = [0, 1, 2, 3, 10, 62, 63, 64, 65, 66, 67, 100, 500]
+
+
+def test_the_old_patterns_are_rebuilt() -> None:
+    # (the rebuilt patterns must differ from the new ones, or the comparisons prove nothing)
+    assert _OLD_LABELED_PERSON.pattern != scrub._LABELED_PERSON.pattern
+    assert _OLD_EMAIL.pattern != guard._EMAIL.pattern
+    assert _OLD_SPELLED_EMAIL.pattern != guard._SPELLED_EMAIL.pattern
+
+
+def _labeled(pattern: scrub.re.Pattern, text: str, monkeypatch: pytest.MonkeyPatch
+             ) -> tuple[str, list[str]]:
+    monkeypatch.setattr(scrub, "_LABELED_PERSON", pattern)
+    hits = _Hits()
+    return scrub._labeled_persons(text, hits), list(hits)
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "\u3000", " \t", "\u3000 "])
+@pytest.mark.parametrize("before", ["", "|", "Pump ok.", "x;", "Sensor", "\n"])
+def test_a_label_after_a_long_run_of_blanks_is_found_as_before(
+        blank: str, before: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in BLANK_RUNS:
+        run = (blank * n)[:n]
+        for label in ("Patient: Ana Kowalska", "- Tech: Marek Nowak, ext 4471",
+                      "Paciente: José Luis Ortega", "points: 4 5 6"):
+            text = f"{before}{run}{label}\nnext line"
+            old = _labeled(_OLD_LABELED_PERSON, text, monkeypatch)
+            new = _labeled(scrub._LABELED_PERSON, text, monkeypatch)
+            assert new == old, (repr(before), len(run), label)
+
+
+def test_a_long_run_of_blanks_costs_the_label_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 5,000 blanks of a fixed-width export's padding, then the field: still the patient's name
+    text = "Pump 3" + " " * 5_000 + "Patient: Ana Kowalska\n"
+    out, hits = _labeled(scrub._LABELED_PERSON, text, monkeypatch)
+    assert "Kowalska" not in out and hits == ["PATIENT_NAME"]
+
+
+def test_random_blank_stretches_find_the_same_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    pieces = [" ", "  ", "\t", "\u3000", "\n", "Patient:", "Tech:", "Ana", "Kowalska", "|",
+              ";", ".", "-", "ok", "5"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) if rng.random() < 0.7 else " " * rng.randint(0, 90)
+                       for _ in range(rng.randint(3, 40)))
+        assert (_labeled(scrub._LABELED_PERSON, text, monkeypatch)
+                == _labeled(_OLD_LABELED_PERSON, text, monkeypatch)), repr(text)
+
+
+def _groups(rng: random.Random, chars: int) -> str:
+    out = str(rng.randint(1, 99999))
+    while len(out) < chars:
+        out += rng.choice([" ", " ", " ", "-", ".", " (", ") ", ", "]) + str(rng.randint(0, 99999))
+    return out[:chars].rstrip()
+
+
+def _replace(m: scrub.re.Match[str]) -> str:
+    # what the scrubber's callback sees: the number, its gap and the match's span
+    return f"<{m.group('num')}|{m.group('gap')}|{m.start()}-{m.end()}>"
+
+
+def test_numbers_before_a_patient_id_are_found_in_one_pass_as_by_the_pattern() -> None:
+    # (version 50's sub of the pattern, against the one-pass scan that replaced it, on
+    # stretches of digit groups of every length with identifiers, gaps and breaks between)
+    rng = random.Random(3)
+    tails = [" / MRN [MRN]", " (daughter [PATIENT_NAME])", " [SSN]", ", [MRN]", ". [MRN]",
+             " x", "\n[MRN]", " +44 [PHONE]", "-", " [OTHER_ID] 12 34 [MRN]", "A12 34 [MRN]"]
+    for _ in range(3_000):
+        text = "".join(rng.choice(["reading ", "", "ID ", "("]) + _groups(rng, rng.randint(1, 120))
+                       + rng.choice(tails) for _ in range(rng.randint(1, 4)))
+        assert (scrub._numbers_then_ids(text, _replace)
+                == scrub._NUMBER_THEN_ID.sub(_replace, text)), repr(text)
+
+
+def test_a_long_stretch_of_digit_groups_before_a_patient_id_is_masked_as_before() -> None:
+    # (a pasted table of readings, then the patient's number and MRN: 4,000 characters, where
+    # the pattern's sub took ~0.3 s and grew with the square of the length)
+    text = "flow log " + " ".join(str(i % 97) for i in range(1_300)) + " 0772 901 334 MRN [MRN]"
+    assert (scrub._numbers_then_ids(text, _replace)
+            == scrub._NUMBER_THEN_ID.sub(_replace, text))
+    assert "0772 901 334|" in scrub._numbers_then_ids(text, _replace)
+
+
+@pytest.mark.parametrize("local", [1, 30, 62, 63, 64, 65, 100, 3_000])
+def test_an_address_in_a_long_dotted_token_is_flagged_as_before(local: int) -> None:
+    token = ("a.b" * local)[:local].strip(".") or "a"
+    for text in (f"see trace {token}@example.org now", f"log com.vendor.{token}@x.org",
+                 f"{token} at gmail dot com", f"{token} [at] hospital [dot] org"):
+        low = text.lower()
+        assert bool(guard._EMAIL.search(low)) == bool(_OLD_EMAIL.search(low)), text
+        assert (bool(guard._SPELLED_EMAIL.search(low))
+                == bool(_OLD_SPELLED_EMAIL.search(low))), text
+        assert guard.find_identifiers(text), text

@@ -23,6 +23,44 @@ from backfill.seal import seal
 
 TRUNCATION_MARK = " [TRUNCATED]"
 
+# A free-text value longer than this many times the document's limit is scrubbed only up to
+# it. The document keeps the first ``max_text_chars`` of the scrubbed text, so what lies
+# beyond was scrubbed for nothing, and the scrubber's ~200 rules cost a few milliseconds a
+# kilobyte: a pasted 1 MB log took ~16 s a record, and one rule that scans back and forth
+# (none is left that benchmarks/scrub_worst_bench.py finds) would take hours
+# on it. Four times the limit leaves room for placeholders shorter than what they replace.
+SCRUB_LIMIT_FACTOR = 4
+
+
+def scrub_limit(max_chars: int) -> int:
+    """The characters of a free-text value that are scrubbed (and may reach the document)."""
+    return SCRUB_LIMIT_FACTOR * max_chars
+
+
+def _cut(value: str, limit: int) -> str:
+    """``value``'s first ``limit`` characters, ended at the last line break in them (or the
+    last blank when the second half has no line break), so that no identifier is cut in two
+    and half of it left for the scrubber not to know."""
+    head = value[:limit]
+    end = head.rfind("\n")
+    if end < limit // 2:
+        end = max(head.rfind(" "), head.rfind("\t"))
+    return head[:end] if end > 0 else head
+
+
+def _cut_long(column: pa.Array | pa.ChunkedArray, limit: int
+              ) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | None]:
+    """The column with its values longer than ``limit`` cut (``_cut``), and which were; None
+    when none was (the common case: one vectorised length test)."""
+    typ = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+        return column, None  # (all NULL: no text; any other type is scrub_rows' error to give)
+    long = pc.fill_null(pc.greater(pc.utf8_length(column.cast(typ)), limit), False)
+    if not pc.any(long).as_py():
+        return column, None
+    values = [v if v is None or len(v) <= limit else _cut(v, limit) for v in column.to_pylist()]
+    return pa.array(values, typ), long
+
 
 # Rows Postgres rejected have no maintenance_logs row, only their dead letter: sending them
 # again would pay the LLM for another rejection. Records that failed only because the API
@@ -126,11 +164,17 @@ def compose_documents(table: pa.Table, max_chars: int,
     ("Patient Monitor"). With ``policy.name_model`` each column's rule output then goes
     through the learned name model as one batch (``scrub_rows``: one model per process,
     loaded at the first batch); its ``[PERSON]`` masks are counted in ``redactions``.
+    A value longer than ``scrub_limit(max_chars)`` is scrubbed up to that, cut at a line
+    break, and its document marked truncated: the document could not hold the rest.
     """
     scrubbed: dict[str, pa.Array] = {}
     redactions: list[dict[str, int]] = [{} for _ in range(table.num_rows)]
+    cut_any: pa.Array | None = None
     for name in S.FREE_TEXT:
-        scrubbed[name], counts = scrub_rows(table.column(name), policy)
+        column, cut = _cut_long(table.column(name), scrub_limit(max_chars))
+        if cut is not None:
+            cut_any = cut if cut_any is None else pc.or_(cut_any, cut)
+        scrubbed[name], counts = scrub_rows(column, policy)
         for total, row in zip(redactions, counts, strict=True):
             for kind, n in row.items():
                 total[kind] = total.get(kind, 0) + n
@@ -155,6 +199,8 @@ def compose_documents(table: pa.Table, max_chars: int,
     )
     lengths = pc.utf8_length(document)
     truncated = pc.greater(lengths, max_chars)
+    if cut_any is not None:  # (what was not scrubbed was not sent either)
+        truncated = pc.or_(truncated, cut_any)
     cut = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(document, 0, max_chars - len(TRUNCATION_MARK)), TRUNCATION_MARK, ""
     )

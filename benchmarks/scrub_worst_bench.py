@@ -6,12 +6,12 @@ the text (issue 14: a record must cost the job in proportion to its length, neve
 
 Each shape (runs of blanks, spaced digit groups, dotted tokens, form labels, scripts ...) is
 written between three lines that open the scrubber's gates (a name, an MRN, a date of birth,
-a phone, an e-mail, a placeholder), scrubbed once per size with ``scrub_text``, and the shape alone checked once with
-the guard's ``find_identifiers`` (with the lines, their e-mail address ends its search);
-CPU of this process. A rule that scans back and
-forth over a long stretch grows with the square of its length: four times the text, sixteen
-times the time. The output flags a shape whose time grew more than twice as fast as its text
-(the box's spread on one run is well within that). Figures in docs/benchmarks.md.
+a phone, an e-mail, a placeholder) and scrubbed once per size with ``scrub_text``; the shape
+alone is checked once with the guard's ``find_identifiers`` (with the lines, their e-mail
+address would end its search). CPU of this process. A rule that scans back and forth over a
+long stretch grows with the square of its length: four times the text, sixteen times the
+time. The output flags a shape whose time grew more than twice as fast as its text (the
+box's spread on one run is well within that). Figures in docs/benchmarks.md.
 """
 
 from __future__ import annotations

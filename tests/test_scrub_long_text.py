@@ -1,5 +1,5 @@
 """Long free text: the rules that scanned back and forth over a long stretch are bounded
-(and find what they found before).
+(and find what they found before), and what the document cannot hold is not scrubbed.
 
 The rules below were quadratic in a stretch's length (benchmarks/scrub_worst_bench.py:
 32,000 blanks 17 s, 32,000 characters of spaced digit groups 16 s, a 48,000-character dotted
@@ -12,11 +12,15 @@ measures time: the benchmark does.
 
 from __future__ import annotations
 
+import json
 import random
 
+import pyarrow as pa
 import pytest
 
 from backfill import guard, scrub
+from backfill import schema as S
+from backfill.prepare import compose_documents, scrub_limit
 from backfill.scrub import _Hits
 
 # The old patterns, as they were before the bound (version 50's text).
@@ -119,3 +123,61 @@ def test_an_address_in_a_long_dotted_token_is_flagged_as_before(local: int) -> N
         assert (bool(guard._SPELLED_EMAIL.search(low))
                 == bool(_OLD_SPELLED_EMAIL.search(low))), text
         assert guard.find_identifiers(text), text
+
+
+def _table(notes: list[str | None]) -> pa.Table:
+    n = len(notes)
+    return pa.table({
+        S.ID: [f"WO-{i}" for i in range(n)],
+        "EQUIPMENT_TYPE": ["Infusion Pump"] * n, "MANUFACTURER": ["Baxter"] * n,
+        "MODEL": ["Sigma Spectrum"] * n, "WORK_TYPE": ["Corrective"] * n,
+        "PRIORITY": ["High"] * n, "PROBLEM_DESCRIPTION": ["occlusion alarm"] * n,
+        "TECHNICIAN_NOTES": notes, "RESOLUTION": ["replaced door seal"] * n})
+
+
+def test_what_the_document_cannot_hold_is_not_scrubbed_and_the_document_says_truncated(
+        ) -> None:
+    max_chars = 2_000
+    limit = scrub_limit(max_chars)
+    log = "".join(f"{i:05d} flow 12.5 ml/h ok\n" for i in range(limit // 10))  # ~4x the limit
+    notes: list[str | None] = [
+        "Call pt wife Maria at 617-555-0163 about the pump.\n" + log
+        + "SSN 123-45-6789 on the form\n",  # an identifier only beyond what is scrubbed
+        "short note, nothing to cut",
+        None,
+        "x" * (limit + 500),  # one token longer than the limit: cut at the limit
+    ]
+    out = compose_documents(_table(notes), max_chars)
+    documents = out.column(S.DOCUMENT).to_pylist()
+    truncated = out.column(S.TRUNCATED).to_pylist()
+    redactions = [json.loads(r) for r in out.column(S.REDACTIONS).to_pylist()]
+    assert truncated == [True, False, False, True]
+    assert all(len(d) <= max_chars for d in documents)
+    assert "617-555-0163" not in documents[0] and "[PHONE]" in documents[0]
+    assert redactions[0].get("PHONE") == 1
+    # the SSN lay beyond the scrubbed part: nothing of it was scrubbed, counted or sent
+    assert "SSN" not in redactions[0]
+    assert "6789" not in documents[0]
+
+
+def test_a_value_is_cut_at_a_line_break_so_no_identifier_is_cut_in_two() -> None:
+    from backfill.prepare import _cut
+
+    text = "line one\n" + "phone 617-555-0163 of the wife\n" * 100
+    cut = _cut(text, 1_000)
+    assert cut.endswith("of the wife") and len(cut) <= 1_000
+    spaced = "word " * 300
+    assert _cut(spaced, 1_000).endswith("word") and len(_cut(spaced, 1_000)) <= 1_000
+
+
+def test_columns_without_text_pass_the_cut_as_they_are() -> None:
+    from backfill.prepare import _cut_long
+
+    nulls = pa.chunked_array([pa.array([None, None], pa.null())])
+    assert _cut_long(nulls, 10) == (nulls, None)
+    short = pa.chunked_array([pa.array(["ok", None])])
+    assert _cut_long(short, 10) == (short, None)
+    coded = pa.array(["x" * 20, "y"]).dictionary_encode()
+    cut, which = _cut_long(coded, 10)
+    assert cut.to_pylist() == ["x" * 10, "y"] and which is not None
+    assert which.to_pylist() == [True, False]

@@ -140,6 +140,15 @@ def features(text: str, start: int, end: int, line: _Line | None = None) -> list
     ``line``: the number's line, when the caller judges several numbers of it."""
     if line is None:
         line = _line(text, start)
+    own, trigrams = _own_features(text, start, end, line)
+    return own + line.features + trigrams
+
+
+def _own_features(text: str, start: int, end: int, line: _Line) -> tuple[list[str], list[str]]:
+    """``features`` but the line's: what comes before them and the trigrams after them.
+    Apart, because a line's features are the same for all its numbers: summed once a line,
+    a long line of many numbers (a pasted one-line JSON or log) costs linear time, not its
+    numbers times its words."""
     value = text[start:end]
     digits = sum(c.isdigit() for c in value)
     letters = sum(c.isalpha() for c in value)
@@ -167,10 +176,8 @@ def features(text: str, start: int, end: int, line: _Line | None = None) -> list
     f.append("ca=" + (text[a] if a < line.end else "$"))
     f.extend("bph=" + p for p in sorted(set(_PLACEHOLDER.findall(text, max(line.start, start - 40),
                                                                   start))))
-    f.extend(line.features)
     x = _ANY_DIGIT.sub("9", f"<{value.lower()}>")
-    f.extend(sorted({"cg=" + x[k:k + 3] for k in range(len(x) - 2)}))
-    return f
+    return f, sorted({"cg=" + x[k:k + 3] for k in range(len(x) - 2)})
 
 
 class NumberModel:
@@ -236,10 +243,19 @@ def mask_numbers(text: str, model: NumberModel | None = None) -> tuple[str, int]
         return text, 0
     model = model or load_model()
     logit = model.logit
+    weights = model.weights
     parts: list[str] = []
     done = 0
-    for s, e, feats in _judged(text):
-        if model.score(feats) >= logit:
+    line: _Line | None = None
+    line_score = 0.0
+    for s, e in candidates(text):
+        if line is None or s > line.end:
+            line = _line(text, s)
+            # (the line's features are its own, distinct from a number's: "lb=", "lph=",
+            # "first=" against "wb=", "bph=" ...: summed once a line, as ``score`` would)
+            line_score = sum(weights.get(x, 0.0) for x in line.features)
+        own, trigrams = _own_features(text, s, e, line)
+        if model.score(own + trigrams) + line_score >= logit:
             parts += [text[done:s], PLACEHOLDER]
             done = e
     if not parts:

@@ -74,6 +74,9 @@ def shapes(rng: random.Random) -> dict[str, Callable[[int], str]]:
         "pipes": lambda n: "|".join("x" for _ in range(n // 2)),
         "HL7-like": lambda n: pick(["PID", "^", "Smith^John", "123"], n // 4, "|"),
         "JSON-like": lambda n: '"a": "' * (n // 6),
+        "one-line JSON": lambda n: "{" + ", ".join(
+            f'"k{i}": "{rng.choice(["ok", "Pump", "lot"])} {rng.randint(1000, 10**7)}"'
+            for i in range(n // 22)) + "}",
         "HTML-like": lambda n: "<td>x</td>" * (n // 10),
         "brackets": lambda n: "(" * (n // 2) + ")" * (n // 2),
         "Cyrillic": lambda n: pick(["Иван", "Петров", "насос", "пациент:"], n // 7),

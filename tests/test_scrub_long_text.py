@@ -181,3 +181,25 @@ def test_columns_without_text_pass_the_cut_as_they_are() -> None:
     cut, which = _cut_long(coded, 10)
     assert cut.to_pylist() == ["x" * 10, "y"] and which is not None
     assert which.to_pylist() == [True, False]
+
+
+def test_the_number_layer_judges_a_long_line_as_number_by_number() -> None:
+    # (the line's features are summed once a line: the decisions must be those of scoring
+    # every number's whole feature list, as the layer was trained)
+    from backfill import numbers
+
+    model = numbers.load_model()
+    rng = random.Random(11)
+    words = ["MRN", "pt", "lot", "SN", "acct", "[MRN]", "Pump", "tel", "ID", "order", "x"]
+    for _ in range(200):
+        text = " ".join(rng.choice(words) if rng.random() < 0.5 else str(rng.randint(10, 10**9))
+                        for _ in range(rng.randint(1, 400)))
+        if rng.random() < 0.5:
+            text = text.replace(" x ", "\n")
+        expected, done, parts = 0, 0, []
+        for s, e, feats in numbers._judged(text):
+            if model.score(feats) >= model.logit:
+                parts += [text[done:s], numbers.PLACEHOLDER]
+                done, expected = e, expected + 1
+        reference = "".join(parts) + text[done:] if parts else text
+        assert numbers.mask_numbers(text, model) == (reference, expected)

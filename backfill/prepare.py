@@ -25,10 +25,10 @@ TRUNCATION_MARK = " [TRUNCATED]"
 
 # A free-text value longer than this many times the document's limit is scrubbed only up to
 # it. The document keeps the first ``max_text_chars`` of the scrubbed text, so what lies
-# beyond was scrubbed for nothing, and the scrubber's ~200 rules cost a few milliseconds a
-# kilobyte: a pasted 1 MB log took ~16 s a record, and one rule that scans back and forth
-# (none is left that benchmarks/scrub_worst_bench.py finds) would take hours
-# on it. Four times the limit leaves room for placeholders shorter than what they replace.
+# beyond was scrubbed for nothing, and the scrubber's ~200 rules cost ~10-15 ms a kilobyte:
+# a 1 MB note pasted from a log took 14 s a record, and a rule that scans back and forth
+# (none is left that benchmarks/scrub_worst_bench.py finds) would take hours on it. Four
+# times the limit leaves room for placeholders shorter than what they replace.
 SCRUB_LIMIT_FACTOR = 4
 
 

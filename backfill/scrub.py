@@ -5547,6 +5547,8 @@ def _numbers_then_ids(text: str, cb: Callable[[re.Match[str]], str]) -> str:
         return text
     out.append(text[last:])
     return "".join(out)
+
+
 # (version 25) ... and the same after the word for the patient, in the languages of the corpus's
 # work orders: "Invoice pasien INV-HC-40193", "Паспорт пациента 6312 448190", "فاتورة المريض
 # INV-DLY-448607", "Pat.-ID 0002518820": a number the text gives as the patient's. Values may

@@ -74,6 +74,8 @@ def shapes(rng: random.Random) -> dict[str, Callable[[int], str]]:
         "pipes": lambda n: "|".join("x" for _ in range(n // 2)),
         "HL7-like": lambda n: pick(["PID", "^", "Smith^John", "123"], n // 4, "|"),
         "JSON-like": lambda n: '"a": "' * (n // 6),
+        "k=v without blanks": lambda n: "".join(rng.choice(["ext", "DOB", "=", ",", ")"])
+                                                for _ in range(n // 3)),
         "one-line JSON": lambda n: "{" + ", ".join(
             f'"k{i}": "{rng.choice(["ok", "Pump", "lot"])} {rng.randint(1000, 10**7)}"'
             for i in range(n // 22)) + "}",

@@ -203,3 +203,17 @@ def test_the_number_layer_judges_a_long_line_as_number_by_number() -> None:
                 done, expected = e, expected + 1
         reference = "".join(parts) + text[done:] if parts else text
         assert numbers.mask_numbers(text, model) == (reference, expected)
+
+
+def test_the_logfmt_gate_answers_as_its_pattern_searched() -> None:
+    # (the gate tries the first "k=v" of each line only: random lines of keys, values, "=",
+    # blanks and line breaks, against the pattern's own search)
+    rng = random.Random(5)
+    pieces = ["a", "k", "_", "1", "=", "==", " ", "\n", "\t", "x.y", "-", "v", "key=", " b=",
+              "\n=", "é", "=\n"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert scrub._logfmt_hint(text) == (scrub._LOGFMT_HINT.search(text) is not None), text
+    long_line = "extDOB=,)" * 5_000
+    assert scrub._logfmt_hint(long_line) == (scrub._LOGFMT_HINT.search(long_line) is not None)
+    assert scrub._logfmt_hint(long_line + "\nuser=ana host=x")

@@ -116,14 +116,23 @@ class _Line:
     def before(self, at: int, n: int) -> list[str]:
         """The last ``n`` words of the line before ``at`` (the last one cut at ``at``)."""
         i = bisect_left(self.spans, (at, -1))  # words that start before ``at``
-        return [self.text[s:min(e, at)] for s, e in self.spans[max(i - n, 0):i]]
+        return [self.text[max(s, min(e, at) - _WORD_MAX):min(e, at)]
+                for s, e in self.spans[max(i - n, 0):i]]
 
     def after(self, at: int, n: int) -> list[str]:
         """The first ``n`` words of the line from ``at`` (the first one cut at ``at``)."""
         i = bisect_left(self.spans, (at, -1))
         if i and self.spans[i - 1][1] > at:
             i -= 1
-        return [self.text[max(s, at):e] for s, e in self.spans[i:i + n]]
+        return [self.text[max(s, at):min(e, max(s, at) + _WORD_MAX)]
+                for s, e in self.spans[i:i + n]]
+
+
+# A word beside a number is read up to this many characters next to it: in text without
+# blanks the "word" before every number was all the text before it, and its 4-grams made the
+# layer quadratic (32,000 characters of "-acct:E-12(": 3 s). The corpus's longest is 456 (a
+# FHIR resource's JSON), so the shipped weights are what training gives with or without it.
+_WORD_MAX = 1024
 
 
 def _line(text: str, at: int) -> _Line:

@@ -217,3 +217,19 @@ def test_the_logfmt_gate_answers_as_its_pattern_searched() -> None:
     long_line = "extDOB=,)" * 5_000
     assert scrub._logfmt_hint(long_line) == (scrub._LOGFMT_HINT.search(long_line) is not None)
     assert scrub._logfmt_hint(long_line + "\nuser=ana host=x")
+
+
+def test_the_number_layer_reads_a_word_beside_a_number_up_to_1024_characters() -> None:
+    # (in text without blanks the word before every number was all the text before it)
+    from backfill import numbers
+
+    head = "-acct:E-12(" * 2_000
+    text = head + " 48213377 ok"
+    start = text.index("48213377")
+    cut = head[-numbers._WORD_MAX:] + " 48213377 ok"
+    cut_start = cut.index("48213377")
+    # (the number's own features; the line's hold its words once a line, not once a number)
+    own = numbers._own_features(text, start, start + 8, numbers._line(text, start))
+    assert own == numbers._own_features(cut, cut_start, cut_start + 8,
+                                        numbers._line(cut, cut_start))
+    assert max(len(f) for part in own for f in part) < numbers._WORD_MAX + 16

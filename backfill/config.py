@@ -360,7 +360,8 @@ class PipelineConfig(_Section):
     )
     max_text_chars: PositiveInt = Field(
         12_000, description="Scrubbed text longer than this is truncated before the LLM; a "
-        "free-text value is scrubbed up to four times this, cut at a line break (docs/phi.md)."
+        "free-text value is scrubbed up to four times this, cut at a line break or blank "
+        "(docs/phi.md)."
     )
     progress_interval_seconds: Annotated[float, Field(gt=0)] = Field(
         10.0, description="Seconds between progress lines."

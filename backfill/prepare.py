@@ -38,9 +38,11 @@ def scrub_limit(max_chars: int) -> int:
 
 
 def _cut(value: str, limit: int) -> str:
-    """``value``'s first ``limit`` characters, ended at the last line break in them (or the
-    last blank when the second half has no line break), so that no identifier is cut in two
-    and half of it left for the scrubber not to know."""
+    """``value``'s first ``limit`` characters, ended at the last line break in them (an
+    identifier rarely spans one), or at the last blank when the second half has no line
+    break. A number written in spaced groups can still be cut there; its first part then
+    lies ``limit`` characters in, beyond the document unless placeholders shrank the text
+    before it by three quarters."""
     head = value[:limit]
     end = head.rfind("\n")
     if end < limit // 2:

@@ -236,13 +236,19 @@ def load_model() -> NumberModel:
     return NumberModel.read(MODEL_PATH)
 
 
-def _judged(text: str) -> Iterator[tuple[int, int, list[str]]]:
-    """Every candidate with its features, the words of a line gathered once for all its
-    numbers (run time and training alike)."""
+def _with_lines(text: str) -> Iterator[tuple[int, int, _Line]]:
+    """Every candidate with its line, the words of a line gathered once for all its numbers
+    (the same object for every number of a line)."""
     line: _Line | None = None
     for s, e in candidates(text):
         if line is None or s > line.end:
             line = _line(text, s)
+        yield s, e, line
+
+
+def _judged(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Every candidate with its features (training)."""
+    for s, e, line in _with_lines(text):
         yield s, e, features(text, s, e, line)
 
 
@@ -255,14 +261,13 @@ def mask_numbers(text: str, model: NumberModel | None = None) -> tuple[str, int]
     weights = model.weights
     parts: list[str] = []
     done = 0
-    line: _Line | None = None
+    scored: _Line | None = None
     line_score = 0.0
-    for s, e in candidates(text):
-        if line is None or s > line.end:
-            line = _line(text, s)
+    for s, e, line in _with_lines(text):
+        if line is not scored:
             # (the line's features are its own, distinct from a number's: "lb=", "lph=",
             # "first=" against "wb=", "bph=" ...: summed once a line, as ``score`` would)
-            line_score = sum(weights.get(x, 0.0) for x in line.features)
+            scored, line_score = line, sum(weights.get(x, 0.0) for x in line.features)
         own, trigrams = _own_features(text, s, e, line)
         if model.score(own + trigrams) + line_score >= logit:
             parts += [text[done:s], PLACEHOLDER]

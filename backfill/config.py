@@ -450,8 +450,16 @@ class ScrubConfig(_Section):
         description="After the rules, mask as [OTHER_ID] the numbers a learned model "
         "(a logistic regression over the number's shape and the words around it, trained "
         "on the hand-labelled corpus; backfill/numbers.py) judges a patient's identifier. "
-        "On seven corpus files it was not trained on: 213 more of 10,170 identifiers for 27 "
-        "of 8,196 look-alikes lost (docs/phi.md, version 47). false: the rules alone.",
+        "On nine corpus files it was not trained on: 387 more of 13,155 identifiers for 92 "
+        "of 10,415 look-alikes lost (docs/phi.md, version 51). false: the rules alone.",
+    )
+    number_threshold: float | None = Field(
+        None, gt=0, lt=1,
+        description="The probability from which the number layer masks a number. Empty: the "
+        "one it ships with, chosen to keep 96% of engineering look-alikes (serials, parts, "
+        "lots) on text it was not trained on. Lower masks more identifiers and more "
+        "look-alikes, higher fewer of both; the measured trade: docs/phi.md, version 51 "
+        "(`python -m backfill.numbers cv` prints it on the corpus).",
     )
     birth_dates_before: int = Field(
         1990, ge=0, le=2100,

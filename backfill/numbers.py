@@ -189,6 +189,10 @@ def _own_features(text: str, start: int, end: int, line: _Line) -> tuple[list[st
     return f, sorted({"cg=" + x[k:k + 3] for k in range(len(x) - 2)})
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 class NumberModel:
     """Weights by feature, the intercept and the threshold (a probability)."""
 
@@ -202,7 +206,7 @@ class NumberModel:
     @property
     def logit(self) -> float:
         """The threshold as log-odds, what ``score`` is compared with."""
-        return math.log(self.threshold / (1 - self.threshold))
+        return _logit(self.threshold)
 
     def score(self, feats: Sequence[str]) -> float:
         """The log-odds that the number is a patient's identifier (features counted once)."""
@@ -252,12 +256,15 @@ def _judged(text: str) -> Iterator[tuple[int, int, list[str]]]:
         yield s, e, features(text, s, e, line)
 
 
-def mask_numbers(text: str, model: NumberModel | None = None) -> tuple[str, int]:
-    """``text`` with the numbers the model judges identifiers replaced, and how many."""
+def mask_numbers(text: str, model: NumberModel | None = None,
+                 threshold: float | None = None) -> tuple[str, int]:
+    """``text`` with the numbers the model judges identifiers replaced, and how many.
+    ``threshold``: the probability from which a number is masked, instead of the model's
+    (config ``scrub.number_threshold``)."""
     if not _ANY_DIGIT.search(text):
         return text, 0
     model = model or load_model()
-    logit = model.logit
+    logit = model.logit if threshold is None else _logit(threshold)
     weights = model.weights
     parts: list[str] = []
     done = 0

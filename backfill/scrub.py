@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "50"
+SCRUBBER_VERSION = "51"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -122,6 +122,8 @@ class ScrubPolicy:
     name_model: bool = False
     # after the rules, the learned number layer (backfill.numbers): on by default
     number_model: bool = True
+    # the probability from which it masks a number; None: the shipped model's (version 51)
+    number_threshold: float | None = None
     # a full date before this year is a birth date, cue or not (version 44); 0: none
     birth_dates_before: int = 1990
 
@@ -129,7 +131,7 @@ class ScrubPolicy:
     def from_config(cls, cfg: ScrubConfig) -> ScrubPolicy:
         return cls(tuple(cfg.keep_words), bool(cfg.fail_closed_names),
                    bool(cfg.public_ip_addresses), bool(cfg.name_model),
-                   bool(cfg.number_model), int(cfg.birth_dates_before))
+                   bool(cfg.number_model), cfg.number_threshold, int(cfg.birth_dates_before))
 
     def check(self) -> None:
         """A ``ConfigError`` now, naming ``scrub.name_model`` and the pip command, if the
@@ -4680,7 +4682,7 @@ def _after_rules(res: ScrubResult, policy: ScrubPolicy) -> None:
     if not res.text:
         return
     if policy.number_model:
-        text, n = mask_numbers(res.text)
+        text, n = mask_numbers(res.text, threshold=policy.number_threshold)
         if n:
             res.text = text
             res.counts["OTHER_ID"] = res.counts.get("OTHER_ID", 0) + n

@@ -178,6 +178,20 @@ def test_scrub_section_defaults_and_site_words() -> None:
         parse_config(raw, env=ENV)
 
 
+def test_the_number_threshold_reaches_the_scrubber_and_a_bad_one_is_named() -> None:
+    from backfill.scrub import ScrubPolicy
+
+    raw = contract_yaml()
+    assert ScrubPolicy.from_config(parse_config(raw, env=ENV).scrub).number_threshold is None
+    raw["scrub"] = {"number_threshold": 0.6}
+    assert ScrubPolicy.from_config(parse_config(raw, env=ENV).scrub) == ScrubPolicy(
+        number_threshold=0.6)
+    for bad in (0, 1, 1.5, "high"):
+        raw["scrub"] = {"number_threshold": bad}
+        with pytest.raises(ConfigError, match=r"scrub\.number_threshold"):
+            parse_config(raw, env=ENV)
+
+
 def test_name_model_is_off_by_default_and_checked_before_a_run(monkeypatch, tmp_path) -> None:
     import io
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from backfill.devstack.synthetic import FREE_TEXT_COLUMNS, generate_work_orders
-from backfill.scrub import PLACEHOLDERS, ScrubResult, scrub_array, scrub_text
+from backfill.scrub import PLACEHOLDERS, ScrubPolicy, ScrubResult, scrub_array, scrub_text
 
 pytestmark = pytest.mark.unit
 
@@ -502,7 +502,6 @@ NON_PII = [
     "strip chart 25 mm/s",
     "swapped to Hamilton C1 RT-0088 at bedside",
     "log export: pt [PATIENT_NAME], enc [ACCOUNT], adm 03/03/2024, vent ok",
-    "device ID 8801235800086 reset",
     "Step 3 Valve Close then open",
     "home 3 times this week",
     "IP address 10.2.3.4 set on the gateway",
@@ -527,6 +526,16 @@ def test_non_pii_survives(text: str) -> None:
     res = scrub_text(text)
     assert res.text == text
     assert res.counts == {}
+
+
+def test_the_number_threshold_trades_look_alikes_for_identifiers() -> None:
+    """Version 51 lowered the number layer's threshold from 0.7 to 0.4 (docs/phi.md): a bare
+    "device ID" number (p 0.55: a patient's implant as often as a hospital's unit) is masked
+    now; a site that wants it kept sets ``scrub.number_threshold`` higher."""
+    text = "device ID 8801235800086 reset"
+    assert scrub_text(text).text == "device ID [OTHER_ID] reset"
+    assert scrub_text(text).counts == {"OTHER_ID": 1}
+    assert scrub_text(text, ScrubPolicy(number_threshold=0.7)).text == text
 
 
 # --- edge cases -------------------------------------------------------------------------------

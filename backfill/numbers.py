@@ -70,6 +70,18 @@ def _network_address(text: str, start: int, end: int) -> bool:
         is not None
 
 
+# (version 52) A calendar date, with its time or not ("2024-06-07", "06.08.2025",
+# "2024-07-08T22:10:00Z"), is never judged: a date is a birth date by the date rules' cues
+# (and any date before ``scrub.birth_dates_before``), or the date of the work, which the
+# extraction needs; the layer had learned to take some for identifiers (leave one file out
+# at 0.4: +672 identifiers for 235 look-alikes without them, +660 for 242 with them).
+_CALENDAR_DATE = re.compile(
+    r"(?:(?:19|20)\d\d([\-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])([\-/.])(?:0?[1-9]|1[0-2])\2(?:(?:19|20)\d\d|\d\d)"
+    r"|(?:0?[1-9]|1[0-2])([\-/.])(?:0?[1-9]|[12]\d|3[01])\3(?:19|20)\d\d)"
+    r"(?:T\d\d:\d\d(?::\d\d)?Z?)?")
+
+
 def candidates(text: str) -> Iterator[tuple[int, int]]:
     """Start and end of every number the layer judges, in order."""
     for m in _CANDIDATE.finditer(text):
@@ -77,7 +89,8 @@ def candidates(text: str) -> Iterator[tuple[int, int]]:
         while end > start and text[end - 1] in ".:/-":
             end -= 1
         if sum(c.isdigit() for c in text[start:end]) >= _MIN_DIGITS and not (
-                _network_address(text, start, end)):
+                _network_address(text, start, end)
+                or _CALENDAR_DATE.fullmatch(text, start, end)):
             yield start, end
 
 

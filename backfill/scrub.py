@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "51"
+SCRUBBER_VERSION = "52"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -367,6 +367,28 @@ _SPELLED_LETTERS = r"(?:(?-i:\b[A-Z](?:[ \t]+as[ \t]+in[ \t]+[A-Z][a-z]+)?)[ \t]
 _SPELLED_NUMBER = re.compile(
     rf"(?i:{_SPELLED_LETTERS}\b{_DIGIT_WORD}"
     rf"(?:{_SPOKEN_FILLER}{_SPOKEN_JOINER}[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
+# (version 52) An identifier said character by character, letters among the digits: a
+# Medicare number "one E G four, T E five, M K seven two", "K A T H, two zero two four, zero
+# one one five eight three", "W as in William two eight four four ...", and the groups of a
+# number said with the word for their separator, "nine oh four dash eight eight dash one two
+# seven six", "AFA stroke two four stroke oh three three eight", "zero um dois ponto três".
+# Six words or more, four of them digits; a letter is a capital or a lone lower-case letter
+# other than "a" and "i" (English words). A number said so after an engineering word stays
+# ("part number one one two seven dash zero zero three": ``_ENG_WORD_BEFORE``).
+_SPOKEN_LETTER = r"(?-i:\b(?:[A-HJ-Z]|[b-hj-z])\b(?:[ \t]+as[ \t]+in[ \t]+[A-Z][a-z]+)?)"
+_SPOKEN_SEPARATOR = (r"(?:[ \t,]+(?i:dash|hyphen|stroke|slash|guion|guión|traço|tiret|strich"
+                     r"|bindestrich|schrägstrich|barra|barre|ukośnik|kreska|ponto|punto|point))?")
+_SPOKEN_TOKEN = rf"(?:(?i:{_DIGIT_WORD})|{_SPOKEN_LETTER})"
+_SPELLED_ID = re.compile(
+    # (its letters may come first as a word, "AFA stroke two four stroke ...")
+    rf"(?:\b[A-Z]{{2,5}}[ \t,]+(?i:dash|stroke|slash|guion|guión|traço|barra)[ \t,]+)?"
+    rf"\b{_SPOKEN_TOKEN}(?:{_SPOKEN_FILLER}{_SPOKEN_SEPARATOR}[ \t,\-]+{_SPOKEN_TOKEN}){{5,}}\b")
+# (the cheap sign of one, before the costly search: a spoken letter before a digit word, or
+# the word for a separator)
+_SPELLED_ID_HINT = re.compile(
+    rf"{_SPOKEN_LETTER}[ \t,]+(?i:{_DIGIT_WORD})\b"
+    r"|(?i:\b(?:dash|hyphen|stroke|slash|guion|guión|traço|tiret|strich|bindestrich|schrägstrich"
+    r"|barra|barre|ukośnik|kreska|ponto|punto|point)\b)")
 _SPOKEN_EMAIL_HINT = re.compile(
     r"(?i: at [\w\-]+(?: dot |\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co)\b)"
     r"|\(at\)|\[at\]| dot [a-z]{2,}\b)")
@@ -1301,7 +1323,9 @@ _SSN_LAST4 = re.compile(
     + r"|(?i:ss|ssn|seguro[ \t]+social)[ \t]+[úu]ltimos[ \t]+(?:4|cuatro)"
     + r"(?:[ \t]+d[íi]gitos)?" + _SEP
     + r")"
-    r"(?P<val>\d{4})(?![\w\-])"
+    # (version 52: or said, "last four of his social is nine two oh six")
+    rf"(?P<val>\d{{4}}(?![\w\-])|(?i:\b{_DIGIT_WORD}(?:[ \t,]+{_DIGIT_WORD}){{3}}\b)"
+    rf"(?![ \t,]+(?i:{_DIGIT_WORD})\b))"
     r"|(?P<cue4>(?i:last[ \t]?4|l4)" + _SEP + r")(?P<val4>[A-Z]\d{4})(?![\w\-])")
 # Other countries' national identity numbers after their names (the SSN's equivalents, Safe
 # Harbor 18): Ireland's PPSN, India's Aadhaar, Nigeria's NIN, the Netherlands' BSN, Mexico's
@@ -2863,7 +2887,9 @@ _ENG_WORD_BEFORE = re.compile(
 _BIRTH_WORD = re.compile(r"(?i:birth|born|dob)")
 
 
-def _spelled(text: str, hits: list[str]) -> str:
+def _spelled(text: str, hits: list[str], ids: bool) -> str:
+    """Numbers and dates said in words; with ``ids``, identifiers said character by
+    character too (``_SPELLED_ID``)."""
     def date(m: re.Match) -> str:
         hits.append("DOB")
         return "[DOB]"
@@ -2884,9 +2910,38 @@ def _spelled(text: str, hits: list[str]) -> str:
         hits.append(tag)
         return f"[{tag}]"
 
+    def spelled_id(m: re.Match) -> str:
+        before = text[max(0, m.start() - 40):m.start()].lower()
+        words = re.findall(r"[^\W\d_]+", m.group().lower())
+        digits = sum(2 if w == "triple" else 1 for w in words if w in _DIGIT_WORD_SET)
+        if digits < 4 or _ENG_WORD_BEFORE.search(before) or (
+                _ENG_WORD_NEAR.search(before) and not _PERSONAL_NEAR.search(before)):
+            return m.group()
+        tag = next((kind for kind, cue in _SPELLED_ID_CUES if cue.search(before)), "OTHER_ID")
+        hits.append(tag)
+        return f"[{tag}]"
+
     if _BIRTH_WORD.search(text):
         text = _SPELLED_DATE.sub(date, text)
-    return _SPELLED_NUMBER.sub(number, text)
+    text = _SPELLED_NUMBER.sub(number, text)
+    return _SPELLED_ID.sub(spelled_id, text) if ids else text
+
+
+# (version 52) ... or an engineering word a few words before it ("the serial I think is Q
+# two two three A L ...", "the incident number is IR dash two zero ..."), unless the words
+# say whose it is ("her implant's serial is ...": a patient's own device is hers)
+_ENG_WORD_NEAR = re.compile(
+    r"\b(?:serial|s/n|sn|incident|ticket|case|part|model|lot|batch|asset|work[ \t]+order"
+    r"|firmware|version|ref|rma|tracking|waybill|order|bed|room|unit|error|alarm|fault)\b")
+_PERSONAL_NEAR = re.compile(r"\b(?:his|her|their|patient|patient's|pt|implant\w*|own)\b")
+# (version 52) what an identifier said character by character is, by the words before it
+_SPELLED_ID_CUES = tuple((kind, re.compile(cue)) for kind, cue in (
+    ("SSN", r"social|ssn|security|national|cpf|dni|pesel|aadhaar|passport|rut\b|curp|cédula"),
+    ("HEALTH_PLAN", r"medicare|medicaid|member|insur|policy|plan\b|mbi|nhis|health ?card|seguro"),
+    ("ACCOUNT", r"account|acct|claim|invoice|billing"),
+    ("MRN", r"record|mrn|chart|folder|hospital (?:number|no)|file"),
+    ("PHONE", r"phone|call|cell|reach|llam|ligar|ring|celular|m[oó]vil|tel"),
+))
 
 
 _AGE_NUMBER = re.compile(r"(?<![\d.])(?:[9٩۹९৯๙၉]\d|1[01]\d)(?![\d.%])")
@@ -6008,13 +6063,16 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _labeled_persons(text, hits)
     if ":" in text and _CHAT_HINT.search(text):
         text = _chat_speakers(text, hits)
-    spelled_number = (_DIGIT_WORDS.count_at_least(text.lower(), 5)
+    low = text.lower()
+    spelled_number = (_DIGIT_WORDS.count_at_least(low, 5)
                       and _SPELLED_NUMBER.search(text) is not None)
+    spelled_id = (_DIGIT_WORDS.count_at_least(low, 4) and _SPELLED_ID_HINT.search(text)
+                  is not None and _SPELLED_ID.search(text) is not None)
     # (version 43) a date of birth said in words is masked without a number said in words in
     # the same text ("date of birth march third nineteen seventy eight, MRN ...": the gate
     # asked for both; found by opening each gate of this function in turn on the corpus)
-    if spelled_number or (_BIRTH_WORD.search(text) and _SPELLED_DATE.search(text)):
-        text = _spelled(text, hits)
+    if spelled_number or spelled_id or (_BIRTH_WORD.search(text) and _SPELLED_DATE.search(text)):
+        text = _spelled(text, hits, spelled_id)
     if _DIGIT_RUN_HINT.search(text):
         text = _sub(_DIGIT_BY_DIGIT, text, _digit_by_digit_cb, hits)
     text = _sub(_MRN, text, _mrn_cb, hits)

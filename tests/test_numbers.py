@@ -56,7 +56,9 @@ def _totals(paths, policy: ScrubPolicy) -> tuple[int, int]:
 
 
 def test_on_files_it_was_not_trained_on_it_finds_far_more_identifiers_than_it_loses() -> None:
-    """Version 51 (threshold 0.4, chosen on the read files to keep 96% of their look-alikes
+    """Version 52 (dates no longer judged, trained again) on heldout35-44: +466 identifiers,
+    -105 look-alikes against its rules alone.
+    Version 51 (threshold 0.4, chosen on the read files to keep 96% of their look-alikes
     out of sample) on heldout35-43: +387 identifiers, -92 look-alikes against the rules alone
     (version 50 at 0.7: +245, -30); on heldout44, written after the choice, +62/-15 (version 50:
     +37/-4).
@@ -113,3 +115,16 @@ def test_features_see_the_words_around_the_number_on_its_line_only() -> None:
     assert "first=pt" in f and "lb=line" not in f and "lb=last" not in f
     assert "cb=:" in f and "ca=)" in f and "shape=9" in f and "nd=7" in f
     assert f == numbers.features(text, s, s + 7, numbers._line(text, s))
+
+
+def test_a_calendar_date_is_never_judged() -> None:
+    """Version 52: dates are the date rules' (a birth date by its cue, any date before
+    ``scrub.birth_dates_before``) or the work's; a model that would mask every number leaves
+    them, and still masks the number beside them."""
+    everything = NumberModel({}, intercept=5.0, threshold=0.5, meta={})
+    text = ("PM 2025-03-14, due 14.09.2025 / 09/14/2025, log 2025-03-14T08:30:00Z; "
+            "kundennr 44190027")
+    assert mask_numbers(text, everything) == (text.replace("44190027", "[OTHER_ID]"), 1)
+    # not a date: a month 13, a day 32, a separator that changes
+    for value in ("2025-13-14", "32.09.2025", "2025-03/14", "14.09-2025"):
+        assert mask_numbers(f"no {value} x", everything) == ("no [OTHER_ID] x", 1), value

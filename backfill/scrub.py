@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "52"
+SCRUBBER_VERSION = "53"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -4967,7 +4967,20 @@ _OCR_NUMBER_TOKEN = re.compile(
     r"(?<![\w/\-.])(?=(?:[OolI/\-.]*\d){3})(?=[\d/\-.]*[OolI])[\dOolI](?:[\dOolI]|[/\-.](?=[\dOolI])){3,}"
     r"(?![\w/\-]|\.\w)")
 _OCR_READ = str.maketrans("OolI", "0011")
-_OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]")  # (one fast scan for both)
+_OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]|\dl|l\d")  # (one fast scan for all)
+# (version 53) ... and a phone's groups read wrong, spaced or in brackets: "O87 555 Ol23",
+# "(O64) 24-ll87", "964 ll8 227", "O3 87 6l 42 O9": three to six groups of digits and their
+# look-alikes, each group of two characters or more with a digit in it, six digits at least
+_OCR_GROUP = r"\(?(?=[OolI]{0,4}\d)[\dOolI]{2,5}\)?"
+_OCR_GROUPED = re.compile(
+    rf"(?<![\w/\-.]){_OCR_GROUP}(?:(?:[ .\-]|[ ]-[ ]){_OCR_GROUP}){{2,5}}(?![\w/\-]|\.\w)")
+
+
+def _ocr_grouped(m: re.Match[str]) -> str:
+    value = m.group()
+    if sum(c.isdigit() for c in value) < 6 or not any(c in "OolI" for c in value):
+        return value
+    return value.translate(_OCR_READ)
 
 
 _OCR_TOKEN = re.compile(r"[\w/\-.]+")
@@ -4978,6 +4991,7 @@ def _ocr_digits(text: str) -> tuple[str, dict[str, str]]:
     read = _OCR_ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"),
                                  _OCR_O_IN_NUMBER.sub("0", _OCR_L_IN_NUMBER.sub("1", text)))
     read = _OCR_NUMBER_TOKEN.sub(lambda m: m.group().translate(_OCR_READ), read)
+    read = _OCR_GROUPED.sub(_ocr_grouped, read)
     changed = {m.group(): text[m.start():m.end()] for m in _OCR_TOKEN.finditer(read)
                if m.group() != text[m.start():m.end()]}
     return read, changed

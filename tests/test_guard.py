@@ -159,9 +159,9 @@ def test_the_guard_stops_what_the_scrubber_lets_through() -> None:
     passed = [(t, k) for t, k in IDENTIFIERS if find_identifiers(scrub_text(t).text or "")]
     # Many of them pass the scrubber untouched or partly (measured: 31 of 42 with scrubber v3,
     # 19 with v4, 15 of 44 with v7, 13 of 44 with v30, 9 of 44 with v48, which reads the
-    # hidden characters some of them carry, every kind): the guard is what stops them. (A
-    # floor, not the measurement: each version removes more of them.)
-    assert len(passed) >= 8, len(passed)
+    # hidden characters some of them carry, 7 of 44 with v53, every kind): the guard is what
+    # stops them. (A floor, not the measurement: each version removes more of them.)
+    assert len(passed) >= 6, len(passed)
     assert {k for _, k in passed} == kinds
     for text, _ in passed:
         assert find_identifiers(scrub_text(text).text or "")

@@ -1475,6 +1475,18 @@ V52_KEPT = [
     ("PM done 2025-03-14, next due 14.09.2025, log 2025-03-14T08:30:00Z", "14.09.2025"),
 ]
 
+# (version 53) a phone's groups read wrong by OCR, spaced or in brackets (written anew)
+V53_REMOVED = [
+    ("daughter's cell (O64) 24-ll87, call after 5", "ll87"),
+    ("home phone 9l4 ll8 227O per the faxed form", "ll8"),
+    ("tel. O3 87 6l 42 O9 (scanned referral)", "6l 42"),
+]
+V53_KEPT = [
+    ("lot 2O24 O417 expired, pads swapped", "2O24 O417"),
+    ("O2 sat 98 on 2 l/min via NC", "2 l/min"),
+    ("SN TV1O99817, board rev l1 ok", "TV1O99817"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
@@ -1485,7 +1497,7 @@ V52_KEPT = [
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
                          + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED
                          + V36_REMOVED + V37_REMOVED + V47_REMOVED + V48_REMOVED + V49_REMOVED
-                         + V50_REMOVED + V52_REMOVED)
+                         + V50_REMOVED + V52_REMOVED + V53_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1497,7 +1509,8 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V19_KEPT + V20_KEPT + V21_KEPT + V24_KEPT
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
                          + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT
-                         + V37_KEPT + V47_KEPT + V48_KEPT + V49_KEPT + V50_KEPT + V52_KEPT)
+                         + V37_KEPT + V47_KEPT + V48_KEPT + V49_KEPT + V50_KEPT + V52_KEPT
+                         + V53_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -74,7 +74,8 @@ def _network_address(text: str, start: int, end: int) -> bool:
 # "2024-07-08T22:10:00Z"), is never judged: a date is a birth date by the date rules' cues
 # (and any date before ``scrub.birth_dates_before``), or the date of the work, which the
 # extraction needs; the layer had learned to take some for identifiers (leave one file out
-# at 0.4: +672 identifiers for 235 look-alikes without them, +660 for 242 with them).
+# at 0.4 on version 51's rules: +672 identifiers for 235 look-alikes without them, +660 for
+# 242 with them; docs/phi.md, version 52).
 _CALENDAR_DATE = re.compile(
     r"(?:(?:19|20)\d\d([\-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
     r"|(?:0?[1-9]|[12]\d|3[01])([\-/.])(?:0?[1-9]|1[0-2])\2(?:(?:19|20)\d\d|\d\d)"

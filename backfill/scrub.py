@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "53"
+SCRUBBER_VERSION = "54"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3587,6 +3587,35 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
     return "".join(out)
 
 
+# (version 54) An address of the places whose addresses are a grid or a quarter, not a
+# street: the Philippines' blocks, lots, puroks and barangays ("Blk 12 Lot 7, Phase 2, Brgy.
+# San Isidro, Antipolo City, Rizal"), East Africa's "Mtaa wa Uhuru, Nyumba Na. 14, Moshi",
+# Ethiopia's kebeles, Ghana's "H/No. C14 Ashongman Estates, Accra", Indonesia's "Jl. Pemuda
+# No. 25 RT 03/RW 07, Semarang 50132". From its marker (one these words make unambiguous:
+# not "Plot", "Zone", "Block" or "Lot" alone, which are also a chart's, an alarm's, a
+# building's and a batch's) over the comma-separated parts that follow, each made of
+# capitalised words, numbers and the particles of these places' names. Written from 45 leaks
+# of the read files, by some twenty hands.
+_GRID_MARKER = (r"(?:Blk\.?[ \t]*\d|Purok[ \t]+\d|Brgy\.|Barangay[ \t]+[A-Z]"
+                r"|Mtaa[ \t]+wa[ \t]+[A-Z]|Nyumba[ \t]+(?:Na|No)\.?[ \t]*\d|Kebele[ \t]+\d"
+                r"|H/No\.?[ \t]*[A-Z]?\d"
+                r"|Jl\.[ \t]+[A-Z]|RT[ \t]*\d{1,3}[ \t]*/[ \t]*RW[ \t]*\d)")
+# (a dot only after an abbreviation, "Brgy.", "St.", "Na.": a sentence's full stop ends it)
+_GRID_WORD = (r"(?:(?:[A-Z][a-z]{0,3}|H/No)\.(?![\w\-/])|[A-Z0-9][\w'\u2019\-/]*+(?!\.\w)"
+              r"|wa|ya|na|de|del|la|do|da|dos|das)")
+_GRID_PART = rf"{_GRID_WORD}(?:[ \t]+{_GRID_WORD})*+"
+_GRID_ADDRESS = re.compile(
+    rf"(?<![\w\-/])(?={_GRID_MARKER}){_GRID_PART}(?:,[ \t]*{_GRID_PART}){{0,6}}")
+_GRID_HINTS = ("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebele", "H/No", "Jl.",
+               "RW")
+
+
+def _grid_addresses(text: str, hits: list[str]) -> str:
+    text, n = _GRID_ADDRESS.subn("[ADDRESS]", text)
+    hits.extend(["ADDRESS"] * n)
+    return text
+
+
 def _places(text: str, hits: list[str]) -> str:
     """Replace "City, ST 12345" (with the address right before it, if any) by one [ADDRESS],
     then the city after an address ("[ADDRESS], Pinecrest"), then PO boxes."""
@@ -6178,6 +6207,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_ADDRESS_CLAUSE, text, _address_clause_cb, hits)
     if _UNIT_FIRST_WORDS.found_in(text):
         text = _sub(_UNIT_FIRST, text, _unit_first_cb, hits)
+    if any(w in text for w in _GRID_HINTS):
+        text = _grid_addresses(text, hits)
     text = _places(text, hits)
     if "[PHONE]" in text or "[EMAIL]" in text:
         text = _addresses_after_contacts(text, hits)

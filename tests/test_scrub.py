@@ -625,11 +625,14 @@ def test_long_text() -> None:
              "Flat, zero, Purok, oh, apartment, calle, the, church, lives at 22 Rosebery Road, "
              "Leeds LS6 2AB, -, Dayton, 12, #, Phase, ul., vive en, RW, d, zero, 111111111, Flat, "
              "Flat, Flat, int, ලිපිනය:, lives at 22 Rosebery Road, ", 64, ""),
+        # (version 54: a grid address's parts, words and commas without end)
+        ("Blk 7 ", "Lot 1 San Jose, ", 4_000, "x"),
+        ("Brgy. ", "San de la ", 8_000, "."),
     ],
     ids=["digits", "plus", "dashes", "pt-words", "caps", "dob", "email", "particles",
          "name-chain", "address-cue", "address-abbrev", "chat", "national-id",
          "numbers-on-a-line", "digits-beside-an-address", "units-after-an-address",
-         "repeated-words-and-names"],
+         "repeated-words-and-names", "grid-address-parts", "grid-address-words"],
 )
 def test_no_catastrophic_backtracking(head: str, unit: str, repeat: int, tail: str) -> None:
     """Time grows linearly with the input: four times the text takes about four times as
@@ -1487,6 +1490,19 @@ V53_KEPT = [
     ("SN TV1O99817, board rev l1 ok", "TV1O99817"),
 ]
 
+# (version 54) addresses of grids and quarters, not streets (written anew)
+V54_REMOVED = [
+    ("CPAP pickup: Blk 9 Lot 31, Phase 3, Brgy. Malanday, Marikina City. Unit cleaned", "Malanday"),
+    ("oksijeni ilipelekwa Mtaa wa Majengo, Nyumba Na. 23, Dodoma leo", "Majengo"),
+    ("home visit Purok 6, Brgy. Poblacion, Dumaguete, suction unit checked", "Poblacion"),
+    ("kirim ke Jl. Melati No. 8 RT 02/RW 11, Yogyakarta 55281, pompa ok", "Melati"),
+    ("deliver to H/No. B27 Teshie Nungua Estates, Accra, pm", "Teshie"),
+]
+V54_KEPT = [
+    ("alarm zone 2 reset; lot 2401A6 pads; Plot 3 shows drift; Block B MRI", "Plot 3"),
+    ("Brgy. health station generator: 220 V, PM done. Next visit June", "Next visit"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
@@ -1497,7 +1513,8 @@ V53_KEPT = [
                          + V28_REMOVED + V29_REMOVED + V30_REMOVED
                          + V31_REMOVED + V32_REMOVED + V33_REMOVED + V35_REMOVED
                          + V36_REMOVED + V37_REMOVED + V47_REMOVED + V48_REMOVED + V49_REMOVED
-                         + V50_REMOVED + V52_REMOVED + V53_REMOVED)
+                         + V50_REMOVED + V52_REMOVED + V53_REMOVED
+                         + V54_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1510,7 +1527,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V25_KEPT + V26_KEPT + V27_KEPT + V28_KEPT + V29_KEPT + V30_KEPT
                          + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT
                          + V37_KEPT + V47_KEPT + V48_KEPT + V49_KEPT + V50_KEPT + V52_KEPT
-                         + V53_KEPT)
+                         + V53_KEPT + V54_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

@@ -376,19 +376,20 @@ _SPELLED_NUMBER = re.compile(
 # other than "a" and "i" (English words). A number said so after an engineering word stays
 # ("part number one one two seven dash zero zero three": ``_ENG_WORD_BEFORE``).
 _SPOKEN_LETTER = r"(?-i:\b(?:[A-HJ-Z]|[b-hj-z])\b(?:[ \t]+as[ \t]+in[ \t]+[A-Z][a-z]+)?)"
-_SPOKEN_SEPARATOR = (r"(?:[ \t,]+(?i:dash|hyphen|stroke|slash|guion|guión|traço|tiret|strich"
-                     r"|bindestrich|schrägstrich|barra|barre|ukośnik|kreska|ponto|punto|point))?")
+# (the words said for a separator; the first seven may also follow an identifier's capitals)
+_SEPARATOR_WORDS = ("dash", "stroke", "slash", "guion", "guión", "traço", "barra", "hyphen",
+                    "tiret", "strich", "bindestrich", "schrägstrich", "barre", "ukośnik",
+                    "kreska", "ponto", "punto", "point")
+_SPOKEN_SEPARATOR = rf"(?:[ \t,]+(?i:{'|'.join(_SEPARATOR_WORDS)}))?"
 _SPOKEN_TOKEN = rf"(?:(?i:{_DIGIT_WORD})|{_SPOKEN_LETTER})"
 _SPELLED_ID = re.compile(
     # (its letters may come first as a word, "AFA stroke two four stroke ...")
-    rf"(?:\b[A-Z]{{2,5}}[ \t,]+(?i:dash|stroke|slash|guion|guión|traço|barra)[ \t,]+)?"
+    rf"(?:\b[A-Z]{{2,5}}[ \t,]+(?i:{'|'.join(_SEPARATOR_WORDS[:7])})[ \t,]+)?"
     rf"\b{_SPOKEN_TOKEN}(?:{_SPOKEN_FILLER}{_SPOKEN_SEPARATOR}[ \t,\-]+{_SPOKEN_TOKEN}){{5,}}\b")
 # (the cheap sign of one, before the costly search: a spoken letter before a digit word, or
 # the word for a separator)
 _SPELLED_ID_HINT = re.compile(
-    rf"{_SPOKEN_LETTER}[ \t,]+(?i:{_DIGIT_WORD})\b"
-    r"|(?i:\b(?:dash|hyphen|stroke|slash|guion|guión|traço|tiret|strich|bindestrich|schrägstrich"
-    r"|barra|barre|ukośnik|kreska|ponto|punto|point)\b)")
+    rf"{_SPOKEN_LETTER}[ \t,]+(?i:{_DIGIT_WORD})\b|(?i:\b(?:{'|'.join(_SEPARATOR_WORDS)})\b)")
 _SPOKEN_EMAIL_HINT = re.compile(
     r"(?i: at [\w\-]+(?: dot |\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co)\b)"
     r"|\(at\)|\[at\]| dot [a-z]{2,}\b)")
@@ -2887,6 +2888,13 @@ _ENG_WORD_BEFORE = re.compile(
 _BIRTH_WORD = re.compile(r"(?i:birth|born|dob)")
 
 
+def _spoken_digits(said: str) -> int:
+    """How many digits words say: "double five" is two, "triple five" three, a spoken slash
+    none."""
+    words = re.findall(r"[^\W\d_]+", said.lower())
+    return sum(2 if w == "triple" else 1 for w in words if w in _DIGIT_WORD_SET)
+
+
 def _spelled(text: str, hits: list[str], ids: bool) -> str:
     """Numbers and dates said in words; with ``ids``, identifiers said character by
     character too (``_SPELLED_ID``)."""
@@ -2898,9 +2906,7 @@ def _spelled(text: str, hits: list[str], ids: bool) -> str:
         before = text[max(0, m.start() - 40):m.start()].lower()
         if _ENG_WORD_BEFORE.search(before):
             return m.group()  # (version 41) "ticket seventy seven three zero one"
-        words = re.findall(r"[^\W\d_]+", m.group().lower())
-        # ("double five" is two digits, "triple five" three; a spoken slash none)
-        digits = sum(2 if w == "triple" else 1 for w in words if w in _DIGIT_WORD_SET)
+        digits = _spoken_digits(m.group())
         tag = ("MRN" if re.search(r"record|mrn|chart|mr\b", before) else "PHONE"
                # (version 41: and the words for calling in Spanish, Portuguese and Swedish)
                if digits in (7, 10, 11) or re.search(
@@ -2912,9 +2918,7 @@ def _spelled(text: str, hits: list[str], ids: bool) -> str:
 
     def spelled_id(m: re.Match) -> str:
         before = text[max(0, m.start() - 40):m.start()].lower()
-        words = re.findall(r"[^\W\d_]+", m.group().lower())
-        digits = sum(2 if w == "triple" else 1 for w in words if w in _DIGIT_WORD_SET)
-        if digits < 4 or _ENG_WORD_BEFORE.search(before) or (
+        if _spoken_digits(m.group()) < 4 or _ENG_WORD_BEFORE.search(before) or (
                 _ENG_WORD_NEAR.search(before) and not _PERSONAL_NEAR.search(before)):
             return m.group()
         tag = next((kind for kind, cue in _SPELLED_ID_CUES if cue.search(before)), "OTHER_ID")

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from backfill.relead import compile_led
+
 __all__ = ["CREDENTIALS", "EXTENSION_WORDS", "MODEL_AFTER", "fold", "is_given_name", "is_surname",
            "is_word", "mask_names", "plain_words"]
 
@@ -58,17 +60,17 @@ _MARKS = ("[\u0300-\u036f\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
           "\u0c3e-\u0c56\u0c81-\u0c83\u0cbc-\u0cd6\u0d00-\u0d03\u0d3b-\u0d57\u0d81-\u0d83"
           "\u0dca-\u0df3\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd"
           "\u102b-\u103e\u1056-\u1059\u17b4-\u17d3\u0591-\u05c7\u064b-\u065f\u0670]")
-_WORD = re.compile(
+_WORD = compile_led(
     r"\[(?:PATIENT_NAME|PERSON)\]"
     r"|(?<![\w\-/])(?>[^\W\d_](?:[^\W\d_]|" + _MARKS + r")*"
     r"(?:['\u2019\-][^\W\d_](?:[^\W\d_]|" + _MARKS + r")*)*)"
     r"(?:(?<=(?<![^\W\d_])[^\W\d_])\.(?=[ \t,;)]))?(?![\-/]?\d|\w)")
 # Inner capitals make a product ("BladderScan", "ProCuity", "AirSense"), except the name
 # prefixes of "McDonald", "MacLeod", "DeLuca", "LaToya", "DiMaggio", "VanDyke", "O'Brien".
-_CAMEL = re.compile(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
+_CAMEL = compile_led(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Van)(?<!Du)[A-Z]")
 # An acronym and a lower-case word: a department or a team ("MT-dienst", "IT-support",
 # "ICU-team"), not a product whose name the capitalised words after it continue.
-_ACRONYM_COMPOUND = re.compile(r"[A-Z]{2,5}-[a-zà-öø-ÿ]{3,}$")
+_ACRONYM_COMPOUND = compile_led(r"[A-Z]{2,5}-[a-zà-öø-ÿ]{3,}$")
 _POSSESSIVE = ("'s", "\u2019s")
 # The particles that are also the articles and prepositions of Romance sentences
 _ROMANCE_ARTICLES = frozenset("de del della di da das do dos du la le las los el y o".split())
@@ -77,7 +79,7 @@ _PARTICLES = frozenset(
     " ni nic thi ap"
     .split())  # (compared folded: "Ó", "Ní")
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
-MODEL_AFTER = re.compile(
+MODEL_AFTER = compile_led(
     r"[ \t]+(?!MRN|DOB|SSN|ACCT|\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # a record label or a room: "4E-07"
     # or a date after a name: "tech Ngozi Eze-Williams 2025-01-28"
     r"(?!\d{4}-\d\d-\d\d\b|\d{1,2}([/.\-])\d{1,2}\1\d{2,4}\b)"
@@ -89,14 +91,14 @@ MODEL_AFTER = re.compile(
 # been kept). Not Maryland's "MD" before a ZIP code ("Silver Spring, MD 20910").
 CREDENTIALS = ("RN", "MD", "NP", "CNA", "LPN", "BMET", "CBET", "CRNA", "EMT", "RRT", "PhD",
                "BSN", "MSN", "CEng", "MBBS", "DNP", "FNP", "CCRN")
-_CREDENTIAL_AFTER = re.compile(
+_CREDENTIAL_AFTER = compile_led(
     rf"[ \t]*,?[ \t]*(?:{'|'.join(CREDENTIALS)})\b(?![\-/]|[ \t]*\d{{5}})")
 
 # (version 37) A serial number's word after a capitalised word makes it, and the capitalised
 # words before it, a product's name: "Trima Accel, serie 1T31847", "Symbia Intevo Bold, S/N
 # 1034417", "Intellis, Implantat-SN", "Pozis ХК-400, зав. №" (product names the lists do not
 # hold had been taken for names, the fail-closed rule's cost; the read files lost 134 models).
-_SERIAL_AFTER = re.compile(
+_SERIAL_AFTER = compile_led(
     # (a model code may come between: "LKPv 6520 serie")
     r"(?:[ \t]+(?=[\w\-./+]*\d)[\w\-./+]{1,12}){0,2}"
     # (not Vietnamese "sn 1958", sinh năm: the year of birth after a name)
@@ -189,7 +191,7 @@ _FAMILY_CUES = frozenset("""
 _PERSON_CUES = frozenset("".join(c for c in unicodedata.normalize("NFKD", w.translate(_FOLD))
                                  if not unicodedata.combining(c))
                          for w in _PERSON_CUES) | _PERSON_CUES
-_LABEL_END = re.compile(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
+_LABEL_END = compile_led(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
 _ALIAS_GAPS = frozenset((" (", "(", " / ", "/", " ( ", ' ("', ' (\u201c', ' "', " \u201c"))
 # ... and the surname after a nickname in quotes: 'Wilhelmina "Billie" Strand'
 _ALIAS_ENDS = frozenset(('" ', "\u201d ", "') "))
@@ -214,7 +216,7 @@ _TITLES = frozenset("dr mr mrs ms mx prof pt sr sra srta mme mlle dhr mevr hr fr
 _STRONG_CUES = frozenset(
     "dr doctor rn lpn np cna crna fse physio carer mr mrs ms mx miss baby".split())
 # Verbs after a word that make it a person ("Rose told her RN", "Will (nights) says").
-_SAYS = re.compile(
+_SAYS = compile_led(
     r"(?:[ \t]*\([^()\n]{1,24}\))?,?[ \t]+(?:says|said|told|asked|called|calls|wants|wanted"
     r"|states|stated|reports|reported|requested|mentioned|noticed|confirmed|agreed|thinks"
     r"|shadowed|paged|texted|emailed|responded|covering|covered|attended)\b"
@@ -231,7 +233,7 @@ _NOT_SPEAKERS = frozenset("""
 """.split())
 _PLACEHOLDER_WORDS = ("[patient_name]", "[person]")
 # Honorifics after a name in Japanese and Korean: "佐藤 花子 様", "이수진 씨"
-_HONORIFIC_AFTER = re.compile(r"[ \t]?(?:様|さん|殿|氏|씨|님)(?!\w)")
+_HONORIFIC_AFTER = compile_led(r"[ \t]?(?:様|さん|殿|氏|씨|님)(?!\w)")
 # Words that label a person only before a colon ("Name: ...", "From: ..."). Before a colon,
 # every person cue labels one too, but for _NOT_LABELS (see ``cued``).
 _COLON_CUES = frozenset(("name", "caller", "resident", "contact", "requester", "requestor",

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import sys
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+
+from backfill.relead import compile_led
 
 __all__ = ["MODEL_PATH", "NumberModel", "candidates", "features", "load_model", "mask_numbers"]
 
@@ -42,22 +43,22 @@ PLACEHOLDER = "[OTHER_ID]"
 # space ("80752 00031 86603 2208"), not inside a word or a placeholder; four digits at least.
 # (Version 36: a group is whole words only: "2008T 2T8SKF0412", a model and its serial, had
 # become "[OTHER_ID]T8SKF0412", and "05/03/2024 14h20" "[OTHER_ID]h20".)
-_CANDIDATE = re.compile(
+_CANDIDATE = compile_led(
     r"(?<![\w\[])[+#]?(?=[\w\-./]{0,64}\d)\w[\w\-./:]*(?:[ ](?=\d)\d[\d\-./]*(?!\w))*")
 _MIN_DIGITS = 4
-_WORD = re.compile(r"\S+")
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
-_LEADING_LETTERS = re.compile(r"[^\W\d_]+")
-_ANY_DIGIT = re.compile(r"\d")
+_WORD = compile_led(r"\S+")
+_PLACEHOLDER = compile_led(r"\[[A-Z_]+\]")
+_LEADING_LETTERS = compile_led(r"[^\W\d_]+")
+_ANY_DIGIT = compile_led(r"\d")
 
 
 # A private network's address (RFC 1918, loopback) on a line that configures a network
 # ("IP 10.120.203.87, VLAN 154") is the hospital's equipment, kept by policy (docs/phi.md):
 # never judged. Version 40's training had learned "IP" before a number from the read files'
 # patient-owned home devices, whose lines say no such thing.
-_PRIVATE_IP = re.compile(r"(?:10|127)(?:\.\d{1,3}){3}|192\.168(?:\.\d{1,3}){2}"
+_PRIVATE_IP = compile_led(r"(?:10|127)(?:\.\d{1,3}){3}|192\.168(?:\.\d{1,3}){2}"
                          r"|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}")
-_NETWORK_WORDS = re.compile(r"(?i:vlan|subnet|gateway|netmask|dhcp|dns|static ip|switch port"
+_NETWORK_WORDS = compile_led(r"(?i:vlan|subnet|gateway|netmask|dhcp|dns|static ip|switch port"
                             r"|network|ethernet)")
 
 
@@ -76,7 +77,7 @@ def _network_address(text: str, start: int, end: int) -> bool:
 # extraction needs; the layer had learned to take some for identifiers (leave one file out
 # at 0.4 on version 51's rules: +672 identifiers for 235 look-alikes without them, +660 for
 # 242 with them; docs/phi.md, version 52).
-_CALENDAR_DATE = re.compile(
+_CALENDAR_DATE = compile_led(
     r"(?:(?:19|20)\d\d([\-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
     r"|(?:0?[1-9]|[12]\d|3[01])([\-/.])(?:0?[1-9]|1[0-2])\2(?:(?:19|20)\d\d|\d\d)"
     r"|(?:0?[1-9]|1[0-2])([\-/.])(?:0?[1-9]|[12]\d|3[01])\3(?:19|20)\d\d)"

@@ -95,6 +95,7 @@ from backfill.names import (
     plain_words,
 )
 from backfill.numbers import mask_numbers
+from backfill.relead import compile_led
 from backfill.textnorm import normalize
 
 if TYPE_CHECKING:
@@ -253,7 +254,7 @@ _END = r"(?![\w\-]|\.\d)"
 # 1. E-mail (only run when the text contains "@")
 # ---------------------------------------------------------------------------------------------
 
-_EMAIL = re.compile(
+_EMAIL = compile_led(
     # local part: dot-atoms; domain: labels + TLD >= 2 letters.  Unicode local parts are rare in
     # hospital systems and not worth the false-positive risk.
     r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
@@ -262,14 +263,14 @@ _EMAIL = re.compile(
 # (version 48) An address in another script, local part and domain ("мария@пример.рф",
 # "山田@例え.jp"): letters of any script around the "@" and a dot-separated domain whose last
 # label is letters. Tried after the ASCII pattern, so Latin addresses keep their owner's name.
-_EMAIL_INTL = re.compile(
+_EMAIL_INTL = compile_led(
     r"(?<![\w.%+\-])[^\W_][\w.%+\-]*@[^\W_][\w\-]*(?:\.[\w\-]+)*\.[^\W\d_]{2,}(?![\w\-])")
 
 # (version 38) Two or three capitalised words right before a phone number the text has masked
 # are the person it reaches ("tehnicianul Philips Sorin Dobre +40 722 ...", "Vendor: B. Braun
 # SG Jasper Lim +65 ..."): unless a word is an ordinary or equipment word that no name list
 # holds ("Cardiology Reception", "Boston Scientific", "Tehran Office").
-_NAME_BEFORE_PHONE = re.compile(
+_NAME_BEFORE_PHONE = compile_led(
     rf"(?<![\w\-/.])(?P<name>[{_U}][{_L}'\-]+(?:[ ][{_U}][{_L}'\-]+){{1,2}})"
     r"(?=[ \t]*(?:[:,(][ \t]*)?\[PHONE\])")
 
@@ -285,16 +286,16 @@ def _name_before_phone_cb(m: re.Match, hits: list[str]) -> str | None:
 
 # (version 38) A check character a number's rule left behind ("käepael 9865-0112-K"): the
 # placeholder takes it.
-_CHECK_CHAR_AFTER = re.compile(
+_CHECK_CHAR_AFTER = compile_led(
     r"(\[(?:MRN|OTHER_ID|SSN|HEALTH_PLAN|ACCOUNT)\])-[A-Z0-9](?![\w\-])")
 
 # (version 38) An e-mail's local part that is a person's login: two parts joined by a dot or an
 # underscore, or one of six letters or more with no digit ("jon.eklund", "hccahuana"); not a
 # role's ("biomed.support" is a word's; "info", "noreply" are words).
-_PERSONAL_LOCAL = re.compile(r"[a-z]{1,20}[._][a-z]{1,20}|[a-z]{6,20}")
+_PERSONAL_LOCAL = compile_led(r"[a-z]{1,20}[._][a-z]{1,20}|[a-z]{6,20}")
 
 # An address spelled out so that it is not a link: "tariq dot alrashid at inbox dot example".
-_EMAIL_SPOKEN = re.compile(
+_EMAIL_SPOKEN = compile_led(
     # (an initial dictated apart: "s pruitt at example dot com")
     r"(?i:(?<![\w.])(?:[a-z][ \t]+(?=[a-z0-9][\w.\-]*[ \t]+at\b))?"
     r"[a-z0-9][\w.\-]*(?:[ \t]+dot[ \t]+[\w\-]+)*[ \t]*(?:\bat\b|\[at\]|\(at\))[ \t]*"
@@ -364,7 +365,7 @@ _DIGIT_WORD_SET = frozenset((*_ENGLISH_DIGIT_WORDS, "double", "triple", *_FOREIG
 # zero zero seven ...", "W as in William two eight ...": heldout33)
 _SPOKEN_FILLER = r"(?:[ \t,]+(?:uh|um|umm|erm|er|eh|ehm|äh|euh))?"
 _SPELLED_LETTERS = r"(?:(?-i:\b[A-Z](?:[ \t]+as[ \t]+in[ \t]+[A-Z][a-z]+)?)[ \t]+){0,3}"
-_SPELLED_NUMBER = re.compile(
+_SPELLED_NUMBER = compile_led(
     rf"(?i:{_SPELLED_LETTERS}\b{_DIGIT_WORD}"
     rf"(?:{_SPOKEN_FILLER}{_SPOKEN_JOINER}[ \t,\-]+{_DIGIT_WORD}){{4,}}\b)")
 # (version 52) An identifier said character by character, letters among the digits: a
@@ -382,31 +383,31 @@ _SEPARATOR_WORDS = ("dash", "stroke", "slash", "guion", "guión", "traço", "bar
                     "kreska", "ponto", "punto", "point")
 _SPOKEN_SEPARATOR = rf"(?:[ \t,]+(?i:{'|'.join(_SEPARATOR_WORDS)}))?"
 _SPOKEN_TOKEN = rf"(?:(?i:{_DIGIT_WORD})|{_SPOKEN_LETTER})"
-_SPELLED_ID = re.compile(
+_SPELLED_ID = compile_led(
     # (its letters may come first as a word, "AFA stroke two four stroke ...")
     rf"(?:\b[A-Z]{{2,5}}[ \t,]+(?i:{'|'.join(_SEPARATOR_WORDS[:7])})[ \t,]+)?"
     rf"\b{_SPOKEN_TOKEN}(?:{_SPOKEN_FILLER}{_SPOKEN_SEPARATOR}[ \t,\-]+{_SPOKEN_TOKEN}){{5,}}\b")
 # (the cheap sign of one, before the costly search: a spoken letter before a digit word, or
 # the word for a separator)
-_SPELLED_ID_HINT = re.compile(
+_SPELLED_ID_HINT = compile_led(
     rf"{_SPOKEN_LETTER}[ \t,]+(?i:{_DIGIT_WORD})\b|(?i:\b(?:{'|'.join(_SEPARATOR_WORDS)})\b)")
-_SPOKEN_EMAIL_HINT = re.compile(
+_SPOKEN_EMAIL_HINT = compile_led(
     r"(?i: at [\w\-]+(?: dot |\.(?:com|org|net|edu|gov|mil|us|ca|uk|example|info|biz|io|co)\b)"
     r"|\(at\)|\[at\]| dot [a-z]{2,}\b)")
-_LOCAL_PART_SPLIT = re.compile(r"[._\-+\d]+")
+_LOCAL_PART_SPLIT = compile_led(r"[._\-+\d]+")
 
 # What is left of an e-mail someone started typing: "rstein@ — email bounced" (run after _EMAIL).
 # ... and with spaces around the at sign: "lucia.fdz @ familymail.example"
-_EMAIL_SPACED = re.compile(
+_EMAIL_SPACED = compile_led(
     r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*[ \t]+@[ \t]+[A-Za-z0-9][A-Za-z0-9\-]*"
     r"(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
-_EMAIL_PARTIAL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w\-])")
+_EMAIL_PARTIAL = compile_led(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?![\w\-])")
 
 # ---------------------------------------------------------------------------------------------
 # 2. Cue-led identifiers: MRN, DOB, SSN with a cue
 # ---------------------------------------------------------------------------------------------
 
-_MRN = re.compile(
+_MRN = compile_led(
     r"(?P<cue>[MmPp](?:"
     # MRN, MR No., MRN5120, MR 030417
     r"(?<=[Mm])(?i:rns?\b|r[ \t]?(?:\#|no\b\.?|num\b))|(?<=M)RN(?=\d)|(?<=M)R(?=[ \t]+\d{5})"
@@ -441,7 +442,7 @@ _DATE = (
     r"|\d{8}"  # 19620314 / 03141962
     r"|(?:19|20)\d{2})"  # "born in 1962": a birth year alone is still a DOB element
 )
-_DOB = re.compile(
+_DOB = compile_led(
     # Only with a cue: a date without one is a service/PM date and must survive (unless it is
     # older than the work orders: _old_birth_dates).
     r"(?P<cue>[DdBb](?:"
@@ -476,7 +477,7 @@ _FOREIGN_MONTH = (
     r"|disemba|jenụwarị|febụwarị|eprel|machi|aprili|agosti|desemba|janoary|febroary|martsa"
     r"|aprily|jona|jolay|aogositra|oktobra|novambra|desambra)"
 )
-_MRN_FOREIGN = re.compile(
+_MRN_FOREIGN = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:expediente|historia[ \t]+cl[ií]nica|nhc"
     r"|n[°º][ \t]*(?:de[ \t]+)?dossier"
     r"|dossier|ipp|fallnummer|fall-?nr\.?|patientennummer|cartella(?:[ \t]+clinica)?"
@@ -531,7 +532,7 @@ _MRN_FOREIGN = re.compile(
     # a hospital's own shapes: "LTH/24/11873", "HCh/2024/55123", "884.201-3"
     r"|(?=(?:[A-Za-z/.\-]*\d){4})[A-Za-z\d]{1,6}(?:[/.\-][A-Za-z\d]{1,8}){1,4})(?![\w\-]|\.\w)"
 )
-_DOB_FOREIGN = re.compile(
+_DOB_FOREIGN = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:fecha[ \t]+(?:de[ \t]+)?nac(?:imiento|\.)?(?:[ \t]+del[ \t]+paciente)?"
     # Russian "д.р." / "дата рождения", Dutch "geboortedatum", Swedish "födelsedatum"
     r"|д\.?[ \t]?р\.|дата[ \t]+рождения|geboortedatum|geb\.?[ \t]?datum|f[öo]delsedatum"
@@ -607,12 +608,12 @@ _DOB_FOREIGN = re.compile(
 # The answer to a question about the birth date, in a chat or a call's transcript ("birthday?
 # Customer: March 14, 1933", "fecha de nacimiento?  Cliente: 3 de mayo de 1979"): the date
 # after the next speaker's colon (version 11)
-_DOB_ANSWER = re.compile(
+_DOB_ANSWER = compile_led(
     r"(?i:birth(?:day|[ \t]?date)?|dob|d\.o\.b\.?|nacimiento|naissance|geburtsdatum|nascimento"
     r"|nascita|lahir)[^\n?]{0,30}\?[^\n:?]{0,40}:[ \t]*"
     rf"(?P<val>{_DATE}|\d{{1,2}}[ \t]+(?:de[ \t]+)?{_FOREIGN_MONTH}[ \t]+(?:de[ \t]+)?\d{{4}})"
     r"(?![\d/])")
-_DOB_ANSWER_HINT = re.compile(
+_DOB_ANSWER_HINT = compile_led(
     r"(?i:birth|dob|d\.o\.b|nacimiento|naissance|geburt|nascimento|nascita|lahir)")
 
 
@@ -623,7 +624,7 @@ def _dob_answer_cb(m: re.Match, hits: list[str]) -> str | None:
 
 # A date followed by Russian "г.р." (year of birth): "03.11.1969 г.р."
 # (version 13: and the Ukrainian "р.н.", heldout19)
-_DATE_BEFORE_BIRTH = re.compile(rf"(?<![\w\-/.]){_DATE}(?=[ \t]*(?:г\.[ \t]?р\.|р\.[ \t]?н\.))")
+_DATE_BEFORE_BIRTH = compile_led(rf"(?<![\w\-/.]){_DATE}(?=[ \t]*(?:г\.[ \t]?р\.|р\.[ \t]?н\.))")
 
 # (version 47) A date of birth after its cue in whatever form it is written: said in words
 # ("June fourth nineteen forty-four", "diecisiete de marzo del cincuenta y dos", "vierzehnten Juni
@@ -680,7 +681,7 @@ _BIRTH_CUES = (
 )
 # Scripts written without spaces between words: a cue in them may follow a word directly
 # ("ทารกเกิด").
-_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u4e00-\u9fff]")
+_UNSPACED = compile_led(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u4e00-\u9fff]")
 
 
 # The cues are found with one scan of the lower-cased text (an Aho-Corasick automaton): as one
@@ -754,7 +755,7 @@ _DATE_NUMBER_WORDS = frozenset((
     "diciassette diciotto diciannove ventuno ventidue ventitré ventitre ventiquattro "
     "venticinque ventisei ventisette ventotto ventinove trentuno elfu mia kumi ishirini "
     "thelathini arobaini hamsini sitini sabini themanini tisini тысяча тисяча").split())
-_DATE_NUMBER_STEMS = re.compile(
+_DATE_NUMBER_STEMS = compile_led(
     r"(?i:(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig"
     r"|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig|hundert|tausend|und)+(?:s?te[nrms]?)?"
     r"|(?:erst|zweit|dritt|viert|fünft|sechst|siebt|neunt)e[nrms]?"  # German
@@ -777,12 +778,12 @@ _DATE_JOINERS = frozenset((
     "year en in / - ng sa noong").split())
 # a number as typed, or misread by an OCR ("l9/O3/2O24"), with an ordinal's ending; or with
 # its unit ("1994년", "24年")
-_DATE_NUMBER = re.compile(r"[\dOolI]*\d[\dOolI/.\-]*(?:st|nd|rd|th|er|e|º|ª)?\.?,?"
+_DATE_NUMBER = compile_led(r"[\dOolI]*\d[\dOolI/.\-]*(?:st|nd|rd|th|er|e|º|ª)?\.?,?"
                           r"|\d+" + _DATE_ERA + r".*")
-_MONTH_NAME = re.compile(rf"{_MONTH}|{_FOREIGN_MONTH}")
-_ERA_WORD = re.compile(_DATE_ERA)
-_HEBREW_NUMERAL = re.compile(r"[^\W\d_]{1,3}[״\"׳'][^\W\d_]?")  # "כ״ג", "תשמ״ד"
-_WORD_PARTS = re.compile(r"[\-'’]")
+_MONTH_NAME = compile_led(rf"{_MONTH}|{_FOREIGN_MONTH}")
+_ERA_WORD = compile_led(_DATE_ERA)
+_HEBREW_NUMERAL = compile_led(r"[^\W\d_]{1,3}[״\"׳'][^\W\d_]?")  # "כ״ג", "תשמ״ד"
+_WORD_PARTS = compile_led(r"[\-'’]")
 
 
 def _date_word(word: str) -> str:
@@ -804,19 +805,19 @@ def _date_word(word: str) -> str:
 
 
 _MORE_MONTH_SET = frozenset(w.rstrip(".").lower() for w in _MORE_MONTHS)
-_BIRTH_SEP = re.compile(r"[ \t]*(?:(?:[:=：#\"'“”(\[|\-–—.]|…)[ \t]*){0,40}")
-_BIRTH_TOKEN = re.compile(
+_BIRTH_SEP = compile_led(r"[ \t]*(?:(?:[:=：#\"'“”(\[|\-–—.]|…)[ \t]*){0,40}")
+_BIRTH_TOKEN = compile_led(
     r"[ \t]*([\u05d0-\u05ea]{1,4}[\"״׳'][\u05d0-\u05ea]?(?![\u05d0-\u05ea])"
     r"|[^\s,;|()\[\]{}<>\"“”]+|,)")
 _BIRTH_FILLERS = _DATE_JOINERS | frozenset(
     "on is was ist war est é es er är el la le il am op pada noong sa at patient patient's "
     "paciente pacient patiente paziente bệnh بیمار المريض".split())
 # the era a date of birth was masked without ("[DOB] ዓ.ም.", "[DOB] هـ"): part of it
-_ERA_AFTER_DOB = re.compile(r"(?<=\[DOB\])[ \t]*" + _DATE_ERA + r"(?![^\W\d_])")
+_ERA_AFTER_DOB = compile_led(r"(?<=\[DOB\])[ \t]*" + _DATE_ERA + r"(?![^\W\d_])")
 # (version 49) the month and day of a CJK date an older rule masked only the year of, glued
 # to it ("DOB 1962年2月3日" had become "DOB [DOB]2月3日"; "[DOB] 3月点検" is a service month)
-_CJK_MONTH_AFTER_DOB = re.compile(r"(?<=\[DOB\])\d{1,2}月(?:\d{1,2}[日号])?")
-_FULL_NUMERIC_DATE = re.compile(r"\d+[/.\-]\d+[/.\-]\d+")
+_CJK_MONTH_AFTER_DOB = compile_led(r"(?<=\[DOB\])\d{1,2}月(?:\d{1,2}[日号])?")
+_FULL_NUMERIC_DATE = compile_led(r"\d+[/.\-]\d+[/.\-]\d+")
 
 
 def _birth_dates_wide(text: str, low: str, hits: list[str]) -> str:
@@ -912,17 +913,17 @@ _FOREIGN_CUE_WORDS = _Words(
 # birth date, a bare 6-10 digit number (optionally one letter first) the record number
 # ("Sokolova, Yevgenia (07/30/1961)", "pt [PATIENT_NAME] (E1192047)", "[PATIENT_NAME],4471902,
 # 9/19/58-", "[PERSON] (CF kid, 8/30/2012)").  Looked for up to the end of the clause.
-_SPELLED_DATE = re.compile(
+_SPELLED_DATE = compile_led(
     rf"(?i:\b{_MONTH}[ \t]+(?:the[ \t]+)?(?:[a-z]+[ \t\-])?[a-z]+(?:st|nd|rd|th|first|second|third)"
     r",?[ \t]+(?:nineteen|twenty|two[ \t]+thousand)(?:[ \t\-]+(?:and[ \t]+)?[a-z]+){1,2}\b)")
-_NAME_PLACEHOLDER = re.compile(r"\[(?:PERSON|PATIENT_NAME)\]")
+_NAME_PLACEHOLDER = compile_led(r"\[(?:PERSON|PATIENT_NAME)\]")
 _FULL_DATE = (
     r"(?:\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})"
     r"|(?:19|20)\d{2}[/\-.]\d{1,2}[/\-.]\d{1,2}"
     rf"|{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t\-]*{_MONTH}\.?[ \t\-,]*(?:\d{{4}}|\d{{2}}(?!\d)))"
 )
-_FIELD_AFTER_NAME = re.compile(
+_FIELD_AFTER_NAME = compile_led(
     # (version 41: with a dash and up to four digits after it, as the Nordic personal numbers
     # end: "(19470812-3391)", heldout34)
     r"[(,|][ \t]*(?P<mrn>[A-Z]?\d{6,10}(?:-\d{1,4}(?=[ \t]*[),;|]|[ \t]*$))?"
@@ -939,7 +940,7 @@ _FIELD_AFTER_NAME = re.compile(
     r"|(?<=\])[ \t]+(?:\([^()\n]{1,30}\)[ \t]+)?(?P<dob3>\d{1,2}[/\-.]\d{1,2}[/\-.](?:19|20)\d{2}"
     r"|(?:19|20)\d{2}[/\-.]\d{1,2}[/\-.]\d{1,2})(?![\d/\-]|\.\d)")
 # "shes 94 and confused", "i am 96 so please", "age 91"
-_AGE_OVER_89 = re.compile(
+_AGE_OVER_89 = compile_led(
     r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is"
     r"|s?he[ \t]+is|patient[ \t]+is)"
     r"[ \t:]*)(?P<val>9\d|1[01]\d)(?![\w.,]\d)"
@@ -947,7 +948,7 @@ _AGE_OVER_89 = re.compile(
 # "91-year-old", "93 años", "92 g.", "90 Jahre": an age over 89 before its word
 # (version 47: in the digits of other scripts, "९२ वर्ष", "91 ปี", and said in words, "девяносто
 # два года", "noventa y dos años"; the words for years of age written from the languages)
-_AGE_OVER_89_AFTER = re.compile(
+_AGE_OVER_89_AFTER = compile_led(
     r"(?<![\w.\-])(?P<val>[9٩۹९৯๙၉]\d|1[01]\d"
     r"|(?i:ninety(?:[\- ][a-z]+)?|девяносто(?:[ \t]+[а-я]+)?|дев'яносто(?:[ \t]+[а-яії']+)?"
     r"|noventa(?:[ \t]+[ye][ \t]+[a-zé]+)?|novanta\w*|neunzig|\w+undneunzig|quatre-vingt-\w+))"
@@ -955,8 +956,8 @@ _AGE_OVER_89_AFTER = re.compile(
     r"|a[ñn]os\b|ans\b|jahre?\b|jaar\b|anni\b|lat\b|let\b|år\b|vuotta\b|éves\b|yaşında"
     r"|g\.|г\.|лет\b|років\b|года?\b|рок(?:ів|и)\b|歳|岁|歲|세|살|ปี|वर्ष|বছর|tuổi|yaş"
     r"|שנים|سنة|عاما|عامًا|ساله|سال|ετών|χρονών|godina|roků|rokov|évesen))")
-_CLAUSE_END = re.compile(r"\.[ \t\n]|\n")
-_STAFF_BEFORE_NAME = re.compile(
+_CLAUSE_END = compile_led(r"\.[ \t\n]|\n")
+_STAFF_BEFORE_NAME = compile_led(
     r"(?i:\b(?:engineer|eng|tech|technician|biomed|rn|dr|ing|fse|chw|emt|paramedic|nurse|signed"
     r"|sgd|serwisant|atendi[óo]|ass|инженер|техник|инж"
     # (version 13) engineers and technicians in other languages: "প্রকৌশলী: [PERSON]; ...,
@@ -964,14 +965,14 @@ _STAFF_BEFORE_NAME = re.compile(
     r"|ingeniero|ing[ée]nieur|ingenieur|techniker|juruteknik|teknisi|t[æa]knima[ðd]ur"
     r"|k[äa]sittelij[äa]|asentaja|انجینئر|مهندس|अभियंता|প্রকৌশলী|ช่าง|工程師|工程师|טכנאי|פרמדיק"
     r"|ቴክኒሻን)\.?:?[ \t]*)$")
-_STAFF_AFTER_NAME = re.compile(
+_STAFF_AFTER_NAME = compile_led(
     rf"[ \t]*,?[ \t]*(?:{'|'.join(CREDENTIALS)}|DO|PA-?C?|RT|[Bb]iomed|[Tt]ech|EBME|CE)\b")
-_TRAILING_INITIAL = re.compile(
+_TRAILING_INITIAL = compile_led(
     r"(?:(?<=\[PATIENT_NAME\])|(?<=\[PERSON\]))[ \t][A-Z]\.?(?=[ \t]*(?:\n|$))"
     r"|(?<![\w.\-])[A-Z]\.-[A-Z]\.[ \t]?(?=\[(?:PERSON|PATIENT_NAME)\])")  # "J.-F. Tremblay"
 
 # With a cue an SSN may also be "123 45 6789" or "123456789" (without one: see _SSN_DASHED).
-_SSN_CUE = re.compile(
+_SSN_CUE = compile_led(
     r"(?P<cue>[Ss](?i:sn\b|s[ \t]?\#|s[ \t]?no\b\.?|oc(?:ial)?[ \t]+sec(?:urity)?"
     r"(?:[ \t]+(?:number|no\b\.?|\#))?|ocial\b|(?<=S)IN\b|(?<=s)in\#)" + _SEP_B + r")"
     r"(?P<val>\d{3}(?P<sep>[\- ]?)\d{2}(?P=sep)\d{4}|\d{3}(?P<sep3>[\- ]?)\d{3}(?P=sep3)\d{3})"
@@ -993,7 +994,7 @@ _ACCOUNT_VALUE = (
 )
 # Account numbers after a cue, in any shape with at least 5 digits: "acct # 88124-0093",
 # "acct no 0041-772-01", "pt acct A000398812" (bare digit runs after other cues: _BARE).
-_ACCOUNT = re.compile(
+_ACCOUNT = compile_led(
     r"(?P<cue>[AaEeVvCcKkHhSsPpFfRrIл](?:(?<=[Aa])(?i:cct|ccount|ccession|cc(?=[ \t]*\#))"
     # a hospital stay ("episodio"), a bank account, a rental contract, a patient's account in
     # French, an inpatient bill, Russia's "лицевой счёт"
@@ -1021,7 +1022,7 @@ _ACCOUNT = re.compile(
 # (version 13) account words of other scripts and glued forms: Arabic's "رقم الحساب", Thai's
 # "เลขที่บัญชี", Chinese "帳號"/"账号", Greek "λογαριασμός", a pasted form's "AccountNo:", an
 # inmate's "acct (commissary)" (heldout19)
-_ACCOUNT_MORE = re.compile(
+_ACCOUNT_MORE = compile_led(
     r"(?P<cue>(?:(?:رقم[ ])?الحساب|押金收據|押金收据|缴费单|繳費單|(?i:απόδειξη[ \t]+πληρωμής)"
     r"|(?i:makbuz|chitan[țt]a|boleta|(?:deposit|fee|copay|co-pay|payment)[ \t]+receipt"
     r"|faktura[ \t]+kid|facture[ \t]+s[ée]ance)"
@@ -1040,7 +1041,7 @@ _ACCOUNT_MORE = re.compile(
 )
 # (version 14) a payment card's last four digits are the patient's account ("paid $250 by card
 # ending 9912", "Deposit £25 card ending ....... 8194"): heldout20
-_CARD_ENDING = re.compile(
+_CARD_ENDING = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:card|visa|mastercard|amex|debit|credit)[ \t]+(?i:ending|ends)"
     r"(?:[ \t]+(?i:in|with))?[ \t]*(?:[:#]|\.{2,}|…)?[ \t]*)(?P<val>\d{4})(?![\w\-])")
 _ACCOUNT_MORE_WORDS = _Words(
@@ -1072,7 +1073,7 @@ _HEALTH_PLAN_TAIL = (
 # Health-plan beneficiary numbers after a cue ("Member ID XQH884123907", "health plan BCBS
 # 9928113407", "insurance # W293-884-7710"), optionally with the insurer's name in between.
 # The value must hold 4 digits in a row, so "insurance billing" or "policy update" are no value.
-_HEALTH_PLAN = re.compile(
+_HEALTH_PLAN = compile_led(
     r"(?P<cue>[MmSsPpIiHhBbAaCcUuKkTtOoGgNnVvREeDZ健п](?:"
     r"(?<=[Mm])(?i:ember(?:ship)?|edicaid|edicare)|(?<=[Ss])(?i:ubscriber)|(?<=[Pp])(?i:olicy)"
     # other countries' schemes: South Africa's medical aids, Nigeria's NHIS, Kenya's NHIF, the
@@ -1120,7 +1121,7 @@ _HEALTH_PLAN = re.compile(
     r")" + _HEALTH_PLAN_TAIL
 )
 
-_HEALTH_PLAN_MORE = re.compile(
+_HEALTH_PLAN_MORE = compile_led(
     r"(?P<cue>(?<![\w\-])(?:"
     # (version 11) Israel's kupot (Maccabi, Clalit, Meuhedet, Leumit), Kenya's SHA, Romania's
     # card de sănătate, Argentina's OSDE and PAMI, Chile's FONASA, Colombia's EPS with its
@@ -1197,7 +1198,7 @@ _HEALTH_PLAN_MORE_WORDS = _Words(
 # ("implant serial PJN118723S"; the programmer's serial must survive) and licence numbers
 # ("driver's lic S12-345-678-901", "license # ...").  IP addresses are not scrubbed: in work
 # orders they are the equipment's.
-_OTHER_ID = re.compile(
+_OTHER_ID = compile_led(
     r"(?P<cue>[IiDdLlPpRrKkTt](?:"
     r"(?<=[Ii])(?i:mplant(?:ed)?(?:[ \t]+device)?[ \t]+(?:serial|s/?n)\b)|(?<=I)MEI\b"
     r"|(?<=[Dd])(?i:river['’]?s?[ \t]+lic(?:en[sc]e)?\b\.?)"
@@ -1229,7 +1230,7 @@ _OTHER_ID = re.compile(
 # SN RNB482193S") or a personal device ("her MiniMed 780G (pump SN NG2930118H)", "pt's own
 # insulin pump ... s/n ..."), known by the sentence before the serial.  A hospital device's
 # serial in the same sentence stays when a word says it is ours ("programmer", "our", "loaner").
-_SERIAL_CUE = re.compile(
+_SERIAL_CUE = compile_led(
     r"(?<![\w/])(?P<cue>(?:[Ss]/?[Nn]|N/S|SERIAL|[Ss]erial|n[°º][ \t]*de[ \t]*s[ée]rie"
     r"|no\.?[ \t]+de[ \t]+s[ée]rie|serienr\.?|serienummer|ser\.|seri[ \t]+no"
     r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny|Serie"
@@ -1242,7 +1243,7 @@ _SERIAL_CUE = re.compile(
 # words that say a device is the patient's, before or after its serial (version 10)
 _OWNED_WORDS = (r"(?:customer[- ]owned|(?:patientens|pasientens)[ \t]+egen|milik[ \t]+pesakit"
                 r"|환자[ \t]*소유)")
-_PATIENT_DEVICE = re.compile(
+_PATIENT_DEVICE = compile_led(
     r"(?i:\b(?:(?P<strong>pacer|pacemaker|icd|implant(?:ed|able|s)?|crt-?[dp]|loop[ \t]+recorder"
     # (version 11) a neurostimulator's implanted pulse generator
     r"|ipg"
@@ -1261,7 +1262,7 @@ _PATIENT_DEVICE = re.compile(
     r"|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
     r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
-_PATIENT_DEVICE_AFTER = re.compile(
+_PATIENT_DEVICE_AFTER = compile_led(
     r"[ \t]*[(,\-][^.\n]{0,20}?(?i:\b(?:pt|patient|client|family)[- ]?owned"
     r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
     r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
@@ -1272,28 +1273,28 @@ _PATIENT_DEVICE_AFTER = re.compile(
     r"|\b(?:hers|his|own|his[ \t]+own|her[ \t]+own|propia|propio|própria|próprio|өөрийн"
     r"|eigene?s?|personnel(?:le)?)\)|propi?et(?:at|ad|é)[ \t]+(?:de[ \t]+)?(?:la|el|du|do|da)[ \t]+"
     r"(?:pacient[ea]?|paciente|patient[e]?|utente))")
-_OBJECT_USE = re.compile(
+_OBJECT_USE = compile_led(
     r"[ \t]+(?:to|that|the|a|an|and|about|it|back|know|up|in|on|at|for|with|if|we|i)\b|[ \t]*[,.;]")
-_OWNED_HEADING = re.compile(
+_OWNED_HEADING = compile_led(
     r"(?i:\b(?:pt|patient|client|family|member)[- ]owned\b"
     r"|serials?[ \t]+belong[ \t]+to[ \t]+(?:the[ \t]+)?pts?)")
 # "his home concentrator", "her loaner" are the provider's equipment, lent
-_HOSPITAL_DEVICE = re.compile(
+_HOSPITAL_DEVICE = compile_led(
     r"(?i:\b(?:programmer|analy[sz]er|tester|simulator|wand|our|asset|bme|demo|hospital[- ]owned"
     r"|trust[- ]owned|hospital[ \t]+property"
     r"|(?P<lent>home|loaner|rental|rented|lent|dme))\b)")
 # (the last one before the serial: a dot inside "2.0.5" ends no sentence)
-_SENTENCE_START = re.compile(r"(?:[.!?;]\s|\n)(?![^\n]*?(?:[.!?;]\s|\n))")
+_SENTENCE_START = compile_led(r"(?:[.!?;]\s|\n)(?![^\n]*?(?:[.!?;]\s|\n))")
 
 # IP addresses: a hospital device's is private (10/8, 172.16/12, 192.168/16) and engineering
 # data; a public one is a patient's home connection ("hub IP 73.152.41.209") and an identifier
 # in the Safe Harbor list.  Firmware versions with four parts are kept by a version cue.
-_IP = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
-_VERSION_CUE_BEFORE = re.compile(
+_IP = compile_led(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+_VERSION_CUE_BEFORE = compile_led(
     r"(?i:\b(?:fw|firmware|version|ver|sw|software|build|rev|release|bios)\b\.?"
     r"(?:[ \t]+(?:below|above|before|after|older|newer|than|to|from|is|was|of|at)){0,2}"
     r"[ \t]*[:#]?[ \t]*)$")
-_IP_CUE_BEFORE = re.compile(
+_IP_CUE_BEFORE = compile_led(
     r"(?i:\b(?:ip|addr(?:ess)?|wan|router|modem|hub|gateway)\b[^\n]{0,12})$")
 
 # ---------------------------------------------------------------------------------------------
@@ -1305,14 +1306,14 @@ _IP_CUE_BEFORE = re.compile(
 # 0000 serial) and a part/serial label in front are checked in the callback.
 # A UK National Insurance number has its own shape: "QQ 12 34 56 C", "AB123456C".
 # An SSN masked down to its last four digits still identifies: "SSN xxx-xx-7702".
-_SSS = re.compile(r"(?<![\w\-])(?P<cue>SSS(?:[ \t]*(?:no\b\.?|\#))?[ \t]*:?[ \t]*)"
+_SSS = compile_led(r"(?<![\w\-])(?P<cue>SSS(?:[ \t]*(?:no\b\.?|\#))?[ \t]*:?[ \t]*)"
                   r"(?P<val>\d{2}-\d{7}-\d)(?![\w\-])")
-_SSN_MASKED = re.compile(r"(?i:(?<![\w\-])[x*#]{3}[ \-]?[x*#]{2}[ \-]?\d{4})(?![\w\-])")
-_NI_NUMBER = re.compile(
+_SSN_MASKED = compile_led(r"(?i:(?<![\w\-])[x*#]{3}[ \-]?[x*#]{2}[ \-]?\d{4})(?![\w\-])")
+_NI_NUMBER = compile_led(
     r"(?<![\w\-])[A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-D](?![\w\-])")
 _SSN_DASHED = r"(?<=\d)(?<![\w\-./]\d)\d{2}-\d{2}-\d{4}" + _END
 # "SSN (last 4) 4410": the last four digits with their cue are still the SSN's.
-_SSN_LAST4 = re.compile(
+_SSN_LAST4 = compile_led(
     r"(?P<cue>(?i:ssn|ss\#|social(?:[ \t]+security)?(?:[ \t]+(?:no\b\.?|number|\#))?)[ \t]*"
     r"[(\[]?[ \t]*(?i:last[ \t\-]*(?:4|four)(?:[ \t]+digits)?|l4"
     r"|(?:on[ \t]+file[ \t]+)?end(?:s|ing)(?:[ \t]+(?:in|with))?)[ \t]*[)\]]?" + _SEP
@@ -1336,7 +1337,7 @@ _SSN_LAST4 = re.compile(
 # engineering's (UID, NIC, PAN, FIN, RUN) are left out. The value holds at least 5 digits
 # (checked in the callback); a bare "ID" only before a South African 13-digit identity number
 # whose first six digits are a date.
-_NATIONAL_ID = re.compile(
+_NATIONAL_ID = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:pps[ \t]*no\b\.?|ppsn|pps[ \t]+number"
     r"|aadhaa?r(?:[ \t]+(?:no\b\.?|number|card))?|आधार"
     r"|nin|bsn|burgerservicenummer|sofi(?:nummer)?|nss|nir|curp|cpf|dni|nie|nif|pesel|rut"
@@ -1435,9 +1436,9 @@ _EXT_WORDS = (r"(?:x|ext\.?|extension|poste|Durchwahl|DW|доб\.?|loc\.|anexo|i
               r"|内線|內線|(?<=\d)\#)")
 _EXT = rf"(?:[ \t]*,?[ \t]*{_EXT_WORDS}[ \t]*\d{{1,6}}\b)?"
 # "int 38% / ext 0%" is a reading, not an extension
-_UNIT_AFTER_EXT = re.compile(r"[ \t]*[%°]")
+_UNIT_AFTER_EXT = compile_led(r"[ \t]*[%°]")
 # the extension at a match's end, not counted among the number's digits
-_EXT_TAIL = re.compile(rf"[ \t]*,?[ \t]*{_EXT_WORDS}[ \t]*\d{{1,6}}$")
+_EXT_TAIL = compile_led(rf"[ \t]*,?[ \t]*{_EXT_WORDS}[ \t]*\d{{1,6}}$")
 _S = r"[ .\-\u2013\u2014]"  # between groups: space, dot, hyphen, en or em dash
 _SS = r"[ .\-/\u2013\u2014]"  # ... or a slash
 _PHONE = (
@@ -1542,7 +1543,7 @@ _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH"
     "|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
-_STATE_ZIP = re.compile(
+_STATE_ZIP = compile_led(
     rf"(?<![\w\-])(?:(?:{_STATES})\.?,?[ \t]+\d{{5}}(?:-\d{{4}})?"
     # Canada: "ON K4A 0Z9"; the UK: "Leeds LS99 3ZZ", "NE99 4QT" (a postcode has its own shape)
     r"|\(?(?:ON|QC|BC|AB|MB|SK|NS|NB|NL|PE|YT|NT|NU)\)?\.?,?[ \t]+[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
@@ -1560,7 +1561,7 @@ _PLACE_PART = (
     rf"(?:(?<![\w'\-])[{_U}][\w'.\-]*[ \t]+(?:(?:na|an|de|del|la|le|du|da|do|di|wa|of)[ \t]+)?)"
     rf"{{0,2}}(?<![\w'\-])[{_U}][\w'.\-]*"
 )
-_CITY_BEFORE = re.compile(
+_CITY_BEFORE = compile_led(
     rf"(?:\[ADDRESS\],?[ \t]*)?(?:{_PLACE_PART},[ \t]*){{0,2}}{_PLACE_PART},?[ \t]*$")
 # (up to three parts: "[ADDRESS], Sunnyside, Pretoria 0002", "[ADDRESS], Swords, Co. Dublin
 # K67 P2W4": a town, a county, a four- to six-digit postcode or an Irish Eircode)
@@ -1576,24 +1577,24 @@ _UNIT_PART = (
     r"(?:\d{1,3}[ \t]*[º°ª](?:[ \t]*[A-Za-z]{1,4}\.?)?|\d{1,2}\.[ \t]*(?:tv|th|mf|sal)\.?"
     r"|(?i:apto?|apt|piso|esc|dto|puerta|app|flat|unit|int|d)\.?:?[ \t]*\d{1,4}[A-Za-z]?)")
 # (a South African postcode after its own comma: "[ADDRESS], Bellville, 7530")
-_CITY_AFTER = re.compile(
+_CITY_AFTER = compile_led(
     rf"\[ADDRESS\](?:,[ \t]*{_UNIT_PART})?(?:,[ \t]*{_CITY_PART}){{1,3}}"
     r"(?:,[ \t]*\d{4,6})?(?![\w\-])")
 # a unit number before the street number, as Australia writes it: "3/47 Arden St"
-_UNIT_SLASH = re.compile(r"(?<![\w\-./])\d{1,4}[A-Za-z]?/\[ADDRESS\]")
+_UNIT_SLASH = compile_led(r"(?<![\w\-./])\d{1,4}[A-Za-z]?/\[ADDRESS\]")
 # the parts around an address the street rules found: Singapore's block and unit ("Blk 123 Ang
 # Mo Kio Ave 3 #08-214 Singapore 560123"), a rural route before it ("RR 2, 4471 Hwy 7")
-_ADDRESS_AROUND = re.compile(
+_ADDRESS_AROUND = compile_led(
     r"(?:(?<![\w\-])Blk\.?[ \t]+|(?<![\w\-])RR[ \t]*\d{1,3},?[ \t]*)?\[ADDRESS\]"
     r"(?:(?:[ \t]+\d{1,3})?[ \t]+\#\d{2}-\d{2,4}(?:[ \t,]+Singapore[ \t]+\d{6})?)?")
 # a house on a numbered highway or county road: "4471 Hwy 7", "N5531 County Road K"
-_HIGHWAY = re.compile(
+_HIGHWAY = compile_led(
     r"(?<![\w\-./])[NSEW]?\d{1,6}[ \t]+(?:Hwy|Highway|State[ \t]+Route|Route|Rte|County[ \t]+Road"
     r"|County[ \t]+Rd|CR|FM)\.?[ \t]+[A-Z\d]{1,4}(?![\w\-])")
 # House number first, then a French, Italian or Spanish street word and its name: "14 rue des
 # Tanneurs, app. 3B", "12 bis avenue Jean-Jaurès", "5 chemin du Lac" (the town after it is
 # taken by _CITY_AFTER or _STATE_ZIP).
-_NUMBER_STREET = re.compile(
+_NUMBER_STREET = compile_led(
     r"(?<![\w\-./])\d{1,5}(?:[ ]?(?:bis|ter)|[A-Za-z])?,?[ \t]+"
     r"(?:rue|avenue|av\.|boulevard|boul\.|bd|chemin|allée|allee|impasse|place|quai|route|rang|cours"
     r"|montée|via|viale|piazza|corso|calle)[ \t]+"
@@ -1610,7 +1611,7 @@ _NUMBER_STREET_WORDS = _Words(
 # X2T7", "address Plot 12, Ogui Road, Enugu". From a number (or "No.", "Plot", "Flat" and a
 # number) through the capitalised or numbered words and commas after it, to the first word
 # in lower case or the end of the sentence. The callback wants a capitalised word in it.
-_ADDRESS_CUE = re.compile(
+_ADDRESS_CUE = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:(?:home|street|postal|mailing|residential)[ \t]+address"
     r"|address|addr\.?|lives[ \t]+at|living[ \t]+at|resid(?:es|ing)[ \t]+at"
     r"|going[ \t]+home[ \t]+to|discharged[ \t]+(?:home[ \t]+)?to)" + _SEP + r"[ \t]*"
@@ -1624,7 +1625,7 @@ _ADDRESS_CUE = re.compile(
 # Stage, Indiranagar, Bengaluru 560038", "Villa 23, Street 14B, Al Barsha 2, Dubai". To the end
 # of the line or sentence; two comma-separated parts at least. "Unit" and "Suite" are left
 # out: in a hospital they are wards and rooms ("Unit 4B, bay 2").
-_UNIT_FIRST = re.compile(
+_UNIT_FIRST = compile_led(
     r"(?<![\w\-])(?<!,)(?<!,[ \t])"
     r"(?:Flat|Villa|Apt\.?|Apartment|Apto\.?|House(?:[ \t]+No\.?)?|Plot|Wohnung"
     r"|No\.(?=[ \t]*\d+[A-Z]?,[ \t]*(?:Jalan|Jln|Lorong|Lrg|Street|Road|Lane)\b))"
@@ -1652,7 +1653,7 @@ def _unit_first_cb(m: re.Match, hits: list[str]) -> str | None:
 
 # Street name first, number after, as in Spanish, Portuguese, French, Italian and German
 # addresses: "Calle Loíza 415", "Rua das Flores 12", "Hauptstraße 5a".
-_STREET_FIRST = re.compile(
+_STREET_FIRST = compile_led(
     # (version 41: and the Spanish and Portuguese words in lower case, as people type them,
     # "calle Hidalgo 45", "avda de la Constitución 41": heldout34)
     r"(?<![\w\-])(?:(?:Calle|Avenida|Avda\.|Av\.|Rue|Rua|Via|Viale|Carrer|Paseo|Camino|Plaza"
@@ -1695,9 +1696,9 @@ _STREET_FIRST_WORDS = _Words(
     " Straße ", " Strasse ", " Gasse ", " Weg ", " Platz ", "stræti ", "vegur ", "braut ",
 )
 # a five-digit ZIP, or the digit-letter pattern of a Canadian or UK postcode
-_ZIP_HINT = re.compile(
+_ZIP_HINT = compile_led(
     r"\d(?:\d{4}(?!\d)|[A-Z] ?\d[A-Z]\d|[A-Z\d]? \d[A-Z]{2}\b)|[A-Z][ \t]+\d{4}\b|Co\.[ \t]+[A-Z]")
-_PO_BOX = re.compile(
+_PO_BOX = compile_led(
     r"(?i:\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box"
     r"|(?:rr|rural[ \t]+route|hc)[ \t]*\d{1,3}[ \t,]+box)[ \t]*\#?[ \t]*\d{1,6}"
     r"(?:(?<=\d)[A-Z](?![\w\-]))?"
@@ -1708,14 +1709,14 @@ _PO_BOX = re.compile(
 # 7-digit local / unseparated 10-11 digit phone numbers ("pager 555-1234", "cell 6175550199")
 # and 6-12 digit account / encounter / FIN / CSN numbers ("acct # 12345678").
 _BARE = r"(?<=\d)(?<![\w\-./+]\d)(?:\d{2}[ .\-]?\d{4}|\d{5,11})" + _END + _EXT
-_NANP = re.compile(r"1?[2-9][0-8]\d[2-9]\d{6}")
-_LOCAL = re.compile(r"[2-9]\d{2}[ .\-]\d{4}")
+_NANP = compile_led(r"1?[2-9][0-8]\d[2-9]\d{6}")
+_LOCAL = compile_led(r"[2-9]\d{2}[ .\-]\d{4}")
 # With a dot, NXX.XXXX is as often a part ("Diaphragm 200.2270"): a phone only after a person's
 # name (a capital inside a sentence) or a calling verb ("mom Brianna Whitcomb 555.0127").
-_DOT_LOCAL_BEFORE = re.compile(
+_DOT_LOCAL_BEFORE = compile_led(
     rf"(?:(?<=[{_L},;)] )[{_U}][{_L}{_APOS}\-]+|\b(?:called|rang|texted|phoned|is|at|on|\#))"
     r"[ \t:,]*$")
-_PHONE_CUE_BEFORE = re.compile(
+_PHONE_CUE_BEFORE = compile_led(
     r"(?i:\b(?:tel|phone|ph|(?<!o2 )(?<!load )(?<!fuel )(?<!flow )cell|mobile|pager|fax"
     r"|call(?:back)?|contact|reach)"
     r"(?:[ \t]+(?:at|on|no\.?|number|\#))?[ \t]*(?:[:#=\-][ \t]*){0,2}$"
@@ -1726,7 +1727,7 @@ _PHONE_CUE_BEFORE = re.compile(
 # A number after a word that says it is a phone, in any country's grouping: "tlf 612 55 01
 # 48", "telemóvel 912 555 014", "cel (11) 95555-0123", "erreichbar unter 0151 2345 6789",
 # "tel 0532 555 01 67". The shapes in _PHONE need no cue; these need one, and 7 to 15 digits.
-_PHONE_CUED = re.compile(
+_PHONE_CUED = compile_led(
     # (version 37: Indonesia's and Malaysia's "Telp")
     r"(?P<cue>(?<![\w\-])(?:(?i:(?:tele)?fax|t[ée]l[ée]?[fp]?|t[ée]l[ée]phone|telefon[eo]?|tel[ée]fono"
     # (not "cell": "O2 cell 6050-0004-110", "load cell 3002-200-050" are parts)
@@ -1777,7 +1778,7 @@ _PHONE_CUED = re.compile(
 
 # (version 17) A second number after a masked phone, in its grouping: "[PHONE] / 94430 55812",
 # "[PHONE], 0985.555.219" (heldout23's contact lines).
-_PHONE_AFTER_PHONE = re.compile(
+_PHONE_AFTER_PHONE = compile_led(
     r"(?P<cue>\[PHONE\][ \t]*(?:/|,|;|\bor\b|\bou\b|\bo\b|\bили\b)[ \t]*"
     # ... or after a relative's name masked in a text with phones: "бетa [PATIENT_NAME] 98715
     # 55063", "хүү [PATIENT_NAME] 8855 5104"
@@ -1828,10 +1829,10 @@ def _phone_cued_cb(m: re.Match, hits: list[str]) -> str | None:
 
 # A lone extension after a person's name ("Called Priya Raman ext 4412"); "call ext 4412 for
 # biomed" is a department's and is kept (the callback checks the word before).
-_EXT_ALONE = re.compile(r"[Ee]xt(?:ension\b|\b\.?)[ \t]*(?P<val>\d{3,6})\b")
-_PREV_TOKEN = re.compile(rf"([{_U}{_L}{_APOS}\-]+)[ \t,]*$")
+_EXT_ALONE = compile_led(r"[Ee]xt(?:ension\b|\b\.?)[ \t]*(?P<val>\d{3,6})\b")
+_PREV_TOKEN = compile_led(rf"([{_U}{_L}{_APOS}\-]+)[ \t,]*$")
 # Vendor "case" / "PO" / "order" / "ticket" numbers are deliberately not account cues.
-_ACCOUNT_CUE_BEFORE = re.compile(
+_ACCOUNT_CUE_BEFORE = compile_led(
     r"(?i:\b(?:acct|account|encounter|enc|fin|csn|har|visit)"
     r"(?:[ \t]*(?:\#|no\.?|number|num|id))?[ \t]*(?:[:#=\-][ \t]*){0,2})$"
 )
@@ -1839,13 +1840,13 @@ _ACCOUNT_CUE_BEFORE = re.compile(
 # Empty marker groups let the callback dispatch on ``m.lastgroup``.  The shapes are disjoint
 # (3-2-4 vs 3-3-4 digit groups vs number + street words); the cue-dependent bare number comes
 # last so that a separated phone number always wins.
-_NUMERIC = re.compile(
+_NUMERIC = compile_led(
     rf"[\d(+](?:{_SSN_DASHED}(?P<ssn>)|{_PHONE}(?P<phone>)|{_ADDRESS}(?P<addr>)|{_BARE}(?P<bare>))"
 )
 
 # Text right before a number that marks it as engineering data, not PII: "P/N 123-45-6789",
 # "SN 555-201-3344", "part# ...", "REF", "LOT", "model", firmware/version, ticket/case numbers.
-_ENG_CUE_BEFORE = re.compile(
+_ENG_CUE_BEFORE = compile_led(
     r"(?i:\b(?:p/?n|pn|part(?:[ \t]*(?:no|number|num))?|s/?n|serial(?:[ \t]*(?:no|number|num))?"
     # (version 50) "Room 555-0143", and an asset tag with its department's prefix before
     # its number: "asset BME 617 555 0143"
@@ -1861,7 +1862,7 @@ _ENG_CUE_BEFORE = re.compile(
 # 4. Patient names after a cue
 # ---------------------------------------------------------------------------------------------
 
-_NAME = re.compile(
+_NAME = compile_led(
     # Cues: pt / pt. / patient / Patient: / PATIENT: / Mr. Mrs. Ms. Mx. Miss.  A branch of
     # literals (fast first-character scan).  "PT" alone is physical therapy / prothrombin time,
     # so it only counts with a colon (checked in the callback).
@@ -1883,7 +1884,7 @@ _NAME = re.compile(
     rf"|{_W}(?:(?:[ \t]+{_PARTICLE})*[ \t]+{_W}){{0,2}})"
     r")"
 )
-_NAME_TOKEN = re.compile(rf"[\w{_APOS}.\-]+")
+_NAME_TOKEN = compile_led(rf"[\w{_APOS}.\-]+")
 
 # Capitalised words that follow a cue but are not names ("Patient Monitor", "pt. The pump ...",
 # "Patient: NONE", "PT: Physical Therapy").  Compared lower-case.  If the first word is one,
@@ -1930,7 +1931,7 @@ _NOUN_USE_BEFORE = frozenset(
     pediatric peds adult bariatric isolation infant neonatal first last second one
     """.split()
 )
-_PREV_WORD = re.compile(r"([A-Za-z]+)[ \t]*$")
+_PREV_WORD = compile_led(r"([A-Za-z]+)[ \t]*$")
 
 # Names of relatives and contacts, after the relation ("called the daughter, Lisa", "pt's wife
 # Ana", "mom (Fatima)", "son David Cohen", "spoke w/ José Ramírez-Ortiz").  "contact"/"call"
@@ -1943,7 +1944,7 @@ _RELATIONS = (
 )
 # The cue must start a word, so the pattern starts with the character before it (a space or
 # punctuation: far rarer than the cue's first letters); scrub_text runs it on " " + text.
-_RELATIVE = re.compile(
+_RELATIVE = compile_led(
     rf"(?P<cue>[ \t\n(\[,;:/\"](?:(?:{_RELATIONS}"
     r"|[Ss]poke[ \t]+(?:with|to)|[Tt]alked[ \t]+(?:to|with)"
     r"|(?P<contact>[Cc]ontact(?:ed)?|[Cc]all(?:ed)?))\b|[Ss]poke[ \t]+w/)"
@@ -2033,8 +2034,8 @@ _WORLD_NAME = (rf"(?P<name>{_WORLD_CASED_NAME}(?:[ \t]+{_WORLD_CASED_NAME}){{0,2
                # (version 24) or, in a script with case, a word in lower case: the name ends
                # where the capitals do ("зет Бојан Ристић тражи ...", "Съпругът ѝ Георги ...")
                rf"|{_LOWER_WORD_NEXT}))")
-_LOWER_AFTER = re.compile(_LOWER_WORD_NEXT)
-_WORLD_RELATIVE = re.compile(
+_LOWER_AFTER = compile_led(_LOWER_WORD_NEXT)
+_WORLD_RELATIVE = compile_led(
     rf"(?<![\w\-])(?P<rel>[^\W\d_](?:[^\W\d_]|[{_MARKS}])*)"
     r"(?:[ \t]+(?:της|του|mín|minn|min|mi|su|sa|son|seine|seiner|ihre|ihr|meu|minha|mijn|zijn"
     r"|haar))?"
@@ -2074,7 +2075,7 @@ _WORLD_TITLES = (
         "ታካሚ", "بیمار", "مریض", "المريض"))
 ).split()
 _TITLE_ALTERNATION = "|".join(re.escape(t) for t in sorted(_WORLD_TITLES, key=len, reverse=True))
-_WORLD_TITLED = re.compile(
+_WORLD_TITLED = compile_led(
     # (version 18: or two titles, "dlui ing. Sorin Manolache", "জনাব মো. তানভীর আহমেদ")
     rf"(?<![\w\-.])(?P<rel>{_TITLE_ALTERNATION})(?![\w])[ \t]+"
     rf"(?:(?:{_TITLE_ALTERNATION}|ing\.)(?![\w])[ \t]+)?" + _WORLD_NAME)
@@ -2127,12 +2128,12 @@ _WORLD_RELATION_HINTS = _Words(
     "umnu.", "unkk.", "dra.", "bs.", "ths.", "ktv", "poika", "vaimo", "sieva", "meita", "dēls",
     "dukra", "žmona",
 )
-_CONTACT_AFTER = re.compile(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
+_CONTACT_AFTER = compile_led(r"[ \t,(]*(?:\[PHONE\]|\[EMAIL\]|ext\b|at\b|on\b)")
 
 # A lower-case name after "pt"/"patient" is only recognisable by shape: a family name and a
 # hyphenated romanised given name ("pt kim soo-jin", "patient lee min-ho").  Hyphenated medical
 # words ("pt now post-op", "pt got re-intubated") are excluded in the callback.
-_NAME_LOWER = re.compile(
+_NAME_LOWER = compile_led(
     r"(?P<cue>[Pp](?:t|atient)\b\.?[ \t]+)"
     r"(?P<name>[a-z]{2,12}[ \t]+(?P<given>[a-z]{2,5}-[a-z]{2,5}))(?![\w\-])"
 )
@@ -2144,14 +2145,14 @@ _HYPHEN_PREFIXES = frozenset(
 # ("on Dolores Vance (MRN# ...)") or a bed in brackets ("(Aiden Murphy, bed 3)").  These start
 # with a name word, i.e. at every capital letter, so each only runs when a cheap substring test
 # says its trigger is in the text.
-_NAME_POSS_RELATIVE = re.compile(
+_NAME_POSS_RELATIVE = compile_led(
     rf"(?P<name>{_W}(?:[ \t]+{_W}){{0,2}})['\u2019]s[ \t]+(?:{_RELATIONS})\b"
 )
-_NAME_BEFORE_ID = re.compile(
+_NAME_BEFORE_ID = compile_led(
     rf"(?P<name>{_W}(?:[ \t]+{_W}){{1,2}}|{_CW}(?:[ \t]+{_CW}){{1,2}})"
     r"[ \t]*[(,]?[ \t]*(?:MRN|DOB|D\.O\.B)\b"
 )
-_NAME_BED = re.compile(
+_NAME_BED = compile_led(
     rf"\((?P<name>{_W}(?:[ \t]+{_W}){{1,2}}),[ \t]*(?:[Bb]ed|BED|[Rr]m|[Rr]oom)\b"
 )
 
@@ -2198,7 +2199,7 @@ def _cue_keep(m: re.Match, tag: str, hits: list[str]) -> str | None:
 # same characters (35% of them, 3 digits at least) is masked as the same kind: a demo
 # controller "PDM-4400-10032" beside the patient's "PDM-4471-92208" shares only the model's.
 _SIBLING_TAGS = frozenset(("MRN", "OTHER_ID", "ACCOUNT", "HEALTH_PLAN"))
-_ID_TOKEN = re.compile(r"(?<![\w\-./])[A-Z\d][A-Z\d\-]{5,22}[A-Z\d](?![\w\-]|\.\d)")
+_ID_TOKEN = compile_led(r"(?<![\w\-./])[A-Z\d][A-Z\d\-]{5,22}[A-Z\d](?![\w\-]|\.\d)")
 
 
 def _shape(value: str) -> str:
@@ -2274,7 +2275,7 @@ def _national_id_cb(m: re.Match, hits: list[str]) -> str | None:
 # dates are checked in the callback.
 _DD = r"(?:0[1-9]|[12]\d|3[01])"
 _MM = r"(?:0[1-9]|1[0-2])"
-_ID_SHAPES = re.compile(
+_ID_SHAPES = compile_led(
     r"(?=[\dA-Z])(?<![\w\-./#])(?:"
     rf"(?P<rrn>\d{{2}}{_MM}{_DD}-[1-4]\d{{6}})"
     rf"|(?P<hetu>{_DD}{_MM}\d{{2}}[-+A]\d{{3}}[0-9A-FHJ-NPR-Y])"
@@ -2307,7 +2308,7 @@ _ID_SHAPES = re.compile(
 
 # (one fast scan for the shapes without a dash: an IBAN, a codice fiscale, Egypt's number,
 # China's and Taiwan's ids, an AHV number, an MBI)
-_ID_SHAPE_HINT = re.compile(
+_ID_SHAPE_HINT = compile_led(
     r"[A-Z]{2}\d{2}[ ]?[A-Z\d]{4}|[A-Z]{6}\d\d|(?<!\d)[23]\d{13}(?!\d)|\d{17}[\dX]|[A-Z][12]\d{8}"
     r"|756\.\d|[1-9][A-Z][A-Z\d]\d[A-Z]")
 
@@ -2340,9 +2341,9 @@ def _ssn_dashed_cb(m: re.Match, hits: list[str]) -> str | None:
     return "[SSN]"
 
 
-_NINE_DIGIT_LANDLINE = re.compile(r"0[1-9][ \-]\d{3}[ \-]\d{4}")
+_NINE_DIGIT_LANDLINE = compile_led(r"0[1-9][ \-]\d{3}[ \-]\d{4}")
 # (version 41) Indonesia's mobiles, twelve digits in 4-4-4: "0812-8890-1123", "0813 2900 4471"
-_ID_MOBILE = re.compile(r"08[1-9]\d([ \-])\d{4}\1\d{4}")
+_ID_MOBILE = compile_led(r"08[1-9]\d([ \-])\d{4}\1\d{4}")
 
 
 def _phone_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -2419,7 +2420,7 @@ def _after_number(text: str, start: int) -> bool:
 
 
 # A local number written as an extension: "-Thabo, biomed x555-0108"
-_X_LOCAL = re.compile(r"(?<![\w\-])(?P<cue>[xX])(?P<val>[2-9]\d{2}[.\-]\d{4})(?![\w\-])")
+_X_LOCAL = compile_led(r"(?<![\w\-])(?P<cue>[xX])(?P<val>[2-9]\d{2}[.\-]\d{4})(?![\w\-])")
 
 
 def _patient_serial_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -2527,7 +2528,7 @@ class _Hits(list[str]):
 # Japanese surname and given name with a space between ("高橋 美咲").
 _CJK = r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7a3]"
 _CJK_NAME = rf"{_CJK}{{2,4}}(?:[ \t\u3000]{_CJK}{{1,3}})?"
-_CJK_ANY = re.compile(_CJK)
+_CJK_ANY = compile_led(_CJK)
 # The first character of a name: the commonest Chinese surnames (simplified and traditional),
 # the first kanji of the commonest Japanese ones and the commonest Korean surnames. A chat's
 # sender line with another word first is a desk or a shift ("设备科 08:00", "交班 07:00").
@@ -2551,7 +2552,7 @@ _CJK_SURNAME_STARTS = frozenset(
 # A chat or pager log pasted into a work order: "[09:14] nikhil: anyone near OR 5?", "28/02
 # 14:05 raj: ...", "09:15 carla.m: on it". After a time stamp at the start of a line, the
 # handle before the colon is a person (a system's own labels excepted).
-_CHAT_SPEAKER = re.compile(
+_CHAT_SPEAKER = compile_led(
     # (version 14: Korean's 오전/오후 before the time and a comma after it, KakaoTalk's "오전
     # 7:41, 김민준 보호자: ...")
     # (version 18: or an ISO date first, WeChat's "2024-04-02 07:48 王立新：...")
@@ -2601,7 +2602,7 @@ _CHAT_SPEAKER = re.compile(
     r"|^[ \t]*\[(?P<kakao>[^\W\d_](?:[^\W\d_]|[ .'\u2019]){0,20})\][ \t]*"
     r"(?=\[[ \t]*(?:오전|오후|[AaPp][Mm])?[ \t]*"
     r"\d{1,2}:\d{2}[ \t]*\])")
-_CHAT_HINT = re.compile(
+_CHAT_HINT = compile_led(
     r"(?m)^[ \t]*(?:\[?[\d/.\-, \t]*\d:\d{2}|\[(?i:chat|teams|sms|text|whatsapp|slack|im|msg"
     r"|webex)\]|\[?[ \t]*(?:오전|오후)|\d{4}년|[a-z][\w.]+[ \t]{1,4}\d{1,2}:\d{2}"
     r"|\d{4}\.[ \t]?\d{1,2}\.[ \t]?\d{1,2}\.[ \t]*(?:오전|오후))"
@@ -2647,13 +2648,13 @@ def _chat_speakers(text: str, hits: list[str]) -> str:
 
 # (version 38) A Slack export's author line whose handle is one word ("tyazzie  8:02 AM"):
 # only where the text says it is Slack's, and no word of the lists.
-_SLACK_PLAIN = re.compile(
+_SLACK_PLAIN = compile_led(
     r"(?m)^(?P<h>[a-z][a-z0-9]{3,20})(?=[ \t]{1,4}\d{1,2}:\d{2}(?:[ \t]*[AaPp][Mm])?[ \t]*$)")
 
 
 # A signature at the very end: "... No pts affected. - Sam", "closed 02/02/25 - jlr". The
 # word after the dash is a name or initials unless it is a plain English word ("- done").
-_SIGNATURE = re.compile(
+_SIGNATURE = compile_led(
     # (after a sentence or a date on the same line: a dash at a line's start is a list's)
     r"(?:(?<=[.!])[ \t]*|(?<=\d)[ \t]+)(?:-{1,2}|\u2013|\u2014)[ \t]+"
     r"(?P<who>[^\W\d_][\w'\u2019\-]{1,20}(?:[ \t][^\W\d_][\w'\u2019\-]{1,20})?)[ \t.]*$")
@@ -2661,7 +2662,7 @@ _SIGNATURE = re.compile(
 
 # A dash glued to the name, at the end of any line, as people sign a note or a chat message:
 # "... ordered. -Tanisha", "page me if it does it too -rico", "-MJ Ferreira, RN/tech"
-_GLUED_SIGNATURE = re.compile(
+_GLUED_SIGNATURE = compile_led(
     # (version 49: two dashes, "... PN 49000-01. --Thandiwe")
     r"(?<=[\s.!?)])(?:-{1,2}|~|\u2013|\u2014)"
     r"(?P<who>[^\W\d_][\w.'\u2019\-]{1,20}(?:[ \t][^\W\d_][\w'\u2019\-]{1,20})?)"
@@ -2703,7 +2704,7 @@ def _signer(words: list[str], hits: list[str], judged: list[str] | None = None) 
 # Latin letters, every word is a dictionary word. Its words are remembered, so that the
 # name's other mentions go too.
 _DISPLAY_WORD = rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}]|['\u2019.\-](?=[^\W\d_]))*\.?"
-_DISPLAY_NAME = re.compile(
+_DISPLAY_NAME = compile_led(
     rf"(?m)(?:^|(?<=[:,;]))[ \t]*[\"']?(?P<name>(?:{_DISPLAY_WORD}[ \t]+){{0,3}}{_DISPLAY_WORD})"
     r"[\"']?[ \t]*<\[EMAIL\]>")
 _DESK_WORDS = frozenset("""
@@ -2863,11 +2864,11 @@ def _health_plan_cb(m: re.Match, hits: list[str]) -> str | None:
 # (version 14) A number read out digit by digit and typed so ("MRN 6 6 1 0 4 2 7 7", "Medicaid
 # MX 4 4 1 9 0 2 7 7 5"): six single digits or more, one space apart, are a person's number
 # whatever the cue (no look-alike of the 21 files has that shape).
-_DIGIT_RUN_HINT = re.compile(r"\d \d \d \d")
-_DIGIT_BY_DIGIT = re.compile(
+_DIGIT_RUN_HINT = compile_led(r"\d \d \d \d")
+_DIGIT_BY_DIGIT = compile_led(
     r"(?<![\w.,\-])(?:(?!MRN|SSN)[A-Z]{2}[ ])?\d(?:[ ]\d){5,}(?![\w\-]|[.,]\d)")
 # ... unless engineering's words come just before: "work order number 4 4 7 1 0 9"
-_ENG_BEFORE_DIGITS = re.compile(
+_ENG_BEFORE_DIGITS = compile_led(
     r"(?i:order|serial|part|fault|error|code|ticket|wo|lot|model|asset|case|rma)\b[^\n]{0,12}$")
 
 
@@ -2880,12 +2881,12 @@ def _digit_by_digit_cb(m: re.Match, hits: list[str]) -> str | None:
 
 # an engineering number's word right before a number said in words (not "code": a door's or a
 # zip code is a person's; not "po": Tagalog's politeness word, "number po ko ...")
-_ENG_WORD_BEFORE = re.compile(
+_ENG_WORD_BEFORE = compile_led(
     r"\b(?:ticket|part|p/n|model|lot|batch|error|asset|wo|work[ \t]+order|firmware"
     r"|version|ref|rma)(?:[ \t]+(?:number|no\.?|num|\#))?[ \t:#]*$")
 
 
-_BIRTH_WORD = re.compile(r"(?i:birth|born|dob)")
+_BIRTH_WORD = compile_led(r"(?i:birth|born|dob)")
 
 
 def _spoken_digits(said: str) -> int:
@@ -2934,10 +2935,10 @@ def _spelled(text: str, hits: list[str], ids: bool) -> str:
 # (version 52) ... or an engineering word a few words before it ("the serial I think is Q
 # two two three A L ...", "the incident number is IR dash two zero ..."), unless the words
 # say whose it is ("her implant's serial is ...": a patient's own device is hers)
-_ENG_WORD_NEAR = re.compile(
+_ENG_WORD_NEAR = compile_led(
     r"\b(?:serial|s/n|sn|incident|ticket|case|part|model|lot|batch|asset|work[ \t]+order"
     r"|firmware|version|ref|rma|tracking|waybill|order|bed|room|unit|error|alarm|fault)\b")
-_PERSONAL_NEAR = re.compile(r"\b(?:his|her|their|patient|patient's|pt|implant\w*|own)\b")
+_PERSONAL_NEAR = compile_led(r"\b(?:his|her|their|patient|patient's|pt|implant\w*|own)\b")
 # (version 52) what an identifier said character by character is, by the words before it
 _SPELLED_ID_CUES = tuple((kind, re.compile(cue)) for kind, cue in (
     ("SSN", r"social|ssn|security|national|cpf|dni|pesel|aadhaar|passport|rut\b|curp|cédula"),
@@ -2948,7 +2949,7 @@ _SPELLED_ID_CUES = tuple((kind, re.compile(cue)) for kind, cue in (
 ))
 
 
-_AGE_NUMBER = re.compile(r"(?<![\d.])(?:[9٩۹९৯๙၉]\d|1[01]\d)(?![\d.%])")
+_AGE_NUMBER = compile_led(r"(?<![\d.])(?:[9٩۹९৯๙၉]\d|1[01]\d)(?![\d.%])")
 _AGE_WORDS = _Words("ninety", "девяносто", "дев'яносто", "noventa", "novanta", "neunzig",
                     "quatre-vingt")
 
@@ -2958,8 +2959,8 @@ def _age_cb(m: re.Match, hits: list[str]) -> str | None:
     return m.group()[: m.start("val") - m.start()] + "[DOB]"
 
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-_LINE_END = re.compile(r"[ \t]*\.?[ \t]*(?:\n|$)")
+_YEAR = compile_led(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_LINE_END = compile_led(r"[ \t]*\.?[ \t]*(?:\n|$)")
 
 
 def _signed_date(text: str, start: int, end: int) -> bool:
@@ -2972,7 +2973,7 @@ def _signed_date(text: str, start: int, end: int) -> bool:
 
 # (version 39) ... or a time of day follows it: an export's or a log's stamp ("bruger
 # [PERSON], 18-01-2024 15:02").
-_TIME_AFTER = re.compile(r"[ \t,]*(?:[ \t]|T)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
+_TIME_AFTER = compile_led(r"[ \t,]*(?:[ \t]|T)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
 
 
 # A number with a label next to a patient's other identifiers is the patient's, whatever the
@@ -2982,20 +2983,20 @@ _TIME_AFTER = re.compile(r"[ \t,]*(?:[ \t]|T)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
 # closed: on a line that holds an identifier already masked, an id-shaped value (four digits
 # or more) after a label is masked unless the label is engineering's (serial, part, lot,
 # asset, ticket, firmware, error, room ...), which is what the look-alikes carry.
-_ID_VALUE = re.compile(
+_ID_VALUE = compile_led(
     r"(?<![\w\-./#@+\[])(?=[\w\-/.]*\d)[^\W_](?:[\w]|[\-/.](?=\w)){3,29}(?![\w\-]|[./]\w)")
-_ID_LABEL_BEFORE = re.compile(
+_ID_LABEL_BEFORE = compile_led(
     # (version 13: after full-width punctuation, "）患者ID 0078-5521"; and the vowel signs of
     # the Indic and Thai scripts, which are not word characters: "เลขที่บัญชี")
     r"(?:^|(?<=[\s(\[,;|\"'，、：；（）]))"
     rf"(?P<cue>[^\W\d_](?:[^\W\d_]|[{_MARKS}]|[./](?=[^\W\d_])){{0,15}}\.?)"
     r"(?P<sep>[ \t]*(?:[#№:=\u055d\u17d6][ \t]*)+|[ \t]+)\Z")
-_PHI_PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
-_DATE_SHAPED = re.compile(
+_PHI_PLACEHOLDER = compile_led(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
+_DATE_SHAPED = compile_led(
     r"\d{1,4}([./\-])(?:\d{1,2}|[^\W\d_]{3,9})\1\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?")
-_WORD_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_]{2,12})\.?[ \t]+\Z")
+_WORD_BEFORE = compile_led(r"(?<![^\W\d_])([^\W\d_]{2,12})\.?[ \t]+\Z")
 # the words that make an invoice the maker's or the service company's, not the patient's
-_VENDOR_BEFORE = re.compile(
+_VENDOR_BEFORE = compile_led(
     r"(?i:vendor|supplier|void|voided|our|parts|service|repair|visit|PO)[ \t]+\Z")
 # labels of the look-alikes (compared lower-cased, without a trailing dot)
 _ENG_LABELS = frozenset("""
@@ -3194,26 +3195,26 @@ _TAIL_PARTICLES = (r"(?:van|der|den|de|del|della|la|le|da|das|do|dos|du|di|bin|b
                    r"|al|el|e|i|y|ter|ten|von|zu|s/o|d/o|a/l|a/p|w/o)")
 _NAME_WORD = rf"[{_U}][{_L}{_APOS}]+(?:-[{_U}][{_L}{_APOS}]+)*"
 _PERSON_PH = r"\[(?:PERSON|PATIENT_NAME)\]"
-_NAME_TAIL = re.compile(
+_NAME_TAIL = compile_led(
     rf"(?P<ph>{_PERSON_PH})(?P<tail>(?:[ \t]+{_TAIL_PARTICLES}){{1,2}}[ \t]+"
     rf"(?:{_PERSON_PH}|{_NAME_WORD})|[ \t]+(?i:al|el|ul|ud|bin|ben|abu)-{_NAME_WORD})")
-_NAME_GIVEN_BEFORE = re.compile(
+_NAME_GIVEN_BEFORE = compile_led(
     rf"(?<![\w\-])(?P<given>{_NAME_WORD})(?P<particle>[ \t]+(?:da|de|do|dos|das|del|van|von|di))?"
     rf"[ \t]+(?P<ph>{_PERSON_PH})")
 # (version 11: also before a number or a masked identifier, "[PERSON] Fernandes 912 ...")
-_NAME_LAST_AFTER = re.compile(
+_NAME_LAST_AFTER = compile_led(
     rf"(?P<ph>{_PERSON_PH})[ \t]+(?P<last>{_NAME_WORD})(?=[ \t]*(?:[,:;(]|\n|$|\[|\+?\d))")
 # (version 40) The given name after a masked surname and a comma, as a list or an export
 # writes a name ("kid is [PERSON], Mateo 10513866", "[PERSON], Jean-Guy   49817-2230":
 # heldout33); only a given name of the lists, before what ends a name.
-_NAME_GIVEN_AFTER_COMMA = re.compile(
+_NAME_GIVEN_AFTER_COMMA = compile_led(
     rf"(?P<ph>{_PERSON_PH}),[ \t]*(?P<given>{_NAME_WORD})"
     r"(?=[ \t]*(?:[,:;()\[\n]|$|\d)|[ \t]{2})")
 # A name in a script the name lists do not hold, right before a number that identifies its
 # bearer ("נועה בן-דוד ת.ז. [OTHER_ID]", "هدى السيد [OTHER_ID]", "Γιώργος Παπαδόπουλος AMKA
 # [OTHER_ID]"): two or three words of Hebrew, Arabic, Greek or Cyrillic (capitalised, in the
 # scripts with case), with at most a short label between (version 11).
-_FOREIGN_NAME_BEFORE_ID = re.compile(
+_FOREIGN_NAME_BEFORE_ID = compile_led(
     r"(?<![\w\-])(?P<name>(?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
     r"|[\u0386-\u038f\u0391-\u03a9][\u03ac-\u03ce]+|[А-ЯЁІЇЄҐЈЉЊЋЂЏЃЌЅ][а-яёіїєґјљњћђџѓќѕ'’]+)"
     r"(?:[ ](?:[\u0590-\u05ff][\u0590-\u05ff\-'\u05f3]+|[\u0600-\u06ff]{2,}"
@@ -3242,7 +3243,7 @@ _MONTH_STARTS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".spli
 # [PERSON]", "cụ [PERSON] Văn Hải"): the lists hold the commonest names of a few dozen
 # countries, and such a word next to a name is rarely anything else (heldout32).
 _ACCENTED_WORD = rf"(?=[{_U}{_L}]*[^\x00-\x7f])[{_U}][{_L}{_APOS}]+(?:-[{_U}][{_L}{_APOS}]+)*"
-_ACCENTED_NEXT_TO_NAME = re.compile(
+_ACCENTED_NEXT_TO_NAME = compile_led(
     rf"(?<![\w\-])(?P<before>{_ACCENTED_WORD})[ \t]+(?P<ph>{_PERSON_PH})"
     rf"|(?P<ph2>{_PERSON_PH})[ \t]+(?P<after>{_ACCENTED_WORD})(?![\w\-])")
 
@@ -3263,7 +3264,7 @@ def _accented_name_parts(text: str) -> str:
 
 # (version 40) A name spelled out after it, letter by letter, as a caller does ("Dennis
 # Kowalski K O W A L S K I": heldout33): four capitals or more, each alone.
-_SPELLED_AFTER_NAME = re.compile(rf"(?P<ph>{_PERSON_PH})(?:[ \t]+[A-Z](?![\w.'\-])){{4,}}")
+_SPELLED_AFTER_NAME = compile_led(rf"(?P<ph>{_PERSON_PH})(?:[ \t]+[A-Z](?![\w.'\-])){{4,}}")
 
 
 def _name_tails(text: str) -> str:
@@ -3293,7 +3294,7 @@ def _name_tails(text: str) -> str:
 
 # A person's login in a system's log or export ("ACK user=laine.t", "USER=mkaczmarek MUTE",
 # "Printed 10/14/2024 08:02 by dkowalczyk", "App login cristina_dps67"): a name, or made of one.
-_LOGIN = re.compile(
+_LOGIN = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:user(?:name|id)?|usr|login|uid|operator)[ \t]*[=:][ \t]*"
     # (version 29) the keys of a ticket's or a log's fields that hold a person, a prefix
     # joined by "_" and a quote allowed ("opened_by=lchen assignee=rgill", "reporter_login=
@@ -3332,7 +3333,7 @@ _LOGIN_WORDS = _Words(
     "eingeloggt", "connect", "conectad", "logad", "ログイン", "로그인", "登录", "登入", "printed",
     "exported", "exportiert", "gedruckt", "generated", "created", "imprimé", "exporté", "impreso",
     "exportado")
-_LOGIN_KEY = re.compile(
+_LOGIN_KEY = compile_led(
     r"(?i:op\d?|by|assigned(?:_to)?|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
     r"|tilldelad)[ \t]*[=:]")
 
@@ -3366,13 +3367,13 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
 # ("svermeul" for Sofie Vermeulen, "jcastell" for J. Castellanos). In read files 35 staff
 # names leaked as such logins. The surname must be in the lists and no plain English word
 # ("rgill" needs its key: "gill" is a word); the login itself no word ("marsh").
-_LOGIN_SHAPED = re.compile(
+_LOGIN_SHAPED = compile_led(
     r"(?<![\w@./\\\-])(?P<val>[a-z]{1,12}(?:\.[a-z]{1,20}){1,2}|[a-z]{5,20})\d{0,3}"
     # (not a field's key: "n_serie=", '"no_siri": ')
     r"(?![\w@/\\\-]|\.[A-Za-z0-9]|[\"']?[ \t]*[=:])")
 
 
-_LOGIN_CUE_BEFORE = re.compile(
+_LOGIN_CUE_BEFORE = compile_led(
     r"(?:\b(?i:by|from|tech|agent|rt|op|von|par|por)[ \t]+|^[ \t]*-{1,2}[ \t]*|[',\t]|=)\Z",
     re.MULTILINE)
 
@@ -3414,14 +3415,14 @@ def _login_shaped_cb(m: re.Match, hits: list[str]) -> str | None:
 # the lists, and the surname after it if the lists have one; a given name that is also a word
 # ("joy", "grant") only before "from" or "calling". Read files: 7 more names, no look-alike;
 # none on heldout29-31, whose hands typed no such voicemail.
-_INTRODUCED = re.compile(
+_INTRODUCED = compile_led(
     r"(?i:\b(?:this[ \t]+is|it'?s|it[ \t]+is|i'?m|my[ \t]+name[ \t]+is"
     r"|(?:pt|patient|kid|child|baby)(?:'s)?(?:[ \t]+name)?[ \t]+is|nurse[ \t]+was"
     r"|called[ \t]+by|spoke[ \t]+(?:to|with)|talked[ \t]+to)[ \t]+)"
     r"(?P<name>[a-z][a-z'\-]+(?:[ \t]+[a-z][a-z'\-]+)?)"
     r"(?P<after>[ \t]*(?:[,.(\n]|$|(?:from|in|on|at|calling|with|here|biomed|rn)\b))")
-_FROM_OR_CALLING = re.compile(r"[ \t]*(?:from|calling)\b")
-_INTRODUCED_HINT = re.compile(r"(?i:this is|it'?s|it is|i'?m |name is| is [a-z]| was [a-z]|"
+_FROM_OR_CALLING = compile_led(r"[ \t]*(?:from|calling)\b")
+_INTRODUCED_HINT = compile_led(r"(?i:this is|it'?s|it is|i'?m |name is| is [a-z]| was [a-z]|"
                               r"called by|spoke|talked to)")
 
 
@@ -3456,7 +3457,7 @@ _POSTCODE = r"(?:\d{3}[ ]?\d{2}|\d{4,6}|\d{2}-\d{3}|\d{5}-\d{3}|[A-Z]\d{4})"
 # Isidro"), a town with its postcode before or after ("400604 Cluj-Napoca", "Enugu 400102"),
 # a state's code ("SP"), a postcode alone
 _PLACE_WORDS = rf"(?:\[PERSON\]|[{_U}][{_L}]+\.?(?:[\- ][{_U}][{_L}]+){{0,2}})"
-_ADDRESS_TAIL = re.compile(
+_ADDRESS_TAIL = compile_led(
     # (version 12: the street's own number after its word, "Ang Mo Kio Ave 3", "State Highway
     # 35", may come first)
     rf"\[ADDRESS\](?P<tail>(?:[ \t]+\d{{1,4}}[A-Za-z]?(?=,))?(?:,?[ \t]*{_ADDRESS_UNIT})+"
@@ -3469,7 +3470,7 @@ _ADDRESS_TAIL = re.compile(
     rf"|(?:,?[ \t]+(?:{_POSTCODE}[ \t]+)?(?:[A-Z]{{2}}|{_PLACE_WORDS})"
     rf"(?:[ \t]+{_POSTCODE})?(?![\w\-])){{0,3}},?[ \t]*{_POSTCODE}(?![\w\-])"
     rf"(?:[ \t]+{_PLACE_WORDS}(?![\w\-]))?)")
-_ADDRESS_HEAD = re.compile(
+_ADDRESS_HEAD = compile_led(
     r"(?<![\w\-./])\d{1,6}[A-Za-z]?[ \t]+(?:(?:N|S|E|W|NE|NW|SE|SW)[ \t]+)?"
     r"\d{1,4}(?:st|nd|rd|th)[ \t]+\[ADDRESS\]")
 
@@ -3490,7 +3491,7 @@ _GLUE_SEG = (rf"(?:{_GLUE_UNIT}{_GLUE_AFTER_UNIT}(?:(?i:na|no|nr)\.?[ \t]*)?"
              r"[A-Za-z\d][\w\-/]{0,5}\.?"
              r"|\d{1,5}[A-Za-z]?(?:[/\-][A-Za-z]{0,3}[ \t]?\d{1,4})*\.?|[IVX]{1,4}/\d{1,3}\.?"
              r"|[A-Z]{2,4}|\[(?:PERSON|OTHER_ID|ADDRESS)\])(?![\w\-/])")
-_ADDRESS_GLUE = re.compile(
+_ADDRESS_GLUE = compile_led(
     # (each part ends at a word's end and a space or comma follows: a long digit run cannot be
     # read as many short numbers, which took seconds to fail)
     rf"(?<![\w\-/#])(?:(?:{_GLUE_UNIT}{_GLUE_AFTER_UNIT}[A-Za-z\d][\w\-/]{{0,5}}"
@@ -3505,7 +3506,7 @@ _ADDRESS_GLUE = re.compile(
 # street word with a capitalised name and a number was an identifier's address (36 of 36).
 _CYR_CAP = _U + "А-ЯЁІЇЄҐЎ"  # ("Łódź", "Київ")
 _CYR_PLACE = rf"[{_CYR_CAP}][\w\-]*(?:[ \t]+[{_CYR_CAP}][\w\-]*)?"
-_STREET_ABBREVIATED = re.compile(
+_STREET_ABBREVIATED = compile_led(
     rf"(?<![\w\-])(?:{_CYR_PLACE}[ \t]+(?:обл|р-н|район|область|обл\.)\.?,[ \t]*)*"
     rf"(?:(?:м|г|с|смт|пгт|m|g|s)\.[ \t]*{_CYR_PLACE},[ \t]*)?"
     # (not after a number: "250 ul. Sample 2" is a volume)
@@ -3533,7 +3534,7 @@ _NUMBER_WORDS = rf"{_NUMBER_WORD}(?:[ \t\-]+{_NUMBER_WORD})*"
 # (the words in full: "two nurses and dr", "one test per st" are not addresses)
 _STREET_TYPE = (r"(?:street|road|drive|avenue|lane|court|boulevard|crescent|grove|terrace"
                 r"|circle|pike|highway|route|salai)")
-_SPOKEN_ADDRESS = re.compile(
+_SPOKEN_ADDRESS = compile_led(
     rf"(?i:(?<![\w\-]){_NUMBER_WORDS}[ \t]+(?:[a-z'\-]+[ \t]+){{1,3}}{_STREET_TYPE}(?![\w\-])"
     rf"(?:,?[ \t]+(?:apartment|apt|unit|suite|flat|lot|rural[ \t]+route|route|number)[ \t]+"
     rf"(?:{_NUMBER_WORDS}|[a-z]|\d{{1,5}})(?![\w\-]))*)"
@@ -3546,7 +3547,7 @@ _STREET_TYPE_WORDS = _Words("street", "road", "drive", "avenue", "lane", "court"
                             "salai")
 
 
-_PHONE_DIGIT_TAIL = re.compile(r"\[PHONE\](?:[ ]\d){2,4}(?![\w\-.,/:]\d|[\w\-])")
+_PHONE_DIGIT_TAIL = compile_led(r"\[PHONE\](?:[ ]\d){2,4}(?![\w\-.,/:]\d|[\w\-])")
 
 
 def _address_tails(text: str) -> str:
@@ -3608,7 +3609,7 @@ _GRID_MARKER = (r"(?:Blk\.?[ \t]*\d|Purok[ \t]+\d|Brgy\.|Barangay[ \t]+[A-Z]"
 _GRID_WORD = (r"(?:(?:[A-Z][a-z]{0,3}|H/No)\.(?![\w\-/])|[A-Z0-9][\w'\u2019\-/]*+(?!\.\w)"
               r"|wa|ya|na|de|del|la|do|da|dos|das)")
 _GRID_PART = rf"{_GRID_WORD}(?:[ \t]+{_GRID_WORD})*+"
-_GRID_ADDRESS = re.compile(
+_GRID_ADDRESS = compile_led(
     rf"(?<![\w\-/])(?={_GRID_MARKER}){_GRID_PART}(?:,[ \t]*{_GRID_PART}){{0,6}}")
 _GRID_HINTS = ("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebele", "H/No", "Jl.",
                "RW")
@@ -3667,7 +3668,7 @@ def _places(text: str, hits: list[str]) -> str:
 # number with its word (號/号, 丁目/番, 로/길) is what makes it an address, not a ward or a
 # department.
 _CJK_H = r"[\u4e00-\u9fff]"
-_CJK_ADDRESS = re.compile(
+_CJK_ADDRESS = compile_led(
     rf"(?:{_CJK_H}{{1,4}}(?:省|市|縣|县))?(?:{_CJK_H}{{1,4}}(?:區|区|鄉|乡|鎮|镇))?"
     rf"{_CJK_H}{{1,6}}(?:路|街|大道)(?:[一二三四五六七八九十\d]{{1,3}}段)?(?:\d{{1,4}}巷)?"
     r"(?:\d{1,4}弄)?\d{1,5}(?:之\d{1,3})?[號号](?:\d{1,3}[樓楼F])?(?:之?\d{1,4}室?)?"
@@ -3681,11 +3682,11 @@ _CJK_ADDRESS = re.compile(
 # จ.ขอนแก่น ๔๐๐๐๐", "๔๕/๒ ถ.มิตรภาพ ต.ในเมือง อ.เมือง ขอนแก่น": heldout34)
 _TH_PART = (r"(?:หมู่(?:ที่)?[ ]?[\d๐-๙]{1,3}|(?:ถ\.|ซ\.|ต\.|อ\.|จ\.|ถนน|ซอย|ตำบล|อำเภอ|จังหวัด)"
             r"[ ]?[\u0e01-\u0e4e]{1,20}(?:[ ][\d๐-๙]{1,3}(?![\d๐-๙]))?)")
-_TH_ADDRESS = re.compile(
+_TH_ADDRESS = compile_led(
     rf"(?<![\w/])[\d๐-๙]{{1,5}}(?:/[\d๐-๙]{{1,4}})?[ ]{_TH_PART}(?:[ ]{_TH_PART}){{1,6}}"
     r"(?:[ ][\u0e01-\u0e4e]{2,20}(?=[ ]?[\d๐-๙]{5}))?(?:[ ]?[\d๐-๙]{5})?")
 # (one fast scan for either: a door's number with its word, or a Thai address's words)
-_SCRIPT_ADDRESS_HINT = re.compile(r"\d[號号]|丁目|[로길][ ]?\d|[ตอจถซ]\.|หมู่")
+_SCRIPT_ADDRESS_HINT = compile_led(r"\d[號号]|丁目|[로길][ ]?\d|[ตอจถซ]\.|หมู่")
 
 
 def _script_addresses(text: str, hits: list[str]) -> str:
@@ -3696,7 +3697,7 @@ def _script_addresses(text: str, hits: list[str]) -> str:
     return text
 
 
-_VEHICLE = re.compile(
+_VEHICLE = compile_led(
     r"(?i:\b(?:licen[sc]e|dl|park(?:ed|ing)?|car|truck|vehicle|van|suv|valet|security|drove|driving"
     r"|garage|lot|bay|tag|carro|coche|auto|veh[ií]culo)\b)")
 
@@ -3707,7 +3708,7 @@ _VEHICLE = re.compile(
 # "tablica", Czech "SPZ", Hungarian "rendszám", Finnish "rekisterinumero", Nordic "reg.nr"
 # (heldout32: four plates). The plate is two or three groups of capitals and digits with
 # both in it ("34 FK 7712", "72-LM-18", "MB-WS 935", "AD 1447 KB").
-_PLATE_MORE = re.compile(
+_PLATE_MORE = compile_led(
     r"(?P<cue>(?<![\w\-])(?i:plaka|matr[ií]cula|kennzeichen|mobil|nopol|plat[ \t]+nomor"
     r"|biển[ \t]+số|tablic[aey]|spz|rendszám|rekisterinumero|reg\.?[ \t]?nr|regnr)\.?"
     r"(?:[ \t]+[^\W\d_][^\W\d_]{0,15}){0,3}?[ \t]*:?[ \t]*)"
@@ -3731,10 +3732,10 @@ def _plate_more_cb(m: re.Match, hits: list[str]) -> str | None:
     return m.group("cue") + "[OTHER_ID]"
 
 
-_CAPITALISED = re.compile(rf"[{_U}][{_L}]")
+_CAPITALISED = compile_led(rf"[{_U}][{_L}]")
 
 
-_ADDRESS_CLAUSE = re.compile(
+_ADDRESS_CLAUSE = compile_led(
     r"(?P<cue>(?:địa[ \t]+chỉ|כתובת|地址|住所|주소|العنوان|ที่อยู่|адрес(?:у)?|Адрес)[:：]?[ \t]*)"
     r"(?P<val>[^\n.;。，、]{3,60}(?:,[^\n.;。，、]{2,40}){0,3})")
 _ADDRESS_CLAUSE_WORDS = _Words("địa chỉ", "כתובת", "地址", "住所", "주소", "العنوان", "ที่อยู่",
@@ -3746,7 +3747,7 @@ _ADDRESS_CLAUSE_WORDS = _Words("địa chỉ", "כתובת", "地址", "住所",
 # 08003 Barcelona", "адрес: мкр. Самал-2, д. 58, кв. 41, Алматы 050051". The clause runs to a
 # line's or sentence's end, a bracket, or the next field ("..., tel. [PHONE]"); an
 # abbreviation's dot ("Dr.", "д.", "Esq.") does not end it.
-_ADDRESS_LABEL = re.compile(
+_ADDRESS_LABEL = compile_led(
     # (version 40: French "domicile", Dutch "woonadres", a bracket before the colon:
     # "Woonadres (thuisdialyse): Prinses Irenelaan 112, ...", heldout33)
     r"(?<![\w\-])(?P<cue>(?i:morada|adre[çc]a|domicili?o|domicílio|domicile(?=[ \t]*:)|woonadres"
@@ -3807,11 +3808,11 @@ _ADDRESS_LABEL_WORDS = _Words(
     "seoladh", "indirizz", "الإقامة", "السكن", "navnîşan", "puy-anan", "tuatusi", "adrès", "nơi ở",
     "thường trú", "trú tại",
 )
-_ADDRESS_FIELD_END = re.compile(
+_ADDRESS_FIELD_END = compile_led(
     r"[\n;()\[]|[ \t]{3}|,[ \t]*(?i:t[ée]l|tlm|tlf|ph|phone|cel|mob|móvil|movil|telef|telèf|tfno"
     r"|e-?mail|correo|correu|тел|моб|dob|ssn|mrn|nhs)|,[ \t]*[A-Z]{2,5}\b[ \t]*\d")
-_SENTENCE_DOT = re.compile(r"\.(?=[ \t]|$)")
-_ABBREVIATION_DOT = re.compile(
+_SENTENCE_DOT = compile_led(r"\.(?=[ \t]|$)")
+_ABBREVIATION_DOT = compile_led(
     r"(?:(?<!\w)(?i:dr|st|av|avda|ave|tte|gral|col|pte|str|nr|bl|sc|ap|apt|mah|cad|sok|esq|ezk|dto"
     r"|izq|dcha|кв|мкр|ул|вул|пр|просп|корп|стр|bldg|fl|no|ste|blvd|rd|cl|pl|ul|al|bd|rte|km|lt|mz"
     r"|urb|edif|pso|sta|sto|prof|ing|lic|gen|sr|jr|mt|ft|pt|ctra|c/|n°|app|appt|dept|cd|mah"
@@ -3820,8 +3821,8 @@ _ABBREVIATION_DOT = re.compile(
 # (version 13) a word of two to four letters before a dot, with the address going on right
 # after it (a comma or a digit within 20 characters): "bât. C, 3e ét., 93100 Montreuil",
 # "Λεωφ. Βασ. Όλγας 88": a street's or a building's abbreviation, not the sentence's end
-_SHORT_WORD_DOT = re.compile(rf"(?<![^\W\d_{_MARKS}])(?:[^\W\d_]|[{_MARKS}]){{2,4}}\.$")
-_ADDRESS_GOES_ON = re.compile(r"[^\n;]{0,20}?[,\d]")
+_SHORT_WORD_DOT = compile_led(rf"(?<![^\W\d_{_MARKS}])(?:[^\W\d_]|[{_MARKS}]){{2,4}}\.$")
+_ADDRESS_GOES_ON = compile_led(r"[^\n;]{0,20}?[,\d]")
 
 
 # (version 13) An address written right after a person's masked phone or e-mail, as contact
@@ -3830,16 +3831,16 @@ _ADDRESS_GOES_ON = re.compile(r"[^\n;]{0,20}?[,\d]")
 # Ngangelizwe Location, Mthatha 5100" (heldout19: seven addresses in seven countries' forms).
 # The run to the end of the line or the sentence must start with a capital or a number, hold
 # a digit and a comma, and name no equipment.
-_ADDRESS_AFTER_CONTACT = re.compile(
+_ADDRESS_AFTER_CONTACT = compile_led(
     r"\[(?:PHONE|EMAIL)\](?:\)[ \t]*)?[ \t]*[,;][ \t]+(?:(?i:home|taga|at)[ \t]+)?"
     r"(?P<val>(?:[^\W_]|№)[^\n;()\[\]@]{5,100}?)[ \t]*(?=\n|$|;|\(|\.[ \t]|\.$)")
-_NOT_AN_ADDRESS = re.compile(
+_NOT_AN_ADDRESS = compile_led(
     r"(?i:\b(?:s/?n|serial|part|p/n|lot|fw|firmware|model|err(?:or)?|asset|ticket|wo|ext|x"
     r"|biomed|office|ward|room|bed|dept|unit[ \t]+\d+[ \t]+(?:is|was)|alarm|code|ok|pls|please"
     r"|call(?:ed)?|will|if|when|and|or|rma|po|case|inc|ref|invoice|order)\b)")
 
 
-_CSV_NEXT_FIELD = re.compile(r",\S")
+_CSV_NEXT_FIELD = compile_led(r",\S")
 
 
 def _addresses_after_contacts(text: str, hits: list[str]) -> str:
@@ -3941,10 +3942,10 @@ _COLUMN_TAGS = {
     **dict.fromkeys(("member id", "insurance", "insurance #", "policy", "health plan"),
                     "HEALTH_PLAN"),
 }
-_RULE_ROW = re.compile(r"[\s|:\-+=]*")
+_RULE_ROW = compile_led(r"[\s|:\-+=]*")
 # Headers as exports spell them ("PatientName", "Acct_No", "D.O.B.", "Phone #"): compared
 # without case, spaces, dots, dashes, underscores and slashes.
-_COLUMN_KEY = re.compile(r"[\s_.\-/\"']+")
+_COLUMN_KEY = compile_led(r"[\s_.\-/\"']+")
 _COLUMNS = {
     **{_COLUMN_KEY.sub("", k.lower()): v for k, v in _COLUMN_TAGS.items()},
     **dict.fromkeys(("patientname", "ptname", "patientfullname", "fullname", "lastname",
@@ -4029,7 +4030,7 @@ _COLUMNS = {
 }
 # Delimiters of a pasted table, in the order they are tried on a header line.
 _TABLE_DELIMITERS = ("|", "\t", ";", ",", "  ")  # (two spaces: a fixed-width report)
-_FIXED_CELL = re.compile(r"\S+(?: \S+)*")
+_FIXED_CELL = compile_led(r"\S+(?: \S+)*")
 
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
@@ -4108,15 +4109,15 @@ def _column_tag(column: str, value: str) -> str | None:
 # Fields of a JSON or XML fragment pasted from an interface log: '"subscriberId":"HMSA-88"',
 # '<PatientName>Lee, Ann</PatientName>'; the keys are the table headers' (_COLUMNS). A FHIR
 # reference to a patient ("Patient/884211") holds the patient's id.
-_JSON_FIELD = re.compile(
+_JSON_FIELD = compile_led(
     r'"(?P<key>[A-Za-z_][\w \-]{1,40})"[ \t]*:[ \t]*"(?P<val>[^"\n\[]{1,80})"'
     r"|<(?P<xkey>[A-Za-z_][\w\-]{1,40})(?:[ \t][^<>\n]{0,60})?>(?P<xval>[^<\n\[]{1,80})"
     r"</(?P=xkey)>")  # (attributes too: '<name lang="ar">...</name>')
-_FHIR_PATIENT = re.compile(r"(?<=Patient/)[\w\-.]{1,64}(?![\w\-])")
+_FHIR_PATIENT = compile_led(r"(?<=Patient/)[\w\-.]{1,64}(?![\w\-])")
 # A FHIR identifier, '{"system": "https://example-hospital.org/mrn", "value": "TH-558120"}':
 # its system says whose number it is (version 13: heldout19). A device's (UDI, serial, asset)
 # is kept; a record's or a person's is masked.
-_FHIR_IDENTIFIER = re.compile(
+_FHIR_IDENTIFIER = compile_led(
     r'"system"[ \t]*:[ \t]*"(?P<sys>[^"\n]{1,120})"[ \t]*,[ \t]*"value"[ \t]*:[ \t]*"'
     r'(?P<val>[^"\n\[]{1,64})"')
 _FHIR_DEVICE_SYSTEMS = ("udi", "gs1", "device", "serial", "asset", "equipment", "lot", "model")
@@ -4171,8 +4172,8 @@ def _structured_fields(text: str, hits: list[str]) -> str:
 # A FHIR HumanName's given names, '"given":["Clementine","Ruth"]': an array, so the key/value
 # fields above do not read it, and every string in it is a name, whatever the language
 # (version 23; the family name is a plain field and is read above)
-_FHIR_GIVEN = re.compile(r'"given"[ \t]*:[ \t]*\[(?P<names>[^\]\n]{1,200})\]')
-_JSON_STRING = re.compile(r'"(?P<s>[^"\n\[]{1,60})"')
+_FHIR_GIVEN = compile_led(r'"given"[ \t]*:[ \t]*\[(?P<names>[^\]\n]{1,200})\]')
+_JSON_STRING = compile_led(r'"(?P<s>[^"\n\[]{1,60})"')
 
 
 def _fhir_given(m: re.Match, hits: list[str]) -> str:
@@ -4187,11 +4188,11 @@ def _fhir_given(m: re.Match, hits: list[str]) -> str:
 # An SQL INSERT pasted from a database (heldout16): "INSERT INTO t (pt_last, dob, mrn) VALUES
 # ('HOLLOWAY', '1938-02-17', '0004471190'), (...)": the columns are the table headers' keys
 # (_COLUMNS), and each row's literals are matched to them by position.
-_SQL_INSERT = re.compile(
+_SQL_INSERT = compile_led(
     r"(?is:insert[ \t]+into[ \t]+[\w.\"`\[\]]+[ \t]*\((?P<cols>[^()]{1,2000})\)\s*values\s*)"
     r"(?P<rows>(?:\((?:'(?:[^']|'')*'|[^()'])*\)\s*,?\s*)+)")
-_SQL_ROW = re.compile(r"\((?P<vals>(?:'(?:[^']|'')*'|[^()'])*)\)")
-_SQL_LITERAL = re.compile(r"'(?:[^']|'')*'|[^,\s][^,]*")
+_SQL_ROW = compile_led(r"\((?P<vals>(?:'(?:[^']|'')*'|[^()'])*)\)")
+_SQL_LITERAL = compile_led(r"'(?:[^']|'')*'|[^,\s][^,]*")
 
 
 def _sql_inserts(text: str, hits: list[str]) -> str:
@@ -4282,7 +4283,7 @@ _HL7_FIELDS = {
     "PV1": {7: "PERSON", 8: "PERSON", 9: "PERSON", 17: "PERSON", 19: "ACCOUNT", 50: "ACCOUNT"},
     "MRG": {1: "MRN", 3: "ACCOUNT", 7: "PATIENT_NAME"},
 }
-_HL7_SEGMENT = re.compile(r"^(PID|NK1|GT1|IN1|IN2|PV1|MRG)\|.*$", re.MULTILINE)
+_HL7_SEGMENT = compile_led(r"^(PID|NK1|GT1|IN1|IN2|PV1|MRG)\|.*$", re.MULTILINE)
 
 
 # A DICOM header dumped by dcmdump or a viewer ("(0010,0020) LO [SMH0077341]  # 10, 1
@@ -4300,7 +4301,7 @@ _DICOM_TAGS = {
 }
 _DICOM_KEPT = frozenset(("0010,0040", "0010,1010", "0010,1020", "0010,1030", "0010,2160",
                          "0010,21b0", "0010,21c0", "0010,4000"))
-_DICOM_LINE = re.compile(
+_DICOM_LINE = compile_led(
     r"(?m)^[ \t]*\((?P<tag>[0-9A-Fa-f]{4},[0-9A-Fa-f]{4})\)[ \t]+(?:[A-Z]{2}[ \t]+)?"
     r"(?:(?P<bracket>\[)(?P<bval>[^\]\n]*)\]"
     r"|(?:[A-Za-z][A-Za-z']{2,40}[ \t]+)?(?P<val>[^\s#\[][^\n#]*?))[ \t]*(?=#|$)")
@@ -4327,7 +4328,7 @@ def _dicom_fields(text: str, hits: list[str]) -> str:
 # copied from a worklist or a modality's log ("KHAN^AYESHA  RCH3390127", "O'SULLIVAN^MAEVE^
 # BRIDGET": heldout34). Letters only (HL7's codes hold digits: "ORU^R01", "ADT^A08"), two
 # letters or more a part, and not every part an English word ("HEART^RATE").
-_CARET_NAME = re.compile(
+_CARET_NAME = compile_led(
     r"(?<![\w^|~&\\])(?P<name>[^\W\d_][^\W\d_'\u2019\-]*(?:['\u2019\-][^\W\d_]+)*"
     r"(?:\^[^\W\d_][^\W\d_'\u2019\-]*(?:['\u2019\-][^\W\d_]+)*){1,2})(?![\w^])")
 
@@ -4365,7 +4366,7 @@ def _hl7_segments(text: str, hits: list[str]) -> str:
 
 # "key: value" lines from forms and interfaces ("patient_name: LINDQVIST, ASTRID M",
 # "encounter_csn: 1200457781", "Best #: ..."): the key names the value, to the end of the line.
-_KEY_LINE = re.compile(
+_KEY_LINE = compile_led(
     # (version 14: or dotted leaders, "Historia clínica ....... HC-004519")
     # (version 17: the keys' vowel signs and apostrophes, Armenian and Khmer colons)
     rf"^(?P<key>[ \t\u3000]*[^\W\d_](?:[^\W\d]|[{_MARKS} _./#()・'\-]){{0,28}}?)[ \t]*"
@@ -4475,7 +4476,7 @@ def _plain_words(value: str) -> bool:
     return any(w in plain for w in _LOWER_WORD.findall(value))
 
 
-_LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-z]+(?![^\W\d_])")
+_LOWER_WORD = compile_led(r"(?<![^\W\d_])[a-z]+(?![^\W\d_])")
 
 
 def _key_tag(key: str, val: str) -> str | None:
@@ -4565,7 +4566,7 @@ _PERSON_PARTICLE = (r"(?:bin|binti|binte|bint|ibn|s/o|d/o|a/l|a/p|van|der|den|de
                     r"|das|do|dos|du|di|la|le|von|zu|y|e|i|ved\.|بن|بنت|ابن)")
 _PATRONYMIC_ENDS = ("oğlu", "qızı", "ogly", "kyzy", "uulu", "ugli", "o‘g‘li", "o'g'li", "qizi",
                     "ұлы", "қызы")
-_LABELED_PERSON = re.compile(
+_LABELED_PERSON = compile_led(
     # (version 14: or after two spaces or a tab, the next field of a form's line)
     # (version 17: or after a semicolon that ends the field before, "Технік: ...; лікар: ...")
     # (version 18: or after a sentence's full stop, "... 15.9 mS/cm. პაციენტი: ნინო ბერიძე")
@@ -4598,7 +4599,7 @@ _LABELED_PERSON = re.compile(
     rf"|(?<=[^\W\d_{_U}{_L}][ ][ ])|(?<=[^\W\d_{_U}{_L}]\t))")
 
 
-_PARTICLE_WORD = re.compile(_PERSON_PARTICLE)
+_PARTICLE_WORD = compile_led(_PERSON_PARTICLE)
 
 
 def _lower_cased(word: str) -> bool:
@@ -4607,7 +4608,7 @@ def _lower_cased(word: str) -> bool:
     but are not written with them: a name there is "lower case" (version 17)."""
     c = word[0]
     return c.lower() != c.upper() and not c.isupper() and not "\u10d0" <= c <= "\u10ff"
-_NAME_SPLIT = re.compile(r"[ \t\u200c]+")
+_NAME_SPLIT = compile_led(r"[ \t\u200c]+")
 
 
 def _labeled_persons(text: str, hits: list[str]) -> str:
@@ -4649,14 +4650,14 @@ def _labeled_persons(text: str, hits: list[str]) -> str:
     return text
 
 
-_KANA_READING = re.compile(
+_KANA_READING = compile_led(
     r"(?P<ph>\[(?:PATIENT_NAME|PERSON)\][ ]?)(?P<open>[（(])[\u3040-\u30ff ・\u3000]{2,30}"
     r"(?P<close>[）)])")
 
 
 # (version 18) A two-column table of a form, key then value: "| DOB | 17/10/1983 |",
 # "| Hospital UR | WB0395126 |" (heldout24's Markdown intake sheets)
-_KEY_ROW = re.compile(r"(?m)^[ \t]*\|[ \t]*(?P<key>[^\W\d_][^|\n]{0,30}?)[ \t]*\|[ \t]*"
+_KEY_ROW = compile_led(r"(?m)^[ \t]*\|[ \t]*(?P<key>[^\W\d_][^|\n]{0,30}?)[ \t]*\|[ \t]*"
                       r"(?P<val>[^|\n]*[^|\s])[ \t]*\|[ \t]*$")
 
 
@@ -4685,11 +4686,11 @@ def _key_lines(text: str, hits: list[str]) -> str:
 # key=value pairs inside a log line (logfmt, syslog): 'patient_id=UMC-7710238 name="van der
 # Berg, Johanna" dob=1951-02-03 addr="3310 Peachtree Rd NE"' (version 12: heldout18). The
 # keys are read as a form's (_KEY_TAGS); a quoted value is taken whole.
-_LOGFMT_PAIR = re.compile(
+_LOGFMT_PAIR = compile_led(
     r"(?<![\w.\-\[])(?P<key>[A-Za-z][A-Za-z0-9_.\-]{1,30})=(?:\"(?P<qval>[^\"\n]{1,120})\""
     r"|(?P<val>[^\s\"=,;\]\[]{2,80}))")
-_LOGFMT_HINT = re.compile(r"[A-Za-z0-9_]=[^\s=][^\n]*?\s[A-Za-z_][\w.\-]*=")
-_LOGFMT_START = re.compile(r"[A-Za-z0-9_]=[^\s=]")
+_LOGFMT_HINT = compile_led(r"[A-Za-z0-9_]=[^\s=][^\n]*?\s[A-Za-z_][\w.\-]*=")
+_LOGFMT_START = compile_led(r"[A-Za-z0-9_]=[^\s=]")
 
 
 def _logfmt_hint(text: str) -> bool:
@@ -4789,7 +4790,7 @@ _ID_CAPS = "A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐΑ-Ω"
 _ID_CUES = frozenset((
     "MRN", "SSN", "SN", "ID", "NO", "NR", "DOB", "TEL", "PH", "FAX", "MOB", "PID", "UR", "NHS",
     "NHI", "CHI", "NIC", "ACCT", "ACC", "IMEI", "IP", "DID"))
-_ID_PREFIX = re.compile(
+_ID_PREFIX = compile_led(
     rf"[{_ID_CAPS}][{_ID_CAPS}&]{{0,5}}(?:[-/][{_ID_CAPS}][{_ID_CAPS}&]{{0,5}})*[- ]"
     r"(?=\[(?:MRN|OTHER_ID|ACCOUNT|HEALTH_PLAN|SSN|PHONE)\])")
 
@@ -4799,7 +4800,7 @@ _ID_PREFIX = re.compile(
 # no look-alike lost): one or two capitals with their dots, glued or after one space, then a
 # space, a comma, a semicolon, a bracket or the end.
 _INITIAL = "[A-ZÀ-ÖØ-ÞА-ЯЁ]"
-_NAME_INITIALS = re.compile(
+_NAME_INITIALS = compile_led(
     rf"(\[(?:PERSON|PATIENT_NAME)\])(?:(?:\.{_INITIAL})+\."
     rf"|[ ]{_INITIAL}\.(?:[ ]?{_INITIAL}\.)?(?=[\s,;)]|$))")
 
@@ -4807,7 +4808,7 @@ _NAME_INITIALS = re.compile(
 # (version 35) The patronymic the name rules left after a masked Russian, Ukrainian or
 # Belarusian name: "Ким Ольга Вячеславовна" had become "[PERSON] Вячеславовна", "Коваленко
 # Тарас Миколайович" "[PERSON] Миколайович".
-_PATRONYMIC = re.compile(
+_PATRONYMIC = compile_led(
     r"(\[(?:PERSON|PATIENT_NAME)\])[ ][А-ЯЁІЇЄ][а-яёіїєґ]+"
     r"(?:овна|евна|ёвна|ична|инична|івна|ївна|ович|евич|ёвич|ьич|йович|ійович|ич)(?![\w])")
 
@@ -4817,7 +4818,7 @@ _PATRONYMIC = re.compile(
 # "W.A. Nimal Siriwardena"). One or two single letters with their dots, or a Dutch, German or
 # Afrikaans particle with the given name before it; never after a word character or a dot, nor
 # a unit after a number ("36.9 C. [PERSON]", "12.4 V. [PERSON]").
-_INITIALS_BEFORE = re.compile(
+_INITIALS_BEFORE = compile_led(
     r"(?<![\w.\-])(?:(?<=\d:\d\d[ ])|(?<!\d[ ]))(?<!°)"
     # (version 39: the Philippines' and Spain's "Ma." and "Mª", María: "Ma. [PERSON] NICU:")
     rf"(?:(?:{_INITIAL}\.[ ]?){{1,2}}|[a-z]\.|M[aª]\.[ ]|(?:(?:{_INITIAL}\.[ ]?|[A-Z][a-z]+[ ])?"
@@ -4826,7 +4827,7 @@ _INITIALS_BEFORE = re.compile(
 # (version 36) A Thai title glued to the given name, a space, then the surname: "นายสมชาย ใจดี"
 # (Mr.), "นางสาว", "นาง", "ด.ช." and "ด.ญ." (boy, girl), "น.ส.". Thai writes no space between
 # words, so the title's word alone ("นายจ้าง", the employer) is kept: a surname must follow.
-_THAI_TITLED = re.compile(
+_THAI_TITLED = compile_led(
     rf"(?<![{_THAI}])(?:นางสาว|นาง|นาย|ด\.ช\.|ด\.ญ\.|น\.ส\.)"
     # (not the words made with them: employer, broker, officer, model, nurse, doctor, ranks)
     r"(?!จ้าง|หน้า|ทหาร|แบบ|พยาบาล|แพทย์|ช่าง|ร้อย|พัน|สิบ|ตำรวจ|ก[ ])"
@@ -4836,7 +4837,7 @@ _THAI_TITLED = re.compile(
 # (version 36) The extension word after a masked phone number and the extension: "tel. [PHONE]
 # wew. [PHONE]" (Polish), "dahili 4471", "int.", "extn", "שלוחה", "내선", "ต่อ": one number,
 # one placeholder (the word alone said where the extension was).
-_PHONE_EXT_WORD = re.compile(
+_PHONE_EXT_WORD = compile_led(
     r"\[PHONE\][ \t]*,?[ \t]*(?i:ext(?:n|ension)?\.?|x|int\.?|interno|wew\.?|dahili|poste|"
     r"durchwahl|dw|anexo|ramal|lokal|toestel|доб\.?|שלוחה|内线|內線|내선|ต่อ|\#)"
     r"[ \t]*\.?[ \t]*(?P<ext>\[PHONE\]|\d{1,6}(?![\w\-/]|[.,]\d))")
@@ -4851,7 +4852,7 @@ _PHONE_EXT_WORD = re.compile(
 # code. A routing key (a letter, a digit, a digit or W) and four of the letters and digits
 # Eircodes use.
 _EIR = r"[AC-FHKNPRTV-Y]\d[\dW][ ]?[\dAC-FHKNPRTV-Y]{4}"
-_EIRCODE = re.compile(
+_EIRCODE = compile_led(
     rf"\[ADDRESS\](?:[ \t]+\d{{1,2}}W?)?,?[ \t]*{_EIR}(?![\w\-])"
     # (its last four, letters and digits, where a rule took the routing key with the town)
     r"|\[ADDRESS\][ ](?=[A-Z]*\d)(?=\d*[A-Z])[\dAC-FHKNPRTV-Y]{4}(?![\w\-])"
@@ -4868,7 +4869,7 @@ def _eircode_cb(m: re.Match[str], hits: list[str]) -> str:
 # (version 50) A family named by its plural possessive: "the Fairweathers' daughter", "the
 # Joneses' home" (an acceptance check found it left). The name without its plural is in the
 # surname lists and is not a maker's ("the Philips' ..." stays).
-_FAMILY_PLURAL = re.compile(
+_FAMILY_PLURAL = compile_led(
     rf"(?<![\w'])(?P<the>[Tt]he[ \t]+)(?P<name>[{_U}][{_L}]{{2,}}?)(?:e?s)'(?![\w'])")
 
 
@@ -4882,10 +4883,10 @@ def _family_plural_cb(m: re.Match[str], hits: list[str]) -> str | None:
     return m.group("the") + "[PERSON]'"
 
 
-_AREA_CODE_BEFORE = re.compile(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
+_AREA_CODE_BEFORE = compile_led(r"(?<![\w\-./])\(\d{2,4}\)[ ]?\[(?:OTHER_ID|PHONE)\]")
 _POSTCODE_WORDS = ("postal code", "code postal", "postcode", "post code")
-_POSTCODE_HINT = re.compile("|".join(_POSTCODE_WORDS), re.IGNORECASE)
-_POSTCODE_CA_AFTER = re.compile(
+_POSTCODE_HINT = compile_led("|".join(_POSTCODE_WORDS), re.IGNORECASE)
+_POSTCODE_CA_AFTER = compile_led(
     # (version 40: or after the words for a postal code, "new postal code K0H 1G0": heldout33)
     r"(?:(?<=\[ADDRESS\])|(?i:" + "|".join(f"(?<={w})" for w in _POSTCODE_WORDS) + ")"
     r"(?=[ \t]*:?[ \t]*[A-Z]\d))(?P<gap>(?:[^\n\[]|\[[A-Z_]+\]){0,40}?)"
@@ -4909,7 +4910,7 @@ _SIGN_OFF_WORDS = (
     r"|ከሰላምታ[ \t]+ጋር|trân[ \t]+trọng|salam|hormat[ \t]+(?:kami|saya)|terima[ \t]+kasih"
     r"|감사합니다|よろしくお願いします|此致|谢谢|謝謝|תודה|בברכה|مع[ \t]+التحية|شكرا|با[ \t]+تشکر"
     r"|धन्यवाद|ধন্যবাদ|asante|ngiyabonga|dankie|groete)")
-_SIGN_OFF_NAME = re.compile(
+_SIGN_OFF_NAME = compile_led(
     rf"(?im)^[ \t>*]*{_SIGN_OFF_WORDS}[ \t]*[,.!:\-]*[ \t]*\n[ \t>*]*"
     rf"(?P<name>[^\W\d_](?:[^\W\d_]|[{_MARKS}'\u2019.\-])*"
     rf"(?:[ \t](?:[^\W\d_]|[{_MARKS}'\u2019.\-])+){{0,3}})[ \t]*$")
@@ -4938,7 +4939,7 @@ def _sign_off_names(text: str, hits: list[str]) -> str:
 # words a form puts there (OK, NA, YES) are kept.
 _SIGN_OFF = (rf"(?i:{_SIGN_OFF_WORDS}|thx|merci|gruß|sign(?:ed|ature)?(?:[ \t]+by)?|initials?"
              r"|visum|paraphe|firma|assinatura|unterschrift|handtekening)")
-_SIGNED_INITIALS = re.compile(
+_SIGNED_INITIALS = compile_led(
     rf"(?:(?<![\w])(?P<cue>{_SIGN_OFF})(?:[ \t]*[,:.\-][ \t]*|[ \t]+)"
     r"(?P<ini>(?:[A-Z]\.[ ]?){2,3}(?=[ \t.,;)]|$)|[A-Z]{2,3}"
     # (capitals alone end the line or stand apart: "signed, ID verified", "sign WO 1139045")
@@ -4986,26 +4987,26 @@ def _add_model_names(results: list[ScrubResult], policy: ScrubPolicy) -> None:
 # O inside a number is a zero and a zero inside a word of letters is an O, read back before the
 # rules ("CO2", "O2 sat" and serials with other digits are left alone); the tokens the rules
 # keep get their own spelling back afterwards (a serial "TV1O99817" stays as written).
-_OCR_O_IN_NUMBER = re.compile(
+_OCR_O_IN_NUMBER = compile_led(
     r"(?<=\d)[Oo](?=\d|[/\-.]\d)|(?<=\d[/\-.])[Oo](?=\d)|(?<=\d)[Oo](?=[/\-])"
     r"|(?<![\w])[Oo](?=\d{1,3}[/\-.]\d)|(?<=[/\-])[Oo](?=\d)|(?<=\d[ ])[Oo](?=\d{3})")
-_OCR_ZERO_IN_WORD = re.compile(
+_OCR_ZERO_IN_WORD = compile_led(
     r"\b(?:[A-Za-z]+0[A-Za-z0]*(?<=\w{4})|D0B)\b|(?<![\w.\-])0[a-z]{3,}(?:-[A-Z][a-z]+)?\b")
 # ... and a lower-case l between digits is a one ("O8/3l/1952", "XXX-XX-l093", "555 Ol29")
-_OCR_L_IN_NUMBER = re.compile(
+_OCR_L_IN_NUMBER = compile_led(
     r"(?<=[\dO])l(?=\d)|(?<=\d)l(?=[/\-]\d)|(?<=\d[/\-])l(?=[/\-]|\d)|(?<=[X\-][\-])l(?=\d{3})")
 # ... and a token made only of digits and their look-alikes, with three digits at least, is a
 # number read wrong throughout ("O2/l9/l94O", "OO4l882l", "49O-l2-33O7")
-_OCR_NUMBER_TOKEN = re.compile(
+_OCR_NUMBER_TOKEN = compile_led(
     r"(?<![\w/\-.])(?=(?:[OolI/\-.]*\d){3})(?=[\d/\-.]*[OolI])[\dOolI](?:[\dOolI]|[/\-.](?=[\dOolI])){3,}"
     r"(?![\w/\-]|\.\w)")
 _OCR_READ = str.maketrans("OolI", "0011")
-_OCR_HINT = re.compile(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]|\dl|l\d")  # (one fast scan for all)
+_OCR_HINT = compile_led(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]|\dl|l\d")  # (one fast scan for all)
 # (version 53) ... and a phone's groups read wrong, spaced or in brackets: "O87 555 Ol23",
 # "(O64) 24-ll87", "964 ll8 227", "O3 87 6l 42 O9": three to six groups of digits and their
 # look-alikes, each group of two characters or more with a digit in it, six digits at least
 _OCR_GROUP = r"\(?(?=[OolI]{0,4}\d)[\dOolI]{2,5}\)?"
-_OCR_GROUPED = re.compile(
+_OCR_GROUPED = compile_led(
     rf"(?<![\w/\-.]){_OCR_GROUP}(?:(?:[ .\-]|[ ]-[ ]){_OCR_GROUP}){{2,5}}(?![\w/\-]|\.\w)")
 
 
@@ -5016,7 +5017,7 @@ def _ocr_grouped(m: re.Match[str]) -> str:
     return value.translate(_OCR_READ)
 
 
-_OCR_TOKEN = re.compile(r"[\w/\-.]+")
+_OCR_TOKEN = compile_led(r"[\w/\-.]+")
 
 
 def _ocr_digits(text: str) -> tuple[str, dict[str, str]]:
@@ -5042,8 +5043,8 @@ def _ocr_restore(text: str, changed: dict[str, str]) -> str:
 # ... ΕΟΠΥΥ 17045802331-1", "hetu [OTHER_ID] ... Kela 240448-226R/04"), the same MRN written
 # twice. Seven digits or more: a look-alike sharing such a run with a patient's identifier is
 # not to be expected (heldout23: eight health-plan numbers).
-_LONG_DIGITS = re.compile(r"\d{7,}")
-_YMD = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_LONG_DIGITS = compile_led(r"\d{7,}")
+_YMD = compile_led(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _TOKEN_AROUND = r"(?<![\w\-/.])(?:[\w\-/.]*\D)?{}(?:\D[\w\-/.]*)?(?<![\-/.])(?!\d)"
 
 
@@ -5051,7 +5052,7 @@ _TOKEN_AROUND = r"(?<![\w\-/.])(?:[\w\-/.]*\D)?{}(?:\D[\w\-/.]*)?(?<![\-/.])(?!\
 # last group: the office's other line or its fax ("965 91 73 40 · fax [PHONE]" where the fax
 # was "965 91 73 49"; "091 775 410, fax [PHONE]"; heldout24). Groups of digits as phones are
 # written; the same grouping and every group but the last the same.
-_GROUPED = re.compile(r"(?<![\w\-./+])\+?\(?\d{2,5}\)?(?:[ .\-]\d{2,5}){2,4}(?![\w\-]|[.,]\d)")
+_GROUPED = compile_led(r"(?<![\w\-./+])\+?\(?\d{2,5}\)?(?:[ .\-]\d{2,5}){2,4}(?![\w\-]|[.,]\d)")
 
 
 def _sibling_phones(before: str, text: str, hits: list[str]) -> str:
@@ -5086,10 +5087,10 @@ def _sibling_phones(before: str, text: str, hits: list[str]) -> str:
 # placeholder took is read from the two texts' words aligned (difflib: no rule has to report
 # its words); a word of a script with case counts only when capitalised and no plain English
 # word (not "Ward", "Service"), unless the name lists hold it.
-_TEXT_WORD = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}\u200c\u200d]|['\u2019\-](?=[^\W\d_]))*")
-_ALIGN_TOKEN = re.compile(rf"\[[A-Z_]+\]|{_TEXT_WORD.pattern}|\d+|\S")
+_TEXT_WORD = compile_led(rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}\u200c\u200d]|['\u2019\-](?=[^\W\d_]))*")
+_ALIGN_TOKEN = compile_led(rf"\[[A-Z_]+\]|{_TEXT_WORD.pattern}|\d+|\S")
 _NAME_PLACEHOLDER_TOKENS = frozenset(("[PERSON]", "[PATIENT_NAME]"))
-_HAN_HANGUL_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+_HAN_HANGUL_KANA = compile_led(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 
 
 def _name_shaped(word: str, before: str) -> bool:
@@ -5169,7 +5170,7 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
 # jsouza.abbott"; not a version, "von: v2.1"); alone in brackets before a colon ("Tech
 # follow-up (dkamakau): ...", "Agent note (cbrandvold): ..."); in brackets after a name the
 # text has masked ("นายวีระพงษ์ ทองดี (weerapong.t)").
-_LOGIN_MORE = re.compile(
+_LOGIN_MORE = compile_led(
     r"(?<![\w\-])(?i:por|par|von|door|av|przez|od|da|tarafından)[ \t]*:[ \t]*"
     r"(?P<val>[a-z]{2,}[a-z0-9]*[._][a-z0-9._]*[a-z0-9]|[a-z]{3,}\d{1,4})(?![\w@\-])"
     r"|\((?P<paren>[a-z][a-z0-9]{3,20}(?:[._][a-z0-9]+)?)\)(?=[ \t]*:)"
@@ -5188,7 +5189,7 @@ def _login_more_cb(m: re.Match, hits: list[str]) -> str | None:
 
 # (version 39) What is left of a login the name lists masked the start of ("[PERSON].k.nicu"
 # for anitha.k.nicu, "[PERSON].s" for hira.s).
-_LOGIN_TAIL = re.compile(r"(?<=\[PERSON\])(?:[._][a-z0-9]+)+(?![\w@\-]|\.[A-Za-z0-9])")
+_LOGIN_TAIL = compile_led(r"(?<=\[PERSON\])(?:[._][a-z0-9]+)+(?![\w@\-]|\.[A-Za-z0-9])")
 
 
 # (version 33) A login made of the parts of names the text has masked: the start of two or
@@ -5197,7 +5198,7 @@ _LOGIN_TAIL = re.compile(r"(?<=\[PERSON\])(?:[._][a-z0-9]+)+(?![\w@\-]|\.[A-Za-z
 # Vargová), masked wherever it stands ("ALARM silenced by anlu07"). Version 29's rule knew only
 # the names a cue found; this one also those the name lists masked (read files with heldout28:
 # 8 more staff names, no look-alike lost).
-_LOGIN_TOKEN = re.compile(
+_LOGIN_TOKEN = compile_led(
     r"(?<![\w@./\\\-])(?P<val>[a-z][a-z0-9._]{2,30}?)(?P<digits>\d{0,4})"
     r"(?![\w@/\\\-]|\.[A-Za-z0-9])")
 
@@ -5343,8 +5344,8 @@ _CYR_UP = "А-ЯЁЂЃЄЅІЇЈЉЊЋЌЎЏҐҒҚҢҮҰҺӘӨΑ-ΩΆΈΉΊΌΎ�
 _CYR_LOW = "а-яёђѓєѕіїјљњћќўџґғқңүұһәөα-ωάέήίόύώϊϋΐΰ"
 _CYR_SURNAME = rf"[{_CYR_UP}][{_CYR_LOW}]+(?:-[{_CYR_UP}][{_CYR_LOW}]+)?"
 _CYR_INITIALS = rf"[{_CYR_UP}]\.(?:[ \t]?[{_CYR_UP}]\.)?"
-_CYR_ANY = re.compile(rf"[{_CYR_UP}][{_CYR_LOW}]")
-_CYR_INITIALED = re.compile(
+_CYR_ANY = compile_led(rf"[{_CYR_UP}][{_CYR_LOW}]")
+_CYR_INITIALED = compile_led(
     rf"(?<![\w\-.])(?:(?P<before>{_CYR_SURNAME})[ \t]+{_CYR_INITIALS}"
     # (not a unit's letter that ends a sentence: "200 Н орнына 48 Н. Ауыстырылды")
     rf"|(?<!\d[ \t]){_CYR_INITIALS}[ \t]?(?P<after>{_CYR_SURNAME}))(?![\w\-])")
@@ -5363,7 +5364,7 @@ _CYR_NOT_SURNAMES = frozenset("""
 # (an institution's name), not before a model's code, and not with the polite pronouns.
 # Read files: 37 more names and staff names (Greek with it), no look-alike lost.
 _CYR_TITLE_WORD = rf"[{_CYR_UP}][{_CYR_LOW}']+(?:-[{_CYR_UP}][{_CYR_LOW}]+)?"
-_CYR_TWO_NAMES = re.compile(
+_CYR_TWO_NAMES = compile_led(
     rf"(?<![\w\-.«\"„])(?P<first>{_CYR_TITLE_WORD})(?P<rest>(?:[ \t]+{_CYR_TITLE_WORD}){{1,2}})"
     # (not before an initial, the initials rule's, nor before a model's code: "Холодильник
     # Позис ХФ-140")
@@ -5406,14 +5407,14 @@ def _cyrillic_initialed(text: str, hits: _Hits) -> str:
 # 803", a part and its lot) or a unit follows it ("20 40 60 80 cmH2O"). On the read files the
 # shape took 1,374 identifiers and 15 look-alikes before these exceptions, of which 42
 # identifiers no other rule removed (phones and faxes of 20 countries, national ids).
-_GROUPED_NUMBER = re.compile(
+_GROUPED_NUMBER = compile_led(
     r"(?<![\w\-./,+:])(?:\+\d{1,3}[ ])?(?:\(\d{1,4}\)[ ]?)?\d{1,4}(?:[ ]\d{2,4}){2,4}"
     r"(?![\w\-]|[.,/:]\d)")
-_CARRIER_BEFORE = re.compile(
+_CARRIER_BEFORE = compile_led(
     r"(?i:track|trk|awb|dhl|fedex|ups\b|waybill|courier|shipment|tracking|guía|paqueter|sendung"
     r"|colis|envío|envio|przesyłk|kurier|spedizion|frakt)")
-_CODE_BEFORE = re.compile(r"[A-Za-z]*\d[\w\-]*[ \t]+\Z")
-_UNIT_AFTER = re.compile(r"[ \t]?(?:%|°|(?:mm|cm|ml|mL|L|kg|g|mg|V|mV|mA|Hz|kHz|W|J|psi|bar|kPa"
+_CODE_BEFORE = compile_led(r"[A-Za-z]*\d[\w\-]*[ \t]+\Z")
+_UNIT_AFTER = compile_led(r"[ \t]?(?:%|°|(?:mm|cm|ml|mL|L|kg|g|mg|V|mV|mA|Hz|kHz|W|J|psi|bar|kPa"
                          r"|Pa|mmHg|cmH2O|rpm|bpm|min|ms|lpm|µS|mS|ohm)(?![^\W\d_]))")
 
 
@@ -5435,7 +5436,7 @@ def _grouped_number_cb(m: re.Match, hits: list[str]) -> str | None:
 # (version 29) A name in Han, kana or Hangul that a rule masked, wherever else the text has it:
 # these scripts do not put spaces around a name ("家属王丽在门口", "정민호입니다"), so the
 # words of _name_words_again never see it.
-_CJK_WORD = re.compile(rf"{_CJK}{{2,4}}")
+_CJK_WORD = compile_led(rf"{_CJK}{{2,4}}")
 
 
 # (version 31) A name in Han or Hangul by its shape and a word beside it: a common surname
@@ -5463,7 +5464,7 @@ _CJK_AFTER_PERSON = sorted(set("""
 """.split()), key=len, reverse=True)
 _CJK_STOP = frozenset("在问問说說是的也了要把被给給和与與跟向对對从從到"
                       "让讓叫打来來去已都就还還又很不没沒有着著过過")
-_CJK_NAME_SHAPE = re.compile(
+_CJK_NAME_SHAPE = compile_led(
     rf"(?<![\u3400-\u9fff\uac00-\ud7a3])(?=[{''.join(sorted(_CJK_SURNAME_STARTS))}])"
     r"(?:[\u3400-\u9fff]{1,3}[ \u3000][\u3400-\u9fff\u3040-\u30ff]{1,3}"
     r"(?![\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])"
@@ -5476,11 +5477,11 @@ _CJK_NAME_SHAPE = re.compile(
     # ("患者孙桂兰(住院号...)": heldout33)
     r"|(?<=患者|病人|病患)[\u3400-\u9fff]{2}(?<![日天时時])[\u3400-\u9fff](?<![日天时時])"
     r"(?=[(（,，、;；\s])")
-_CJK_BEFORE_END = re.compile(
+_CJK_BEFORE_END = compile_led(
     rf"(?:{'|'.join(map(re.escape, _CJK_BEFORE_PERSON))})[ \t\u3000]?"
     r"(?:[(（][^()（）\n]{1,6}[)）][ \t]?)?\Z")
 # (not a role's word that starts an asset tag: "장비 의공-DF-3211" is equipment)
-_CJK_AFTER_START = re.compile(
+_CJK_AFTER_START = compile_led(
     rf"[ \t\u3000]?(?:{'|'.join(map(re.escape, _CJK_AFTER_PERSON))})(?!-)")
 
 
@@ -5490,7 +5491,7 @@ _CJK_AFTER_START = re.compile(
 # remembered, so that its other mentions go too.
 _CJK_ROLE_END = (r"(?:科|室|部|组|組|护士|護士|主任|医生|醫生|医师|醫師|工程师|工程師|师|師|长|長"
                  r"|中心|处|處|班)")
-_CJK_CHAT_SPEAKER = re.compile(
+_CJK_CHAT_SPEAKER = compile_led(
     r"(?m)(?:^|(?<=@))(?:(?P<a>[\u3400-\u9fff]{2,3})-[\u3400-\u9fff]{0,8}" + _CJK_ROLE_END
     + r"|[\u3400-\u9fff]{0,8}" + _CJK_ROLE_END + r"-(?P<b>[\u3400-\u9fff]{2,3}))(?=[:：\s])"
     r"|(?m:^)\[(?:[\uac00-\ud7a3A-Za-z]+[ ])?(?P<k>[\uac00-\ud7a3]{2,4})\][ ]"
@@ -5525,7 +5526,7 @@ _CJK_GLUED_CUES = {
     **dict.fromkeys(("身份证号", "身份证", "身分證字號", "身分證", "护照号", "護照號"), "OTHER_ID"),
     **dict.fromkeys(("医保卡号", "医保号", "医保", "醫保", "保険証番号"), "HEALTH_PLAN"),
 }
-_CJK_GLUED_NUMBER = re.compile(
+_CJK_GLUED_NUMBER = compile_led(
     rf"(?P<cue>{'|'.join(sorted(_CJK_GLUED_CUES, key=len, reverse=True))})[:：]?"
     r"(?P<v>\+?\d[\d\-]{2,22}\d(?:[ ]\d{3,4}){0,3}[X]?)(?![0-9A-Za-z\-])"
     # a Japanese birth date in an era's letter and the word "born" ("S22.4.3生", Shōwa 22), and
@@ -5555,8 +5556,8 @@ def _cjk_glued_numbers(text: str, hits: _Hits) -> str:
 # words ("Hà Nội", "Mai", "Cao") are left to the lists.
 _VI_FAMILY = ("Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Đào|Đinh"
               "|Trương|Trịnh|Lương|Tạ|Nguyen|Tran|Pham|Hoang|Huynh|Dang|Bui|Duong")
-_VI_NAME = re.compile(rf"(?<![\w\[])(?:{_VI_FAMILY})(?:[ ][^\W\d_]{{1,7}}){{2,4}}(?![\w\]])")
-_VI_HINT = re.compile(rf"(?:{_VI_FAMILY})[ ][A-ZĐ]")
+_VI_NAME = compile_led(rf"(?<![\w\[])(?:{_VI_FAMILY})(?:[ ][^\W\d_]{{1,7}}){{2,4}}(?![\w\]])")
+_VI_HINT = compile_led(rf"(?:{_VI_FAMILY})[ ][A-ZĐ]")
 
 
 def _vietnamese_names(text: str, hits: _Hits) -> str:
@@ -5636,12 +5637,12 @@ def _masked_numbers_again(before: str, text: str, hits: list[str]) -> str:
 _PATIENT_IDS = "PATIENT_NAME|MRN|DOB|SSN|PHONE|EMAIL|ACCOUNT|HEALTH_PLAN|ADDRESS|OTHER_ID"
 _DIGITS_RUN = r"[+(]?\d(?:[\d\-./()]|[ ](?=[+(]?\d))*"  # spaces only between digit groups
 _SAME_CLAUSE = r"(?P<gap>[^\n.;\t|\[]{0,30}?)"
-_ID_THEN_NUMBER = re.compile(
+_ID_THEN_NUMBER = compile_led(
     rf"\[(?:PERSON|{_PATIENT_IDS})\]{_SAME_CLAUSE}"
     rf"(?<![\w\-./+])(?P<num>(?:[A-Z]{{1,4}}-?)?{_DIGITS_RUN})")
 # ... and a number of five digits or more right before one, the same way (version 21: "ID
 # 88301276 / MRN [MRN]", "cell 0772 901 334 (daughter [PATIENT_NAME])")
-_NUMBER_THEN_ID = re.compile(
+_NUMBER_THEN_ID = compile_led(
     rf"(?<![\w\-./+])(?P<num>{_DIGITS_RUN}\d){_SAME_CLAUSE}\[(?:{_PATIENT_IDS})\]")
 # ``_NUMBER_THEN_ID.sub`` tried a match at every digit group of a long stretch of spaced
 # groups (a pasted table of readings), each running to the stretch's end and back: quadratic
@@ -5650,7 +5651,7 @@ _NUMBER_THEN_ID = re.compile(
 # (a shorter one has the rest of the stretch in its gap), so a start inside a stretch that
 # its first start did not match never matches: ``_numbers_then_ids`` tries the first only,
 # the same matches in one pass.
-_NUMBER_RUN = re.compile(rf"(?<![\w\-./+]){_DIGITS_RUN}")
+_NUMBER_RUN = compile_led(rf"(?<![\w\-./+]){_DIGITS_RUN}")
 
 
 def _numbers_then_ids(text: str, cb: Callable[[re.Match[str]], str]) -> str:
@@ -5684,16 +5685,16 @@ _PATIENT_WORDS = (
 _PATIENT_WORDS_CASELESS = ("المريض|للمريض|مريض|المريضة|بیمار|مریض|מטופל|המטופל|מטופלת|החולה|"
                            "मरीज़|मरीज|रोगी|बिरामी|রোগীর|রোগী|நோயாளி|రోగి|ผู้ป่วย|患者|病人|病患|"
                            "환자|ታካሚ|රෝගියා|රෝගී")
-_PATIENT_THEN_NUMBER = re.compile(
+_PATIENT_THEN_NUMBER = compile_led(
     rf"(?:(?<![^\W\d_])(?i:{_PATIENT_WORDS})(?![^\W\d_])|(?:{_PATIENT_WORDS_CASELESS})){_SAME_CLAUSE}"
     rf"(?<![\w\-./+])(?P<num>(?:[A-ZА-ЯЁІЇЄ]{{1,5}}[-/]?){{0,3}}{_DIGITS_RUN})")
-_GAP_WORD = re.compile(r"[^\W\d_]{2,}")
+_GAP_WORD = compile_led(r"[^\W\d_]{2,}")
 _FIELD_BREAKS = frozenset(",'\"(\u2013\u2014")
-_UNIT_AFTER = re.compile(
+_UNIT_AFTER = compile_led(
     r"[ \t]?(?i:mm|cm|m|kg|g|mg|ml|l|psi|kpa|mmhg|cmh2o|v|mv|ma|a|w|kw|hz|khz|mhz|ghz|°|%|ms|s"
     r"|min|h|hrs?|cycles?|rpm|lpm|bpm|kv|mas|gy|cgy|mgy|mbq|db|lux|nm|um|µm|ohm|bar|mbar)\b")
 # (a date, with its time or not: "2024-05-09 16:42", "10/02 0800"; a version; a blood pressure)
-_DATE_OR_VERSION = re.compile(
+_DATE_OR_VERSION = compile_led(
     r"(?:(?:\d{1,2}|\d{4})[\-./][ ]?\d{1,2}(?:[\-./][ ]?(?:\d{4}|\d{2}))?"
     r"|(?:19|20)\d{6}|\d+(?:\.\d+){2,})(?:[ ]\d{1,4})?")
 
@@ -5731,7 +5732,7 @@ _PART_WORDS = frozenset("""
 # Engineering | ext 4-7721"); it runs after every name rule (heldout28: 20 of its 31 phone
 # leaks were staff extensions, most of them beside a person a later rule masked or whose
 # extension word a name rule took: names.EXTENSION_WORDS).
-_EXTENSION = re.compile(
+_EXTENSION = compile_led(
     r"(?P<cue>(?<![\w\-])(?:(?i:ext|extn|extension|poste|durchwahl|dw|interno|int|ramal|anexo"
     r"|wewn|wew|tel\.?[ \t]*wewn|kl|klapka|linka|mellék|bleep|pager|pgr|pg|beeper|pieper"
     r"|piepser|bip|sökare|funk|app|phs|dect|samb|sambungan|pes|lok|lokal|dahili|ankn"
@@ -5740,7 +5741,7 @@ _EXTENSION = re.compile(
     # (glued to its number only "ext": "lotto PG5-23-0719" is a lot)
     + r"))(?:(?<=[Ee][Xx][Tt])|(?!\d))[ \t]*\.?[ \t]*(?:[:#][ \t]*)?)"
     r"(?P<val>\d{1,5}(?:[ \-]\d{1,5}){0,3})(?![\w\-]|[.,]\d)")
-_PERSON_BEFORE = re.compile(
+_PERSON_BEFORE = compile_led(
     r"\[(?:PERSON|PATIENT_NAME)\](?:[^\n\[]|\[[A-Z_]+\]){0,70}"
     r"(?:\n(?:[^\n\[]|\[[A-Z_]+\]){0,50})?\Z")
 
@@ -5767,7 +5768,7 @@ _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _MON = r"(?:0?[1-9]|1[0-2])"
 _OLD_DATE = (rf"(?:{_DAY}[./\-]{_MON}[./\-]{_YEAR_OLD}|{_YEAR_OLD}[./\-]{_MON}[./\-]{_DAY}"
              rf"|{_MON}/{_DAY}/{_YEAR_OLD})")
-_ID_THEN_OLD_DATE = re.compile(
+_ID_THEN_OLD_DATE = compile_led(
     rf"\[(?P<tag>PERSON|{_PATIENT_IDS})\](?P<gap>[^\n\[]{{0,30}}?)"
     rf"(?<![\w./\-])(?P<date>{_OLD_DATE}|\((?P<year>{_YEAR_OLD})\))(?![\w/\-]|[.:]\d)")
 
@@ -5791,9 +5792,9 @@ _MONTH_MARKS = _not_letters(_MONTH_MARK_BLOCKS)
 _MONTH_WORD = rf"(?:[^\W\d_]|[{_MONTH_MARKS}]){{3,14}}"
 # what could be the year of such a date: the rule runs only on a text that has one before the
 # site's year
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:1[89]\d\d|20\d\d)(?!\d)|[/\-][3-9]\d(?![\w/\-])")
-_FOUR_DIGIT_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
-_DATE_WITH_YEAR = re.compile(
+_YEAR_IN_TEXT = compile_led(r"(?<!\d)(?:1[89]\d\d|20\d\d)(?!\d)|[/\-][3-9]\d(?![\w/\-])")
+_FOUR_DIGIT_YEAR = compile_led(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+_DATE_WITH_YEAR = compile_led(
     r"(?<![\w./\-])(?:"
     rf"{_DAY}[./\-]{_DAY}[./\-]{_ANY_YEAR}|{_ANY_YEAR}[./\-]{_MON}[./\-]{_DAY}"
     rf"|{_DAY}(?P<sep>[/\-]){_DAY}(?P=sep)[3-9]\d"
@@ -5810,7 +5811,7 @@ _DATE_WITH_YEAR = re.compile(
     rf"|년[ ]?{_MON}[ ]?월[ ]?{_DAY}[ ]?일?)(?!\d)")
 # every decimal digit of another script to its ASCII digit: one character for one, so that the
 # offsets found in the translated text are the original's
-_OTHER_DIGITS = re.compile(r"(?![0-9])\d")
+_OTHER_DIGITS = compile_led(r"(?![0-9])\d")
 
 
 @cache
@@ -5861,7 +5862,7 @@ def _dates_after_ids(text: str, hits: list[str]) -> str:
 # [PERSON]", "[ADDRESS], lejl. 14, 8600 [PERSON]"): the street's own word need not be in a
 # list. Not when the postcode could be a year and the town a plain word, nor with an engineering
 # word in the street part ("Bed 4, 2024 Review").
-_POSTCODE_PLACE = re.compile(
+_POSTCODE_PLACE = compile_led(
     r"(?:(?<=[,:;(\n])|^)[ \t]*(?P<street>\[(?:ADDRESS|PERSON)\]"
     r"(?:[ \t]+[^\W\d_][\w'\u2019.\-]{0,12})?(?:[ \t]+\d{1,5}[A-Za-z]?\.?)?"
     r"|(?:[^\W\d_][\w'\u2019.\-/]*[ \t]+){1,4}(?:\#|No\.?[ \t]*|nr\.?[ \t]*)?\d{1,5}[A-Za-z]?"
@@ -5931,8 +5932,8 @@ def _numbers_after_ids(text: str, hits: list[str]) -> str:
 
 # the label right before a value, with or without "=" or ":" ("sn=1904-33617", "dev=1204487"),
 # or a product's CamelCase name ("MyCareLink 24950")
-_LABEL_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_][\w/-]{0,24}?)\.?[ \t]*[=:#]?[ \t]*\Z")
-_CAMEL_CASE = re.compile(r"[a-z][A-Z]")
+_LABEL_BEFORE = compile_led(r"(?<![^\W\d_])([^\W\d_][\w/-]{0,24}?)\.?[ \t]*[=:#]?[ \t]*\Z")
+_CAMEL_CASE = compile_led(r"[a-z][A-Z]")
 
 
 def _not_an_id(text: str, num: str, start: int, end: int) -> bool:
@@ -5970,13 +5971,13 @@ def _engineering_before(text: str, pos: int) -> bool:
 # fairweather first name ottoline": an acceptance check outside the repository). After a key
 # with "name" in it, one to three words of any case; after a bare "first", "last", "given" or
 # "middle", one or two capitalised words that are no English or equipment word.
-_NAME_PART_KEY = re.compile(
+_NAME_PART_KEY = compile_led(
     r"(?i:(?<![\w\-])(?P<key>(?:last|first|middle|given|family|maiden|sur|fore)[ \t]*name"
     r"|surname|forename|(?P<bare>first|last|given|middle))"
     r"(?:[ \t]*[:=][ \t]*|(?(bare)(?!)|[ \t]+(?:(?:is|was)[ \t]+)?)))"
     r"(?P<val>[^\W\d_][\w'\u2019\-]*(?:[ \t]+[^\W\d_][\w'\u2019\-]*){0,2}?)"
     r"(?=[ \t]*(?:[,;|)\n]|$)|[ \t]+(?i:first|last|given|middle|dob|d\.o\.b|mrn|age)\b)")
-_NAME_PART_HINT = re.compile(r"(?i:name|first|last|given|middle)")
+_NAME_PART_HINT = compile_led(r"(?i:name|first|last|given|middle)")
 
 
 def _name_parts(text: str, hits: list[str]) -> str:
@@ -6001,9 +6002,9 @@ def _name_parts(text: str, hits: list[str]) -> str:
 # (version 49) A person's handle in a chat or a ticket ("assigned to @oluwadamilare", "ping
 # @mike.r"), and the logins of an e-mail's address lines ("cc: tkowalczyk, jbrennan-smythe"):
 # a handle or login that is no English, equipment or team word (an acceptance check).
-_HANDLE = re.compile(r"(?<![\w.@])@(?P<who>[A-Za-z][\w.\-]{2,30}[A-Za-z0-9])(?![\w@])")
-_ADDRESS_LINE = re.compile(r"(?im)^(?P<key>[ \t]*(?:to|cc|bcc|from|attn)[ \t]*:)(?P<rest>[^\n]*)$")
-_LOGIN_ITEM = re.compile(
+_HANDLE = compile_led(r"(?<![\w.@])@(?P<who>[A-Za-z][\w.\-]{2,30}[A-Za-z0-9])(?![\w@])")
+_ADDRESS_LINE = compile_led(r"(?im)^(?P<key>[ \t]*(?:to|cc|bcc|from|attn)[ \t]*:)(?P<rest>[^\n]*)$")
+_LOGIN_ITEM = compile_led(
     r"(?<![\w.\-\[])(?P<who>[a-z][a-z0-9._\-]{3,30}[a-z0-9])(?=[ \t]*(?:[,;]|$))")
 
 

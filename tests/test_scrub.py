@@ -1639,25 +1639,39 @@ def test_name_lists_cache_gives_the_built_lists_and_survives_a_bad_file(
         names._lists.cache_clear()
 
 
-def test_cue_word_gates_answer_as_substring_searches_do() -> None:
+def test_cue_word_gates_answer_as_substring_searches_do(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The gates' one-scan search (_Words, Aho-Corasick) against the substring searches it
     replaced, on random text over a small alphabet where words overlap, nest and repeat
-    ("aa" in "aaa" is counted once by str.count, as the gate must)."""
+    ("aa" in "aaa" is counted once by str.count, as the gate must); many lists asked about
+    the same text in turn, as the scrubber's gates are (one scan for all of them, kept for
+    the next question), and lists added after a text was asked about."""
     import random
 
     from backfill.scrub import _Words
 
+    for name in ("_lists", "_all", "_asked"):  # (the lists made here go when the test ends)
+        monkeypatch.setattr(_Words, name, list(_Words._lists) if name == "_lists"
+                            else getattr(_Words, name))
     rng = random.Random(41)
+    gates: list[tuple[tuple[str, ...], _Words]] = []
     for _ in range(300):
         words = tuple({"".join(rng.choice("abé ") for _ in range(rng.randint(1, 4)))
                        for _ in range(rng.randint(1, 6))})
-        gate = _Words(*words)
+        gates.append((words, _Words(*words)))
         for _ in range(20):
             text = "".join(rng.choice("abéc ") for _ in range(rng.randint(0, 30)))
-            assert gate.found_in(text) == any(w in text for w in words), (words, text)
+            for words, gate in gates[-5:]:
+                assert gate.found_in(text) == any(w in text for w in words), (words, text)
+                # the same text again, as another string object
+                again = "".join(list(text))
+                assert gate.found_in(again) == any(w in again for w in words), (words, text)
             total = sum(text.count(w) for w in words)
             for n in range(1, 8):
                 assert gate.count_at_least(text, n) == (total >= n), (words, text, n)
+    text = "ab cé"
+    assert not _Words("zz").found_in(text)
+    assert _Words("cé").found_in(text)  # a list made after the text was asked about
 
 
 def test_login_gate_lets_every_login_through() -> None:

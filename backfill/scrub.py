@@ -4973,13 +4973,18 @@ def _sign_off_names(text: str, hits: list[str]) -> str:
 # words a form puts there (OK, NA, YES) are kept.
 _SIGN_OFF = (rf"(?i:{_SIGN_OFF_WORDS}|thx|merci|gruß|sign(?:ed|ature)?(?:[ \t]+by)?|initials?"
              r"|visum|paraphe|firma|assinatura|unterschrift|handtekening)")
-_SIGNED_INITIALS = compile_led(
-    rf"(?:(?<![\w])(?P<cue>{_SIGN_OFF})(?:[ \t]*[,:.\-][ \t]*|[ \t]+)"
+_SIGNED_INITIALS_CUED = (
+    rf"(?<![\w])(?P<cue>{_SIGN_OFF})(?:[ \t]*[,:.\-][ \t]*|[ \t]+)"
     r"(?P<ini>(?:[A-Z]\.[ ]?){2,3}(?=[ \t.,;)]|$)|[A-Z]{2,3}"
     # (capitals alone end the line or stand apart: "signed, ID verified", "sign WO 1139045")
-    r"(?=[ \t]*(?:[.,;)]|$)|[ \t]{2,}|\t))"
+    r"(?=[ \t]*(?:[.,;)]|$)|[ \t]{2,}|\t))")
+_SIGNED_INITIALS = compile_led(
+    rf"(?:{_SIGNED_INITIALS_CUED}"
     r"|(?:(?<=\[PERSON\])|(?<=\[PATIENT_NAME\]))[ \t]*/[ \t]*(?P<dotted>(?:[A-Z]\.){2,3})"
     r"(?=[ \t.,;)]|$))", re.M)
+# (the first branch alone, where no placeholder is: the second's first character is any blank,
+# which leads the whole pattern to every blank of the text)
+_SIGNED_INITIALS_CUED_ONLY = compile_led(_SIGNED_INITIALS_CUED, re.M)
 _NOT_INITIALS = frozenset(("OK", "NA", "NO", "YES", "TBD", "NIL", "ALL", "AND", "THE", "FOR",
                            "BME", "CE", "QA", "QC", "IT", "RN", "MD", "DR", "PT", "ICU", "OR"))
 
@@ -4992,7 +4997,9 @@ def _signed_initials(text: str, hits: list[str]) -> str:
         hits.append("PERSON")
         return m.group()[: m.start(group) - m.start()] + "[PERSON]"
 
-    return _SIGNED_INITIALS.sub(cb, text)
+    if "[PERSON]" in text or "[PATIENT_NAME]" in text:
+        return _SIGNED_INITIALS.sub(cb, text)
+    return _SIGNED_INITIALS_CUED_ONLY.sub(cb, text)
 
 
 def _drop_id_prefix(m: re.Match[str]) -> str:

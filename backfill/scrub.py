@@ -5042,7 +5042,9 @@ _OCR_NUMBER_TOKEN = compile_led(
     r"(?<![\w/\-.])(?=(?:[OolI/\-.]*\d){3})(?=[\d/\-.]*[OolI])[\dOolI](?:[\dOolI]|[/\-.](?=[\dOolI])){3,}"
     r"(?![\w/\-]|\.\w)")
 _OCR_READ = str.maketrans("OolI", "0011")
-_OCR_HINT = compile_led(r"\d[Oo]|[Oo]\d|[A-Za-z]0[A-Za-z]|\dl|l\d")  # (one fast scan for all)
+# (one fast scan for all; the "0" between letters by its lookbehind, so that the scan's
+# lookahead admits only digits, "O", "o" and "l": a letter first led it to most positions)
+_OCR_HINT = compile_led(r"\d[Ool]|[Ool]\d|(?<=[A-Za-z])0(?=[A-Za-z])")
 # (version 53) ... and a phone's groups read wrong, spaced or in brackets: "O87 555 Ol23",
 # "(O64) 24-ll87", "964 ll8 227", "O3 87 6l 42 O9": three to six groups of digits and their
 # look-alikes, each group of two characters or more with a digit in it, six digits at least

@@ -117,10 +117,16 @@ def first_class(pattern: re.Pattern[str]) -> str | None:
     """A lookahead that admits the characters a match of ``pattern`` can start with, or None
     where it cannot be computed, would admit most positions (a word character, anything but a
     space or a digit) or where ``re`` skips to the candidates itself."""
-    if not isinstance(pattern.pattern, str) or pattern.flags & (re.LOCALE | re.VERBOSE):
+    if not isinstance(pattern.pattern, str):
         return None
+    return _first_class(pattern.pattern, pattern.flags)
+
+
+def _first_class(source: str, flags: int) -> str | None:
+    if flags & (re.LOCALE | re.VERBOSE) or re.match(r"\(\?[aiLmsux]+\)", source):
+        return None  # (global flags in the source must stay at its start)
     try:
-        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        parsed = _parser.parse(source, flags)
         ignorecase = bool(parsed.state.flags & re.I)
         if _skips_already(list(parsed), ignorecase):
             return None
@@ -142,7 +148,7 @@ def lead(pattern: re.Pattern[str]) -> re.Pattern[str]:
     where the pattern starts with no literal (see the module's docstring). Unchanged where the
     class cannot be computed, or where the source opens with global flags."""
     ahead = first_class(pattern)
-    if ahead is None or re.match(r"\(\?[aiLmsux]+\)", pattern.pattern):
+    if ahead is None:
         return pattern
     return re.compile(f"{ahead}(?:{pattern.pattern})", pattern.flags)
 
@@ -157,5 +163,7 @@ def unlead(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 def compile_led(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """``re.compile`` then ``lead``: how the scrubber compiles its module-level patterns."""
-    return lead(re.compile(pattern, flags))
+    """``lead(re.compile(pattern, flags))``, without compiling the unled pattern: how the
+    scrubber compiles its module-level patterns."""
+    ahead = _first_class(pattern, flags)
+    return re.compile(pattern if ahead is None else f"{ahead}(?:{pattern})", flags)

@@ -3645,8 +3645,8 @@ _GRID_WORD = (r"(?:(?:[A-Z][a-z]{0,3}|H/No)\.(?![\w\-/])|[A-Z0-9][\w'\u2019\-/]*
 _GRID_PART = rf"{_GRID_WORD}(?:[ \t]+{_GRID_WORD})*+"
 _GRID_ADDRESS = compile_led(
     rf"(?<![\w\-/])(?={_GRID_MARKER}){_GRID_PART}(?:,[ \t]*{_GRID_PART}){{0,6}}")
-_GRID_HINTS = ("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebele", "H/No", "Jl.",
-               "RW")
+_GRID_HINTS = _Words("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebele", "H/No",
+                     "Jl.", "RW")
 
 
 def _grid_addresses(text: str, hits: list[str]) -> str:
@@ -6255,7 +6255,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_ADDRESS_CLAUSE, text, _address_clause_cb, hits)
     if _UNIT_FIRST_WORDS.found_in(text):
         text = _sub(_UNIT_FIRST, text, _unit_first_cb, hits)
-    if any(w in text for w in _GRID_HINTS):
+    if _GRID_HINTS.found_in(text):
         text = _grid_addresses(text, hits)
     text = _places(text, hits)
     if "[PHONE]" in text or "[EMAIL]" in text:

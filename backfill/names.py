@@ -72,11 +72,13 @@ _CAMEL = compile_led(r"[^\W\d_](?<!Mc)(?<!Mac)(?<!De)(?<!La)(?<!Le)(?<!Di)(?<!Va
 # "ICU-team"), not a product whose name the capitalised words after it continue.
 _ACRONYM_COMPOUND = compile_led(r"[A-Z]{2,5}-[a-zà-öø-ÿ]{3,}$")
 _POSSESSIVE = ("'s", "\u2019s")
+# Malay and Arabic "son of" / "daughter of", which stand only inside a name
+_PATRONYMIC = frozenset("bin binti bt bte bint ibn".split())
 # The particles that are also the articles and prepositions of Romance sentences
 _ROMANCE_ARTICLES = frozenset("de del della di da das do dos du la le las los el y o".split())
 _PARTICLES = frozenset(
     "de del della der den da das do dos du van von la le las los di bin ibn al el ter ten y o"
-    " ni nic thi ap"
+    " ni nic thi ap bt binti bte bint"  # (version 55: Malay "Rosnah bt Ismail")
     .split())  # (compared folded: "Ó", "Ní")
 # A model or code right after a word makes it a product name ("Hamilton C6", "Alaris 8015").
 MODEL_AFTER = compile_led(
@@ -191,7 +193,10 @@ _FAMILY_CUES = frozenset("""
 _PERSON_CUES = frozenset("".join(c for c in unicodedata.normalize("NFKD", w.translate(_FOLD))
                                  if not unicodedata.combining(c))
                          for w in _PERSON_CUES) | _PERSON_CUES
-_LABEL_END = compile_led(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b")
+_LABEL_END = compile_led(r"[ \t]*(?:\n|$)|[ \t]{2,}|[ \t]+(?:MRN|MR|DOB|ACCT|CSN|FIN|SSN)\b"
+                         # (version 55) a chat's or a log's speaker: "Mikko V.: kotikäynti",
+                         # "Agnes N., CHA"
+                         r"|\.[ \t]*[:,]")
 _ALIAS_GAPS = frozenset((" (", "(", " / ", "/", " ( ", ' ("', ' (\u201c', ' "', " \u201c"))
 # ... and the surname after a nickname in quotes: 'Wilhelmina "Billie" Strand'
 _ALIAS_ENDS = frozenset(('" ', "\u201d ", "') "))
@@ -345,9 +350,9 @@ def _build_lists(base: Path) -> _Lists:
         with open(base / rel, encoding="utf-8") as f:
             return set(json.load(f))
 
+    foreign, faker_given, faker_surnames = _faker_names()
     first = load("blacklists/firstnames_minus_fps.json")
     last = load("blacklists/lastnames_minus_fps.json")
-    names = first | last
     # Philter's vocabulary had every name taken out ("heater", "grace" are surnames), so
     # whether a name is also a word comes from the dictionaries of english-words (Webster's
     # 2nd and GCIDE): a word they list in lower case, or GCIDE as a headword.
@@ -355,8 +360,19 @@ def _build_lists(base: Path) -> _Lists:
 
     web2 = get_english_words_set(["web2"], lower=False, alpha=True)
     gcide = get_english_words_set(["gcide"], lower=True, alpha=True)
-    english = {w for w in web2 if w.islower()} | gcide
-    vocab = load("whitelists/whitelist_plus_fps_091718_nonames.json") | english
+    web2_lower = {w for w in web2 if w.islower()}
+    whitelist = load("whitelists/whitelist_plus_fps_091718_nonames.json")
+    vocab = whitelist | web2_lower | gcide
+    # (version 55) Philter's lists are American; the given names and surnames of Faker's 86
+    # locales in Latin script join them ("Lindqvist", "Sigurðardóttir", "Muthoni", "Colón"):
+    # 17,000 names that a capitalised word inside a sentence found, but not at a sentence
+    # start, in lower case after a cue, or as the surname of a login ("jlindqvist"). Those
+    # that are words ("Colón", "Fall", "Wal") count as given names and surnames beside another
+    # name word, but are no names alone: Faker's surnames hold "Low", "Power", "Line" ("BATT
+    # LOW", "Power Fail").
+    names = first | last | (faker_given - vocab) | (faker_surnames - vocab)
+    first |= faker_given
+    last |= faker_surnames
     equipment: set[str] = set()
     phrases: dict[str, list[tuple[str, ...]]] = {}
     for line in _DATA.read_text(encoding="utf-8").splitlines():
@@ -371,10 +387,17 @@ def _build_lists(base: Path) -> _Lists:
                     phrases.setdefault(words[0], []).append(words)
         else:
             equipment.update(line.lower().split())
+    # (version 55) GCIDE's headwords come capitalised and lower-cased alike, its proper nouns
+    # with them: "John", "Kevin", "Adrian", "Charlotte" were names that are also words, kept
+    # where no cue or second name word stood beside them ("handed over to Alexander at 14:00").
+    # A given name of Faker's locales that only GCIDE lists (not Webster's in lower case, not
+    # Philter's vocabulary) is a name; not a month ("April", "Jan", French "Mars").
+    proper = {w for w in names & gcide if w in faker_given and w not in web2_lower
+              and w not in whitelist and w not in _CALENDAR_WORDS}
     return _Lists(
-        foreign=_foreign_names(),
-        names=frozenset(names - vocab - equipment),
-        ambiguous=frozenset((names & vocab) - equipment),
+        foreign=foreign,
+        names=frozenset((names - vocab - equipment) | (proper - equipment)),
+        ambiguous=frozenset((names & vocab) - equipment - proper),
         words=frozenset(vocab | equipment),
         equipment=frozenset(equipment),
         plain=frozenset(w for w in vocab if w.islower() and w not in names and w not in equipment
@@ -401,17 +424,27 @@ _FOREIGN_ROLES = frozenset(_fold(w) for w in """
 """.split())
 
 
-def _foreign_names() -> frozenset[str]:
-    """Given names and surnames of the scripts other than Latin, from the person providers of
-    Faker's 86 locales (Arabic, Persian, Hebrew, Cyrillic, Greek, Georgian, Armenian, Indic,
-    Thai, CJK ...): the philter lists know English names only, and a caseless script gives no
-    capital to find a name by. Words of three letters or more, folded like the text's."""
+# Month and weekday words that are also given names in some locale ("April", "Jan", "Mars")
+_CALENDAR_WORDS = frozenset(
+    "january february march april may june july august september october november december"
+    " jan feb mar apr jun jul aug sep sept oct nov dec mars mai juni juli"
+    " monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def _faker_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """From the person providers of Faker's 86 locales: the given names and surnames of the
+    scripts other than Latin (Arabic, Persian, Hebrew, Cyrillic, Greek, Georgian, Armenian,
+    Indic, Thai, CJK ...; the philter lists know English names only, and a caseless script
+    gives no capital to find a name by), and the given names and the surnames in Latin script.
+    Words of three letters or more, of letters only, folded like the text's."""
     import importlib
     import pkgutil
 
     import faker.providers.person as person
 
-    words: set[str] = set()
+    foreign: set[str] = set()
+    given: set[str] = set()
+    surnames: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):
         provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
         for attr, value in vars(provider).items():
@@ -420,11 +453,17 @@ def _foreign_names() -> frozenset[str]:
                 continue
             for name in value:
                 for word in str(name).split():
-                    if len(word) > 2 and not all(
-                            c.isascii() or "LATIN" in unicodedata.name(c, "LATIN")
-                            for c in word):
-                        words.add(_fold(word))
-    return frozenset(words - {_fold(w) for w in _NOT_FOREIGN_NAMES})
+                    if len(word) <= 2:
+                        continue
+                    if all(c.isascii() or "LATIN" in unicodedata.name(c, "LATIN")
+                           for c in word):
+                        if word.isalpha():
+                            (given if attr.startswith("first_names") else surnames).add(
+                                _fold(word))
+                    else:
+                        foreign.add(_fold(word))
+    return (frozenset(foreign - {_fold(w) for w in _NOT_FOREIGN_NAMES}), frozenset(given),
+            frozenset(surnames))
 
 
 @cache
@@ -614,10 +653,10 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             and len(groups[i + 1]) <= 2 and groups[i + 1][0].isupper())
 
     def comma_joined(i: int) -> bool:
-        """"Last, First" or "Morozova/Arkadiy": words i and i+1 with a comma or slash
-        between."""
+        """"Last, First", "Morozova/Arkadiy" or HL7's "WOJCIK^ANNA": words i and i+1 with a
+        comma, a slash or a caret between."""
         gap = text[words[i].end():words[i + 1].start()]
-        return gap in (",", ", ", "/", " / ")
+        return gap in (",", ", ", "/", " / ", "^")  # (version 55: HL7's "^WOJCIK^ANNA^^^^RN")
 
     def cued(i: int) -> bool:
         """The word before is a person cue, right before ("Dr. X", "per X", "w/ X")."""
@@ -904,6 +943,12 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             j += 1
         after = j + 1 < n and mask[j + 1] and joined(j)
         before = i > 0 and mask[i - 1] and joined(i - 1)
+        if (i == j and low[i] in _PATRONYMIC and 0 < i < n - 1 and capital(i - 1)
+                and capital(i + 1) and joined(i - 1) and joined(i) and not protected[i - 1]
+                and not protected[i + 1]):
+            # (version 55) "son of", "daughter of" between two capitalised words is a name
+            # whole, wherever it stands: "Patient affected: Rosnah binti Jumat"
+            after = before = mask[i - 1] = mask[i + 1] = True
         # (two particles in a row are a name's: "v. de la [Cruz-Whitfield]")
         if after and (before or capital(i) or j > i):
             for k in range(i, j + 1):

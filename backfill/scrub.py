@@ -5061,10 +5061,12 @@ _INITIALS_OPEN_LOG = compile_led(
     r"(?P<ini>[A-Z]{2,3})(?=[ \t]*(?::[ \t]|[\u2013\u2014\-][ \t])))")
 _NOT_LOG_INITIALS = _NOT_INITIALS | frozenset(
     "AM PM ED ER CCU NICU PICU OT HR BP SN PN ID RX CT MR MRI US XR IR EP GI ENT ECG EKG EEG LAB"
-    " REF RMA WO PO FW SW HW UPS DHL FYI NB PS ETA TBC SMS FAX TEL CC BCC RE FW FWD ACK ERR"
-    " WRN INF LOG SYS APP NET RA LA LL RL".split())  # (the last four: ECG leads, "Lead off – RA")
+    " REF RMA WO PO FW SW HW UPS DHL FYI NB PS ETA TBC SMS FAX TEL CC BCC RE FWD ACK ERR"
+    " WRN INF LOG SYS APP NET ON OFF HI LO MAX MIN SET RUN END NEW OLD REV VER AC DC PRN STAT"
+    " GE BD"  # (makers: "Vendor - GE")
+    " RA LA LL RL".split())  # (ECG leads: "Lead off – RA")
 _UNIT_INITIALS = frozenset("min sec hr hrs day wk mo yr ml mg kg cm mm kpa psi bar lpm bpm rpm"
-                           " mmhg hz khz mhz khz kb mb gb tb mah".split())
+                           " mmhg hz khz mhz kb mb gb tb mah".split())
 
 
 def _signed_initials(text: str, hits: list[str]) -> str:

@@ -977,8 +977,12 @@ _FIELD_AFTER_NAME = compile_led(
 _AGE_OVER_89 = compile_led(
     r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is"
     r"|s?he[ \t]+is|patient[ \t]+is)"
-    r"[ \t:]*)(?P<val>9\d|1[01]\d)(?![\w.,]\d)"
-    r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b))")
+    r"[ \t:]*)(?P<val>9\d|1[01]\d"
+    # (version 55) ... said in words: "she is ninety-four and hard of hearing"
+    r"|(?i:ninety(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|(?:a|one)[ \t]+hundred(?:[ \t]+and[ \t]+(?:one|two|three|four|five|six|seven|eight"
+    r"|nine|ten))?)(?![\w\-]))(?![\w.,]\d)"
+    r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b|(?i:per[ \t]?cent|pct)\b))")
 # "91-year-old", "93 años", "92 g.", "90 Jahre": an age over 89 before its word
 # (version 47: in the digits of other scripts, "९२ वर्ष", "91 ปี", and said in words, "девяносто
 # два года", "noventa y dos años"; the words for years of age written from the languages)
@@ -1297,7 +1301,10 @@ _PATIENT_DEVICE = compile_led(
     r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
 _PATIENT_DEVICE_AFTER = compile_led(
-    r"[ \t]*[(,\-][^.\n]{0,20}?(?i:\b(?:pt|patient|client|family)[- ]?owned"
+    # (version 55: after a dash too, and "owns": "s/n 23181577403 (pt owns)", "... — PATIENT
+    # OWNED, repair & return")
+    r"[ \t]*[(,\-\u2013\u2014][^.\n]{0,20}?(?i:\b(?:pt|patient|client|family)[- ]?owned"
+    r"|\b(?:pt|patient|client|family)[ \t]+owns\b"
     r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
     r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
     r"|\bbelongs[ \t]+to[ \t]+(?:the[ \t]+)?pt"
@@ -2985,7 +2992,7 @@ _SPELLED_ID_CUES = tuple((kind, re.compile(cue)) for kind, cue in (
 
 _AGE_NUMBER = compile_led(r"(?<![\d.])(?:[9٩۹९৯๙၉]\d|1[01]\d)(?![\d.%])")
 _AGE_WORDS = _Words("ninety", "девяносто", "дев'яносто", "noventa", "novanta", "neunzig",
-                    "quatre-vingt")
+                    "quatre-vingt", "hundred")
 
 
 def _age_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -3446,6 +3453,30 @@ def _login_shaped_cb(m: re.Match, hits: list[str]) -> str | None:
     hits.append("PERSON")
     _remember(hits, surname)
     return "[PERSON]"
+
+
+# (version 55) A colleague's given name with their role or team in brackets after it, or in
+# brackets after the role ("w/ Gilbert (CHR)", "vu avec Seb (astreinte)", "Paolo (biomed):",
+# "Our DPO (Raj)", "nights (Ade) say"): a given name of the lists, alone, which no cue before
+# it marks. Written from heldout45 (read): staff first names were most of its leaks.
+_ROLE = (r"(?i:biomed|bme|ebme|tech|techs|rn|lpn|cna|hca|charge|nights|days|depot|billing"
+         r"|risk|pharmacy|it|dpo|cns|ccn|chr|chw|rt|resp|ward[ \t]+clerk|clerk|reception|stores"
+         r"|dispatch|driver|engineer|eng|fse|vendor|rep|manager|mgr|supervisor|coordinator"
+         r"|coord|matron|sister|on[ \-]?call|astreinte|biom[ée]dical|t[ée]cnic[oa]|enfermer[oa]"
+         r"|infirmi[èe]re?|medizintechnik|mt|mtu|cadre|kl[ie]nik|oncall|night[ \t]+shift"
+         r"|day[ \t]+shift|facilities|estates|porter|housekeeping|security|infection[ \t]+control"
+         r"|risk[ \t]+mgmt|risk[ \t]+management|safety|quality|qa)")
+_NAME_ROLE = compile_led(
+    rf"(?<![\w\[\-])(?P<name>[A-Z][a-zà-öø-ÿ]{{1,15}})[ \t]*\({_ROLE}\)"
+    rf"|(?<![\w\-]){_ROLE}[ \t]*\((?P<after>[A-Z][a-zà-öø-ÿ]{{1,15}})\)")
+
+
+def _name_role_cb(m: re.Match, hits: list[str]) -> str | None:
+    group = "name" if m.group("name") else "after"
+    if not is_given_name(m.group(group)):
+        return None
+    hits.append("PERSON")
+    return _put(m, group, "PERSON")
 
 
 # (version 33) A person who says who they are, or whom a note names, in lower case: "hi this
@@ -4070,10 +4101,14 @@ _COLUMNS = {
                      "performedby", "reportedby", "staff", "fse",
                      # (version 40) a CMMS export's people: heldout33
                      "requester", "requestor", "requestedby", "raisedby", "reporter",
-                     "assignee", "assignedto", "closedby", "completedby"), "PERSON"),
+                     "assignee", "assignedto", "closedby", "completedby",
+                     # (version 55) a delivery run's people: heldout45
+                     "driver", "courier", "deliveredby", "collectedby", "installedby",
+                     "checkedby", "verifiedby", "openedby", "enteredby"), "PERSON"),
     **dict.fromkeys(("fileno", "file#", "bht", "hospno", "hospitalno", "recordno", "histno"),
                     "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
+                     "address2", "addr", "addr1", "addr2", "addressline1", "addressline2",
                      "street", "adresse", "adres", "dirección", "direccion", "indirizzo",
                      "endereço", "endereco", "anschrift", "domicilio", "morada"), "ADDRESS"),
     **dict.fromkeys(("nss", "afiliación", "afiliacion", "nºss", "sns", "numerosns"),
@@ -4314,6 +4349,31 @@ def _sql_inserts(text: str, hits: list[str]) -> str:
     return _SQL_INSERT.sub(insert, text)
 
 
+def _ragged_row(line: str, cells: list[tuple[int, int]], width: int, columns: dict[int, str],
+                hits: list[str]) -> str:
+    """A table row with ``len(cells) - width`` delimiters too many, inside its address columns;
+    unchanged if the header names no address column."""
+    addresses = [i for i, tag in columns.items() if tag == "ADDRESS"]
+    if not addresses:
+        return line
+    first, last = min(addresses), max(addresses)
+    extra = len(cells) - width
+    spans: list[tuple[int, int, str]] = []
+    for i, column in columns.items():
+        if i < first or i > last:
+            a, b = cells[i] if i < first else cells[i + extra]
+            tag = _column_tag(column, line[a:b])
+            if line[a:b] and not line[a:b].startswith("[") and tag is not None:
+                spans.append((a, b, tag))
+    a, b = cells[first][0], cells[last + extra][1]
+    if line[a:b].strip():
+        spans.append((a, b, "ADDRESS"))
+    for a, b, tag in sorted(spans, reverse=True):
+        line = f"{line[:a]}[{tag}]{line[b:]}"
+        hits.append(tag)
+    return line
+
+
 def _table_columns(text: str, hits: list[str]) -> str:
     """Tables pasted as text (pipes, tabs, semicolons, CSV): below a header that names an
     identifier column, that column is masked in every row with as many cells."""
@@ -4336,6 +4396,16 @@ def _table_columns(text: str, hits: list[str]) -> str:
                         hits.append(tag)
                         changed = True
                 lines[n] = line
+                continue
+            if len(cells) > width and sep in (",", ";") and _header(line) is None:
+                # (version 55) a CSV row with more cells than its header: an address or a
+                # note written with the delimiter and no quotes ("Rm 9, 41 Ecclesall Rd
+                # South"). The columns left of the first address column are where the header
+                # says, those right of the last one counted from the row's end, and the cells
+                # between are the address; the table goes on below the row (it had ended
+                # there, and the rows after it kept their names: heldout45)
+                lines[n] = _ragged_row(line, cells, width, columns, hits)
+                changed = changed or lines[n] != line
                 continue
         table = _header(line)
         if table is not None and (
@@ -6388,6 +6458,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_LOGIN_MORE, text, _login_more_cb, hits)
     if _INTRODUCED_HINT.search(text):
         text = _sub(_INTRODUCED, text, _introduced_cb, hits)
+    if "(" in text:
+        text = _sub(_NAME_ROLE, text, _name_role_cb, hits)
     if "[ADDRESS]" in text:
         text = _address_tails(text)
     if not text.isascii() and ("[" in text or "." in text):

@@ -1506,6 +1506,10 @@ V54_KEPT = [
 # (version 55) name lists of many locales, logins after more cues, directions to a home,
 # initials without a sign-off word, HL7's caret, a speaker's initial (written anew, each
 # failing with version 54)
+_RAGGED_CSV = ("job,surname,forename,addr1,addr2,tel,item,driver\n"
+               "J1,Begum,Rukhsana,Flat 22 Tenby House,Heeley Green Rd,0114 496 0721,bed,Gaz\n"
+               "J2,Okoro,Chidi,Unit 4, Mill Yard,Low Lane,0114 496 0999,hoist,Dev\n"
+               "J3,Hope,June,12 Acre St,,0114 496 0111,cushion,Gaz")
 V55_REMOVED = [
     ("loaner left with the ward, handed over to Kevin at 15:10", "Kevin"),
     ("ticket closed by mvirtanen after the swap", "mvirtanen"),
@@ -1520,8 +1524,20 @@ V55_REMOVED = [
     ("OBX|5|ST|OPER||^NAKAMURA^HIRO^^^^RN", "HIRO"),
     ("6.3.2025 Tuula K.: laite palautettu", "K."),
     ("pump from Noor bt Hassan returned", " bt "),
+    # an age over 89 in words after its cue, a patient's serial by "pt owns", a colleague's
+    # given name before their team in brackets
+    ("she is ninety-four and deaf, call her son", "ninety-four"),
+    ("pt is a hundred and one, lives alone", "hundred and one"),
+    ("unit s/n 23181577403 (pt owns), fw 4.2", "23181577403"),
+    ("home visit tomorrow with Gilbert (CHW), bring the spare", "Gilbert"),
+    # a CSV row with an address's unquoted comma: the table goes on below it, the driver's
+    # column is a person's
+    (_RAGGED_CSV, "Dev"),
+    (_RAGGED_CSV, "June"),
 ]
 V55_KEPT = [
+    ("he is ninety percent sure the fuse blew", "ninety"),
+    ("Philips (biomed) kit returned", "Philips"),
     ("filter changed 2 April, next PM January 2026", "April"),
     ("HR 72 /min, SpO2 98%", "/min"),
     ("14:05 ICU \u2013 monitor rebooted", "ICU"),

@@ -130,8 +130,9 @@ _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "�
 _PERSON_CUES = frozenset("""
     dr doctor nurse rn lpn np cna tech technician prof professor mr mrs ms mx miss
     crna fse physio surgeon carer pharmacist midwife paramedic anaesthetist anesthetist
-    perfusionist radiographer sonographer porter engr biomed ing lic dra lt sgt capt cpl mdm
-    auditor advocate coordinator driver escort officer ofc
+    perfusionist radiographer sonographer porter engr eng bme biomed ing lic dra lt sgt capt cpl mdm
+    auditor advocate coordinator driver escort officer ofc engineer technologist therapist
+    physiologist
     pt patient patients pts per called call paged page told asked notified informed thanks thx
     attn cc by spoke talked texted emailed
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
@@ -762,6 +763,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         k = kind[i]
         if anchor[i] or protected[i]:
             continue
+        if low[i] in _PERSON_CUES and len(low[i]) > 2 and text.startswith(":", words[i].end()):
+            continue  # (version 55) a label, not a name: "Eng: TM" ("Eng" is a surname too)
         word = words[i].group()
         if capital(i) and i > 0 and low[i - 1] in _STRONG_CUES and cued(i):
             mask[i] = True  # "Dr. Page", "RN Okafor"
@@ -817,6 +820,13 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                 and low[i + 1] not in _ROMANCE_ARTICLES and (
                 kind[i] == kind[i + 1] == NAME or cued(i) and NAME in (kind[i], kind[i + 1])
                 or kind[i + 1] == NAME and low[i] in lists.first and low[i + 1] in lists.last)):
+            mask[i] = mask[i + 1] = True
+        elif (kind[i] == NAME and not kind[i + 1] and cued(i) and joined(i)
+              and not capital(i) and not capital(i + 1) and low[i] in lists.first
+              and len(low[i + 1]) > 3 and low[i + 1].isalpha() and low[i + 1] not in lists.words
+              and not _is_word(low[i + 1], lists.words)):
+            # (version 55) a given name and a surname no list knows, in lower case after a
+            # cue: "pt doris thorsgaard (MRN ...)"
             mask[i] = mask[i + 1] = True
     # two capitalised name words, or a name word and an unknown one ("Celeste Arroyo", "Wang
     # Jianguo"), not at a sentence start for two words that are also English words

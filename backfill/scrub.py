@@ -1261,7 +1261,9 @@ _OTHER_ID = compile_led(
     r"|(?<=atente )[A-Z]{2,4}-?\d{2,4}"
     # (version 38) "plate NAV 22X418", "rego CD 41 7T"
     r"|[A-Z]{3}-?\d[A-Z]\d{2}"  # (Brazil's Mercosur plate, "FQX-2B47")
-    r"|(?<=(?:late|rego) )(?=[A-Z\d ]*\d)[A-Z]{2,3}(?: [A-Z\d]{1,6}){1,2})(?![\w\-])"
+    r"|(?<=(?:late|rego) )(?=[A-Z\d ]*\d)[A-Z]{2,3}(?: [A-Z\d]{1,6}){1,2}"
+    # (version 55) letters, digits and letters in one run: "rego CZ41PQ" (Australia)
+    r"|(?<=(?:late|rego) )[A-Z]{1,3}\d{1,4}[A-Z]{1,3})(?![\w\-])"
 )
 
 # The serial of a device the patient owns or carries (Safe Harbor 13): an implant ("pacer ...
@@ -3455,6 +3457,31 @@ def _login_shaped_cb(m: re.Match, hits: list[str]) -> str | None:
     return "[PERSON]"
 
 
+# (version 55) A Japanese name before its honorific, glued to the words after it as Japanese
+# writes ("トメさんは耳が遠い", "恵子さんに電話", "ケアマネ高橋さん立会い", "山田 トメ 様"):
+# a run of kanji, or of katakana, of one to six characters, a family and a given name apart
+# allowed; not the words a letter honours the same way ("お客様", "患者様", "皆様").
+_JA_HONORIFIC = compile_led(
+    r"(?P<name>(?<![\u4e00-\u9fff])[\u4e00-\u9fff]{1,4}"
+    r"(?:[ \u3000]?[\u4e00-\u9fff\u30a0-\u30ff]{1,4})?"
+    r"|(?<![\u30a0-\u30ff])[\u30a1-\u30fa\u30fc]{2,6}(?:[ \u3000][\u30a1-\u30fa\u30fc]{2,6})?)"
+    r"[ \u3000]?(?:様|さん|さま|殿|くん|ちゃん)")
+_JA_NOT_NAMES = frozenset("""
+    客 お客 皆 患者 利用者 担当者 担当 奥 家族 業者 先方 技術者 看護師 主人 娘 息子 母 父
+    祖母 祖父 孫 医師 先生 社長 部長 課長 係長 主任 会員 契約者 申込者 保護者 店長 職員 乗客
+    ケアマネ ドライバー メーカー サービス エンジニア オペレーター ユーザー スタッフ ナース
+    ヘルパー ドクター
+""".split())
+
+
+def _ja_honorific_cb(m: re.Match, hits: list[str]) -> str | None:
+    name = m.group("name")
+    if name in _JA_NOT_NAMES or name.replace(" ", "").replace("\u3000", "") in _JA_NOT_NAMES:
+        return None
+    hits.append("PERSON")
+    return _put(m, "name", "PERSON")
+
+
 # (version 55) A colleague's given name with their role or team in brackets after it, or in
 # brackets after the role ("w/ Gilbert (CHR)", "vu avec Seb (astreinte)", "Paolo (biomed):",
 # "Our DPO (Raj)", "nights (Ade) say"): a given name of the lists, alone, which no cue before
@@ -3674,15 +3701,25 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
 _GRID_MARKER = (r"(?:Blk\.?[ \t]*\d|Purok[ \t]+\d|Brgy\.|Barangay[ \t]+[A-Z]"
                 r"|Mtaa[ \t]+wa[ \t]+[A-Z]|Nyumba[ \t]+(?:Na|No)\.?[ \t]*\d|Kebele[ \t]+\d"
                 r"|H/No\.?[ \t]*[A-Z]?\d"
-                r"|Jl\.[ \t]+[A-Z]|RT[ \t]*\d{1,3}[ \t]*/[ \t]*RW[ \t]*\d)")
+                r"|Jl\.[ \t]+[A-Z]|RT[ \t]*\d{1,3}[ \t]*/[ \t]*RW[ \t]*\d"
+                # (version 55) Vietnam's house numbers, alleys, lanes, wards, districts and
+                # hamlets ("Số 12, ngách 34/7, ngõ 34 Kim Mã, phường Kim Mã, quận Ba Đình,
+                # Hà Nội", "ấp 3, xã Tân Thạnh Tây, huyện Củ Chi"); Indonesia's kelurahan
+                r"|[Ss]ố[ \t]+\d+[A-Z]?(?:/\d+)?"
+                r"(?=[ \t]*(?:,|(?:ngõ|ngách|hẻm|đường|phố|Đường|Phố)[ \t]))"
+                r"|(?:[Nn]gõ|[Nn]gách|[Hh]ẻm|[Ấấ]p)[ \t]+\d"
+                r"|(?:[Pp]hường|[Qq]uận|[Hh]uyện|[Xx]ã|[Tt]hôn)[ \t]+[A-ZĐÂ\d]"
+                r"|Kel\.[ \t]+[A-Z])")
 # (a dot only after an abbreviation, "Brgy.", "St.", "Na.": a sentence's full stop ends it)
-_GRID_WORD = (r"(?:(?:[A-Z][a-z]{0,3}|H/No)\.(?![\w\-/])|[A-Z0-9][\w'\u2019\-/]*+(?!\.\w)"
-              r"|wa|ya|na|de|del|la|do|da|dos|das)")
+_GRID_WORD = (r"(?:(?:[A-Z][a-z]{0,3}|H/No)\.(?![\w\-/])|[A-Z0-9ĐÂẤ][\w'\u2019\-/]*+(?!\.\w)"
+              r"|wa|ya|na|de|del|la|do|da|dos|das"
+              r"|số|ngõ|ngách|hẻm|ấp|phường|quận|huyện|xã|thôn|tổ|khu|phố|đường|thị[ \t]+trấn)")
 _GRID_PART = rf"{_GRID_WORD}(?:[ \t]+{_GRID_WORD})*+"
 _GRID_ADDRESS = compile_led(
     rf"(?<![\w\-/])(?={_GRID_MARKER}){_GRID_PART}(?:,[ \t]*{_GRID_PART}){{0,6}}")
 _GRID_HINTS = _Words("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebele", "H/No",
-                     "Jl.", "RW")
+                     "Jl.", "RW", "ố ", "gõ ", "gách ", "ẻm ", "ấp ", "Ấp ", "hường ", "uận ",
+                     "uyện ", "ã ", "hôn ", "Kel. ")
 
 
 def _grid_addresses(text: str, hits: list[str]) -> str:
@@ -3721,6 +3758,14 @@ _HOUSE_WORDS = _Words("house", "home", "driveway", "drive", "track", "lane", "tr
                       "row", "farm", "cabin", "bungalow", "cottage", "caravan", "hut")
 
 
+# (version 55) Japan's postal mark and the address after it, to the line's end or a wide
+# space ("〒350-1123 埼玉県川越市脇田本町12-7 グリーンハイツ川越203号室"); its number may already be
+# masked as a phone's
+_POSTAL_MARK = compile_led(
+    r"〒[ \t\u3000]*(?:\[PHONE\]|\[OTHER_ID\]|\d{3}-?\d{4})"
+    r"(?:[ \t\u3000]?[^\s\u3000][^\n\u3000]{0,80})?")
+
+
 def _directions_cb(m: re.Match, hits: list[str]) -> str | None:
     if len(m.group("val").split()) < 2:
         return None  # (a heading's dash, "Directions - ")
@@ -3733,6 +3778,9 @@ def _directions(text: str, low: str, hits: list[str]) -> str:
         text = _sub(_DIRECTIONS_LABEL, text, _directions_cb, hits)
     if _HOUSE_WORDS.found_in(low):
         text, n = _HOUSE_BY_LANDMARK.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
+    if "〒" in text:
+        text, n = _POSTAL_MARK.subn("〒[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     return text
 
@@ -4032,9 +4080,14 @@ def _address_cue_cb(m: re.Match, hits: list[str]) -> str | None:
     return _cue_keep(m, "ADDRESS", hits)
 
 
+_STATE_BEFORE = compile_led(r"(?<![\w])[A-Z]{2}[ \t]+\Z")
+
+
 def _other_id_cb(m: re.Match, hits: list[str]) -> str | None:
     cue = m.group("cue")
-    if cue[:5].lower() in ("plate", "placa") and not _near_vehicle(m):
+    if cue[:5].lower() in ("plate", "placa") and not _near_vehicle(m) and not (
+            # (version 55) a state's or province's code before it: "OH plate JKR 8812"
+            _STATE_BEFORE.search(m.string, max(0, m.start() - 4), m.start())):
         val = m.group("val")
         if not re.fullmatch(r"[A-Z]{2} .+", val):  # "heater plate P7900A01" is a part
             return None
@@ -4109,6 +4162,9 @@ _COLUMNS = {
                     "MRN"),
     **dict.fromkeys(("streetaddress", "homeaddress", "deliveryaddress", "address1",
                      "address2", "addr", "addr1", "addr2", "addressline1", "addressline2",
+                     # (version 55) a home's postcode is below a city too (Safe Harbor 2)
+                     "postalcode", "postcode", "zip", "zipcode", "plz", "cep", "codigopostal",
+                     "códigopostal", "codepostal",
                      "street", "adresse", "adres", "dirección", "direccion", "indirizzo",
                      "endereço", "endereco", "anschrift", "domicilio", "morada"), "ADDRESS"),
     **dict.fromkeys(("nss", "afiliación", "afiliacion", "nºss", "sns", "numerosns"),
@@ -4286,6 +4342,8 @@ def _structured_fields(text: str, hits: list[str]) -> str:
         hits.extend(["MRN"] * n)
     if '"given"' in text:
         text = _FHIR_GIVEN.sub(lambda m: _fhir_given(m, hits), text)
+    if '"line"' in text:
+        text = _FHIR_LINE.sub(lambda m: _fhir_line(m, hits), text)
     return text
 
 
@@ -4302,6 +4360,22 @@ def _fhir_given(m: re.Match, hits: list[str]) -> str:
         return '"[PERSON]"'
     start = m.start("names") - m.start()
     return m.group()[:start] + _JSON_STRING.sub(name, m.group("names")) + m.group()[
+        m.end("names") - m.start():]
+
+
+# (version 55) A FHIR Address's street lines, '"line": [ "Cra. 72F # 40-19 Sur, Int. 4 Apto
+# 302" ]': an array, like the given names (heldout45)
+_FHIR_LINE = compile_led(r'"line"[ \t]*:[ \t]*\[(?P<names>[^\]\n]{1,300})\]')
+
+
+def _fhir_line(m: re.Match, hits: list[str]) -> str:
+    def line(s: re.Match) -> str:
+        if not any(c.isalnum() for c in s.group("s")) or s.group("s").startswith("["):
+            return s.group()
+        hits.append("ADDRESS")
+        return '"[ADDRESS]"'
+    start = m.start("names") - m.start()
+    return m.group()[:start] + _JSON_STRING.sub(line, m.group("names")) + m.group()[
         m.end("names") - m.start():]
 
 
@@ -5129,6 +5203,11 @@ _INITIALS_AFTER_HANDLER = compile_led(
 _INITIALS_OPEN_LOG = compile_led(
     r"(?m:^[ \t]*(?:\d{1,2}[:.]\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})[ \t]+"
     r"(?P<ini>[A-Z]{2,3})(?=[ \t]*(?::[ \t]|[\u2013\u2014\-][ \t])))")
+# ... and a letter's reference, the writer's and the typist's initials ("ref SP/mk", "Our ref:
+# JPH/kt")
+_REF_INITIALS = compile_led(
+    r"(?<![\w])(?:[Oo]ur[ \t]+|[Yy]our[ \t]+|OUR[ \t]+|YOUR[ \t]+)?(?:[Rr]ef|REF)\.?[ \t]*:?[ \t]*"
+    r"(?P<ini>[A-Z]{2,3})/(?P<typist>[a-z]{2,3})(?![\w/\-])")
 _NOT_LOG_INITIALS = _NOT_INITIALS | frozenset(
     "AM PM ED ER CCU NICU PICU OT HR BP SN PN ID RX CT MR MRI US XR IR EP GI ENT ECG EKG EEG LAB"
     " REF RMA WO PO FW SW HW UPS DHL FYI NB PS ETA TBC SMS FAX TEL CC BCC RE FWD ACK ERR"
@@ -5156,6 +5235,11 @@ def _signed_initials(text: str, hits: list[str]) -> str:
         hits.append("PERSON")
         return _put(m, "ini", "PERSON")
 
+    def reference(m: re.Match[str]) -> str:
+        hits.extend(("PERSON", "PERSON"))
+        return (m.group()[: m.start("ini") - m.start()] + "[PERSON]/[PERSON]"
+                + m.group()[m.end("typist") - m.start():])
+
     if "[PERSON]" in text or "[PATIENT_NAME]" in text:
         text = _SIGNED_INITIALS.sub(cb, text)
     else:
@@ -5165,6 +5249,8 @@ def _signed_initials(text: str, hits: list[str]) -> str:
     if ":" in text:
         text = _INITIALS_AFTER_HANDLER.sub(more, text)
     text = _INITIALS_OPEN_LOG.sub(more, text)
+    if "/" in text:
+        text = _REF_INITIALS.sub(reference, text)
     return text
 
 
@@ -6460,6 +6546,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_INTRODUCED, text, _introduced_cb, hits)
     if "(" in text:
         text = _sub(_NAME_ROLE, text, _name_role_cb, hits)
+    if "様" in text or "さん" in text or "殿" in text or "くん" in text or "ちゃん" in text \
+            or "さま" in text:
+        text = _sub(_JA_HONORIFIC, text, _ja_honorific_cb, hits)
     if "[ADDRESS]" in text:
         text = _address_tails(text)
     if not text.isascii() and ("[" in text or "." in text):

@@ -3474,6 +3474,9 @@ _JA_NOT_NAMES = frozenset("""
 """.split())
 
 
+_JA_HONORIFIC_WORDS = _Words("様", "さん", "さま", "殿", "くん", "ちゃん")
+
+
 def _ja_honorific_cb(m: re.Match, hits: list[str]) -> str | None:
     name = m.group("name")
     if name in _JA_NOT_NAMES or name.replace(" ", "").replace("\u3000", "") in _JA_NOT_NAMES:
@@ -4341,9 +4344,9 @@ def _structured_fields(text: str, hits: list[str]) -> str:
         text, n = _FHIR_PATIENT.subn("[MRN]", text)
         hits.extend(["MRN"] * n)
     if '"given"' in text:
-        text = _FHIR_GIVEN.sub(lambda m: _fhir_given(m, hits), text)
+        text = _FHIR_GIVEN.sub(lambda m: _fhir_strings(m, hits, "PERSON"), text)
     if '"line"' in text:
-        text = _FHIR_LINE.sub(lambda m: _fhir_line(m, hits), text)
+        text = _FHIR_LINE.sub(lambda m: _fhir_strings(m, hits, "ADDRESS", every=False), text)
     return text
 
 
@@ -4354,29 +4357,23 @@ _FHIR_GIVEN = compile_led(r'"given"[ \t]*:[ \t]*\[(?P<names>[^\]\n]{1,200})\]')
 _JSON_STRING = compile_led(r'"(?P<s>[^"\n\[]{1,60})"')
 
 
-def _fhir_given(m: re.Match, hits: list[str]) -> str:
-    def name(s: re.Match) -> str:
-        hits.append("PERSON")
-        return '"[PERSON]"'
+def _fhir_strings(m: re.Match, hits: list[str], tag: str, every: bool = True) -> str:
+    """Each string of a FHIR array (the match's ``names`` group) masked as ``[tag]``; with
+    ``every`` false, not those without a letter or digit or already masked."""
+    def one(s: re.Match) -> str:
+        if not every and (not any(c.isalnum() for c in s.group("s"))
+                          or s.group("s").startswith("[")):
+            return s.group()
+        hits.append(tag)
+        return f'"[{tag}]"'
     start = m.start("names") - m.start()
-    return m.group()[:start] + _JSON_STRING.sub(name, m.group("names")) + m.group()[
+    return m.group()[:start] + _JSON_STRING.sub(one, m.group("names")) + m.group()[
         m.end("names") - m.start():]
 
 
 # (version 55) A FHIR Address's street lines, '"line": [ "Cra. 72F # 40-19 Sur, Int. 4 Apto
 # 302" ]': an array, like the given names (heldout45)
 _FHIR_LINE = compile_led(r'"line"[ \t]*:[ \t]*\[(?P<names>[^\]\n]{1,300})\]')
-
-
-def _fhir_line(m: re.Match, hits: list[str]) -> str:
-    def line(s: re.Match) -> str:
-        if not any(c.isalnum() for c in s.group("s")) or s.group("s").startswith("["):
-            return s.group()
-        hits.append("ADDRESS")
-        return '"[ADDRESS]"'
-    start = m.start("names") - m.start()
-    return m.group()[:start] + _JSON_STRING.sub(line, m.group("names")) + m.group()[
-        m.end("names") - m.start():]
 
 
 # An SQL INSERT pasted from a database (heldout16): "INSERT INTO t (pt_last, dob, mrn) VALUES
@@ -6546,8 +6543,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_INTRODUCED, text, _introduced_cb, hits)
     if "(" in text:
         text = _sub(_NAME_ROLE, text, _name_role_cb, hits)
-    if "様" in text or "さん" in text or "殿" in text or "くん" in text or "ちゃん" in text \
-            or "さま" in text:
+    if _JA_HONORIFIC_WORDS.found_in(text):
         text = _sub(_JA_HONORIFIC, text, _ja_honorific_cb, hits)
     if "[ADDRESS]" in text:
         text = _address_tails(text)

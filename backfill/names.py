@@ -139,6 +139,9 @@ _PERSON_CUES = frozenset("""
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
     guardian friend aunt uncle niece nephew grandson granddaughter grandmother grandfather
     baby infant
+    ask ring rang tell interpreter translator agent courier dispatcher drvr
+    mum grandma grandpa granny nana gran cousin neighbour neighbor aunty auntie sis
+    grand-daughter grand-son great-grandson great-granddaughter
 """.split()) | frozenset(map(str.lower, """
     paciente hija hijo esposa esposo madre padre patient fille fils épouse époux mère père
     nieto nieta abuelo abuela tío tía sobrino sobrina hermano hermana papá mamá
@@ -181,6 +184,9 @@ _PERSON_CUES = frozenset("""
     merhaba selam привет здравствуйте cześć witam ahoj szia jambo habari kamusta halo namaste
     rep pak bapak ibu kuya mamma sestra pacijentice pacijentica pacijent tehnician tehnicianul
     named daughter-in-law son-in-law mother-in-law father-in-law
+    interprète interprete tłumacz tolk tulkki
+    الأم الأب الزوجة الزوج الابنة مريضة مریضہ पोती पोता दादी दादा नानी नाना माँ मां
+    பாட்டி அம்மா மகள் மகன் தாத்தா දුව පුතා අම්මා مادر پدر دختر پسر
 """.split()))
 
 
@@ -189,6 +195,8 @@ _FAMILY_CUES = frozenset("""
     son daughter wife husband mom mother dad father brother sister spouse partner caregiver
     guardian aunt uncle niece nephew grandson granddaughter grandmother grandfather baby mr mrs
     ms mx miss dr thanks thx regards cheers missus mister
+    mum grandma grandpa granny nana gran cousin neighbour neighbor aunty auntie sis
+    grand-daughter grand-son
     hija hijo esposa esposo nieto nieta fille fils tochter sohn filha filho
 """.split())
 # (compared folded, as the words are: "Κόρη" is "κορη", "manželka" is "manzelka")
@@ -226,7 +234,9 @@ _STRONG_CUES = frozenset(
 _SAYS = compile_led(
     r"(?:[ \t]*\([^()\n]{1,24}\))?,?[ \t]+(?:says|said|told|asked|called|calls|wants|wanted"
     r"|states|stated|reports|reported|requested|mentioned|noticed|confirmed|agreed|thinks"
-    r"|shadowed|paged|texted|emailed|responded|covering|covered|attended)\b"
+    r"|shadowed|paged|texted|emailed|responded|covering|covered|attended"
+    # (version 56) a signature's verbs: "ruby signed, sonny initialed"
+    r"|signed|initialed|initialled)\b"
     # "Papadopoulou family asking about the lift"
     r"|(?:['\u2019]s)?[ \t]+(?:family|household|kids|children|parents)\b"
     # "Joey (pt, 6 y/o)", "Okafor (patient) ..."
@@ -241,10 +251,47 @@ _NOT_SPEAKERS = frozenset("""
 _PLACEHOLDER_WORDS = ("[patient_name]", "[person]")
 # Honorifics after a name in Japanese and Korean: "佐藤 花子 様", "이수진 씨"
 _HONORIFIC_AFTER = compile_led(r"[ \t]?(?:様|さん|殿|氏|씨|님)(?!\w)")
+# (version 56) Korean kin words and "teacher" after a name, with a particle: "순자 할머니가",
+# "jieun 선생님께". Not grown over the words around (Korean puts spaces between words: the
+# growth of a caseless script's name would run to the sentence's end).
+_KIN_AFTER_KO = compile_led(
+    r"[ \t]?(?:할머니|할아버지|어르신|선생님)(?:께서|께|가|는|의|도|이|을|를)?(?!\w)")
+# (version 56) Honorifics written in Latin letters after a name: glued ("makoto-san",
+# "kobayashi-san", "ichiro-san's"), or a word after it ("omid agha", "bahar khanum", "güneş
+# bey", "ponnammal paati"): the word before is a name, whatever its case and lists (heldout46).
+# Kin words after a name that are short or other words too ("madhuri tai", "kulkarni kaka",
+# "sunita sis."): only after a word of the name lists.
+_HONORIFIC_SUFFIXES = ("-san", "-sama", "-kun", "-chan", "-sensei", "-ssi", "-nim")
+_HONORIFICS_AFTER = frozenset(
+    "agha aga khanum khanom khanoum bey hanım hanim efendi sahib sahab saheb paati patti thatha"
+    " begum".split())
+_KIN_AFTER = frozenset("tai kaka kaki didi bhai bhaiya apa aapa ji sis".split())
+_AFTER_NAME_TITLES = _HONORIFICS_AFTER | _KIN_AFTER
+_HONORIFIC_CHARS = "様さん殿氏씨님"
+# (version 56) Verbs after a lower-case given name that is also a word, which only a person
+# does: "summer said ring the shop", "ruby signed" (not after "the", "my": "the mark said")
+_SAYS_PERSON = compile_led(
+    r",?[ \t]+(?:says|said|signed|initialed|initialled|told|asked|texted|wants)\b")
+# (version 56) What a person does, after a lower-case given name that is no word: "yazan fixed
+# it", "zeke waited 2 hrs", "uri came out", "nimal pls send"
+_ACTS = compile_led(
+    r"[ \t]+(?:fixed|came|comes|waited|parked|drove|will|was|is|has|had|pls|please|can|cried"
+    r"|arrived|left|brought|took|translates|translated|signed|swapped|replaced|checked)\b")
+# (version 56) A chat's or a log's speaker in lower case at its line's start, after a time
+# or a quote: "19/6 10:50 jomar: called mother", '"log": "shay: swapped HV cable'
+_SPEAKER_BEFORE = compile_led(r"[\d \t:/.,\-\[\]\"'APMapm]*$")
+_DETERMINERS = frozenset("the a an this that my your our his her their its no every each some any"
+                         " which what".split())
+# (version 56) Two words that cue a person: "ask for marisol", "talk to Deb", "speak with X"
+_TWO_WORD_CUES = {"for": frozenset(("ask", "asked", "asking")),
+                  "to": frozenset(("talk", "talked", "speak", "spoke", "speaking")),
+                  "with": frozenset(("talk", "talked", "speak", "spoke", "speaking"))}
 # Words that label a person only before a colon ("Name: ...", "From: ..."). Before a colon,
 # every person cue labels one too, but for _NOT_LABELS (see ``cued``).
 _COLON_CUES = frozenset(("name", "caller", "resident", "contact", "requester", "requestor",
-                         "engineer", "from", "to", "بیمار"))
+                         "engineer", "from", "to", "بیمار",
+                         # (version 56) "dispatch: tammy r.", "Checked: Rupa", "QC: ..."
+                         "dispatch", "checked", "qc", "delivered", "received", "collected"))
 
 
 # Person cues that before a colon label no person: "call: 4412", "per: policy", "thanks:"
@@ -501,6 +548,11 @@ def is_surname(word: str) -> bool:
     return low in _lists().last and low not in _lists().equipment
 
 
+def is_name_not_word(word: str) -> bool:
+    """A name of the lists that is no English word nor an equipment word ("Okonkwo", "John")."""
+    return _classify(word, _fold(word), _lists()) == NAME
+
+
 def is_word(word: str) -> bool:
     """An English or medical word, or an equipment word, in the lists (names that are words
     too included: "will", "grace")."""
@@ -623,6 +675,12 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         return text
     n = len(words)
     bases = [_strip_possessive(g) for g in groups]
+    titled = [False] * n  # (version 56) a name by the honorific glued to it: "makoto-san"
+    for i, base in enumerate(bases):
+        if "-" in base:
+            cut = base.rfind("-")  # (lower case: "Ojibway-Chan" is a double surname)
+            if base[cut:] in _HONORIFIC_SUFFIXES and cut > 1:
+                bases[i], titled[i] = base[:cut], True
     low = [_fold(b).rstrip(".") for b in bases]
     if seen and not seen.intersection(low):
         seen = set()
@@ -666,6 +724,11 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         if i == 0 or kind[i] == FOREIGN and low[i] in _PERSON_CUES:
             return False  # (a cue word is no name: "家屬: 女兒 林佳穎")
         gap = text[words[i - 1].end():words[i].start()]
+        if gap == " " and i > 1 and low[i - 2] in _TWO_WORD_CUES.get(low[i - 1], ()) and text[
+                words[i - 2].end():words[i - 1].start()] == " ":
+            return True  # (version 56) "ask for marisol", "talk to Deb"
+        if gap.strip(" \t") == ":" and low[i - 1] == "by" and i > 1 and low[i - 2].endswith("ed"):
+            return True  # (version 56) "Delivered by: Shohel"
         if gap.strip(" \t") in (":", "\uff1a") and (
                 len(groups[i]) > 1 or low[i] in _PARTICLES) and (
                 low[i - 1] in _COLON_CUES or (
@@ -751,7 +814,21 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
         if (protected[i] and capital(i - 1) and kind[i - 1] != NAME and joined(i - 1)
                 and not caseless(i - 1)):
             kind[i - 1] = OTHER
-    if not any(kind) and not seen and not any(
+    japanese = any(c in text for c in _HONORIFIC_CHARS)
+    for i in range(n - 1):  # (version 56) "omid agha", "madhuri tai": see _HONORIFICS_AFTER
+        if titled[i]:
+            continue
+        if low[i + 1] in _AFTER_NAME_TITLES and joined(i) and (
+                low[i + 1] in _HONORIFICS_AFTER or low[i] in lists.first or low[i] in lists.last):
+            titled[i] = True
+        elif (japanese and kind[i] != FOREIGN and groups[i].isascii()
+              and _HONORIFIC_AFTER.match(text, words[i].end())):
+            titled[i] = True  # "Tanaka さん"
+    for i in range(n):
+        if titled[i] and (protected[i] or low[i] in plain or low[i] in lists.equipment
+                          or low[i] in _PERSON_CUES or len(low[i]) < 2 or groups[i][0] == "["):
+            titled[i] = False
+    if not any(kind) and not seen and not any(titled) and not any(
             caps[i] and low[i - 1] in _STRONG_CUES for i in range(1, n)):
         return text  # (a strong cue makes any capitalised word after it a name: "carer Mags")
     # In a text that is not shouting, an ALL-CAPS word is an acronym or a brand ("PARI").
@@ -761,6 +838,8 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     mask = anchor[:]
     for i in honorific:
         mask[i] = True
+    for i in range(n):
+        mask[i] = mask[i] or titled[i]
     for i in range(n):
         k = kind[i]
         if anchor[i] or protected[i]:
@@ -794,6 +873,22 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
             if k == NAME and (cued(i) or _SAYS.match(text, words[i].end())) or (
                     k == AMBIG and i > 0 and low[i - 1] in _STRONG_CUES and cued(i)):
                 mask[i] = True  # "per okafor", "rn summer", "for okonkwo in 11"
+            elif (k == NAME and low[i] in lists.first and low[i] not in _PARTICLES
+                  and _ACTS.match(text, words[i].end())):
+                mask[i] = True  # "yazan fixed it"
+            elif k >= AMBIG and low[i] in lists.first and low[i] not in _NOT_GIVEN and (
+                    # (not a word: "purity:", "login:" are a form's keys)
+                    k == NAME and text.startswith(": ", words[i].end())
+                    and low[i] not in _COLON_CUES and low[i] not in _PERSON_CUES
+                    and _SPEAKER_BEFORE.match(
+                        text, text.rfind("\n", 0, words[i].start()) + 1, words[i].start())
+                    or _SAYS_PERSON.match(text, words[i].end()) and low[i] not in _NOT_SPEAKERS
+                    and not (i > 0 and low[i - 1] in _DETERMINERS)
+                    or i > 0 and low[i - 1] in _TWO_WORD_CUES and cued(i)  # "ask for hank"
+                    # (version 56) "dispatch: tammy r.": a label's colon before a given name
+                    or i > 0 and low[i - 1] in _COLON_CUES and cued(i) and text[
+                        words[i - 1].end():words[i].start()].strip(" \t") == ":"):
+                mask[i] = True  # "summer said ring the shop", "ruby signed"
             continue
         if word.isupper() and len(word) > 1 and not shouting and not cued(i):
             # "HUNTER, SUMMER" in a normal text: an EHR label, not an acronym; "OLEKSANDRA
@@ -909,6 +1004,11 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
                         and not protected[j] and low[j] not in _PERSON_CUES
                         and low[j] not in _FOREIGN_ROLES and low[j] not in _EXTENSION_FOLDED):
                     mask[j] = True
+    for i in range(n) if "할" in text or "어르신" in text or "선생님" in text else ():
+        # (version 56) "순자 할머니가", "jieun 선생님께": see _KIN_AFTER_KO
+        if (not mask[i] and not protected[i] and low[i] not in plain and low[i] not in _PERSON_CUES
+                and len(groups[i]) > 1 and _KIN_AFTER_KO.match(text, words[i].end())):
+            mask[i] = True
     # a given name that is also a word or an abbreviation, between a person cue and the
     # surname the rules found: "returned by Ana [Lucía Paredes]", "via Min [Zhou]", "phleb Ma.
     # [Luisa Dizon]", "Witness: Len [Doyle]"

@@ -148,6 +148,7 @@ class _Line:
 # layer quadratic (32,000 characters of "-acct:E-12(": 3 s). The corpus's longest is 456 (a
 # FHIR resource's JSON), so the shipped weights are what training gives with or without it.
 _WORD_MAX = 1024
+_IPV4 = compile_led(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 def _line(text: str, at: int) -> _Line:
@@ -272,10 +273,11 @@ def _judged(text: str) -> Iterator[tuple[int, int, list[str]]]:
 
 
 def mask_numbers(text: str, model: NumberModel | None = None,
-                 threshold: float | None = None) -> tuple[str, int]:
+                 threshold: float | None = None, keep_ips: bool = False) -> tuple[str, int]:
     """``text`` with the numbers the model judges identifiers replaced, and how many.
     ``threshold``: the probability from which a number is masked, instead of the model's
-    (config ``scrub.number_threshold``)."""
+    (config ``scrub.number_threshold``); ``keep_ips``: IPv4 addresses are never judged (a
+    site's ``scrub.public_ip_addresses: false``, which the layer must not overrule)."""
     if not _ANY_DIGIT.search(text):
         return text, 0
     model = model or load_model()
@@ -290,6 +292,8 @@ def mask_numbers(text: str, model: NumberModel | None = None,
             # (the line's features are its own, distinct from a number's: "lb=", "lph=",
             # "first=" against "wb=", "bph=" ...: summed once a line, as ``score`` would)
             scored, line_score = line, sum(weights.get(x, 0.0) for x in line.features)
+        if keep_ips and _IPV4.fullmatch(text, s, e):
+            continue
         own, trigrams = _own_features(text, s, e, line)
         if model.score(own + trigrams) + line_score >= logit:
             parts += [text[done:s], PLACEHOLDER]

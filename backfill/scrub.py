@@ -89,6 +89,7 @@ from backfill.names import (
     MODEL_AFTER,
     fold,
     is_given_name,
+    is_name_not_word,
     is_surname,
     is_word,
     mask_names,
@@ -104,7 +105,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "55"
+SCRUBBER_VERSION = "56"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1273,7 +1274,10 @@ _OTHER_ID = compile_led(
 _SERIAL_CUE = compile_led(
     r"(?<![\w/])(?P<cue>(?:[Ss]/?[Nn]|N/S|SERIAL|[Ss]erial|n[°º][ \t]*de[ \t]*s[ée]rie"
     r"|no\.?[ \t]+de[ \t]+s[ée]rie|serienr\.?|serienummer|ser\.|seri[ \t]+no"
-    r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny|Serie"
+    r"|n[úu]mero[ \t]+de[ \t]+serie|Seriennummer|SN-Nr\.?|nr[ \t]+seryjny|[Ss]erie"
+    # (version 56) Turkish "seri", Russian and Ukrainian "серийный", Finnish, Czech
+    r"|seri(?=[ \t]+\d)|серийный|серийн\.|серійний|sarjanumero|sarjanro|výrobní[ \t]+číslo"
+    r"|seriové[ \t]+číslo"
     r"|N[úu]m\.[ \t]+s[èe]rie)"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?"
     # whose it is, between the cue and the value: "Serial (patient-owned): TM1000-7731892"
@@ -1300,7 +1304,14 @@ _PATIENT_DEVICE = compile_led(
     r"|bought[ \t]+by[ \t]+(?:the[ \t]+)?(?:family|client|patient)"
     r"|kliendi[ \t]+oma|patsiendi[ \t]+oma"
     r"|not[ \t]+(?:ours|our[ \t]+(?:asset|property)|hospital[ \t]+property)"
-    r"|w[łl]asn\w*|nr[ \t]+seryjny)|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
+    r"|w[łl]asn\w*|nr[ \t]+seryjny"
+    # (version 56) "that chair is HERS", "inverter is THEIRS", "Pasientens private oksymeter",
+    # "hastanın kendi tansiyon aleti", "unki apni CPAP", "(vlastiti, pacijentov, s/n ...)",
+    # "личный пульсоксиметр", "свој пулсни оксиметар"
+    r"|hers|theirs|(?:private|privat)(?![ \t]+(?:room|rm|ward|bay|practice|hospital|clinic"
+    r"|insurance|insurer|network|ip|key|line|area|use)\b)|kendi|apni|apna|apne|vlastit\w*|vlastn\w*|pacijentov\w*"
+    r"|личн\w*|свой|своя|своё|свој\w*|свій|свою|власн\w*|sendiri)"
+    r"|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
 _PATIENT_DEVICE_AFTER = compile_led(
     # (version 55: after a dash too, and "owns": "s/n 23181577403 (pt owns)", "... — PATIENT
@@ -3310,8 +3321,20 @@ def _accented_name_parts(text: str) -> str:
 _SPELLED_AFTER_NAME = compile_led(rf"(?P<ph>{_PERSON_PH})(?:[ \t]+[A-Z](?![\w.'\-])){{4,}}")
 
 
+# (version 56) An initial after a masked name, before a line's end, a comma or a wide space
+# ("dispatch: [PERSON] r.", "kjetil b.", "Rasmus T."); a capitalised word between two masked
+# names, a name's middle part ("[PERSON] Iron [PERSON]" from "Lorraine Iron Cloud")
+# (heldout46)
+_INITIAL_AFTER_NAME = compile_led(
+    rf"(?P<ph>{_PERSON_PH})[ \t]+[A-Za-z]\.(?=[ \t]*(?:\n|$|[,;:)]|[ \t]{{2}}))")
+_WORD_BETWEEN_NAMES = compile_led(
+    rf"(?P<ph>{_PERSON_PH})[ \t][{_U}][{_L}]+[ \t](?:\[PERSON\])(?![\w\-])")
+
+
 def _name_tails(text: str) -> str:
     text = _SPELLED_AFTER_NAME.sub(lambda m: m.group("ph"), text)
+    text = _INITIAL_AFTER_NAME.sub(lambda m: m.group("ph"), text)
+    text = _WORD_BETWEEN_NAMES.sub(lambda m: m.group("ph"), text)
     while True:
         new = _NAME_TAIL.sub(lambda m: m.group("ph"), text)
         if new == text:
@@ -3712,7 +3735,15 @@ _GRID_MARKER = (r"(?:Blk\.?[ \t]*\d|Purok[ \t]+\d|Brgy\.|Barangay[ \t]+[A-Z]"
                 r"(?=[ \t]*(?:,|(?:ngõ|ngách|hẻm|đường|phố|Đường|Phố)[ \t]))"
                 r"|(?:[Nn]gõ|[Nn]gách|[Hh]ẻm|[Ấấ]p)[ \t]+\d"
                 r"|(?:[Pp]hường|[Qq]uận|[Hh]uyện|[Xx]ã|[Tt]hôn)[ \t]+[A-ZĐÂ\d]"
-                r"|Kel\.[ \t]+[A-Z])")
+                r"|Kel\.[ \t]+[A-Z]"
+                # (version 56) the Gulf's blocks, streets, buildings and flats ("Block 5, St
+                # 12, House 34, Salwa", "Flat 9, Bldg 22, Block 4, Jleeb Al-Shuyoukh", "Flat
+                # 904, Al Reef Tower 2"): a block before a street's number, a flat, villa or
+                # house's number before a building, block or street (heldout46)
+                r"|Block[ \t]+\d{1,3}[A-Z]?,[ \t]*(?:St|Street|Jadda|Avenue|Ave|Road|Rd)\.?"
+                r"[ \t]*\d"
+                r"|(?:Flat|Villa|House)[ \t]+\d{1,4}[A-Z]?,[ \t]*"
+                r"(?:(?:Bldg|Building|Block|Street|St|Tower)\.?[ \t]*\d|Al[ \t]+[A-Z]))")
 # (a dot only after an abbreviation, "Brgy.", "St.", "Na.": a sentence's full stop ends it)
 _GRID_WORD = (r"(?:(?:[A-Z][a-z]{0,3}|H/No)\.(?![\w\-/])|[A-Z0-9ĐÂẤ][\w'\u2019\-/]*+(?!\.\w)"
               r"|wa|ya|na|de|del|la|do|da|dos|das"
@@ -3722,7 +3753,7 @@ _GRID_ADDRESS = compile_led(
     rf"(?<![\w\-/])(?={_GRID_MARKER}){_GRID_PART}(?:,[ \t]*{_GRID_PART}){{0,6}}")
 _GRID_HINTS = _Words("Blk", "Purok", "Brgy", "Barangay", "Mtaa", "Nyumba", "Kebele", "H/No",
                      "Jl.", "RW", "ố ", "gõ ", "gách ", "ẻm ", "ấp ", "Ấp ", "hường ", "uận ",
-                     "uyện ", "ã ", "hôn ", "Kel. ")
+                     "uyện ", "ã ", "hôn ", "Kel. ", "Block ", "Flat ", "Villa ", "House ")
 
 
 def _grid_addresses(text: str, hits: list[str]) -> str:
@@ -3753,12 +3784,47 @@ _HOUSE_BY_LANDMARK = compile_led(
     r"|last)[ \t]+(?:house|home|driveway|drive|farm[ \t]+track|track|lane|trailer|gate|row|farm"
     r"|cabin|bungalow|cottage)"
     r"|(?:an?[ \t]+|the[ \t]+)?(?:blue|green|red|white|yellow|pink|grey|gray|brown|orange"
-    r"|purple)[ \t]+(?:house|trailer|cabin|bungalow|cottage|mobile[ \t]+home|caravan|hut))"
+    r"|purple)[ \t]+(?:house|trailer|cabin|bungalow|cottage|mobile[ \t]+home|caravan|hut)"
+    # (version 56) a dwelling that is no street's ("the trailer past Bell community bldg", "the
+    # fale next to the LDS chapel", "the demountable behind the shearing shed", "fale behind
+    # the EFKS church"); a house by its number ("house 44 by the washeteria", "house 3-117,
+    # across from the Northern store") (heldout46)
+    r"|(?:the[ \t]+)?(?:trailer|caravan|cabin|hogan|fale|sleepout|demountable|shack|hut"
+    r"|bungalow|cottage|farmhouse|chalet|bach|yurt|longhouse)"
+    r"|(?:house|home|trailer|cabin|fale|villa)[ \t]+(?:no\.?[ \t]*|\#[ \t]*)?\d[\w\-]{0,6},?)"
     r"(?i:[ \t]+on[ \t]+the[ \t]+(?:left|right|corner))?"
     r"[ \t]+(?i:after|past|behind|before|beyond|opposite|across[ \t]+from|next[ \t]+to|near"
-    r"|up[ \t]+from|down[ \t]+from)[ \t][^\n.;|\"()\u2014]{2,100}")
+    r"|up[ \t]+from|down[ \t]+from|by|beside|over|above)[ \t][^\n.;|\"()\u2014]{2,100}")
 _HOUSE_WORDS = _Words("house", "home", "driveway", "drive", "track", "lane", "trailer", "gate",
-                      "row", "farm", "cabin", "bungalow", "cottage", "caravan", "hut")
+                      "row", "farm", "cabin", "bungalow", "cottage", "caravan", "hut", "hogan",
+                      "fale", "sleepout", "demountable", "shack", "chalet", "bach", "yurt",
+                      "longhouse", "villa")
+# (version 56) A room of a hotel, resort, care home, campground or marina, the patient's
+# address while there: the room and the place's name, either first ("Room 1412, Tower B,
+# Zamzam Rawdah Hotel, Ibrahim Al Khalil Rd", "site 14 at the Cedar Point campground", "Hotel
+# Aktaia Palace, room 412, Ialysos beach road, 851 01 Rhodes"), then up to three parts of the
+# place's address after commas, each of capitalised words and numbers (heldout46: twelve
+# address leaks by four hands). A hospital's room has no such word: "Rm 6W-614 bed A" stays.
+_LODGING = (r"(?:[Hh]otel|[Rr]esort|Inn|[Mm]otel|Lodge|[Hh]ostel|Suites|Aged[ \t]+Care"
+            r"|(?:[Cc]are|[Nn]ursing|[Rr]est|[Oo]ld[ \t]+[Aa]ge|[Rr]etirement)[ \t]+[Hh]ome"
+            r"|Retirement[ \t]+Village|[Cc]ampground|[Cc]ampsite|[Cc]amping|[Cc]aravan[ \t]+[Pp]ark"
+            r"|[Hh]oliday[ \t]+[Pp]ark|RV[ \t]+[Pp]ark|[Mm]arina|[Gg]uest[ \t]*[Hh]ouse)(?![\w\-])")
+_LODGING_NAME = (r"(?:[A-Z0-9'\"\u201e\u201c][\w'\u2019\"\u201d\-]*[ \t]+){0,5}" + _LODGING
+                 + r"(?:[ \t]+[A-Z][\w'\u2019\-]*){0,3}")
+_LODGING_ROOM = (r"(?i:room|rm|chalet|cabin|site|slip|berth|villa|apt|flat|unit|hytte)\.?"
+                 r"[ \t]*(?:no\.?[ \t]*|nr\.?[ \t]*|\#[ \t]*)?\d{1,4}[A-Za-z]?(?![\w\-])")
+_LODGING_PART = (r"[A-Z0-9][\w'\u2019\-/]*(?:[ \t]+(?:[A-Z0-9][\w'\u2019\-/]*|road|rd|st"
+                 r"|street|beach|ave|avenue|lane|de|la|del|al|el|[a-z]\w{0,12}[ \t]+road))*")
+_LODGING_ADDRESS = compile_led(
+    rf"(?<![\w\-])(?:{_LODGING_ROOM}"
+    rf"(?:,[ \t]*(?:Tower|Block|Wing|Bldg|Building|Floor)[ \t]*\w{{1,3}})?"
+    rf"(?:,[ \t]*|[ \t]+(?:at|in|of)[ \t]+(?:the[ \t]+)?){_LODGING_NAME}"
+    rf"|{_LODGING_NAME},[ \t]*{_LODGING_ROOM})"
+    rf"(?:,[ \t]*(?!MRN|DOB|Tel|Ph)(?={_LODGING_PART}(?:,|\.|[ \t]*$|[ \t]*\n|[ \t]*[—(]))"
+    rf"{_LODGING_PART}){{0,3}}")
+_LODGING_WORDS = _Words("hotel", "resort", "inn", "motel", "lodge", "hostel", "suites",
+                        "aged care", " home", "retirement", "campground", "campsite", "camping",
+                        "caravan park", "holiday park", "rv park", "marina", "guest")
 
 
 # (version 55) Japan's postal mark and the address after it, to the line's end or a wide
@@ -3781,6 +3847,9 @@ def _directions(text: str, low: str, hits: list[str]) -> str:
         text = _sub(_DIRECTIONS_LABEL, text, _directions_cb, hits)
     if _HOUSE_WORDS.found_in(low):
         text, n = _HOUSE_BY_LANDMARK.subn("[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)
+    if _LODGING_WORDS.found_in(low):
+        text, n = _LODGING_ADDRESS.subn("[ADDRESS]", text)
         hits.extend(["ADDRESS"] * n)
     if "〒" in text:
         text, n = _POSTAL_MARK.subn("〒[ADDRESS]", text)
@@ -4347,6 +4416,8 @@ def _structured_fields(text: str, hits: list[str]) -> str:
         text = _FHIR_GIVEN.sub(lambda m: _fhir_strings(m, hits, "PERSON"), text)
     if '"line"' in text:
         text = _FHIR_LINE.sub(lambda m: _fhir_strings(m, hits, "ADDRESS", every=False), text)
+    if '"text"' in text or '"display"' in text:
+        text = _FHIR_TEXT.sub(lambda m: _fhir_text(m, hits), text)
     return text
 
 
@@ -4369,6 +4440,43 @@ def _fhir_strings(m: re.Match, hits: list[str], tag: str, every: bool = True) ->
     start = m.start("names") - m.start()
     return m.group()[:start] + _JSON_STRING.sub(one, m.group("names")) + m.group()[
         m.end("names") - m.start():]
+
+
+# (version 56) A FHIR HumanName's or Address's whole text, and a reference's display of a
+# person, in an object or an array of them: '"name":[{"text":"鈴木 一郎"},{"text":"スズキ
+# イチロウ"}]', '"address":[{"text":"2.5 mi N of the Chapter House ..."}]', '"performer":
+# [{"display":"田中 翔太 (臨床工学技士)"}]' (heldout46: the key/value fields above read "text" as
+# no one's). The first object's text after up to four string fields, and each next object's
+# that starts with it.
+_FHIR_TEXT = compile_led(
+    r'"(?P<key>name|address|performer|requester|recorder|author|asserter|practitioner'
+    r'|generalPractitioner|enterer|informant|verifier|collector|attester|participant)"'
+    r'[ \t]*:[ \t]*\[?[ \t]*\{[ \t]*(?:"(?:use|type|family|prefix|suffix|reference|city|district'
+    r'|state|postalCode|country)"[ \t]*:[ \t]*"[^"\n]*"[ \t]*,[ \t]*){0,4}'
+    r'"(?P<field>text|display)"[ \t]*:[ \t]*"(?P<val>[^"\n\[]{1,160})"'
+    r'(?P<more>(?:[^{}\[\]\n]{0,80}\}[ \t]*,[ \t]*\{[ \t]*"text"[ \t]*:[ \t]*"[^"\n\[]{1,160}")*)')
+_FHIR_MORE_TEXT = compile_led(r'(?<=\{)[ \t]*"text"[ \t]*:[ \t]*"(?P<val>[^"\n\[]{1,160})"')
+
+
+def _fhir_text(m: re.Match, hits: list[str]) -> str:
+    tag = "ADDRESS" if m.group("key") == "address" else "PERSON"
+    val = m.group("val")
+    if not any(c.isalpha() for c in val) or m.group("field") == "display" and any(
+            "a" <= c.lower() <= "z" for c in val):
+        # (a display in Latin letters is left to the names' rules: "Cardiac Technologist Mary
+        # Olsen" is a role and a name, and its role's words would become names elsewhere)
+        return m.group()
+    hits.append(tag)
+    out = _put(m, "val", tag)
+    if not m.group("more"):
+        return out
+    cut = len(out) - len(m.group("more"))
+
+    def more(t: re.Match) -> str:
+        hits.append(tag)
+        return t.group()[:t.start("val") - t.start()] + f"[{tag}]" + '"'
+
+    return out[:cut] + _FHIR_MORE_TEXT.sub(more, out[cut:])
 
 
 # (version 55) A FHIR Address's street lines, '"line": [ "Cra. 72F # 40-19 Sur, Int. 4 Apto
@@ -4997,7 +5105,8 @@ def _after_rules(res: ScrubResult, policy: ScrubPolicy) -> None:
     if not res.text:
         return
     if policy.number_model:
-        text, n = mask_numbers(res.text, threshold=policy.number_threshold)
+        text, n = mask_numbers(res.text, threshold=policy.number_threshold,
+                               keep_ips=not policy.public_ip_addresses)
         if n:
             res.text = text
             res.counts["OTHER_ID"] = res.counts.get("OTHER_ID", 0) + n
@@ -6330,6 +6439,31 @@ def _handles(text: str, hits: list[str]) -> str:
     return text
 
 
+# (version 56) A name whose letters OCR or a typist turned into digits: "McCa1lum, Wi11iam J",
+# "J0hn", "Zub4ida Khat0on", "Zha0 Jianguo" (heldout46). A word of letters, not in capitals,
+# with one or two of the digits 0, 1, 3, 4 and 5 after its first letter, that reads back as a
+# name of the lists that is no English or equipment word (0 as o, 1 as l or i, 3 as e, 4 as a,
+# 5 as s). Before the names' rules, so that the words beside it join it ("[PERSON] J").
+_OCR_NAME_HINT = compile_led(r"[^\W\d_][01345]|[01345][^\W\d_]")
+_OCR_NAME = compile_led(r"(?<![\w\-/.#@])[^\W\d_](?=[^\W_]*?[01345O])"
+                        r"(?:[^\W\d_]|[01345](?![01345]{2})){3,20}(?![\w\-/@]|\.\w)")
+# (the OCR step before, ``_ocr_digits``, has read a zero inside a word as "O": "JOhn")
+_OCR_LETTERS = (str.maketrans("01345O", "oleaso"), str.maketrans("01345O", "oieaso"))
+
+
+def _ocr_name_cb(m: re.Match, hits: list[str], ocr: dict[str, str]) -> str | None:
+    word = m.group()
+    digits = sum(c.isdigit() or c == "O" and word in ocr for c in word[1:])
+    if not 0 < digits <= 2 or len(word) - digits < 3 or not any(c.islower() for c in word):
+        return None
+    for table in _OCR_LETTERS:
+        read = word[0] + word[1:].translate(table)
+        if read != word and is_name_not_word(read):
+            hits.append("PERSON")
+            return "[PERSON]"
+    return None
+
+
 def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if text is None:
         return ScrubResult(None, {})
@@ -6473,7 +6607,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
                               "biển số", "tablic", "spz", "rendszám", "rekisterinumero",
                               "reg", "regnr")):
         text = _sub(_PLATE_MORE, text, _plate_more_cb, hits)
-    if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny")):
+    if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny", "seri", "серий", "серій",
+                              "sarja", "číslo")):
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
@@ -6530,6 +6665,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _GLUED_SIGNATURE.sub(lambda m: _signed(m, hits), text)
     if not text.isascii() and _VI_HINT.search(text):
         text = _vietnamese_names(text, hits)
+    if ocr or _OCR_NAME_HINT.search(text):
+        text = _sub(_OCR_NAME, text, lambda m, h: _ocr_name_cb(m, h, ocr), hits)
     # names without a cue, from name lists (version 3)
     text = mask_names(text, hits, policy.keep_words, policy.fail_closed_names, hits.names,
                       hits.masked)

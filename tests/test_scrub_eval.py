@@ -326,6 +326,11 @@ RECALL_FLOOR = {
     # look-alikes 96.5%; read for version 55)
     "heldout45": _floor(0.89, 0.82, address=0.65, dob=0.81, email=0.97, health_plan=0.96,
                         mrn=0.93, other_id=0.93, phone=0.95, ssn=0.91),
+    # (written in session 41 after version 55, from a brief that asked for lower-case first
+    # names, caseless scripts, OCR-garbled names, landmark and hotel addresses; version 55 on
+    # it before it was read: 1,338 of 1,692, 79.1%, look-alikes 96.2%; read for version 56)
+    "heldout46": _floor(0.88, 0.83, address=0.61, dob=0.80, health_plan=0.96, other_id=0.87,
+                        phone=0.97, ssn=0.93),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -336,7 +341,8 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout22": 0.97, "heldout23": 0.95, "heldout24": 0.97,
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
                    "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96, "heldout32": 0.95,
-                   "heldout33": 0.95, "heldout34": 0.95, "heldout45": 0.96}
+                   "heldout33": 0.95, "heldout34": 0.95, "heldout45": 0.96,
+                   "heldout46": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -450,7 +450,7 @@ class ScrubConfig(_Section):
         description="After the rules, mask as [OTHER_ID] the numbers a learned model "
         "(a logistic regression over the number's shape and the words around it, trained "
         "on the hand-labelled corpus; backfill/numbers.py) judges a patient's identifier. "
-        "On ten corpus files it was not trained on: 498 more of 14,655 identifiers for 129 "
+        "On ten corpus files it was not trained on: 499 more of 14,655 identifiers for 129 "
         "of 11,583 look-alikes lost (docs/phi.md, version 56). false: the rules alone.",
     )
     number_threshold: float | None = Field(

@@ -267,7 +267,7 @@ _HONORIFICS_AFTER = frozenset(
     " begum".split())
 _KIN_AFTER = frozenset("tai kaka kaki didi bhai bhaiya apa aapa ji sis".split())
 _AFTER_NAME_TITLES = _HONORIFICS_AFTER | _KIN_AFTER
-_HONORIFIC_CHARS = "様さん殿氏씨님"
+_HONORIFIC_CHARS = "様さん殿氏씨님"  # (a cheap gate for _HONORIFIC_AFTER after a Latin word)
 # (version 56) Verbs after a lower-case given name that is also a word, which only a person
 # does: "summer said ring the shop", "ruby signed" (not after "the", "my": "the mark said")
 _SAYS_PERSON = compile_led(
@@ -277,8 +277,8 @@ _SAYS_PERSON = compile_led(
 _ACTS = compile_led(
     r"[ \t]+(?:fixed|came|comes|waited|parked|drove|will|was|is|has|had|pls|please|can|cried"
     r"|arrived|left|brought|took|translates|translated|signed|swapped|replaced|checked)\b")
-# (version 56) A chat's or a log's speaker in lower case at its line's start, after a time
-# or a quote: "19/6 10:50 jomar: called mother", '"log": "shay: swapped HV cable'
+# (version 56) A chat's or a log's speaker in lower case at its line's start, after a time,
+# a bracket or a quote: "19/6 10:50 jomar: called mother", '"jomar: swapped'
 _SPEAKER_BEFORE = compile_led(r"[\d \t:/.,\-\[\]\"'APMapm]*$")
 _DETERMINERS = frozenset("the a an this that my your our his her their its no every each some any"
                          " which what".split())
@@ -835,11 +835,9 @@ def mask_names(text: str, hits: list[str], keep_words: tuple[str, ...] = (),
     shouting = _shouting(text) if any(
         kind[i] and len(groups[i]) > 1 and groups[i].isupper() for i in range(n)) else False
 
-    mask = anchor[:]
+    mask = [a or t for a, t in zip(anchor, titled, strict=True)]
     for i in honorific:
         mask[i] = True
-    for i in range(n):
-        mask[i] = mask[i] or titled[i]
     for i in range(n):
         k = kind[i]
         if anchor[i] or protected[i]:

@@ -977,13 +977,18 @@ _FIELD_AFTER_NAME = compile_led(
 # "shes 94 and confused", "i am 96 so please", "age 91"
 _AGE_OVER_89 = compile_led(
     r"(?i:\b(?:aged?|i[ \t]+am|i['\u2019]m|she['\u2019]?s|he['\u2019]?s|who[ \t]+is|pt[ \t]+is"
-    r"|s?he[ \t]+is|patient[ \t]+is)"
+    r"|s?he[ \t]+is|patient[ \t]+is"
+    # (version 56) "kuia turns 93", the word for age in more languages ("umur 92", "edad 91",
+    # "возраст 94"), Hebrew's "son of" and "daughter of" a number of years ("(בן 93)")
+    r"|turns|edad|umur|usia|idade|età|alter|leeftijd|ålder|alder|ikä|возраст|вік|umar"
+    r"|בן|בת)"
     r"[ \t:]*)(?P<val>9\d|1[01]\d"
     # (version 55) ... said in words: "she is ninety-four and hard of hearing"
     r"|(?i:ninety(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|(?:a|one)[ \t]+hundred(?:[ \t]+and[ \t]+(?:one|two|three|four|five|six|seven|eight"
     r"|nine|ten))?)(?![\w\-]))(?![\w.,]\d)"
-    r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b|(?i:per[ \t]?cent|pct)\b))")
+    r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b|(?i:per[ \t]?cent|pct"
+    r"|deg(?:rees?)?|rpm|times|cm|m)\b))")
 # "91-year-old", "93 años", "92 g.", "90 Jahre": an age over 89 before its word
 # (version 47: in the digits of other scripts, "९२ वर्ष", "91 ปี", and said in words, "девяносто
 # два года", "noventa y dos años"; the words for years of age written from the languages)
@@ -993,7 +998,7 @@ _AGE_OVER_89_AFTER = compile_led(
     r"|noventa(?:[ \t]+[ye][ \t]+[a-zé]+)?|novanta\w*|neunzig|\w+undneunzig|quatre-vingt-\w+))"
     r"(?=[ \t\-]*(?i:y(?:ea)?rs?[ \t\-]*old|y/?o\b|yrs?\b|years?\b"
     r"|a[ñn]os\b|ans\b|jahre?\b|jaar\b|anni\b|lat\b|let\b|år\b|vuotta\b|éves\b|yaşında"
-    r"|g\.|г\.|лет\b|років\b|года?\b|рок(?:ів|и)\b|歳|岁|歲|세|살|ปี|वर्ष|বছর|tuổi|yaş"
+    r"|g\.|г\.|лет\b|років\b|года?\b|рок(?:ів|и)\b|рік\b|歳|岁|歲|세|살|ปี|वर्ष|বছর|tuổi|yaş"
     r"|שנים|سنة|عاما|عامًا|ساله|سال|ετών|χρονών|godina|roků|rokov|évesen))")
 _CLAUSE_END = compile_led(r"\.[ \t\n]|\n")
 _STAFF_BEFORE_NAME = compile_led(
@@ -1309,7 +1314,8 @@ _PATIENT_DEVICE = compile_led(
     # "hastanın kendi tansiyon aleti", "unki apni CPAP", "(vlastiti, pacijentov, s/n ...)",
     # "личный пульсоксиметр", "свој пулсни оксиметар"
     r"|hers|theirs|(?:private|privat)(?![ \t]+(?:room|rm|ward|bay|practice|hospital|clinic"
-    r"|insurance|insurer|network|ip|key|line|area|use)\b)|kendi|apni|apna|apne|vlastit\w*|vlastn\w*|pacijentov\w*"
+    r"|insurance|insurer|network|ip|key|line|area|use)\b)"
+    r"|kendi|apni|apna|apne|vlastit\w*|vlastn\w*|pacijentov\w*"
     r"|личн\w*|свой|своя|своё|свој\w*|свій|свою|власн\w*|sendiri)"
     r"|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"

@@ -1598,6 +1598,8 @@ V56_REMOVED = [
     ("now at Room 311, Harbourview Care Home, 4 Quay St, Lyttelton. Pump ok", "Room 311"),
     ("staying at Marlin Bay Resort, room 27, Coral Coast Rd. pls call first", "Marlin"),
     ('"Block 9, St 3, House 21, Mishref"', "Mishref"),
+    ("ת. לידה: 01.01.1931 (בת 92)", "92"),
+    ("our kuia turns 94 in June, ring first", "94"),
 ]
 
 V56_KEPT = [
@@ -1610,6 +1612,7 @@ V56_KEPT = [
     ('"location": {"display": "Cardiac Device Clinic Rm 3"}', "Cardiac"),
     ("lot 2207-44 by the door, Mode1 X, fi1ter changed", "lot 2207-44"),
     ("Block 4, Room 12 MRI suite", "Block 4"),
+    ("the knob turns 90 degrees to lock", "90"),
 ]
 
 # What each version learned to remove, and the look-alikes it must keep doing so.

@@ -64,7 +64,7 @@ def stack(pg_dsn: str, ray_local: None,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("dryrun")
     # The whole range is sampled (SAMPLE (3000 ROWS) of 3,000): a sample of 1,000 rows put the
-    # embedding estimate anywhere from -0.6% to +16.2% of the run's over 15 runs, because the
+    # embedding estimate anywhere from -0.6% to +16.2% of the run's over 17 runs, because the
     # data's four bad-row documents of ~3,300 tokens (the mean is 118) each add ~2.8% when the
     # sample holds them (docs/benchmarks.md). Snowflake's SAMPLE takes no seed; what this test
     # can hold to 15% every time is the fit from the sample calls and the arithmetic.

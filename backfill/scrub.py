@@ -4480,7 +4480,7 @@ def _fhir_text(m: re.Match, hits: list[str]) -> str:
 
     def more(t: re.Match) -> str:
         hits.append(tag)
-        return t.group()[:t.start("val") - t.start()] + f"[{tag}]" + '"'
+        return _put(t, "val", tag)
 
     return out[:cut] + _FHIR_MORE_TEXT.sub(more, out[cut:])
 

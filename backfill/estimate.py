@@ -1,10 +1,12 @@
 """The dry run's estimate: tokens, cost and duration of a planned run, measured on a sample
 of the run's own rows put through the job's own steps (validation, scrubber, guard, prompt).
 
-Prompt and embedding tokens are counted with tiktoken on every sampled document. An
-answer's length is not known without asking, so a few sampled documents are sent
-(``pipeline.dry_run_sample_calls``): their reported ``usage`` gives the answers' length, and
-the service's own count of the prompts, to which the tiktoken counts are fitted.
+Prompt and embedding tokens are counted with tiktoken on every sampled document, and
+carried over to the range by its documents' length, which Snowflake counts for the whole
+range in one query (``range_mean``). An answer's length is not known without asking, so a
+few sampled documents are sent (``pipeline.dry_run_sample_calls``): their reported ``usage``
+gives the answers' length, and the service's own count of the prompts, to which the
+tiktoken counts are fitted.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from backfill.embed import Embedder
 from backfill.errors import RecordError, TransientError
 from backfill.extract import RESPONSE_FORMAT, Extractor
 from backfill.limiter import AdaptiveMaxTokens
-from backfill.prepare import prepare_batch, sendable_documents
+from backfill.prepare import prepare_batch, sendable_rows
 from backfill.scrub import ScrubPolicy
-from backfill.source import Partition, normalize, session_call
+from backfill.source import Partition, normalize, session_call, text_chars
 from backfill.tokens import count_tokens, counter
 
 # Tokens that prime the answer ("<|start|>assistant<|message|>"), once per request, as
@@ -66,22 +68,22 @@ def embedding_tokens(document: str, encoding: str) -> int:
     return counter(encoding).count(document)
 
 
-def fitted_mean(sample_x: Sequence[float], call_x: Sequence[float],
+def fitted_mean(x_mean: float, call_x: Sequence[float],
                 call_y: Sequence[float], default_slope: float) -> float:
     """The mean of y over the whole sample, when y is known for the calls only.
 
-    x (our count) is known for every sampled document, y (what the service reported) for
-    those sent. The regression estimator carries the calls' mean of y over to the whole
-    sample: mean_y(calls) + b * (mean_x(sample) - mean_x(calls)), b fitted by least squares
-    on the calls, or ``default_slope`` when they are too few or x hardly varies (a slope
-    fitted to differences of a token or two says nothing). Measured on the demo data (the
-    simulator's answers to 3,000 documents, resampled: 1,000 rows, 20 calls), the prompt
-    tokens' standard error is 2.4% this way, against 12% for the calls' mean alone and 7%
-    for the ratio of the means (our count holds the schema, a constant the simulator does
-    not count).
+    x (our count) is known for every sampled document (its mean: ``x_mean``), y (what the
+    service reported) for those sent. The regression estimator carries the calls' mean of y
+    over to the whole sample: mean_y(calls) + b * (x_mean - mean_x(calls)), b fitted by
+    least squares on the calls, or ``default_slope`` when they are too few or x hardly
+    varies (a slope fitted to differences of a token or two says nothing). Measured on the
+    demo data (the simulator's answers to 3,000 documents, resampled: 1,000 rows, 20
+    calls), the prompt tokens' standard error is 2.4% this way, against 12% for the calls'
+    mean alone and 7% for the ratio of the means (our count holds the schema, a constant
+    the simulator does not count).
     """
     if not call_y:
-        return statistics.fmean(sample_x) if sample_x else 0.0
+        return x_mean
     mx, my = statistics.fmean(call_x), statistics.fmean(call_y)
     slope = default_slope
     if len(call_x) >= MIN_CALLS_TO_FIT:
@@ -89,7 +91,38 @@ def fitted_mean(sample_x: Sequence[float], call_x: Sequence[float],
         if vx > (0.01 * mx) ** 2:
             slope = sum((x - mx) * (y - my) for x, y in zip(call_x, call_y, strict=True)) / (
                 len(call_x) * vx)
-    return max(0.0, my + slope * (statistics.fmean(sample_x) - mx))
+    return max(0.0, my + slope * (x_mean - mx))
+
+
+@dataclass(frozen=True)
+class SampleLengths:
+    """The free-text length (``source.text_chars``) of each sampled row, the row of each
+    sendable document, and the range's mean length as Snowflake counted it."""
+
+    row_chars: list[int]
+    sent_rows: list[int]
+    range_mean: float
+
+    @property
+    def sample_mean(self) -> float:
+        return statistics.fmean(self.row_chars) if self.row_chars else 0.0
+
+    def range_mean_of(self, per_document: Sequence[float]) -> float:
+        """A per-document count's mean over the range's sendable records.
+
+        The regression estimator again, over the sampled rows (a row not sent counts 0):
+        mean + b * (range's mean length - sample's), b fitted by least squares. Seen on the
+        demo data: four pasted logs of ~3,300 tokens among 3,000 documents of 118 on
+        average, of which a 1,000-row sample drew none to four, put the sample's mean
+        embedding tokens anywhere from -0.6% to +16.2% of the run's; their length is in the
+        range's mean whether the sample drew them or not."""
+        per_row = [0.0] * len(self.row_chars)
+        for row, value in zip(self.sent_rows, per_document, strict=True):
+            per_row[row] = value
+        if not per_row or not self.sent_rows:
+            return 0.0
+        share = len(self.sent_rows) / len(per_row)
+        return fitted_mean(self.range_mean, self.row_chars, per_row, 0.0) / share
 
 
 @dataclass(frozen=True)
@@ -160,19 +193,30 @@ async def call_sample(cfg: Config, documents: list[str]) -> SampleCalls:
 
 
 def sample_documents(cfg: Config, session: Any, start: Any, end: Any,
-                     duplicate_ids: frozenset[str]) -> tuple[int, list[str]]:
+                     duplicate_ids: frozenset[str], range_rows: int,
+                     ) -> tuple[int, list[str], SampleLengths | None]:
     """Read ``pipeline.dry_run_sample_rows`` rows at random from ``[start, end)`` and make
     their documents as the job does (prepare_batch: validation, duplicate ids, scrubber,
-    truncation). Return the rows read and the documents that would be sent: the rows that
-    pass validation and the guard (backfill.guard, the job's last check before a request)."""
+    truncation). Return the rows read, the documents that would be sent (the rows that
+    pass validation and the guard, backfill.guard, the job's last check before a request)
+    and their lengths against the range's; when the sample holds fewer rows than the range
+    (``range_rows``), Snowflake counts the range's length (``SnowflakeSession.text_length``)."""
+    max_chars = cfg.pipeline.max_text_chars
     batches = session_call(session.sample_batches, start, end, cfg.pipeline.dry_run_sample_rows)
     tables = [normalize(t, -1) for b in batches if (t := b.to_arrow()).num_rows]
     if not tables:
-        return 0, []
+        return 0, [], None
     table = prepare_batch(pa.concat_tables(tables), dsn="", schema="", run_id="",
-                          max_chars=cfg.pipeline.max_text_chars, duplicate_ids=duplicate_ids,
+                          max_chars=max_chars, duplicate_ids=duplicate_ids,
                           skip_done=False, policy=ScrubPolicy.from_config(cfg.scrub))
-    return table.num_rows, sendable_documents(table)
+    sent = sendable_rows(table)
+    row_chars = text_chars(table, max_chars)
+    range_mean = statistics.fmean(row_chars)
+    if table.num_rows < range_rows:
+        rows, chars = session_call(session.text_length, start, end, max_chars)
+        range_mean = chars / rows if rows else range_mean
+    lengths = SampleLengths(row_chars, [i for i, _ in sent], range_mean)
+    return table.num_rows, [d for _, d in sent], lengths
 
 
 @dataclass(frozen=True)
@@ -202,6 +246,9 @@ class Estimate:
     minutes: dict[str, float]  # each quota's bound on the duration
     # max_tokens each chat request will be charged at admission (fitted, or the cap)
     max_tokens_charged: int = 0
+    # free-text characters per row: the sample's mean and the range's (Snowflake's count)
+    sample_chars_per_row: float = 0.0
+    range_chars_per_row: float = 0.0
 
     @property
     def duration_minutes(self) -> float:
@@ -219,23 +266,32 @@ class Estimate:
 
 
 def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: list[str],
-             calls: SampleCalls, preflight_answer_tokens: int) -> Estimate:
-    """The estimate from the sample's documents and what the sample calls reported."""
+             calls: SampleCalls, preflight_answer_tokens: int,
+             lengths: SampleLengths | None = None) -> Estimate:
+    """The estimate from the sample's documents and what the sample calls reported;
+    ``lengths`` carries the documents' token counts over to the range by its length."""
     llm_enc, emb_enc = cfg.llm.encoding(), cfg.embedding.encoding()
     counted = [float(prompt_tokens(d, llm_enc)) for d in documents]
     counted_emb = [float(embedding_tokens(d, emb_enc)) for d in documents]
+
+    def range_mean(per_document: list[float]) -> float:
+        if lengths is not None:
+            return lengths.range_mean_of(per_document)
+        return statistics.fmean(per_document) if per_document else 0.0
+
+    counted_mean = range_mean(counted)
     share = len(documents) / sampled_rows if sampled_rows else 0.0
     # Rows without a timestamp lie in no range and fail validation: they cost no request.
     per_part = [0 if p.null_timestamps else round(p.rows * share) for p in parts]
     llm_records = sum(per_part)
     answered = len(calls.prompt)
     if answered:
-        prompt = fitted_mean(counted, calls.counted, calls.prompt, 1.0)
-        completion = fitted_mean(counted, calls.counted, calls.completion, 0.0)
+        prompt = fitted_mean(counted_mean, calls.counted, calls.prompt, 1.0)
+        completion = fitted_mean(counted_mean, calls.counted, calls.completion, 0.0)
     else:
-        prompt = statistics.fmean(counted) if counted else 0.0
+        prompt = counted_mean
         completion = float(preflight_answer_tokens)
-    emb = statistics.fmean(counted_emb) if counted_emb else 0.0
+    emb = range_mean(counted_emb)
     if (ratio := calls.embedding_ratio()) is not None:
         emb *= ratio
     # A record the LLM refused is not embedded.
@@ -246,7 +302,7 @@ def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: 
         partitions=len(parts), records=sum(p.rows for p in parts), sampled_rows=sampled_rows,
         sent_share=share, calls=answered, failed_calls=calls.failed, llm_records=llm_records,
         prompt_per_record=prompt,
-        counted_prompt_per_record=statistics.fmean(counted) if counted else 0.0,
+        counted_prompt_per_record=counted_mean,
         completion_per_record=completion,
         completion_from="sample calls" if answered else "preflight",
         embedding_per_record=emb, prompt_tokens=totals[0], completion_tokens=totals[1],
@@ -255,6 +311,8 @@ def estimate(cfg: Config, parts: list[Partition], sampled_rows: int, documents: 
         llm_cost=cfg.llm.cost(totals[0], totals[1]), embedding_cost=cfg.embedding.cost(totals[2]),
         minutes=quota_minutes(cfg, per_part, prompt, completion, totals[2], charged),
         max_tokens_charged=charged,
+        sample_chars_per_row=lengths.sample_mean if lengths else 0.0,
+        range_chars_per_row=lengths.range_mean if lengths else 0.0,
     )
 
 
@@ -294,13 +352,15 @@ def quota_minutes(cfg: Config, records: list[int], prompt: float, completion: fl
 def dry_run_estimate(cfg: Config, session: Any, start: Any, end: Any, parts: list[Partition],
                      duplicate_ids: frozenset[str], preflight_answer_tokens: int) -> Estimate:
     """Sample the range, send a few of its documents, estimate. Writes nothing."""
-    rows, documents = (sample_documents(cfg, session, start, end, duplicate_ids)
-                       if any(p.rows and not p.null_timestamps for p in parts) else (0, []))
+    range_rows = sum(p.rows for p in parts if not p.null_timestamps)
+    rows, documents, lengths = (sample_documents(cfg, session, start, end, duplicate_ids,
+                                                 range_rows)
+                                if range_rows else (0, [], None))
     k = min(cfg.pipeline.dry_run_sample_calls, len(documents))
     # The sample comes in no particular order (maybe the table's): draw the calls from it.
     sent = random.Random(0).sample(documents, k)
     calls = asyncio.run(call_sample(cfg, sent))
-    return estimate(cfg, parts, rows, documents, calls, preflight_answer_tokens)
+    return estimate(cfg, parts, rows, documents, calls, preflight_answer_tokens, lengths)
 
 
 def _max_tokens_text(cfg: Config, est: Estimate) -> str:
@@ -355,6 +415,11 @@ def report_text(cfg: Config, parts: list[Partition], est: Estimate) -> str:
         f"sample: {est.sampled_rows:,} rows read at random from the range; "
         f"{est.sent_share:.1%} of them reach the LLM (the others fail validation, are "
         "duplicate ids or are stopped by the PHI guard)")
+    if est.range_chars_per_row:
+        lines.append(
+            f"  free text per row: {est.sample_chars_per_row:,.0f} characters in the sample, "
+            f"{est.range_chars_per_row:,.0f} in the range (Snowflake's count); token counts "
+            "are carried over to the range's length")
     if est.calls or est.failed_calls:
         lines.append(
             f"  {est.calls + est.failed_calls} sent to {llm.deployment} ({est.failed_calls} "

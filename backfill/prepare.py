@@ -266,14 +266,20 @@ def sendable_documents(table: pa.Table) -> list[str]:
     rows that passed validation and the scrubber, and then the guard at the door (the
     others are dead-lettered by the pipeline). What the dry run samples and what batch
     mode submits."""
-    documents = []
-    for status, document in zip(table.column(S.STATUS).to_pylist(),
-                                table.column(S.DOCUMENT).to_pylist(), strict=True):
+    return [document for _, document in sendable_rows(table)]
+
+
+def sendable_rows(table: pa.Table) -> list[tuple[int, str]]:
+    """``sendable_documents`` with each document's row index in the table."""
+    sent = []
+    for i, (status, document) in enumerate(zip(table.column(S.STATUS).to_pylist(),
+                                               table.column(S.DOCUMENT).to_pylist(),
+                                               strict=True)):
         if status != S.OK:
             continue
         try:
             check_outgoing([document], "the LLM")
         except RecordError:
             continue  # the pipeline dead-letters it (scrub/PHIGuard)
-        documents.append(document)
-    return documents
+        sent.append((i, document))
+    return sent

@@ -109,6 +109,22 @@ def connect(cfg: SnowflakeConfig) -> Any:
         ) from exc
 
 
+def text_chars_sql(max_chars: int) -> str:
+    """A row's free-text length in characters, capped at the document's, in SQL over the
+    canonical column names (Snowflake's LENGTH counts characters, as ``text_chars`` does)."""
+    total = " + ".join(f"COALESCE(LENGTH({name}), 0)" for name in S.FREE_TEXT)
+    return f"LEAST({total}, {int(max_chars)})"
+
+
+def text_chars(table: pa.Table, max_chars: int) -> list[int]:
+    """``text_chars_sql`` of each row of an Arrow table with the canonical columns."""
+    total = pa.array([0] * table.num_rows, pa.int64())
+    for name in S.FREE_TEXT:
+        lengths = pc.fill_null(pc.utf8_length(table.column(name)), 0).cast(pa.int64())
+        total = pc.add(total, lengths)
+    return [min(n, max_chars) for n in total.to_pylist()]
+
+
 def select_list(cfg: SnowflakeConfig, available: set[str] | None = None,
                 only: tuple[str, ...] | None = None) -> tuple[str, list[str]]:
     """``SELECT`` list renaming source columns to the canonical names, and the canonical
@@ -431,6 +447,22 @@ class SnowflakeSession:
                     break
         ids = sorted({_id_text(r[0]) for r in rows})
         return ids, [replace(p, duplicate_rows=c) for p, c in zip(parts, counts, strict=True)]
+
+    def text_length(self, start: dt.datetime, end: dt.datetime, max_chars: int) -> tuple[int, int]:
+        """(rows, characters) of ``[start, end)``: each row's free text counted by
+        ``text_chars_sql``, in one aggregate query. The dry run scales its sample's token
+        counts to the range's length with it: a few long documents (pasted logs) weigh on
+        the range's tokens by their length, whether or not the sample drew them."""
+        self._ensure()
+        columns, _ = select_list(self.cfg, self.available, S.FREE_TEXT)
+        ts = self.cfg.timestamp_column
+        batches = self._query(
+            f"SELECT COUNT(*), COALESCE(SUM({text_chars_sql(max_chars)}), 0) FROM (SELECT "
+            f"{columns} FROM {self.cfg.table} WHERE {ts} >= %s AND {ts} < %s) R", (start, end),
+            f"the text length of [{start}, {end})")
+        row = batches[0].to_arrow().to_pylist()[0] if batches else {}
+        rows, chars = (list(row.values()) + [0, 0])[:2]
+        return int(rows or 0), int(chars or 0)
 
     def sample_batches(self, start: dt.datetime, end: dt.datetime, rows: int) -> list[Any]:
         """Result batches of ``rows`` rows drawn at random from ``[start, end)`` (all of

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import math
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from backfill.devstack.synthetic import generate_work_orders
 from backfill.estimate import (
     Estimate,
     SampleCalls,
+    SampleLengths,
     charged_max_tokens,
     estimate,
     fitted_mean,
@@ -47,6 +49,7 @@ from backfill.source import Partition, select_list
 SCHEMA = "dry_run"
 N = 3_000
 CALLS = 20
+SAMPLE_ROWS = 1_000
 TOLERANCE = 0.15
 
 
@@ -63,14 +66,13 @@ def _sim_tokens(chars: int) -> int:
 def stack(pg_dsn: str, ray_local: None,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("dryrun")
-    # The whole range is sampled (SAMPLE (3000 ROWS) of 3,000): a sample of 1,000 rows put the
-    # embedding estimate anywhere from -0.6% to +16.2% of the run's over 17 runs, because the
-    # data's four bad-row documents of ~3,300 tokens (the mean is 118) each add ~2.8% when the
-    # sample holds them (docs/benchmarks.md). Snowflake's SAMPLE takes no seed; what this test
-    # can hold to 15% every time is the fit from the sample calls and the arithmetic.
+    # A third of the range is sampled. The data holds four pasted logs of ~3,300 tokens (the
+    # mean is 118); before the estimate was carried over to the range's length (Snowflake's
+    # count), a 1,000-row sample put the embedding estimate anywhere from -0.6% to +16.2% of
+    # the run's over 17 runs, by how many of them it drew (docs/benchmarks.md).
     with local_stack(work, N, pg_schema=SCHEMA, partition_rows=1000, dsn=pg_dsn,
                      overrides={"pipeline": {"dry_run_sample_calls": CALLS,
-                                             "dry_run_sample_rows": N}}) as s:
+                                             "dry_run_sample_rows": SAMPLE_ROWS}}) as s:
         yield s
 
 
@@ -171,6 +173,23 @@ def test_estimate_within_15_percent_of_what_the_run_used(
         assert abs(estimated / actual - 1) <= TOLERANCE, (name, estimated, actual)
 
 
+@pytest.mark.integration
+def test_the_range_length_is_snowflakes_count_of_every_row(stack: LocalStack, dry: DryRun) -> None:
+    """The range's free-text length, which the estimate is carried over to, counts every row
+    of the range, not the sample's: counted here from the seeded Parquet file."""
+    import pyarrow.parquet as pq
+
+    est = dry.summary["estimate"]
+    assert est["sampled_rows"] == SAMPLE_ROWS < N
+    table = pq.read_table(stack.workdir / "work_orders.parquet").to_pylist()
+    cap = stack.config.pipeline.max_text_chars
+    lengths = [min(sum(len(r[c] or "") for c in S.FREE_TEXT), cap) for r in table
+               if r["CREATED_AT"] is not None]
+    assert est["range_chars_per_row"] == pytest.approx(sum(lengths) / len(lengths))
+    assert est["sample_chars_per_row"] != est["range_chars_per_row"]
+    assert "characters in the sample" in dry.report
+
+
 # --------------------------------------------------------------------------- unit
 
 
@@ -237,11 +256,32 @@ def test_estimate_follows_the_texts_length() -> None:
 def test_fitted_mean_recovers_an_affine_count() -> None:
     sample = [float(x) for x in range(100, 1100, 10)]
     calls = sample[::7]
-    assert fitted_mean(sample, calls, [2 * x + 5 for x in calls], 1.0) == pytest.approx(
-        2 * sum(sample) / len(sample) + 5)
+    mean = sum(sample) / len(sample)
+    assert fitted_mean(mean, calls, [2 * x + 5 for x in calls], 1.0) == pytest.approx(
+        2 * mean + 5)
     # too few calls to fit: the default slope carries the difference over
-    assert fitted_mean(sample, calls[:2], [x + 7 for x in calls[:2]], 1.0) == pytest.approx(
-        sum(sample) / len(sample) + 7)
+    assert fitted_mean(mean, calls[:2], [x + 7 for x in calls[:2]], 1.0) == pytest.approx(
+        mean + 7)
+
+
+@pytest.mark.unit
+def test_a_sample_without_the_long_documents_is_carried_over_to_the_range() -> None:
+    """3,000 documents of which four are 40 times the others' length; a sample of 1,000
+    that drew none of them, and one that drew all four. The plain mean misses the range's
+    mean tokens by 5% and 11%; carried over by the range's length, by under 1%."""
+    rng = random.Random(7)
+    chars = [rng.randint(200, 400) for _ in range(2996)] + [12_000] * 4
+    tokens = [c / 4 + rng.uniform(-5, 5) for c in chars]  # a tokenizer: ~4 characters a token
+    truth = sum(tokens) / len(tokens)
+    range_mean = sum(chars) / len(chars)
+    for rows in (list(range(1000)), list(range(996)) + [2996, 2997, 2998, 2999]):
+        lengths = SampleLengths([chars[i] for i in rows], list(range(len(rows))), range_mean)
+        sample = [tokens[i] for i in rows]
+        assert abs(sum(sample) / len(sample) / truth - 1) > 0.04
+        assert lengths.range_mean_of(sample) == pytest.approx(truth, rel=0.01)
+    # a row not sent (failed validation) counts no tokens but its length: per sent document
+    lengths = SampleLengths([300, 300, 300, 300], [0, 1, 3], 300.0)
+    assert lengths.range_mean_of([75.0, 75.0, 75.0]) == pytest.approx(75.0)
 
 
 @pytest.mark.unit

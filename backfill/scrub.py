@@ -105,7 +105,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "56"
+SCRUBBER_VERSION = "57"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -386,6 +386,40 @@ _FOREIGN_DIGIT_WORDS = (
     "zehn elf zwölf zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig hundert "
     "dix onze douze treize quatorze seize vingt trente quarante cinquante soixante "
     "dieci undici dodici venti trenta quaranta sessanta settanta ottanta novanta").split()
+
+
+def _tens_and_units(tens: str, units: str, join: str) -> list[str]:
+    """A language's numbers from 21 to 99 written as one word: ``join`` is ``{t}{u}`` or
+    ``{u}en{t}`` etc. (version 57: numbers said in pairs in Italian, Dutch, Danish, Norwegian
+    and Icelandic: "ventidue, trentotto", "eenenveertig", "syvogfyrre", heldout47)."""
+    return [join.format(t=t, u=u) for t in tens.split() for u in units.split()]
+
+
+_ITALIAN_TENS = "venti trenta quaranta cinquanta sessanta settanta ottanta novanta"
+_FOREIGN_DIGIT_WORDS += (
+    # Italian: "ventuno", "ventotto" (the tens' vowel elided before uno and otto), "ventitré"
+    [t[:-1] + u if u in ("uno", "otto") else t + u for t in _ITALIAN_TENS.split()
+     for u in "uno due tre tré quattro cinque sei sette otto nove".split()]
+    + "tredici quattordici quindici sedici diciassette diciotto diciannove".split()
+    # Dutch: "eenenveertig", "drieënnegentig" (ë after a vowel)
+    + [u + ("ën" if u.endswith("e") else "en") + t
+       for t in "twintig dertig veertig vijftig zestig zeventig tachtig negentig".split()
+       for u in "een twee drie vier vijf zes zeven acht negen".split()]
+    + ("tien elf twaalf dertien veertien vijftien zestien zeventien achttien negentien twintig "
+       "dertig veertig vijftig zestig zeventig tachtig negentig vier").split()
+    # Danish: "syvogfyrre", "enoghalvfems"; Norwegian: "tjueen", "førtito"
+    + _tens_and_units("tyve tredive fyrre halvtreds tres halvfjerds firs halvfems",
+                      "en to tre fire fem seks syv otte ni", "{u}og{t}")
+    + ("nul fire tolv elleve tretten fjorten femten seksten sytten atten nitten tyve tredive "
+       "fyrre halvtreds tres halvfjerds firs halvfems").split()
+    + _tens_and_units("tjue tretti førti femti seksti sytti åtti nitti",
+                      "en to tre fire fem seks sju åtte ni", "{t}{u}")
+    + "null sju åtte tjue tretti førti femti seksti sytti åtti nitti".split()
+    # Icelandic: the digits (three genders for one to four), the tens
+    + ("núll einn ein eitt tveir tvær tvö þrír þrjár þrjú fjórir fjórar fjögur fimm sex sjö "
+       "átta níu tíu ellefu tólf tuttugu þrjátíu fjörutíu fimmtíu sextíu sjötíu áttatíu "
+       "níutíu").split()
+)
 _ENGLISH_DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven",
                         "eight", "nine")
 _DIGIT_WORD = ("(?:" + "|".join((*_ENGLISH_DIGIT_WORDS, "double", "triple")) + "|"
@@ -483,11 +517,12 @@ _DOB = compile_led(
     r"(?P<cue>[DdBb](?:"
     r"(?<=D)\.O\.B\.?|(?<=d)\.o\.b\b\.?|(?<=[Dd])(?i:ob)\b|(?<=[Dd])(?i:ate[ \t]+of[ \t]+birth)"
     r"|(?<=[Bb])(?i:irth[ \t]?(?:date|day)|orn(?:[ \t]+(?:on|in))?)\b|(?<=B)\.D\."
-    r"|(?<=(?<![\w.])b)\.(?=[ \t]*\d)"  # "78 yrs, b. 12/08/1946"
+    r"|(?<=(?<![\w.])b)\.(?=[ \t]*[~'\u2019]?\d)"  # "78 yrs, b. 12/08/1946"
     # words between the cue and the date: "DOB on file 1971-08-30", "my birthday is 9-27-54"
     r")(?:[ \t]+(?i:on[ \t]+(?:file|record|(?:the[ \t]+)?(?:wrist)?band|chart|label)|listed[ \t]+as"
     r"|is|was)\b)?" + _SEP_B + r")"
-    rf"(?P<val>{_DATE})(?![\d/])"
+    # (version 57: a year after "b.", "b. '44", "b. ~2019", heldout47)
+    rf"(?P<val>{_DATE}|(?<=b\.[ ])(?:['\u2019]\d{{2}}|~(?:19|20)\d{{2}})(?![\w'\u2019]))(?![\d/])"
 )
 
 # The same cues in the other languages work orders are written in (Spanish, Portuguese, French,
@@ -618,6 +653,9 @@ _DOB_FOREIGN = compile_led(
     r"|متولد|tavallod"
     # (version 40) Croatian's, Bosnian's and Serbian's "rođ." (heldout33)
     r"|ro[đd]\.(?=[ \t]*\d{1,2}\.)"
+    # (version 57) the year of birth: "YOB 1963", German's "Jg. 1948", "Jahrgang 1933",
+    # "Geburtsjahr 1941" (heldout47)
+    r"|yob|jg\.?(?=[ \t]*(?:19|20)\d{2})|jahrgang|geburtsjahr"
     r")"
     + _SEP_B + r")"
     # (Hungarian first: "1958. március 14.", "1958.03.14.")
@@ -942,6 +980,7 @@ _FOREIGN_CUE_WORDS = _Words(
     "namba ya", "lambar asibiti", "bewohner", "болезни", "медична", "dossiernummer", "cr no",
     "診察券", "住院", "门诊", "門診", "bệnh nhân", "hồ sơ", "bệnh án", "pasiëntnommer",
     "pasientnommer", "lêernommer", "ilé-ìwòsàn", "الملف", "پرونده", "पंजीकरण", "रजि",
+    "yob", "jg.", "jg ", "jahrgang",
 )
 
 # What follows a name in its own brackets or commas is about the person: a full date is the
@@ -981,12 +1020,18 @@ _AGE_OVER_89 = compile_led(
     # (version 56) "kuia turns 93", the word for age in more languages ("umur 92", "edad 91",
     # "возраст 94"), Hebrew's "son of" and "daughter of" a number of years ("(בן 93)")
     r"|turns|edad|umur|usia|idade|età|alter|leeftijd|ålder|alder|ikä|возраст|вік|umar"
-    r"|בן|בת)"
-    r"[ \t:]*)(?P<val>9\d|1[01]\d"
+    r"|בן|בת"
+    # (version 57) Swahili's "umri miaka 93" and "miaka tisini na mbili" (years come first)
+    r"|umri(?:[ \t]+(?:wa[ \t]+)?miaka)?|miaka)"
+    # (version 57: a key's quotes, "age": "94")
+    r"[\"'\u201d]?[ \t:=]*[\"'\u201c]?)(?P<val>9\d|1[01]\d"
     # (version 55) ... said in words: "she is ninety-four and hard of hearing"
     r"|(?i:ninety(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?"
     r"|(?:a|one)[ \t]+hundred(?:[ \t]+and[ \t]+(?:one|two|three|four|five|six|seven|eight"
-    r"|nine|ten))?)(?![\w\-]))(?![\w.,]\d)"
+    r"|nine|ten))?"
+    # (version 57) Swahili's ninety and hundred after "miaka": "tisini na mbili", "mia moja"
+    r"|tisini(?:[ \t]+na[ \t]+[a-z]+)?|mia(?:[ \t]+moja)?(?:[ \t]+na[ \t]+[a-z]+)?)(?![\w\-]))"
+    r"(?![\w.,]\d)"
     r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b|(?i:per[ \t]?cent|pct"
     r"|deg(?:rees?)?|rpm|times|cm|m)\b))")
 # "91-year-old", "93 años", "92 g.", "90 Jahre": an age over 89 before its word
@@ -995,11 +1040,16 @@ _AGE_OVER_89 = compile_led(
 _AGE_OVER_89_AFTER = compile_led(
     r"(?<![\w.\-])(?P<val>[9٩۹९৯๙၉]\d|1[01]\d"
     r"|(?i:ninety(?:[\- ][a-z]+)?|девяносто(?:[ \t]+[а-я]+)?|дев'яносто(?:[ \t]+[а-яії']+)?"
-    r"|noventa(?:[ \t]+[ye][ \t]+[a-zé]+)?|novanta\w*|neunzig|\w+undneunzig|quatre-vingt-\w+))"
+    r"|noventa(?:[ \t]+[ye][ \t]+[a-zé]+)?|novanta\w*|neunzig|\w+undneunzig|quatre-vingt-\w+"
+    # (version 57) French's hundreds, "cent deux ans", Icelandic's "níutíu og eins árs"
+    r"|cent(?:[ \t\-]+(?:et[ \t\-]+)?[a-z]+)?|níutíu(?:[ \t]+og[ \t]+[a-zá-þ]+)?))"
     r"(?=[ \t\-]*(?i:y(?:ea)?rs?[ \t\-]*old|y/?o\b|yrs?\b|years?\b"
     r"|a[ñn]os\b|ans\b|jahre?\b|jaar\b|anni\b|lat\b|let\b|år\b|vuotta\b|éves\b|yaşında"
     r"|g\.|г\.|лет\b|років\b|года?\b|рок(?:ів|и)\b|рік\b|歳|岁|歲|세|살|ปี|वर्ष|বছর|tuổi|yaş"
-    r"|שנים|سنة|عاما|عامًا|ساله|سال|ετών|χρονών|godina|roků|rokov|évesen))")
+    r"|שנים|سنة|عاما|عامًا|ساله|سال|ετών|χρονών|godina|roků|rokov|évesen"
+    # (version 57) Catalan, Basque, Icelandic, Romanian, Lithuanian, Latvian, Estonian, and
+    # German's "die 94-jährige"
+    r"|anys\b|urte\b|ára\b|árs?\b|ani\b|metų\b|gadi\b|aastat?\b|-?jährige[rnms]?\b))")
 _CLAUSE_END = compile_led(r"\.[ \t\n]|\n")
 _STAFF_BEFORE_NAME = compile_led(
     r"(?i:\b(?:engineer|eng|tech|technician|biomed|rn|dr|ing|fse|chw|emt|paramedic|nurse|signed"
@@ -1794,6 +1844,9 @@ _PHONE_CUED = compile_led(
     # (version 40: "su cel es 5512 8834", "cell 98401 57730", "DID 6508 1174": heldout33)
     r"|tlfn?|telf|tfno|tf|telem[óo]vel|m[óo]vil|cel(?:ular|lphone)?(?:[ \t]+(?:es|é))?"
     r"|mobile?|mob|handy|ph|phone"
+    # (version 57) German's landline and its numbers, Dutch's mobile, Italian's "cellulare"
+    # (heldout47: "Rückruf Festnetz 0341 / 229 84 71")
+    r"|festnetz(?:nummer)?|(?:telefon|ruf|handy|mobil)nummer|mobil(?:telefon)?|mobiel|cellulare"
     r"|cell(?=[ \t]*[:#]?[ \t]*(?:[0+(]|[6-9]\d{4}[ ]\d{5}(?!\d)))|κιν|τηλ|ring"
     r"|hp(?=[ \t]+[+0(])|(?-i:DID)"
     r"|portable|gsm|whats[ \t]?app|erreichbar[ \t]+unter|callback|call[ \t]+back|contact[ \t]+no"
@@ -1862,7 +1915,8 @@ _PHONE_CUED_WORDS = _Words(
     "جوال", "โทร", "전화", "휴대폰", "unter", "मो", "ोन", "মোবাইল", "ফোন", "faks", "факс",
     "llam", "ringte", "ringde", "rief", "called", "ligou", "傳真", "传真", "手機", "தொலைபேசி",
     "सम्पर्क", "दूरभाष", "දුරකථන", "ဖုန်း", "موبایل", "ទូរស័ព្ទ", "ទូរសារ", "direkt", "direct",
-    "durchwahl", "anexo", "wa ", "dom ", "did ", "phoned", "rang", "texted",
+    "durchwahl", "anexo", "wa ", "dom ", "did ", "phoned", "rang", "texted", "festnetz",
+    "nummer",
 )
 
 
@@ -2576,12 +2630,14 @@ class _Hits(list[str]):
     names: list[str]
     ids: list[tuple[str, str]]  # (placeholder type, value) of the numbers masked after a cue
     masked: list[str]  # the words the name lists masked (version 33: logins made of them)
+    logins: list[str]  # the logins masked after a key (version 57: _logins_again)
 
     def __init__(self) -> None:
         super().__init__()
         self.names = []
         self.ids = []
         self.masked = []
+        self.logins = []
 
 
 # A word of Han, kana or Hangul, and a name in those scripts: two to four characters, or a
@@ -2724,9 +2780,41 @@ _SIGNATURE = compile_led(
 # "... ordered. -Tanisha", "page me if it does it too -rico", "-MJ Ferreira, RN/tech"
 _GLUED_SIGNATURE = compile_led(
     # (version 49: two dashes, "... PN 49000-01. --Thandiwe")
-    r"(?<=[\s.!?)])(?:-{1,2}|~|\u2013|\u2014)"
+    # (version 57: and a slash, "... courier template. /kr", "/yperez", heldout47)
+    r"(?<=[\s.!?)])(?:-{1,2}|~|\u2013|\u2014|/)"
     r"(?P<who>[^\W\d_][\w.'\u2019\-]{1,20}(?:[ \t][^\W\d_][\w'\u2019\-]{1,20})?)"
     r"(?:,[ \t]*[\w/]{1,12})?[ \t.]*$", re.MULTILINE)
+
+
+# (version 57) A chat app's export, a message's header line: the sender and the time alone on
+# their line ("kasia.w 8:02 AM", "김지훈  2:14 PM", "Małgorzata Zielińska  2:19 PM": Teams and
+# Slack copied as text, heldout47). One to three words, none a plain word unless a given name,
+# not all capitals ("START"). Without the clock's AM or PM, a given name heading two messages
+# ("Hùng KT 07:52", heldout45; not a shift's "设备科 08:00").
+_SENDER_LINE = compile_led(
+    r"(?m:^(?P<who>[^\W\d_][\w.'\u2019\-]{0,30}(?:[ ][^\W\d_][\w.'\u2019\-]{0,30}){0,2})"
+    r"[ \t]{1,3}(?:[01]?\d|2[0-3]):[0-5]\d(?P<ampm>[ \t]?(?:AM|PM|am|pm))?[ \t]*$)")
+
+
+def _sender_lines(text: str, hits: list[str]) -> str:
+    # (a sender who is a word, "bo 8:04 AM", when it heads two messages)
+    again = Counter(m.group("who") for m in _SENDER_LINE.finditer(text))
+
+    def sender(m: re.Match) -> str:
+        who = m.group("who")
+        words = [w for w in re.split(r"[ .]+", who) if w]
+        if who.isupper() or not words:
+            return m.group()
+        once = again[who] < 2
+        a_word = any(w.lower() in plain_words() and not is_given_name(w) for w in words)
+        if a_word and once or not m.group("ampm") and (once or not is_given_name(words[0])):
+            return m.group()
+        hits.append("PERSON")
+        for w in words:
+            _remember(hits, w)
+        return "[PERSON]" + m.group()[m.end("who") - m.start():]
+
+    return _SENDER_LINE.sub(sender, text)
 
 
 def _signature(text: str, hits: list[str]) -> str:
@@ -3011,7 +3099,7 @@ _SPELLED_ID_CUES = tuple((kind, re.compile(cue)) for kind, cue in (
 
 _AGE_NUMBER = compile_led(r"(?<![\d.])(?:[9٩۹९৯๙၉]\d|1[01]\d)(?![\d.%])")
 _AGE_WORDS = _Words("ninety", "девяносто", "дев'яносто", "noventa", "novanta", "neunzig",
-                    "quatre-vingt", "hundred")
+                    "quatre-vingt", "hundred", "tisini", "miaka", "cent", "níutíu")
 
 
 def _age_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -3323,8 +3411,12 @@ def _accented_name_parts(text: str) -> str:
 
 
 # (version 40) A name spelled out after it, letter by letter, as a caller does ("Dennis
-# Kowalski K O W A L S K I": heldout33): four capitals or more, each alone.
-_SPELLED_AFTER_NAME = compile_led(rf"(?P<ph>{_PERSON_PH})(?:[ \t]+[A-Z](?![\w.'\-])){{4,}}")
+# Kowalski K O W A L S K I": heldout33): four capitals or more, each alone. (version 57: after
+# a comma or "that is", "Oluwaseun that is O L U W A S E U N", "Adeyemi, A D E Y E M I,"
+# heldout47)
+_SPELLED_AFTER_NAME = compile_led(
+    rf"(?P<ph>{_PERSON_PH})(?:[ \t]*,|[ \t]+(?i:that[ \t]+is|that['\u2019]s|spelled|spelt))?"
+    r"(?:[ \t]+[A-Z](?![\w.'\-])){4,}")
 
 
 # (version 56) An initial after a masked name, before a line's end, a comma or a wide space
@@ -3429,6 +3521,8 @@ def _login_cb(m: re.Match, hits: list[str]) -> str | None:
             and not any(c.isdigit() for c in val) and is_word(val):
         return None
     hits.append("PERSON")
+    if isinstance(hits, _Hits):  # (version 57: its other mentions, _logins_again)
+        hits.logins.append(val)
     return m.group("cue") + "[PERSON]"
 
 
@@ -3685,6 +3779,22 @@ def _address_tails(text: str) -> str:
     return _ADDRESS_GLUE.sub("[ADDRESS]", text)
 
 
+# (version 57) Words between a name and a recent date make it the day of the work, in any
+# language ("lo de [PERSON] hecho, filtros cambiados 08/03/2024", "escalado a [PERSON] 15:31,
+# visita 17/01/2024": heldout47); a birth date so recent has a cue (newborns).
+_WORDED_RECENT = compile_led(r"[^\W\d_]{3,}[^\n\[]*$")
+# (... unless the words are the child's age: "nene [PERSON], 6 años, 2/11/2018")
+_AGE_BETWEEN = compile_led(
+    r"\b\d{1,2}[ \t]*(?i:a[ñn]os|ans|years?|yrs?|y/?o|jahre?|jaar|anni|lat|let|år|meses|months?"
+    r"|mos|semanas|weeks?|wks?|d[ií]as|days?)\b")
+
+
+def _worded_recent(text: str, start: int, end: int, date: str) -> bool:
+    year = _YEAR.search(date)
+    return year is not None and int(year.group()) >= 2016 and _WORDED_RECENT.search(
+        text, start, end) is not None and _AGE_BETWEEN.search(text, start, end) is None
+
+
 def _fields_after_names(text: str, hits: list[str]) -> str:
     """Birth dates and record numbers in the clause right after a name (_FIELD_AFTER_NAME)."""
     text = _TRAILING_INITIAL.sub("", text)
@@ -3711,6 +3821,8 @@ def _fields_after_names(text: str, hits: list[str]) -> str:
                 continue  # a signature's date: "J. [PERSON] RN, 13/05/2024"
             if date and _signed_date(text, f.start(group), f.end(group)):
                 continue  # "Handled by [PERSON], 2024-05-30." ends the note: when, not a birth
+            if group == "dob2" and _worded_recent(text, name.end(), f.start(group), f.group(group)):
+                continue  # (version 57) "[PERSON] hecho, filtros cambiados 08/03/2024": work
             out.append(text[last:f.start(group)])
             out.append(f"[{kind}]")
             hits.append(kind)
@@ -5309,7 +5421,15 @@ _INITIALS_AT_END = compile_led(
     r"(?=[ \t]*(?:$|</|\"|,[ \t]+[A-Z][a-z])))")
 _INITIALS_AFTER_HANDLER = compile_led(
     r"(?<![\w])(?i:closed[ \t]+by|opened[ \t]+by|done[ \t]+by|checked[ \t]+by|techn?|eng|engr"
-    r"|technician|fse)[ \t]*:[ \t]*(?P<ini>[A-Z]{2,3})"
+    r"|technician|fse"
+    # (version 57) who reviewed, drafted, approved or handed over, a driver's or a form's
+    # signature, a label the name rules took for a name ("Revisó: HDR", "V°B°: J.C.", "Driver
+    # sig: JC", "Signature technicien : G.P.", "Visa : FH", "[PERSON]: BH" from "Izročil: BH";
+    # heldout47)
+    r"|revis[óo]|elabor[óo]|proyect[óo]|aprob[óo]|v[°º]\.?[ \t]?b[°º]\.?|vo\.?[ \t]?bo\.?"
+    r"|izro[čc]il[ao]?|prevzel[ao]?|(?:driver|patient|client|tech|technician)[ \t]+sig(?:n)?"
+    r"|signature(?:[ \t]+[^\W\d_]{2,12})?|visa|qa|(?-i:\[PERSON\]))[ \t]*:[ \t]*"
+    r"(?P<ini>[A-Z]{2,3}|(?:[A-Z]\.){2,3})"
     r"(?=[ \t]*(?:$|[.,;)(]|[ \t]{2,}|\t))",
     re.M)
 _INITIALS_OPEN_LOG = compile_led(
@@ -5326,8 +5446,12 @@ _NOT_LOG_INITIALS = _NOT_INITIALS | frozenset(
     " WRN INF LOG SYS APP NET ON OFF HI LO MAX MIN SET RUN END NEW OLD REV VER AC DC PRN STAT"
     " GE BD"  # (makers: "Vendor - GE")
     " RA LA LL RL".split())  # (ECG leads: "Lead off – RA")
+# (version 57) Two letters that are words somewhere but sign a note as initials far more often
+# at a line's end after a dash or a slash ("closing BME-24-0311 -tb", "/kr", "— hs", "-gh":
+# heldout47); "tb" was kept as a unit (terabytes)
+_INITIAL_WORDS = frozenset("kr gh hs tb wb jc jm".split())
 _UNIT_INITIALS = frozenset("min sec hr hrs day wk mo yr ml mg kg cm mm kpa psi bar lpm bpm rpm"
-                           " mmhg hz khz mhz kb mb gb tb mah".split())
+                           " mmhg hz khz mhz kb mb gb mah".split())
 
 
 def _signed_initials(text: str, hits: list[str]) -> str:
@@ -5342,7 +5466,7 @@ def _signed_initials(text: str, hits: list[str]) -> str:
         ini = m.group("ini")
         bare = ini.replace(".", "")
         if bare.upper() in _NOT_LOG_INITIALS or ini.islower() and (
-                bare in _UNIT_INITIALS or bare in plain_words()):
+                bare in _UNIT_INITIALS or bare in plain_words() and bare not in _INITIAL_WORDS):
             return m.group()
         hits.append("PERSON")
         return _put(m, "ini", "PERSON")
@@ -5591,7 +5715,20 @@ def _login_more_cb(m: re.Match, hits: list[str]) -> str | None:
             c in val for c in "._") and all(is_word(w) for w in re.split(r"[._]", val) if w):
         return None
     hits.append("PERSON")
+    if isinstance(hits, _Hits):
+        hits.logins.append(val)
     return _put(m, group, "PERSON")
+
+
+def _logins_again(text: str, hits: _Hits) -> str:
+    """(version 57) A login masked after its key, wherever else the text has it: "user=
+    jlindqvist ASSIGN -> jlindqvist", a TSV's column after its header (heldout47: 9 staff
+    names). A login is no word (its rules check), so its other mentions are the person too."""
+    for login in sorted(set(hits.logins), key=len, reverse=True):
+        text, n = re.subn(rf"(?<![\w@./\\\-]){re.escape(login)}(?![\w@\-]|\.\w)", "[PERSON]",
+                          text)
+        hits.extend(["PERSON"] * n)
+    return text
 
 
 # (version 39) What is left of a login the name lists masked the start of ("[PERSON].k.nicu"
@@ -6269,14 +6406,20 @@ def _dates_after_ids(text: str, hits: list[str]) -> str:
 # [PERSON]", "[ADDRESS], lejl. 14, 8600 [PERSON]"): the street's own word need not be in a
 # list. Not when the postcode could be a year and the town a plain word, nor with an engineering
 # word in the street part ("Bed 4, 2024 Review").
+# (version 57: a house number's "-bis" and letter, a floor and door before the postcode ("4t
+# 2a", "3º izda"), the Netherlands' letters after it ("3544 KX"), Iceland's three digits, a
+# street of five words ("C. de la Riera Blanca 118"), the town's second word after a masked
+# first ("[PERSON] Stari") and a bracket after the town: heldout47)
 _POSTCODE_PLACE = compile_led(
     r"(?:(?<=[,:;(\n])|^)[ \t]*(?P<street>\[(?:ADDRESS|PERSON)\]"
-    r"(?:[ \t]+[^\W\d_][\w'\u2019.\-]{0,12})?(?:[ \t]+\d{1,5}[A-Za-z]?\.?)?"
-    r"|(?:[^\W\d_][\w'\u2019.\-/]*[ \t]+){1,4}(?:\#|No\.?[ \t]*|nr\.?[ \t]*)?\d{1,5}[A-Za-z]?"
-    r"(?:[\-/]\d{1,4}[A-Za-z]?)?\.?)"
-    r",[ \t]*(?:(?P<unit>[^\W\d_]{1,8}\.?[ \t]*\d{1,4}[A-Za-z]?),[ \t]*)?"
-    rf"(?P<zip>\d{{4,5}}|\d{{2}}-\d{{3}})[ \t]+(?P<town>\[PERSON\]|[{_U}][{_L}'\u2019\-]+"
-    rf"(?:[ \t]+[{_U}][{_L}'\u2019\-]+)?)(?=[ \t]*(?:[.,;)\n]|$))")
+    r"(?:[ \t]+[^\W\d_][\w'\u2019.\-]{0,12})?(?:[ \t]+\d{1,5}(?:-?(?:bis|ter)|[A-Za-z])?\.?)?"
+    r"|(?:[^\W\d_][\w'\u2019.\-/]*[ \t]+){1,5}(?:\#|No\.?[ \t]*|nr\.?[ \t]*)?\d{1,5}"
+    r"(?:-?(?:bis|ter)|[A-Za-z])?(?:[\-/]\d{1,4}[A-Za-z]?)*\.?)"
+    r",[ \t]*(?:(?P<unit>[^\W\d_]{1,8}\.?[ \t]*\d{1,4}[A-Za-z]?"
+    r"|\d{1,2}[º°ª]?[a-z]{0,2}(?:[ \t]+\d{0,2}[º°ª]?[A-Za-z]{1,5})?),[ \t]*)?"
+    rf"(?P<zip>\d{{4}}[ ]?[A-Z]{{2}}(?![\w])|\d{{3,5}}|\d{{2}}-\d{{3}})[ \t]+"
+    rf"(?P<town>\[PERSON\](?:[ \t]+[{_U}][{_L}'\u2019\-]+)?|[{_U}][{_L}'\u2019\-]+"
+    rf"(?:[ \t]+[{_U}][{_L}'\u2019\-]+)?)(?=[ \t]*(?:[.,;()\n]|$))")
 
 
 def _postcode_places(text: str, hits: list[str]) -> str:
@@ -6285,7 +6428,7 @@ def _postcode_places(text: str, hits: list[str]) -> str:
         plain_town = not town.startswith("[") and all(
             w.lower() in plain_words() for w in town.split())
         year_like = len(zipcode) == 4 and zipcode[:2] in ("19", "20")
-        if (_NOT_AN_ADDRESS.search(street) or plain_town and len(zipcode) == 4
+        if (_NOT_AN_ADDRESS.search(street) or plain_town and len(zipcode) <= 4
                 or street.startswith("[PERSON]") and not any(c.isdigit() for c in street)
                 or year_like and not street.startswith("[")):
             return m.group()
@@ -6667,7 +6810,9 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _sub(_NAME_BED, text, _name_ctx_cb, hits)
     if "-" in text[-48:] or "\u2013" in text[-48:] or "\u2014" in text[-48:]:
         text = _signature(text, hits)
-    if "-" in text or "~" in text or "\u2013" in text or "\u2014" in text:
+    if "\n" in text and ":" in text:
+        text = _sender_lines(text, hits)
+    if "-" in text or "~" in text or "\u2013" in text or "\u2014" in text or " /" in text:
         text = _GLUED_SIGNATURE.sub(lambda m: _signed(m, hits), text)
     if not text.isascii() and _VI_HINT.search(text):
         text = _vietnamese_names(text, hits)
@@ -6732,6 +6877,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _extensions(text, hits)
     if hits.names or hits.masked or "[P" in text:
         text = _logins_of_names(text, hits, before)
+    if hits.logins:
+        text = _logins_again(text, hits)
     if "[PERSON]" in text and ("[PERSON]." in text or "[PERSON]_" in text or "(" in text):
         text = _LOGIN_TAIL.sub("[PERSON]", text)
     if "[P" in text:

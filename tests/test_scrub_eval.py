@@ -331,6 +331,12 @@ RECALL_FLOOR = {
     # it before it was read: 1,338 of 1,692, 79.1%, look-alikes 96.2%; read for version 56)
     "heldout46": _floor(0.88, 0.83, address=0.61, dob=0.80, health_plan=0.96, other_id=0.87,
                         phone=0.97, ssn=0.93),
+    # (written in session 42 after version 56, from a brief that asked for staff as they sign
+    # and chat, names without cues, addresses in local order, patients' own devices, spoken
+    # numbers; version 56 on it before it was read: 1,410 of 1,713, 82.3% (13 age spans
+    # trimmed of their year word), look-alikes 94.3%; read for version 57)
+    "heldout47": _floor(0.93, 0.85, address=0.62, dob=0.81, email=0.97, fax=0.62,
+                        health_plan=0.92, mrn=0.98, other_id=0.9, phone=0.94, ssn=0.89),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -342,7 +348,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
                    "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96, "heldout32": 0.95,
                    "heldout33": 0.95, "heldout34": 0.95, "heldout45": 0.96,
-                   "heldout46": 0.96}
+                   "heldout46": 0.96, "heldout47": 0.95}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

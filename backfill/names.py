@@ -559,6 +559,11 @@ def is_word(word: str) -> bool:
     return _fold(word) in _lists().words
 
 
+def is_equipment(word: str) -> bool:
+    """A maker's, a product's or an engineering word of the lists ("Philips", "Stryker")."""
+    return _fold(word) in _lists().equipment
+
+
 def plain_words() -> frozenset[str]:
     """Lower-case English words that are neither names nor equipment nor cues."""
     return _lists().plain

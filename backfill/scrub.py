@@ -88,6 +88,7 @@ from backfill.names import (
     EXTENSION_WORDS,
     MODEL_AFTER,
     fold,
+    is_equipment,
     is_given_name,
     is_name_not_word,
     is_surname,
@@ -105,7 +106,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "57"
+SCRUBBER_VERSION = "58"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1022,7 +1023,10 @@ _AGE_OVER_89 = compile_led(
     r"|turns|edad|umur|usia|idade|età|alter|leeftijd|ålder|alder|ikä|возраст|вік|umar"
     r"|בן|בת"
     # (version 57) Swahili's "umri miaka 93" and "miaka tisini na mbili" (years come first)
-    r"|umri(?:[ \t]+(?:wa[ \t]+)?miaka)?|miaka)"
+    r"|umri(?:[ \t]+(?:wa[ \t]+)?miaka)?|miaka"
+    # (version 58) "turns" in Spanish and Portuguese: "mi papá cumple noventa y dos este año",
+    # "cumple ciento dos next birthday" (heldout48)
+    r"|cumple|cumplirá|cumpliu|cumpre|completa)"
     # (version 57: a key's quotes, "age": "94")
     r"[\"'\u201d]?[ \t:=]*[\"'\u201c]?)(?P<val>9\d|1[01]\d"
     # (version 55) ... said in words: "she is ninety-four and hard of hearing"
@@ -1030,7 +1034,11 @@ _AGE_OVER_89 = compile_led(
     r"|(?:a|one)[ \t]+hundred(?:[ \t]+and[ \t]+(?:one|two|three|four|five|six|seven|eight"
     r"|nine|ten))?"
     # (version 57) Swahili's ninety and hundred after "miaka": "tisini na mbili", "mia moja"
-    r"|tisini(?:[ \t]+na[ \t]+[a-z]+)?|mia(?:[ \t]+moja)?(?:[ \t]+na[ \t]+[a-z]+)?)(?![\w\-]))"
+    r"|tisini(?:[ \t]+na[ \t]+[a-z]+)?|mia(?:[ \t]+moja)?(?:[ \t]+na[ \t]+[a-z]+)?"
+    # (version 58) Spanish's and Portuguese's ninety and hundred: "noventa y dos", "ciento
+    # dos", "noventa e um", "cem"
+    r"|noventa(?:[ \t]+[ye][ \t]+[a-zé]+)?|ciento(?:[ \t]+[a-zé]+)?|cem|cento(?:[ \t]+e[ \t]+"
+    r"[a-zé]+)?)(?![\w\-]))"
     r"(?![\w.,]\d)"
     r"(?![ \t]*(?:%|mm|ml|kg|lb|bpm|psi|°|min|sec|h\b|hrs?\b|c\b|f\b|(?i:per[ \t]?cent|pct"
     r"|deg(?:rees?)?|rpm|times|cm|m)\b))")
@@ -1042,8 +1050,13 @@ _AGE_OVER_89_AFTER = compile_led(
     r"|(?i:ninety(?:[\- ][a-z]+)?|девяносто(?:[ \t]+[а-я]+)?|дев'яносто(?:[ \t]+[а-яії']+)?"
     r"|noventa(?:[ \t]+[ye][ \t]+[a-zé]+)?|novanta\w*|neunzig|\w+undneunzig|quatre-vingt-\w+"
     # (version 57) French's hundreds, "cent deux ans", Icelandic's "níutíu og eins árs"
-    r"|cent(?:[ \t\-]+(?:et[ \t\-]+)?[a-z]+)?|níutíu(?:[ \t]+og[ \t]+[a-zá-þ]+)?))"
-    r"(?=[ \t\-]*(?i:y(?:ea)?rs?[ \t\-]*old|y/?o\b|yrs?\b|years?\b"
+    r"|cent(?:[ \t\-]+(?:et[ \t\-]+)?[a-z]+)?|níutíu(?:[ \t]+og[ \t]+[a-zá-þ]+)?"
+    # (version 58) Hungarian's and Greek's ninety, "Kilencven éves", "ενενήντα τριών ετών";
+    # Spanish's hundreds, "ciento dos años" (heldout48)
+    r"|kilencven\w*|ενενήντα(?:[ \t]+[α-ωάέήίόύώ]+)?|ciento(?:[ \t]+[a-zé]+)?))"
+    # (version 58: "(94 y.o.)", German's "(92 J.)": heldout48)
+    r"(?=[ \t\-]*(?i:y(?:ea)?rs?[ \t\-]*old|y/?o\b|y\.[ ]?o\.|yrs?\b|years?\b"
+    r"|(?-i:J)\.(?=[ \t]*[),;\]])"
     r"|a[ñn]os\b|ans\b|jahre?\b|jaar\b|anni\b|lat\b|let\b|år\b|vuotta\b|éves\b|yaşında"
     r"|g\.|г\.|лет\b|років\b|года?\b|рок(?:ів|и)\b|рік\b|歳|岁|歲|세|살|ปี|वर्ष|বছর|tuổi|yaş"
     r"|שנים|سنة|عاما|عامًا|ساله|سال|ετών|χρονών|godina|roků|rokov|évesen"
@@ -2631,6 +2644,7 @@ class _Hits(list[str]):
     ids: list[tuple[str, str]]  # (placeholder type, value) of the numbers masked after a cue
     masked: list[str]  # the words the name lists masked (version 33: logins made of them)
     logins: list[str]  # the logins masked after a key (version 57: _logins_again)
+    speakers: list[str]  # the words of a chat's senders (version 58: _speakers_again)
 
     def __init__(self) -> None:
         super().__init__()
@@ -2638,6 +2652,7 @@ class _Hits(list[str]):
         self.ids = []
         self.masked = []
         self.logins = []
+        self.speakers = []
 
 
 # A word of Han, kana or Hangul, and a name in those scripts: two to four characters, or a
@@ -2754,6 +2769,7 @@ def _chat_speakers(text: str, hits: list[str]) -> str:
         for part in re.split(r"[ \t._\-@]+", who):
             if len(part) > 1:
                 _remember(hits, part)
+                _spoke(hits, part)
         return _put(m, group, "PERSON")
 
     text = _CHAT_SPEAKER.sub(speaker, text)
@@ -2812,6 +2828,7 @@ def _sender_lines(text: str, hits: list[str]) -> str:
         hits.append("PERSON")
         for w in words:
             _remember(hits, w)
+            _spoke(hits, w)
         return "[PERSON]" + m.group()[m.end("who") - m.start():]
 
     return _SENDER_LINE.sub(sender, text)
@@ -2884,6 +2901,11 @@ def _display_names(text: str, hits: _Hits) -> str:
 def _remember(hits: list[str], name: str) -> None:
     if isinstance(hits, _Hits):
         hits.names.append(name)
+
+
+def _spoke(hits: list[str], word: str) -> None:
+    if isinstance(hits, _Hits):
+        hits.speakers.append(word)
 
 
 def _name_end(name: str, toks: list[re.Match], first: int, after: str) -> int:
@@ -3099,7 +3121,8 @@ _SPELLED_ID_CUES = tuple((kind, re.compile(cue)) for kind, cue in (
 
 _AGE_NUMBER = compile_led(r"(?<![\d.])(?:[9٩۹९৯๙၉]\d|1[01]\d)(?![\d.%])")
 _AGE_WORDS = _Words("ninety", "девяносто", "дев'яносто", "noventa", "novanta", "neunzig",
-                    "quatre-vingt", "hundred", "tisini", "miaka", "cent", "níutíu")
+                    "quatre-vingt", "hundred", "tisini", "miaka", "cent", "níutíu", "ciento", "cem",
+                    "kilencven", "ενενήντα")
 
 
 def _age_cb(m: re.Match, hits: list[str]) -> str | None:
@@ -3113,10 +3136,13 @@ _LINE_END = compile_led(r"[ \t]*\.?[ \t]*(?:\n|$)")
 
 def _signed_date(text: str, start: int, end: int) -> bool:
     """A recent date that ends its line after a name: a sign-off's date ("Técnico Ing. [PERSON],
-    05/06/2024."). A birth date so recent is a newborn's, which work orders give a cue."""
+    05/06/2024."), or closes the brackets of a note's author (version 58: "intake note
+    ([PERSON], 10/21/2024)"). A birth date so recent is a newborn's, which work orders give a
+    cue."""
     year = _YEAR.search(text, start, end)
     return year is not None and int(year.group()) >= 2016 and (
-        _LINE_END.match(text, end) is not None or _TIME_AFTER.match(text, end) is not None)
+        _LINE_END.match(text, end) is not None or _TIME_AFTER.match(text, end) is not None
+        or text.startswith(")", end) and text.endswith("([PERSON], ", 0, start))
 
 
 # (version 39) ... or a time of day follows it: an export's or a log's stamp ("bruger
@@ -3140,6 +3166,12 @@ _ID_LABEL_BEFORE = compile_led(
     rf"(?P<cue>[^\W\d_](?:[^\W\d_]|[{_MARKS}]|[./](?=[^\W\d_])){{0,15}}\.?)"
     r"(?P<sep>[ \t]*(?:[#№:=\u055d\u17d6][ \t]*)+|[ \t]+)\Z")
 _PHI_PLACEHOLDER = compile_led(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
+# (version 58) ... but a name before a colon is who writes or a form's label the name lists
+# took ("[PERSON]: on it", "Số phiếu: SC-2024/0917  [PERSON]: 17/09/2024" from "Ngày:"), not
+# a patient's identifier the line holds: such a line gets the strong labels only (heldout48:
+# 9 tickets and service numbers on a form's header line)
+_PHI_PLACEHOLDER_HELD = compile_led(
+    rf"\[(?:{'|'.join(p for p in PLACEHOLDERS if p != 'PERSON')})\]|\[PERSON\](?![ \t]*:)")
 _DATE_SHAPED = compile_led(
     r"\d{1,4}([./\-])(?:\d{1,2}|[^\W\d_]{3,9})\1\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?")
 _WORD_BEFORE = compile_led(r"(?<![^\W\d_])([^\W\d_]{2,12})\.?[ \t]+\Z")
@@ -3284,7 +3316,7 @@ def _labeled_ids(text: str, hits: list[str]) -> str:
     lines = text.split("\n")
     other = []
     for n, line in enumerate(lines):
-        if "[" in line and _PHI_PLACEHOLDER.search(line):
+        if "[" in line and _PHI_PLACEHOLDER_HELD.search(line):
             lines[n] = _sub(_ID_VALUE, line, _labeled_id_cb, hits)
         else:
             other.append(n)
@@ -3467,6 +3499,10 @@ _LOGIN = compile_led(
     r"|closed_by|created_by|updated_by|modified_by|resolved_by|entered_by|checked_by|signed_by"
     r"|by|assigned(?:_to)?|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
     r"|tilldelad)[ \t]*[=:][ \t]*[\"']?"
+    # (version 58: an attribute in other languages, 'usuario="jsilva.enf"', heldout48; not a
+    # transcript's speaker, "USUARIO: pita y pita")
+    r"|(?<![A-Za-z0-9\-])(?i:usuario|utilisateur|utente|utilizador|autor|author)[ \t]*=[ \t]*"
+    r"[\"']?"
     r"|(?<![\w\-])(?i:app[ \t]+)?(?i:user(?:name)?|login)[ \t]+"
     # (version 39) "user" in other languages, the login ending its clause ("eksport fra
     # MTA-system v7.4.2, bruger tbrandt, 18-01-2024")
@@ -3482,8 +3518,19 @@ _LOGIN = compile_led(
     r"[ \t]+que|comme)|conectad[oa][ \t]+como|logad[oa][ \t]+como)[ \t]+"
     r"|(?:ログイン(?:ID)?|로그인|登录名?|登入)[ \t:：]*"
     r"|(?m:(?i:printed|exported|exportiert|gedruckt|generated|created|imprimé|exporté|impreso"
-    r"|exportado)\b[^\n]{0,40}?\b(?i:by|von|par|por)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}[ \t]*$)))"
+    # (version 58: in Bulgarian, Ukrainian, Russian and Polish too, and a date or a time after
+    # the login: "# exported by o.hrytsenko 2024-02-19 14:02", "генериран от pkostov на
+    # 05.09.2024", heldout48)
+    r"|exportado|генериран[ао]?|експортиран[ао]?|згенеровано|експортовано|сгенерирован[оа]?"
+    r"|wygenerowan[oy]|wyeksportowan[oy])(?![\w\-])[^\n]{0,40}?(?<![\w\-])"
+    r"(?i:by|von|par|por|от|від|przez)[ \t]+(?=[a-z][a-z0-9._\-]{2,30}(?:[ \t]*$|[ \t]+"
+    r"(?:\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|\d{1,2}:\d{2}|on|at|на|о|dnia)(?![\w\-])))))"
     r"(?P<val>[a-z][a-z0-9._\-]{1,30}[a-z0-9])(?![\w@\-])")
+# (version 58) A note's author and its date in brackets: "Nota técnica (jfmarin, 07/05/2025):",
+# "intake note (dmorales, 10/21/2024)" (heldout48). Apart from _LOGIN: no word gates it.
+_LOGIN_NOTE = compile_led(
+    r"(?P<cue>\()(?P<val>[a-z][a-z0-9._\-]{2,30}[a-z0-9])(?=,[ \t]*\d{1,4}[./\-]\d{1,2}[./\-]"
+    r"\d{1,4}[ \t]*\))")
 # (version 42) What _LOGIN cannot match without: one word of each of its branches, in the
 # lower-cased text; the field keys only right before their "=" or ":". The gate before was
 # "user", "login" ... or any "=" or ":" in the text, which ran the rule on most texts and
@@ -3496,7 +3543,8 @@ _LOGIN_WORDS = _Words(
     "kullanici", "utilizador", "logged", "signed", "innlogg", "inloggad", "angemeldet",
     "eingeloggt", "connect", "conectad", "logad", "ログイン", "로그인", "登录", "登入", "printed",
     "exported", "exportiert", "gedruckt", "generated", "created", "imprimé", "exporté", "impreso",
-    "exportado")
+    "exportado", "генериран", "експортиран", "згенеровано", "експортовано", "сгенерирован",
+    "wygenerowan", "wyeksportowan", "autor", "author")
 _LOGIN_KEY = compile_led(
     r"(?i:op\d?|by|assigned(?:_to)?|assignee|agent|reporter|requester|oncall|tech|kontrollert_av"
     r"|tilldelad)[ \t]*[=:]")
@@ -5696,6 +5744,95 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
     return text
 
 
+def _speakers_again(text: str, hits: _Hits) -> str:
+    """(version 58) A chat's sender, wherever else the text has the word, in any case: "07:38
+    rhonda (dispatch): mornin dale, ..." then "07:41 dale: 10-4", "[08:12] kuba: ..." and
+    "... kuba a stacjonarny?" (heldout48: 31 staff names, each sender's other mentions in its
+    messages, lower-case or a plain word that the name lists keep). Not a desk's, a role's or
+    a chat's own label; a word of the lists only as the sender wrote it ("Hope", "dale"), and
+    a plain word ("bo", "chichi") only when it sent two messages or more."""
+    said = Counter(hits.speakers)
+    plain = plain_words()
+    for word in sorted(said, key=len, reverse=True):
+        low = word.lower()
+        if (len(word) < 2 or low in _CHAT_LABELS or low in _DESK_WORDS or low in _NOT_NAMES
+                or low in _SPEAKER_ROLES or not word[0].isalpha() or is_equipment(word)
+                or word.isupper() and len(word) <= 3):  # ("OUT", "HD": a direction, a unit)
+            continue
+        if low in plain and said[word] < 2:
+            continue
+        exact = is_word(word)  # ("Hope:" is not "I hope it holds"; "dale:" is "mornin dale")
+
+        def again(m: re.Match[str]) -> str:
+            if MODEL_AFTER.match(m.string, m.end()):
+                return m.group()  # "Hamilton C6": the maker the sender shares a name with
+            hits.append("PERSON")
+            return "[PERSON]"
+
+        text = re.sub(rf"(?<![\w\[@./\\\-]){re.escape(word)}(?![\w\]@/\\\-]|\.\w)", again,
+                      text, flags=0 if exact else re.IGNORECASE)
+    return text
+
+
+def _initials_of_names(before: str, text: str, hits: list[str]) -> str:
+    """(version 58) A person's initials where a note is signed or handed over, when the text
+    has masked the person's name: "Signed: Kwabena Asante-Darko /kad", "Prakash K: ... -pk",
+    "Riaan ... RvdM |", "(K.A.)", "Priya Natarajan ... PN/ka" (heldout48: 17 staff initials,
+    of names the rules had found). Lower case or capitals, dotted or not, after a dash, a slash,
+    an opening bracket, a colon or a line's start, and before the line's end or punctuation;
+    not the capitals a log or a form writes there (``_NOT_LOG_INITIALS``)."""
+    initials: set[str] = set()
+    for was, now in _replaced_runs(before, text):
+        if not any(t in _NAME_PLACEHOLDER_TOKENS for t in now):
+            continue
+        every = [p for w in was if _TEXT_WORD.fullmatch(w) for p in w.split("-") if p]
+        parts = [p for p in every if p.lower().rstrip(".") not in _NOT_NAMES]
+        if not 2 <= len(parts) <= 5 or not all(p.isascii() for p in every):
+            continue
+        letters = "".join(p[0] for p in parts).lower()
+        initials.update((letters, letters[0] + letters[-1], "".join(p[0] for p in every).lower()))
+        capitals = "".join(p[0] for p in parts if p[0].isupper()).lower()
+        if len(capitals) >= 2:
+            initials.add(capitals)
+    if not initials:
+        return text
+
+    def cb(m: re.Match[str]) -> str:
+        ini = m.group("ini") or m.group("ref")
+        bare = ini.replace(".", "").replace(" ", "")
+        if bare.lower() not in initials or bare.upper() in _NOT_LOG_INITIALS:
+            return m.group()
+        hits.append("PERSON")
+        if m.group("typist"):  # (a letter's reference: the writer's initials, the typist's)
+            hits.append("PERSON")
+            return "[PERSON]/[PERSON]"
+        return _put(m, "ini", "PERSON")
+
+    return _NAME_INITIALS_SIGNED.sub(cb, text)
+
+
+_NAME_INITIALS_SIGNED = compile_led(
+    # (a dash or a slash only after a blank: not a code's part, "KKM/KK/03-0222", "RB-77120-JSR")
+    # (a field between pipes is not: HL7's types, "OBX|1|ST|"; nor a label before a colon)
+    r"(?m:(?:^|(?<=\()|(?<=[ \t][\-/\u2013\u2014~])|(?<=^[\-/\u2013\u2014~])"
+    r"|(?<=[:(|\-/\u2013\u2014~][ \t])|(?<=[ \t][ \t]))"
+    r"(?P<ini>(?:[A-Za-z]\.[ ]?){2,4}|[A-Za-z]{2,4})"
+    r"(?=[ \t]*(?:$|[),;]|\.[ \t]*$|\.?[ \t]{2,})|[ \t]+\|))"
+    # (a letter's reference after its last words: "Health Benefits PN/ka", "Esq. WTP/ko")
+    r"|(?<![\w/\-])(?P<ref>[A-Z]{2,4})/(?P<typist>[a-z]{2,3})(?![\w/\-])")
+
+
+# the roles a chat or a call's transcript names its speakers by ("Agent:", "Caller:", "Dispatch:")
+_SPEAKER_ROLES = frozenset("""
+    agent caller operator customer client driver engineer technician dispatch dispatcher
+    coordinator supervisor manager nurse doctor patient family user admin me you we us they
+    interpreter translator transcriber rep representative desk team office reception host
+    in out from to re fra til von van de da di du del la le el pak bu ibu bapak sr sra dr
+    soporte suporte atendente agente técnico tecnico técnica tecnica teknik teknisi usuario
+    usuário cliente paciente enfermera enfermeira operador operadora
+    """.split())
+
+
 # (version 38) Logins in three more places: after "by" in other languages with a colon, where
 # a login has a dot, an underscore or digits after two letters ("Autorizado por:
 # jsouza.abbott"; not a version, "von: v2.1"); alone in brackets before a colon ("Tech
@@ -6824,6 +6961,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     # (after the names: a login masked earlier would make the word before it a name)
     if _login_possible(text, text.lower()):
         text = _sub(_LOGIN, text, _login_cb, hits)
+    if "(" in text:
+        text = _sub(_LOGIN_NOTE, text, _login_cb, hits)
     text = _sub(_LOGIN_SHAPED, text, _login_shaped_cb, hits)
     if "(" in text or ":" in text:
         text = _sub(_LOGIN_MORE, text, _login_more_cb, hits)
@@ -6879,6 +7018,10 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _logins_of_names(text, hits, before)
     if hits.logins:
         text = _logins_again(text, hits)
+    if hits.speakers:
+        text = _speakers_again(text, hits)
+    if "[P" in text:
+        text = _initials_of_names(before, text, hits)
     if "[PERSON]" in text and ("[PERSON]." in text or "[PERSON]_" in text or "(" in text):
         text = _LOGIN_TAIL.sub("[PERSON]", text)
     if "[P" in text:

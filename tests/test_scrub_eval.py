@@ -337,6 +337,11 @@ RECALL_FLOOR = {
     # trimmed of their year word), look-alikes 94.3%; read for version 57)
     "heldout47": _floor(0.93, 0.85, address=0.62, dob=0.81, email=0.97, fax=0.62,
                         health_plan=0.92, mrn=0.98, other_id=0.9, phone=0.94, ssn=0.89),
+    # (written in session 43 after version 57, four hands from four parts of the world, the
+    # heldout47 brief; version 57 on it before it was read: 1,461 of 1,755, 83.2%, look-alikes
+    # 93.9%; read for version 58)
+    "heldout48": _floor(0.9, 0.86, address=0.59, dob=0.81, health_plan=0.92, mrn=0.98,
+                        other_id=0.9, phone=0.94, ssn=0.97),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -348,7 +353,7 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
                    "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96, "heldout32": 0.95,
                    "heldout33": 0.95, "heldout34": 0.95, "heldout45": 0.96,
-                   "heldout46": 0.96, "heldout47": 0.95}
+                   "heldout46": 0.96, "heldout47": 0.95, "heldout48": 0.95}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -3168,8 +3168,8 @@ _ID_LABEL_BEFORE = compile_led(
 _PHI_PLACEHOLDER = compile_led(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
 # (version 58) ... but a name before a colon is who writes or a form's label the name lists
 # took ("[PERSON]: on it", "Số phiếu: SC-2024/0917  [PERSON]: 17/09/2024" from "Ngày:"), not
-# a patient's identifier the line holds: such a line gets the strong labels only (heldout48:
-# 9 tickets and service numbers on a form's header line)
+# a patient's identifier the line holds: such a line gets the strong labels only (21
+# look-alikes kept on the read files, tickets and tags on forms' header lines; none lost)
 _PHI_PLACEHOLDER_HELD = compile_led(
     rf"\[(?:{'|'.join(p for p in PLACEHOLDERS if p != 'PERSON')})\]|\[PERSON\](?![ \t]*:)")
 _DATE_SHAPED = compile_led(
@@ -5747,10 +5747,11 @@ def _name_words_again(before: str, text: str, hits: list[str]) -> str:
 def _speakers_again(text: str, hits: _Hits) -> str:
     """(version 58) A chat's sender, wherever else the text has the word, in any case: "07:38
     rhonda (dispatch): mornin dale, ..." then "07:41 dale: 10-4", "[08:12] kuba: ..." and
-    "... kuba a stacjonarny?" (heldout48: 31 staff names, each sender's other mentions in its
-    messages, lower-case or a plain word that the name lists keep). Not a desk's, a role's or
-    a chat's own label; a word of the lists only as the sender wrote it ("Hope", "dale"), and
-    a plain word ("bo", "chichi") only when it sent two messages or more."""
+    "... kuba a stacjonarny?" (heldout48: 18 staff names, 27 on the read files with it; each a
+    sender's other mentions in the messages, lower-case or a word the name lists keep). Not a
+    desk's, a role's or a chat's own label; a word of the lists only as the sender wrote it
+    ("Hope", "dale"), and a plain word ("bo", "chichi") only when it sent two messages or
+    more."""
     said = Counter(hits.speakers)
     plain = plain_words()
     for word in sorted(said, key=len, reverse=True):
@@ -5777,10 +5778,11 @@ def _speakers_again(text: str, hits: _Hits) -> str:
 def _initials_of_names(before: str, text: str, hits: list[str]) -> str:
     """(version 58) A person's initials where a note is signed or handed over, when the text
     has masked the person's name: "Signed: Kwabena Asante-Darko /kad", "Prakash K: ... -pk",
-    "Riaan ... RvdM |", "(K.A.)", "Priya Natarajan ... PN/ka" (heldout48: 17 staff initials,
-    of names the rules had found). Lower case or capitals, dotted or not, after a dash, a slash,
-    an opening bracket, a colon or a line's start, and before the line's end or punctuation;
-    not the capitals a log or a form writes there (``_NOT_LOG_INITIALS``)."""
+    "Riaan ... RvdM |", "(K.A.)", "Priya Natarajan ... PN/ka" (heldout48: 8 staff initials, 19
+    on the read files with it, of names the rules had found). Lower case or capitals, dotted
+    or not, after a blank and a dash or a slash, an opening bracket, a colon and a blank, or
+    a line's start, and before the line's end, punctuation or a wide gap; not the capitals a
+    log or a form writes there (``_NOT_LOG_INITIALS``)."""
     initials: set[str] = set()
     for was, now in _replaced_runs(before, text):
         if not any(t in _NAME_PLACEHOLDER_TOKENS for t in now):

@@ -5825,13 +5825,13 @@ _NAME_INITIALS_SIGNED = compile_led(
 
 
 # the roles a chat or a call's transcript names its speakers by ("Agent:", "Caller:", "Dispatch:")
+# (beside _CHAT_LABELS, _DESK_WORDS and _NOT_NAMES, which _speakers_again checks as well)
 _SPEAKER_ROLES = frozenset("""
     agent caller operator customer client driver engineer technician dispatch dispatcher
-    coordinator supervisor manager nurse doctor patient family user admin me you we us they
-    interpreter translator transcriber rep representative desk team office reception host
-    in out from to re fra til von van de da di du del la le el pak bu ibu bapak sr sra dr
-    soporte suporte atendente agente técnico tecnico técnica tecnica teknik teknisi usuario
-    usuário cliente paciente enfermera enfermeira operador operadora
+    coordinator supervisor manager user me you us interpreter translator transcriber rep
+    representative reception host out fra til von van de da di du del la le el pak bu ibu
+    bapak sr sra soporte suporte atendente agente técnico tecnico técnica tecnica teknik
+    teknisi usuario usuário cliente paciente enfermera enfermeira operador operadora
     """.split())
 
 

@@ -357,12 +357,35 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)
-def test_scrubber_floor(path) -> None:
-    (heldout,) = evaluate([path])
+def test_scrubber_floor(path, corpus_scrub) -> None:
+    heldout = score(load_corpus(path), corpus_scrub, path.stem)
     recall = {kind: k.rate for kind, k in heldout.recall.items()}
     for kind, floor in RECALL_FLOOR[path.stem].items():
         assert recall.get(kind, 1.0) >= floor, (kind, recall[kind])
     kept = sum(k.good for k in heldout.precision.values())
     total = sum(k.total for k in heldout.precision.values())
     assert kept / total >= PRECISION_FLOOR[path.stem]
-    assert math.isfinite(heldout.records_per_s) and heldout.records_per_s > 0
+
+
+def test_the_corpus_tests_scrub_as_scrub_text_does(corpus_scrub) -> None:
+    """The floors and the number layer's tests reuse the rules' output (conftest): on every
+    fifteenth text of every file, with and without the layer, it is scrub_text's output."""
+    from backfill.scrub import ScrubPolicy, scrub_text
+
+    texts = [o.text for p in sorted(DEFAULT_CORPUS[0].parent.glob("*.jsonl"))
+             for o in load_corpus(p)][::15]
+    assert len(texts) > 250
+    for policy in (ScrubPolicy(), ScrubPolicy(number_model=False)):
+        assert [corpus_scrub(t, policy) for t in texts] == [
+            scrub_text(t, policy).text for t in texts]
+
+
+def test_evaluate_scores_each_file_and_times_the_same_pass() -> None:
+    """``backfill scrub-eval``'s figures: the scorer's over scrub_text, and a records/s."""
+    from backfill.scrub import scrub_text
+
+    path = CORPUS["heldout45"]
+    (got,) = evaluate([path])
+    want = score(load_corpus(path), lambda t: scrub_text(t).text or "", "heldout45")
+    assert (got.name, got.recall, got.precision) == (want.name, want.recall, want.precision)
+    assert math.isfinite(got.records_per_s) and got.records_per_s > 0

@@ -1,4 +1,4 @@
-"""The whole job on 10,000 synthetic records, through every real component: fakesnow
+"""The whole job on 2,500 synthetic records, through every real component: fakesnow
 server + real connector, the OpenAI-compatible simulator + real openai client, local Ray,
 embedded Postgres + pgvector. Assertions read the database and the simulator's log."""
 
@@ -20,7 +20,7 @@ from backfill.runner import RunRequest, RunResult, execute
 
 pytestmark = pytest.mark.integration
 SCHEMA = "e2e"
-N = 5_000
+N = 2_500
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def stack(
     pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("e2e")
-    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=1250, dsn=pg_dsn) as s:
+    with local_stack(work, N, latency_ms=5, pg_schema=SCHEMA, partition_rows=625, dsn=pg_dsn) as s:
         yield s
 
 

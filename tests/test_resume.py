@@ -1,5 +1,5 @@
 """Crash-proof: kill the driver's whole process group with SIGKILL at several points of a
-20,000-record run, resume each time, and end with tables identical, row for row, to an
+10,000-record run, resume each time, and end with tables identical, row for row, to an
 uninterrupted run; the LLM paid again, per kill, only for the answers in flight or not yet
 in the answer journal. Also: worker processes
 (an extract actor, a write task) killed mid-run are replaced by Ray with the same result."""
@@ -29,7 +29,7 @@ from backfill.devstack.stack import LocalStack, local_stack
 from backfill.runner import RunRequest, execute
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-N = 20_000
+N = 10_000
 LATENCY_MS = 20
 # 32 requests in flight per extract actor (the devstack has 128): enough for the 20 ms
 # simulator, and a bound on what a kill may pay again well below what a run without the
@@ -52,7 +52,7 @@ TABLES = {
 def stack(pg_dsn: str, ray_local: None, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[LocalStack]:
     work = tmp_path_factory.mktemp("resume")
-    with local_stack(work, N, latency_ms=LATENCY_MS, pg_schema="ref", partition_rows=5000,
+    with local_stack(work, N, latency_ms=LATENCY_MS, pg_schema="ref", partition_rows=2500,
                      dsn=pg_dsn, seed=3, overrides=SMALL_WINDOW) as s:
         yield s
 

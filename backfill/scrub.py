@@ -106,7 +106,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "58"
+SCRUBBER_VERSION = "59"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -1346,7 +1346,10 @@ _SERIAL_CUE = compile_led(
     # (version 56) Turkish "seri", Russian and Ukrainian "серийный", Finnish, Czech
     r"|seri(?=[ \t]+\d)|серийный|серийн\.|серійний|sarjanumero|sarjanro|výrobní[ \t]+číslo"
     r"|seriové[ \t]+číslo"
-    r"|N[úu]m\.[ \t]+s[èe]rie)"
+    r"|N[úu]m\.[ \t]+s[èe]rie"
+    # (version 59) Spanish "no. serie", India's "sl no", Swedish "snr", Italian "matricola",
+    # "série" with its accent (heldout49)
+    r"|no\.?[ \t]+s[ée]rie|[Ss]l\.?[ \t]*[Nn]o\.?|snr|matricola|s[ée]rie)"
     r"(?:[ \t]*(?:\#|no\b\.?|number))?"
     # whose it is, between the cue and the value: "Serial (patient-owned): TM1000-7731892"
     r"(?:[ \t]*\((?P<whose>[^()\n]{2,32})\))?"
@@ -1379,13 +1382,20 @@ _PATIENT_DEVICE = compile_led(
     r"|hers|theirs|(?:private|privat)(?![ \t]+(?:room|rm|ward|bay|practice|hospital|clinic"
     r"|insurance|insurer|network|ip|key|line|area|use)\b)"
     r"|kendi|apni|apna|apne|vlastit\w*|vlastn\w*|pacijentov\w*"
-    r"|личн\w*|свой|своя|своё|свој\w*|свій|свою|власн\w*|sendiri)"
+    r"|личн\w*|свой|своя|своё|свој\w*|свій|свою|власн\w*|sendiri"
+    # (version 59) Scandinavian "egen", Tagalog "sarili", Portuguese "particular", French "son
+    # appareil", Japanese "私物" (heldout49)
+    r"|egen|eget|egna|sarili|particular|son[ \t]+appareil|私物)"
     r"|her|his|pt['\u2019]s|patient['\u2019]s)\b)")
 # after the serial: "s/n TV0219883 (PT-OWNED, not our asset)", "(pt-owned)"
 _PATIENT_DEVICE_AFTER = compile_led(
     # (version 55: after a dash too, and "owns": "s/n 23181577403 (pt owns)", "... — PATIENT
     # OWNED, repair & return")
-    r"[ \t]*[(,\-\u2013\u2014][^.\n]{0,20}?(?i:\b(?:pt|patient|client|family)[- ]?owned"
+    r"[ \t]*[(,\-\u2013\u2014*\u2190][^.\n]{0,20}?(?i:\b(?:pt|patient|client|family)[- ]?owned"
+    # (version 59) "qui vous appartient", "(appartenant à M. ...)", "← celui de la PATIENTE",
+    # "di proprietà della sig.ra" (heldout49)
+    r"|\bqui[ \t]+vous[ \t]+appartient|\bappartenant[ \t]+[àa]|\bcelui[ \t]+d[eu]"
+    r"(?:[ \t]+la)?[ \t]+patiente?|\bdi[ \t]+propriet[àa][ \t]+del"
     r"|\b(?:pt|patient|client|family)[ \t]+owns\b"
     r"|\bowned[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family|user)"
     r"|\bbought[ \t]+by[ \t]+(?:the[ \t]+)?(?:pt|patient|client|family)|متعلق[ \t]+به[ \t]+بیمار"
@@ -1405,7 +1415,9 @@ _OWNED_HEADING = compile_led(
 _HOSPITAL_DEVICE = compile_led(
     r"(?i:\b(?:programmer|analy[sz]er|tester|simulator|wand|our|asset|bme|demo|hospital[- ]owned"
     r"|trust[- ]owned|hospital[ \t]+property"
-    r"|(?P<lent>home|loaner|rental|rented|lent|dme))\b)")
+    # (version 59) "our" in other languages: "Notre CPAP de prêt: s/n ..." (heldout49)
+    r"|notre|nos|nuestr[oa]s?|noss[oa]s?|unser\w*|vår|vårt|våra|nostr[oa]"
+    r"|(?P<lent>home|loaner|rental|rented|lent|dme|pr[êe]t|pr[ée]stamo|empr[ée]stimo|comodato))\b)")
 # (the last one before the serial: a dot inside "2.0.5" ends no sentence)
 _SENTENCE_START = compile_led(r"(?:[.!?;]\s|\n)(?![^\n]*?(?:[.!?;]\s|\n))")
 
@@ -2560,7 +2572,8 @@ def _patient_serial_cb(m: re.Match, hits: list[str]) -> str | None:
     end = _SENTENCE_START.search(text, lo, start)
     lo = end.end() if end else lo
     owners = [d for d in _PATIENT_DEVICE.finditer(text, lo, start)
-              if d.group("strong") or not _OBJECT_USE.match(text, d.end())]  # "told her to"
+              if d.group("strong") or not _OBJECT_USE.match(text, d.end())  # "told her to"
+              or d.group().lower().endswith("owned")]  # ("PATIENT OWNED, purchased 2022")
     owner = [d.group("strong") for d in owners]
     vetoes = [v for v in _HOSPITAL_DEVICE.finditer(text, lo, start)
               if text[max(0, v.start() - 4):v.start()].lower() != "not "]  # "not our asset"
@@ -3461,6 +3474,14 @@ _WORD_BETWEEN_NAMES = compile_led(
     rf"(?P<ph>{_PERSON_PH})[ \t][{_U}][{_L}]+[ \t](?:\[PERSON\])(?![\w\-])")
 
 
+# (version 59) Given names of two letters, which the lists leave out (Faker's lists are read
+# from three letters: two-letter words are too often something else), before a masked
+# surname, as written: "Bo [PERSON] | Field Service Engineer" from "Bo Lindgren", then that
+# name elsewhere in the text (heldout49: 16 leaks of one engineer's name). "BO", "bo" and
+# "Al-" are not taken; "Al" is Arabic's article before a name, masked with it.
+_SHORT_GIVEN = frozenset(("Bo", "Jo", "Ed", "Ty", "Lu", "Al", "Wm", "Cy"))
+
+
 def _name_tails(text: str) -> str:
     text = _SPELLED_AFTER_NAME.sub(lambda m: m.group("ph"), text)
     text = _INITIAL_AFTER_NAME.sub(lambda m: m.group("ph"), text)
@@ -3471,9 +3492,14 @@ def _name_tails(text: str) -> str:
             break
         text = new
 
-    def given(m: re.Match) -> str:
-        return m.group("ph") if is_given_name(m.group("given")) else m.group()
+    short: set[str] = set()
 
+    def given(m: re.Match) -> str:
+        word = m.group("given")
+        if word in _SHORT_GIVEN and not m.group("particle"):
+            short.add(word)
+            return m.group("ph")
+        return m.group("ph") if is_given_name(word) else m.group()
 
     def last(m: re.Match) -> str:
         word = m.group("last")
@@ -3485,7 +3511,10 @@ def _name_tails(text: str) -> str:
     text = _NAME_GIVEN_BEFORE.sub(given, text)
     if "]," in text:
         text = _NAME_GIVEN_AFTER_COMMA.sub(given, text)
-    return _NAME_LAST_AFTER.sub(last, text)
+    text = _NAME_LAST_AFTER.sub(last, text)
+    for word in short:  # (the same name elsewhere, as written: "still in Bo's workshop")
+        text = re.sub(rf"(?<![\w\-\[]){word}(?![\w\-])", "[PERSON]", text)
+    return text
 
 
 # A person's login in a system's log or export ("ACK user=laine.t", "USER=mkaczmarek MUTE",
@@ -3936,13 +3965,21 @@ def _grid_addresses(text: str, hits: list[str]) -> str:
 # the washeteria, 2nd row up from the river", "3rd house past the rice landing, green roof"),
 # to the clause's end. Written from heldout45 (read): seven of its address leaks.
 _DIRECTIONS_LABEL = compile_led(
-    r"(?im:^[ \t]*(?:(?:driving[ \t]+)?directions|getting[ \t]+there"
+    # (version 59: also after a sentence's end on the line, "... KY 40831. directions: gravel
+    # drive past ...", a second language's label after a slash, "Landmark / علامة مميزة:",
+    # and the words of a Latin American or Swedish form, "ref.:", "referencia", "ponto de
+    # referência", "vägbeskrivning"; "ref" only near an address: heldout49)
+    r"(?im:(?:^|(?<=[.;][ \t]))[ \t]*(?P<label>(?:driving[ \t]+)?directions|getting[ \t]+there"
     r"|how[ \t]+to[ \t]+get[ \t]+there|(?:nearest[ \t]+)?landmark|indicaciones"
     r"|c[óo]mo[ \t]+llegar|como[ \t]+chegar|wegbeschreibung|anfahrt|itin[ée]raire|acc[èe]s"
-    r"|maelekezo|ориентир)"
+    r"|maelekezo|ориентир|ref\.?|referencia|refer[êe]ncia|ponto[ \t]+de[ \t]+refer[êe]ncia"
+    r"|v[äa]gbeskrivning|علامة[ \t]+مميزة|أقرب[ \t]+معلم)"
+    r"(?:[ \t]*/[ \t]*[^\n:/]{1,30}?)?"
     r"[ \t]*(?:\([^()\n]{1,30}\)[ \t]*)?[:\-\u2013][ \t]*)"
     r"(?P<val>[^\n]{6,240}?)(?=[ \t]*(?:\n|$))")
 _DIRECTIONS_WORDS = _Words("directions", "getting there", "get there", "landmark", "indicaciones",
+                           "ref.", "ref:", "referencia", "referência", "vägbeskrivning", "علامة",
+                           "معلم",
                            "llegar", "chegar", "wegbeschreibung", "anfahrt", "itinéraire",
                            "itineraire", "accès", "acces", "maelekezo", "ориентир")
 _HOUSE_BY_LANDMARK = compile_led(
@@ -4004,6 +4041,14 @@ _POSTAL_MARK = compile_led(
 def _directions_cb(m: re.Match, hits: list[str]) -> str | None:
     if len(m.group("val").split()) < 2:
         return None  # (a heading's dash, "Directions - ")
+    if m.group("label").lower().startswith("ref"):
+        # (a reference, "Ref: WO 2291", unless it follows an address on its line or the line
+        # before, in words: "[ADDRESS]\n   ref.: entre Allende y Abasolo, portón café")
+        before = m.string[:m.start()]
+        lines = before[before.rfind("\n", 0, max(0, before.rfind("\n"))) + 1:]
+        first = m.group("val").split()[0]
+        if "[ADDRESS]" not in lines or first.isupper() or any(c.isdigit() for c in first):
+            return None
     hits.append("ADDRESS")
     return _put(m, "val", "ADDRESS")
 
@@ -4418,6 +4463,26 @@ _COLUMNS = {
     **dict.fromkeys(("tlf", "telefon", "teléfono", "telefono", "telefone", "puhelin", "mobil",
                      "handy"), "PHONE"),
     **dict.fromkeys(("user", "username", "userid", "login", "usr"), "PERSON"),
+    # (version 59) the user and the technician in other languages' exports and audit trails
+    # ("| Användare | Händelse |": heldout49), and the column of initials
+    **dict.fromkeys(("användare", "anvandare", "benutzer", "utilisateur", "usuario",
+                     "usuário", "utilizador", "gebruiker", "käyttäjä", "kayttaja",
+                     "użytkownik", "uzytkownik", "uživatel", "kullanıcı", "пользователь",
+                     "користувач", "ユーザー", "사용자", "用户", "使用者", "操作者", "操作员",
+                     "tekniker", "techniker", "technicien", "técnico", "tecnico", "monteur",
+                     "handläggare", "sachbearbeiter", "bearbeiter", "signatur", "kürzel",
+                     "initials", "initiales", "iniciales", "sig", "sign",
+                     # (who made, approved or changed a record, as exports name them:
+                     # "authorString", "approved_by=A.K.", '建立者="chenzm"', '人員="陳志明"')
+                     "author", "authorstring", "createdby", "approvedby", "modifiedby",
+                     "updatedby", "editedby", "lasteditedby", "reviewedby", "changedby",
+                     "建立者", "建立人", "创建人", "作成者", "人員", "人员", "作業者", "記録者",
+                     "處理人", "处理人", "維修人員", "维修人员", "工程師", "技師", "기사",
+                     "점검자", "작성자", "확인자"), "PERSON"),
+    # (version 59) directions to a home, a field of their own ("landmark", "vägbeskrivning")
+    **dict.fromkeys(("landmark", "directions", "vägbeskrivning", "vagbeskrivning",
+                     "wegbeschreibung", "anfahrt", "indicaciones", "pontodereferência",
+                     "pontodereferencia", "ориентир"), "ADDRESS"),
     # (version 11) a rental list's mother, a national number's short header
     **dict.fromkeys(("mother", "father", "mom", "spouse", "husband", "wife"), "PATIENT_NAME"),
     **dict.fromkeys(("natid", "nationalidno", "civilid", "iqama", "emiratesid", "tckn", "tc",
@@ -4587,6 +4652,53 @@ def _structured_fields(text: str, hits: list[str]) -> str:
     return text
 
 
+# (version 59) An attribute or a key=value pair whose key is a person's column ("technicien=
+# \"lmarchand\"", '建立者="chenzm"', "approved_by=A.K."): the value is that person (heldout49:
+# five staff logins and names in XML and audit exports). Only the person columns: a value
+# after "=" is too often a setting.
+_PERSON_ATTRIBUTE = compile_led(
+    r"(?<![\w\-])(?P<key>[^\W\d][\w\-]{0,30})[ \t]*=[ \t]*"
+    # (a bare value ends at a blank: one that goes on in words, "Tech=Дмитро Мельник", is
+    # left to the name rules, which see all of it)
+    r"(?:\"(?P<q>[^\"\n\[]{2,60})\"|(?P<v>[^\s;,\"'<>\[\]()]{2,40}+)(?![ \t]+[^\W\d_]))")
+
+
+_SERVICE_USERS = frozenset(("admin", "administrator", "system", "sys", "root", "batch", "auto",
+                            "service", "scheduler", "cron", "api", "guest", "none", "null",
+                            "unknown", "n/a", "na", "interface", "hl7", "import", "export"))
+
+
+# (version 59) A login a person's column or attribute held ("|aho|", 'technicien=
+# "lmarchand"'), to be found again in the text (_logins_again): "2024-08-05 16:40 aho edit".
+_LOGIN_VALUE = compile_led(r"[a-z][a-z0-9._]{1,24}")
+
+
+def _remember_login(hits: list[str], tag: str, value: str) -> None:
+    value = value.strip()
+    if (tag == "PERSON" and isinstance(hits, _Hits) and _LOGIN_VALUE.fullmatch(value)
+            and value not in plain_words() and value not in _SERVICE_USERS
+            and not value.startswith(("svc", "sys_", "srv"))):
+        hits.logins.append(value)
+
+
+# (the login rules read these, and find the login again elsewhere in the text)
+_LOGIN_ATTRIBUTE_KEYS = frozenset(("user", "username", "userid", "login", "usr", "createdby",
+                                   "by", "to", "ackby", "assignedto"))
+
+
+def _person_attribute(m: re.Match, hits: list[str]) -> str:
+    group = "q" if m.group("q") is not None else "v"
+    value = m.group(group)
+    key = _COLUMN_KEY.sub("", m.group("key").lower())
+    if key in _LOGIN_ATTRIBUTE_KEYS or _COLUMNS.get(key) != "PERSON" or not any(
+            c.isalpha() for c in value) or value.lower() in _SERVICE_USERS or value.lower(
+            ).startswith(("svc", "sys_", "srv")):
+        return m.group()
+    _remember_login(hits, "PERSON", value)
+    hits.append("PERSON")
+    return _put(m, group, "PERSON")
+
+
 # A FHIR HumanName's given names, '"given":["Clementine","Ruth"]': an array, so the key/value
 # fields above do not read it, and every string in it is a name, whatever the language
 # (version 23; the family name is a plain field and is read above)
@@ -4714,6 +4826,7 @@ def _ragged_row(line: str, cells: list[tuple[int, int]], width: int, columns: di
     if line[a:b].strip():
         spans.append((a, b, "ADDRESS"))
     for a, b, tag in sorted(spans, reverse=True):
+        _remember_login(hits, tag, line[a:b])
         line = f"{line[:a]}[{tag}]{line[b:]}"
         hits.append(tag)
     return line
@@ -4739,6 +4852,7 @@ def _table_columns(text: str, hits: list[str]) -> str:
                     if value and not value.startswith("[") and tag is not None:
                         line = f"{line[:a]}[{tag}]{line[b:]}"
                         hits.append(tag)
+                        _remember_login(hits, tag, value)
                         changed = True
                 lines[n] = line
                 continue
@@ -5176,7 +5290,35 @@ def _keyed_values(pattern: re.Pattern, text: str, hits: list[str]) -> str:
 
 
 def _key_rows(text: str, hits: list[str]) -> str:
-    return _keyed_values(_KEY_ROW, text, hits)
+    text = _keyed_values(_KEY_ROW, text, hits)
+    return _key_cells(text, hits)
+
+
+# (version 59) A wider table of field and value, an audit trail's "| Fält | Värde |" columns:
+# "| ÄNDRAD | brukare | Gunnel Sjöberg", "| vägbeskrivning | röda huset efter kyrkan, ...":
+# a cell that is a person's or an address's column name (_COLUMNS), not in capitals, then the
+# row's last cell (heldout49). Not when that cell names a column too (a header row), nor a
+# cell in a row's middle ("|PATIENT|E-52 blower noise|1076442|": an owner column's value).
+_KEY_CELL = compile_led(r"(?m)\|[ \t]*(?P<key>[^\W\d_][^|\n]{0,30}?)[ \t]*(?=\|[ \t]*"
+                        r"(?P<val>[^|\n\[]*[^|\s\[])[ \t]*\|?[ \t]*$)")
+
+
+def _key_cells(text: str, hits: list[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _KEY_CELL.finditer(text):  # (the value a lookahead: it may be the next key)
+        tag = _COLUMNS.get(_COLUMN_KEY.sub("", m.group("key").lower()))
+        if tag not in ("ADDRESS", "PATIENT_NAME") or m.group("key").isupper() or m.start(
+                "val") < last or _COLUMN_KEY.sub(
+                "", m.group("val").lower()) in _COLUMNS:
+            continue
+        out.append(text[last:m.start("val")] + f"[{tag}]")
+        hits.append(tag)
+        last = m.end("val")
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _key_lines(text: str, hits: list[str]) -> str:
@@ -5476,10 +5618,33 @@ _INITIALS_AFTER_HANDLER = compile_led(
     # heldout47)
     r"|revis[óo]|elabor[óo]|proyect[óo]|aprob[óo]|v[°º]\.?[ \t]?b[°º]\.?|vo\.?[ \t]?bo\.?"
     r"|izro[čc]il[ao]?|prevzel[ao]?|(?:driver|patient|client|tech|technician)[ \t]+sig(?:n)?"
-    r"|signature(?:[ \t]+[^\W\d_]{2,12})?|visa|qa|(?-i:\[PERSON\]))[ \t]*:[ \t]*"
+    r"|signature(?:[ \t]+[^\W\d_]{2,12})?|visa|qa|(?-i:\[PERSON\])"
+    # (version 59) Spanish and Swedish short words for the technician ("tec: RT": heldout49)
+    r"|t[ée]c\.?|tekn\.?)[ \t]*:[ \t]*"
     r"(?P<ini>[A-Z]{2,3}|(?:[A-Z]\.){2,3})"
     r"(?=[ \t]*(?:$|[.,;)(]|[ \t]{2,}|\t))",
     re.M)
+# (version 59) Two people's initials or logins signing together, the writer's and the
+# checker's or typist's, split by a slash: after a line's dashes, a colon or the word for who
+# entered it, before the line's end or a wide gap ("-- rok / bk", "Afgehandeld: RV / mk",
+# "Signatur: TL / J.H.", "— M.O. / QA T.N.", "entered kolu / checked A.O.": heldout49, nine
+# staff initials); a role's word may stand before the second.
+_PAIR_TOKEN = r"(?:[A-Z]{2,3}|[a-z]{2,5}|(?:[A-Z]\.){2,3}|\[PERSON\])"
+_INITIALS_PAIR = compile_led(
+    r"(?m:(?:^[ \t]*(?:[-\u2013\u2014]{1,2}[ \t]*)?|(?<=:)[ \t]*"
+    r"|(?<=[:\w])[ \t]+(?=[A-Z.]{2,6}[ \t]*/)"
+    r"|(?<![\w])(?i:entered|keyed|typed|signed|done)(?:[ \t]+by)?[ \t]+)"
+    rf"(?P<a>{_PAIR_TOKEN})[ \t]*/[ \t]*"
+    r"(?:(?i:qa|qc|checked|check|v[ée]rif\.?|rev\.?|coord\.?|f\.d\.r\.)[ \t]+)?"
+    rf"(?P<b>{_PAIR_TOKEN})(?=[ \t]*(?:$|[.,;)]|[ \t]{{2}}|\t)))")
+# (words two initials are not: "on / off", "in / out")
+_NOT_PAIRED = frozenset("on off in out yes no and or am pm min max hi lo up down rx tx ok ng "
+                        "na nil tbd old new left right open closed pass fail".split())
+# (version 59) ... and after the words for who typed or initialled it, with no colon ("typed
+# by KL", "Kürzel EYı", "f.d.R. ck", "Téc. WS /": heldout49); the letters of any alphabet.
+_INITIALS_AFTER_WORD = compile_led(
+    r"(?<![\w])(?i:typed[ \t]+by|keyed[ \t]+by|k[üu]rzel|f\.[ \t]?d\.[ \t]?r\.|t[ée]c\.)[ \t]+"
+    r"(?P<ini>[^\W\d_]{2,3}|(?:[A-Z]\.){2,3})(?=[ \t]*(?:$|[.,;)\]/]|[ \t]{2,}))", re.M)
 _INITIALS_OPEN_LOG = compile_led(
     r"(?m:^[ \t]*(?:\d{1,2}[:.]\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})[ \t]+"
     r"(?P<ini>[A-Z]{2,3})(?=[ \t]*(?::[ \t]|[\u2013\u2014\-][ \t])))")
@@ -5519,6 +5684,20 @@ def _signed_initials(text: str, hits: list[str]) -> str:
         hits.append("PERSON")
         return _put(m, "ini", "PERSON")
 
+    def pair(m: re.Match[str]) -> str:
+        tokens = [m.group(g) for g in ("a", "b")]
+        if any(t.lower() in _NOT_PAIRED or t.lower() in _UNIT_INITIALS
+               or t.replace(".", "").upper() in _NOT_LOG_INITIALS for t in tokens
+               if t != "[PERSON]") or "[PERSON]" not in tokens and not any(
+                   t.isupper() or "." in t or t not in plain_words() for t in tokens):
+            return m.group()
+        out = m.group()
+        for g in ("b", "a"):  # (from the end: the offsets before it stay)
+            if m.group(g) != "[PERSON]":
+                hits.append("PERSON")
+                out = out[: m.start(g) - m.start()] + "[PERSON]" + out[m.end(g) - m.start():]
+        return out
+
     def reference(m: re.Match[str]) -> str:
         hits.extend(("PERSON", "PERSON"))
         return (m.group()[: m.start("ini") - m.start()] + "[PERSON]/[PERSON]"
@@ -5532,9 +5711,13 @@ def _signed_initials(text: str, hits: list[str]) -> str:
         text = _INITIALS_AT_END.sub(more, text)
     if ":" in text:
         text = _INITIALS_AFTER_HANDLER.sub(more, text)
+    low = text.lower()
+    if "typed" in low or "keyed" in low or "rzel" in low or "f.d" in low or "c. " in low:
+        text = _INITIALS_AFTER_WORD.sub(more, text)
     text = _INITIALS_OPEN_LOG.sub(more, text)
     if "/" in text:
         text = _REF_INITIALS.sub(reference, text)
+        text = _INITIALS_PAIR.sub(pair, text)
     return text
 
 
@@ -5770,8 +5953,9 @@ def _speakers_again(text: str, hits: _Hits) -> str:
             hits.append("PERSON")
             return "[PERSON]"
 
-        text = re.sub(rf"(?<![\w\[@./\\\-]){re.escape(word)}(?![\w\]@/\\\-]|\.\w)", again,
-                      text, flags=0 if exact else re.IGNORECASE)
+        # (version 59) also signing with a dash after a blank: "thx -bo" (heldout49)
+        text = re.sub(rf"(?:(?<![\w\[@./\\\-])|(?<=\s[\-\u2013\u2014])){re.escape(word)}"
+                      r"(?![\w\]@/\\\-]|\.\w)", again, text, flags=0 if exact else re.IGNORECASE)
     return text
 
 
@@ -6896,7 +7080,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
                               "reg", "regnr")):
         text = _sub(_PLATE_MORE, text, _plate_more_cb, hits)
     if any(w in low for w in ("sn", "s/n", "serial", "rie", "seryjny", "seri", "серий", "серій",
-                              "sarja", "číslo")):
+                              "sarja", "číslo", "sl no", "sl.no", "slno", "matricola")):
         text = _sub(_SERIAL_CUE, text, _patient_serial_cb, hits)
     if policy.public_ip_addresses and text.count(".") >= 3:
         text = _sub(_IP, text, _ip_cb, hits)
@@ -7018,6 +7202,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _extensions(text, hits)
     if hits.names or hits.masked or "[P" in text:
         text = _logins_of_names(text, hits, before)
+    if "=" in text:  # (late: the name rules read a person's attribute as an anchor)
+        text = _PERSON_ATTRIBUTE.sub(lambda m: _person_attribute(m, hits), text)
     if hits.logins:
         text = _logins_again(text, hits)
     if hits.speakers:

@@ -41,7 +41,8 @@ DEFAULT_CORPUS = tuple(_CORPUS_DIR / f"{name}.jsonl" for name in (
     "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19",
     "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25",
     "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32",
-    "heldout33", "heldout34", "heldout45", "heldout46", "heldout47", "heldout48"))
+    "heldout33", "heldout34", "heldout45", "heldout46", "heldout47", "heldout48",
+    "heldout49"))
 
 # A token is a run of letters and digits with the combining marks inside it: the vowel signs
 # of Indic, Thai, Lao, Myanmar and Khmer words and Latin accents written as marks ("Bọ́sẹ̀")

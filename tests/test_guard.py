@@ -213,8 +213,9 @@ COLUMNS = ("WORK_ORDER_ID", "CREATED_AT", "EQUIPMENT_TYPE", "PROBLEM_DESCRIPTION
            "LABOR_HOURS")
 LEAKS = {
     # (scrubber v7 catches "SSN is 219 48 7730"; "SSN of" it still lets through; v57's
-    # number layer takes "SSN of 219 48 7730" mid-sentence, not at the sentence's end)
-    "LEAK-SSN": "Sticker on the pump: SSN of 219 48 7730.",
+    # number layer takes "SSN of 219 48 7730" mid-sentence, v59's at the sentence's end too;
+    # dotted, it still lets it through)
+    "LEAK-SSN": "Sticker on the pump: SSN of 219.48.7730.",
     # (scrubber v2 catches "call her at 6175550142", v48's number layer "the cell is 617
     # 5550142"; this shape it still lets through)
     "LEAK-PHONE": "Charge nurse says the cell is 617.5550142, for the loaner pickup.",

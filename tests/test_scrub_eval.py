@@ -342,6 +342,11 @@ RECALL_FLOOR = {
     # 93.9%; read for version 58)
     "heldout48": _floor(0.9, 0.86, address=0.59, dob=0.81, health_plan=0.92, mrn=0.98,
                         other_id=0.9, phone=0.94, ssn=0.97),
+    # (written in session 44 after version 58, four hands, one family of documents each:
+    # machine-made records, people talking, paper, technicians' notes; version 58 on it before
+    # it was read: 1,525 of 1,793, 85.1%, look-alikes 94.6%; read for version 59)
+    "heldout49": _floor(0.91, 0.91, address=0.76, dob=0.8, email=0.95, health_plan=0.95,
+                        mrn=0.98, other_id=0.89, phone=0.98, ssn=0.91),
 }
 PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "heldout2": 0.99,
                    "heldout3": 0.99, "heldout4": 0.99, "heldout5": 1.0, "heldout6": 0.99,
@@ -353,7 +358,8 @@ PRECISION_FLOOR = {"tune": 1.0, "tune2": 1.0, "tune3": 0.99, "heldout": 1.0, "he
                    "heldout25": 0.95, "heldout26": 0.96, "heldout27": 0.97, "heldout28": 0.95,
                    "heldout29": 0.95, "heldout30": 0.97, "heldout31": 0.96, "heldout32": 0.95,
                    "heldout33": 0.95, "heldout34": 0.95, "heldout45": 0.96,
-                   "heldout46": 0.96, "heldout47": 0.95, "heldout48": 0.95}
+                   "heldout46": 0.96, "heldout47": 0.95, "heldout48": 0.95,
+                   "heldout49": 0.96}
 
 
 @pytest.mark.parametrize("path", DEFAULT_CORPUS, ids=lambda p: p.stem)

@@ -4668,6 +4668,11 @@ _SERVICE_USERS = frozenset(("admin", "administrator", "system", "sys", "root", "
                             "unknown", "n/a", "na", "interface", "hl7", "import", "export"))
 
 
+def _service_user(value: str) -> bool:
+    low = value.lower()
+    return low in _SERVICE_USERS or low.startswith(("svc", "sys_", "srv"))
+
+
 # (version 59) A login a person's column or attribute held ("|aho|", 'technicien=
 # "lmarchand"'), to be found again in the text (_logins_again): "2024-08-05 16:40 aho edit".
 _LOGIN_VALUE = compile_led(r"[a-z][a-z0-9._]{1,24}")
@@ -4676,8 +4681,7 @@ _LOGIN_VALUE = compile_led(r"[a-z][a-z0-9._]{1,24}")
 def _remember_login(hits: list[str], tag: str, value: str) -> None:
     value = value.strip()
     if (tag == "PERSON" and isinstance(hits, _Hits) and _LOGIN_VALUE.fullmatch(value)
-            and value not in plain_words() and value not in _SERVICE_USERS
-            and not value.startswith(("svc", "sys_", "srv"))):
+            and value not in plain_words() and not _service_user(value)):
         hits.logins.append(value)
 
 
@@ -4691,8 +4695,7 @@ def _person_attribute(m: re.Match, hits: list[str]) -> str:
     value = m.group(group)
     key = _COLUMN_KEY.sub("", m.group("key").lower())
     if key in _LOGIN_ATTRIBUTE_KEYS or _COLUMNS.get(key) != "PERSON" or not any(
-            c.isalpha() for c in value) or value.lower() in _SERVICE_USERS or value.lower(
-            ).startswith(("svc", "sys_", "srv")):
+            c.isalpha() for c in value) or _service_user(value):
         return m.group()
     _remember_login(hits, "PERSON", value)
     hits.append("PERSON")

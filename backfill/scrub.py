@@ -5306,7 +5306,16 @@ _KEY_CELL = compile_led(r"(?m)\|[ \t]*(?P<key>[^\W\d_][^|\n]{0,30}?)[ \t]*(?=\|[
                         r"(?P<val>[^|\n\[]*[^|\s\[])[ \t]*\|?[ \t]*$)")
 
 
+# (... only in a table whose header names such a column: "| Fält | Värde |", "| Field |";
+# elsewhere "|client|DONT COLLECT - client owns it|" is an owner column's value and a remark)
+_FIELD_HEADER = compile_led(
+    r"\|[ \t]*(?i:fält|falt|field|feld|champ|campo|veld|kenttä|pole|attribut[eo]?|property"
+    r"|eigenschaft|egenskap|項目|字段|欄位|항목)[ \t]*(?:\||$)", re.M)
+
+
 def _key_cells(text: str, hits: list[str]) -> str:
+    if not _FIELD_HEADER.search(text):
+        return text
     out: list[str] = []
     last = 0
     for m in _KEY_CELL.finditer(text):  # (the value a lookahead: it may be the next key)

@@ -167,13 +167,14 @@ PLANTED = {  # work order -> free-text columns; identifiers of every kind, and a
                             "philippa.vandermeulen@fastmail.example, about the loaner.",
         "RESOLUTION": "Replaced keypad. SSN 519-38-4702 seen on the intake sheet; shredded.",
     },
-    # the scrubber lets this SSN through and the guard stops it: a failed record
-    "LOGPII-2": {"PROBLEM_DESCRIPTION": "Label on housing: SSN of 219 48 7730 of the previous "
+    # the scrubber lets this SSN through and the guard stops it: a failed record (dotted:
+    # version 59's number layer masks "SSN of 219 48 7730")
+    "LOGPII-2": {"PROBLEM_DESCRIPTION": "Label on housing: SSN of 219.48.7730 of the previous "
                                         "patient Ottoline Brackenridge."},
 }
 NAMES = ["Zebediah", "Quillfeather", "Philippa", "Vandermeulen", "Ottoline", "Brackenridge"]
 VALUES = ["84736251", "03/14/1962", "617-555-0187", "6175550187", "philippa.vandermeulen",
-          "fastmail.example", "519-38-4702", "519384702", "219 48 7730", "2194877730",
+          "fastmail.example", "519-38-4702", "519384702", "219.48.7730", "2194877730",
           "periwinkle", "lighthouse", SENTENCE]
 SHINGLE = 5  # words in a row of a record's free text that must not occur in any log
 

@@ -4663,9 +4663,8 @@ _PERSON_ATTRIBUTE = compile_led(
     r"(?:\"(?P<q>[^\"\n\[]{2,60})\"|(?P<v>[^\s;,\"'<>\[\]()]{2,40}+)(?![ \t]+[^\W\d_]))")
 
 
-_SERVICE_USERS = frozenset(("admin", "administrator", "system", "sys", "root", "batch", "auto",
-                            "service", "scheduler", "cron", "api", "guest", "none", "null",
-                            "unknown", "n/a", "na", "interface", "hl7", "import", "export"))
+# (the login rules' service accounts, and an interface's own names)
+_SERVICE_USERS = _SYSTEM_LOGINS | frozenset(("hl7", "import", "export"))
 
 
 def _service_user(value: str) -> bool:

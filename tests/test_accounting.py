@@ -195,6 +195,7 @@ def test_a_ranged_run_reports_rows_without_timestamp_and_dry_run_writes_nothing(
     assert tables == (0,)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 def test_verify_says_which_ids_a_later_run_took_over(
     stack: LocalStack, run: RunResult, when: dt.datetime, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -462,6 +462,7 @@ def done_run(stack: LocalStack, receiver: Receiver, command_sink: CommandSink) -
                    receiver.rejected - rejected, command_sink.refused() - refused)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_run_that_ends_sends_one_done_alert_with_the_tables_figures(
     stack: LocalStack, done_run: DoneRun, receiver: Receiver, command_sink: CommandSink
@@ -483,6 +484,7 @@ def test_a_run_that_ends_sends_one_done_alert_with_the_tables_figures(
     assert _alert_rows(stack.dsn, SCHEMA, "alerts-done") == [("done:run", "sent")]
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_receiver_down_gets_the_alert_once_it_is_back_and_the_run_did_not_wait(
     done_run: DoneRun, receiver: Receiver, command_sink: CommandSink
@@ -493,6 +495,7 @@ def test_a_receiver_down_gets_the_alert_once_it_is_back_and_the_run_did_not_wait
     assert len(receiver.alerts("alerts-done")) == 1 and len(command_sink.alerts("alerts-done")) == 1
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_closing_or_resuming_a_finished_run_again_sends_no_second_done(
     stack: LocalStack, done_run: DoneRun, receiver: Receiver
@@ -631,6 +634,7 @@ def test_failures_above_the_threshold_send_one_failure_rate_alert(
     assert retried["text"].startswith(f"Backfill retry-failed of run {run_id} finished (exit 0)")
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_no_alert_holds_a_secret_or_record_text(
     stack: LocalStack, done_run: DoneRun, receiver: Receiver, command_sink: CommandSink

@@ -240,6 +240,7 @@ class RotateTokenAfterFirstCommit(threading.Thread):
         self.rotated_at = dict(sim.stats()["by_token"])
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_run_with_entra_id_uses_the_renewed_token(stack: LocalStack, tmp_path: Path) -> None:
     from backfill.runner import RunRequest, execute

@@ -21,7 +21,8 @@ from backfill.preflight import SAMPLE_WORK_ORDER
 from backfill.runner import RunRequest, execute
 from backfill.usage import attempts
 
-pytestmark = pytest.mark.integration
+# whole runs of their own (make test < 15 min; make test-slow runs them)
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SCHEMA = "batchrun"
 N = 300
 RUN = "batch-run"

@@ -40,6 +40,7 @@ def _run(flag: str, tmp_path) -> str:
     return done.stdout
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 def test_a_local_run_has_a_dashboard_that_answers(tmp_path) -> None:
     out = _run("yes", tmp_path)
     assert "Ray dashboard: http://127.0.0.1:" in out

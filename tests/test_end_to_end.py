@@ -428,6 +428,7 @@ def test_reprocess_sends_exactly_the_records_of_older_scrubbers(
     assert "--scrubber-below 99" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 def test_reprocess_by_prompt_version_and_outdated_model(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
 ) -> None:

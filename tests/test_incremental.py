@@ -51,6 +51,7 @@ def _chats(stack: LocalStack) -> list[dict[str, Any]]:
     return [r for r in read_request_log(stack.request_log) if r["kind"] == "chat"]
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_no_mark_yet_exits_2_saying_to_run_a_backfill(stack: LocalStack) -> None:
     before = len(read_request_log(stack.request_log))
@@ -127,6 +128,7 @@ def first(stack: LocalStack, changed: dict[str, Any]) -> RunResult:
     return run_incremental(stack.config, str(stack.config_path))
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_completed_backfill_sets_the_mark(stack: LocalStack, backfill: RunResult,
                                             changed: dict[str, Any]) -> None:
@@ -137,6 +139,7 @@ def test_a_completed_backfill_sets_the_mark(stack: LocalStack, backfill: RunResu
     assert newest < changed["mark"] <= newest + dt.timedelta(seconds=1)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_exactly_the_new_and_changed_records_are_sent(
         stack: LocalStack, changed: dict[str, Any], first: RunResult) -> None:
@@ -176,6 +179,7 @@ def test_exactly_the_new_and_changed_records_are_sent(
     assert letters[1][1] != first.run_id
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_derived_rows_are_replaced_and_nothing_else_changes(
         stack: LocalStack, changed: dict[str, Any], first: RunResult) -> None:
@@ -199,6 +203,7 @@ def test_derived_rows_are_replaced_and_nothing_else_changes(
     assert touched == {w: changed["later"] for w in changed["touched"]}
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_late_row_inside_the_look_back_is_picked_up(
         stack: LocalStack, changed: dict[str, Any], first: RunResult) -> None:
@@ -210,6 +215,7 @@ def test_a_late_row_inside_the_look_back_is_picked_up(
     assert row is not None and row[0] < changed["mark"] and row[1] == first.run_id
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_second_incremental_run_sends_nothing(
         stack: LocalStack, changed: dict[str, Any], first: RunResult) -> None:
@@ -235,6 +241,7 @@ def test_a_second_incremental_run_sends_nothing(
     assert mark == newest >= changed["later"]
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_status_shows_the_incremental_runs(stack: LocalStack, first: RunResult) -> None:
     from backfill.progress import run_progress

@@ -34,6 +34,7 @@ def test_the_model_was_trained_on_the_read_files_and_the_rules_of_this_version()
     assert trained == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in DEFAULT_CORPUS}
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 def test_training_again_gives_the_shipped_weights(corpus_rules) -> None:
     """The shipped file is what the training code makes of the corpus (no hand edits, no stale
     features): the same weights to the file's precision. (scikit-learn comes with the dev

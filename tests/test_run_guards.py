@@ -242,6 +242,7 @@ def test_a_wrong_deployment_stops_before_planning_after_one_request(
                             ).fetchone() == (0,)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 def test_a_resumed_run_whose_deployment_vanished_is_marked_failed(
     stack: LocalStack, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -102,6 +102,7 @@ def _simulator_vector(stack: LocalStack, text: str) -> np.ndarray:
     return np.asarray(answer.data[0].embedding, dtype=np.float64)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_hybrid_puts_occlusion_alarm_work_orders_first(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
@@ -136,6 +137,7 @@ def test_hybrid_puts_occlusion_alarm_work_orders_first(
     assert sum(h in relevant for h in vector[:5]) >= 2, vector
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_vector_mode_is_the_exact_cosine_ranking(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
@@ -156,6 +158,7 @@ def test_vector_mode_is_the_exact_cosine_ranking(
         (h["score"] for h in answer["hits"]), reverse=True)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_documents_own_text_finds_it_first(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
@@ -171,6 +174,7 @@ def test_a_documents_own_text_finds_it_first(
     assert answer["hits"][0]["similarity"] == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_the_plain_vector_query_reads_the_hnsw_index(stack: LocalStack, run: RunResult) -> None:
     from psycopg import sql
@@ -191,6 +195,7 @@ def test_the_plain_vector_query_reads_the_hnsw_index(stack: LocalStack, run: Run
     assert "Index Scan using semantic_embeddings_hnsw" in plan, plan
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_equipment_and_since_filters(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
@@ -225,6 +230,7 @@ def test_equipment_and_since_filters(
     assert {h["equipment_type"] for h in answer["hits"]} == {"syringe pump"}
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_text_output_names_each_hit_and_no_record_text(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
@@ -246,6 +252,7 @@ def test_text_output_names_each_hit_and_no_record_text(
     assert [p for p in planted if p in out] == []
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_a_question_holding_an_identifier_is_refused_unsent(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]
@@ -260,6 +267,7 @@ def test_a_question_holding_an_identifier_is_refused_unsent(
     assert len(read_request_log(stack.request_log)) == before  # nothing was sent
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_no_embeddings_of_the_model_exit_2_naming_it_and_the_runs(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -273,6 +281,7 @@ def test_no_embeddings_of_the_model_exit_2_naming_it_and_the_runs(
     assert "text-embedding-3-large" in err and run.run_id in err and MODEL in err
 
 
+@pytest.mark.slow  # a whole run of its own (make test < 15 min; make test-slow runs it)
 @pytest.mark.integration
 def test_without_the_indexes_a_warning_and_the_same_hits(
     stack: LocalStack, run: RunResult, capsys: pytest.CaptureFixture[str]

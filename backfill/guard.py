@@ -5,7 +5,8 @@ The scrubber rewrites text and must keep every engineering number the extraction
 it is written for the formats it knows; measured on text it was not written against it
 finds 88% of patient names and phone numbers. This guard does not rewrite anything: it
 answers "does this text still hold an SSN, MRN, phone number, e-mail address or date of
-birth?" and a yes makes the record a failed record instead of a request. It is broader
+birth, or a number read out digit by digit?" and a yes makes the record a failed record
+instead of a request. It is broader
 than the scrubber where a miss would leak (any separator, "SSN is ...", "call daughter at
 ...", "d.o.b.", "jsmith at gmail dot com") and as narrow where a hit would cost a record:
 
@@ -14,7 +15,10 @@ than the scrubber where a miss would leak (any separator, "SSN is ...", "call da
 * a number glued to a longer token is part of it (versions, IPs, error codes, ranges);
 * dates, 9-digit and undashed numbers count only after their cue (DOB, SSN, MRN, phone):
   a date alone is a service date, a digit run alone a serial number;
-* the scrubber's placeholders ("MRN [MRN]", "DOB [DOB]") hold no digits and never match.
+* the scrubber's placeholders ("MRN [MRN]", "DOB [DOB]") hold no digits and never match;
+* a number read out in words (``SPOKEN``) counts from six words of one language in a row
+  ("two two eight one, four four zero seven"): "one or two", "twenty five minutes" are
+  quantities, and nobody reads a quantity out digit by digit.
 
 It returns kinds, never values: what it found must not travel into an error message.
 
@@ -22,8 +26,8 @@ Cost: one ``lower()``, two regex scans (cue starts, digit runs) and a few substr
 per text; measured ~45k texts/s of ~500 chars (scrubbed) on one core of this 2-core
 machine, against ~34k/s for the scrubber on the same texts: cheaper, but not by much,
 because one pass of any charset-led pattern over 500 chars already costs ~5 us in sre
-(tests/test_guard.py::test_guard_costs_less_than_the_scrubber). Per request it is
-negligible next to the request itself.
+(``benchmarks/guard_bench.py``; the scrubber has since grown to ~1k texts/s). Per request
+it is negligible next to the request itself.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from backfill.textnorm import normalize
 
 __all__ = ["ERROR_CLASS", "KINDS", "STAGE", "check_outgoing", "find_identifiers", "is_guarded"]
 
-KINDS = ("SSN", "MRN", "PHONE", "EMAIL", "DOB")
+KINDS = ("SSN", "MRN", "PHONE", "EMAIL", "DOB", "SPOKEN")
 STAGE = "scrub"  # the scrubber's miss, so the scrub stage's failure
 ERROR_CLASS = "PHIGuard"
 
@@ -142,6 +146,92 @@ _WEBMAIL = ("gmail", "yahoo", "hotmail", "outlook", "icloud", "aol", "proton", "
 _SPELLED_HINTS = ("dot", "at)", "at]", "at}", "at>", ".com", ".net", ".org", ".edu")
 
 
+# (session 45) A number read out in words, as call transcripts and dictated notes write an
+# SSN, a phone or a record number ("five three zero one one two, dash, one four", "zéro six,
+# quarante-deux, dix-huit", "nolla neljä nolla, seittemän kaks yks"): six or more number words
+# of one language in a row, only separators between them. No cue is needed: a quantity is not
+# read digit by digit, so six in a row is a number someone dictated. The scrubber masks such a
+# number only after a cue it knows; on the read corpus files the guard stops 7 of 3,336
+# records for it, 5 of them holding an identifier that left in words (docs/phi.md). The
+# words are each language's digits and, where numbers are read in pairs, its tens and teens;
+# not "hundred", "thousand" or "and", which make a quantity. A fixed vocabulary of a few
+# hundred words, written here and read by eye: no maintained library lists digit words (num2words
+# writes whole numbers, compounds and all).
+_SPOKEN_LANGUAGES = {
+    "en": "zero oh nought one two three four five six seven eight nine double triple ten eleven"
+          " twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty"
+          " forty fifty sixty seventy eighty ninety",
+    "es": "cero uno una dos tres cuatro cinco seis siete ocho nueve doble diez once doce trece"
+          " catorce quince dieciséis dieciseis diecisiete dieciocho diecinueve veinte treinta"
+          " cuarenta cincuenta sesenta setenta ochenta noventa",
+    "pt": "zero um uma dois duas três tres quatro cinco seis meia sete oito nove dez onze doze"
+          " treze catorze quatorze quinze dezesseis dezasseis dezessete dezassete dezoito"
+          " dezenove dezanove vinte trinta quarenta cinquenta sessenta setenta oitenta noventa",
+    "fr": "zéro zero un une deux trois quatre cinq six sept huit neuf dix onze douze treize"
+          " quatorze quinze seize vingt trente quarante cinquante soixante septante octante"
+          " huitante nonante vingt",
+    "de": "null eins zwei zwo drei vier fünf sechs sieben acht neun zehn elf zwölf",
+    "it": "zero uno due tre quattro cinque sei sette otto nove dieci undici dodici",
+    "nl": "nul een één twee drie vier vijf zes zeven acht negen",
+    "pl": "zero jeden dwa trzy cztery pięć sześć siedem osiem dziewięć",
+    "uk": "нуль один одна два дві три чотири п'ять шість сім вісім дев'ять",
+    "ru": "ноль нуль один одна два две три четыре пять шесть семь восемь девять",
+    "bcs": "nula jedan jedna dva dvije tri četiri pet šest sedam osam devet",
+    "fi": "nolla yksi yks kaksi kaks kolme neljä viisi viis kuusi kuus seitsemän seittemän"
+          " kahdeksan kaheksan kasi yhdeksän ysi",
+    "sv": "noll ett en två tre fyra fem sex sju åtta nio",
+    "da": "nul en et to tre fire fem seks syv otte ni",
+    "hi": "शून्य एक दो तीन चार पाँच पांच छह छः सात आठ नौ",
+}
+_SPOKEN_SETS = {lang: frozenset(words.split()) for lang, words in _SPOKEN_LANGUAGES.items()}
+_SPOKEN_WORD = "|".join(sorted({re.escape(w) for ws in _SPOKEN_SETS.values() for w in ws},
+                               key=len, reverse=True))
+_SPOKEN_MIN = 6
+# Between two of the words: spaces, a comma, a dash or hyphen; the word for a dash, the "and"
+# inside a number ("trente et un", "treinta y dos", "vinte e um"), or a placeholder the
+# scrubber put in the middle of one ("nolla neljä viis [PERSON] kaks ysi"); none of them
+# counts as a digit.
+_SPOKEN_JOINERS = ("dash", "hyphen", "guion", "guión", "traço", "tiret", "strich", "viiva",
+                   "crtica", "crta", "et", "y", "e")
+_SPOKEN_SEP = (r"(?:[ \t]*[,\-\u2013\u2014][ \t]*|[ \t]+)(?:(?:"
+               + "|".join(_SPOKEN_JOINERS) + r"|\[[a-z_]+\])(?:[ \t]*,[ \t]*|[ \t]+))?")
+_SPOKEN = re.compile(rf"(?<![\w'])(?:{_SPOKEN_WORD})(?:{_SPOKEN_SEP}(?:{_SPOKEN_WORD})"
+                     rf"(?![\w'])){{{_SPOKEN_MIN - 1},}}")
+_SPOKEN_TOKEN = re.compile(r"\[[a-z_]+\]|[^\W\d_]+(?:'[^\W\d_]+)?")
+_SPOKEN_SEPARATORS = frozenset(_SPOKEN_JOINERS)
+
+
+_SPOKEN_ANY = frozenset().union(*_SPOKEN_SETS.values())
+_SPOKEN_SPLIT = str.maketrans({c: " " for c in ",-\u2013\u2014"})
+
+
+def _spoken(low: str) -> bool:
+    """Six or more number words of one language in a row (the words of several languages
+    mixed are not a number: "to" and "en" are Danish digits). A pass over the words first,
+    which most texts end: the pattern alone cost 26 us a text, 4x this pass."""
+    run = 0
+    for word in low.translate(_SPOKEN_SPLIT).split():
+        word = word.strip(".;:()!?\"")
+        if word in _SPOKEN_ANY:
+            run += 1
+            if run >= _SPOKEN_MIN:
+                break
+        elif word not in _SPOKEN_SEPARATORS and not word.startswith("["):
+            run = 0
+    else:
+        return False
+    for m in _SPOKEN.finditer(low):
+        words = [w for w in _SPOKEN_TOKEN.findall(m.group())
+                 if w not in _SPOKEN_SEPARATORS and not w.startswith("[")]
+        for vocabulary in _SPOKEN_SETS.values():
+            run = 0
+            for w in words:
+                run = run + 1 if w in vocabulary else 0
+                if run >= _SPOKEN_MIN:
+                    return True
+    return False
+
+
 def _glued(text: str, start: int) -> bool:
     """The number continues a longer token: "v4.555-201-3344", "E-123-45-6789", an IP."""
     return start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_/.-+\u2013")
@@ -238,6 +328,8 @@ def find_identifiers(text: str) -> list[str]:
         any(h in low for h in _SPELLED_HINTS) and _spelled_email(low)
     ):
         found.add("EMAIL")
+    if _spoken(low):
+        found.add("SPOKEN")
     return sorted(found)
 
 

@@ -67,6 +67,17 @@ IDENTIFIERS = [
     ("Found label MRN of 00482913 taped to the pump.", "MRN"),
     ("MRN on 20391847 still on the idle screen", "MRN"),
     ("SOCIAL 567891234 on card found in drawer", "SSN"),
+    # (session 45) numbers read out in words, no cue: dictated notes, call transcripts
+    ("caller gave her number as seven one three, four four oh, two nine eight one", "SPOKEN"),
+    ("he read it off the card: six one two - zero eight - seven seven four three", "SPOKEN"),
+    ("dictado: su número es cuatro uno cinco, nueve ocho dos, tres tres", "SPOKEN"),
+    ("la fille rappelle au zéro sept, trente et un, quatorze, quatre-vingt, deux", "SPOKEN"),
+    ("Tochter sagt: null eins sieben sechs, drei drei neun, acht eins", "SPOKEN"),
+    ("o filho deixou o número nove oito sete, um dois, três três zero", "SPOKEN"),
+    ("soitti numerosta nolla neljä viis, kuus kuus kaks, ysi", "SPOKEN"),
+    ("mama podała pesel: osiem dwa zero jeden jeden pięć", "SPOKEN"),
+    ("hon sa numret: noll sju tre, fyra fyra två, åtta sex", "SPOKEN"),
+    ("kći je rekla: nula devet osam, pet pet dva, jedan tri", "SPOKEN"),
 ]
 
 # Engineering look-alikes: none may be flagged.
@@ -116,6 +127,13 @@ LOOK_ALIKES = [
     "error 123 45 6789 on screen, vendor says sensor",
     "MRN [MRN] DOB [DOB] SSN [SSN] phone [PHONE] [EMAIL] pt [PATIENT_NAME]",
     "contact the vendor, order 1234567890",
+    # (session 45) quantities in words are not a number read out
+    "replaced one of the two fans, three screws missing, four hours downtime",
+    "one or two units a week, twenty five minutes each, seven days on",
+    "counted one, two, three, four, five alarms in the log",
+    "one hundred and twenty five thousand hours on the blower",
+    "due to the two-three second lag the one pump (of six) resets",
+    "un deux trois: test du haut-parleur OK, cinq sur cinq",
 ]
 
 
@@ -155,7 +173,7 @@ def test_hidden_and_look_alike_characters_do_not_hide_an_identifier(text: str, k
 def test_the_guard_stops_what_the_scrubber_lets_through() -> None:
     assert len(IDENTIFIERS) >= 40
     kinds = {k for _, k in IDENTIFIERS}
-    assert kinds == {"SSN", "MRN", "DOB", "PHONE", "EMAIL"}
+    assert kinds == {"SSN", "MRN", "DOB", "PHONE", "EMAIL", "SPOKEN"}
     passed = [(t, k) for t, k in IDENTIFIERS if find_identifiers(scrub_text(t).text or "")]
     # Many of them pass the scrubber untouched or partly (measured: 31 of 42 with scrubber v3,
     # 19 with v4, 15 of 44 with v7, 13 of 44 with v30, 9 of 44 with v48, which reads the

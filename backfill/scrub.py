@@ -106,7 +106,7 @@ if TYPE_CHECKING:
 __all__ = ["PLACEHOLDERS", "SCRUBBER_VERSION", "ScrubPolicy", "ScrubResult", "scrub_array",
            "scrub_rows", "scrub_text"]
 
-SCRUBBER_VERSION = "59"
+SCRUBBER_VERSION = "60"
 
 PLACEHOLDERS = (
     "EMAIL", "MRN", "ACCOUNT", "HEALTH_PLAN", "OTHER_ID", "SSN", "DOB", "PHONE", "ADDRESS",
@@ -3464,6 +3464,14 @@ _SPELLED_AFTER_NAME = compile_led(
     r"(?:[ \t]+[A-Z](?![\w.'\-])){4,}")
 
 
+# (version 60) A name spelled letter by letter with hyphens, as a caller's is written down
+# ("W-O-J-C-I-E-C-H-O-W-S-K-A", "A-L-M-A-Z G-E-B-R-E-M-E-D-H-I-N"): five letters or more, each
+# alone between hyphens, no digit. On the corpus files every such word was a person's name (13
+# of 13, 5 of them in unread files, counted by kind only); a code spelled so has a digit
+# ("S-O-H-2") or fewer letters ("A-B").
+_SPELLED_HYPHENATED = compile_led(r"(?<![\w\-])(?:[^\W\d_]-){4,}[^\W\d_](?![\w\-])")
+
+
 # (version 56) An initial after a masked name, before a line's end, a comma or a wide space
 # ("dispatch: [PERSON] r.", "kjetil b.", "Rasmus T."); a capitalised word between two masked
 # names, a name's middle part ("[PERSON] Iron [PERSON]" from "Lorraine Iron Cloud")
@@ -3850,10 +3858,44 @@ _STREET_TYPE_WORDS = _Words("street", "road", "drive", "avenue", "lane", "court"
 _PHONE_DIGIT_TAIL = compile_led(r"\[PHONE\](?:[ ]\d){2,4}(?![\w\-.,/:]\d|[\w\-])")
 
 
-def _address_tails(text: str) -> str:
+# (version 60) The rest of an address after the part the rules masked, when every part
+# after it is a place's: comma-separated parts of capitalised words, masked names, numbers,
+# state codes, unit words, a bracketed province, led by "off", "near", "via" ("[ADDRESS], off
+# [PERSON] Avenue, Ikeja, [PERSON], behind the filling station" keeps only "behind the ...";
+# "[ADDRESS], Kempsey NSW 2440."); and the lines after an address's first line that end it
+# with a postcode or a number ("[ADDRESS]\nMontréal (Québec)  H2W 2M5", "[ADDRESS]\n04109
+# Leipzig"). A part with a word in lower case is not a place's ("behind the ..."), nor a
+# date ("3 October 2024"), nor a line with a colon (the next field's label).
+_RUN_TOKEN = (r"(?:\[(?:PERSON|OTHER_ID|ADDRESS|PATIENT_NAME)\]"
+              rf"|[{_U}][{_L}{_U}'\u2019\-\.]*|\d{{1,6}}[A-Za-z]?(?:[/\-]\d{{1,4}}[A-Za-z]?)*"
+              r"|[A-Z0-9]{2,4}|(?i:flat|unit|apt|apto|app|ap|suite|lot|plot|block|blk|bloque"
+              r"|bldg|floor|fl|piso|int|esc|bât|bat|bâtiment|étage|porte|house|no|nr|box|rr"
+              r"|km|phase|sector|stage|cross|main)\.?[ \t]*\d{0,4}[A-Za-z]?"
+              rf"|\((?:[{_U}][{_L}]+|\[(?:PERSON|ADDRESS)\])\))")
+_RUN_JOIN = (r"(?:(?:off|near|opp\.?|via|de|del|da|do|dos|das|la|le|les|des|du|van|von|der"
+             r"|of|the|y|e|am|an|im|op|aan|sur|bei)[ \t]+)")
+_RUN_DATE = (rf"\d{{1,2}}\.?[ \t]+[{_U}][{_L}]+\.?[ \t]+(?:19|20)\d\d"
+             rf"|[{_U}][{_L}]+\.?[ \t]+\d{{1,2}},?[ \t]+(?:19|20)\d\d")
+_RUN_PART = (rf"(?!{_RUN_DATE})(?:{_RUN_JOIN}?{_RUN_TOKEN}"
+             rf"(?:[ \t]+{_RUN_JOIN}?{_RUN_TOKEN}){{0,4}})")
+_RUN_END = r"(?=[ \t]*(?:[,.;)\n]|$))"
+_ADDRESS_RUN = compile_led(rf"\[ADDRESS\](?:,[ \t]*{_RUN_PART}{_RUN_END})+")
+_ADDRESS_NEXT_LINE = compile_led(
+    rf"\[ADDRESS\][ \t]*,?[ \t]*\n(?P<line>[ \t]*(?=[^\n:]*\d){_RUN_PART}"
+    rf"(?:,[ \t]*{_RUN_PART})*[ \t]*)(?=\n|$)")
+
+
+def _address_tails(text: str, hits: list[str]) -> str:
     text = _ADDRESS_TAIL.sub("[ADDRESS]", text)
     text = _ADDRESS_HEAD.sub("[ADDRESS]", text)
-    return _ADDRESS_GLUE.sub("[ADDRESS]", text)
+    text = _ADDRESS_GLUE.sub("[ADDRESS]", text)
+    for _ in range(3):  # (a line after a line: the whole address)
+        text = _ADDRESS_RUN.sub("[ADDRESS]", text)
+        text, n = _ADDRESS_NEXT_LINE.subn("[ADDRESS]\n[ADDRESS]", text)
+        hits.extend(["ADDRESS"] * n)  # (a placeholder more in the text: counted)
+        if not n:
+            break
+    return text
 
 
 # (version 57) Words between a name and a recent date make it the day of the work, in any
@@ -7130,6 +7172,8 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
         text = _addresses_after_contacts(text, hits)
     text = _sub(_NAME, text, _name_cb, hits)
     if "-" in text:
+        text, n = _SPELLED_HYPHENATED.subn("[PERSON]", text)
+        hits.extend(["PERSON"] * n)
         text = _sub(_NAME_LOWER, text, _name_lower_cb, hits)
     if _RELATIVE_WORDS.found_in(low):
         text = _sub(_RELATIVE, " " + text, _relative_cb, hits)[1:]
@@ -7170,7 +7214,7 @@ def _scrub_rules(text: str | None, policy: ScrubPolicy) -> ScrubResult:
     if _JA_HONORIFIC_WORDS.found_in(text):
         text = _sub(_JA_HONORIFIC, text, _ja_honorific_cb, hits)
     if "[ADDRESS]" in text:
-        text = _address_tails(text)
+        text = _address_tails(text, hits)
     if not text.isascii() and ("[" in text or "." in text):
         text, n = _FOREIGN_NAME_BEFORE_ID.subn("[PERSON]", text)
         hits.extend(["PERSON"] * n)

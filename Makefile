@@ -23,7 +23,7 @@ test: $(STAMP)  ## lint, type check, then every test but the slow ones (~15 min)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow" --durations=25
 
-test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, multi-node clusters, runs of their own (~45 min)
+test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, multi-node clusters, runs of their own (~50 min)
 	$(BIN)/python -m pytest -q -m slow --durations=10
 
 test-all: test test-slow  ## both: what CI runs

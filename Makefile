@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no credentials
 	$(BIN)/backfill demo --records $${RECORDS:-20000}
 
+# The tests that start no service run in two processes (pytest-xdist); those marked
+# integration share one Ray and one Postgres in one process (tests/conftest.py fails a test
+# that asks for either in a parallel worker).
 test: $(STAMP)  ## lint, type check, then every test but the slow ones (~15 min)
 	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -m "not slow" --durations=25
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not integration" --durations=10
+	$(BIN)/python -m pytest -q -m "integration and not slow" --durations=25
 
 test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, multi-node clusters, runs of their own (~50 min)
 	$(BIN)/python -m pytest -q -m slow --durations=10

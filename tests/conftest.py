@@ -15,9 +15,19 @@ from typing import Any
 import pytest
 
 
+def _one_process_only(request: pytest.FixtureRequest) -> None:
+    """`make test` runs the tests not marked integration in two pytest-xdist workers: a test
+    there that asks for Ray or Postgres would start one per worker on a 2-core box."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail(f"{request.node.nodeid} uses Ray or Postgres: mark it integration, "
+                    "which `make test` runs in one process", pytrace=False)
+
+
 @pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
+def pg_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
     from backfill.devstack.postgres import embedded_dsn
+
+    _one_process_only(request)
 
     # Short path: the server's unix socket lives in its data directory (108-byte limit).
     base = tempfile.mkdtemp(prefix="bfpg", dir="/tmp")
@@ -27,11 +37,13 @@ def pg_dsn() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def ray_local() -> Iterator[None]:
+def ray_local(request: pytest.FixtureRequest) -> Iterator[None]:
     import ray
     from ray.data import DataContext
 
     from backfill.runner import LOCAL_RAY_SYSTEM_CONFIG
+
+    _one_process_only(request)
 
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING",
              _system_config=LOCAL_RAY_SYSTEM_CONFIG)

@@ -23,6 +23,10 @@ from backfill.pipeline import PipelineSpec, build_dataset
 from backfill.resources import plan_stages
 from backfill.source import Partition
 
+# a local Ray (the session's ray_local): `make test` runs these with the other integration
+# tests, one process, not in the parallel workers of the tests that start no service
+pytestmark = pytest.mark.integration
+
 ENV = {
     "BACKFILL_FAKESNOW_PORT": "1",
     "BACKFILL_SIMULATOR_URL": "http://127.0.0.1:1",

@@ -1749,6 +1749,25 @@ V60_KEPT = [
     ("Address: 12 Oak St, Leeds\nModel 8015 PC unit swapped", "Model 8015 PC unit swapped"),
 ]
 
+# (version 61) an age over 89 with its word for years ("[DOB] jaar" kept a word of the age),
+# after a name the rules masked ("[PERSON] is 97"), and a room after an address
+V61_REMOVED = [
+    ("Mevrouw is 96 jaar, woont alleen, lift E-12 gemeld", "jaar"),
+    ("ông cụ 91 tuổi, máy thở báo lỗi", "tuổi"),
+    ("Mrs Okafor is 97, lives with her son; bed rail fixed", "97"),
+    ("her father Tomasz Nowak is 94 so speak slowly", "94"),
+    ("temporary address 14 Oak Road, room 52; no insurance", "52"),
+    ("adres: ul. Długa 5, pokój 214, Łódź", "214"),
+]
+
+V61_KEPT = [
+    ("Mevrouw is 96 jaar, woont alleen, lift E-12 gemeld", "E-12"),
+    ("Battery on pump 4 is 95% charged", "95%"),
+    ("Technician Sam Lee is 95 min away", "95 min"),
+    ("cabinet is 100 cm wide, tech Ann Park is 100 cm from it", "is 100 cm from it"),
+    ("Address: 12 Main St, Leeds, room 4 checked", "room 4 checked"),
+]
+
 # What each version learned to remove, and the look-alikes it must keep doing so.
 @pytest.mark.parametrize(("text", "value"),
                          V7_REMOVED + V8_REMOVED + V9_REMOVED + V10_REMOVED + V11_REMOVED
@@ -1761,7 +1780,7 @@ V60_KEPT = [
                          + V36_REMOVED + V37_REMOVED + V47_REMOVED + V48_REMOVED + V49_REMOVED
                          + V50_REMOVED + V52_REMOVED + V53_REMOVED
                          + V54_REMOVED + V55_REMOVED + V56_REMOVED + V57_REMOVED
-                         + V58_REMOVED + V59_REMOVED + V60_REMOVED)
+                         + V58_REMOVED + V59_REMOVED + V60_REMOVED + V61_REMOVED)
 def test_each_version_removes(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value not in out, out
@@ -1775,7 +1794,7 @@ def test_each_version_removes(text: str, value: str) -> None:
                          + V31_KEPT + V32_KEPT + V33_KEPT + V35_KEPT + V36_KEPT
                          + V37_KEPT + V47_KEPT + V48_KEPT + V49_KEPT + V50_KEPT + V52_KEPT
                          + V53_KEPT + V54_KEPT + V55_KEPT + V56_KEPT + V57_KEPT + V58_KEPT
-                         + V59_KEPT + V60_KEPT)
+                         + V59_KEPT + V60_KEPT + V61_KEPT)
 def test_each_version_keeps(text: str, value: str) -> None:
     out = scrub_text(text).text
     assert out is not None and value in out, out

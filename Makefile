@@ -21,7 +21,7 @@ demo: $(STAMP)  ## the whole job on 20,000 synthetic records, embedded stack, no
 # The tests that start no service run in two processes (pytest-xdist); those marked
 # integration share one Ray and one Postgres in one process (tests/conftest.py fails a test
 # that asks for either in a parallel worker).
-test: $(STAMP)  ## lint, type check, then every test but the slow ones (~15 min)
+test: $(STAMP)  ## lint, type check, then every test but the slow ones (~14 min on a 2-core box)
 	$(BIN)/ruff check backfill tests jobs benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 -m "not slow and not integration" --durations=10

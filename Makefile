@@ -27,7 +27,7 @@ test: $(STAMP)  ## lint, type check, then every test but the slow ones (~14 min 
 	$(BIN)/python -m pytest -q -n 2 -m "not slow and not integration" --durations=10
 	$(BIN)/python -m pytest -q -m "integration and not slow" --durations=25
 
-test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, multi-node clusters, runs of their own (~50 min)
+test-slow: $(STAMP)  ## the slow tests: SIGKILL-and-resume, multi-node clusters, runs of their own (41-50 min)
 	$(BIN)/python -m pytest -q -m slow --durations=10
 
 test-all: test test-slow  ## both: what CI runs

@@ -52,8 +52,8 @@ def stack(
     work = tmp_path_factory.mktemp("ops")
     # One chat request in a hundred answered 429 (the simulator's "server busy", a pause of
     # one second for every caller): the 429 figures are tested whatever the machine's speed.
-    # One in twenty made the 3,000-record run of sessions before 46 last ~75 s, most of it
-    # those pauses; 1,500 records in three partitions test the same views.
+    # One in twenty, on 3,000 records, took 87 s of setup in session 45's rehearsal, most of
+    # it those pauses (49 s now); 1,500 records in three partitions test the same views.
     with local_stack(work, N, latency_ms=20, pg_schema=SCHEMA, partition_rows=600, dsn=pg_dsn,
                      throttle_rate=0.01,
                      overrides={"pipeline": {"progress_interval_seconds": 1}}) as s:
